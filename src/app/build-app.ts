@@ -1,0 +1,142 @@
+/**
+ * Builds the Fastify application from explicit dependencies (STYLE §2): schemas and
+ * OpenAPI, security headers, the route gate of the policy module, problem+json errors,
+ * health checks and every feature's routes. No side effects beyond the returned instance.
+ */
+import { randomUUID } from 'node:crypto'
+import helmet from '@fastify/helmet'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod'
+import { ANY_ROLE, checkRouteAccess, type Actor, type RouteAccess } from '../policy/index.js'
+import { authenticateRequest } from './auth-hook.js'
+import type { Deps } from './deps.js'
+import { registerErrorHandlers } from './error-handler.js'
+import { loggerOptions } from './logger.js'
+import { registerFeatureRoutes } from './routes.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated actor, or null on public routes without credentials. */
+    actor: Actor | null
+  }
+  interface FastifyContextConfig {
+    /** Required on every route (STYLE §3); the app refuses to boot without it. */
+    access?: RouteAccess
+  }
+}
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
+
+export const API_PREFIX = '/api/v1'
+
+export interface BuildOptions {
+  /** Pino level; defaults to the config's. Tests pass 'silent'. */
+  logLevel?: string
+}
+
+/** Creates the app; call `ready()` (or `listen`) before use, `close()` after. */
+export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: loggerOptions(opts.logLevel ?? deps.config.logLevel),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    trustProxy: deps.config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.decorateRequest('actor', null)
+
+  // Deny by default: a route without an access declaration stops the boot.
+  app.addHook('onRoute', (route) => {
+    const url = route.url ?? route.path
+    if (route.config?.access === undefined) {
+      if (url.startsWith('/docs')) {
+        route.config = { ...route.config, access: 'public' }
+        return
+      }
+      throw new Error(`Route ${String(route.method)} ${url} declares no config.access`)
+    }
+  })
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+      },
+    },
+    // HSTS only means something behind TLS; PUBLIC_URL tells us whether we are.
+    hsts: deps.config.publicUrl.startsWith('https://') ? { maxAge: 15552000, includeSubDomains: true } : false,
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CareLocker API',
+        version: '1.0.0',
+        description: 'Patient-owned health record locker with e-prescriptions. Errors are RFC 9457 problem+json.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  // Authenticate, then apply the policy module's route gate. Unknown URLs count as
+  // authenticated routes (STYLE §3).
+  app.addHook('onRequest', async (req) => {
+    const access: RouteAccess = req.is404
+      ? { roles: ANY_ROLE, allowPending: true }
+      : (req.routeOptions.config.access ?? { roles: [] })
+    req.actor = await authenticateRequest(deps, req, access === 'public')
+    checkRouteAccess(req.actor, access)
+  })
+
+  registerErrorHandlers(app)
+
+  app.get('/health', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }))
+  app.get('/ready', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+    try {
+      await deps.database.ping()
+      return { status: 'ok' }
+    } catch {
+      return reply.code(503).type('application/problem+json').send({
+        type: 'https://carelocker.dev/problems/service-unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'The database is not answering.',
+      })
+    }
+  })
+  app.get(`${API_PREFIX}/openapi.json`, { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(
+    async (api) => {
+      registerFeatureRoutes(api as unknown as App, deps)
+    },
+    { prefix: API_PREFIX },
+  )
+
+  return app
+}

@@ -1,0 +1,213 @@
+/**
+ * The one place that reads `process.env` (STYLE §5). `loadConfig(env)` validates every
+ * variable of SPEC §1 and §6 at once and throws a `ConfigError` listing each bad one;
+ * secrets (`MASTER_KEY`, `JWT_SECRET`) come from the environment or, when unset, from
+ * `$DATA_DIR/secrets.json` (see `secrets.ts`).
+ */
+import path from 'node:path'
+import { z } from 'zod'
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def)
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1')
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v))
+const base64Key = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v))
+  .refine((v) => v === undefined || Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded')
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || v === 'memory://' || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL (or memory:// for an in-memory database)'),
+  STORAGE: z.enum(['local', 's3']).default('local'),
+  S3_ENDPOINT: optionalString,
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: bool(true),
+  MASTER_KEY: base64Key,
+  JWT_SECRET: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v))
+    .refine((v) => v === undefined || v.length >= 32, 'must be at least 32 characters'),
+  ADMIN_EMAIL: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  SMTP_URL: optionalString,
+  MAIL_FROM: z.string().default('CareLocker <no-reply@carelocker.local>'),
+  SMS_PROVIDER: z.enum(['log', 'twilio']).default('log'),
+  TWILIO_ACCOUNT_SID: optionalString,
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_FROM: optionalString,
+  TWILIO_API_URL: optionalString,
+  MAX_UPLOAD_MB: int(25, 1, 10_240),
+  MAX_IMPORT_MB: int(50, 1, 1024),
+  EMERGENCY_ALERT_COOLDOWN_MIN: int(15, 0, 10_080),
+  LLM_BASE_URL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: optionalString,
+  REDIS_URL: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RATE_LIMIT_LOGIN_PER_MIN: int(10, 1, 100_000),
+  RATE_LIMIT_LOGIN_PER_HOUR_ACCOUNT: int(100, 1, 1_000_000),
+  RATE_LIMIT_REGISTER_PER_HOUR: int(20, 1, 1_000_000),
+  RATE_LIMIT_PASSWORD_RESET_PER_HOUR: int(5, 1, 1_000_000),
+  RATE_LIMIT_PUBLIC_PER_MIN: int(60, 1, 1_000_000),
+  RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: int(10, 1, 1_000_000),
+  TRUST_PROXY: bool(false),
+})
+
+export interface RateLimits {
+  loginPerMinute: number
+  loginPerHourPerAccount: number
+  registerPerHour: number
+  passwordResetPerHour: number
+  publicPerMinute: number
+  pharmacyLookupPerMinute: number
+}
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test'
+  port: number
+  host: string
+  publicUrl: string
+  dataDir: string
+  /** Unset: embedded PGlite in `$DATA_DIR/db`; `memory://` keeps PGlite in memory (tests). */
+  databaseUrl: string | undefined
+  storage:
+    | { driver: 'local'; dir: string }
+    | {
+        driver: 's3'
+        endpoint: string | undefined
+        bucket: string
+        region: string
+        accessKeyId: string | undefined
+        secretAccessKey: string | undefined
+        forcePathStyle: boolean
+      }
+  /** Set explicitly, or undefined to be filled from `$DATA_DIR/secrets.json`. */
+  masterKey: Buffer | undefined
+  jwtSecret: string | undefined
+  admin: { email: string; password: string } | undefined
+  mail: { smtpUrl: string | undefined; from: string }
+  sms:
+    | { provider: 'log' }
+    | { provider: 'twilio'; accountSid: string; authToken: string; from: string; apiUrl: string }
+  maxUploadBytes: number
+  maxImportBytes: number
+  emergencyAlertCooldownMinutes: number
+  llm: { baseUrl: string; apiKey: string | undefined; model: string } | undefined
+  redisUrl: string | undefined
+  logLevel: string
+  rateLimits: RateLimits
+  trustProxy: boolean
+}
+
+/** A Config whose secrets are resolved (see `resolveSecrets`). */
+export type ResolvedConfig = Config & { masterKey: Buffer; jwtSecret: string }
+
+/**
+ * Parses and validates the environment (SPEC §1). Throws `ConfigError` naming every
+ * invalid variable at once. Pure: reads nothing but `env`.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env)
+  const problems: string[] = []
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(problems)
+  }
+  const e = parsed.data
+  if (e.STORAGE === 's3' && !e.S3_BUCKET) problems.push('S3_BUCKET: required when STORAGE=s3')
+  if (e.SMS_PROVIDER === 'twilio') {
+    for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
+      if (!e[k]) problems.push(`${k}: required when SMS_PROVIDER=twilio`)
+    }
+  }
+  if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_EMAIL/ADMIN_PASSWORD: set both or neither')
+  }
+  if (e.ADMIN_PASSWORD !== undefined && (e.ADMIN_PASSWORD.length < 10 || e.ADMIN_PASSWORD.length > 128)) {
+    problems.push('ADMIN_PASSWORD: must be 10–128 characters')
+  }
+  if (e.LLM_BASE_URL && !e.LLM_MODEL) problems.push('LLM_MODEL: required when LLM_BASE_URL is set')
+  if (e.NODE_ENV === 'production') {
+    if (!e.MASTER_KEY) problems.push('MASTER_KEY: must be set explicitly when NODE_ENV=production')
+    if (!e.JWT_SECRET) problems.push('JWT_SECRET: must be set explicitly when NODE_ENV=production')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const dataDir = path.resolve(e.DATA_DIR)
+  return Object.freeze({
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    storage:
+      e.STORAGE === 'local'
+        ? { driver: 'local' as const, dir: path.join(dataDir, 'blobs') }
+        : {
+            driver: 's3' as const,
+            endpoint: e.S3_ENDPOINT,
+            bucket: e.S3_BUCKET as string,
+            region: e.S3_REGION,
+            accessKeyId: e.S3_ACCESS_KEY_ID,
+            secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: e.S3_FORCE_PATH_STYLE,
+          },
+    masterKey: e.MASTER_KEY ? Buffer.from(e.MASTER_KEY, 'base64') : undefined,
+    jwtSecret: e.JWT_SECRET,
+    admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    sms:
+      e.SMS_PROVIDER === 'twilio'
+        ? {
+            provider: 'twilio' as const,
+            accountSid: e.TWILIO_ACCOUNT_SID as string,
+            authToken: e.TWILIO_AUTH_TOKEN as string,
+            from: e.TWILIO_FROM as string,
+            apiUrl: e.TWILIO_API_URL ?? 'https://api.twilio.com',
+          }
+        : { provider: 'log' as const },
+    maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+    maxImportBytes: e.MAX_IMPORT_MB * 1024 * 1024,
+    emergencyAlertCooldownMinutes: e.EMERGENCY_ALERT_COOLDOWN_MIN,
+    llm: e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL } : undefined,
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    rateLimits: {
+      loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MIN,
+      loginPerHourPerAccount: e.RATE_LIMIT_LOGIN_PER_HOUR_ACCOUNT,
+      registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
+      passwordResetPerHour: e.RATE_LIMIT_PASSWORD_RESET_PER_HOUR,
+      publicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MIN,
+      pharmacyLookupPerMinute: e.RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN,
+    },
+    trustProxy: e.TRUST_PROXY,
+  })
+}

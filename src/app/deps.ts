@@ -1,0 +1,20 @@
+/**
+ * What services need, built once in `main.ts` (or per test file) and passed explicitly
+ * (STYLE §2: no hidden globals).
+ */
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/connection.js'
+import type { DB } from '../db/schema.js'
+import type { EncryptedBlobs } from '../storage/encrypted-blobs.js'
+import type { ResolvedConfig } from './config.js'
+import type { RateLimiters } from './rate-limits.js'
+
+export interface Deps {
+  config: ResolvedConfig
+  database: Database
+  db: Kysely<DB>
+  blobs: EncryptedBlobs
+  rateLimits: RateLimiters
+  /** Injectable clock so tests can reason about expiry; defaults to `new Date()`. */
+  now: () => Date
+}

@@ -1,0 +1,105 @@
+/**
+ * The one error renderer (STYLE §4): every failure leaves as RFC 9457
+ * `application/problem+json`. Schema errors carry a JSON pointer per field; 5xx bodies
+ * carry only the request id (never a stack trace or message).
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import type { App } from './build-app.js'
+import { AppError, PROBLEM_BASE, type FieldError } from './errors.js'
+
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  detail: string
+  errors?: FieldError[]
+  [extra: string]: unknown
+}
+
+/** Sends `error` as problem+json with its status and headers. */
+export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  const body: ProblemBody = {
+    ...(error.extra ?? {}),
+    type: PROBLEM_BASE + error.code,
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+  }
+  if (error.errors) body.errors = error.errors
+  if (error.headers) reply.headers(error.headers)
+  return reply.code(error.status).type('application/problem+json').send(body)
+}
+
+/** Field errors from a zod schema failure; unknown keys get one entry each. */
+function schemaFieldErrors(validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[]): FieldError[] {
+  const out: FieldError[] = []
+  for (const v of validation) {
+    const base = v.instancePath === '/' ? '' : v.instancePath
+    if (v.keyword === 'unrecognized_keys' && Array.isArray(v.params.keys)) {
+      for (const key of v.params.keys as string[]) out.push({ path: `${base}/${key}`, message: 'Unknown field.' })
+    } else {
+      out.push({ path: base || '/', message: v.message ?? 'Invalid value.' })
+    }
+  }
+  return out
+}
+
+/** Maps Fastify's own errors (body parsing, limits) to domain errors. */
+function fromFastifyError(err: FastifyError): AppError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new AppError(413, 'payload-too-large', 'Payload too large', 'The request body is larger than this route accepts.')
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError(415, 'unsupported-media-type', 'Unsupported media type', 'This content type is not accepted here.')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError(400, 'validation-error', 'Invalid request', 'The JSON body is empty.')
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError(400, 'malformed-json', 'Invalid request', 'The body is not valid JSON.')
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new AppError(415, 'unsupported-media-type', 'Unsupported media type', 'Expected multipart/form-data.')
+    default:
+      break
+  }
+  if (err instanceof SyntaxError || err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    return new AppError(400, 'malformed-body', 'Invalid request', 'The request body could not be parsed.')
+  }
+  const status = err.statusCode ?? 500
+  if (status >= 400 && status < 500) {
+    return new AppError(status, status === 429 ? 'rate-limited' : 'bad-request', 'Request refused', err.message)
+  }
+  return undefined
+}
+
+export function registerErrorHandlers(app: App): void {
+  app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
+    if (err instanceof AppError) return sendProblem(reply, err)
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const where = err.validationContext ?? 'body'
+      return sendProblem(
+        reply,
+        new AppError(400, 'validation-error', 'Invalid request', `The request ${where} is invalid.`, {
+          errors: schemaFieldErrors(err.validation),
+        }),
+      )
+    }
+    const mapped = fromFastifyError(err as FastifyError)
+    if (mapped) return sendProblem(reply, mapped)
+    req.log.error({ err }, 'unhandled error')
+    return reply.code(500).type('application/problem+json').send({
+      type: PROBLEM_BASE + 'internal-error',
+      title: 'Internal server error',
+      status: 500,
+      detail: `Something went wrong on our side. Quote request id ${req.id} when reporting it.`,
+      requestId: req.id,
+    })
+  })
+
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, new AppError(404, 'not-found', 'Not found', `No route ${req.method} ${req.url.split('?')[0]}.`)),
+  )
+}

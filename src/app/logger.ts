@@ -1,0 +1,29 @@
+/**
+ * Logging without personal data (SPEC §6): request lines carry the method, a redacted
+ * path (no query string, no link tokens) and the request id; headers that carry secrets
+ * are never logged.
+ */
+import type { FastifyServerOptions } from 'fastify'
+
+/** Path segments after these prefixes are secrets (share and emergency tokens). */
+const TOKEN_PATHS = /^(\/api\/v1\/shared|\/api\/v1\/emergency|\/s|\/e)\/[^/?]+/
+
+/** `/api/v1/shared/abc/content?x=1` → `/api/v1/shared/:token/content`. */
+export function redactUrl(url: string): string {
+  const pathOnly = url.split('?')[0] ?? ''
+  return pathOnly.replace(TOKEN_PATHS, (_m, prefix: string) => `${prefix}/:token`)
+}
+
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, url: redactUrl(req.url), reqId: req.id }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-share-passcode"]'],
+      remove: true,
+    },
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Table types for Kysely. SQL is snake_case; Kysely's CamelCasePlugin maps it to the
+ * camelCase names below (STYLE §6). Keep in step with `migrations/`.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+/** A calendar date, kept as `YYYY-MM-DD` text in TypeScript (the DATE type parser is overridden). */
+type CalendarDate = string
+type Json<T> = ColumnType<T, string, string>
+
+export type Role = 'patient' | 'doctor' | 'pharmacist' | 'admin'
+export type UserStatus = 'active' | 'pending' | 'disabled'
+
+export interface UsersTable {
+  id: Generated<string>
+  email: string
+  passwordHash: string
+  role: Role
+  status: UserStatus
+  name: string
+  specialty: string | null
+  licenseNumber: string | null
+  organization: string | null
+  pharmacyName: string | null
+  createdAt: Timestamp
+  updatedAt: Timestamp
+}
+
+export interface SessionsTable {
+  id: Generated<string>
+  userId: string
+  createdAt: Timestamp
+  revokedAt: Timestamp | null
+  revokedReason: string | null
+}
+
+export interface RefreshTokensTable {
+  tokenHash: string
+  sessionId: string
+  createdAt: Timestamp
+  usedAt: Timestamp | null
+}
+
+export interface ProfileAllergy {
+  id: string
+  substance: string
+  reaction?: string | undefined
+  severity?: 'mild' | 'moderate' | 'severe' | undefined
+  code?: Coding | undefined
+}
+export interface ProfileCondition {
+  id: string
+  name: string
+  status?: 'active' | 'resolved' | undefined
+  since?: string | undefined
+  code?: Coding | undefined
+}
+export interface ProfileMedication {
+  id: string
+  name: string
+  dosage?: string | undefined
+  frequency?: string | undefined
+  since?: string | undefined
+  code?: Coding | undefined
+}
+export interface EmergencyContact {
+  id: string
+  name: string
+  relationship?: string | undefined
+  phone: string
+  email?: string | undefined
+}
+export interface Coding {
+  system: string
+  code: string
+  display?: string | undefined
+}
+
+export interface PatientProfilesTable {
+  patientId: string
+  fullName: string
+  dateOfBirth: CalendarDate | null
+  sex: 'female' | 'male' | 'other' | 'unknown' | null
+  bloodGroup: string | null
+  heightCm: number | null
+  organDonor: boolean | null
+  notes: string | null
+  allergies: Json<ProfileAllergy[]>
+  conditions: Json<ProfileCondition[]>
+  medications: Json<ProfileMedication[]>
+  emergencyContacts: Json<EmergencyContact[]>
+  updatedAt: Timestamp
+}
+
+export interface RecordsTable {
+  id: Generated<string>
+  patientId: string
+  fileName: string
+  originalFileName: string
+  title: string | null
+  category: string
+  contentType: string
+  sizeBytes: number
+  sha256: string
+  recordDate: CalendarDate
+  doctorName: string | null
+  description: string | null
+  uploadedAt: Timestamp
+  uploadedBy: string
+  source: 'upload' | 'import'
+  sourceRef: string | null
+  blobKey: string
+  wrappedKey: Buffer | null
+  deletedAt: Timestamp | null
+}
+
+export interface VitalsTable {
+  id: Generated<string>
+  patientId: string
+  type: string
+  loinc: string
+  value: number | null
+  systolic: number | null
+  diastolic: number | null
+  unit: string
+  context: string | null
+  measuredAt: Timestamp
+  recordedBy: string | null
+  source: 'manual' | 'import'
+  sourceRef: string | null
+  note: string | null
+  flag: 'low' | 'normal' | 'high' | 'critical'
+  createdAt: Timestamp
+}
+
+export interface FhirImportedResourcesTable {
+  patientId: string
+  resourceType: string
+  fhirId: string
+  importedAt: Timestamp
+}
+
+export type ConsultationStatus = 'pending' | 'approved' | 'rejected' | 'ended' | 'cancelled'
+
+export interface ConsultationsTable {
+  id: Generated<string>
+  patientId: string
+  doctorId: string
+  status: ConsultationStatus
+  reason: string | null
+  createdAt: Timestamp
+  decidedAt: Timestamp | null
+  endedAt: Timestamp | null
+}
+
+export interface DB {
+  users: UsersTable
+  sessions: SessionsTable
+  refreshTokens: RefreshTokensTable
+  patientProfiles: PatientProfilesTable
+  records: RecordsTable
+  vitals: VitalsTable
+  fhirImportedResources: FhirImportedResourcesTable
+  consultations: ConsultationsTable
+}
+
+export type UserRow = Selectable<UsersTable>
+export type NewUser = Insertable<UsersTable>
+export type RecordRow = Selectable<RecordsTable>
+export type RecordUpdate = Updateable<RecordsTable>
+export type ProfileRow = Selectable<PatientProfilesTable>
+export type VitalRow = Selectable<VitalsTable>

@@ -1,0 +1,69 @@
+/** Request and response schemas of accounts and sessions (SPEC §4.1), and the User mapper. */
+import { z } from 'zod'
+import { toInstant } from '../../app/schemas.js'
+import type { UserRow } from '../../db/schema.js'
+
+export const Email = z.email().max(254).transform((v) => v.trim().toLowerCase())
+/** SPEC §4.1: 10–128 characters. */
+export const Password = z.string().min(10, 'Use at least 10 characters.').max(128, 'Use at most 128 characters.')
+const Name = z.string().trim().min(1).max(200)
+
+export const RegisterBody = z
+  .object({
+    email: Email,
+    password: Password,
+    role: z.enum(['patient', 'doctor', 'pharmacist']),
+    name: Name,
+    specialty: z.string().trim().min(1).max(200).optional(),
+    licenseNumber: z.string().trim().min(1).max(100).optional(),
+    organization: z.string().trim().min(1).max(200).optional(),
+    pharmacyName: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const need = (field: 'specialty' | 'licenseNumber' | 'pharmacyName') => {
+      if (!b[field]) ctx.addIssue({ code: 'custom', path: [field], message: `Required for a ${b.role}.` })
+    }
+    if (b.role === 'doctor') {
+      need('specialty')
+      need('licenseNumber')
+    }
+    if (b.role === 'pharmacist') {
+      need('pharmacyName')
+      need('licenseNumber')
+    }
+  })
+export type RegisterInput = z.infer<typeof RegisterBody>
+
+export const LoginBody = z.object({ email: Email, password: z.string().min(1).max(128) }).strict()
+export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict()
+export const ChangePasswordBody = z.object({ currentPassword: z.string().min(1).max(128), newPassword: Password }).strict()
+
+export const User = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  role: z.enum(['patient', 'doctor', 'pharmacist', 'admin']),
+  status: z.enum(['active', 'pending', 'disabled']),
+  name: z.string(),
+  createdAt: z.string(),
+  doctor: z.object({ specialty: z.string(), licenseNumber: z.string(), organization: z.string().optional() }).optional(),
+  pharmacist: z.object({ pharmacyName: z.string(), licenseNumber: z.string() }).optional(),
+})
+export type UserDto = z.infer<typeof User>
+
+export const TokenPair = z.object({
+  user: User,
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresIn: z.number().int(),
+})
+
+/** users row → `User` (SPEC §4.1). */
+export function toUserDto(u: UserRow): UserDto {
+  const dto: UserDto = { id: u.id, email: u.email, role: u.role, status: u.status, name: u.name, createdAt: toInstant(u.createdAt) }
+  if (u.role === 'doctor') {
+    dto.doctor = { specialty: u.specialty ?? '', licenseNumber: u.licenseNumber ?? '', ...(u.organization ? { organization: u.organization } : {}) }
+  }
+  if (u.role === 'pharmacist') dto.pharmacist = { pharmacyName: u.pharmacyName ?? '', licenseNumber: u.licenseNumber ?? '' }
+  return dto
+}

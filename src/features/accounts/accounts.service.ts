@@ -1,0 +1,154 @@
+/**
+ * Accounts and sessions (SPEC §4.1, §6): registration, login, refresh-token rotation with
+ * reuse detection, logout, password change, and request authentication.
+ */
+import type { Deps } from '../../app/deps.js'
+import { ForbiddenError, UnauthorizedError } from '../../app/errors.js'
+import type { Role, UserRow } from '../../db/schema.js'
+import type { UserActor } from '../../policy/index.js'
+import * as q from './accounts.queries.js'
+import type { RegisterInput } from './accounts.schema.js'
+import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
+import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js'
+
+export interface Session {
+  user: UserRow
+  accessToken: string
+  refreshToken: string
+  expiresIn: number
+}
+
+/** Roles that must be verified by an admin before clinical use (SPEC §3). */
+const VERIFIED_ROLES: readonly Role[] = ['doctor', 'pharmacist']
+
+async function openSession(deps: Deps, db: Parameters<typeof q.insertSession>[0], user: UserRow): Promise<Session> {
+  const now = deps.now()
+  const { id: sessionId } = await q.insertSession(db, user.id, now)
+  const refreshToken = newRefreshToken()
+  await q.insertRefreshToken(db, sessionId, hashToken(refreshToken), now)
+  const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: user.id, sessionId }, now)
+  return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS }
+}
+
+/** Creates an account and its first session. Doctors and pharmacists start `pending`. Throws ConflictError for a taken email. */
+export async function register(deps: Deps, input: RegisterInput): Promise<Session> {
+  const passwordHash = await hashPassword(input.password)
+  const now = deps.now()
+  return deps.db.transaction().execute(async (trx) => {
+    const user = await q.insertUser(trx, {
+      email: input.email,
+      passwordHash,
+      role: input.role,
+      status: VERIFIED_ROLES.includes(input.role) ? 'pending' : 'active',
+      name: input.name,
+      specialty: input.role === 'doctor' ? (input.specialty ?? null) : null,
+      licenseNumber: input.role === 'patient' ? null : (input.licenseNumber ?? null),
+      organization: input.role === 'doctor' ? (input.organization ?? null) : null,
+      pharmacyName: input.role === 'pharmacist' ? (input.pharmacyName ?? null) : null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    return openSession(deps, trx, user)
+  })
+}
+
+/**
+ * Checks credentials and opens a session. Unknown email and wrong password are the same
+ * 401 (and take the same time); a disabled account with the right password is 403.
+ */
+export async function login(deps: Deps, email: string, password: string): Promise<Session> {
+  const user = await q.findUserByEmail(deps.db, email)
+  if (!user) {
+    await burnPasswordCheck(password)
+    throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
+  }
+  if (!(await verifyPassword(user.passwordHash, password))) {
+    throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
+  }
+  if (user.status === 'disabled') throw new ForbiddenError('This account has been disabled.', 'account-disabled')
+  return openSession(deps, deps.db, user)
+}
+
+/**
+ * Rotates a refresh token: the old one stops working. Presenting one that was already
+ * used revokes the whole session (reuse detection, SPEC §4.1) and is a 401.
+ */
+export async function refresh(deps: Deps, refreshToken: string): Promise<Session> {
+  const tokenHash = hashToken(refreshToken)
+  const now = deps.now()
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const consumed = await q.consumeRefreshToken(trx, tokenHash, now)
+    if (!consumed) {
+      const known = await q.findRefreshToken(trx, tokenHash)
+      if (known) await q.revokeSession(trx, known.sessionId, 'refresh-token-reuse', now)
+      return { reused: Boolean(known) } as const
+    }
+    const session = await q.findLiveSessionUser(trx, consumed.sessionId)
+    if (!session) return { reused: false } as const
+    const next = newRefreshToken()
+    await q.insertRefreshToken(trx, consumed.sessionId, hashToken(next), now)
+    const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: session.id, sessionId: consumed.sessionId }, now)
+    return { session: { user: session, accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_TTL_SECONDS } }
+  })
+  if ('session' in outcome && outcome.session) return outcome.session
+  throw new UnauthorizedError(
+    outcome.reused ? 'This refresh token was already used; the session has been ended for safety.' : 'The refresh token is not valid.',
+    outcome.reused ? 'refresh-token-reused' : 'invalid-refresh-token',
+  )
+}
+
+/** Ends the actor's session: its access and refresh tokens stop working at once. */
+export async function logout(deps: Deps, actor: UserActor): Promise<void> {
+  await q.revokeSession(deps.db, actor.sessionId, 'logout', deps.now())
+}
+
+/** The caller's own account. */
+export async function getMe(deps: Deps, actor: UserActor): Promise<UserRow> {
+  const user = await q.findUserById(deps.db, actor.id)
+  if (!user) throw new UnauthorizedError()
+  return user
+}
+
+/** Changes the password after checking the current one; every other session is revoked (SPEC §4.1). */
+export async function changePassword(deps: Deps, actor: UserActor, currentPassword: string, newPassword: string): Promise<void> {
+  const user = await getMe(deps, actor)
+  if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+    throw new UnauthorizedError('The current password is wrong.', 'invalid-credentials')
+  }
+  const hash = await hashPassword(newPassword)
+  await deps.db.transaction().execute(async (trx) => {
+    await q.updatePasswordHash(trx, actor.id, hash, deps.now())
+    await q.revokeUserSessions(trx, actor.id, 'password-changed', deps.now(), actor.sessionId)
+  })
+}
+
+/**
+ * Resolves a bearer token to its actor. Null when the token is invalid, expired, its
+ * session was revoked, or the account is disabled (status is read on every request, SPEC §3).
+ */
+export async function authenticateAccessToken(deps: Deps, token: string): Promise<UserActor | null> {
+  const claims = await verifyAccessToken(deps.config.jwtSecret, token, deps.now())
+  if (!claims) return null
+  const row = await q.findActiveSession(deps.db, claims.sessionId, claims.userId)
+  if (!row || row.status === 'disabled') return null
+  return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId }
+}
+
+/**
+ * Creates an active admin unless the email already has an account (ADMIN_EMAIL /
+ * ADMIN_PASSWORD bootstrap and `npm run admin -- create`). Returns whether one was created.
+ */
+export async function ensureAdmin(deps: Deps, email: string, password: string, name = 'Administrator'): Promise<boolean> {
+  if (await q.findUserByEmail(deps.db, email)) return false
+  const now = deps.now()
+  await q.insertUser(deps.db, {
+    email: email.trim().toLowerCase(),
+    passwordHash: await hashPassword(password),
+    role: 'admin',
+    status: 'active',
+    name,
+    createdAt: now,
+    updatedAt: now,
+  })
+  return true
+}

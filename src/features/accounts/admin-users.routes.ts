@@ -1,0 +1,41 @@
+/** Admin routes for accounts (SPEC §4.1 Admin). */
+import { z } from 'zod'
+import type { App } from '../../app/build-app.js'
+import type { Deps } from '../../app/deps.js'
+import { EmptyBody, ListQuery, Page, Problem, Uuid } from '../../app/schemas.js'
+import { userOf } from '../../app/actor-of.js'
+import { User, toUserDto } from './accounts.schema.js'
+import { disableUser, listUsers, verifyUser } from './admin-users.service.js'
+
+const adminOnly = { roles: ['admin'] } as const
+const tags = ['admin']
+const UserParams = z.object({ id: Uuid }).strict()
+
+export function adminUsersRoutes(app: App, deps: Deps): void {
+  app.get('/admin/users', {
+    config: { access: adminOnly },
+    schema: {
+      tags,
+      summary: 'List accounts',
+      querystring: z
+        .object({
+          role: z.enum(['patient', 'doctor', 'pharmacist', 'admin']).optional(),
+          status: z.enum(['active', 'pending', 'disabled']).optional(),
+          q: z.string().trim().min(1).max(200).optional(),
+          ...ListQuery,
+        })
+        .strict(),
+      response: { 200: Page(User), 400: Problem, 403: Problem },
+    },
+  }, async (req) => listUsers(deps, userOf(req), req.query))
+
+  app.post('/admin/users/:id/verify', {
+    config: { access: adminOnly },
+    schema: { tags, summary: 'Verify a pending doctor or pharmacist', params: UserParams, body: EmptyBody, response: { 200: User, 404: Problem, 409: Problem } },
+  }, async (req) => toUserDto(await verifyUser(deps, userOf(req), req.params.id)))
+
+  app.post('/admin/users/:id/disable', {
+    config: { access: adminOnly },
+    schema: { tags, summary: 'Disable an account and end its sessions', params: UserParams, body: EmptyBody, response: { 200: User, 404: Problem, 409: Problem } },
+  }, async (req) => toUserDto(await disableUser(deps, userOf(req), req.params.id)))
+}

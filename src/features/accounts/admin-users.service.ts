@@ -1,0 +1,54 @@
+/** Account administration (SPEC §4.1 admin): list, verify, disable. */
+import type { Deps } from '../../app/deps.js'
+import { ConflictError, NotFoundError } from '../../app/errors.js'
+import { decodeCursor, toPage } from '../../db/keyset.js'
+import type { UserRow } from '../../db/schema.js'
+import { authorize, type UserActor } from '../../policy/index.js'
+import * as q from './accounts.queries.js'
+import { toUserDto } from './accounts.schema.js'
+
+export interface UserListQuery {
+  role?: string | undefined
+  status?: string | undefined
+  q?: string | undefined
+  limit: number
+  cursor?: string | undefined
+}
+
+/** Users newest first, filtered by role, status and a name/email search. */
+export async function listUsers(deps: Deps, actor: UserActor, query: UserListQuery) {
+  authorize(actor, 'user.list', { userId: actor.id })
+  const after = query.cursor ? decodeCursor(query.cursor, 2) : undefined
+  const rows = await q.listUsers(deps.db, {
+    role: query.role,
+    status: query.status,
+    q: query.q,
+    limit: query.limit,
+    after: after ? { createdAt: String(after[0]), id: String(after[1]) } : undefined,
+  })
+  return toPage(rows, query.limit, (u) => [u.createdAt.toISOString(), u.id], toUserDto)
+}
+
+/** Verifies a pending doctor or pharmacist (→ active). 409 unless the account is pending. */
+export async function verifyUser(deps: Deps, actor: UserActor, userId: string): Promise<UserRow> {
+  authorize(actor, 'user.verify', { userId })
+  const updated = await q.transitionUserStatus(deps.db, userId, ['pending'], 'active', deps.now())
+  if (updated) return updated
+  if (!(await q.findUserById(deps.db, userId))) throw new NotFoundError('No such user.')
+  throw new ConflictError('Only a pending account can be verified.', 'invalid-status-transition')
+}
+
+/** Disables an account and ends all its sessions at once. 409 when already disabled. */
+export async function disableUser(deps: Deps, actor: UserActor, userId: string): Promise<UserRow> {
+  if (actor.id === userId) throw new ConflictError('You cannot disable your own account.', 'cannot-disable-self')
+  authorize(actor, 'user.disable', { userId })
+  return deps.db.transaction().execute(async (trx) => {
+    const updated = await q.transitionUserStatus(trx, userId, ['active', 'pending'], 'disabled', deps.now())
+    if (!updated) {
+      if (!(await q.findUserById(trx, userId))) throw new NotFoundError('No such user.')
+      throw new ConflictError('This account is already disabled.', 'invalid-status-transition')
+    }
+    await q.revokeUserSessions(trx, userId, 'account-disabled', deps.now())
+    return updated
+  })
+}

@@ -1,0 +1,45 @@
+/**
+ * Who is acting (STYLE §3). Users act through sessions; share links and emergency tokens
+ * are actors with narrow scopes, not bypasses; `system` is for jobs only.
+ */
+import type { Role, UserStatus } from '../db/schema.js'
+
+export interface UserActor {
+  kind: 'user'
+  id: string
+  role: Role
+  status: UserStatus
+  name: string
+  sessionId: string
+}
+
+export interface ShareActor {
+  kind: 'share'
+  shareId: string
+  recordId: string
+  patientId: string
+}
+
+export interface EmergencyActor {
+  kind: 'emergency'
+  patientId: string
+}
+
+export interface SystemActor {
+  kind: 'system'
+}
+
+export type Actor = UserActor | ShareActor | EmergencyActor | SystemActor
+
+export const systemActor: SystemActor = Object.freeze({ kind: 'system' })
+
+/** Request metadata kept for the audit log (never written to application logs). */
+export interface RequestMeta {
+  ip: string
+  userAgent: string
+}
+
+export const isUser = (a: Actor | null | undefined): a is UserActor => a?.kind === 'user'
+/** An active (verified, not disabled) user of one of `roles`. */
+export const isActiveRole = (a: Actor | null | undefined, ...roles: Role[]): a is UserActor =>
+  isUser(a) && a.status === 'active' && roles.includes(a.role)

@@ -1,0 +1,74 @@
+/**
+ * The one policy module (SPEC §3, STYLE §3). Every authorization decision is made here:
+ * the route gate (`checkRouteAccess`) and the resource rules (`can` / `authorize`).
+ * Deny by default: an action with no rule, or no actor, is refused.
+ */
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../app/errors.js'
+import type { Role } from '../db/schema.js'
+import { isUser, type Actor } from './actor.js'
+import { accountRules } from './rules/accounts.js'
+import { patientDataRules } from './rules/patient-data.js'
+
+export type { Actor, UserActor, RequestMeta } from './actor.js'
+export { systemActor, isUser, isActiveRole } from './actor.js'
+export type { PatientScope } from './rules/patient-data.js'
+
+const rules = { ...patientDataRules, ...accountRules }
+
+type Rules = typeof rules
+export type Action = keyof Rules
+type ResourceOf<A extends Action> = Parameters<Rules[A]>[1]
+
+/** True when `actor` may do `action` on `resource`. Unknown actions and null actors: false. */
+export function can<A extends Action>(actor: Actor | null | undefined, action: A, resource: ResourceOf<A>): boolean {
+  const rule = rules[action] as ((a: Actor, r: ResourceOf<A>) => boolean) | undefined
+  return actor != null && rule !== undefined && rule(actor, resource) === true
+}
+
+/**
+ * Throws unless `actor` may do `action`. When the actor may not even see the resource
+ * (`visibility` fails) the error is 404, so existence is not leaked; when it may see it but
+ * not act, 403 (SPEC §2, STYLE §3).
+ */
+export function authorize<A extends Action, V extends Action>(
+  actor: Actor | null | undefined,
+  action: A,
+  resource: ResourceOf<A> & ResourceOf<V>,
+  visibility?: V,
+): void {
+  if (visibility !== undefined && !can(actor, visibility, resource)) throw new NotFoundError()
+  if (!can(actor, action, resource)) {
+    throw visibility !== undefined ? new ForbiddenError() : new NotFoundError()
+  }
+}
+
+/** What a route declares in `config.access` (STYLE §3); every route must declare one. */
+export type RouteAccess =
+  | 'public'
+  | {
+      /** Roles that can ever use this route; others get 403 (SPEC §2). */
+      roles: readonly Role[]
+      /** Pending doctors and pharmacists may use it (account routes); default false → 403 account-not-verified. */
+      allowPending?: boolean
+    }
+
+/** Every role, for routes any signed-in user may call. */
+export const ANY_ROLE: readonly Role[] = ['patient', 'doctor', 'pharmacist', 'admin']
+
+/**
+ * The route gate, run before the handler: public routes pass; others need a user actor
+ * (401), of an allowed role (403 forbidden), with a verified account unless the route
+ * allows pending ones (403 account-not-verified). Disabled accounts never get here: their
+ * sessions are refused at authentication.
+ */
+export function checkRouteAccess(actor: Actor | null, access: RouteAccess): void {
+  if (access === 'public') return
+  if (!isUser(actor)) throw new UnauthorizedError()
+  if (!access.roles.includes(actor.role)) {
+    throw new ForbiddenError(`This route is not available to the ${actor.role} role.`)
+  }
+  if (actor.status === 'pending' && !access.allowPending) {
+    throw new ForbiddenError('Your account is waiting for verification by an administrator.', 'account-not-verified')
+  }
+  if (actor.status !== 'active' && actor.status !== 'pending') throw new UnauthorizedError()
+}

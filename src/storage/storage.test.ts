@@ -1,0 +1,394 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { BlobNotFoundError, type BlobStore, type ByteRange } from './blob-store.js'
+import { createEncryptedBlobs, type EncryptedBlobs, type StoredBlob } from './encrypted-blobs.js'
+import { generateDataKey, unwrapDataKey, WRAPPED_KEY_SIZE, wrapDataKey } from './envelope.js'
+import { createLocalBlobStore } from './local-blob-store.js'
+import {
+  CIPHER_SEGMENT_SIZE,
+  ciphertextSize,
+  IntegrityError,
+  planRange,
+  SEGMENT_SIZE,
+  segmentCount,
+} from './segment-cipher.js'
+
+const SIZES = [0, 1, 65535, 65536, 65537, 3 * 65536 + 5]
+
+let root: string
+let store: BlobStore
+let masterKey: Buffer
+let blobs: EncryptedBlobs
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'carelocker-storage-'))
+  store = createLocalBlobStore(path.join(root, 'blobs'))
+  masterKey = randomBytes(32)
+  blobs = createEncryptedBlobs(store, masterKey)
+})
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true })
+})
+
+const newKey = () => randomUUID()
+const blobPath = (key: string) => path.join(root, 'blobs', key.slice(0, 2), key)
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** Everything a stream emitted before it failed, and the failure. */
+async function collectUntilError(stream: Readable): Promise<{ emitted: Buffer; error: unknown }> {
+  const chunks: Buffer[] = []
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer)
+  } catch (error) {
+    return { emitted: Buffer.concat(chunks), error }
+  }
+  return { emitted: Buffer.concat(chunks), error: undefined }
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
+  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
+
+async function writeRandom(size: number): Promise<{ key: string; plaintext: Buffer; blob: StoredBlob }> {
+  const key = newKey()
+  const plaintext = randomBytes(size)
+  const blob = await blobs.write(key, Readable.from([plaintext]))
+  return { key, plaintext, blob }
+}
+
+async function flipByte(file: string, offset: number): Promise<void> {
+  const bytes = await readFile(file)
+  bytes[offset] = bytes[offset]! ^ 0x01
+  await writeFile(file, bytes)
+}
+
+describe('segment layout (STREAM over AES-256-GCM)', () => {
+  it('counts an empty file as one empty final segment and adds one 16-byte tag per segment', () => {
+    expect(SIZES.map(segmentCount)).toEqual([1, 1, 1, 1, 2, 4])
+    expect(SIZES.map(ciphertextSize)).toEqual([16, 17, 65551, 65552, 65569, 3 * 65552 + 5 + 16])
+  })
+
+  it('plans whole segments of ciphertext and the plaintext bytes to skip and emit', () => {
+    const size = 3 * SEGMENT_SIZE + 5
+    expect(planRange(size, { start: 65530, end: 65540 })).toEqual({
+      plainSize: size,
+      firstSegment: 0,
+      lastSegment: 1,
+      cipherRange: { start: 0, end: 2 * CIPHER_SEGMENT_SIZE - 1 },
+      skip: 65530,
+      length: 11,
+    })
+    expect(planRange(size, { start: size - 1, end: size - 1 })).toMatchObject({
+      firstSegment: 3,
+      lastSegment: 3,
+      cipherRange: { start: 3 * CIPHER_SEGMENT_SIZE, end: ciphertextSize(size) - 1 },
+      skip: 4,
+      length: 1,
+    })
+    expect(planRange(0)).toMatchObject({ cipherRange: { start: 0, end: 15 }, length: 0 })
+  })
+
+  it('refuses a range outside the file', () => {
+    expect(() => planRange(10, { start: 0, end: 10 })).toThrow(RangeError)
+    expect(() => planRange(10, { start: 5, end: 4 })).toThrow(RangeError)
+    expect(() => planRange(0, { start: 0, end: 0 })).toThrow(RangeError)
+    expect(() => planRange(-1)).toThrow(RangeError)
+  })
+})
+
+describe('encrypted blobs', () => {
+  it.each(SIZES)('round-trips %i random bytes with their size and sha256', async (size) => {
+    const { key, plaintext, blob } = await writeRandom(size)
+    expect(blob.sizeBytes).toBe(size)
+    expect(blob.sha256).toBe(sha256(plaintext))
+    expect((await stat(blobPath(key))).size).toBe(ciphertextSize(size))
+    expect((await collect(await blobs.read(key, blob))).equals(plaintext)).toBe(true)
+    expect(await blobs.digest(key, blob)).toBe(blob.sha256)
+  })
+
+  it('returns exactly the requested slice for every range: first byte, last byte, across and inside segments', async () => {
+    for (const size of SIZES.filter((s) => s > 0)) {
+      const { key, plaintext, blob } = await writeRandom(size)
+      const candidates: ByteRange[] = [
+        { start: 0, end: 0 },
+        { start: size - 1, end: size - 1 },
+        { start: 0, end: size - 1 },
+        { start: 100, end: 200 },
+        { start: 65535, end: 65535 },
+        { start: 65536, end: 65536 },
+        { start: 65535, end: 65536 },
+        { start: 65530, end: 65540 },
+        { start: 65536, end: 2 * 65536 - 1 },
+        { start: 1, end: 3 * 65536 + 3 },
+        { start: 2 * 65536 + 7, end: size - 1 },
+      ]
+      for (const range of candidates.filter((r) => r.start <= r.end && r.end < size)) {
+        const got = await collect(await blobs.read(key, blob, range))
+        expect(got.equals(plaintext.subarray(range.start, range.end + 1)), `size ${size} range ${range.start}-${range.end}`).toBe(true)
+      }
+    }
+  })
+
+  it('rejects a range past the end of the file with RangeError', async () => {
+    const { key, blob } = await writeRandom(10)
+    await expect(blobs.read(key, blob, { start: 5, end: 10 })).rejects.toThrow(RangeError)
+  })
+
+  it('stores no plaintext: neither a known phrase nor any window of random data', async () => {
+    const phrase = 'Patient: Jane Doe, HIV status positive. '
+    const text = Buffer.from(phrase.repeat(5000))
+    const key = newKey()
+    const blob = await blobs.write(key, Readable.from([text]))
+    const stored = await readFile(blobPath(key))
+    expect(stored.includes('Jane Doe')).toBe(false)
+    expect((await collect(await blobs.read(key, blob))).equals(text)).toBe(true)
+
+    const random = await writeRandom(3 * 65536 + 5)
+    const storedRandom = await readFile(blobPath(random.key))
+    for (const offset of [0, 65536, 2 * 65536 + 100, 3 * 65536]) {
+      expect(storedRandom.includes(random.plaintext.subarray(offset, offset + 5))).toBe(false)
+    }
+  })
+
+  it('a flipped byte in a middle segment fails with IntegrityError and no byte of that segment is emitted', async () => {
+    const { key, plaintext, blob } = await writeRandom(3 * 65536 + 5)
+    await flipByte(blobPath(key), CIPHER_SEGMENT_SIZE + 1234) // inside segment 1
+    const { emitted, error } = await collectUntilError(await blobs.read(key, blob))
+    expect(error).toBeInstanceOf(IntegrityError)
+    expect(emitted.length).toBeLessThanOrEqual(SEGMENT_SIZE)
+    expect(emitted.equals(plaintext.subarray(0, emitted.length))).toBe(true)
+    await expect(blobs.digest(key, blob)).rejects.toThrow(IntegrityError)
+  })
+
+  it('a flipped byte anywhere (first byte, a tag, the last byte) fails the segment it is in, before any of its bytes', async () => {
+    const size = 3 * 65536 + 5
+    const stored = ciphertextSize(size)
+    const cases = [
+      { offset: 0, segment: 0 },
+      { offset: CIPHER_SEGMENT_SIZE - 1, segment: 0 }, // last byte of segment 0's tag
+      { offset: 2 * CIPHER_SEGMENT_SIZE + SEGMENT_SIZE, segment: 2 }, // first byte of segment 2's tag
+      { offset: stored - 1, segment: 3 },
+    ]
+    for (const { offset, segment } of cases) {
+      const { key, plaintext, blob } = await writeRandom(size)
+      await flipByte(blobPath(key), offset)
+      const { emitted, error } = await collectUntilError(await blobs.read(key, blob))
+      expect(error, `offset ${offset}`).toBeInstanceOf(IntegrityError)
+      expect(emitted.length).toBeLessThanOrEqual(segment * SEGMENT_SIZE)
+      expect(emitted.equals(plaintext.subarray(0, emitted.length))).toBe(true)
+    }
+  })
+
+  it('a range read decrypts only its own segments, so an intact range of a damaged file still reads', async () => {
+    const { key, plaintext, blob } = await writeRandom(3 * 65536 + 5)
+    await flipByte(blobPath(key), 2 * CIPHER_SEGMENT_SIZE + 10)
+    const intact = await collect(await blobs.read(key, blob, { start: 10, end: 2 * 65536 - 1 }))
+    expect(intact.equals(plaintext.subarray(10, 2 * 65536))).toBe(true)
+    const { emitted, error } = await collectUntilError(await blobs.read(key, blob, { start: 2 * 65536, end: 2 * 65536 + 5 }))
+    expect(error).toBeInstanceOf(IntegrityError)
+    expect(emitted.length).toBe(0)
+  })
+
+  it('a file cut after a whole segment (final segment removed) fails with IntegrityError', async () => {
+    const { key, blob } = await writeRandom(3 * 65536 + 5)
+    await truncate(blobPath(key), 3 * CIPHER_SEGMENT_SIZE)
+    const { emitted, error } = await collectUntilError(await blobs.read(key, blob))
+    expect(error).toBeInstanceOf(IntegrityError)
+    expect(emitted.length).toBeLessThanOrEqual(3 * SEGMENT_SIZE)
+    await expect(blobs.digest(key, blob)).rejects.toThrow(IntegrityError)
+  })
+
+  it('a file cut inside a segment, or with bytes appended, fails with IntegrityError', async () => {
+    const cut = await writeRandom(65537)
+    await truncate(blobPath(cut.key), CIPHER_SEGMENT_SIZE + 10)
+    expect((await collectUntilError(await blobs.read(cut.key, cut.blob))).error).toBeInstanceOf(IntegrityError)
+
+    const extended = await writeRandom(65537)
+    await writeFile(blobPath(extended.key), Buffer.alloc(16), { flag: 'a' })
+    expect((await collectUntilError(await blobs.read(extended.key, extended.blob))).error).toBeInstanceOf(IntegrityError)
+  })
+
+  it('segments swapped in place fail with IntegrityError (the counter is in the nonce)', async () => {
+    const { key, blob } = await writeRandom(3 * 65536)
+    const stored = await readFile(blobPath(key))
+    const swapped = Buffer.concat([
+      stored.subarray(CIPHER_SEGMENT_SIZE, 2 * CIPHER_SEGMENT_SIZE),
+      stored.subarray(0, CIPHER_SEGMENT_SIZE),
+      stored.subarray(2 * CIPHER_SEGMENT_SIZE),
+    ])
+    await writeFile(blobPath(key), swapped)
+    const { emitted, error } = await collectUntilError(await blobs.read(key, blob))
+    expect(error).toBeInstanceOf(IntegrityError)
+    expect(emitted.length).toBe(0)
+  })
+
+  it('a wrong master key cannot unwrap the data key', async () => {
+    const { key, blob } = await writeRandom(1000)
+    const other = createEncryptedBlobs(store, randomBytes(32))
+    await expect(other.read(key, blob)).rejects.toThrow(IntegrityError)
+    await expect(other.digest(key, blob)).rejects.toThrow(IntegrityError)
+    expect(() => unwrapDataKey(randomBytes(32), blob.wrappedKey)).toThrow(IntegrityError)
+  })
+
+  it("another file's data key fails on the first segment", async () => {
+    const a = await writeRandom(1000)
+    const b = await writeRandom(1000)
+    const { emitted, error } = await collectUntilError(await blobs.read(a.key, { ...a.blob, wrappedKey: b.blob.wrappedKey }))
+    expect(error).toBeInstanceOf(IntegrityError)
+    expect(emitted.length).toBe(0)
+  })
+
+  it('a plaintext stream destroyed with an error mid-way rejects with that error and leaves no file at all', async () => {
+    const abort = new Error('client aborted the upload')
+    let tempBytes = 0
+    const source = randomSource(400_000, abort, (onDisk) => (tempBytes = onDisk))
+    await expect(blobs.write(newKey(), source)).rejects.toBe(abort)
+    expect(tempBytes).toBeGreaterThan(0) // a temp file with ciphertext existed and was removed
+    expect(await listFiles(root)).toEqual([])
+  })
+
+  it('a plaintext stream destroyed without an error mid-way rejects and leaves no file at all', async () => {
+    const source = randomSource(200_000)
+    await expect(blobs.write(newKey(), source)).rejects.toThrow()
+    expect(await listFiles(root)).toEqual([])
+  })
+
+  it('a write under an invalid key rejects, stores nothing and releases the plaintext stream', async () => {
+    const source = randomSource(200_000)
+    await expect(blobs.write('../escape', source)).rejects.toThrow(/Invalid blob key/)
+    expect(source.destroyed).toBe(true)
+    expect(await listFiles(root)).toEqual([])
+  })
+
+  it('an already destroyed plaintext stream rejects and stores nothing', async () => {
+    const source = Readable.from([randomBytes(10)])
+    source.destroy()
+    await expect(blobs.write(newKey(), source)).rejects.toThrow()
+    expect(await listFiles(root)).toEqual([])
+  })
+
+  it('a failed write keeps the blob already stored under the same key', async () => {
+    const { key, plaintext, blob } = await writeRandom(70_000)
+    await expect(blobs.write(key, randomSource(100_000, new Error('aborted')))).rejects.toThrow('aborted')
+    expect((await collect(await blobs.read(key, blob))).equals(plaintext)).toBe(true)
+    expect(await listFiles(root)).toEqual([blobPath(key)])
+  })
+
+  it('accepts a stream whose first bytes were peeked and pushed back', async () => {
+    const plaintext = randomBytes(100_000)
+    const source = Readable.from([plaintext.subarray(0, 50_000), plaintext.subarray(50_000)], { objectMode: false })
+    const head = await new Promise<Buffer>((resolve) => source.once('readable', () => resolve(source.read(4100) as Buffer)))
+    source.unshift(head)
+    const key = newKey()
+    const blob = await blobs.write(key, source)
+    expect(blob.sha256).toBe(sha256(plaintext))
+    expect((await collect(await blobs.read(key, blob))).equals(plaintext)).toBe(true)
+  })
+
+  it('streams 20 MB: ciphertext reaches disk while the source is still producing', async () => {
+    const chunk = randomBytes(SEGMENT_SIZE)
+    const count = 320 // 20 MiB
+    const expected = createHash('sha256')
+    let onDiskBeforeLastChunk = 0
+    async function* source() {
+      for (let i = 0; i < count; i++) {
+        if (i === count - 1) onDiskBeforeLastChunk = await largestFileSize(root)
+        expected.update(chunk)
+        yield chunk
+      }
+    }
+    const key = newKey()
+    const blob = await blobs.write(key, Readable.from(source()))
+    expect(blob.sizeBytes).toBe(count * SEGMENT_SIZE)
+    expect(blob.sha256).toBe(expected.digest('hex'))
+    expect(onDiskBeforeLastChunk).toBeGreaterThan(15 * 1024 * 1024)
+    expect(await blobs.digest(key, blob)).toBe(blob.sha256)
+  })
+
+  it('remove is idempotent and leaves nothing', async () => {
+    const { key } = await writeRandom(10)
+    await blobs.remove(key)
+    await blobs.remove(key)
+    expect(await store.exists(key)).toBe(false)
+    expect(await listFiles(root)).toEqual([])
+  })
+})
+
+describe('envelope', () => {
+  it('wraps as 0x01 ‖ nonce ‖ ciphertext ‖ tag, and any altered byte fails unwrap with IntegrityError', () => {
+    const dataKey = generateDataKey()
+    const wrapped = wrapDataKey(masterKey, dataKey)
+    expect(wrapped.length).toBe(WRAPPED_KEY_SIZE)
+    expect(wrapped[0]).toBe(0x01)
+    expect(unwrapDataKey(masterKey, wrapped).equals(dataKey)).toBe(true)
+    expect(wrapDataKey(masterKey, dataKey).equals(wrapped)).toBe(false) // fresh nonce each time
+    for (let i = 0; i < wrapped.length; i++) {
+      const altered = Buffer.from(wrapped)
+      altered[i] = altered[i]! ^ 0x80
+      expect(() => unwrapDataKey(masterKey, altered)).toThrow(IntegrityError)
+    }
+    expect(() => unwrapDataKey(masterKey, wrapped.subarray(0, 40))).toThrow(IntegrityError)
+  })
+})
+
+describe('local blob store', () => {
+  it('shards by the first two characters with 0700 directories and 0600 files', async () => {
+    await store.put('abcdef', Readable.from([Buffer.from('hello')]))
+    expect(await readFile(path.join(root, 'blobs', 'ab', 'abcdef'), 'utf8')).toBe('hello')
+    expect((await stat(path.join(root, 'blobs'))).mode & 0o777).toBe(0o700)
+    expect((await stat(path.join(root, 'blobs', 'ab'))).mode & 0o777).toBe(0o700)
+    expect((await stat(path.join(root, 'blobs', 'ab', 'abcdef'))).mode & 0o777).toBe(0o600)
+    expect(await collect(await store.get('abcdef', { start: 1, end: 3 }))).toEqual(Buffer.from('ell'))
+  })
+
+  it('refuses keys outside [A-Za-z0-9_-] and missing blobs', async () => {
+    for (const key of ['', 'a', '../etc', 'ab/cd', 'ab.cd', '..', 'ab cd']) {
+      await expect(store.put(key, Readable.from([Buffer.from('x')]))).rejects.toThrow(/Invalid blob key/)
+      await expect(store.get(key)).rejects.toThrow(/Invalid blob key/)
+    }
+    await expect(store.get('missing')).rejects.toBeInstanceOf(BlobNotFoundError)
+    expect(await store.exists('missing')).toBe(false)
+    await store.delete('missing')
+    expect(await listFiles(root)).toEqual([])
+  })
+})
+
+/**
+ * Random bytes in 16 KiB chunks; after `bytes`, destroys itself (with `error` when given),
+ * first reporting how many bytes the store had on disk at that moment to `onAbort`.
+ */
+function randomSource(bytes: number, error?: Error, onAbort?: (bytesOnDisk: number) => void): Readable {
+  let sent = 0
+  return new Readable({
+    read() {
+      if (sent >= bytes) {
+        void largestFileSize(root).then((onDisk) => {
+          onAbort?.(onDisk)
+          this.destroy(error)
+        })
+        return
+      }
+      const chunk = randomBytes(16384)
+      sent += chunk.length
+      this.push(chunk)
+    },
+  })
+}
+
+async function largestFileSize(dir: string): Promise<number> {
+  const sizes = await Promise.all((await listFiles(dir)).map(async (file) => (await stat(file)).size))
+  return Math.max(0, ...sizes)
+}

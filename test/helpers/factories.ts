@@ -1,0 +1,77 @@
+/** Test factories that go through the HTTP API, as a client would. */
+import { randomUUID } from 'node:crypto'
+import { expect } from 'vitest'
+import { ensureAdmin } from '../../src/features/accounts/accounts.service.js'
+import type { TestApp } from './test-app.js'
+
+export interface TestUser {
+  id: string
+  email: string
+  password: string
+  role: string
+  accessToken: string
+  refreshToken: string
+  /** `{authorization: 'Bearer …'}` for `app.inject`. */
+  headers: { authorization: string }
+}
+
+export const PASSWORD = 'correct horse battery'
+
+const extraFields: Record<string, Record<string, string>> = {
+  patient: {},
+  doctor: { specialty: 'Cardiology', licenseNumber: 'MD-12345' },
+  pharmacist: { pharmacyName: 'Corner Pharmacy', licenseNumber: 'PH-555' },
+}
+
+/** Registers a user of `role` with a unique email; asserts 201. */
+export async function registerUser(t: TestApp, role: 'patient' | 'doctor' | 'pharmacist' = 'patient', fields: Record<string, string> = {}): Promise<TestUser> {
+  const email = `${role}-${randomUUID()}@example.test`
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/auth/register',
+    payload: { email, password: PASSWORD, role, name: `Test ${role}`, ...extraFields[role], ...fields },
+  })
+  expect(res.statusCode, res.body).toBe(201)
+  const body = res.json()
+  return {
+    id: body.user.id,
+    email,
+    password: PASSWORD,
+    role,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    headers: { authorization: `Bearer ${body.accessToken}` },
+  }
+}
+
+/** Logs in; asserts 200. */
+export async function loginAs(t: TestApp, email: string, password = PASSWORD): Promise<TestUser> {
+  const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } })
+  expect(res.statusCode, res.body).toBe(200)
+  const body = res.json()
+  return {
+    id: body.user.id,
+    email,
+    password,
+    role: body.user.role,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    headers: { authorization: `Bearer ${body.accessToken}` },
+  }
+}
+
+/** An active admin (bootstrapped as ADMIN_EMAIL would be), logged in. */
+export async function createAdmin(t: TestApp): Promise<TestUser> {
+  const email = `admin-${randomUUID()}@example.test`
+  await ensureAdmin(t.deps, email, PASSWORD)
+  return loginAs(t, email)
+}
+
+/** Registers a doctor or pharmacist and has an admin verify them. */
+export async function registerVerified(t: TestApp, role: 'doctor' | 'pharmacist', admin?: TestUser): Promise<TestUser> {
+  const user = await registerUser(t, role)
+  const a = admin ?? (await createAdmin(t))
+  const res = await t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${user.id}/verify`, headers: a.headers })
+  expect(res.statusCode, res.body).toBe(200)
+  return user
+}

@@ -1,0 +1,80 @@
+/**
+ * A real app per test file (STYLE §7): in-memory PGlite by default, or a fresh database
+ * on the PostgreSQL server named by `DATABASE_URL`, dropped when the file ends.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { buildApp, type App } from '../../src/app/build-app.js'
+import { composeDeps } from '../../src/app/compose.js'
+import { loadConfig } from '../../src/app/config.js'
+import type { Deps } from '../../src/app/deps.js'
+
+export interface TestApp {
+  app: App
+  deps: Deps
+  dataDir: string
+  close(): Promise<void>
+}
+
+/** Creates a fresh database on the server of `baseUrl`; returns its URL and a dropper. */
+async function createServerDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `carelocker_t_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: baseUrl })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const url = new URL(baseUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: baseUrl })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    },
+  }
+}
+
+/**
+ * Starts an app with a test config. `env` overrides variables (e.g. a low
+ * `MAX_UPLOAD_MB`); rate limits are high unless a test lowers them.
+ */
+export async function startTestApp(env: Record<string, string> = {}, opts: { now?: () => Date } = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-test-'))
+  const serverUrl = process.env.DATABASE_URL
+  const server = serverUrl ? await createServerDatabase(serverUrl) : undefined
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    DATABASE_URL: server?.url ?? 'memory://',
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    PUBLIC_URL: 'http://carelocker.test',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_LOGIN_PER_MIN: '10000',
+    RATE_LIMIT_LOGIN_PER_HOUR_ACCOUNT: '10000',
+    RATE_LIMIT_REGISTER_PER_HOUR: '10000',
+    RATE_LIMIT_PASSWORD_RESET_PER_HOUR: '10000',
+    RATE_LIMIT_PUBLIC_PER_MIN: '10000',
+    RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: '10000',
+    ...env,
+  })
+  const composed = await composeDeps(config, opts)
+  const app = await buildApp(composed.deps, { logLevel: 'silent' })
+  await app.ready()
+  return {
+    app,
+    deps: composed.deps,
+    dataDir,
+    close: async () => {
+      await app.close()
+      await composed.close()
+      await server?.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
