@@ -1,0 +1,35 @@
+/** SQL of the patient profile. No business rules here (STYLE §2). */
+import type { Kysely, Transaction } from 'kysely'
+import type { DB, ProfileRow } from '../../db/schema.js'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+/** The stored profile, locked for update when `forUpdate`. */
+export function findProfile(db: Db, patientId: string, forUpdate = false) {
+  let q = db.selectFrom('patientProfiles').selectAll().where('patientId', '=', patientId)
+  if (forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+/** The patient's account (name, creation time) if `patientId` is a patient. */
+export function findPatientAccount(db: Db, patientId: string) {
+  return db.selectFrom('users').select(['id', 'name', 'createdAt']).where('id', '=', patientId).where('role', '=', 'patient').executeTakeFirst()
+}
+
+/** Inserts or replaces the whole profile. */
+export async function upsertProfile(db: Db, row: ProfileRow): Promise<ProfileRow> {
+  const values = {
+    ...row,
+    allergies: JSON.stringify(row.allergies),
+    conditions: JSON.stringify(row.conditions),
+    medications: JSON.stringify(row.medications),
+    emergencyContacts: JSON.stringify(row.emergencyContacts),
+  }
+  const { patientId: _pk, ...update } = values
+  return db
+    .insertInto('patientProfiles')
+    .values(values)
+    .onConflict((oc) => oc.column('patientId').doUpdateSet(update))
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
