@@ -1,7 +1,8 @@
 /**
  * Maps a FHIR R4 Bundle (Synthea 3.x, 2019 Synthea, IPS documents) to an import plan
  * (SPEC §4.4). Pure: no database, no HTTP; the import service writes the plan in one
- * transaction and uses `fhirId` to make a second import of the same bundle add nothing.
+ * transaction and uses `fhirId` to make a second import of the same bundle add nothing
+ * (`fhirId` is the resource `id`, else the entry's `fullUrl`, else `sha256:` of the resource JSON).
  *
  * The input is untrusted JSON: every field is read defensively and a resource that cannot be
  * used is counted in `skipped` with a reason, never thrown on. Only a non-Bundle is an error.
@@ -13,6 +14,7 @@ import {
   DIASTOLIC_LOINC,
   SYSTOLIC_LOINC,
   normalizeVital,
+  unitConverter,
   vitalTypeForLoinc,
   type GlucoseContext,
   type VitalFlag,
@@ -117,7 +119,7 @@ export interface ParseOptions {
 export const SKIP_REASON = {
   notImported: 'resource type not imported',
   medication: 'read through the medications that reference it',
-  otherObservation: 'not one of the tracked vital signs (SPEC §4.8)',
+  otherObservation: 'not one of the tracked vital signs',
   noValue: 'vital sign without a value',
   noTime: 'vital sign without a time',
   badUnit: 'vital sign in a unit that does not fit its type',
@@ -190,14 +192,25 @@ function toDate(x: unknown): string | undefined {
   const m = s ? FHIR_DATE.exec(s) : null
   if (!m) return undefined
   const date = `${m[1]}-${m[2] ?? '01'}-${m[3] ?? '01'}`
-  return Number.isNaN(Date.parse(`${date}T00:00:00Z`)) ? undefined : date
+  const t = Date.parse(`${date}T00:00:00Z`)
+  // Round-trip so that 2015-02-30 is refused rather than rolled over to March.
+  return !Number.isNaN(t) && new Date(t).toISOString().startsWith(date) ? date : undefined
 }
 
-/** FHIR date/dateTime/instant → ISO instant in UTC (`…Z`). A date alone is midnight UTC. */
+/**
+ * FHIR date/dateTime/instant → ISO instant in UTC (`…Z`). A date alone is midnight UTC, and so is
+ * a time without an offset (FHIR requires one; the server's time zone must not decide).
+ */
 function toInstant(x: unknown): string | undefined {
   const s = str(x)
-  if (!s || !FHIR_DATE.test(s)) return undefined
-  const full = /^\d{4}$/.test(s) ? `${s}-01-01` : /^\d{4}-\d{2}$/.test(s) ? `${s}-01` : s
+  if (!s || !toDate(s)) return undefined
+  const full = /^\d{4}$/.test(s)
+    ? `${s}-01-01`
+    : /^\d{4}-\d{2}$/.test(s)
+      ? `${s}-01`
+      : /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)
+        ? `${s}Z`
+        : s
   const t = Date.parse(full)
   return Number.isNaN(t) ? undefined : new Date(t).toISOString()
 }
@@ -223,7 +236,7 @@ class ReferenceIndex {
   }
 
   resolve(ref: unknown): Json | undefined {
-    const reference = str(obj(ref)?.reference)
+    const reference = str(obj(ref)?.reference)?.replace(/\/_history\/[^/]*$/, '')
     if (!reference) return undefined
     if (reference.startsWith('#')) return undefined // contained: handled by the caller
     const direct = this.byKey.get(reference) ?? this.byKey.get(/([A-Za-z]+\/[^/]+)$/.exec(reference)?.[1] ?? '')
@@ -304,7 +317,7 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
   }
 
   const refs = new ReferenceIndex()
-  const resources: Json[] = []
+  const resources: Array<{ r: Json; fhirId: string }> = []
   const skipped = new SkipCounter()
   for (const entry of bundle.entry) {
     const resource = obj(obj(entry)?.resource)
@@ -312,8 +325,12 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
       skipped.add('Unknown', SKIP_REASON.noResourceType)
       continue
     }
-    refs.add(str(obj(entry)?.fullUrl), resource)
-    resources.push(resource)
+    const fullUrl = str(obj(entry)?.fullUrl)
+    refs.add(fullUrl, resource)
+    // `id`, else `fullUrl`, else the content itself: stable across imports of the same bundle.
+    const fhirId =
+      str(resource.id) ?? fullUrl ?? `sha256:${createHash('sha256').update(JSON.stringify(resource)).digest('hex')}`
+    resources.push({ r: resource, fhirId })
   }
 
   const plan: ImportPlan = {
@@ -330,10 +347,10 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
   let patientSeen = false
 
   // DocumentReferences before DiagnosticReports, so a note in both keeps the richer metadata.
-  const order = (r: Json) => (r.resourceType === 'DiagnosticReport' ? 1 : 0)
+  const order = (x: { r: Json }) => (x.r.resourceType === 'DiagnosticReport' ? 1 : 0)
   const ordered = [...resources].sort((a, b) => order(a) - order(b))
 
-  for (const r of ordered) {
+  for (const { r, fhirId } of ordered) {
     const type = r.resourceType as string
     if (type !== 'Patient' && isEnteredInError(r)) {
       skipped.add(type, SKIP_REASON.enteredInError)
@@ -346,21 +363,21 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
         patientSeen = true
         break
       case 'AllergyIntolerance':
-        take(plan.allergies, mapAllergy(r), type, skipped)
+        take(plan.allergies, mapAllergy(r, fhirId), type, skipped)
         break
       case 'Condition':
-        take(plan.conditions, mapCondition(r), type, skipped)
+        take(plan.conditions, mapCondition(r, fhirId), type, skipped)
         break
       case 'MedicationRequest':
       case 'MedicationStatement':
-        take(plan.medications, mapMedication(r, refs), type, skipped)
+        take(plan.medications, mapMedication(r, fhirId, refs), type, skipped)
         break
       case 'Observation':
-        take(plan.vitals, mapVital(r), type, skipped)
+        take(plan.vitals, mapVital(r, fhirId), type, skipped)
         break
       case 'DocumentReference':
       case 'DiagnosticReport': {
-        const result = mapAttachment(r, refs, fallbackDate)
+        const result = mapAttachment(r, fhirId, refs, fallbackDate)
         if (typeof result === 'string') {
           skipped.add(type, result)
           break
@@ -409,8 +426,6 @@ function isEnteredInError(r: Json): boolean {
   return v === 'entered-in-error' || v === 'refuted'
 }
 
-const fhirIdOf = (r: Json): string => str(r.id) ?? ''
-
 function mapPatient(r: Json): ImportPlan['demographics'] {
   const out: ImportPlan['demographics'] = {}
   const fullName = humanName(r.name)
@@ -445,13 +460,13 @@ function isNegation(concept: unknown): boolean {
 
 const SEVERITY_RANK: Record<AllergySeverity, number> = { mild: 1, moderate: 2, severe: 3 }
 
-function mapAllergy(r: Json): ImportedAllergy | string {
+function mapAllergy(r: Json, fhirId: string): ImportedAllergy | string {
   if (isNegation(r.code)) return SKIP_REASON.negation
   const reactions = objs(r.reaction)
   const substance = conceptText(r.code) ?? reactions.map((x) => conceptText(x.substance)).find(Boolean)
   if (!substance) return SKIP_REASON.noName
   const out: ImportedAllergy = {
-    fhirId: fhirIdOf(r),
+    fhirId,
     recordedAt: toInstant(r.recordedDate) ?? toInstant(r.onsetDateTime) ?? null,
     substance,
   }
@@ -472,7 +487,7 @@ function mapAllergy(r: Json): ImportedAllergy | string {
   return out
 }
 
-function mapCondition(r: Json): ImportedCondition | string {
+function mapCondition(r: Json, fhirId: string): ImportedCondition | string {
   if (isNegation(r.code)) return SKIP_REASON.negation
   const name = conceptText(r.code)
   if (!name) return SKIP_REASON.noName
@@ -482,7 +497,7 @@ function mapCondition(r: Json): ImportedCondition | string {
     clinical === 'inactive' || clinical === 'remission' || clinical === 'resolved' ||
     (clinical === undefined && (r.abatementDateTime !== undefined || r.abatementPeriod !== undefined || r.abatementString !== undefined))
   const out: ImportedCondition = {
-    fhirId: fhirIdOf(r),
+    fhirId,
     recordedAt: toInstant(r.recordedDate) ?? toInstant(r.onsetDateTime) ?? null,
     name,
     status: resolved ? 'resolved' : 'active',
@@ -494,7 +509,7 @@ function mapCondition(r: Json): ImportedCondition | string {
   return out
 }
 
-function mapMedication(r: Json, refs: ReferenceIndex): ImportedMedication | string {
+function mapMedication(r: Json, fhirId: string, refs: ReferenceIndex): ImportedMedication | string {
   // medication[x]: a concept, or a reference to a contained or bundled Medication.
   let concept: unknown = r.medicationCodeableConcept
   if (!concept && r.medicationReference) {
@@ -511,7 +526,7 @@ function mapMedication(r: Json, refs: ReferenceIndex): ImportedMedication | stri
 
   const isRequest = r.resourceType === 'MedicationRequest'
   const out: ImportedMedication = {
-    fhirId: fhirIdOf(r),
+    fhirId,
     recordedAt: (isRequest ? toInstant(r.authoredOn) : (toInstant(r.dateAsserted) ?? toInstant(r.effectiveDateTime) ?? toInstant(obj(r.effectivePeriod)?.start))) ?? null,
     name,
     active: r.status === 'active',
@@ -606,7 +621,7 @@ function componentQuantity(r: Json, loinc: string): { value: number; unit?: stri
   return component ? quantityOf(component.valueQuantity) : undefined
 }
 
-function mapVital(r: Json): ImportedVital | string {
+function mapVital(r: Json, fhirId: string): ImportedVital | string {
   const type = observationVitalType(r)
   if (!type) return SKIP_REASON.otherObservation
   const measuredAt =
@@ -618,7 +633,7 @@ function mapVital(r: Json): ImportedVital | string {
     const systolic = componentQuantity(r, SYSTOLIC_LOINC)
     const diastolic = componentQuantity(r, DIASTOLIC_LOINC)
     if (!systolic || !diastolic) return SKIP_REASON.noValue
-    if (systolic.unit !== diastolic.unit) return SKIP_REASON.badUnit
+    if (diastolic.unit && !unitConverter('blood_pressure', diastolic.unit)) return SKIP_REASON.badUnit
     input.systolic = systolic.value
     input.diastolic = diastolic.value
     if (systolic.unit) input.unit = systolic.unit
@@ -631,7 +646,7 @@ function mapVital(r: Json): ImportedVital | string {
 
   try {
     const v = normalizeVital(input)
-    return { fhirId: fhirIdOf(r), ...v, measuredAt }
+    return { fhirId, ...v, measuredAt }
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err
     return err.errors?.some((e) => e.path === '/unit') ? SKIP_REASON.badUnit : SKIP_REASON.implausible
@@ -688,7 +703,7 @@ function firstInline(attachments: unknown): { contentType: string; data: Buffer;
 
 const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s)
 
-function mapAttachment(r: Json, refs: ReferenceIndex, fallbackDate: string): ImportedAttachment | string {
+function mapAttachment(r: Json, fhirId: string, refs: ReferenceIndex, fallbackDate: string): ImportedAttachment | string {
   const isDoc = r.resourceType === 'DocumentReference'
   const inline = firstInline(
     isDoc ? objs(r.content).map((c) => c.attachment) : r.presentedForm,
@@ -714,7 +729,7 @@ function mapAttachment(r: Json, refs: ReferenceIndex, fallbackDate: string): Imp
   }
 
   const out: ImportedAttachment = {
-    fhirId: fhirIdOf(r),
+    fhirId,
     resourceType: isDoc ? 'DocumentReference' : 'DiagnosticReport',
     contentType: inline.contentType,
     data: inline.data,
