@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest'
+import { ForbiddenError, NotFoundError, UnauthorizedError } from '../app/errors.js'
+import type { Role, UserStatus } from '../db/schema.js'
+import { authorize, can, checkRouteAccess, type Action, type UserActor } from './index.js'
+
+const PATIENT_ID = '11111111-1111-4111-8111-111111111111'
+const user = (role: Role, id = '22222222-2222-4222-8222-222222222222', status: UserStatus = 'active'): UserActor => ({
+  kind: 'user', id, role, status, name: role, sessionId: 's',
+})
+
+const patientActions = ['profile.read', 'profile.write', 'record.list', 'record.read', 'record.create', 'record.update', 'record.delete', 'vitals.read', 'vitals.create', 'import.run'] as const
+/** SPEC §3: what a consenting doctor may do with a patient's data. */
+const doctorWithConsent = new Set<Action>(['profile.read', 'record.list', 'record.read', 'record.create', 'vitals.read', 'vitals.create'])
+
+describe('policy matrix for patient data (SPEC §3)', () => {
+  const cases: { who: string; actor: UserActor; consent: boolean; allowed: (a: Action) => boolean }[] = [
+    { who: 'the patient (owner)', actor: user('patient', PATIENT_ID), consent: false, allowed: () => true },
+    { who: 'another patient', actor: user('patient'), consent: false, allowed: () => false },
+    { who: 'a doctor without consent', actor: user('doctor'), consent: false, allowed: () => false },
+    { who: 'a doctor with an approved consultation', actor: user('doctor'), consent: true, allowed: (a) => doctorWithConsent.has(a) },
+    { who: 'a pending doctor with consent', actor: user('doctor', undefined, 'pending'), consent: true, allowed: () => false },
+    { who: 'a disabled owner', actor: user('patient', PATIENT_ID, 'disabled'), consent: false, allowed: () => false },
+    { who: 'a pharmacist', actor: user('pharmacist'), consent: true, allowed: () => false },
+    { who: 'an admin', actor: user('admin'), consent: true, allowed: () => false },
+  ]
+  for (const c of cases) {
+    for (const action of patientActions) {
+      it(`${c.who}: ${action} → ${c.allowed(action) ? 'allowed' : 'denied'}`, () => {
+        expect(can(c.actor, action, { patientId: PATIENT_ID, actorHasApprovedConsultation: c.consent })).toBe(c.allowed(action))
+      })
+    }
+  }
+
+  it('denies by default: no actor, or an action without a rule', () => {
+    expect(can(null, 'record.read', { patientId: PATIENT_ID, actorHasApprovedConsultation: false })).toBe(false)
+    expect(can(user('admin'), 'no.such.action' as Action, { patientId: PATIENT_ID, actorHasApprovedConsultation: true } as never)).toBe(false)
+  })
+
+  it('authorize hides what the actor cannot see (404) and refuses what it can see but not do (403)', () => {
+    const scope = { patientId: PATIENT_ID, actorHasApprovedConsultation: true }
+    expect(() => authorize(user('patient'), 'record.delete', scope, 'record.read')).toThrow(NotFoundError)
+    expect(() => authorize(user('doctor'), 'record.delete', scope, 'record.read')).toThrow(ForbiddenError)
+    expect(() => authorize(user('patient', PATIENT_ID), 'record.delete', scope, 'record.read')).not.toThrow()
+  })
+})
+
+describe('account administration rules', () => {
+  it('only an active admin lists, verifies and disables; never themselves', () => {
+    for (const role of ['patient', 'doctor', 'pharmacist'] as const) {
+      expect(can(user(role), 'user.list', { userId: 'x' })).toBe(false)
+      expect(can(user(role), 'user.verify', { userId: 'x' })).toBe(false)
+    }
+    const admin = user('admin')
+    expect(can(admin, 'user.verify', { userId: 'x' })).toBe(true)
+    expect(can(admin, 'user.disable', { userId: admin.id })).toBe(false)
+    expect(can(user('admin', undefined, 'disabled'), 'user.list', { userId: 'x' })).toBe(false)
+  })
+})
+
+describe('route gate', () => {
+  it('401 without a user, 403 for a role that can never use the route, 403 account-not-verified for pending', () => {
+    expect(() => checkRouteAccess(null, { roles: ['patient'] })).toThrow(UnauthorizedError)
+    expect(() => checkRouteAccess(user('pharmacist'), { roles: ['patient', 'doctor'] })).toThrow(ForbiddenError)
+    try {
+      checkRouteAccess(user('doctor', undefined, 'pending'), { roles: ['doctor'] })
+      expect.unreachable()
+    } catch (err) {
+      expect((err as ForbiddenError).code).toBe('account-not-verified')
+    }
+    expect(() => checkRouteAccess(user('doctor', undefined, 'pending'), { roles: ['doctor'], allowPending: true })).not.toThrow()
+    expect(() => checkRouteAccess(null, 'public')).not.toThrow()
+  })
+})
