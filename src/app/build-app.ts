@@ -17,9 +17,11 @@ import {
 } from 'fastify-type-provider-zod'
 import { ANY_ROLE, checkRouteAccess, type Actor, type RouteAccess } from '../policy/index.js'
 import { authenticateRequest } from './auth-hook.js'
+import { MethodNotAllowedError } from './errors.js'
 import type { Deps } from './deps.js'
 import { registerErrorHandlers } from './error-handler.js'
 import { loggerOptions } from './logger.js'
+import { createMethodIndex } from './method-index.js'
 import { registerFeatureRoutes } from './routes.js'
 
 declare module 'fastify' {
@@ -58,8 +60,10 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
   app.decorateRequest('actor', null)
 
   // Deny by default: a route without an access declaration stops the boot.
+  const methods = createMethodIndex()
   app.addHook('onRoute', (route) => {
     const url = route.url ?? route.path
+    methods.add(route.method, url)
     if (route.config?.access === undefined) {
       if (url.startsWith('/docs')) {
         route.config = { ...route.config, access: 'public' }
@@ -106,6 +110,10 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
   // Authenticate, then apply the policy module's route gate. Unknown URLs count as
   // authenticated routes (STYLE §3).
   app.addHook('onRequest', async (req) => {
+    if (req.is404) {
+      const allowed = methods.allowed(req.url.split('?')[0] ?? '')
+      if (allowed.length > 0) throw new MethodNotAllowedError(allowed.join(', '))
+    }
     const access: RouteAccess = req.is404
       ? { roles: ANY_ROLE, allowPending: true }
       : (req.routeOptions.config.access ?? { roles: [] })

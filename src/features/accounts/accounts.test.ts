@@ -216,3 +216,13 @@ describe('platform', () => {
     expect(res.headers['content-type']).toContain('application/problem+json')
   })
 })
+
+describe('methods', () => {
+  it('a known path called with another method is 405 with Allow, even without a token', async () => {
+    const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/auth/login' })
+    expect(res.statusCode).toBe(405)
+    expect(res.headers.allow).toBe('POST')
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect((await t.app.inject({ method: 'PATCH', url: '/api/v1/patients/me/profile' })).headers.allow).toBe('GET, HEAD, PUT')
+  })
+})
