@@ -1,7 +1,7 @@
 /** Turns the `Authorization: Bearer` header into an actor (SPEC §2 Auth). */
 import type { FastifyRequest } from 'fastify'
 import { authenticateAccessToken } from '../features/accounts/accounts.service.js'
-import type { Actor } from '../policy/index.js'
+import type { Actor, RequestMeta } from '../policy/index.js'
 import type { Deps } from './deps.js'
 import { UnauthorizedError } from './errors.js'
 
@@ -13,7 +13,12 @@ export async function authenticateRequest(deps: Deps, req: FastifyRequest, isPub
   const header = req.headers.authorization
   if (!header || isPublic) return null
   const match = /^Bearer\s+(\S+)$/i.exec(header)
-  const actor = match?.[1] ? await authenticateAccessToken(deps, match[1]) : null
+  const actor = match?.[1] ? await authenticateAccessToken(deps, match[1], requestMeta(req)) : null
   if (!actor) throw new UnauthorizedError('The access token is invalid, expired or revoked.', 'invalid-token')
   return actor
+}
+
+/** The caller's IP and user agent, as kept in audit events. */
+export function requestMeta(req: FastifyRequest): RequestMeta {
+  return { ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 500) }
 }

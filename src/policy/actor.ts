@@ -11,6 +11,8 @@ export interface UserActor {
   status: UserStatus
   name: string
   sessionId: string
+  /** Where the request came from, for the audit log. */
+  meta: RequestMeta
 }
 
 export interface ShareActor {
@@ -18,11 +20,13 @@ export interface ShareActor {
   shareId: string
   recordId: string
   patientId: string
+  meta: RequestMeta
 }
 
 export interface EmergencyActor {
   kind: 'emergency'
   patientId: string
+  meta: RequestMeta
 }
 
 export interface SystemActor {

@@ -5,7 +5,7 @@ import { authorize, can, checkRouteAccess, type Action, type UserActor } from '.
 
 const PATIENT_ID = '11111111-1111-4111-8111-111111111111'
 const user = (role: Role, id = '22222222-2222-4222-8222-222222222222', status: UserStatus = 'active'): UserActor => ({
-  kind: 'user', id, role, status, name: role, sessionId: 's',
+  kind: 'user', id, role, status, name: role, sessionId: 's', meta: { ip: '127.0.0.1', userAgent: 'test' },
 })
 
 const patientActions = ['profile.read', 'profile.write', 'record.list', 'record.read', 'record.create', 'record.update', 'record.delete', 'vitals.read', 'vitals.create', 'import.run'] as const

@@ -5,7 +5,7 @@
 import type { Deps } from '../../app/deps.js'
 import { ForbiddenError, UnauthorizedError } from '../../app/errors.js'
 import type { Role, UserRow } from '../../db/schema.js'
-import type { UserActor } from '../../policy/index.js'
+import type { RequestMeta, UserActor } from '../../policy/index.js'
 import * as q from './accounts.queries.js'
 import type { RegisterInput } from './accounts.schema.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
@@ -126,12 +126,12 @@ export async function changePassword(deps: Deps, actor: UserActor, currentPasswo
  * Resolves a bearer token to its actor. Null when the token is invalid, expired, its
  * session was revoked, or the account is disabled (status is read on every request, SPEC §3).
  */
-export async function authenticateAccessToken(deps: Deps, token: string): Promise<UserActor | null> {
+export async function authenticateAccessToken(deps: Deps, token: string, meta: RequestMeta): Promise<UserActor | null> {
   const claims = await verifyAccessToken(deps.config.jwtSecret, token, deps.now())
   if (!claims) return null
   const row = await q.findActiveSession(deps.db, claims.sessionId, claims.userId)
   if (!row || row.status === 'disabled') return null
-  return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId }
+  return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId, meta }
 }
 
 /**
