@@ -1,0 +1,131 @@
+/**
+ * `npm run demo`: starts CareLocker like `npm start`, after loading demo data once:
+ * an admin, a verified doctor and pharmacist, and demo patients imported from the
+ * Synthea bundles in ../shared/fixtures (or the project's copy in test/fixtures when
+ * present) with the sample documents uploaded. Passwords are random per data
+ * directory (no default credentials), kept in `$DATA_DIR/demo-logins.json` (0600), and
+ * printed at every start.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { buildApp, type App } from '../src/app/build-app.js'
+import { composeDeps } from '../src/app/compose.js'
+import { loadConfig } from '../src/app/config.js'
+import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
+
+interface Login {
+  role: string
+  email: string
+  password: string
+  name: string
+  note?: string
+}
+
+const FIXTURES = [path.resolve('../shared/fixtures'), path.resolve('test/fixtures')].find((p) => existsSync(p))
+const SYNTHEA_PATIENTS = [
+  'Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json',
+  'Bobbie849_Brekke496_60739794-1d06-debc-7835-30f2f8e4314c.json',
+  'Jayson808_Kilback373_4598b7e4-5d6f-75ce-05b7-52b150c3a097.json',
+  'legacy-Dennis_Durgan_78f005f3-7b33-4a5b-84d9-28417b36dbab.json',
+]
+const SAMPLE_DOCS: [string, string][] = [
+  ['ccda-unstructured-UD_sample.pdf', 'discharge_summary'],
+  ['ccda-lab-result-multiple-reference-ranges-164947.pdf', 'lab_report'],
+  ['ccda-ResultsWithLabLocation.png', 'lab_report'],
+  ['pydicom-CT_small.dcm', 'imaging'],
+]
+
+const password = () => `demo-${randomBytes(9).toString('base64url')}`
+
+async function call(app: App, method: 'GET' | 'POST' | 'PUT', url: string, token?: string, payload?: unknown, headers: Record<string, string> = {}) {
+  const res = await app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    ...(payload !== undefined ? { payload: payload as string } : {}),
+  })
+  if (res.statusCode >= 400) throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body.slice(0, 300)}`)
+  return res.json()
+}
+
+async function register(app: App, login: Login, extra: Record<string, string> = {}): Promise<{ id: string; token: string }> {
+  const body = await call(app, 'POST', '/auth/register', undefined, { email: login.email, password: login.password, role: login.role, name: login.name, ...extra })
+  return { id: body.user.id, token: body.accessToken }
+}
+
+async function seed(app: App, deps: Awaited<ReturnType<typeof composeDeps>>['deps']): Promise<Login[]> {
+  const logins: Login[] = []
+  const admin: Login = { role: 'admin', email: 'admin@demo.carelocker.dev', password: password(), name: 'Demo Admin' }
+  await ensureAdmin(deps, admin.email, admin.password, admin.name)
+  logins.push(admin)
+  const adminToken = (await call(app, 'POST', '/auth/login', undefined, { email: admin.email, password: admin.password })).accessToken
+
+  const doctor: Login = { role: 'doctor', email: 'doctor@demo.carelocker.dev', password: password(), name: 'Dr. Ada Okafor' }
+  const d = await register(app, doctor, { specialty: 'Internal Medicine', licenseNumber: 'MD-DEMO-001', organization: 'CareLocker Demo Clinic' })
+  await call(app, 'POST', `/admin/users/${d.id}/verify`, adminToken)
+  logins.push(doctor)
+  const pharmacist: Login = { role: 'pharmacist', email: 'pharmacist@demo.carelocker.dev', password: password(), name: 'Sam Rivera' }
+  const ph = await register(app, pharmacist, { pharmacyName: 'Demo Corner Pharmacy', licenseNumber: 'PH-DEMO-001' })
+  await call(app, 'POST', `/admin/users/${ph.id}/verify`, adminToken)
+  logins.push(pharmacist)
+
+  for (const [i, file] of SYNTHEA_PATIENTS.entries()) {
+    const bundlePath = path.join(FIXTURES ?? '', 'synthea', file)
+    if (!existsSync(bundlePath)) continue
+    const name = file.replace(/^legacy-/, '').split('_').slice(0, 2).join(' ').replace(/\d+/g, '')
+    const login: Login = { role: 'patient', email: `patient${i + 1}@demo.carelocker.dev`, password: password(), name, note: `Synthea: ${file.split('_')[0]}` }
+    const p = await register(app, login)
+    const result = await call(app, 'POST', '/patients/me/import', p.token, await readFile(bundlePath, 'utf8'), { 'content-type': 'application/json' })
+    login.note += ` (${result.imported.vitals} vitals, ${result.imported.records} records)`
+    if (i === 0) {
+      for (const [doc, category] of SAMPLE_DOCS) {
+        const docPath = path.join(FIXTURES ?? '', 'docs', doc)
+        if (!existsSync(docPath)) continue
+        const form = new FormData()
+        form.set('category', category)
+        form.set('title', doc.replace(/\.[a-z]+$/, '').replace(/[-_]/g, ' '))
+        form.set('file', new Blob([await readFile(docPath)]), doc)
+        const encoded = new Response(form)
+        await call(app, 'POST', '/patients/me/records', p.token, Buffer.from(await encoded.arrayBuffer()), {
+          'content-type': encoded.headers.get('content-type') ?? '',
+        })
+      }
+      login.note += ' + sample documents'
+    }
+    logins.push(login)
+  }
+  return logins
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env)
+  const composed = await composeDeps(config)
+  const app = await buildApp(composed.deps)
+  const loginsFile = path.join(config.dataDir, 'demo-logins.json')
+  let logins: Login[]
+  if (existsSync(loginsFile)) {
+    logins = JSON.parse(await readFile(loginsFile, 'utf8')) as Login[]
+  } else {
+    if (!FIXTURES) console.warn('No fixtures found (../shared/fixtures or test/fixtures): demo patients will have no imported data.')
+    console.log('Loading demo data (first run)…')
+    logins = await seed(app, composed.deps)
+    await writeFile(loginsFile, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 })
+  }
+  const stop = async () => {
+    await app.close()
+    await composed.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop())
+  process.on('SIGTERM', () => void stop())
+  await app.listen({ port: config.port, host: config.host })
+  console.log(`\nCareLocker demo at ${config.publicUrl} (API docs: ${config.publicUrl}/docs)\nDemo logins (stored in ${loginsFile}):`)
+  console.table(logins.map((l) => ({ role: l.role, email: l.email, password: l.password, name: l.name, note: l.note ?? '' })))
+}
+
+main().catch((err: unknown) => {
+  console.error('Demo failed:', err)
+  process.exit(1)
+})

@@ -1,0 +1,136 @@
+/**
+ * Imports a FHIR R4 Bundle into a patient's locker (SPEC §4.4): demographics fill empty
+ * profile fields; allergies, conditions, medications, vital signs and document
+ * attachments are taken in with their codes. One transaction: a failure imports nothing.
+ * Idempotent: resources already imported (by type and FHIR id) are not counted or added
+ * again, so a second import of the same bundle reports all counts 0.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Deps } from '../../app/deps.js'
+import { UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
+import { authorize, type UserActor } from '../../policy/index.js'
+import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { applyImportedProfile } from '../profile/profile.service.js'
+import { addRecordFromBytes, removeRecordBlob } from '../records/records.service.js'
+import { addImportedVitals } from '../vitals/vitals.service.js'
+import { parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
+import { findImportedKeys, markImported } from './fhir-import.queries.js'
+
+export interface ImportResult {
+  imported: { allergies: number; conditions: number; medications: number; vitals: number; records: number }
+  skipped: SkippedResources[]
+}
+
+/** Adds one resource to the skipped summary, grouped by type and reason. */
+function addSkipped(skipped: SkippedResources[], resourceType: string, reason: string): void {
+  const same = skipped.find((s) => s.resourceType === resourceType && s.reason === reason)
+  if (same) same.count += 1
+  else skipped.push({ resourceType, count: 1, reason })
+}
+
+type Key = { resourceType: string; fhirId: string }
+const keyString = (k: Key) => `${k.resourceType}/${k.fhirId}`
+
+/** Bookkeeping type names: FHIR resource types (both medication kinds share one). */
+const TRACKED = {
+  allergies: 'AllergyIntolerance',
+  conditions: 'Condition',
+  medications: 'Medication',
+  vitals: 'Observation',
+} as const
+
+/**
+ * Runs the import for `pid`. Throws ValidationError (400) when `bundle` is not a FHIR
+ * Bundle; 404/403 per policy (only the patient imports into their own locker).
+ * Audited (SPEC §4.7): `import.completed` (resource `import`, a fresh id per run) in the
+ * import's transaction; `import.denied` when the policy refuses someone.
+ */
+export async function importBundle(deps: Deps, actor: UserActor, pid: string, bundle: unknown): Promise<ImportResult> {
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  await deps.audit.guard(actor, 'import.denied', { patientId: scope.patientId, resource: { type: 'import', id: scope.patientId } }, () =>
+    authorize(actor, 'import.run', scope, 'record.read'),
+  )
+  const now = deps.now()
+  const plan: ImportPlan = parseFhirBundle(bundle, { now })
+  const patientId = scope.patientId
+
+  const tracked = {
+    allergies: plan.allergies.map((a) => ({ item: a, key: { resourceType: TRACKED.allergies, fhirId: a.fhirId } })),
+    conditions: plan.conditions.map((c) => ({ item: c, key: { resourceType: TRACKED.conditions, fhirId: c.fhirId } })),
+    medications: plan.medications.map((m) => ({ item: m, key: { resourceType: TRACKED.medications, fhirId: m.fhirId } })),
+    vitals: plan.vitals.map((v) => ({ item: v, key: { resourceType: TRACKED.vitals, fhirId: v.fhirId } })),
+    attachments: plan.attachments.map((a) => ({ item: a, key: { resourceType: a.resourceType, fhirId: a.fhirId } })),
+  }
+  const allKeys = Object.values(tracked).flatMap((list) => list.map((e) => e.key))
+
+  const writtenBlobs: string[] = []
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const seen = await findImportedKeys(trx, patientId, allKeys)
+      const fresh = <T>(list: { item: T; key: Key }[]) => list.filter((e) => !seen.has(keyString(e.key)))
+      const allergies = fresh(tracked.allergies)
+      const conditions = fresh(tracked.conditions)
+      const medications = fresh(tracked.medications)
+      const vitals = fresh(tracked.vitals)
+      const attachments = fresh(tracked.attachments)
+
+      await applyImportedProfile(
+        trx,
+        patientId,
+        {
+          demographics: plan.demographics,
+          allergies: allergies.map((e) => e.item),
+          conditions: conditions.map((e) => e.item),
+          medications: medications.map((e) => e.item),
+        },
+        now,
+      )
+      await addImportedVitals(trx, patientId, actor.id, vitals.map((e) => ({ ...e.item, sourceRef: e.item.fhirId })), now)
+      const skipped = [...plan.skipped]
+      const taken: typeof attachments = []
+      for (const entry of attachments) {
+        const { item } = entry
+        const row = await addRecordFromBytes(deps, trx, {
+          patientId,
+          uploadedBy: actor.id,
+          category: item.category,
+          contentType: item.contentType,
+          data: item.data,
+          originalFileName: `${item.resourceType}-${item.fhirId}`.slice(0, 255),
+          title: item.title,
+          recordDate: item.recordDate,
+          doctorName: item.doctorName,
+          description: item.description,
+          source: 'import',
+          sourceRef: `${item.resourceType}/${item.fhirId}`,
+        }).catch((err: unknown) => {
+          // A document in a format CareLocker does not store is reported, not fatal.
+          if (err instanceof UnsupportedMediaTypeError || err instanceof ValidationError) return undefined
+          throw err
+        })
+        if (!row) {
+          addSkipped(skipped, item.resourceType, 'attachment type not supported')
+          continue
+        }
+        writtenBlobs.push(row.blobKey)
+        taken.push(entry)
+      }
+      await markImported(trx, patientId, [allergies, conditions, medications, vitals, taken].flatMap((l) => l.map((e) => e.key)), now)
+      await deps.audit.record(trx, actor, 'import.completed', { patientId, resource: { type: 'import', id: randomUUID() } })
+      return {
+        imported: {
+          allergies: allergies.length,
+          conditions: conditions.length,
+          medications: medications.length,
+          vitals: vitals.length,
+          records: taken.length,
+        },
+        skipped,
+      }
+    })
+  } catch (err) {
+    // The rows rolled back; their encrypted blobs must go too.
+    await Promise.allSettled(writtenBlobs.map((key) => removeRecordBlob(deps, key)))
+    throw err
+  }
+}

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+
+const SYNTHEA = new URL('../../../../shared/fixtures/synthea/', import.meta.url)
+const MODERN = 'Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json'
+const LEGACY = 'legacy-Dennis_Durgan_78f005f3-7b33-4a5b-84d9-28417b36dbab.json'
+const readBundle = (name: string) => readFileSync(new URL(name, SYNTHEA), 'utf8')
+
+type Resource = { resourceType: string; code?: { coding?: { system?: string; code?: string }[] }; content?: { attachment?: { data?: string } }[] }
+const VITAL_LOINC = new Set(['85354-9', '55284-4', '8867-4', '2339-0', '29463-7', '8302-2', '8310-5', '59408-5', '2708-6', '9279-1'])
+
+/** Counts computed straight from the bundle JSON, independently of the importer. */
+function expectedCounts(json: string) {
+  const resources = (JSON.parse(json) as { entry: { resource: Resource }[] }).entry.map((e) => e.resource)
+  const of = (type: string) => resources.filter((r) => r.resourceType === type)
+  return {
+    allergies: of('AllergyIntolerance').length,
+    conditions: of('Condition').length,
+    medications: of('MedicationRequest').length + of('MedicationStatement').length,
+    vitals: of('Observation').filter((o) => o.code?.coding?.some((c) => c.system === 'http://loinc.org' && VITAL_LOINC.has(c.code ?? ''))).length,
+    records: of('DocumentReference').filter((d) => d.content?.some((c) => c.attachment?.data)).length,
+  }
+}
+
+let t: TestApp
+beforeAll(async () => {
+  t = await startTestApp({ MAX_IMPORT_MB: '3' })
+})
+afterAll(async () => t.close())
+
+const importJson = (u: TestUser, body: string, pid = 'me', contentType = 'application/json') =>
+  t.app.inject({ method: 'POST', url: `/api/v1/patients/${pid}/import`, headers: { ...u.headers, 'content-type': contentType }, payload: body })
+const listAll = async (u: TestUser, path: string) => {
+  const items: Record<string, unknown>[] = []
+  let cursor: string | null = null
+  do {
+    const res: { statusCode: number; body: string; json: () => { items: Record<string, unknown>[]; nextCursor: string | null } } = await t.app.inject({ method: 'GET', url: `/api/v1/patients/me/${path}?limit=100${cursor ? `&cursor=${cursor}` : ''}`, headers: u.headers })
+    expect(res.statusCode, res.body).toBe(200)
+    items.push(...res.json().items)
+    cursor = res.json().nextCursor
+  } while (cursor)
+  return items
+}
+
+describe('FHIR import (SPEC §4.4)', () => {
+  it('imports a modern Synthea bundle with counts matching the bundle, then adds nothing the second time', async () => {
+    const p = await registerUser(t)
+    const json = readBundle(MODERN)
+    const res = await importJson(p, json)
+    expect(res.statusCode, res.body).toBe(200)
+    const body = res.json()
+    expect(body.imported).toEqual(expectedCounts(json))
+    expect(body.skipped).toContainEqual(expect.objectContaining({ resourceType: 'DiagnosticReport', reason: 'no attachment' }))
+    expect(body.skipped).toContainEqual(expect.objectContaining({ resourceType: 'Encounter' }))
+
+    const profile = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/profile', headers: p.headers })).json()
+    expect(profile).toMatchObject({ fullName: 'Test patient', dateOfBirth: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), sex: 'female' })
+    const distinctConditionCodes = new Set(profile.conditions.map((c: { code: { code: string } }) => c.code.code))
+    expect(profile.conditions).toHaveLength(distinctConditionCodes.size)
+    expect(profile.conditions.some((c: { name: string }) => /diabetes/i.test(c.name))).toBe(true)
+
+    const again = await importJson(p, json)
+    expect(again.statusCode).toBe(200)
+    expect(again.json().imported).toEqual({ allergies: 0, conditions: 0, medications: 0, vitals: 0, records: 0 })
+    const profileAfter = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/profile', headers: p.headers })).json()
+    expect(profileAfter.conditions).toEqual(profile.conditions)
+    expect(await listAll(p, 'records')).toHaveLength(body.imported.records)
+  })
+
+  it('stores imported documents as records with source "import" whose bytes match the bundle', async () => {
+    const p = await registerUser(t)
+    const json = readBundle(MODERN)
+    await importJson(p, json)
+    const docs = (JSON.parse(json) as { entry: { resource: Resource }[] }).entry
+      .map((e) => e.resource)
+      .filter((r) => r.resourceType === 'DocumentReference')
+    const expectedHashes = new Set(docs.map((d) => createHash('sha256').update(Buffer.from(d.content?.[0]?.attachment?.data ?? '', 'base64')).digest('hex')))
+    const records = await listAll(p, 'records')
+    expect(records.every((r) => r.source === 'import' && r.contentType === 'text/plain')).toBe(true)
+    const first = records[0] as { id: string; sha256: string }
+    expect(expectedHashes.has(first.sha256)).toBe(true)
+    const content = await t.app.inject({ method: 'GET', url: `/api/v1/patients/me/records/${first.id}/content`, headers: p.headers })
+    expect(content.statusCode).toBe(200)
+    expect(createHash('sha256').update(content.rawPayload).digest('hex')).toBe(first.sha256)
+  })
+
+  it('imports a legacy (2019) Synthea bundle: blood-pressure panels 55284-4 count as blood_pressure vitals', async () => {
+    const p = await registerUser(t)
+    const json = readBundle(LEGACY)
+    const res = await importJson(p, json, 'me', 'application/fhir+json')
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json().imported).toEqual(expectedCounts(json))
+    const bp = await t.deps.db.selectFrom('vitals').selectAll().where('patientId', '=', p.id).where('type', '=', 'blood_pressure').execute()
+    const panels = (JSON.parse(json) as { entry: { resource: Resource }[] }).entry.filter((e) => e.resource.code?.coding?.some((c) => c.code === '55284-4'))
+    expect(bp).toHaveLength(panels.length)
+    for (const v of bp) {
+      expect(v.unit).toBe('mmHg')
+      expect(v.systolic).toBeGreaterThan(v.diastolic as number)
+      expect(v.source).toBe('import')
+    }
+  })
+
+  it('rejects malformed JSON, a non-Bundle and an oversized body, importing nothing', async () => {
+    const p = await registerUser(t)
+    const malformed = await importJson(p, readBundle(LEGACY).slice(0, 5000))
+    expect(malformed.statusCode).toBe(400)
+    expect(malformed.headers['content-type']).toContain('application/problem+json')
+    const notBundle = await importJson(p, JSON.stringify({ resourceType: 'Patient', id: 'x' }))
+    expect(notBundle.statusCode).toBe(400)
+    expect(notBundle.json().errors[0].path).toBe('/resourceType')
+    const huge = await importJson(p, JSON.stringify({ resourceType: 'Bundle', entry: [], pad: 'x'.repeat(3.5 * 1024 * 1024) }))
+    expect(huge.statusCode).toBe(413)
+    expect(await t.deps.db.selectFrom('vitals').select('id').where('patientId', '=', p.id).execute()).toHaveLength(0)
+    expect(await t.deps.db.selectFrom('records').select('id').where('patientId', '=', p.id).execute()).toHaveLength(0)
+    expect(await t.deps.db.selectFrom('fhirImportedResources').select('fhirId').where('patientId', '=', p.id).execute()).toHaveLength(0)
+  })
+
+  it('only the patient imports: another patient or an unconsented doctor 404, a consented doctor 403', async () => {
+    const owner = await registerUser(t)
+    const other = await registerUser(t)
+    const doctor = await registerVerified(t, 'doctor')
+    const body = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] })
+    expect((await importJson(other, body, owner.id)).statusCode).toBe(404)
+    expect((await importJson(doctor, body, owner.id)).statusCode).toBe(404)
+    await t.deps.db.insertInto('consultations').values({ patientId: owner.id, doctorId: doctor.id, status: 'approved', createdAt: new Date() }).execute()
+    expect((await importJson(doctor, body, owner.id)).statusCode).toBe(403)
+    expect((await importJson(owner, body)).statusCode).toBe(200)
+  })
+})
+
+describe('FHIR import of unusual attachments', () => {
+  it('skips a document in a format CareLocker does not store, importing the rest', async () => {
+    const p = await registerUser(t)
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { resource: { resourceType: 'DocumentReference', id: 'doc-exe', status: 'current', date: '2024-01-02T00:00:00Z', content: [{ attachment: { contentType: 'application/pdf', data: Buffer.from('MZ\x90\x00\x03\x00\x00\x00this is not a pdf').toString('base64') } }] } },
+        { resource: { resourceType: 'DocumentReference', id: 'doc-txt', status: 'current', date: '2024-01-03T00:00:00Z', content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Follow-up in two weeks.').toString('base64') } }] } },
+      ],
+    }
+    const res = await importJson(p, JSON.stringify(bundle))
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json().imported.records).toBe(1)
+    expect(res.json().skipped).toContainEqual({ resourceType: 'DocumentReference', count: 1, reason: 'attachment type not supported' })
+    expect(await listAll(p, 'records')).toHaveLength(1)
+  })
+})

@@ -1,0 +1,187 @@
+/** SQL of medical records (SPEC §4.3). No business rules here (STYLE §2). */
+import type { Insertable, Kysely, Transaction } from 'kysely'
+import { ConflictError } from '../../app/errors.js'
+import { containsPattern, escapeLike } from '../../db/like.js'
+import type { DB, RecordRow, RecordsTable, Role } from '../../db/schema.js'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+const isUniqueViolation = (err: unknown, constraint: string) =>
+  (err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === constraint
+
+/** A live record as the API shows it: the row without its key material, plus its uploader. */
+export interface RecordView {
+  id: string
+  patientId: string
+  fileName: string
+  originalFileName: string
+  title: string | null
+  category: string
+  contentType: string
+  sizeBytes: number
+  sha256: string
+  recordDate: string
+  doctorName: string | null
+  description: string | null
+  uploadedAt: Date
+  uploadedBy: string
+  source: 'upload' | 'import'
+  uploaderName: string
+  uploaderRole: Role
+}
+
+const VIEW_COLUMNS = [
+  'records.id',
+  'records.patientId',
+  'records.fileName',
+  'records.originalFileName',
+  'records.title',
+  'records.category',
+  'records.contentType',
+  'records.sizeBytes',
+  'records.sha256',
+  'records.recordDate',
+  'records.doctorName',
+  'records.description',
+  'records.uploadedAt',
+  'records.uploadedBy',
+  'records.source',
+  'users.name as uploaderName',
+  'users.role as uploaderRole',
+] as const
+
+const liveRecords = (db: Db) =>
+  db.selectFrom('records').innerJoin('users', 'users.id', 'records.uploadedBy').where('records.deletedAt', 'is', null)
+
+/** The live (not deleted) record `id` of `patientId` with its uploader, or undefined. */
+export function findRecordView(db: Db, patientId: string, id: string): Promise<RecordView | undefined> {
+  return liveRecords(db).select(VIEW_COLUMNS).where('records.id', '=', id).where('records.patientId', '=', patientId).executeTakeFirst()
+}
+
+/** What a download or verify needs: the view plus where the bytes are and their wrapped key. */
+export function findRecordBlob(db: Db, patientId: string, id: string) {
+  return liveRecords(db)
+    .select([...VIEW_COLUMNS, 'records.blobKey', 'records.wrappedKey'])
+    .where('records.id', '=', id)
+    .where('records.patientId', '=', patientId)
+    .executeTakeFirst()
+}
+
+/** True when the patient already has a record (live or deleted) imported from `sourceRef`. */
+export async function sourceRefExists(db: Db, patientId: string, sourceRef: string): Promise<boolean> {
+  const row = await db.selectFrom('records').select('id').where('patientId', '=', patientId).where('sourceRef', '=', sourceRef).executeTakeFirst()
+  return row !== undefined
+}
+
+/** File names of the patient's live records that start with `prefix` (matched literally). */
+export async function liveFileNamesLike(db: Db, patientId: string, prefix: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('records')
+    .select('fileName')
+    .where('patientId', '=', patientId)
+    .where('deletedAt', 'is', null)
+    .where('fileName', 'like', `${escapeLike(prefix)}%`)
+    .execute()
+  return rows.map((r) => r.fileName)
+}
+
+/**
+ * Inserts a record unless its `fileName` is taken among the patient's live records (the partial
+ * unique index `records_file_name_key`). Returns the row, or undefined when the name was taken,
+ * so the caller can try the next name without aborting its transaction (ON CONFLICT, not a
+ * caught 23505). A taken `sourceRef` is a ConflictError.
+ */
+export async function insertRecordIfNameFree(db: Db, row: Insertable<RecordsTable>): Promise<RecordRow | undefined> {
+  try {
+    return await db
+      .insertInto('records')
+      .values(row)
+      .onConflict((oc) => oc.columns(['patientId', 'fileName']).where('deletedAt', 'is', null).doNothing())
+      .returningAll()
+      .executeTakeFirst()
+  } catch (err) {
+    if (isUniqueViolation(err, 'records_source_ref_key')) throw new ConflictError('This document was already imported.', 'duplicate-import')
+    throw err
+  }
+}
+
+export interface RecordMetadataChange {
+  title?: string | null
+  category?: string
+  recordDate?: string
+  doctorName?: string | null
+  description?: string | null
+}
+
+/** Updates metadata of a live record; returns the id, or undefined when there is no such live record. */
+export function updateRecordMetadata(db: Db, patientId: string, id: string, change: RecordMetadataChange) {
+  return db
+    .updateTable('records')
+    .set(change)
+    .where('id', '=', id)
+    .where('patientId', '=', patientId)
+    .where('deletedAt', 'is', null)
+    .returning('id')
+    .executeTakeFirst()
+}
+
+/**
+ * Soft-deletes a live record and forgets its wrapped data key (crypto-shredding, SPEC §4.3) in
+ * one conditional UPDATE; returns the blob key, or undefined when there was no live record.
+ */
+export function softDeleteRecord(db: Db, patientId: string, id: string, now: Date) {
+  return db
+    .updateTable('records')
+    .set({ deletedAt: now, wrappedKey: null })
+    .where('id', '=', id)
+    .where('patientId', '=', patientId)
+    .where('deletedAt', 'is', null)
+    .returning('blobKey')
+    .executeTakeFirst()
+}
+
+export interface RecordFilter {
+  patientId: string
+  category?: string | undefined
+  /** Inclusive `YYYY-MM-DD` bounds on record_date. */
+  fromDate?: string | undefined
+  toDate?: string | undefined
+  q?: string | undefined
+  /** The sort key of the last row of the previous page. */
+  after?: { recordDate: string; uploadedAt: Date; id: string } | undefined
+  limit: number
+}
+
+/**
+ * Live records newest first by (record_date, uploaded_at, id), keyset-paginated on the same
+ * key so `records_list_idx` serves the order (no OFFSET, SPEC §2). Takes limit + 1 rows.
+ */
+export function listRecordViews(db: Db, f: RecordFilter): Promise<RecordView[]> {
+  let q = liveRecords(db).select(VIEW_COLUMNS).where('records.patientId', '=', f.patientId)
+  if (f.category) q = q.where('records.category', '=', f.category)
+  if (f.fromDate) q = q.where('records.recordDate', '>=', f.fromDate)
+  if (f.toDate) q = q.where('records.recordDate', '<=', f.toDate)
+  if (f.q) {
+    const pattern = containsPattern(f.q)
+    q = q.where((eb) =>
+      eb.or([
+        eb('records.title', 'ilike', pattern),
+        eb('records.description', 'ilike', pattern),
+        eb('records.doctorName', 'ilike', pattern),
+        eb('records.fileName', 'ilike', pattern),
+      ]),
+    )
+  }
+  if (f.after) {
+    const { recordDate, uploadedAt, id } = f.after
+    q = q.where((eb) =>
+      eb(eb.refTuple('records.recordDate', 'records.uploadedAt', 'records.id'), '<', eb.tuple(recordDate, uploadedAt, id)),
+    )
+  }
+  return q
+    .orderBy('records.recordDate', 'desc')
+    .orderBy('records.uploadedAt', 'desc')
+    .orderBy('records.id', 'desc')
+    .limit(f.limit + 1)
+    .execute()
+}

@@ -1,0 +1,226 @@
+/** HTTP routes of medical records (SPEC §4.3). One service call per handler. */
+import multipart from '@fastify/multipart'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { userOf } from '../../app/actor-of.js'
+import type { App } from '../../app/build-app.js'
+import type { Deps } from '../../app/deps.js'
+import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
+import { Problem } from '../../app/schemas.js'
+import { RECORD_CATEGORIES } from './record-category.js'
+import {
+  DESCRIPTION_MAX,
+  DOCTOR_NAME_MAX,
+  MedicalRecord,
+  RecordListQuery,
+  RecordParams,
+  RecordPatchBody,
+  RecordsParams,
+  RecordVerification,
+  TITLE_MAX,
+  toRecordDto,
+} from './records.schema.js'
+import {
+  deleteRecord,
+  getRecord,
+  listRecords,
+  openRecordContent,
+  updateRecord,
+  uploadRecord,
+  verifyRecord,
+  type RecordContent,
+  type UploadPart,
+} from './records.service.js'
+
+const tags = ['records']
+const patientOrDoctor = { roles: ['patient', 'doctor'] } as const
+const Page = z.object({ items: z.array(MedicalRecord), nextCursor: z.string().nullable() })
+
+/**
+ * The upload body, for the OpenAPI document only: a multipart body cannot be a zod schema, so
+ * validation accepts anything here and the service validates each part itself.
+ */
+const UploadBodyDoc = z.unknown().meta({
+  type: 'object',
+  required: ['file', 'category'],
+  properties: {
+    file: { type: 'string', format: 'binary', description: 'PDF, JPEG, PNG, WebP, HEIC, DICOM Part 10 or plain UTF-8 text.' },
+    category: { type: 'string', enum: [...RECORD_CATEGORIES] },
+    recordDate: { type: 'string', format: 'date', description: 'YYYY-MM-DD; default today (UTC).' },
+    title: { type: 'string', maxLength: TITLE_MAX },
+    doctorName: { type: 'string', maxLength: DOCTOR_NAME_MAX },
+    description: { type: 'string', maxLength: DESCRIPTION_MAX },
+  },
+  additionalProperties: false,
+})
+const Bytes = z.unknown().meta({ type: 'string', format: 'binary', description: 'The file bytes, with the Content-Type decided at upload.' })
+
+/** Multipart parser limits: one file of at most MAX_UPLOAD_MB, a handful of short fields. */
+const multipartLimits = (deps: Deps) => ({
+  fileSize: deps.config.maxUploadBytes,
+  files: 1,
+  fields: 10,
+  parts: 12,
+  fieldNameSize: 100,
+  fieldSize: 16 * 1024,
+  headerPairs: 50,
+})
+
+/** A multipart parser error as a domain error (400 / 413 / 415 with a field path where there is one). */
+function toUploadError(err: unknown, deps: Deps): unknown {
+  if (err instanceof AppError) return err
+  switch ((err as { code?: string }).code) {
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new PayloadTooLargeError(`A file may be at most ${deps.config.maxUploadBytes / (1024 * 1024)} MB.`)
+    case 'FST_FILES_LIMIT':
+      return new ValidationError('Send exactly one file.', [{ path: '/file', message: 'Only one file per upload.' }])
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new ValidationError('Too many form fields.')
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new UnsupportedMediaTypeError('Send the file as multipart/form-data.')
+    case 'FST_MP_PREMATURE_CLOSE':
+      return err // the client is gone; nobody reads the answer
+    default:
+      // busboy's own parse errors (no boundary, truncated part, prototype names, bad JSON field).
+      return new ValidationError('The multipart body is malformed.')
+  }
+}
+
+/**
+ * The request's multipart parts as the service's UploadPart: a file whose size hits the limit
+ * errors at once with 413 (busboy would otherwise just end it, marked truncated).
+ */
+async function* uploadPartsOf(req: FastifyRequest, deps: Deps): AsyncGenerator<UploadPart> {
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'field') {
+        yield { type: 'field', name: part.fieldname, value: String(part.value), truncated: part.fieldnameTruncated || part.valueTruncated }
+      } else {
+        const file = part.file
+        file.once('limit', () => file.destroy(toUploadError({ code: 'FST_REQ_FILE_TOO_LARGE' }, deps) as Error))
+        yield { type: 'file', name: part.fieldname, fileName: part.filename, stream: file, truncated: () => file.truncated }
+      }
+    }
+  } catch (err) {
+    throw toUploadError(err, deps)
+  }
+}
+
+/** Writes a download's headers (SPEC §4.3) and body. */
+function sendContent(reply: FastifyReply, c: RecordContent): FastifyReply {
+  reply.headers({
+    etag: c.etag,
+    'cache-control': 'no-store',
+    'accept-ranges': 'bytes',
+  })
+  if (c.status === 304) return reply.code(304).send()
+  reply.headers({
+    'content-type': c.record.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : c.record.contentType,
+    'content-disposition': `attachment; filename="${c.record.fileName}"`,
+    'content-length': String(c.length),
+  })
+  if (c.status === 206) reply.code(206).header('content-range', `bytes ${c.start}-${c.end}/${c.record.sizeBytes}`)
+  return reply.send(c.stream)
+}
+
+const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name]
+  return Array.isArray(v) ? v.join(', ') : v
+}
+
+/** Mounts the records routes, with @fastify/multipart registered in their own scope only. */
+export function recordsRoutes(app: App, deps: Deps): void {
+  void app.register(async (scope) => {
+    await scope.register(multipart, { limits: multipartLimits(deps), throwFileSizeLimit: true })
+    registerRoutes(scope as unknown as App, deps)
+  })
+}
+
+function registerRoutes(app: App, deps: Deps): void {
+  app.post('/patients/:pid/records', {
+    config: { access: patientOrDoctor },
+    schema: {
+      tags,
+      summary: 'Upload a medical record',
+      description:
+        'multipart/form-data with one `file` and the fields `category`, `recordDate?` (YYYY-MM-DD, default today UTC), ' +
+        '`title?`, `doctorName?`, `description?`, in any order. The type is decided by the bytes: PDF, JPEG, PNG, WebP, ' +
+        'HEIC, DICOM Part 10, plain UTF-8 text; anything else is 415, over MAX_UPLOAD_MB is 413.',
+      consumes: ['multipart/form-data'],
+      params: RecordsParams,
+      body: UploadBodyDoc,
+      response: { 201: MedicalRecord, 400: Problem, 403: Problem, 404: Problem, 413: Problem, 415: Problem },
+    },
+  }, async (req, reply) => reply.code(201).send(toRecordDto(await uploadRecord(deps, userOf(req), req.params.pid, uploadPartsOf(req, deps)))))
+
+  app.get('/patients/:pid/records', {
+    config: { access: patientOrDoctor },
+    schema: {
+      tags,
+      summary: "A patient's records, newest first",
+      params: RecordsParams,
+      querystring: RecordListQuery,
+      response: { 200: Page, 400: Problem, 403: Problem, 404: Problem },
+    },
+  }, async (req) => listRecords(deps, userOf(req), req.params.pid, req.query))
+
+  app.get('/patients/:pid/records/:id', {
+    config: { access: patientOrDoctor },
+    schema: { tags, summary: 'One record', params: RecordParams, response: { 200: MedicalRecord, 403: Problem, 404: Problem } },
+  }, async (req) => toRecordDto(await getRecord(deps, userOf(req), req.params.pid, req.params.id)))
+
+  app.patch('/patients/:pid/records/:id', {
+    config: { access: patientOrDoctor },
+    schema: {
+      tags,
+      summary: "Change a record's metadata (the patient only)",
+      description: 'The file, its type and its fileName never change; fileName is not renamed when category or recordDate change.',
+      params: RecordParams,
+      body: RecordPatchBody,
+      response: { 200: MedicalRecord, 400: Problem, 403: Problem, 404: Problem },
+    },
+  }, async (req) => toRecordDto(await updateRecord(deps, userOf(req), req.params.pid, req.params.id, req.body)))
+
+  app.delete('/patients/:pid/records/:id', {
+    config: { access: patientOrDoctor },
+    schema: {
+      tags,
+      summary: 'Delete a record and destroy its data key (the patient only)',
+      params: RecordParams,
+      response: { 204: z.null(), 403: Problem, 404: Problem },
+    },
+  }, async (req, reply) => {
+    await deleteRecord(deps, userOf(req), req.params.pid, req.params.id)
+    return reply.code(204).send(null)
+  })
+
+  app.get('/patients/:pid/records/:id/content', {
+    config: { access: patientOrDoctor },
+    schema: {
+      tags,
+      summary: "A record's bytes (Range, If-None-Match supported)",
+      produces: ['application/octet-stream'],
+      params: RecordParams,
+      response: { 200: Bytes, 206: Bytes, 304: z.null().describe('Not modified'), 403: Problem, 404: Problem, 416: Problem },
+    },
+  }, async (req, reply) =>
+    sendContent(
+      reply,
+      await openRecordContent(deps, userOf(req), req.params.pid, req.params.id, {
+        range: header(req, 'range'),
+        ifNoneMatch: header(req, 'if-none-match'),
+        ifRange: header(req, 'if-range'),
+      }),
+    ))
+
+  app.get('/patients/:pid/records/:id/verify', {
+    config: { access: patientOrDoctor },
+    schema: {
+      tags,
+      summary: 'Re-hash the stored bytes and compare with the recorded SHA-256',
+      params: RecordParams,
+      response: { 200: RecordVerification, 403: Problem, 404: Problem },
+    },
+  }, async (req) => verifyRecord(deps, userOf(req), req.params.pid, req.params.id))
+}
