@@ -1,0 +1,137 @@
+/**
+ * `npm run bench` (SPEC §7): for each engine (PGlite; PostgreSQL when a server answers),
+ * starts the real app in a child process on 127.0.0.1 and measures the yardsticks, the
+ * authenticated record list (large and small patient, first and second page), a large
+ * streamed upload and download, and Synthea imports. Writes bench/results/bench-<time>.json
+ * and prints a table. Budgets are reported, never enforced: the exit code is 0 unless the
+ * bench itself could not run. Settings: see options.ts and bench/README.md.
+ */
+import { randomBytes } from 'node:crypto'
+import os from 'node:os'
+import { registerPatient } from './api-client.js'
+import { prepareEngine, redact, type PreparedEngine } from './engines.js'
+import { readOptions, type BenchOptions, type EngineName, type ScenarioGroup } from './options.js'
+import { checkBudgets, formatReport, writeReport, type BenchReport, type EngineReport, type ScenarioResult } from './report.js'
+import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
+import { runLargeFile } from './scenarios/large-file.js'
+import { runRecordList, seedPatients } from './scenarios/record-list.js'
+import { runYardsticks } from './scenarios/yardsticks.js'
+import { startBenchServer, type BenchServer } from './server-process.js'
+
+const log = (engine: string, message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${engine}: ${message}`)
+
+/** The child server's configuration: explicit secrets, silent logs, limits out of the way. */
+function serverEnv(engine: PreparedEngine, options: BenchOptions): Record<string, string> {
+  const high = '100000'
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PUBLIC_URL: 'http://127.0.0.1',
+    MASTER_KEY: randomBytes(32).toString('base64'),
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'silent',
+    MAX_UPLOAD_MB: String(options.uploadMb + 1),
+    RATE_LIMIT_LOGIN_PER_MIN: high,
+    RATE_LIMIT_LOGIN_PER_HOUR_ACCOUNT: high,
+    RATE_LIMIT_REGISTER_PER_HOUR: high,
+    RATE_LIMIT_PASSWORD_RESET_PER_HOUR: high,
+    RATE_LIMIT_PUBLIC_PER_MIN: high,
+    RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: high,
+    ...engine.env,
+  }
+}
+
+let cleanupCurrent: (() => Promise<void>) | undefined
+
+/** Runs every scenario on one engine; a failing scenario is recorded and the next one runs. */
+async function runEngine(name: EngineName, options: BenchOptions): Promise<EngineReport> {
+  const result: EngineReport = { engine: name, scenarios: [], scenarioErrors: [], checks: [] }
+  const setup = await prepareEngine(name, options)
+  if (!setup.ok) {
+    log(name, `skipped — ${setup.reason}`)
+    return { ...result, skipped: setup.reason }
+  }
+  let server: BenchServer | undefined
+  cleanupCurrent = async () => {
+    await server?.stop()
+    await setup.engine.cleanup()
+  }
+  const step = async (label: string, fn: () => Promise<ScenarioResult[] | ScenarioResult | void>) => {
+    log(name, label)
+    try {
+      const out = await fn()
+      if (out) result.scenarios.push(...(Array.isArray(out) ? out : [out]))
+    } catch (err) {
+      log(name, `${label} failed: ${(err as Error).message}`)
+      result.scenarioErrors.push({ name: label, error: (err as Error).stack ?? String(err) })
+    }
+  }
+  try {
+    log(name, 'starting the server')
+    server = await startBenchServer(serverEnv(setup.engine, options), { cpuProfileDir: options.cpuProfileDir })
+    const srv = server
+    result.databaseVersion = srv.info.databaseVersion
+    const [large, small, uploader] = [
+      await registerPatient(srv.baseUrl, 'large'),
+      await registerPatient(srv.baseUrl, 'small'),
+      await registerPatient(srv.baseUrl, 'upload'),
+    ]
+    const runs = (group: ScenarioGroup) => options.scenarios.includes(group)
+    if (runs('yardsticks')) await step('yardsticks', () => runYardsticks(srv, options, large.id))
+    if (runs('list')) {
+      await step(`seeding ${options.records} + ${options.smallRecords} records`, () => seedPatients(srv, options, large, small))
+      await step('record list', () => runRecordList(srv, options, large, small))
+    }
+    if (runs('files')) await step(`${options.uploadMb} MB upload and download`, () => runLargeFile(srv, uploader, options.uploadMb))
+    if (runs('import')) {
+      for (const fixture of IMPORT_FIXTURES) {
+        await step(fixture.name, async () => runImport(srv, await registerPatient(srv.baseUrl, 'import'), options.fixturesDir, fixture))
+      }
+    }
+  } catch (err) {
+    log(name, `stopped: ${(err as Error).message}`)
+    result.error = (err as Error).stack ?? String(err)
+  } finally {
+    await cleanupCurrent()
+    cleanupCurrent = undefined
+  }
+  result.checks = checkBudgets(result)
+  return result
+}
+
+async function main(): Promise<void> {
+  const options = readOptions()
+  const cpus = os.cpus()
+  const report: BenchReport = {
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      totalMemoryMb: Math.round(os.totalmem() / 1024 / 1024),
+      platform: os.platform(),
+      arch: os.arch(),
+      node: process.version,
+      loadAverage: { start: os.loadavg(), end: [] },
+    },
+    settings: { ...options, postgresAdminUrl: redact(options.postgresAdminUrl) },
+    engines: [],
+  }
+  for (const engine of options.engines) report.engines.push(await runEngine(engine, options))
+  report.finishedAt = new Date().toISOString()
+  report.machine.loadAverage.end = os.loadavg()
+  const file = await writeReport(report)
+  console.log(formatReport(report))
+  console.log(`\nreport: ${file}`)
+}
+
+// Ctrl-C: stop the child server and drop the bench database before leaving.
+process.once('SIGINT', () => {
+  const cleanup = cleanupCurrent ?? (async () => undefined)
+  cleanup().finally(() => process.exit(130))
+})
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})

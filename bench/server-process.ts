@@ -1,0 +1,106 @@
+/**
+ * Parent side of the child server (server.ts): forks it under tsx, starts the app with
+ * an explicit config, and exposes its IPC operations as promises.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { MemorySample, ReplyOf, ServerInfo, ServerReply, ServerRequest } from './protocol.js'
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
+const ROOT_DIR = path.dirname(BENCH_DIR)
+
+type Op = ServerRequest['op']
+type ArgsOf<O extends Op> = Omit<Extract<ServerRequest, { op: O }>, 'id' | 'op'>
+
+export interface BenchServer {
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string
+  info: ServerInfo
+  /** Inserts `count` records for the patient straight into the database (seed.ts). */
+  seed(patientId: string, count: number): Promise<number>
+  /** Runs a GC in the server and resets its peak-RSS tracking; returns the baseline. */
+  markMemory(): Promise<MemorySample>
+  /** Current and peak RSS of the server since the last mark. */
+  peakMemory(): Promise<MemorySample>
+  /** Closes the app and its database, then waits for the process to exit (kills it after 15 s). */
+  stop(): Promise<void>
+}
+
+/**
+ * Forks bench/server.ts (with `--expose-gc` so memory baselines are taken after a GC, and
+ * `--cpu-prof` when `cpuProfileDir` is given), starts the app with `env` given to
+ * loadConfig, and resolves once it listens. Rejects (and kills the child) if the start
+ * fails or takes longer than `startTimeoutMs` (default 120 s).
+ */
+export async function startBenchServer(
+  env: Record<string, string>,
+  opts: { cpuProfileDir?: string | undefined; startTimeoutMs?: number } = {},
+): Promise<BenchServer> {
+  const profile = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []
+  const child = fork(path.join(BENCH_DIR, 'server.ts'), [], {
+    cwd: ROOT_DIR,
+    execArgv: ['--import', 'tsx', '--expose-gc', ...profile],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const call = createCaller(child)
+  try {
+    const started = await withTimeout(call('start', { env }), opts.startTimeoutMs ?? 120_000, 'the bench server did not start')
+    const info = await call('info', {})
+    return {
+      baseUrl: `http://127.0.0.1:${started.port}`,
+      info,
+      seed: (patientId, count) => call('seed', { patientId, count }),
+      markMemory: () => call('mark-memory', {}),
+      peakMemory: () => call('peak-memory', {}),
+      stop: async () => {
+        await withTimeout(call('stop', {}), 15_000, 'stop').catch(() => undefined)
+        await stopProcess(child)
+      },
+    }
+  } catch (err) {
+    await stopProcess(child)
+    throw err
+  }
+}
+
+function createCaller(child: ChildProcess) {
+  let nextId = 1
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  child.on('message', (reply: ServerReply) => {
+    const waiter = pending.get(reply.id)
+    if (!waiter) return
+    pending.delete(reply.id)
+    if (reply.ok) waiter.resolve(reply.value)
+    else waiter.reject(new Error(`bench server: ${reply.error}`))
+  })
+  child.on('exit', (code, signal) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`bench server exited (code ${code}, signal ${signal})`))
+    pending.clear()
+  })
+  return <O extends Op>(op: O, args: ArgsOf<O>): Promise<ReplyOf[O]> =>
+    new Promise<ReplyOf[O]>((resolve, reject) => {
+      if (!child.connected) return reject(new Error('bench server is not running'))
+      const id = nextId++
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+      child.send({ id, op, ...args } as ServerRequest)
+    })
+}
+
+/** Disconnects IPC (the child then exits by itself) and kills it by pid if it lingers. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  if (child.connected) child.disconnect()
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  await exited
+  clearTimeout(timer)
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} (timeout after ${ms} ms)`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
