@@ -1,7 +1,7 @@
 /**
  * Entry point: loadConfig → open db → buildApp → listen. The only module with side
  * effects at import. Stops gracefully on SIGTERM/SIGINT: stop accepting, finish
- * in-flight requests, close the database.
+ * in-flight requests, stop the job workers (running jobs finish), close the database.
  */
 import { buildApp } from './app/build-app.js'
 import { composeDeps } from './app/compose.js'

@@ -22,7 +22,7 @@ import type { Deps } from './deps.js'
 import { registerErrorHandlers } from './error-handler.js'
 import { loggerOptions } from './logger.js'
 import { createMethodIndex } from './method-index.js'
-import { registerFeatureRoutes } from './routes.js'
+import { registerFeatureRoutes, registerPageRoutes } from './routes.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -137,6 +137,10 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
       })
     }
   })
+  // Browsers ask for it on every page; answer without an icon rather than with a 401.
+  app.get('/favicon.ico', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
+    reply.code(204).header('cache-control', 'public, max-age=86400').send(),
+  )
   app.get(`${API_PREFIX}/openapi.json`, { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
 
   await app.register(
@@ -145,6 +149,7 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
     },
     { prefix: API_PREFIX },
   )
+  registerPageRoutes(app, deps)
 
   return app
 }

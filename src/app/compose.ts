@@ -1,8 +1,12 @@
 /**
  * Wires the dependencies from a config: database (migrated), blob storage with envelope
- * encryption, rate limiters. Used by `main.ts`, the CLI, the demo, the bench and tests.
+ * encryption, rate limiters, the job queue with its workers started. Used by `main.ts`, the CLI, the demo, the bench and tests.
  */
 import { openDatabase } from '../db/connection.js'
+import { createAuditLog } from '../features/audit/audit.service.js'
+import { registerJobHandlers } from '../jobs/handlers.js'
+import { createJobLogger } from '../jobs/job-logger.js'
+import { createJobQueue, type JobLogger } from '../jobs/job-queue.js'
 import { createEncryptedBlobs } from '../storage/encrypted-blobs.js'
 import { createLocalBlobStore } from '../storage/local-blob-store.js'
 import type { Config } from './config.js'
@@ -16,7 +20,11 @@ export interface Composed {
   close(): Promise<void>
 }
 
-export async function composeDeps(config: Config, opts: { now?: () => Date } = {}): Promise<Composed> {
+/**
+ * `opts.workers: false` (a CLI) installs the job queue so `deps.jobs.send` works, without
+ * running job workers; `opts.log` gets the job log (default: pino-style JSON on stderr).
+ */
+export async function composeDeps(config: Config, opts: { now?: () => Date; log?: JobLogger; workers?: boolean } = {}): Promise<Composed> {
   const resolved = await resolveSecrets(config)
   if (resolved.storage.driver !== 'local') {
     throw new Error('STORAGE=s3 is not available yet; use STORAGE=local.')
@@ -24,10 +32,23 @@ export async function composeDeps(config: Config, opts: { now?: () => Date } = {
   const database = await openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir })
   const blobs = createEncryptedBlobs(createLocalBlobStore(resolved.storage.dir), resolved.masterKey)
   const rateLimits = createRateLimiters(resolved)
-  const deps: Deps = { config: resolved, database, db: database.db, blobs, rateLimits, now: opts.now ?? (() => new Date()) }
+  const now = opts.now ?? (() => new Date())
+  const jobs = createJobQueue({ database, config: resolved, log: opts.log ?? createJobLogger(resolved.logLevel), workers: opts.workers ?? true })
+  const deps: Deps = { config: resolved, database, db: database.db, blobs, rateLimits, audit: createAuditLog(database.db, now), jobs, now }
+  try {
+    // Handlers first, then start: installs pg-boss's schema, creates the queues, starts the workers.
+    await registerJobHandlers(deps)
+    await jobs.start()
+  } catch (err) {
+    await jobs.stop().catch(() => undefined)
+    await rateLimits.close()
+    await database.close()
+    throw err
+  }
   return {
     deps,
     close: async () => {
+      await jobs.stop()
       await rateLimits.close()
       await database.close()
     },

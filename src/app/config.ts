@@ -63,6 +63,9 @@ const EnvSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_FROM: optionalString,
   TWILIO_API_URL: optionalString,
+  JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
+  JOB_RETRY_LIMIT: int(5, 3, 100),
+  JOB_RETRY_DELAY_SECONDS: int(30, 1, 86_400),
   MAX_UPLOAD_MB: int(25, 1, 10_240),
   MAX_IMPORT_MB: int(50, 1, 1024),
   EMERGENCY_ALERT_COOLDOWN_MIN: int(15, 0, 10_080),
@@ -116,6 +119,8 @@ export interface Config {
   sms:
     | { provider: 'log' }
     | { provider: 'twilio'; accountSid: string; authToken: string; from: string; apiUrl: string }
+  /** Job queue (SPEC §5): worker poll interval, retries after the first try, first retry delay (doubles). */
+  jobs: { pollIntervalSeconds: number; retryLimit: number; retryDelaySeconds: number }
   maxUploadBytes: number
   maxImportBytes: number
   emergencyAlertCooldownMinutes: number
@@ -146,6 +151,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     for (const k of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN', 'TWILIO_FROM'] as const) {
       if (!e[k]) problems.push(`${k}: required when SMS_PROVIDER=twilio`)
     }
+    if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_ACCOUNT_SID.startsWith('AC')) problems.push('TWILIO_ACCOUNT_SID: must start with AC')
+    if (e.TWILIO_API_URL && !URL.canParse(e.TWILIO_API_URL)) problems.push('TWILIO_API_URL: must be a URL')
   }
   if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     problems.push('ADMIN_EMAIL/ADMIN_PASSWORD: set both or neither')
@@ -194,6 +201,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             apiUrl: e.TWILIO_API_URL ?? 'https://api.twilio.com',
           }
         : { provider: 'log' as const },
+    jobs: {
+      pollIntervalSeconds: e.JOB_POLL_INTERVAL_SECONDS,
+      retryLimit: e.JOB_RETRY_LIMIT,
+      retryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
+    },
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     maxImportBytes: e.MAX_IMPORT_MB * 1024 * 1024,
     emergencyAlertCooldownMinutes: e.EMERGENCY_ALERT_COOLDOWN_MIN,

@@ -5,6 +5,8 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/connection.js'
 import type { DB } from '../db/schema.js'
+import type { AuditLog } from '../features/audit/audit.service.js'
+import type { JobQueue } from '../jobs/job-queue.js'
 import type { EncryptedBlobs } from '../storage/encrypted-blobs.js'
 import type { ResolvedConfig } from './config.js'
 import type { RateLimiters } from './rate-limits.js'
@@ -15,6 +17,10 @@ export interface Deps {
   db: Kysely<DB>
   blobs: EncryptedBlobs
   rateLimits: RateLimiters
+  /** The hash-chained audit log (SPEC §4.7): `deps.audit.record(trx, actor, action, target)`. */
+  audit: AuditLog
+  /** The durable job queue (SPEC §5): `deps.jobs.send(trx, 'notify.email', payload)` inside the service's transaction. */
+  jobs: JobQueue
   /** Injectable clock so tests can reason about expiry; defaults to `new Date()`. */
   now: () => Date
 }

@@ -1,16 +1,33 @@
 /** Every feature's routes, mounted under `/api/v1`. */
 import { accountsRoutes } from '../features/accounts/accounts.routes.js'
 import { adminUsersRoutes } from '../features/accounts/admin-users.routes.js'
+import { passwordResetRoutes } from '../features/accounts/password-reset.routes.js'
+import { auditRoutes } from '../features/audit/audit.routes.js'
 import { fhirImportRoutes } from '../features/fhir-import/fhir-import.routes.js'
 import { profileRoutes } from '../features/profile/profile.routes.js'
 import { recordsRoutes } from '../features/records/records.routes.js'
+import { jobsRoutes } from '../jobs/jobs.routes.js'
+import { emergencyAccessRoutes, emergencyPageRoutes } from '../features/emergency-access/emergency-access.routes.js'
+import { sharePageRoutes } from '../features/share-links/share-page.routes.js'
+import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
 import type { App } from './build-app.js'
 import type { Deps } from './deps.js'
 
 export function registerFeatureRoutes(app: App, deps: Deps): void {
+  shareLinksRoutes(app, deps)
+  emergencyAccessRoutes(app, deps)
   accountsRoutes(app, deps)
   adminUsersRoutes(app, deps)
+  passwordResetRoutes(app, deps)
   recordsRoutes(app, deps)
   profileRoutes(app, deps)
   fhirImportRoutes(app, deps)
+  jobsRoutes(app, deps)
+  auditRoutes(app, deps)
+}
+
+/** Server-rendered pages outside `/api/v1` (share link and emergency card). */
+export function registerPageRoutes(app: App, deps: Deps): void {
+  sharePageRoutes(app, deps)
+  emergencyPageRoutes(app, deps)
 }

@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE)
     return 1
   }
-  const composed = await composeDeps(loadConfig(process.env))
+  const composed = await composeDeps(loadConfig(process.env), { workers: false })
   try {
     const created = await ensureAdmin(composed.deps, email.data, password.data, values.name ?? 'Administrator')
     if (!created) {

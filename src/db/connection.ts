@@ -18,6 +18,12 @@ export type Engine = 'pglite' | 'postgres'
 export interface Database {
   db: Kysely<DB>
   engine: Engine
+  /**
+   * The embedded PGlite instance (engine `pglite` only). Use it only while holding a
+   * Kysely connection (`db.connection().execute(…)`): PGlite is one session, so a
+   * statement sent beside Kysely's mutex would run inside whatever transaction is open.
+   */
+  pglite?: PGlite
   /** Resolves when the database answers a trivial query (used by `/ready`). */
   ping(): Promise<void>
   close(): Promise<void>
@@ -69,6 +75,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   return {
     db,
     engine: 'pglite',
+    pglite: client,
     ping: async () => {
       await sql`SELECT 1`.execute(db)
     },

@@ -154,7 +154,70 @@ export interface ConsultationsTable {
   endedAt: Timestamp | null
 }
 
+/** Who acted, as kept in the audit log (SPEC §4.7). */
+export type AuditActorKind = 'patient' | 'doctor' | 'pharmacist' | 'admin' | 'share' | 'emergency' | 'system'
+
+/** One event of the hash-chained audit log (migration 0004; features/audit). */
+export interface AuditEventsTable {
+  seq: number
+  at: Timestamp
+  action: string
+  actorKind: AuditActorKind
+  actorId: string | null
+  actorName: string | null
+  patientId: string | null
+  resourceType: string
+  resourceId: string
+  ip: string | null
+  userAgent: string | null
+  prevHash: string
+  hash: string
+}
+
+export interface ShareLinksTable {
+  id: Generated<string>
+  patientId: string
+  recordId: string
+  tokenHash: string
+  passcodeHash: string | null
+  expiresAt: Timestamp
+  maxViews: number | null
+  views: Generated<number>
+  failedAttempts: Generated<number>
+  lastViewedAt: Timestamp | null
+  revokedAt: Timestamp | null
+  createdAt: Timestamp
+}
+
+export interface EmergencyAccessTable {
+  patientId: string
+  tokenHash: string
+  salt: string
+  createdAt: Timestamp
+  lastAlertAt: Timestamp | null
+}
+
+export interface EmergencyRotatedTokensTable {
+  tokenHash: string
+  patientId: string
+  rotatedAt: Timestamp
+}
+
+export interface PasswordResetCodesTable {
+  id: Generated<string>
+  userId: string
+  codeHash: string
+  expiresAt: Timestamp
+  attempts: Generated<number>
+  usedAt: Timestamp | null
+  createdAt: Timestamp
+}
+
 export interface DB {
+  passwordResetCodes: PasswordResetCodesTable
+  emergencyAccess: EmergencyAccessTable
+  emergencyRotatedTokens: EmergencyRotatedTokensTable
+  shareLinks: ShareLinksTable
   users: UsersTable
   sessions: SessionsTable
   refreshTokens: RefreshTokensTable
@@ -163,6 +226,7 @@ export interface DB {
   vitals: VitalsTable
   fhirImportedResources: FhirImportedResourcesTable
   consultations: ConsultationsTable
+  auditEvents: AuditEventsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -171,3 +235,5 @@ export type RecordRow = Selectable<RecordsTable>
 export type RecordUpdate = Updateable<RecordsTable>
 export type ProfileRow = Selectable<PatientProfilesTable>
 export type VitalRow = Selectable<VitalsTable>
+export type AuditEventRow = Selectable<AuditEventsTable>
+export type ShareLinkRow = Selectable<ShareLinksTable>

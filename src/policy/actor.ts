@@ -26,6 +26,8 @@ export interface ShareActor {
 export interface EmergencyActor {
   kind: 'emergency'
   patientId: string
+  /** `YYYY-MM-DD`: the earliest record date this token may read (SPEC §4.6: 6 months back). */
+  recordsSince: string
   meta: RequestMeta
 }
 

@@ -7,13 +7,15 @@ import { ForbiddenError, NotFoundError, UnauthorizedError } from '../app/errors.
 import type { Role } from '../db/schema.js'
 import { isUser, type Actor } from './actor.js'
 import { accountRules } from './rules/accounts.js'
+import { auditRules } from './rules/audit.js'
 import { patientDataRules } from './rules/patient-data.js'
+import { shareLinkRules } from './rules/share-links.js'
 
-export type { Actor, UserActor, RequestMeta } from './actor.js'
+export type { Actor, UserActor, ShareActor, EmergencyActor, RequestMeta } from './actor.js'
 export { systemActor, isUser, isActiveRole } from './actor.js'
 export type { PatientScope } from './rules/patient-data.js'
 
-const rules = { ...patientDataRules, ...accountRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

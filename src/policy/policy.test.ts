@@ -71,3 +71,17 @@ describe('route gate', () => {
     expect(() => checkRouteAccess(null, 'public')).not.toThrow()
   })
 })
+
+describe('audit log rules (SPEC §3: a patient reads their own log; an admin verifies the chain)', () => {
+  it('audit.read is for the owner only; audit.verify for an active admin only', () => {
+    const scope = { patientId: PATIENT_ID, actorHasApprovedConsultation: true }
+    expect(can(user('patient', PATIENT_ID), 'audit.read', scope)).toBe(true)
+    for (const actor of [user('patient'), user('doctor'), user('pharmacist'), user('admin'), user('patient', PATIENT_ID, 'disabled')]) {
+      expect(can(actor, 'audit.read', scope)).toBe(false)
+    }
+    expect(can(user('admin'), 'audit.verify', null)).toBe(true)
+    for (const actor of [user('patient', PATIENT_ID), user('doctor'), user('pharmacist'), user('admin', undefined, 'disabled')]) {
+      expect(can(actor, 'audit.verify', null)).toBe(false)
+    }
+  })
+})

@@ -20,7 +20,7 @@ export interface TestApp {
 }
 
 /** Creates a fresh database on the server of `baseUrl`; returns its URL and a dropper. */
-async function createServerDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createServerDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `carelocker_t_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: baseUrl })
   await admin.connect()
@@ -41,12 +41,15 @@ async function createServerDatabase(baseUrl: string): Promise<{ url: string; dro
 
 /**
  * Starts an app with a test config. `env` overrides variables (e.g. a low
- * `MAX_UPLOAD_MB`); rate limits are high unless a test lowers them.
+ * `MAX_UPLOAD_MB`); rate limits are high unless a test lowers them, job workers poll
+ * every 0.5 s and retry after 1 s. A `DATA_DIR` or `DATABASE_URL` given in `env` is the
+ * caller's (to reopen the same data after a restart): it is neither created nor removed.
  */
 export async function startTestApp(env: Record<string, string> = {}, opts: { now?: () => Date } = {}): Promise<TestApp> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-test-'))
+  const ownDataDir = env.DATA_DIR === undefined
+  const dataDir = env.DATA_DIR ?? (await mkdtemp(path.join(os.tmpdir(), 'carelocker-test-')))
   const serverUrl = process.env.DATABASE_URL
-  const server = serverUrl ? await createServerDatabase(serverUrl) : undefined
+  const server = serverUrl && env.DATABASE_URL === undefined ? await createServerDatabase(serverUrl) : undefined
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
@@ -61,6 +64,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { now
     RATE_LIMIT_PASSWORD_RESET_PER_HOUR: '10000',
     RATE_LIMIT_PUBLIC_PER_MIN: '10000',
     RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: '10000',
+    JOB_POLL_INTERVAL_SECONDS: '0.5',
+    JOB_RETRY_DELAY_SECONDS: '1',
     ...env,
   })
   const composed = await composeDeps(config, opts)
@@ -74,7 +79,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { now
       await app.close()
       await composed.close()
       await server?.drop()
-      await rm(dataDir, { recursive: true, force: true })
+      if (ownDataDir) await rm(dataDir, { recursive: true, force: true })
     },
   }
 }

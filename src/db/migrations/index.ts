@@ -5,9 +5,17 @@
  */
 import type { Migration, MigrationProvider } from 'kysely'
 import * as m0001 from './0001-initial.js'
+import * as m0002 from './0002-audit.js'
+import * as m0003 from './0003-share-links.js'
+import * as m0004 from './0004-emergency-access.js'
+import * as m0005 from './0005-password-reset.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-audit': m0002,
+  '0003-share-links': m0003,
+  '0004-emergency-access': m0004,
+  '0005-password-reset': m0005,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -4,6 +4,7 @@ import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
+import { requestMeta } from '../../app/auth-hook.js'
 import { ANY_ROLE } from '../../policy/index.js'
 import { ChangePasswordBody, LoginBody, RefreshBody, RegisterBody, TokenPair, User, toUserDto } from './accounts.schema.js'
 import { changePassword, getMe, login, logout, refresh, register, type Session } from './accounts.service.js'
@@ -27,7 +28,7 @@ export function accountsRoutes(app: App, deps: Deps): void {
       await deps.rateLimits.hit('login', `${req.ip}|${email}`, reply)
       await deps.rateLimits.hit('loginAccount', email, reply)
     },
-  }, async (req) => toTokenPair(await login(deps, req.body.email, req.body.password)))
+  }, async (req) => toTokenPair(await login(deps, req.body.email, req.body.password, requestMeta(req))))
 
   app.post('/auth/refresh', {
     config: { access: 'public' },

@@ -6,6 +6,7 @@ import type { Deps } from '../../app/deps.js'
 import { ForbiddenError, UnauthorizedError } from '../../app/errors.js'
 import type { Role, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
+import type { AccountAttempt, AuditTarget } from '../audit/audit.service.js'
 import * as q from './accounts.queries.js'
 import type { RegisterInput } from './accounts.schema.js'
 import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
@@ -16,6 +17,8 @@ export interface Session {
   accessToken: string
   refreshToken: string
   expiresIn: number
+  /** The server-side session the tokens are bound to (kept in the audit log, never sent). */
+  sessionId: string
 }
 
 /** Roles that must be verified by an admin before clinical use (SPEC §3). */
@@ -27,10 +30,10 @@ async function openSession(deps: Deps, db: Parameters<typeof q.insertSession>[0]
   const refreshToken = newRefreshToken()
   await q.insertRefreshToken(db, sessionId, hashToken(refreshToken), now)
   const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: user.id, sessionId }, now)
-  return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS }
+  return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId }
 }
 
-/** Creates an account and its first session. Doctors and pharmacists start `pending`. Throws ConflictError for a taken email. */
+/** Creates an account and its first session, and enqueues the welcome email (SPEC §5). Doctors and pharmacists start `pending`. Throws ConflictError for a taken email. */
 export async function register(deps: Deps, input: RegisterInput): Promise<Session> {
   const passwordHash = await hashPassword(input.password)
   const now = deps.now()
@@ -48,6 +51,7 @@ export async function register(deps: Deps, input: RegisterInput): Promise<Sessio
       createdAt: now,
       updatedAt: now,
     })
+    await deps.jobs.send(trx, 'notify.email', { template: 'welcome', to: { userId: user.id } })
     return openSession(deps, trx, user)
   })
 }
@@ -55,18 +59,39 @@ export async function register(deps: Deps, input: RegisterInput): Promise<Sessio
 /**
  * Checks credentials and opens a session. Unknown email and wrong password are the same
  * 401 (and take the same time); a disabled account with the right password is 403.
+ *
+ * Audit (SPEC §4.7): `auth.logged_in` (resource: the session) in the session's transaction;
+ * `auth.login_failed` (resource: the account) for a wrong password or a disabled account,
+ * attributed to the account tried, with `meta`. The attempted password is never kept.
+ * Attempts on unknown emails are not logged: there is no account or patient to attribute
+ * them to, and logging them would let anyone fill the log (they are rate limited instead).
  */
-export async function login(deps: Deps, email: string, password: string): Promise<Session> {
+export async function login(deps: Deps, email: string, password: string, meta: RequestMeta): Promise<Session> {
   const user = await q.findUserByEmail(deps.db, email)
   if (!user) {
     await burnPasswordCheck(password)
     throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
   }
+  const patientId = user.role === 'patient' ? user.id : null
+  const failed = async (): Promise<void> => {
+    const attempt: AccountAttempt = { kind: 'attempt', account: { id: user.id, role: user.role, name: user.name }, meta }
+    const target: AuditTarget = { patientId, resource: { type: 'user', id: user.id } }
+    await deps.db.transaction().execute((trx) => deps.audit.record(trx, attempt, 'auth.login_failed', target))
+  }
   if (!(await verifyPassword(user.passwordHash, password))) {
+    await failed()
     throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
   }
-  if (user.status === 'disabled') throw new ForbiddenError('This account has been disabled.', 'account-disabled')
-  return openSession(deps, deps.db, user)
+  if (user.status === 'disabled') {
+    await failed()
+    throw new ForbiddenError('This account has been disabled.', 'account-disabled')
+  }
+  return deps.db.transaction().execute(async (trx) => {
+    const session = await openSession(deps, trx, user)
+    const actor: UserActor = { kind: 'user', id: user.id, role: user.role, status: user.status, name: user.name, sessionId: session.sessionId, meta }
+    await deps.audit.record(trx, actor, 'auth.logged_in', { patientId, resource: { type: 'session', id: session.sessionId } })
+    return session
+  })
 }
 
 /**
@@ -88,7 +113,7 @@ export async function refresh(deps: Deps, refreshToken: string): Promise<Session
     const next = newRefreshToken()
     await q.insertRefreshToken(trx, consumed.sessionId, hashToken(next), now)
     const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: session.id, sessionId: consumed.sessionId }, now)
-    return { session: { user: session, accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_TTL_SECONDS } }
+    return { session: { user: session, accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId: consumed.sessionId } }
   })
   if ('session' in outcome && outcome.session) return outcome.session
   throw new UnauthorizedError(

@@ -4,8 +4,9 @@
  * disable take effect at once. Refresh tokens are opaque 256-bit random strings, stored
  * only as a SHA-256 hash and rotated on every use.
  */
-import { createHash, randomBytes } from 'node:crypto'
+import { createSecretKey, type KeyObject } from 'node:crypto'
 import { SignJWT, jwtVerify } from 'jose'
+import { hashToken, newOpaqueToken } from '../../app/opaque-tokens.js'
 
 export const ACCESS_TOKEN_TTL_SECONDS = 900
 const ISSUER = 'carelocker'
@@ -16,7 +17,16 @@ export interface AccessClaims {
   sessionId: string
 }
 
-const keyOf = (secret: string) => new TextEncoder().encode(secret)
+// One KeyObject per secret: importing the key on every request costs more than the HMAC.
+const keys = new Map<string, KeyObject>()
+const keyOf = (secret: string): KeyObject => {
+  let key = keys.get(secret)
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'))
+    keys.set(secret, key)
+  }
+  return key
+}
 
 /** Signs an access token for the session. */
 export function signAccessToken(secret: string, claims: AccessClaims, now: Date): Promise<string> {
@@ -48,11 +58,6 @@ export async function verifyAccessToken(secret: string, token: string, now: Date
 }
 
 /** A new opaque refresh token (256 random bits, base64url). */
-export function newRefreshToken(): string {
-  return randomBytes(32).toString('base64url')
-}
+export const newRefreshToken = newOpaqueToken
 
-/** SHA-256 hex of a token: what the database keeps instead of the token itself. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex')
-}
+export { hashToken }

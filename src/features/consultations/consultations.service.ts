@@ -12,10 +12,16 @@ import { hasApprovedConsultation } from './consultations.queries.js'
 
 /**
  * Resolves `{pid}` (a patient id or `me`, SPEC §4) to the scope the policy module judges.
- * Throws NotFoundError for `me` when the actor is not a patient. Does not authorize: call
+ * Throws NotFoundError for `me` when the actor is not a patient, and for a share or
+ * emergency actor asking for any patient but its own. Does not authorize: call
  * `authorize(actor, '<feature>.<verb>', scope)` next.
  */
 export async function resolvePatientScope(db: Kysely<DB> | Transaction<DB>, actor: Actor | null, pid: string): Promise<PatientScope> {
+  // A share link or emergency token reaches exactly one patient: its own.
+  if (actor?.kind === 'share' || actor?.kind === 'emergency') {
+    if (pid !== actor.patientId) throw new NotFoundError()
+    return { patientId: pid, actorHasApprovedConsultation: false }
+  }
   if (!isUser(actor)) throw new NotFoundError()
   if (pid === 'me') {
     if (actor.role !== 'patient') throw new NotFoundError('Only a patient has a "me" record locker.')

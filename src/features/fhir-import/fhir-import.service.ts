@@ -5,6 +5,7 @@
  * Idempotent: resources already imported (by type and FHIR id) are not counted or added
  * again, so a second import of the same bundle reports all counts 0.
  */
+import { randomUUID } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
 import { UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
 import { authorize, type UserActor } from '../../policy/index.js'
@@ -41,10 +42,14 @@ const TRACKED = {
 /**
  * Runs the import for `pid`. Throws ValidationError (400) when `bundle` is not a FHIR
  * Bundle; 404/403 per policy (only the patient imports into their own locker).
+ * Audited (SPEC §4.7): `import.completed` (resource `import`, a fresh id per run) in the
+ * import's transaction; `import.denied` when the policy refuses someone.
  */
 export async function importBundle(deps: Deps, actor: UserActor, pid: string, bundle: unknown): Promise<ImportResult> {
   const scope = await resolvePatientScope(deps.db, actor, pid)
-  authorize(actor, 'import.run', scope, 'record.read')
+  await deps.audit.guard(actor, 'import.denied', { patientId: scope.patientId, resource: { type: 'import', id: scope.patientId } }, () =>
+    authorize(actor, 'import.run', scope, 'record.read'),
+  )
   const now = deps.now()
   const plan: ImportPlan = parseFhirBundle(bundle, { now })
   const patientId = scope.patientId
@@ -111,6 +116,7 @@ export async function importBundle(deps: Deps, actor: UserActor, pid: string, bu
         taken.push(entry)
       }
       await markImported(trx, patientId, [allergies, conditions, medications, vitals, taken].flatMap((l) => l.map((e) => e.key)), now)
+      await deps.audit.record(trx, actor, 'import.completed', { patientId, resource: { type: 'import', id: randomUUID() } })
       return {
         imported: {
           allergies: allergies.length,

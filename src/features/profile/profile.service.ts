@@ -40,11 +40,19 @@ export async function loadProfile(db: Db, patientId: string, forUpdate = false):
   }
 }
 
-/** Reads a profile; 404 unless the actor is the patient or a consenting doctor. */
+/** The audit target of a patient's profile (SPEC §4.7). */
+const profileTarget = (patientId: string) => ({ patientId, resource: { type: 'profile', id: patientId } })
+
+/**
+ * Reads a profile; 404 unless the actor is the patient or a consenting doctor. Audited
+ * (SPEC §4.7): `profile.viewed` when anyone but the patient reads it, `profile.denied` when
+ * the policy refuses someone.
+ */
 export async function getProfile(deps: Deps, actor: Actor, pid: string): Promise<ProfileRow> {
   const scope = await resolvePatientScope(deps.db, actor, pid)
-  authorize(actor, 'profile.read', scope)
-  return loadProfile(deps.db, scope.patientId)
+  const target = profileTarget(scope.patientId)
+  await deps.audit.guard(actor, 'profile.denied', target, () => authorize(actor, 'profile.read', scope))
+  return deps.audit.audited(actor, 'profile.viewed', target, (db) => loadProfile(db, scope.patientId))
 }
 
 /** Ensures every list item has an id: a given one is kept, a missing one is generated. */
@@ -54,17 +62,19 @@ const withIds = <T extends { id?: string | undefined }>(items: T[] | undefined):
 /**
  * Replaces the whole profile (PUT, SPEC §4.2). Omitted fields become null or empty.
  * Throws ValidationError for a birth date in the future (UTC), 404/403 per policy.
+ * Audited: `profile.updated` in the write's transaction; `profile.denied` when refused.
  */
 export async function replaceProfile(deps: Deps, actor: Actor, pid: string, input: ProfileInput): Promise<ProfileRow> {
   const scope = await resolvePatientScope(deps.db, actor, pid)
-  authorize(actor, 'profile.write', scope, 'profile.read')
+  const target = profileTarget(scope.patientId)
+  await deps.audit.guard(actor, 'profile.denied', target, () => authorize(actor, 'profile.write', scope, 'profile.read'))
   const now = deps.now()
   if (input.dateOfBirth && input.dateOfBirth > utcToday(now)) {
     throw new ValidationError('The date of birth is in the future.', [{ path: '/dateOfBirth', message: 'Must not be in the future.' }])
   }
   return deps.db.transaction().execute(async (trx) => {
     await loadProfile(trx, scope.patientId, true)
-    return q.upsertProfile(trx, {
+    const saved = await q.upsertProfile(trx, {
       patientId: scope.patientId,
       fullName: input.fullName,
       dateOfBirth: input.dateOfBirth ?? null,
@@ -79,6 +89,8 @@ export async function replaceProfile(deps: Deps, actor: Actor, pid: string, inpu
       emergencyContacts: withIds(input.emergencyContacts),
       updatedAt: now,
     })
+    await deps.audit.record(trx, actor, 'profile.updated', target)
+    return saved
   })
 }
 

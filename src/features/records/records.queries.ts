@@ -68,6 +68,18 @@ export function findRecordBlob(db: Db, patientId: string, id: string) {
 }
 
 /** True when the patient already has a record (live or deleted) imported from `sourceRef`. */
+/** A live record's `recordDate`, or undefined. */
+export async function findRecordDate(db: Db, patientId: string, id: string): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('records')
+    .select('recordDate')
+    .where('patientId', '=', patientId)
+    .where('id', '=', id)
+    .where('deletedAt', 'is', null)
+    .executeTakeFirst()
+  return row?.recordDate
+}
+
 export async function sourceRefExists(db: Db, patientId: string, sourceRef: string): Promise<boolean> {
   const row = await db.selectFrom('records').select('id').where('patientId', '=', patientId).where('sourceRef', '=', sourceRef).executeTakeFirst()
   return row !== undefined

@@ -7,6 +7,7 @@ import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
 import { Problem } from '../../app/schemas.js'
+import { headerOf, sendRecordContent } from './content-reply.js'
 import { RECORD_CATEGORIES } from './record-category.js'
 import {
   DESCRIPTION_MAX,
@@ -107,28 +108,6 @@ async function* uploadPartsOf(req: FastifyRequest, deps: Deps): AsyncGenerator<U
   }
 }
 
-/** Writes a download's headers (SPEC §4.3) and body. */
-function sendContent(reply: FastifyReply, c: RecordContent): FastifyReply {
-  reply.headers({
-    etag: c.etag,
-    'cache-control': 'no-store',
-    'accept-ranges': 'bytes',
-  })
-  if (c.status === 304) return reply.code(304).send()
-  reply.headers({
-    'content-type': c.record.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : c.record.contentType,
-    'content-disposition': `attachment; filename="${c.record.fileName}"`,
-    'content-length': String(c.length),
-  })
-  if (c.status === 206) reply.code(206).header('content-range', `bytes ${c.start}-${c.end}/${c.record.sizeBytes}`)
-  return reply.send(c.stream)
-}
-
-const header = (req: FastifyRequest, name: string): string | undefined => {
-  const v = req.headers[name]
-  return Array.isArray(v) ? v.join(', ') : v
-}
-
 /** Mounts the records routes, with @fastify/multipart registered in their own scope only. */
 export function recordsRoutes(app: App, deps: Deps): void {
   void app.register(async (scope) => {
@@ -205,12 +184,12 @@ function registerRoutes(app: App, deps: Deps): void {
       response: { 200: Bytes, 206: Bytes, 304: z.null().describe('Not modified'), 403: Problem, 404: Problem, 416: Problem },
     },
   }, async (req, reply) =>
-    sendContent(
+    sendRecordContent(
       reply,
       await openRecordContent(deps, userOf(req), req.params.pid, req.params.id, {
-        range: header(req, 'range'),
-        ifNoneMatch: header(req, 'if-none-match'),
-        ifRange: header(req, 'if-range'),
+        range: headerOf(req, 'range'),
+        ifNoneMatch: headerOf(req, 'if-none-match'),
+        ifRange: headerOf(req, 'if-range'),
       }),
     ))
 

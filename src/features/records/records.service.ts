@@ -3,6 +3,12 @@
  * bytes; listing with filters and keyset pages; metadata edits; deletion that destroys the
  * file's data key; ranged downloads; integrity checks. Services are `(deps, actor, …)`;
  * every one resolves `{pid}` and asks the policy module before touching a record.
+ *
+ * Audit (SPEC §4.7, through `deps.audit`): `record.created`, `record.updated` and
+ * `record.deleted` in the change's transaction, whoever makes it; `record.listed`,
+ * `record.viewed`, `record.downloaded` (every authorized content request, ranges and 304s
+ * included) and `record.verified` when anyone but the patient reads; `record.denied` when
+ * the policy refuses someone other than the patient.
  */
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
@@ -100,6 +106,10 @@ async function insertWithFreeName(db: Trx, row: NewRecord, extension: string): P
   throw new ConflictError('Could not choose a file name for this record; please try again.', 'file-name-conflict')
 }
 
+/** Audit targets (SPEC §4.7): one record, or a patient's records as a whole (list, upload). */
+const recordTarget = (patientId: string, id: string) => ({ patientId, resource: { type: 'record', id } })
+const recordsTarget = (patientId: string) => ({ patientId, resource: { type: 'records', id: patientId } })
+
 async function scopeFor(deps: Deps, actor: Actor, pid: string): Promise<PatientScope> {
   return resolvePatientScope(deps.db, actor, pid)
 }
@@ -191,7 +201,8 @@ async function storeUploadedFile(deps: Deps, part: UploadFile): Promise<WrittenB
  */
 export async function uploadRecord(deps: Deps, actor: Actor, pid: string, parts: AsyncIterable<UploadPart>): Promise<RecordView> {
   if (!isUser(actor)) throw new NotFoundError()
-  authorize(actor, 'record.create', await scopeFor(deps, actor, pid))
+  const uploadScope = await scopeFor(deps, actor, pid)
+  await deps.audit.guard(actor, 'record.denied', recordsTarget(uploadScope.patientId), () => authorize(actor, 'record.create', uploadScope))
   const fields: Record<string, string> = {}
   let blob: WrittenBlob | undefined
   let committed = false
@@ -251,6 +262,7 @@ export async function uploadRecord(deps: Deps, actor: Actor, pid: string, parts:
       )
       const found = await q.findRecordView(trx, row.patientId, row.id)
       if (!found) throw new Error('The inserted record is not visible in its own transaction.')
+      await deps.audit.record(trx, actor, 'record.created', recordTarget(row.patientId, row.id))
       return found
     })
     committed = true
@@ -367,31 +379,51 @@ function decodeRecordCursor(cursor: string): { recordDate: string; uploadedAt: D
  */
 export async function listRecords(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
   const scope = await scopeFor(deps, actor, pid)
-  authorize(actor, 'record.list', scope)
+  const target = recordsTarget(scope.patientId)
   const fromDate = query.from ? dateOf(query.from) : undefined
+  await deps.audit.guard(actor, 'record.denied', target, () => authorize(actor, 'record.list', { ...scope, listFrom: fromDate }))
   const toDate = query.to ? dateOf(query.to) : undefined
   if (fromDate && toDate && fromDate > toDate) {
     throw new ValidationError('`from` is after `to`.', [{ path: '/from', message: 'Must not be after `to`.' }])
   }
-  const rows = await q.listRecordViews(deps.db, {
-    patientId: scope.patientId,
-    category: query.category,
-    fromDate,
-    toDate,
-    q: query.q,
-    after: query.cursor ? decodeRecordCursor(query.cursor) : undefined,
-    limit: query.limit,
-  })
+  const after = query.cursor ? decodeRecordCursor(query.cursor) : undefined
+  const rows = await deps.audit.audited(actor, 'record.listed', target, (db) =>
+    q.listRecordViews(db, {
+      patientId: scope.patientId,
+      category: query.category,
+      fromDate,
+      toDate,
+      q: query.q,
+      after,
+      limit: query.limit,
+    }),
+  )
   return toPage(rows, query.limit, (r) => [r.recordDate, r.uploadedAt.toISOString(), r.id], toRecordDto)
+}
+
+/**
+ * Asks the policy module whether `actor` may read record `id` (SPEC §3): the patient and a
+ * treating doctor any of the patient's records; a share link only its one record; an
+ * emergency token only records dated inside its window (so the record's date is looked up
+ * first for it). Refusals are audited as `record.denied` and surface as 404.
+ */
+async function authorizeRecordRead(deps: Deps, actor: Actor, scope: PatientScope, id: string): Promise<void> {
+  const recordDate = actor.kind === 'emergency' ? await q.findRecordDate(deps.db, scope.patientId, id) : undefined
+  await deps.audit.guard(actor, 'record.denied', recordTarget(scope.patientId, id), () =>
+    authorize(actor, 'record.read', { ...scope, recordId: id, recordDate }),
+  )
 }
 
 /** `GET …/records/{id}`: one live record. 404 when absent, deleted, another patient's, or not the caller's to see. */
 export async function getRecord(deps: Deps, actor: Actor, pid: string, id: string): Promise<RecordView> {
   const scope = await scopeFor(deps, actor, pid)
-  authorize(actor, 'record.read', scope)
-  const record = await q.findRecordView(deps.db, scope.patientId, id)
-  if (!record) throw new NotFoundError('Record not found.')
-  return record
+  const target = recordTarget(scope.patientId, id)
+  await authorizeRecordRead(deps, actor, scope, id)
+  return deps.audit.audited(actor, 'record.viewed', target, async (db) => {
+    const record = await q.findRecordView(db, scope.patientId, id)
+    if (!record) throw new NotFoundError('Record not found.')
+    return record
+  })
 }
 
 /**
@@ -403,7 +435,8 @@ export async function getRecord(deps: Deps, actor: Actor, pid: string, id: strin
  */
 export async function updateRecord(deps: Deps, actor: Actor, pid: string, id: string, patch: RecordPatchInput): Promise<RecordView> {
   const scope = await scopeFor(deps, actor, pid)
-  authorize(actor, 'record.update', scope, 'record.read')
+  const target = recordTarget(scope.patientId, id)
+  await deps.audit.guard(actor, 'record.denied', target, () => authorize(actor, 'record.update', scope, 'record.read'))
   if (patch.recordDate !== undefined && patch.recordDate > latestLocalDate(deps.now())) throw futureDateError('/recordDate')
   const change: q.RecordMetadataChange = {}
   if (patch.title !== undefined) change.title = patch.title
@@ -417,6 +450,7 @@ export async function updateRecord(deps: Deps, actor: Actor, pid: string, id: st
     }
     const record = await q.findRecordView(trx, scope.patientId, id)
     if (!record) throw new NotFoundError('Record not found.')
+    await deps.audit.record(trx, actor, 'record.updated', target)
     return record
   })
 }
@@ -429,17 +463,27 @@ export async function updateRecord(deps: Deps, actor: Actor, pid: string, id: st
  */
 export async function deleteRecord(deps: Deps, actor: Actor, pid: string, id: string): Promise<void> {
   const scope = await scopeFor(deps, actor, pid)
-  authorize(actor, 'record.delete', scope, 'record.read')
-  const deleted = await q.softDeleteRecord(deps.db, scope.patientId, id, deps.now())
+  const target = recordTarget(scope.patientId, id)
+  await deps.audit.guard(actor, 'record.denied', target, () => authorize(actor, 'record.delete', scope, 'record.read'))
+  const deleted = await deps.db.transaction().execute(async (trx) => {
+    const row = await q.softDeleteRecord(trx, scope.patientId, id, deps.now())
+    if (row) await deps.audit.record(trx, actor, 'record.deleted', target)
+    return row
+  })
   if (!deleted) throw new NotFoundError('Record not found.')
   await deps.blobs.remove(deleted.blobKey).catch(() => undefined)
 }
 
-async function findReadableBlob(deps: Deps, actor: Actor, pid: string, id: string) {
+/** A live record with its key, audited as `action` when someone other than the patient reads it. */
+async function findReadableBlob(deps: Deps, actor: Actor, pid: string, id: string, action: 'record.downloaded' | 'record.verified') {
   const scope = await scopeFor(deps, actor, pid)
-  authorize(actor, 'record.read', scope)
-  const record = await q.findRecordBlob(deps.db, scope.patientId, id)
-  if (!record || record.wrappedKey === null) throw new NotFoundError('Record not found.')
+  const target = recordTarget(scope.patientId, id)
+  await authorizeRecordRead(deps, actor, scope, id)
+  const record = await deps.audit.audited(actor, action, target, async (db) => {
+    const found = await q.findRecordBlob(db, scope.patientId, id)
+    if (!found || found.wrappedKey === null) throw new NotFoundError('Record not found.')
+    return { ...found, wrappedKey: found.wrappedKey }
+  })
   // PGlite returns bytea as a plain Uint8Array; the envelope code wants a Buffer.
   const key: Uint8Array = record.wrappedKey
   return { ...record, wrappedKey: Buffer.from(key.buffer, key.byteOffset, key.byteLength) }
@@ -469,7 +513,7 @@ export type RecordContent = { record: RecordView; etag: string } & (
  * mid-way (the response is cut short, below its Content-Length).
  */
 export async function openRecordContent(deps: Deps, actor: Actor, pid: string, id: string, req: ContentRequest): Promise<RecordContent> {
-  const record = await findReadableBlob(deps, actor, pid, id)
+  const record = await findReadableBlob(deps, actor, pid, id, 'record.downloaded')
   const etag = `"${record.sha256}"`
   const view = record as RecordView
   if (etagMatches(req.ifNoneMatch, etag)) return { record: view, etag, status: 304 }
@@ -496,7 +540,7 @@ export async function openRecordContent(deps: Deps, actor: Actor, pid: string, i
  * false when the bytes were altered, cannot be decrypted, or are missing.
  */
 export async function verifyRecord(deps: Deps, actor: Actor, pid: string, id: string): Promise<{ sha256: string; matches: boolean }> {
-  const record = await findReadableBlob(deps, actor, pid, id)
+  const record = await findReadableBlob(deps, actor, pid, id, 'record.verified')
   try {
     const digest = await deps.blobs.digest(record.blobKey, { wrappedKey: record.wrappedKey, sizeBytes: record.sizeBytes })
     return { sha256: record.sha256, matches: digest === record.sha256 }

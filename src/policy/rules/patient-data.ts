@@ -17,11 +17,33 @@ const isTreatingDoctor = (a: Actor, r: PatientScope) => isActiveRole(a, 'doctor'
 
 const ownerOrTreatingDoctor = (a: Actor, r: PatientScope) => isOwner(a, r) || isTreatingDoctor(a, r)
 
+/** One record, as the policy sees it: whose, which, and its date (for the emergency window). */
+export interface RecordScope extends PatientScope {
+  recordId?: string | undefined
+  recordDate?: string | undefined
+  /** For lists: the earliest record date asked for. */
+  listFrom?: string | undefined
+}
+
+/** A share link reads the one record it was made for (SPEC §4.5). */
+const isShareOf = (a: Actor, r: RecordScope) =>
+  a.kind === 'share' && a.patientId === r.patientId && r.recordId !== undefined && a.recordId === r.recordId
+
+/** An emergency token reads its patient's records dated within its window (SPEC §4.6: last 6 months). */
+const isEmergencyFor = (a: Actor, r: RecordScope) =>
+  a.kind === 'emergency' && a.patientId === r.patientId && r.recordDate !== undefined && r.recordDate >= a.recordsSince
+
+/** The emergency view of a patient (SPEC §3: "anyone with a link: emergency view only"). */
+const isEmergencyOf = (a: Actor, r: PatientScope) => a.kind === 'emergency' && a.patientId === r.patientId
+
 export const patientDataRules = {
+  'emergency.view': isEmergencyOf,
+  'emergency.manage': isOwner,
   'profile.read': ownerOrTreatingDoctor,
   'profile.write': isOwner,
-  'record.list': ownerOrTreatingDoctor,
-  'record.read': ownerOrTreatingDoctor,
+  'record.list': (a: Actor, r: RecordScope) =>
+    ownerOrTreatingDoctor(a, r) || (a.kind === 'emergency' && a.patientId === r.patientId && r.listFrom !== undefined && r.listFrom >= a.recordsSince),
+  'record.read': (a: Actor, r: RecordScope) => ownerOrTreatingDoctor(a, r) || isShareOf(a, r) || isEmergencyFor(a, r),
   'record.create': ownerOrTreatingDoctor,
   'record.update': isOwner,
   'record.delete': isOwner,

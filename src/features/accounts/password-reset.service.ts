@@ -1,0 +1,76 @@
+/**
+ * Password reset by emailed one-time code (SPEC §4.1, §6). The code is 8 digits from the OS
+ * CSPRNG (`crypto.randomInt`), lives 10 minutes, allows 5 tries, and is stored as
+ * HMAC-SHA256 under the master key (a bare hash of 10^8 codes would fall to an offline
+ * search). A request answers 202 whether or not the email has an account. A successful
+ * reset revokes every session of the user and emails them that the password changed.
+ */
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
+import type { Deps } from '../../app/deps.js'
+import { ValidationError } from '../../app/errors.js'
+import { systemActor } from '../../policy/index.js'
+import { enqueueEmail } from '../notifications/notifications.service.js'
+import * as accounts from './accounts.queries.js'
+import { hashPassword } from './passwords.js'
+import * as q from './password-reset.queries.js'
+
+export const RESET_CODE_DIGITS = 8
+export const RESET_CODE_MINUTES = 10
+export const RESET_CODE_MAX_ATTEMPTS = 5
+
+const codeHash = (masterKey: Buffer, userId: string, code: string) =>
+  createHmac('sha256', masterKey).update(`carelocker/password-reset/v1|${userId}|${code}`).digest('hex')
+
+/** A fresh code: `RESET_CODE_DIGITS` uniformly random digits. */
+export function newResetCode(): string {
+  return String(randomInt(0, 10 ** RESET_CODE_DIGITS)).padStart(RESET_CODE_DIGITS, '0')
+}
+
+/**
+ * Emails a new code to the account of `email`, replacing older codes. Does nothing (and says
+ * nothing) for an unknown or disabled account, so the answer never reveals who has one.
+ */
+export async function requestPasswordReset(deps: Deps, email: string): Promise<void> {
+  const user = await accounts.findUserByEmail(deps.db, email)
+  if (!user || user.status === 'disabled') return
+  const code = newResetCode()
+  const now = deps.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await q.voidResetCodes(trx, user.id, now)
+    await q.insertResetCode(trx, {
+      userId: user.id,
+      codeHash: codeHash(deps.config.masterKey, user.id, code),
+      expiresAt: new Date(now.getTime() + RESET_CODE_MINUTES * 60_000),
+      createdAt: now,
+    })
+    await enqueueEmail(deps, trx, { template: 'password-reset-code', to: { userId: user.id }, data: { code, expiresInMinutes: RESET_CODE_MINUTES } })
+    await deps.audit.record(trx, systemActor, 'auth.password_reset_requested', { patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } })
+  })
+}
+
+const invalidCode = () =>
+  new ValidationError('The code is wrong or has expired. Request a new one.', [{ path: '/code', message: 'Wrong or expired code.' }], 'invalid-reset-code')
+
+/**
+ * Sets a new password with a valid code: every session of the user is revoked and the
+ * user is emailed. Throws ValidationError `invalid-reset-code` (400) for an unknown email,
+ * a wrong, expired, used or exhausted code — all alike.
+ */
+export async function confirmPasswordReset(deps: Deps, email: string, code: string, newPassword: string): Promise<void> {
+  const user = await accounts.findUserByEmail(deps.db, email)
+  if (!user || user.status === 'disabled') throw invalidCode()
+  const now = deps.now()
+  const attempt = await q.takeResetAttempt(deps.db, user.id, now, RESET_CODE_MAX_ATTEMPTS)
+  if (!attempt) throw invalidCode()
+  const expected = Buffer.from(attempt.codeHash, 'hex')
+  const given = Buffer.from(codeHash(deps.config.masterKey, user.id, code), 'hex')
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw invalidCode()
+  const passwordHash = await hashPassword(newPassword)
+  await deps.db.transaction().execute(async (trx) => {
+    if (!(await q.useResetCode(trx, attempt.id, now))) throw invalidCode()
+    await accounts.updatePasswordHash(trx, user.id, passwordHash, now)
+    await accounts.revokeUserSessions(trx, user.id, 'password-reset', now)
+    await enqueueEmail(deps, trx, { template: 'password-changed', to: { userId: user.id }, data: { changedAt: now.toISOString() } })
+    await deps.audit.record(trx, systemActor, 'auth.password_reset', { patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } })
+  })
+}

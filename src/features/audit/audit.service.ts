@@ -1,0 +1,268 @@
+/**
+ * The tamper-evident audit log (SPEC §4.7, STYLE §3).
+ *
+ * Services append events through `deps.audit` inside the transaction of the act, so an event
+ * exists exactly when the act committed. Appends are serialized by a transaction-level
+ * advisory lock: the writer locks, reads the head, and inserts `seq = head + 1` with
+ * `hash = SHA-256(prevHash ‖ canonical JSON of the event)`; the lock is held until commit,
+ * so the chain cannot fork and has no gaps, even with many API nodes.
+ *
+ * What is logged (SPEC §4.7): every change of a patient's data (by anyone, the patient
+ * included), every read of it by anyone but the patient (`recordRead` / `audited` skip the
+ * patient's own reads), every login and failed login of an existing account, and attempts
+ * refused by the policy module for anyone but the patient (`<feature>.denied`, see `guard`).
+ */
+import type { Kysely, Transaction } from 'kysely'
+import type { Deps } from '../../app/deps.js'
+import { ForbiddenError, NotFoundError, ValidationError } from '../../app/errors.js'
+import { decodeCursor, toPage } from '../../db/keyset.js'
+import type { AuditActorKind, DB, Role } from '../../db/schema.js'
+import { authorize, type Actor, type RequestMeta } from '../../policy/index.js'
+import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { GENESIS_HASH, eventOfRow, hashEvent, type AuditEvent } from './audit-chain.js'
+import * as q from './audit.queries.js'
+import type { AuditListInput } from './audit.schema.js'
+
+/** `feature.verb` in the past tense (SPEC §4.7): `record.viewed`, `auth.login_failed`. */
+export type AuditAction = `${string}.${string}`
+
+/** What an event is about: whose data (when it is a patient's) and which resource. */
+export interface AuditTarget {
+  patientId?: string | null | undefined
+  resource: { type: string; id: string }
+}
+
+/**
+ * Someone who has no session yet, for events before authentication (a failed login): the
+ * account that was tried and where the request came from.
+ */
+export interface AccountAttempt {
+  kind: 'attempt'
+  account: { id: string; role: Role; name: string }
+  meta: RequestMeta
+}
+
+/** Whoever an event is attributed to: any policy actor, or an account attempt. */
+export type AuditActor = Actor | AccountAttempt
+
+/** The audit API services use (`deps.audit`). */
+export interface AuditLog {
+  /**
+   * Appends an event inside `trx`, the transaction of the act (never a bare connection:
+   * the chain lock lives as long as the transaction). Call it last in the transaction, after
+   * the rows of the act are written, to hold the chain lock for as short a time as possible.
+   * Returns the event as stored.
+   */
+  record(trx: Transaction<DB>, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<AuditEvent>
+  /** `record` for a read: skipped (null) when the actor is the patient reading their own data. */
+  recordRead(trx: Transaction<DB>, actor: Actor, action: AuditAction, target: AuditTarget): Promise<AuditEvent | null>
+  /**
+   * Runs a read and audits it: for the patient's own reads, `read(db)` alone; for anyone
+   * else, `read(trx)` and the event in one transaction. The resource may be computed from
+   * the result (e.g. an id only the read knows). Opens its own transaction: never call it
+   * (or `guard`) inside another one — PGlite has a single connection and would wait forever.
+   */
+  audited<T>(
+    actor: Actor,
+    action: AuditAction,
+    target: { patientId: string; resource: AuditTarget['resource'] | ((result: T) => AuditTarget['resource']) },
+    read: (db: Kysely<DB> | Transaction<DB>) => Promise<T>,
+  ): Promise<T>
+  /**
+   * Runs `check` (an `authorize(…)` call). When it throws NotFoundError or ForbiddenError
+   * for a user other than the patient, and `target.patientId` is a patient's account, the
+   * refusal is recorded as `action` (`record.denied`) in its own transaction; then the error
+   * is rethrown. Unknown patient ids are not logged (nothing to attribute them to).
+   */
+  guard(actor: Actor, action: AuditAction, target: AuditTarget, check: () => void): Promise<void>
+}
+
+/** True when `actor` is the patient whose data `target` is: their own reads are not logged. */
+export function isPatientSelf(actor: AuditActor, patientId: string | null | undefined): boolean {
+  return actor.kind === 'user' && actor.role === 'patient' && patientId != null && actor.id === patientId
+}
+
+/** The actor as the audit log keeps it: kind, id and name at the time, and request metadata. */
+function describeActor(actor: AuditActor): { kind: AuditActorKind; id?: string; name?: string; meta: RequestMeta | null } {
+  switch (actor.kind) {
+    case 'user':
+      return { kind: actor.role, id: actor.id, name: actor.name, meta: actor.meta }
+    case 'attempt':
+      return { kind: actor.account.role, id: actor.account.id, name: actor.account.name, meta: actor.meta }
+    case 'share':
+      return { kind: 'share', id: actor.shareId, meta: actor.meta }
+    case 'emergency':
+      return { kind: 'emergency', meta: actor.meta }
+    case 'system':
+      return { kind: 'system', meta: null }
+  }
+}
+
+const ACTION_PATTERN = /^[a-z][a-z_-]*\.[a-z][a-z_]*$/
+
+/**
+ * Appends one event (see `AuditLog.record`). Throws when `trx` is not a transaction or
+ * `action` is not `feature.verb`: both are programming errors, never user input.
+ * Relies on READ COMMITTED (the default), where the head is read after the lock is granted;
+ * under REPEATABLE READ a stale head makes the insert fail on the primary key (the
+ * transaction fails) rather than fork the chain.
+ */
+export async function appendAuditEvent(trx: Transaction<DB>, at: Date, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<AuditEvent> {
+  if (!trx.isTransaction) throw new Error('Audit events are written inside the transaction of the act.')
+  if (!ACTION_PATTERN.test(action)) throw new Error(`Not an audit action name: ${action}`)
+  const who = describeActor(actor)
+  await q.lockChain(trx)
+  const head = await q.findChainHead(trx)
+  const prevHash = head?.hash ?? GENESIS_HASH
+  const row = {
+    seq: (head?.seq ?? 0) + 1,
+    at: new Date(at.getTime()),
+    action,
+    actorKind: who.kind,
+    actorId: who.id ?? null,
+    actorName: who.name ?? null,
+    patientId: target.patientId ?? null,
+    resourceType: target.resource.type,
+    resourceId: target.resource.id,
+    ip: who.meta?.ip ?? null,
+    userAgent: who.meta?.userAgent ?? null,
+  }
+  const event = eventOfRow(row)
+  const hash = hashEvent(prevHash, event)
+  await q.insertAuditEvent(trx, { ...row, prevHash, hash })
+  return event
+}
+
+/** The `AuditLog` of `deps.audit`, writing with `db` and timestamping with `now`. */
+export function createAuditLog(db: Kysely<DB>, now: () => Date): AuditLog {
+  const record: AuditLog['record'] = (trx, actor, action, target) => appendAuditEvent(trx, now(), actor, action, target)
+  const recordRead: AuditLog['recordRead'] = async (trx, actor, action, target) =>
+    isPatientSelf(actor, target.patientId) ? null : record(trx, actor, action, target)
+  return {
+    record,
+    recordRead,
+    audited: async (actor, action, target, read) => {
+      if (isPatientSelf(actor, target.patientId)) return read(db)
+      return db.transaction().execute(async (trx) => {
+        const result = await read(trx)
+        const resource = typeof target.resource === 'function' ? target.resource(result) : target.resource
+        await record(trx, actor, action, { patientId: target.patientId, resource })
+        return result
+      })
+    },
+    guard: async (actor, action, target, check) => {
+      try {
+        check()
+      } catch (err) {
+        const refused = err instanceof NotFoundError || err instanceof ForbiddenError
+        if (refused && actor.kind === 'user' && target.patientId && !isPatientSelf(actor, target.patientId)) {
+          const patientId = target.patientId
+          await db.transaction().execute(async (trx) => {
+            if (await q.isPatientAccount(trx, patientId)) await record(trx, actor, action, target)
+          })
+        }
+        throw err
+      }
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Verification
+
+/** `GET /admin/audit/verify` (SPEC §4.7). `firstBadSeq` only when `ok` is false. */
+export interface ChainVerification {
+  ok: boolean
+  /** Events read. */
+  events: number
+  /** The stored hash of the last event (GENESIS_HASH for an empty log). */
+  headHash: string
+  firstBadSeq?: number
+}
+
+/**
+ * Recomputes the whole chain in keyset batches of `batchSize` (memory stays flat). An
+ * event is bad when its `seq` is not the previous one + 1 (a deleted or inserted row), its
+ * `prev_hash` is not the previous event's hash (deleted or reordered), or its hash does not
+ * match its content (an edited row). Reports the first bad event's `seq`. Truncating the
+ * tail cannot be seen from inside the chain: compare `headHash` with one kept elsewhere.
+ */
+export async function verifyAuditChain(db: Kysely<DB> | Transaction<DB>, batchSize = 1000): Promise<ChainVerification> {
+  let events = 0
+  let prevHash = GENESIS_HASH
+  let expectedSeq = 1
+  let lastSeq = 0
+  let firstBadSeq: number | undefined
+  for (;;) {
+    const rows = await q.listChainBatch(db, lastSeq, batchSize)
+    for (const row of rows) {
+      events += 1
+      if (firstBadSeq === undefined) {
+        const intact = row.seq === expectedSeq && row.prevHash === prevHash && hashEvent(row.prevHash, eventOfRow(row)) === row.hash
+        if (!intact) firstBadSeq = row.seq
+      }
+      prevHash = row.hash
+      expectedSeq = row.seq + 1
+      lastSeq = row.seq
+    }
+    if (rows.length < batchSize) break
+  }
+  return firstBadSeq === undefined ? { ok: true, events, headHash: prevHash } : { ok: false, events, headHash: prevHash, firstBadSeq }
+}
+
+/** `GET /admin/audit/verify`: `verifyAuditChain` for an admin (policy rule 'audit.verify'; 404 otherwise). */
+export async function verifyAuditLog(deps: Deps, actor: Actor): Promise<ChainVerification> {
+  authorize(actor, 'audit.verify', null)
+  return verifyAuditChain(deps.db)
+}
+
+// ---------------------------------------------------------------------------------------
+// The patient's view
+
+const startOfUtcDay = (date: string) => new Date(`${date}T00:00:00.000Z`)
+const isDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v)
+
+/**
+ * `from`/`to` of SPEC §2 as bounds on `at`: a date is its whole UTC day, an instant itself,
+ * both inclusive. Returns `from` (inclusive) and `before` (exclusive).
+ */
+export function instantBounds(from: string | undefined, to: string | undefined): { from?: Date; before?: Date } {
+  const out: { from?: Date; before?: Date } = {}
+  if (from !== undefined) out.from = isDate(from) ? startOfUtcDay(from) : new Date(from)
+  if (to !== undefined) {
+    out.before = isDate(to) ? new Date(startOfUtcDay(to).getTime() + 86_400_000) : new Date(new Date(to).getTime() + 1)
+  }
+  if (out.from && out.before && out.from >= out.before) {
+    throw new ValidationError('`from` is after `to`.', [{ path: '/from', message: 'Must not be after `to`.' }])
+  }
+  return out
+}
+
+/**
+ * `GET /patients/{pid}/audit` (SPEC §4.7, §2): the patient's own events, newest first, as
+ * `{items, nextCursor}` keyed on `seq`. Filters: `action` (exact name), `from`/`to` (dates
+ * or instants, inclusive). Only the patient (`{pid}` = `me` or their id; 404 otherwise);
+ * 400 for a bad cursor or `from` after `to`.
+ */
+export async function listPatientAudit(deps: Deps, actor: Actor, pid: string, query: AuditListInput): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  authorize(actor, 'audit.read', scope)
+  let beforeSeq: number | undefined
+  if (query.cursor !== undefined) {
+    const [seq] = decodeCursor(query.cursor, 1)
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
+      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
+    }
+    beforeSeq = seq
+  }
+  const bounds = instantBounds(query.from, query.to)
+  const rows = await q.listPatientEvents(deps.db, {
+    patientId: scope.patientId,
+    action: query.action,
+    from: bounds.from,
+    before: bounds.before,
+    beforeSeq,
+    limit: query.limit + 1,
+  })
+  return toPage(rows, query.limit, (r) => [r.seq], eventOfRow)
+}

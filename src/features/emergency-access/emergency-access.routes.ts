@@ -1,0 +1,98 @@
+/**
+ * HTTP routes of emergency access (SPEC §4.6): the patient's link, rotation and QR codes;
+ * the public JSON view and record downloads (rate-limited per IP); and the `/e/<token>`
+ * page for people (registered outside `/api/v1` by `emergencyPageRoutes`).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { userOf } from '../../app/actor-of.js'
+import { requestMeta } from '../../app/auth-hook.js'
+import type { App } from '../../app/build-app.js'
+import type { Deps } from '../../app/deps.js'
+import { AppError } from '../../app/errors.js'
+import { EmptyBody, Problem, Uuid } from '../../app/schemas.js'
+import { headerOf, sendRecordContent } from '../records/content-reply.js'
+import { EmergencyLinkDto, EmergencyViewDto, toEmergencyLinkDto, toEmergencyViewDto } from './emergency-access.schema.js'
+import { emergencyQr, getEmergencyLink, openEmergencyContent, rotateEmergencyLink, viewEmergency } from './emergency-access.service.js'
+import { emergencyMessagePage, emergencyPage, emergencyPreviewPage } from './emergency-page.js'
+import { isLinkPreview } from './link-preview.js'
+
+const tags = ['emergency-access']
+const patientOnly = { roles: ['patient'] } as const
+const TokenParams = z.object({ token: z.string().min(16).max(128) }).strict()
+
+const limitPerIp = (deps: Deps) => async (req: FastifyRequest, reply: FastifyReply) => deps.rateLimits.hit('public', req.ip, reply)
+
+export function emergencyAccessRoutes(app: App, deps: Deps): void {
+  app.get('/patients/me/emergency', {
+    config: { access: patientOnly },
+    schema: { tags, summary: 'Your emergency link (created on first call)', response: { 200: EmergencyLinkDto } },
+  }, async (req) => toEmergencyLinkDto(await getEmergencyLink(deps, userOf(req))))
+
+  app.post('/patients/me/emergency/rotate', {
+    config: { access: patientOnly },
+    schema: { tags, summary: 'Replace your emergency link; the old one answers 410', body: EmptyBody, response: { 200: EmergencyLinkDto } },
+  }, async (req) => toEmergencyLinkDto(await rotateEmergencyLink(deps, userOf(req))))
+
+  app.get('/patients/me/emergency/qr.png', {
+    config: { access: patientOnly },
+    schema: { tags, summary: 'QR code (PNG) of your emergency link, made locally', produces: ['image/png'] },
+  }, async (req, reply) => reply.type('image/png').header('cache-control', 'no-store').send(await emergencyQr(deps, userOf(req), 'png')))
+
+  app.get('/patients/me/emergency/qr.svg', {
+    config: { access: patientOnly },
+    schema: { tags, summary: 'QR code (SVG) of your emergency link, made locally', produces: ['image/svg+xml'] },
+  }, async (req, reply) => reply.type('image/svg+xml').header('cache-control', 'no-store').send(await emergencyQr(deps, userOf(req), 'svg')))
+
+  app.get('/emergency/:token', {
+    config: { access: 'public' },
+    preHandler: limitPerIp(deps),
+    schema: {
+      tags,
+      summary: 'The emergency view (public): profile basics and records of the last 6 months; alerts the patient and contacts',
+      security: [],
+      params: TokenParams,
+      response: { 200: EmergencyViewDto, 404: Problem, 410: Problem, 429: Problem },
+    },
+  }, async (req, reply) => {
+    const view = toEmergencyViewDto(
+      await viewEmergency(deps, req.params.token, requestMeta(req), { alert: !isLinkPreview(req.headers['user-agent'], req.method) }),
+    )
+    return reply.header('cache-control', 'no-store').send(view)
+  })
+
+  app.get('/emergency/:token/records/:id/content', {
+    config: { access: 'public' },
+    preHandler: limitPerIp(deps),
+    schema: {
+      tags,
+      summary: "A record's bytes through the emergency link (public; audited, alerts nobody)",
+      security: [],
+      produces: ['application/octet-stream'],
+      params: TokenParams.extend({ id: Uuid }),
+      response: { 404: Problem, 410: Problem, 429: Problem },
+    },
+  }, async (req, reply) =>
+    sendRecordContent(reply, await openEmergencyContent(deps, req.params.token, requestMeta(req), req.params.id, { range: headerOf(req, 'range') })))
+}
+
+const sendPage = (reply: FastifyReply, status: number, body: string) =>
+  reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body)
+
+/** `/e/<token>`: the emergency card as a page (no JavaScript needed). */
+export function emergencyPageRoutes(app: App, deps: Deps): void {
+  app.get('/e/:token', { config: { access: 'public' }, schema: { hide: true, params: TokenParams } }, async (req, reply) => {
+    try {
+      await deps.rateLimits.hit('public', req.ip, reply)
+      if (isLinkPreview(req.headers['user-agent'], req.method)) return sendPage(reply, 200, emergencyPreviewPage())
+      const view = await viewEmergency(deps, req.params.token, requestMeta(req), { alert: true })
+      return sendPage(reply, 200, emergencyPage(toEmergencyViewDto(view)))
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err
+      if (err.status === 410) return sendPage(reply, 410, emergencyMessagePage('This emergency link was replaced', 'The patient has issued a new emergency QR code. Ask for the current one.'))
+      if (err.status === 404) return sendPage(reply, 404, emergencyMessagePage('Link not found', 'Check that the whole link was scanned or copied.'))
+      if (err.status === 429) return sendPage(reply, 429, emergencyMessagePage('Too many requests', err.message))
+      throw err
+    }
+  })
+}

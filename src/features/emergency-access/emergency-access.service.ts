@@ -1,0 +1,132 @@
+/**
+ * Emergency access (SPEC §4.6). Each patient has one lifetime link until they rotate it.
+ * Its token is derived, not stored: HMAC-SHA256(MASTER_KEY, "carelocker/emergency-token/v1|"
+ * ‖ salt) with a random 256-bit salt per rotation, so the patient can see it again, the
+ * database alone cannot produce it, and only its SHA-256 is indexed. Whoever presents it
+ * acts as an `emergency` actor: the profile basics and the records of the last 6 months.
+ * Every access is audited; the patient is emailed and each emergency contact gets an SMS,
+ * at most one round per EMERGENCY_ALERT_COOLDOWN_MIN, through the job queue.
+ */
+import { createHmac, randomBytes } from 'node:crypto'
+import { subMonths } from 'date-fns'
+import QRCode from 'qrcode'
+import type { Deps } from '../../app/deps.js'
+import { GoneError, NotFoundError } from '../../app/errors.js'
+import { hashToken } from '../../app/opaque-tokens.js'
+import type { ProfileRow } from '../../db/schema.js'
+import { authorize, type EmergencyActor, type RequestMeta, type UserActor } from '../../policy/index.js'
+import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { enqueueEmail, enqueueSms } from '../notifications/notifications.service.js'
+import { loadProfile } from '../profile/profile.service.js'
+import { listRecords, openRecordContent, type ContentRequest, type RecordContent } from '../records/records.service.js'
+import type { RecordDto } from '../records/records.schema.js'
+import * as q from './emergency-access.queries.js'
+
+/** How far back the emergency view shows records (SPEC §4.6). */
+export const EMERGENCY_RECORD_MONTHS = 6
+const TOKEN_CONTEXT = 'carelocker/emergency-token/v1|'
+
+const deriveToken = (masterKey: Buffer, salt: string) => createHmac('sha256', masterKey).update(TOKEN_CONTEXT + salt).digest('base64url')
+const newSalt = () => randomBytes(32).toString('base64url')
+
+export interface EmergencyLink {
+  url: string
+  token: string
+  createdAt: Date
+}
+
+const linkOf = (deps: Deps, row: { salt: string; createdAt: Date }): EmergencyLink => {
+  const token = deriveToken(deps.config.masterKey, row.salt)
+  return { url: `${deps.config.publicUrl}/e/${token}`, token, createdAt: row.createdAt }
+}
+
+async function ownScope(deps: Deps, actor: UserActor) {
+  const scope = await resolvePatientScope(deps.db, actor, 'me')
+  authorize(actor, 'emergency.manage', scope)
+  return scope
+}
+
+/** The caller's emergency link, created on first use (SPEC §4.6 `GET /patients/me/emergency`). */
+export async function getEmergencyLink(deps: Deps, actor: UserActor): Promise<EmergencyLink> {
+  const scope = await ownScope(deps, actor)
+  const existing = await q.findEmergencyAccess(deps.db, scope.patientId)
+  if (existing) return linkOf(deps, existing)
+  const salt = newSalt()
+  const row = await q.insertEmergencyAccessIfMissing(deps.db, {
+    patientId: scope.patientId,
+    tokenHash: hashToken(deriveToken(deps.config.masterKey, salt)),
+    salt,
+    createdAt: deps.now(),
+  })
+  return linkOf(deps, row)
+}
+
+/** Replaces the link; the old token answers 410 from now on. Audited as `emergency.rotated`. */
+export async function rotateEmergencyLink(deps: Deps, actor: UserActor): Promise<EmergencyLink> {
+  const scope = await ownScope(deps, actor)
+  const salt = newSalt()
+  const row = await deps.db.transaction().execute(async (trx) => {
+    const updated = await q.rotateEmergencyToken(trx, scope.patientId, { tokenHash: hashToken(deriveToken(deps.config.masterKey, salt)), salt }, deps.now())
+    await deps.audit.record(trx, actor, 'emergency.rotated', { patientId: scope.patientId, resource: { type: 'emergency-link', id: scope.patientId } })
+    return updated
+  })
+  return linkOf(deps, row)
+}
+
+/** The QR code of the caller's emergency link, made locally (no third-party QR service). */
+export async function emergencyQr(deps: Deps, actor: UserActor, format: 'png' | 'svg'): Promise<Buffer | string> {
+  const { url } = await getEmergencyLink(deps, actor)
+  const options = { errorCorrectionLevel: 'M' as const, margin: 2 }
+  return format === 'png' ? QRCode.toBuffer(url, { ...options, type: 'png', width: 512 }) : QRCode.toString(url, { ...options, type: 'svg' })
+}
+
+/** 404 for a token never issued, 410 for a rotated one. */
+async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<EmergencyActor> {
+  const tokenHash = hashToken(token)
+  const access = await q.findByTokenHash(deps.db, tokenHash)
+  if (!access) {
+    if (await q.findRotatedTokenHash(deps.db, tokenHash)) throw new GoneError('This emergency link was replaced by the patient.', 'emergency-link-rotated')
+    throw new NotFoundError('This emergency link does not exist.')
+  }
+  const recordsSince = subMonths(new Date(`${deps.now().toISOString().slice(0, 10)}T00:00:00Z`), EMERGENCY_RECORD_MONTHS).toISOString().slice(0, 10)
+  return { kind: 'emergency', patientId: access.patientId, recordsSince, meta }
+}
+
+export interface EmergencyView {
+  profile: ProfileRow
+  records: RecordDto[]
+  /** Base of each record's `contentUrl`. */
+  contentBase: string
+  generatedAt: Date
+}
+
+/**
+ * The emergency view (SPEC §4.6): profile basics and the records dated within the last 6
+ * months (newest first, at most 100). Audited as `emergency.accessed`; with `alert`, claims
+ * the patient's alert round (cooldown) and enqueues the email and SMS in the same
+ * transaction — the response never waits for delivery.
+ */
+export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta, opts: { alert: boolean }): Promise<EmergencyView> {
+  const actor = await openToken(deps, token, meta)
+  const scope = await resolvePatientScope(deps.db, actor, actor.patientId)
+  authorize(actor, 'emergency.view', scope)
+  const profile = await loadProfile(deps.db, actor.patientId)
+  const { items } = await listRecords(deps, actor, actor.patientId, { from: actor.recordsSince, limit: 100 })
+  const now = deps.now()
+  await deps.db.transaction().execute(async (trx) => {
+    await deps.audit.record(trx, actor, 'emergency.accessed', { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } })
+    if (!opts.alert || !(await q.claimAlertRound(trx, actor.patientId, now, deps.config.emergencyAlertCooldownMinutes))) return
+    const accessedAt = now.toISOString()
+    await enqueueEmail(deps, trx, { template: 'emergency-access', to: { userId: actor.patientId }, data: { accessedAt } })
+    for (const contact of profile.emergencyContacts) {
+      await enqueueSms(deps, trx, { template: 'emergency-alert', to: contact.phone, data: { patientId: actor.patientId, accessedAt } })
+    }
+  })
+  return { profile, records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
+}
+
+/** A record's bytes through the emergency link (audited by the records service; alerts nobody). */
+export async function openEmergencyContent(deps: Deps, token: string, meta: RequestMeta, recordId: string, req: ContentRequest): Promise<RecordContent> {
+  const actor = await openToken(deps, token, meta)
+  return openRecordContent(deps, actor, actor.patientId, recordId, req)
+}

@@ -1,0 +1,208 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
+import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { startTwilioStub, type TwilioStub } from '../../../test/helpers/twilio-stub.js'
+
+const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`
+const CONTACTS = [
+  { name: 'Luis Lopez', relationship: 'spouse', phone: '+14155550123' },
+  { name: 'Ana Lopez', relationship: 'sister', phone: '+442079460018' },
+]
+
+let smtp: SmtpSink
+let twilio: TwilioStub
+let t: TestApp
+let now = new Date()
+beforeAll(async () => {
+  smtp = await startSmtpSink()
+  twilio = await startTwilioStub()
+  t = await startTestApp(
+    {
+      SMTP_URL: smtp.url,
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: TWILIO_SID,
+      TWILIO_AUTH_TOKEN: 'twilio-test-token',
+      TWILIO_FROM: '+15005550006',
+      TWILIO_API_URL: twilio.url,
+      EMERGENCY_ALERT_COOLDOWN_MIN: '15',
+    },
+    { now: () => now },
+  )
+})
+afterAll(async () => {
+  await t?.close()
+  await smtp?.close()
+  await twilio?.close()
+})
+
+const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000).toISOString().slice(0, 10)
+
+async function patientWithData(fullName = 'Maria Lopez'): Promise<TestUser> {
+  const p = await registerUser(t, 'patient', { name: fullName })
+  const res = await t.app.inject({
+    method: 'PUT',
+    url: '/api/v1/patients/me/profile',
+    headers: p.headers,
+    payload: {
+      fullName,
+      dateOfBirth: '1980-04-02',
+      sex: 'female',
+      bloodGroup: 'AB-',
+      organDonor: true,
+      allergies: [{ substance: 'Penicillin', severity: 'severe', reaction: 'Anaphylaxis' }, { substance: 'Latex', severity: 'mild' }],
+      conditions: [{ name: 'Type 1 diabetes', status: 'active' }],
+      medications: [{ name: 'Insulin glargine', dosage: '20 units', frequency: 'nightly' }],
+      emergencyContacts: CONTACTS,
+    },
+  })
+  expect(res.statusCode, res.body).toBe(200)
+  for (const [title, recordDate] of [['Recent lab', daysAgo(10)], ['Two months ago', daysAgo(60)], ['Last year', daysAgo(400)], ['Seven months ago', daysAgo(213)]] as const) {
+    const form = new FormData()
+    form.set('category', 'lab_report')
+    form.set('title', title)
+    form.set('recordDate', recordDate)
+    form.set('file', new Blob([`Result: ${title}\n`]), 'result.txt')
+    const encoded = new Response(form)
+    const up = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/patients/me/records',
+      headers: { ...p.headers, 'content-type': encoded.headers.get('content-type') ?? '' },
+      payload: Buffer.from(await encoded.arrayBuffer()),
+    })
+    expect(up.statusCode, up.body).toBe(201)
+  }
+  return p
+}
+
+const link = async (p: TestUser) => (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/emergency', headers: p.headers })).json()
+
+describe('emergency access (SPEC §4.6)', () => {
+  it('shows the profile basics and exactly the records of the last 6 months, newest first; alerts contacts once per cooldown', async () => {
+    now = new Date()
+    const p = await patientWithData()
+    const { url, token } = await link(p)
+    expect(url).toBe(`http://carelocker.test/e/${token}`)
+    expect((await link(p)).token).toBe(token)
+
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${token}`, headers: { 'user-agent': 'Mozilla/5.0 (iPhone)' } })
+    expect(res.statusCode, res.body).toBe(200)
+    const body = res.json()
+    expect(body.patient).toMatchObject({ fullName: 'Maria Lopez', bloodGroup: 'AB-', organDonor: true, dateOfBirth: '1980-04-02', sex: 'female' })
+    expect(body.patient.allergies.map((a: { substance: string }) => a.substance)).toEqual(['Penicillin', 'Latex'])
+    expect(body.records.map((r: { title: string }) => r.title)).toEqual(['Recent lab', 'Two months ago'])
+    const content = await t.app.inject({ method: 'GET', url: body.records[0].contentUrl.replace('http://carelocker.test', '') })
+    expect(content.statusCode).toBe(200)
+    expect(content.body).toBe('Result: Recent lab\n')
+
+    // One SMS per contact naming the patient and the UTC time; the patient's email.
+    for (const c of CONTACTS) {
+      const sms = await twilio.waitFor((m) => m.to === c.phone)
+      expect(sms.body).toContain('Maria Lopez')
+      expect(sms.body).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}.*UTC/)
+    }
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(p.email) && /Emergency access/i.test(m.subject))
+    expect(mail.text).toBeTruthy()
+
+    // A second access inside the cooldown alerts nobody, but is still audited.
+    const smsBefore = twilio.messages.length
+    expect((await t.app.inject({ method: 'GET', url: `/e/${token}` })).statusCode).toBe(200)
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(twilio.messages.length).toBe(smsBefore)
+    const audit = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?action=emergency.accessed', headers: p.headers })).json()
+    expect(audit.items).toHaveLength(2)
+    expect(audit.items[0].actor.kind).toBe('emergency')
+  })
+
+  it('a record older than 6 months cannot be fetched through the emergency link', async () => {
+    const p = await patientWithData()
+    const { token } = await link(p)
+    const all = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/records', headers: p.headers })).json().items
+    const old = all.find((r: { title: string }) => r.title === 'Last year')
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${token}/records/${old.id}/content` })).statusCode).toBe(404)
+    const otherPatient = await patientWithData()
+    const foreign = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/records', headers: otherPatient.headers })).json().items[0]
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${token}/records/${foreign.id}/content` })).statusCode).toBe(404)
+  })
+
+  it('link-preview bots and HEAD requests get no data and alert nobody', async () => {
+    const p = await patientWithData()
+    const { token } = await link(p)
+    const before = twilio.messages.length
+    const bot = await t.app.inject({ method: 'GET', url: `/e/${token}`, headers: { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' } })
+    expect(bot.statusCode).toBe(200)
+    expect(bot.body).not.toContain('Maria Lopez')
+    expect((await t.app.inject({ method: 'HEAD', url: `/e/${token}` })).statusCode).toBe(200)
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(twilio.messages.length).toBe(before)
+  })
+
+  it('a refresh storm sends one round of SMS: one message per contact', async () => {
+    const p = await patientWithData('Stormy Weather')
+    const { token } = await link(p)
+    const results = await Promise.all(Array.from({ length: 10 }, () => t.app.inject({ method: 'GET', url: `/e/${token}` })))
+    expect(results.every((r) => r.statusCode === 200)).toBe(true)
+    for (const c of CONTACTS) await twilio.waitFor((m) => m.to === c.phone && m.body.includes('Stormy Weather'))
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(twilio.messages.filter((m) => m.body.includes('Stormy Weather'))).toHaveLength(CONTACTS.length)
+  })
+
+  it('after the cooldown a new access alerts again', async () => {
+    now = new Date()
+    const p = await patientWithData()
+    const { token } = await link(p)
+    await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${token}` })
+    await twilio.waitFor((m) => m.to === CONTACTS[0]!.phone)
+    const count = () => twilio.messages.filter((m) => m.to === CONTACTS[0]!.phone).length
+    const first = count()
+    now = new Date(now.getTime() + 16 * 60_000)
+    await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${token}` })
+    const deadline = Date.now() + 10_000
+    while (count() === first && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+    expect(count()).toBe(first + 1)
+    now = new Date()
+  })
+
+  it('a rotated token answers 410; an unknown one 404; the QR codes encode the current link', async () => {
+    const p = await patientWithData()
+    const old = await link(p)
+    const rotated = await t.app.inject({ method: 'POST', url: '/api/v1/patients/me/emergency/rotate', headers: p.headers })
+    expect(rotated.statusCode).toBe(200)
+    expect(rotated.json().token).not.toBe(old.token)
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${old.token}` })).statusCode).toBe(410)
+    expect((await t.app.inject({ method: 'GET', url: `/e/${old.token}` })).statusCode).toBe(410)
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${rotated.json().token}` })).statusCode).toBe(200)
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/emergency/${'z'.repeat(43)}` })).statusCode).toBe(404)
+    const png = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/emergency/qr.png', headers: p.headers })
+    expect(png.headers['content-type']).toBe('image/png')
+    expect(png.rawPayload.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a')
+    const svg = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/emergency/qr.svg', headers: p.headers })
+    expect(svg.body).toContain('<svg')
+  })
+
+  it('only patients manage an emergency link; public routes are read-only', async () => {
+    const doctor = await registerVerified(t, 'doctor')
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/emergency', headers: doctor.headers })).statusCode).toBe(403)
+    const p = await patientWithData()
+    const { token } = await link(p)
+    expect((await t.app.inject({ method: 'POST', url: `/api/v1/emergency/${token}` })).statusCode).toBe(405)
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/emergency/${token}` })).statusCode).toBe(405)
+  })
+
+  it('the /e/ page puts blood group and allergies first and stays small', async () => {
+    const p = await patientWithData()
+    const { token } = await link(p)
+    const res = await t.app.inject({ method: 'GET', url: `/e/${token}` })
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['content-type']).toContain('text/html')
+    expect(res.body.length).toBeLessThan(50 * 1024)
+    const blood = res.body.indexOf('AB-')
+    const allergy = res.body.indexOf('Penicillin')
+    const conditions = res.body.indexOf('Type 1 diabetes')
+    expect(blood).toBeGreaterThan(0)
+    expect(allergy).toBeGreaterThan(0)
+    expect(blood).toBeLessThan(conditions)
+    expect(allergy).toBeLessThan(conditions)
+    expect(res.body).not.toContain('<script')
+  })
+})

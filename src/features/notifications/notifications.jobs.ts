@@ -1,0 +1,138 @@
+/**
+ * Notification jobs (SPEC §5): `notify.email` and `notify.sms`, their payload schemas and
+ * handlers. Payloads carry ids (the handler loads names and addresses when it runs), never
+ * passwords; a reset code travels sealed with the master key (`job-secrets.ts`).
+ *
+ * Enqueue inside the business transaction:
+ * `await deps.jobs.send(trx, 'notify.email', { template: 'welcome', to: { userId } })`,
+ * or `enqueueEmail` / `enqueueSms` from `notifications.service.ts`.
+ */
+import { z } from 'zod'
+import type { Deps } from '../../app/deps.js'
+import type { Role } from '../../db/schema.js'
+import type { JobContext } from '../../jobs/job-queue.js'
+import { openJobSecret } from '../../jobs/job-secrets.js'
+import { createMailer, type Mailer } from './mailer.js'
+import { findPatientName, findRecipient } from './notifications.queries.js'
+import {
+  emergencyAccessEmail,
+  emergencyAlertSms,
+  passwordChangedEmail,
+  passwordResetCodeEmail,
+  prescriptionIssuedEmail,
+  welcomeEmail,
+  type EmailContent,
+} from './notifications.templates.js'
+import { createSmsSender, type SmsSender } from './sms-sender.js'
+
+const Instant = z.iso.datetime({ offset: true })
+const UserRecipient = z.object({ userId: z.uuid() }).strict()
+/** A user (preferred: the address is read when sending) or a bare address. */
+const Recipient = z.union([UserRecipient, z.object({ email: z.email() }).strict()])
+/** E.164, as profiles store emergency contacts' phones. */
+const Phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number.')
+
+export const EmailJob = z.discriminatedUnion('template', [
+  z.object({ template: z.literal('welcome'), to: UserRecipient }).strict(),
+  z.object({ template: z.literal('emergency-access'), to: Recipient, data: z.object({ accessedAt: Instant }).strict() }).strict(),
+  z
+    .object({
+      template: z.literal('password-reset-code'),
+      to: Recipient,
+      data: z.object({ sealedCode: z.string().min(1), expiresInMinutes: z.int().positive() }).strict(),
+    })
+    .strict(),
+  z.object({ template: z.literal('password-changed'), to: Recipient, data: z.object({ changedAt: Instant }).strict() }).strict(),
+  z
+    .object({
+      template: z.literal('prescription-issued'),
+      to: Recipient,
+      data: z
+        .object({
+          prescriptionNumber: z.string().min(1),
+          referenceNumber: z.string().min(1),
+          doctorName: z.string().min(1),
+          issuedAt: Instant,
+          expiresAt: Instant,
+          items: z
+            .array(
+              z.object({
+                medicineName: z.string(),
+                dosage: z.string(),
+                frequency: z.string(),
+                quantity: z.number(),
+                durationDays: z.number().nullish(),
+                instructions: z.string().nullish(),
+              }),
+            )
+            .min(1),
+          /** The QR code PNG, base64 (a few KB). */
+          qrPngBase64: z.base64().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+])
+export type EmailJob = z.infer<typeof EmailJob>
+
+export const SmsJob = z.discriminatedUnion('template', [
+  z
+    .object({
+      template: z.literal('emergency-alert'),
+      to: Phone,
+      data: z.object({ patientId: z.uuid(), accessedAt: Instant }).strict(),
+    })
+    .strict(),
+])
+export type SmsJob = z.infer<typeof SmsJob>
+
+declare module '../../jobs/job-queue.js' {
+  interface JobPayloads {
+    'notify.email': EmailJob
+    'notify.sms': SmsJob
+  }
+}
+
+/** Registers the notification handlers on `deps.jobs` (before `start()`). */
+export async function registerNotificationJobs(deps: Deps): Promise<void> {
+  const mailer = createMailer(deps.config)
+  const sms = await createSmsSender(deps.config)
+  await deps.jobs.work('notify.email', (payload, job) => deliverEmail(deps, mailer, EmailJob.parse(payload), job))
+  await deps.jobs.work('notify.sms', (payload) => deliverSms(deps, sms, SmsJob.parse(payload)))
+}
+
+/** Renders and sends one email; skips (completes) when the recipient account is gone. */
+async function deliverEmail(deps: Deps, mailer: Mailer, job: EmailJob, ctx: JobContext) {
+  const user = 'userId' in job.to ? await findRecipient(deps.db, job.to.userId) : undefined
+  if ('userId' in job.to && !user) return { template: job.template, skipped: 'recipient-gone' }
+  const to = user?.email ?? ('email' in job.to ? job.to.email : '')
+  const sent = await mailer.send({ to, ...renderEmail(deps, job, user) }, ctx.id)
+  return { template: job.template, transport: sent.transport, messageId: sent.messageId }
+}
+
+function renderEmail(deps: Deps, job: EmailJob, user: { name: string; role: Role } | undefined): EmailContent {
+  const name = user?.name
+  const publicUrl = deps.config.publicUrl
+  switch (job.template) {
+    case 'welcome':
+      return welcomeEmail({ name, role: user?.role ?? 'patient', publicUrl })
+    case 'emergency-access':
+      return emergencyAccessEmail({ name, accessedAt: job.data.accessedAt, publicUrl })
+    case 'password-reset-code':
+      return passwordResetCodeEmail({ name, code: openJobSecret(deps.config.masterKey, job.data.sealedCode), expiresInMinutes: job.data.expiresInMinutes })
+    case 'password-changed':
+      return passwordChangedEmail({ name, changedAt: job.data.changedAt, publicUrl })
+    case 'prescription-issued': {
+      const { qrPngBase64, ...data } = job.data
+      return prescriptionIssuedEmail({ name, ...data, qrPng: qrPngBase64 ? Buffer.from(qrPngBase64, 'base64') : undefined })
+    }
+  }
+}
+
+/** Renders and sends one SMS; skips when the patient is gone. */
+async function deliverSms(deps: Deps, sender: SmsSender, job: SmsJob) {
+  const patientName = await findPatientName(deps.db, job.data.patientId)
+  if (patientName === undefined) return { template: job.template, skipped: 'patient-gone' }
+  const sent = await sender.send(job.to, emergencyAlertSms({ patientName, accessedAt: job.data.accessedAt }))
+  return { template: job.template, provider: sent.provider, ...(sent.sid ? { sid: sent.sid } : {}) }
+}

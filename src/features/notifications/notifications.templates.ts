@@ -1,0 +1,223 @@
+/**
+ * Email and SMS templates (SPEC §5): small pure functions. Every email has a text part
+ * and an HTML part whose interpolated values are HTML-escaped; no remote images (the QR
+ * code of a prescription is an inline CID attachment). Times are named in UTC.
+ */
+import type { Role } from '../../db/schema.js'
+
+export interface EmailAttachment {
+  filename: string
+  content: Buffer
+  contentType: string
+  /** Set for an inline image, referenced as `cid:<cid>` in the HTML. */
+  cid?: string
+}
+
+export interface EmailContent {
+  subject: string
+  text: string
+  html: string
+  attachments?: EmailAttachment[]
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
+}
+
+/** `2026-11-20T08:15:42.000Z` → `2026-11-20 08:15 UTC`. */
+export function formatUtc(instant: Date | string): string {
+  const iso = (typeof instant === 'string' ? new Date(instant) : instant).toISOString()
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
+}
+
+/** `2026-11-20T08:15:42.000Z` → `2026-11-20` (the UTC calendar date). */
+const formatUtcDate = (instant: Date | string): string => (typeof instant === 'string' ? new Date(instant) : instant).toISOString().slice(0, 10)
+
+const greeting = (name: string | undefined) => (name ? `Hello ${name},` : 'Hello,')
+
+/** Wraps paragraphs (already-escaped HTML) in a minimal, inline-styled document. */
+function layout(title: string, bodyHtml: string): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title></head>`,
+    '<body style="margin:0;padding:24px;background:#f4f6f8;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1b2330;line-height:1.5">',
+    '<div style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px">',
+    '<p style="margin:0 0 16px;font-weight:700;color:#0b6e4f">CareLocker</p>',
+    bodyHtml,
+    '</div></body></html>',
+  ].join('\n')
+}
+
+const p = (html: string) => `<p style="margin:0 0 12px">${html}</p>`
+const link = (url: string, label: string) => `<a href="${escapeHtml(url)}" style="color:#0b6e4f">${escapeHtml(label)}</a>`
+
+export interface WelcomeData {
+  name?: string | undefined
+  role: Role
+  publicUrl: string
+}
+
+/** Sent on registration (SPEC §5). Doctors and pharmacists learn that an admin verifies them. */
+export function welcomeEmail(d: WelcomeData): EmailContent {
+  const next =
+    d.role === 'doctor' || d.role === 'pharmacist'
+      ? 'An administrator will verify your account; until then, clinical features stay locked.'
+      : 'Next steps: complete your medical profile, add your emergency contacts and print your emergency QR code.'
+  return {
+    subject: 'Welcome to CareLocker',
+    text: [greeting(d.name), '', 'Your CareLocker account is ready.', next, '', `Sign in: ${d.publicUrl}`, ''].join('\n'),
+    html: layout(
+      'Welcome to CareLocker',
+      [p(escapeHtml(greeting(d.name))), p('Your CareLocker account is ready.'), p(escapeHtml(next)), p(link(d.publicUrl, 'Sign in to CareLocker'))].join('\n'),
+    ),
+  }
+}
+
+export interface EmergencyAccessData {
+  name?: string | undefined
+  accessedAt: Date | string
+  publicUrl: string
+}
+
+/** To the patient on every emergency access (SPEC §4.6); names the time in UTC. */
+export function emergencyAccessEmail(d: EmergencyAccessData): EmailContent {
+  const when = formatUtc(d.accessedAt)
+  const opened = `Your emergency information was opened with your emergency link at ${when}. Your emergency contacts were alerted by SMS.`
+  const advice =
+    'If you were not in an emergency, someone else may have your QR code: rotate your emergency link in CareLocker, and check your audit log to see what was viewed.'
+  return {
+    subject: 'Emergency access to your CareLocker record',
+    text: [greeting(d.name), '', opened, '', advice, '', d.publicUrl, ''].join('\n'),
+    html: layout(
+      'Emergency access to your CareLocker record',
+      [p(escapeHtml(greeting(d.name))), p(`<strong>${escapeHtml(opened)}</strong>`), p(escapeHtml(advice)), p(link(d.publicUrl, 'Open CareLocker'))].join('\n'),
+    ),
+  }
+}
+
+export interface PasswordResetCodeData {
+  name?: string | undefined
+  code: string
+  expiresInMinutes: number
+}
+
+/** The one-time password reset code (SPEC §6). */
+export function passwordResetCodeEmail(d: PasswordResetCodeData): EmailContent {
+  const validity = `It works once and expires in ${d.expiresInMinutes} minutes.`
+  const ignore = 'If you did not ask to reset your password, ignore this email: your password stays unchanged.'
+  return {
+    subject: 'Your CareLocker password reset code',
+    text: [greeting(d.name), '', `Your password reset code is: ${d.code}`, validity, '', ignore, ''].join('\n'),
+    html: layout(
+      'Your CareLocker password reset code',
+      [
+        p(escapeHtml(greeting(d.name))),
+        p('Your password reset code is:'),
+        `<p style="margin:0 0 12px;font-size:28px;font-weight:700;letter-spacing:4px;font-family:monospace">${escapeHtml(d.code)}</p>`,
+        p(escapeHtml(validity)),
+        p(escapeHtml(ignore)),
+      ].join('\n'),
+    ),
+  }
+}
+
+export interface PasswordChangedData {
+  name?: string | undefined
+  changedAt: Date | string
+  publicUrl: string
+}
+
+/** After a password change or reset (issue 3: "the user is emailed that the password changed"). */
+export function passwordChangedEmail(d: PasswordChangedData): EmailContent {
+  const changed = `The password of your CareLocker account was changed at ${formatUtc(d.changedAt)}, and your other sessions were signed out.`
+  const notYou = `If you did not do this, reset your password now at ${d.publicUrl}.`
+  return {
+    subject: 'Your CareLocker password was changed',
+    text: [greeting(d.name), '', changed, '', notYou, ''].join('\n'),
+    html: layout('Your CareLocker password was changed', [p(escapeHtml(greeting(d.name))), p(escapeHtml(changed)), p(escapeHtml(notYou))].join('\n')),
+  }
+}
+
+export interface PrescriptionItemData {
+  medicineName: string
+  dosage: string
+  frequency: string
+  quantity: number
+  durationDays?: number | null | undefined
+  instructions?: string | null | undefined
+}
+
+export interface PrescriptionIssuedData {
+  name?: string | undefined
+  prescriptionNumber: string
+  referenceNumber: string
+  doctorName: string
+  issuedAt: Date | string
+  expiresAt: Date | string
+  items: PrescriptionItemData[]
+  /** The prescription's QR code as PNG, shown inline. */
+  qrPng?: Buffer | undefined
+}
+
+const QR_CID = 'prescription-qr@carelocker'
+
+/**
+ * To the patient when a prescription is issued (SPEC §4.9): items, reference number,
+ * expiry, and the QR code as an inline image (CID attachment) when given.
+ */
+export function prescriptionIssuedEmail(d: PrescriptionIssuedData): EmailContent {
+  const intro = `${d.doctorName} issued prescription ${d.prescriptionNumber} for you on ${formatUtcDate(d.issuedAt)}.`
+  const validUntil = `Valid until ${formatUtc(d.expiresAt)}.`
+  const howTo = d.qrPng
+    ? `At the pharmacy, show the QR code below, or give the reference number ${d.referenceNumber} and your date of birth.`
+    : `At the pharmacy, give the reference number ${d.referenceNumber} and your date of birth.`
+  const itemLine = (i: PrescriptionItemData) =>
+    [`${i.medicineName} ${i.dosage}`, i.frequency, `quantity ${i.quantity}`, i.durationDays ? `${i.durationDays} days` : '', i.instructions ?? '']
+      .filter((s) => s !== '')
+      .join(' — ')
+  const cell = (s: string) => `<td style="padding:6px 8px;border-bottom:1px solid #e3e7ec">${escapeHtml(s)}</td>`
+  const rows = d.items
+    .map((i) => `<tr>${cell(i.medicineName)}${cell(i.dosage)}${cell(i.frequency)}${cell(String(i.quantity))}${cell(i.instructions ?? '')}</tr>`)
+    .join('\n')
+  const head = ['Medicine', 'Dosage', 'Frequency', 'Quantity', 'Instructions'].map((h) => `<th style="text-align:left;padding:6px 8px">${h}</th>`).join('')
+  const html = [
+    p(escapeHtml(greeting(d.name))),
+    p(escapeHtml(intro)),
+    `<table style="border-collapse:collapse;width:100%;margin:0 0 12px;font-size:14px"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`,
+    p(`Reference number: <strong style="font-family:monospace;font-size:18px">${escapeHtml(d.referenceNumber)}</strong>`),
+    p(escapeHtml(validUntil)),
+    p(escapeHtml(howTo)),
+    d.qrPng ? `<p style="margin:0 0 12px"><img src="cid:${QR_CID}" alt="Prescription QR code" width="220" height="220"></p>` : '',
+  ].join('\n')
+  return {
+    subject: `Your prescription ${d.prescriptionNumber}`,
+    text: [
+      greeting(d.name),
+      '',
+      intro,
+      '',
+      ...d.items.map((i) => `- ${itemLine(i)}`),
+      '',
+      `Reference number: ${d.referenceNumber}`,
+      validUntil,
+      howTo,
+      '',
+    ].join('\n'),
+    html: layout(`Your prescription ${d.prescriptionNumber}`, html),
+    ...(d.qrPng ? { attachments: [{ filename: 'prescription-qr.png', content: d.qrPng, contentType: 'image/png', cid: QR_CID }] } : {}),
+  }
+}
+
+export interface EmergencyAlertSmsData {
+  patientName: string
+  accessedAt: Date | string
+}
+
+/** SMS to each emergency contact (SPEC §4.6): names the patient and the time (UTC). */
+export function emergencyAlertSms(d: EmergencyAlertSmsData): string {
+  return `CareLocker: the emergency information of ${d.patientName} was opened at ${formatUtc(d.accessedAt)}. They may need help.`
+}

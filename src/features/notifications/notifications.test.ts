@@ -1,0 +1,196 @@
+import { readdir, readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerUser } from '../../../test/helpers/factories.js'
+import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
+import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { startTwilioStub, type TwilioStub } from '../../../test/helpers/twilio-stub.js'
+import { waitUntil } from '../../../test/helpers/wait.js'
+import { enqueueEmail, enqueueSms } from './notifications.service.js'
+
+const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`
+const TWILIO_TOKEN = 'twilio-test-token'
+const TWILIO_FROM = '+15005550006'
+const ACCESSED_AT = '2026-11-20T08:15:42.000Z'
+const SMTP_AUTH = { user: 'mailer', pass: 'smtp secret' }
+
+describe('notifications through SMTP and Twilio', () => {
+  let smtp: SmtpSink
+  let twilio: TwilioStub
+  let t: TestApp
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink({ auth: SMTP_AUTH })
+    twilio = await startTwilioStub()
+    t = await startTestApp({
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'CareLocker <no-reply@carelocker.test>',
+      SMS_PROVIDER: 'twilio',
+      TWILIO_ACCOUNT_SID: TWILIO_SID,
+      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+      TWILIO_FROM,
+      TWILIO_API_URL: twilio.url,
+    })
+  })
+  afterAll(async () => {
+    await t?.close()
+    await smtp?.close()
+    await twilio?.close()
+  })
+
+  it('a new account gets a welcome email with a text and an HTML part at the SMTP server', async () => {
+    const user = await registerUser(t, 'patient', { name: 'Ann <b>& "Bo"</b>' })
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email))
+    expect(mail.user).toBe('mailer')
+    expect(mail.subject).toBe('Welcome to CareLocker')
+    expect(mail.headers.to).toContain(user.email)
+    expect(mail.headers.from).toBe('CareLocker <no-reply@carelocker.test>')
+    expect(mail.headers['content-type']).toMatch(/^multipart\/alternative/)
+    expect(mail.text).toContain('Hello Ann <b>& "Bo"</b>,')
+    expect(mail.text).toContain('http://carelocker.test')
+    // The name is escaped in HTML: no markup of the user's reaches the email.
+    expect(mail.html).toContain('Hello Ann &lt;b&gt;&amp; &quot;Bo&quot;&lt;/b&gt;,')
+    expect(mail.html).not.toContain('<b>&')
+  })
+
+  it('a doctor is told that an administrator verifies the account', async () => {
+    const doctor = await registerUser(t, 'doctor')
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(doctor.email))
+    expect(mail.text).toContain('An administrator will verify your account')
+  })
+
+  it('the emergency access email names the time of access in UTC', async () => {
+    const patient = await registerUser(t)
+    await t.deps.db.transaction().execute((trx) =>
+      enqueueEmail(t.deps, trx, { template: 'emergency-access', to: { userId: patient.id }, data: { accessedAt: ACCESSED_AT } }),
+    )
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(patient.email) && m.subject.includes('Emergency access'))
+    expect(mail.subject).toBe('Emergency access to your CareLocker record')
+    expect(mail.text).toContain('2026-11-20 08:15 UTC')
+    expect(mail.html).toContain('2026-11-20 08:15 UTC')
+  })
+
+  it('a password reset code is emailed, and the queued job holds it only sealed', async () => {
+    const patient = await registerUser(t)
+    const code = '40817263'
+    const jobId = await t.deps.db.transaction().execute((trx) =>
+      enqueueEmail(t.deps, trx, { template: 'password-reset-code', to: { userId: patient.id }, data: { code, expiresInMinutes: 10 } }),
+    )
+    const { rows } = await sql<{ data: string }>`SELECT data::text AS data FROM pgboss.job WHERE id = ${jobId}`.execute(t.deps.db)
+    expect(rows[0]?.data).toContain('sealedCode')
+    expect(rows[0]?.data).not.toContain(code)
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(patient.email) && m.subject.includes('reset code'))
+    expect(mail.text).toContain(`Your password reset code is: ${code}`)
+    expect(mail.text).toContain('expires in 10 minutes')
+  })
+
+  it('the password-changed email goes out with the time of the change', async () => {
+    const patient = await registerUser(t)
+    await t.deps.db.transaction().execute((trx) =>
+      enqueueEmail(t.deps, trx, { template: 'password-changed', to: { userId: patient.id }, data: { changedAt: ACCESSED_AT } }),
+    )
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(patient.email) && m.subject.includes('password was changed'))
+    expect(mail.text).toContain('2026-11-20 08:15 UTC')
+  })
+
+  it('the prescription email lists the items, the reference number and the expiry, with the QR code inline', async () => {
+    const patient = await registerUser(t)
+    // A real 1×1 PNG stands in for the QR code (the prescriptions feature renders the real one).
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='
+    await t.deps.db.transaction().execute((trx) =>
+      enqueueEmail(t.deps, trx, {
+        template: 'prescription-issued',
+        to: { userId: patient.id },
+        data: {
+          prescriptionNumber: 'RX-20261120-0042',
+          referenceNumber: 'K7QF-9M2X-4',
+          doctorName: 'Dr. Grey',
+          issuedAt: ACCESSED_AT,
+          expiresAt: '2026-12-20T08:15:42.000Z',
+          items: [{ medicineName: 'Amoxicillin', dosage: '500 mg', frequency: 'three times a day', quantity: 21, durationDays: 7, instructions: 'after meals' }],
+          qrPngBase64: png,
+        },
+      }),
+    )
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(patient.email) && m.subject.includes('RX-20261120-0042'))
+    expect(mail.text).toContain('Amoxicillin 500 mg')
+    expect(mail.text).toContain('K7QF-9M2X-4')
+    expect(mail.text).toContain('Valid until 2026-12-20 08:15 UTC')
+    const image = mail.parts.find((p) => p.contentType === 'image/png')
+    expect(image?.contentId).toBe('prescription-qr@carelocker')
+    expect(image?.content.equals(Buffer.from(png, 'base64'))).toBe(true)
+    expect(mail.html).toContain('src="cid:prescription-qr@carelocker"')
+    expect(mail.html).toContain('Amoxicillin')
+  })
+
+  it('an emergency alert SMS reaches the Twilio Messages API with the patient name and the UTC time', async () => {
+    const patient = await registerUser(t, 'patient', { name: 'Ann Example' })
+    const to = '+4915112345678'
+    await t.deps.db.transaction().execute((trx) =>
+      enqueueSms(t.deps, trx, { template: 'emergency-alert', to, data: { patientId: patient.id, accessedAt: ACCESSED_AT } }),
+    )
+    const sms = await twilio.waitFor((m) => m.to === to)
+    expect(sms).toMatchObject({ accountSid: TWILIO_SID, from: TWILIO_FROM, username: TWILIO_SID, password: TWILIO_TOKEN })
+    expect(sms.body).toContain('Ann Example')
+    expect(sms.body).toContain('2026-11-20 08:15 UTC')
+  })
+
+  it('an email that failed while the SMTP server was down is retried and delivered when it is back', async () => {
+    const { port } = smtp
+    await smtp.close()
+    const user = await registerUser(t)
+    const jobOf = async () => {
+      const { rows } = await sql<{ state: string; retryCount: number }>`
+        SELECT state::text AS state, retry_count AS "retryCount" FROM pgboss.job
+        WHERE name = 'notify.email' AND data->'to'->>'userId' = ${user.id}`.execute(t.deps.db.withoutPlugins())
+      return rows[0]
+    }
+    await waitUntil(async () => (await jobOf())?.state === 'retry', 10_000, 'the job to wait for a retry')
+    smtp = await startSmtpSink({ port, auth: SMTP_AUTH })
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email), 15_000)
+    expect(mail.subject).toBe('Welcome to CareLocker')
+    const job = await waitUntil(async () => ((await jobOf())?.state === 'completed' ? jobOf() : undefined))
+    expect(job.retryCount).toBeGreaterThanOrEqual(1)
+  })
+})
+
+describe('the outbox when no SMTP server or SMS provider is configured', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await startTestApp()
+  })
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  it('an email lands as an .eml file in $DATA_DIR/outbox', async () => {
+    const user = await registerUser(t)
+    const outbox = path.join(t.dataDir, 'outbox')
+    const file = await waitUntil(async () => {
+      const names = await readdir(outbox).catch(() => [] as string[])
+      for (const name of names.filter((n) => n.endsWith('.eml'))) {
+        const raw = await readFile(path.join(outbox, name), 'utf8')
+        if (raw.includes(user.email)) return raw
+      }
+      return undefined
+    })
+    expect(file).toMatch(/^Subject: Welcome to CareLocker$/m)
+    expect(file).toContain('Content-Type: text/plain')
+    expect(file).toContain('Content-Type: text/html')
+  })
+
+  it('an SMS is appended to $DATA_DIR/outbox/sms.log', async () => {
+    const patient = await registerUser(t, 'patient', { name: 'Bo Example' })
+    const to = '+33612345678'
+    await t.deps.db.transaction().execute((trx) =>
+      enqueueSms(t.deps, trx, { template: 'emergency-alert', to, data: { patientId: patient.id, accessedAt: ACCESSED_AT } }),
+    )
+    const line = await waitUntil(async () => {
+      const log = await readFile(path.join(t.dataDir, 'outbox', 'sms.log'), 'utf8').catch(() => '')
+      return log.split('\n').find((l) => l.includes(`to=${to}`))
+    })
+    expect(line).toContain('Bo Example')
+    expect(line).toContain('2026-11-20 08:15 UTC')
+  })
+})

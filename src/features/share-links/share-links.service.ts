@@ -1,0 +1,136 @@
+/**
+ * Share links (SPEC §4.5): a patient hands one record to someone with a link that expires,
+ * can be revoked, may need a passcode and may allow only so many views. The link's token
+ * (256 random bits) is shown once and stored only as a SHA-256 hash. Whoever presents it
+ * acts as a `share` actor scoped to that one record — not as a bypass.
+ */
+import { addHours } from 'date-fns'
+import type { Deps } from '../../app/deps.js'
+import { GoneError, NotFoundError, UnauthorizedError } from '../../app/errors.js'
+import { decodeCursor, toPage } from '../../db/keyset.js'
+import type { ShareLinkRow } from '../../db/schema.js'
+import { authorize, type RequestMeta, type ShareActor, type UserActor } from '../../policy/index.js'
+import { hashPassword, verifyPassword } from '../accounts/passwords.js'
+import { hashToken, newOpaqueToken } from '../../app/opaque-tokens.js'
+import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { getRecord, openRecordContent, type ContentRequest, type RecordContent } from '../records/records.service.js'
+import type { RecordView } from '../records/records.queries.js'
+import * as q from './share-links.queries.js'
+import { MAX_PASSCODE_ATTEMPTS, shareStatus, toShareLinkDto, type CreateShareInput, type ShareLinkDto } from './share-links.schema.js'
+
+/** Creates a link to one of the patient's records. 404 when the record is not the caller's to see; 403 for a treating doctor. */
+export async function createShare(deps: Deps, actor: UserActor, pid: string, recordId: string, input: CreateShareInput) {
+  await getRecord(deps, actor, pid, recordId)
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  authorize(actor, 'share.create', scope, 'record.read')
+  const token = newOpaqueToken()
+  const now = deps.now()
+  const passcodeHash = input.passcode ? await hashPassword(input.passcode) : null
+  const link = await deps.db.transaction().execute(async (trx) => {
+    const row = await q.insertShareLink(trx, {
+      patientId: scope.patientId,
+      recordId,
+      tokenHash: hashToken(token),
+      passcodeHash,
+      expiresAt: addHours(now, input.expiresInHours),
+      maxViews: input.maxViews ?? null,
+      createdAt: now,
+    })
+    await deps.audit.record(trx, actor, 'share.created', { patientId: scope.patientId, resource: { type: 'share', id: row.id } })
+    return row
+  })
+  return { link, token, url: `${deps.config.publicUrl}/s/${token}` }
+}
+
+/** The caller's own links, newest first, with their status. */
+export async function listShares(deps: Deps, actor: UserActor, query: { limit: number; cursor?: string | undefined }) {
+  const scope = await resolvePatientScope(deps.db, actor, 'me')
+  authorize(actor, 'share.list', scope)
+  const after = query.cursor ? decodeCursor(query.cursor, 2) : undefined
+  const rows = await q.listShareLinks(deps.db, scope.patientId, query.limit, after ? { createdAt: new Date(String(after[0])), id: String(after[1]) } : undefined)
+  const now = deps.now()
+  return toPage(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id], (r): ShareLinkDto => toShareLinkDto(r, now))
+}
+
+/** Revokes one of the caller's links (204). 404 when it is not theirs or already revoked. */
+export async function revokeShare(deps: Deps, actor: UserActor, id: string): Promise<void> {
+  const scope = await resolvePatientScope(deps.db, actor, 'me')
+  authorize(actor, 'share.revoke', scope)
+  await deps.db.transaction().execute(async (trx) => {
+    const row = await q.revokeShareLink(trx, scope.patientId, id, deps.now())
+    if (!row) throw new NotFoundError('Share link not found.')
+    await deps.audit.record(trx, actor, 'share.revoked', { patientId: scope.patientId, resource: { type: 'share', id } })
+  })
+}
+
+const GONE: Record<Exclude<ReturnType<typeof shareStatus>, 'active'>, [string, string]> = {
+  expired: ['share-expired', 'This link has expired.'],
+  revoked: ['share-revoked', 'This link was revoked by the patient.'],
+  exhausted: ['share-exhausted', 'This link has been used as many times as the patient allowed.'],
+  locked: ['share-locked', 'This link was locked after too many wrong passcodes.'],
+}
+
+function assertUsable(link: ShareLinkRow & { recordDeleted: boolean | null }, now: Date): void {
+  const status = shareStatus(link, now)
+  if (status !== 'active') throw new GoneError(GONE[status][1], GONE[status][0])
+}
+
+/**
+ * Opens a link as a `share` actor: 404 for an unknown token; 410 when expired, revoked,
+ * exhausted or locked; with a passcode set, 401 `passcode-required` when none is given
+ * (not a failed try) and 401 `wrong-passcode` with `remainingAttempts` when wrong. Each
+ * try is reserved atomically before it is checked, so parallel guesses cannot exceed five;
+ * the fifth wrong one locks the link for good (SPEC §4.5).
+ */
+export async function openShare(deps: Deps, token: string, passcode: string | undefined, meta: RequestMeta): Promise<{ actor: ShareActor; link: ShareLinkRow }> {
+  const link = await q.findShareLinkByTokenHash(deps.db, hashToken(token))
+  if (!link) throw new NotFoundError('This share link does not exist.')
+  assertUsable(link, deps.now())
+  if (link.passcodeHash !== null) {
+    if (!passcode) throw new UnauthorizedError('This link needs a passcode (header X-Share-Passcode).', 'passcode-required')
+    const reserved = await q.reservePasscodeAttempt(deps.db, link.id, MAX_PASSCODE_ATTEMPTS)
+    if (!reserved) throw new GoneError(GONE.locked[1], GONE.locked[0])
+    if (await verifyPassword(link.passcodeHash, passcode)) {
+      await q.releasePasscodeAttempt(deps.db, link.id)
+    } else {
+      const remainingAttempts = Math.max(0, MAX_PASSCODE_ATTEMPTS - reserved.failedAttempts)
+      throw new UnauthorizedError(
+        remainingAttempts > 0 ? `Wrong passcode. ${remainingAttempts} tries left.` : 'Wrong passcode. The link is now locked.',
+        'wrong-passcode',
+        { remainingAttempts },
+      )
+    }
+  }
+  return { actor: { kind: 'share', shareId: link.id, recordId: link.recordId, patientId: link.patientId, meta }, link }
+}
+
+/** `GET /shared/{token}` → the record's metadata and the link's expiry. Audited as `share.accessed`. */
+export async function getSharedRecord(deps: Deps, token: string, passcode: string | undefined, meta: RequestMeta): Promise<{ record: RecordView; expiresAt: Date }> {
+  const { actor, link } = await openShare(deps, token, passcode, meta)
+  const record = await getRecord(deps, actor, actor.patientId, actor.recordId)
+  await deps.db.transaction().execute((trx) =>
+    deps.audit.record(trx, actor, 'share.accessed', { patientId: actor.patientId, resource: { type: 'share', id: link.id } }),
+  )
+  return { record, expiresAt: link.expiresAt }
+}
+
+/**
+ * `GET /shared/{token}/content` → the bytes; a successful call is a view (SPEC §4.5), counted
+ * atomically, so `maxViews` can never be exceeded. Audited as `record.downloaded` (by the records service) and `share.accessed`.
+ */
+export async function openSharedContent(deps: Deps, token: string, passcode: string | undefined, meta: RequestMeta, req: ContentRequest): Promise<RecordContent> {
+  const { actor, link } = await openShare(deps, token, passcode, meta)
+  const content = await openRecordContent(deps, actor, actor.patientId, actor.recordId, { range: req.range })
+  const counted = await deps.db.transaction().execute(async (trx) => {
+    const row = await q.countShareView(trx, link.id, deps.now(), MAX_PASSCODE_ATTEMPTS)
+    if (row) await deps.audit.record(trx, actor, 'share.accessed', { patientId: actor.patientId, resource: { type: 'share', id: link.id } })
+    return row
+  })
+  if (!counted) {
+    if (content.status !== 304) content.stream.destroy()
+    const fresh = await q.findShareLinkByTokenHash(deps.db, hashToken(token))
+    if (fresh) assertUsable(fresh, deps.now())
+    throw new GoneError('This link can no longer be used.', 'share-gone')
+  }
+  return content
+}

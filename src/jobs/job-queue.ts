@@ -1,0 +1,338 @@
+/**
+ * The durable job queue (SPEC §5): pg-boss 10 on the application's own PostgreSQL, so a
+ * job is a row — it survives a restart, is retried with exponential backoff, and a
+ * failure stays visible (`GET /admin/jobs`).
+ *
+ * Enqueueing goes through the caller's Kysely transaction (`send(trx, …)`), so a job
+ * exists only if the business write committed (STYLE §2).
+ *
+ * Engines:
+ * - PostgreSQL: pg-boss runs on a small pool of its own (`DATABASE_URL`).
+ * - PGlite (one embedded session, no socket): pg-boss gets a `db` adapter that runs
+ *   every statement through our Kysely instance, i.e. behind the dialect's connection
+ *   mutex, so it never lands inside a transaction another caller has open. PGlite's
+ *   `query()` takes a single statement; pg-boss's schema install and maintenance send
+ *   parameter-less multi-statement scripts (`BEGIN; … COMMIT;`), which go to PGlite's
+ *   `exec()` while the adapter holds the connection. `FOR UPDATE SKIP LOCKED`,
+ *   `pg_advisory_xact_lock`, partitioned tables and PL/pgSQL all work in PGlite; pg-boss
+ *   10 polls and uses no LISTEN/NOTIFY.
+ */
+import { CompiledQuery, sql, type Kysely } from 'kysely'
+import PgBoss from 'pg-boss'
+import type { ResolvedConfig } from '../app/config.js'
+import type { Database } from '../db/connection.js'
+import type { DB } from '../db/schema.js'
+
+/**
+ * Job name → payload type. Each feature that owns jobs adds its names by declaration
+ * merging in its `<feature>.jobs.ts`:
+ *
+ * ```ts
+ * declare module '../../jobs/job-queue.js' {
+ *   interface JobPayloads { 'notify.email': EmailJob }
+ * }
+ * ```
+ */
+export interface JobPayloads {}
+
+export type JobName = keyof JobPayloads & string
+
+/** What a handler learns about the job it runs. `attempt` starts at 1. */
+export interface JobContext {
+  id: string
+  name: JobName
+  attempt: number
+  /** Tries in all (first try + retries). */
+  maxAttempts: number
+}
+
+/**
+ * Runs one job. Throw to fail the try (it is retried with backoff until the retry limit,
+ * then kept as `failed`). The returned record is logged and stored as the job's output:
+ * put ids and counts in it, never personal data (SPEC §6).
+ */
+export type JobHandler<N extends JobName> = (
+  payload: JobPayloads[N],
+  job: JobContext,
+) => Promise<Record<string, unknown> | void>
+
+export interface JobSendOptions {
+  /** Not before this instant. */
+  startAfter?: Date
+  /**
+   * Throttle: at most one job per `singletonKey` in each `singletonSeconds` slot (slots
+   * are aligned to the epoch, not to the last job); a throttled `send` returns null.
+   */
+  singletonKey?: string
+  singletonSeconds?: number
+  /**
+   * Retries after the first try; defaults to `JOB_RETRY_LIMIT` (≥ 3). Lower it only for a
+   * job that must not be repeated.
+   */
+  retryLimit?: number
+}
+
+export interface QueueStats {
+  name: string
+  /** Waiting for their first try. */
+  queued: number
+  active: number
+  completed: number
+  /** Out of tries; kept until archived (14 days). */
+  failed: number
+  /** Failed at least once, waiting for the next try. */
+  retrying: number
+}
+
+export interface JobStats {
+  queues: QueueStats[]
+  /** Workers run and no job is overdue by more than 5 minutes. */
+  healthy: boolean
+}
+
+/** Structured logging of ids and counts only; a pino logger fits. */
+export interface JobLogger {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+export interface JobQueue {
+  /**
+   * Enqueues `payload` for the handler of `name`, inside `trx` (a Kysely transaction, or
+   * the database for a one-statement write), so the job is committed or rolled back with
+   * the caller's writes. Returns the job id, or null when throttled by `singletonKey`.
+   * Throws when no handler is registered for `name` (nothing is silently dropped).
+   */
+  send<N extends JobName>(trx: Kysely<DB>, name: N, payload: JobPayloads[N], options?: JobSendOptions): Promise<string | null>
+  /**
+   * Registers the handler of `name` (one per name). Registered before `start()`, it
+   * starts with it; after, it starts at once.
+   */
+  work<N extends JobName>(name: N, handler: JobHandler<N>): Promise<void>
+  /** Installs or migrates pg-boss's schema, creates the queues and starts their workers (unless `workers: false`). */
+  start(): Promise<void>
+  /**
+   * Stops polling, waits up to `stopTimeoutMs` for running jobs (those still running are
+   * marked failed, hence retried later) and waits for in-flight statements, so the
+   * database can be closed right after.
+   */
+  stop(): Promise<void>
+  /** Counts per queue and state, for `GET /admin/jobs` (SPEC §4.1, §5). */
+  stats(): Promise<JobStats>
+}
+
+export interface JobQueueOptions {
+  database: Database
+  config: Pick<ResolvedConfig, 'databaseUrl' | 'jobs'>
+  log: JobLogger
+  /** Default 10 s. */
+  stopTimeoutMs?: number
+  /**
+   * Run workers in this process (default true). False still installs the schema and
+   * creates the queues, so `send` works (a CLI, a process that only enqueues).
+   */
+  workers?: boolean
+}
+
+const SCHEMA = 'pgboss'
+/** A running handler that takes longer is failed (and retried). */
+const HANDLER_TIMEOUT_SECONDS = 5 * 60
+/** A job waiting this long past its start time means the workers are not keeping up. */
+const OVERDUE_SECONDS = 5 * 60
+const DAY = 24 * 60 * 60
+
+interface SqlResult {
+  rows: unknown[]
+}
+type Executor = { executeSql(text: string, values?: unknown[]): Promise<SqlResult> }
+
+/** pg-boss's `db` option over a Kysely transaction: its INSERT joins the caller's work. */
+function transactionAdapter(trx: Kysely<DB>): Executor {
+  const raw = trx.withoutPlugins()
+  return {
+    executeSql: async (text, values = []) => ({ rows: (await raw.executeQuery(CompiledQuery.raw(text, values))).rows }),
+  }
+}
+
+/**
+ * pg-boss's `db` option on PGlite: every statement behind Kysely's connection mutex.
+ * After `close()` it answers `undefined`, as pg-boss's own pool does once closed, so a
+ * late completion of pg-boss's never fails against a closed database.
+ */
+function pgliteAdapter(database: Database) {
+  const pglite = database.pglite
+  if (!pglite) throw new Error('The PGlite adapter needs the PGlite instance.')
+  const raw = database.db.withoutPlugins()
+  const inFlight = new Set<Promise<unknown>>()
+  let closed = false
+
+  const run = (text: string, values: unknown[] | undefined): Promise<SqlResult> =>
+    raw.connection().execute(async (conn) => {
+      if (values !== undefined && values.length > 0) {
+        return { rows: (await conn.executeQuery(CompiledQuery.raw(text, values))).rows }
+      }
+      // Parameter-less text may hold several statements (schema install, maintenance).
+      try {
+        const results = await pglite.exec(text)
+        return { rows: results.at(-1)?.rows ?? [] }
+      } catch (err) {
+        // A failed `BEGIN; …` script leaves an aborted transaction on our only session.
+        if (pglite.isInTransaction()) await pglite.exec('ROLLBACK')
+        throw err
+      }
+    })
+
+  return {
+    executeSql(text: string, values?: unknown[]): Promise<SqlResult> {
+      if (closed) return Promise.resolve(undefined as unknown as SqlResult)
+      const p = run(text, values)
+      inFlight.add(p)
+      const forget = () => inFlight.delete(p)
+      p.then(forget, forget)
+      return p
+    },
+    /** Refuses new statements and waits for those running. */
+    async close(): Promise<void> {
+      closed = true
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight])
+    },
+  }
+}
+
+/**
+ * Creates the queue (not started). On PGlite `database.pglite` must be set. Sources:
+ * pg-boss 10 (`send` with a per-call `db`, queues created before use, `retryBackoff`:
+ * delay × 2^n with jitter).
+ */
+export function createJobQueue(opts: JobQueueOptions): JobQueue {
+  const { database, config, log } = opts
+  const stopTimeoutMs = opts.stopTimeoutMs ?? 10_000
+  const runWorkers = opts.workers ?? true
+  const { pollIntervalSeconds, retryLimit, retryDelaySeconds } = config.jobs
+  const adapter = database.engine === 'pglite' ? pgliteAdapter(database) : undefined
+
+  const bossOptions: PgBoss.ConstructorOptions = {
+    schema: SCHEMA,
+    // Cron scheduling and its clock-skew checks are not used.
+    schedule: false,
+    supervise: true,
+    migrate: true,
+    retryLimit,
+    retryDelay: retryDelaySeconds,
+    retryBackoff: true,
+    expireInSeconds: HANDLER_TIMEOUT_SECONDS,
+    // Completed jobs move to the archive after a day, failed ones after 14 days, and the
+    // archive is emptied after 30 days.
+    archiveCompletedAfterSeconds: DAY,
+    archiveFailedAfterSeconds: 14 * DAY,
+    deleteAfterDays: 30,
+  }
+  const boss = adapter
+    ? new PgBoss({ ...bossOptions, db: adapter as PgBoss.Db })
+    : new PgBoss({ ...bossOptions, connectionString: config.databaseUrl, max: 3, application_name: 'carelocker-jobs' })
+  boss.on('error', (err: unknown) => log.error({ component: 'jobs', err: errorSummary(err) }, 'job queue error'))
+
+  const handlers = new Map<JobName, JobHandler<JobName>>()
+  let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
+
+  const queueOptions = { policy: 'standard' as const, retryLimit, retryDelay: retryDelaySeconds, retryBackoff: true, expireInSeconds: HANDLER_TIMEOUT_SECONDS }
+
+  async function startWorker(name: JobName, handler: JobHandler<JobName>): Promise<void> {
+    await boss.createQueue(name, { name, ...queueOptions })
+    // createQueue leaves an existing queue alone: bring its retry policy up to date.
+    await boss.updateQueue(name, { name, ...queueOptions })
+    if (!runWorkers) return
+    const options = { pollingIntervalSeconds: pollIntervalSeconds, batchSize: 1, includeMetadata: true as const }
+    await boss.work<JobPayloads[JobName]>(name, options, async ([job]) => {
+      if (!job) return undefined
+      const context: JobContext = { id: job.id, name, attempt: job.retryCount + 1, maxAttempts: job.retryLimit + 1 }
+      const started = Date.now()
+      const fields = { component: 'jobs', queue: name, jobId: job.id, attempt: context.attempt }
+      try {
+        const result = await handler(job.data, context)
+        log.info({ ...fields, ms: Date.now() - started, ...result }, 'job done')
+        return result ?? undefined
+      } catch (err) {
+        const final = context.attempt >= context.maxAttempts
+        const msg = final ? 'job failed, no tries left' : 'job failed, will retry'
+        log[final ? 'error' : 'warn']({ ...fields, ms: Date.now() - started, err: errorSummary(err) }, msg)
+        throw err
+      }
+    })
+  }
+
+  return {
+    async send(trx, name, payload, options = {}) {
+      if (!handlers.has(name)) throw new Error(`No job handler is registered for "${name}".`)
+      const sendOptions: PgBoss.SendOptions = { db: transactionAdapter(trx) as PgBoss.Db }
+      if (options.startAfter) sendOptions.startAfter = options.startAfter
+      if (options.singletonKey !== undefined) sendOptions.singletonKey = options.singletonKey
+      if (options.singletonSeconds !== undefined) sendOptions.singletonSeconds = options.singletonSeconds
+      if (options.retryLimit !== undefined) sendOptions.retryLimit = options.retryLimit
+      const id = await boss.send(name, payload as object, sendOptions)
+      if (id === null && options.singletonKey === undefined && options.singletonSeconds === undefined) {
+        throw new Error(`The job queue "${name}" does not exist; was the job queue started?`)
+      }
+      return id
+    },
+
+    async work(name, handler) {
+      if (handlers.has(name)) throw new Error(`A job handler for "${name}" is already registered.`)
+      handlers.set(name, handler as unknown as JobHandler<JobName>)
+      if (state === 'running') await startWorker(name, handler as unknown as JobHandler<JobName>)
+    },
+
+    async start() {
+      if (state !== 'new') throw new Error('The job queue was already started.')
+      state = 'starting'
+      await boss.start()
+      for (const [name, handler] of handlers) await startWorker(name, handler)
+      state = 'running'
+      log.info({ component: 'jobs', engine: database.engine, queues: [...handlers.keys()], workers: runWorkers, pollIntervalSeconds }, 'job queue started')
+    },
+
+    async stop() {
+      if (state === 'stopped') return
+      const wasStarted = state !== 'new'
+      state = 'stopped'
+      if (wasStarted) await boss.stop({ graceful: true, timeout: stopTimeoutMs, close: true, wait: true })
+      await adapter?.close()
+    },
+
+    async stats() {
+      const { rows } = await sql<{ name: string; state: string | null; n: number }>`
+        SELECT q.name, j.state::text AS state, count(j.id)::int AS n
+        FROM ${sql.table(`${SCHEMA}.queue`)} q
+        LEFT JOIN ${sql.table(`${SCHEMA}.job`)} j ON j.name = q.name
+        WHERE NOT starts_with(q.name, '__pgboss')
+        GROUP BY q.name, j.state
+        ORDER BY q.name`.execute(database.db.withoutPlugins())
+      const overdue = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM ${sql.table(`${SCHEMA}.job`)}
+        WHERE state < 'active' AND start_after < now() - make_interval(secs => ${OVERDUE_SECONDS})`.execute(database.db.withoutPlugins())
+      const byName = new Map<string, QueueStats>()
+      for (const row of rows) {
+        const q = byName.get(row.name) ?? { name: row.name, queued: 0, active: 0, completed: 0, failed: 0, retrying: 0 }
+        byName.set(row.name, q)
+        if (row.state === 'created') q.queued += row.n
+        else if (row.state === 'retry') q.retrying += row.n
+        else if (row.state === 'active') q.active += row.n
+        else if (row.state === 'completed') q.completed += row.n
+        else if (row.state === 'failed') q.failed += row.n
+      }
+      return { queues: [...byName.values()], healthy: state === 'running' && (overdue.rows[0]?.n ?? 0) === 0 }
+    },
+  }
+}
+
+/** An error as log fields without its message (which may quote an address, SPEC §6). */
+export function errorSummary(err: unknown): Record<string, string | number> {
+  if (!(err instanceof Error)) return { type: typeof err }
+  const e = err as Error & { code?: unknown; responseCode?: unknown; status?: unknown }
+  const out: Record<string, string | number> = { type: e.name }
+  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code
+  if (typeof e.responseCode === 'number') out.responseCode = e.responseCode
+  if (typeof e.status === 'number') out.status = e.status
+  return out
+}
