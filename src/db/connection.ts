@@ -105,7 +105,9 @@ function openPostgres(url: string, max: number): Database {
 /** Applies every pending migration (Kysely Migrator, with its own lock table). */
 export async function migrateToLatest(db: Kysely<DB>): Promise<void> {
   // The migrator must not see the CamelCasePlugin: its bookkeeping tables are its own.
-  const migrator = new Migrator({ db: db.withoutPlugins() as unknown as Kysely<unknown>, provider: migrationProvider })
+  // Unordered: features land in parallel with pre-assigned numbers; a data directory that
+  // already ran a later number still accepts an earlier one that arrives after it.
+  const migrator = new Migrator({ db: db.withoutPlugins() as unknown as Kysely<unknown>, provider: migrationProvider, allowUnorderedMigrations: true })
   const { error, results } = await migrator.migrateToLatest()
   const failed = results?.find((r) => r.status === 'Error')
   if (error || failed) {
