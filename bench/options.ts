@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url'
 
 export type EngineName = 'pglite' | 'postgres'
-export const SCENARIO_GROUPS = ['yardsticks', 'list', 'files', 'import'] as const
+export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import'] as const
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number]
 
 export interface BenchOptions {

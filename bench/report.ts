@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { EMERGENCY_SCENARIO } from './scenarios/emergency-view.js'
 
 export const MIB = 1024 * 1024
 
@@ -119,6 +120,12 @@ export function checkBudgets(e: EngineReport): BudgetCheck[] {
   const select = loadNamed(e, SCENARIO.select)
   const list = loadNamed(e, SCENARIO.listLarge)
   const small = loadNamed(e, SCENARIO.listSmall)
+  const emergency = loadNamed(e, EMERGENCY_SCENARIO)
+  if (select && emergency) {
+    const pct = (100 * emergency.reqPerSec) / select.reqPerSec
+    checks.push({ name: 'emergency view vs one-SELECT yardstick', budget: '≥ 20 %', actual: `${round(pct)} %`, pass: pct >= 20 })
+    checks.push({ name: 'emergency view p99', budget: '≤ 50 ms', actual: `${emergency.latencyMs.p99} ms`, pass: emergency.latencyMs.p99 <= 50 })
+  }
   if (select && list) {
     const pct = (100 * list.reqPerSec) / select.reqPerSec
     checks.push({ name: 'record list vs one-SELECT yardstick', budget: '≥ 50 %', actual: `${round(pct)} %`, pass: pct >= 50 })

@@ -12,6 +12,7 @@ import { registerPatient } from './api-client.js'
 import { prepareEngine, redact, type PreparedEngine } from './engines.js'
 import { readOptions, type BenchOptions, type EngineName, type ScenarioGroup } from './options.js'
 import { checkBudgets, formatReport, writeReport, type BenchReport, type EngineReport, type ScenarioResult } from './report.js'
+import { runEmergencyView } from './scenarios/emergency-view.js'
 import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
 import { runLargeFile } from './scenarios/large-file.js'
 import { runRecordList, seedPatients } from './scenarios/record-list.js'
@@ -82,6 +83,7 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
       await step(`seeding ${options.records} + ${options.smallRecords} records`, () => seedPatients(srv, options, large, small))
       await step('record list', () => runRecordList(srv, options, large, small))
     }
+    if (runs('emergency')) await step('emergency view', async () => runEmergencyView(srv, options, await registerPatient(srv.baseUrl, 'emergency')))
     if (runs('files')) await step(`${options.uploadMb} MB upload and download`, () => runLargeFile(srv, uploader, options.uploadMb))
     if (runs('import')) {
       for (const fixture of IMPORT_FIXTURES) {
