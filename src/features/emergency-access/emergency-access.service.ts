@@ -10,6 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { subMonths } from 'date-fns'
 import QRCode from 'qrcode'
+import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
 import { GoneError, NotFoundError } from '../../app/errors.js'
 import { hashToken } from '../../app/opaque-tokens.js'
@@ -88,7 +89,7 @@ async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<
     if (await q.findRotatedTokenHash(deps.db, tokenHash)) throw new GoneError('This emergency link was replaced by the patient.', 'emergency-link-rotated')
     throw new NotFoundError('This emergency link does not exist.')
   }
-  const recordsSince = subMonths(new Date(`${deps.now().toISOString().slice(0, 10)}T00:00:00Z`), EMERGENCY_RECORD_MONTHS).toISOString().slice(0, 10)
+  const recordsSince = utcDate(subMonths(new Date(`${utcDate(deps.now())}T00:00:00Z`), EMERGENCY_RECORD_MONTHS))
   return { kind: 'emergency', patientId: access.patientId, recordsSince, meta }
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { uploadRecord } from '../../../test/helpers/uploads.js'
 import { startTwilioStub, type TwilioStub } from '../../../test/helpers/twilio-stub.js'
 
 const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`
@@ -58,19 +59,7 @@ async function patientWithData(fullName = 'Maria Lopez'): Promise<TestUser> {
   })
   expect(res.statusCode, res.body).toBe(200)
   for (const [title, recordDate] of [['Recent lab', daysAgo(10)], ['Two months ago', daysAgo(60)], ['Last year', daysAgo(400)], ['Seven months ago', daysAgo(213)]] as const) {
-    const form = new FormData()
-    form.set('category', 'lab_report')
-    form.set('title', title)
-    form.set('recordDate', recordDate)
-    form.set('file', new Blob([`Result: ${title}\n`]), 'result.txt')
-    const encoded = new Response(form)
-    const up = await t.app.inject({
-      method: 'POST',
-      url: '/api/v1/patients/me/records',
-      headers: { ...p.headers, 'content-type': encoded.headers.get('content-type') ?? '' },
-      payload: Buffer.from(await encoded.arrayBuffer()),
-    })
-    expect(up.statusCode, up.body).toBe(201)
+    await uploadRecord(t, p, { name: 'result.txt', bytes: `Result: ${title}\n` }, { category: 'lab_report', title, recordDate })
   }
   return p
 }

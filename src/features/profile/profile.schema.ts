@@ -2,14 +2,13 @@
 import { differenceInYears, parseISO } from 'date-fns'
 import { isValidPhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js'
 import { z } from 'zod'
+import { utcDate } from '../../app/dates.js'
 import { CalendarDate, toInstant } from '../../app/schemas.js'
 import type { ProfileRow } from '../../db/schema.js'
 
 export const BLOOD_GROUPS = ['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'] as const
 export const MAX_EMERGENCY_CONTACTS = 5
 
-/** Today's calendar date in UTC (`YYYY-MM-DD`). */
-export const utcToday = (now: Date): string => now.toISOString().slice(0, 10)
 
 export const Coding = z
   .object({ system: z.string().min(1).max(500), code: z.string().min(1).max(200), display: z.string().max(500).optional() })
@@ -77,7 +76,7 @@ export type ProfileDto = z.infer<typeof Profile>
 /** Whole years between `dateOfBirth` and today's UTC date (SPEC §4.2); null without a birth date. */
 export function ageOn(dateOfBirth: string | null, now: Date): number | null {
   if (!dateOfBirth) return null
-  return differenceInYears(parseISO(utcToday(now)), parseISO(dateOfBirth))
+  return differenceInYears(parseISO(utcDate(now)), parseISO(dateOfBirth))
 }
 
 export function toProfileDto(row: ProfileRow, now: Date): ProfileDto {

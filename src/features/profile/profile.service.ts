@@ -10,7 +10,8 @@ import type { Coding, DB, ProfileAllergy, ProfileCondition, ProfileMedication, P
 import { authorize, type Actor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
 import * as q from './profile.queries.js'
-import { utcToday, type ProfileInput } from './profile.schema.js'
+import { utcDate } from '../../app/dates.js'
+import type { ProfileInput } from './profile.schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -69,7 +70,7 @@ export async function replaceProfile(deps: Deps, actor: Actor, pid: string, inpu
   const target = profileTarget(scope.patientId)
   await deps.audit.guard(actor, 'profile.denied', target, () => authorize(actor, 'profile.write', scope, 'profile.read'))
   const now = deps.now()
-  if (input.dateOfBirth && input.dateOfBirth > utcToday(now)) {
+  if (input.dateOfBirth && input.dateOfBirth > utcDate(now)) {
     throw new ValidationError('The date of birth is in the future.', [{ path: '/dateOfBirth', message: 'Must not be in the future.' }])
   }
   return deps.db.transaction().execute(async (trx) => {

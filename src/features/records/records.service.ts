@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { Transaction } from 'kysely'
 import type { z } from 'zod'
+import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
 import {
   AppError,
@@ -48,7 +49,6 @@ type Trx = Transaction<DB>
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-const todayUtc = (now: Date): string => now.toISOString().slice(0, 10)
 /** The latest calendar date anywhere on Earth right now (UTC+14), so "today" is accepted in every time zone. */
 const latestLocalDate = (now: Date): string => new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 10)
 
@@ -231,7 +231,7 @@ export async function uploadRecord(deps: Deps, actor: Actor, pid: string, parts:
     const parsed = UploadFields.safeParse(fields)
     if (!parsed.success) throw new ValidationError('The upload fields are invalid.', fieldErrorsOf(parsed.error))
     const input = parsed.data
-    const recordDate = input.recordDate ?? todayUtc(deps.now())
+    const recordDate = input.recordDate ?? utcDate(deps.now())
     if (recordDate > latestLocalDate(deps.now())) throw futureDateError('/recordDate')
 
     const written = blob

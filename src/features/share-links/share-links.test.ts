@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loginAs, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { uploadRecord } from '../../../test/helpers/uploads.js'
 
 const PDF = readFileSync(new URL('../../../../shared/fixtures/docs/ccda-unstructured-UD_sample.pdf', import.meta.url))
 
@@ -13,20 +14,7 @@ beforeAll(async () => {
 })
 afterAll(async () => t.close())
 
-async function upload(u: TestUser): Promise<string> {
-  const form = new FormData()
-  form.set('category', 'lab_report')
-  form.set('file', new Blob([PDF]), 'report.pdf')
-  const encoded = new Response(form)
-  const res = await t.app.inject({
-    method: 'POST',
-    url: '/api/v1/patients/me/records',
-    headers: { ...u.headers, 'content-type': encoded.headers.get('content-type') ?? '' },
-    payload: Buffer.from(await encoded.arrayBuffer()),
-  })
-  expect(res.statusCode, res.body).toBe(201)
-  return res.json().id
-}
+const upload = async (u: TestUser): Promise<string> => (await uploadRecord(t, u, { name: 'report.pdf', bytes: PDF })).id
 
 const share = (u: TestUser, recordId: string, payload: object = {}, pid = 'me') =>
   t.app.inject({ method: 'POST', url: `/api/v1/patients/${pid}/records/${recordId}/shares`, headers: u.headers, payload })
