@@ -7,7 +7,7 @@ import type { TestApp } from './test-app.js'
 export async function multipartBody(fields: Record<string, string>, file: { name: string; bytes: Buffer | string }): Promise<{ body: Buffer; contentType: string }> {
   const form = new FormData()
   for (const [k, v] of Object.entries(fields)) form.set(k, v)
-  form.set('file', new Blob([file.bytes]), file.name)
+  form.set('file', new Blob([typeof file.bytes === 'string' ? file.bytes : new Uint8Array(file.bytes)]), file.name)
   const encoded = new Response(form)
   return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type') ?? '' }
 }
