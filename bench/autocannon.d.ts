@@ -16,6 +16,10 @@ declare module 'autocannon' {
       method?: string
       headers?: Record<string, string>
       title?: string
+      /** Request body (with `method: 'POST'`). */
+      body?: string
+      /** A sequence of requests per connection; `setupRequest` may rewrite each one (e.g. its body). */
+      requests?: { method?: string; path?: string; headers?: Record<string, string>; body?: string; setupRequest?: (req: Record<string, unknown>, context: Record<string, unknown>) => Record<string, unknown> }[]
       /** A shorter run before the measured one, on the same connections' settings. */
       warmup?: { connections?: number; duration?: number }
     }

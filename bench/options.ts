@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url'
 
 export type EngineName = 'pglite' | 'postgres'
-export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import'] as const
+export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import', 'care', 'pharmacy'] as const
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number]
 
 export interface BenchOptions {
@@ -21,6 +21,8 @@ export interface BenchOptions {
   /** Records of the "large" patient (the small one always has `smallRecords`). */
   records: number
   smallRecords: number
+  /** Vitals of the care-team patient (trends scenarios). */
+  vitals: number
   uploadMb: number
   /** Admin URL of a PostgreSQL server; a fresh database is created on it and dropped after. */
   postgresAdminUrl: string
@@ -58,6 +60,7 @@ export function readOptions(env: Record<string, string | undefined> = process.en
     connections: int('BENCH_CONNECTIONS', 50, 1, 1000),
     records: int('BENCH_RECORDS', quick ? 2_000 : 10_000, 1, 1_000_000),
     smallRecords: int('BENCH_SMALL_RECORDS', 100, 1, 1_000_000),
+    vitals: int('BENCH_VITALS', 100_000, 1, 1_000_000),
     uploadMb: int('BENCH_UPLOAD_MB', quick ? 20 : 200, 1, 10_240),
     postgresAdminUrl: env.BENCH_DATABASE_URL || DEFAULT_PG,
     fixturesDir: env.BENCH_FIXTURES_DIR || fileURLToPath(new URL('../../shared/fixtures', import.meta.url)),

@@ -8,6 +8,7 @@ export type ServerRequest =
   | { id: number; op: 'start'; env: Record<string, string> }
   | { id: number; op: 'info' }
   | { id: number; op: 'seed'; patientId: string; count: number }
+  | { id: number; op: 'seed-care-team'; patientId: string; doctorId: string; vitals: number }
   | { id: number; op: 'mark-memory' }
   | { id: number; op: 'peak-memory' }
   | { id: number; op: 'stop' }
@@ -41,6 +42,8 @@ export interface ReplyOf {
   start: StartedServer
   info: ServerInfo
   seed: number
+  /** Vitals inserted. */
+  'seed-care-team': number
   'mark-memory': MemorySample
   'peak-memory': MemorySample
   stop: null

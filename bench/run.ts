@@ -8,11 +8,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
+import { generateSigningKey } from '../src/features/prescriptions/signing-keys.js'
 import { registerPatient } from './api-client.js'
 import { prepareEngine, redact, type PreparedEngine } from './engines.js'
 import { readOptions, type BenchOptions, type EngineName, type ScenarioGroup } from './options.js'
 import { checkBudgets, formatReport, writeReport, type BenchReport, type EngineReport, type ScenarioResult } from './report.js'
+import { runCareTeam } from './scenarios/care-team.js'
 import { runEmergencyView } from './scenarios/emergency-view.js'
+import { runPharmacy } from './scenarios/pharmacy.js'
 import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
 import { runLargeFile } from './scenarios/large-file.js'
 import { runRecordList, seedPatients } from './scenarios/record-list.js'
@@ -20,6 +23,9 @@ import { runYardsticks } from './scenarios/yardsticks.js'
 import { startBenchServer, type BenchServer } from './server-process.js'
 
 const log = (engine: string, message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${engine}: ${message}`)
+
+/** The bench's own admin (created at server start through ADMIN_EMAIL/ADMIN_PASSWORD): verifies the clinicians of the pharmacy scenarios. */
+const BENCH_ADMIN = { email: 'bench-admin@example.test', password: randomBytes(18).toString('base64url') }
 
 /** The child server's configuration: explicit secrets, silent logs, limits out of the way. */
 function serverEnv(engine: PreparedEngine, options: BenchOptions): Record<string, string> {
@@ -30,6 +36,9 @@ function serverEnv(engine: PreparedEngine, options: BenchOptions): Record<string
     PUBLIC_URL: 'http://127.0.0.1',
     MASTER_KEY: randomBytes(32).toString('base64'),
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    PRESCRIPTION_SIGNING_KEY: JSON.stringify(generateSigningKey()),
+    ADMIN_EMAIL: BENCH_ADMIN.email,
+    ADMIN_PASSWORD: BENCH_ADMIN.password,
     LOG_LEVEL: 'silent',
     MAX_UPLOAD_MB: String(options.uploadMb + 1),
     RATE_LIMIT_LOGIN_PER_MIN: high,
@@ -84,6 +93,8 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
       await step('record list', () => runRecordList(srv, options, large, small))
     }
     if (runs('emergency')) await step('emergency view', async () => runEmergencyView(srv, options, await registerPatient(srv.baseUrl, 'emergency')))
+    if (runs('care')) await step(`care team: doctor's record list, trends over ${options.vitals} vitals`, () => runCareTeam(srv, options))
+    if (runs('pharmacy')) await step('pharmacy: scan, and create → scan → dispense', () => runPharmacy(srv, options, BENCH_ADMIN))
     if (runs('files')) await step(`${options.uploadMb} MB upload and download`, () => runLargeFile(srv, uploader, options.uploadMb))
     if (runs('import')) {
       for (const fixture of IMPORT_FIXTURES) {

@@ -19,6 +19,8 @@ export interface BenchServer {
   info: ServerInfo
   /** Inserts `count` records for the patient straight into the database (seed.ts). */
   seed(patientId: string, count: number): Promise<number>
+  /** Verifies the doctor, approves a consultation with the patient, and inserts `vitals` vitals for the patient (seed.ts). */
+  seedCareTeam(patientId: string, doctorId: string, vitals: number): Promise<number>
   /** Runs a GC in the server and resets its peak-RSS tracking; returns the baseline. */
   markMemory(): Promise<MemorySample>
   /** Current and peak RSS of the server since the last mark. */
@@ -51,6 +53,7 @@ export async function startBenchServer(
       baseUrl: `http://127.0.0.1:${started.port}`,
       info,
       seed: (patientId, count) => call('seed', { patientId, count }),
+      seedCareTeam: (patientId, doctorId, vitals) => call('seed-care-team', { patientId, doctorId, vitals }),
       markMemory: () => call('mark-memory', {}),
       peakMemory: () => call('peak-memory', {}),
       stop: async () => {

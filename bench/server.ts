@@ -11,8 +11,9 @@ import { buildApp, type App } from '../src/app/build-app.js'
 import { composeDeps, type Composed } from '../src/app/compose.js'
 import { loadConfig } from '../src/app/config.js'
 import type { Deps } from '../src/app/deps.js'
+import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
 import type { MemorySample, ServerInfo, ServerReply, ServerRequest, StartedServer } from './protocol.js'
-import { seedRecords } from './seed.js'
+import { seedApprovedConsultation, seedRecords, seedVitals } from './seed.js'
 
 const SAMPLE_MS = 20
 
@@ -74,6 +75,8 @@ const memory = createMemoryTracker()
 async function start(env: Record<string, string>): Promise<StartedServer> {
   const config = loadConfig(env)
   composed = await composeDeps(config)
+  // Like main.ts: ADMIN_EMAIL/ADMIN_PASSWORD create an admin (the pharmacy scenarios verify clinicians with it).
+  if (config.admin) await ensureAdmin(composed.deps, config.admin.email, config.admin.password)
   app = await buildApp(composed.deps, { logLevel: 'silent' })
   addYardstickRoutes(app, composed.deps)
   await app.ready()
@@ -106,6 +109,10 @@ async function handle(req: ServerRequest): Promise<unknown> {
     case 'seed':
       if (!composed) throw new Error('Not started.')
       return seedRecords(composed.deps.db, req.patientId, req.count)
+    case 'seed-care-team':
+      if (!composed) throw new Error('Not started.')
+      await seedApprovedConsultation(composed.deps.db, req.patientId, req.doctorId)
+      return seedVitals(composed.deps.db, req.patientId, req.vitals)
     case 'mark-memory':
       return memory.mark()
     case 'peak-memory':

@@ -10,7 +10,8 @@ import { chromium, type Browser } from 'playwright-core'
 
 export const SCREENSHOT_DIR = path.resolve('e2e/screenshots')
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: e.g. the fake-camera flags of the pharmacist's scanner test. */
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   await mkdir(SCREENSHOT_DIR, { recursive: true })
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -24,6 +25,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--disable-dev-shm-usage',
+      ...extraArgs,
     ],
   })
 }

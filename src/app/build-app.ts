@@ -81,6 +81,8 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
         styleSrc: ["'self'", "'unsafe-inline'"],
         scriptSrc: ["'self'"],
         frameAncestors: ["'none'"],
+        // The web app previews a record's PDF in a frame from a blob: URL (web/src/shared/RecordPreview.tsx).
+        frameSrc: ["'self'", 'blob:'],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

@@ -6,6 +6,7 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
+import { parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from '../features/prescriptions/signing-keys.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -72,6 +73,7 @@ const EnvSchema = z.object({
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
   LLM_MODEL: optionalString,
+  LLM_TIMEOUT_MS: int(15_000, 100, 300_000),
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_LOGIN_PER_MIN: int(10, 1, 100_000),
@@ -81,6 +83,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_PUBLIC_PER_MIN: int(60, 1, 1_000_000),
   RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: int(10, 1, 1_000_000),
   TRUST_PROXY: bool(false),
+  PRESCRIPTION_SIGNING_KEY: optionalString,
+  PRESCRIPTION_VERIFY_KEYS: optionalString,
 })
 
 export interface RateLimits {
@@ -114,6 +118,10 @@ export interface Config {
   /** Set explicitly, or undefined to be filled from `$DATA_DIR/secrets.json`. */
   masterKey: Buffer | undefined
   jwtSecret: string | undefined
+  /** Ed25519 private JWK signing prescription QR codes (SPEC §4.9); undefined: from `$DATA_DIR/secrets.json`. */
+  prescriptionSigningKey: Ed25519PrivateJwk | undefined
+  /** Retired public keys whose QR codes still verify (key rotation). */
+  prescriptionVerifyKeys: Ed25519Jwk[]
   admin: { email: string; password: string } | undefined
   mail: { smtpUrl: string | undefined; from: string }
   sms:
@@ -124,7 +132,8 @@ export interface Config {
   maxUploadBytes: number
   maxImportBytes: number
   emergencyAlertCooldownMinutes: number
-  llm: { baseUrl: string; apiKey: string | undefined; model: string } | undefined
+  /** Optional OpenAI-compatible chat-completions endpoint for summaries (SPEC §4.8); `timeoutMs` bounds each call. */
+  llm: { baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number } | undefined
   redisUrl: string | undefined
   logLevel: string
   rateLimits: RateLimits
@@ -132,7 +141,7 @@ export interface Config {
 }
 
 /** A Config whose secrets are resolved (see `resolveSecrets`). */
-export type ResolvedConfig = Config & { masterKey: Buffer; jwtSecret: string }
+export type ResolvedConfig = Config & { masterKey: Buffer; jwtSecret: string; prescriptionSigningKey: Ed25519PrivateJwk }
 
 /**
  * Parses and validates the environment (SPEC §1). Throws `ConfigError` naming every
@@ -161,9 +170,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     problems.push('ADMIN_PASSWORD: must be 10–128 characters')
   }
   if (e.LLM_BASE_URL && !e.LLM_MODEL) problems.push('LLM_MODEL: required when LLM_BASE_URL is set')
+  if (e.LLM_BASE_URL && !/^https?:\/\//.test(e.LLM_BASE_URL)) problems.push('LLM_BASE_URL: must be an http(s):// URL')
   if (e.NODE_ENV === 'production') {
     if (!e.MASTER_KEY) problems.push('MASTER_KEY: must be set explicitly when NODE_ENV=production')
     if (!e.JWT_SECRET) problems.push('JWT_SECRET: must be set explicitly when NODE_ENV=production')
+    if (!e.PRESCRIPTION_SIGNING_KEY) problems.push('PRESCRIPTION_SIGNING_KEY: must be set explicitly when NODE_ENV=production')
+  }
+  let prescriptionSigningKey: Ed25519PrivateJwk | undefined
+  let prescriptionVerifyKeys: Ed25519Jwk[] = []
+  try {
+    if (e.PRESCRIPTION_SIGNING_KEY) prescriptionSigningKey = parseSigningKey(e.PRESCRIPTION_SIGNING_KEY)
+  } catch (err) {
+    problems.push(`PRESCRIPTION_SIGNING_KEY: ${(err as Error).message}`)
+  }
+  try {
+    if (e.PRESCRIPTION_VERIFY_KEYS) prescriptionVerifyKeys = parseVerifyKeys(e.PRESCRIPTION_VERIFY_KEYS)
+  } catch (err) {
+    problems.push(`PRESCRIPTION_VERIFY_KEYS: ${(err as Error).message}`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
 
@@ -189,6 +212,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           },
     masterKey: e.MASTER_KEY ? Buffer.from(e.MASTER_KEY, 'base64') : undefined,
     jwtSecret: e.JWT_SECRET,
+    prescriptionSigningKey,
+    prescriptionVerifyKeys,
     admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     sms:
@@ -209,7 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     maxImportBytes: e.MAX_IMPORT_MB * 1024 * 1024,
     emergencyAlertCooldownMinutes: e.EMERGENCY_ALERT_COOLDOWN_MIN,
-    llm: e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL } : undefined,
+    llm: e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS } : undefined,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     rateLimits: {

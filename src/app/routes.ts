@@ -3,15 +3,23 @@ import { accountsRoutes } from '../features/accounts/accounts.routes.js'
 import { adminUsersRoutes } from '../features/accounts/admin-users.routes.js'
 import { passwordResetRoutes } from '../features/accounts/password-reset.routes.js'
 import { auditRoutes } from '../features/audit/audit.routes.js'
+import { consultationsRoutes } from '../features/consultations/consultations.routes.js'
+import { doctorsRoutes } from '../features/doctors/doctors.routes.js'
+import { notesRoutes } from '../features/notes/notes.routes.js'
 import { fhirImportRoutes } from '../features/fhir-import/fhir-import.routes.js'
 import { profileRoutes } from '../features/profile/profile.routes.js'
 import { recordsRoutes } from '../features/records/records.routes.js'
+import { summaryRoutes } from '../features/summary/summary.routes.js'
+import { vitalsRoutes } from '../features/vitals/vitals.routes.js'
 import { jobsRoutes } from '../jobs/jobs.routes.js'
+import { dispensingRoutes } from '../features/dispensing/dispensing.routes.js'
+import { prescriptionsRoutes } from '../features/prescriptions/prescriptions.routes.js'
 import { emergencyAccessRoutes, emergencyPageRoutes } from '../features/emergency-access/emergency-access.routes.js'
 import { sharePageRoutes } from '../features/share-links/share-page.routes.js'
 import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
 import type { App } from './build-app.js'
 import type { Deps } from './deps.js'
+import { webAppRoutes } from './web-app.js'
 
 export function registerFeatureRoutes(app: App, deps: Deps): void {
   shareLinksRoutes(app, deps)
@@ -20,14 +28,22 @@ export function registerFeatureRoutes(app: App, deps: Deps): void {
   adminUsersRoutes(app, deps)
   passwordResetRoutes(app, deps)
   recordsRoutes(app, deps)
+  vitalsRoutes(app, deps)
+  summaryRoutes(app, deps)
   profileRoutes(app, deps)
   fhirImportRoutes(app, deps)
   jobsRoutes(app, deps)
   auditRoutes(app, deps)
+  prescriptionsRoutes(app, deps)
+  dispensingRoutes(app, deps)
+  doctorsRoutes(app, deps)
+  consultationsRoutes(app, deps)
+  notesRoutes(app, deps)
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */
 export function registerPageRoutes(app: App, deps: Deps): void {
   sharePageRoutes(app, deps)
   emergencyPageRoutes(app, deps)
+  webAppRoutes(app)
 }

@@ -1,21 +1,35 @@
 /**
- * Fills unset secrets (SPEC §1): `MASTER_KEY` (32 random bytes) and `JWT_SECRET`
- * (48 random bytes, base64url) are generated once into `$DATA_DIR/secrets.json`, mode
- * 0600, and read back on later starts. Variables set in the environment win.
+ * Fills unset secrets (SPEC §1): `MASTER_KEY` (32 random bytes), `JWT_SECRET` (48 random
+ * bytes, base64url) and the Ed25519 key that signs prescription QR codes (SPEC §4.9, a
+ * private JWK) are generated once into `$DATA_DIR/secrets.json`, mode 0600, and read back
+ * on later starts. Variables set in the environment win. A file written by an older
+ * version (without the signing key) gets the key added, its other secrets untouched.
+ * Rotating the QR key without the environment: move `prescriptionSigningKey`'s public part
+ * (`kty`, `crv`, `x`, `kid`) into `prescriptionRetiredKeys`, delete `prescriptionSigningKey`
+ * and restart — a new key is generated and old QR codes keep verifying.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises'
+import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises'
 import path from 'node:path'
+import { generateSigningKey, parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from '../features/prescriptions/signing-keys.js'
 import type { Config, ResolvedConfig } from './config.js'
 
 interface SecretsFile {
-  masterKey: string
-  jwtSecret: string
+  masterKey?: string
+  jwtSecret?: string
+  /** Signs prescription QR codes (Ed25519 private JWK with `kid`). */
+  prescriptionSigningKey?: Ed25519PrivateJwk
+  /** Public JWKs of retired QR signing keys: their codes still verify. */
+  prescriptionRetiredKeys?: Ed25519Jwk[]
 }
 
-/** Returns the config with `masterKey` and `jwtSecret` set, creating the secrets file if needed. */
+/**
+ * Returns the config with `masterKey`, `jwtSecret` and `prescriptionSigningKey` set, creating
+ * the secrets file or adding what it lacks. Only secrets missing from the environment are
+ * generated. Throws when the file holds a malformed signing key.
+ */
 export async function resolveSecrets(config: Config): Promise<ResolvedConfig> {
-  if (config.masterKey && config.jwtSecret) return config as ResolvedConfig
+  if (config.masterKey && config.jwtSecret && config.prescriptionSigningKey) return config as ResolvedConfig
   const file = path.join(config.dataDir, 'secrets.json')
   let stored: SecretsFile | undefined
   try {
@@ -23,15 +37,31 @@ export async function resolveSecrets(config: Config): Promise<ResolvedConfig> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  if (!stored) {
-    stored = { masterKey: randomBytes(32).toString('base64'), jwtSecret: randomBytes(48).toString('base64url') }
+  const next: SecretsFile = { ...stored }
+  if (!config.masterKey && !next.masterKey) next.masterKey = randomBytes(32).toString('base64')
+  if (!config.jwtSecret && !next.jwtSecret) next.jwtSecret = randomBytes(48).toString('base64url')
+  if (!config.prescriptionSigningKey && !next.prescriptionSigningKey) next.prescriptionSigningKey = generateSigningKey()
+  const changed = JSON.stringify(next) !== JSON.stringify(stored ?? {})
+  if (changed) {
+    const body = JSON.stringify(next, null, 2) + '\n'
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
-    await writeFile(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600, flag: 'wx' })
+    if (stored === undefined) {
+      // 'wx': two processes starting on a fresh directory cannot both create it.
+      await writeFile(file, body, { mode: 0o600, flag: 'wx' })
+    } else {
+      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+      await writeFile(tmp, body, { mode: 0o600, flag: 'wx' })
+      await rename(tmp, file)
+    }
     await chmod(file, 0o600)
   }
+  const fileKey = next.prescriptionSigningKey ? parseSigningKey(JSON.stringify(next.prescriptionSigningKey)) : undefined
+  const retired = next.prescriptionRetiredKeys ? parseVerifyKeys(JSON.stringify(next.prescriptionRetiredKeys)) : []
   return Object.freeze({
     ...config,
-    masterKey: config.masterKey ?? Buffer.from(stored.masterKey, 'base64'),
-    jwtSecret: config.jwtSecret ?? stored.jwtSecret,
+    masterKey: config.masterKey ?? Buffer.from(next.masterKey as string, 'base64'),
+    jwtSecret: config.jwtSecret ?? (next.jwtSecret as string),
+    prescriptionSigningKey: config.prescriptionSigningKey ?? (fileKey as Ed25519PrivateJwk),
+    prescriptionVerifyKeys: [...config.prescriptionVerifyKeys, ...retired],
   })
 }

@@ -154,6 +154,16 @@ export interface ConsultationsTable {
   endedAt: Timestamp | null
 }
 
+/** A doctor's note about a patient (SPEC §4.8; migration 0006). */
+export interface NotesTable {
+  id: Generated<string>
+  patientId: string
+  authorId: string
+  body: string
+  sharedWithPatient: boolean
+  createdAt: Timestamp
+}
+
 /** Who acted, as kept in the audit log (SPEC §4.7). */
 export type AuditActorKind = 'patient' | 'doctor' | 'pharmacist' | 'admin' | 'share' | 'emergency' | 'system'
 
@@ -213,7 +223,78 @@ export interface PasswordResetCodesTable {
   createdAt: Timestamp
 }
 
+/** Stored prescription states; `expired` is computed from `expiresAt` when read (SPEC §4.9). */
+export type StoredPrescriptionStatus = 'active' | 'partially_dispensed' | 'dispensed' | 'rejected' | 'cancelled'
+
+/** A prescription (SPEC §4.9; migration 0008). */
+export interface PrescriptionsTable {
+  id: Generated<string>
+  prescriptionNumber: string
+  /** Crockford base32 reference number without hyphens (12 symbols + check symbol). */
+  referenceCode: string
+  /** Random value carried in the signed QR token. */
+  qrNonce: string
+  patientId: string
+  doctorId: string
+  diagnosis: string
+  notes: string | null
+  status: StoredPrescriptionStatus
+  issuedAt: Timestamp
+  expiresAt: Timestamp
+  scanCount: Generated<number>
+  lastScannedAt: Timestamp | null
+  cancelledAt: Timestamp | null
+  rejectedAt: Timestamp | null
+  rejectedBy: string | null
+  rejectionReason: string | null
+  updatedAt: Timestamp
+}
+
+export interface PrescriptionItemsTable {
+  id: Generated<string>
+  prescriptionId: string
+  position: number
+  medicineName: string
+  dosage: string
+  frequency: string
+  quantity: number
+  durationDays: number | null
+  instructions: string | null
+  dispensedQuantity: Generated<number>
+}
+
+/** A scan or reference lookup of a prescription by a pharmacist (SPEC §4.9). */
+export interface PrescriptionScansTable {
+  id: Generated<string>
+  prescriptionId: string
+  pharmacistId: string
+  method: 'qr' | 'reference'
+  scannedAt: Timestamp
+}
+
+export interface DispensationsTable {
+  id: Generated<string>
+  prescriptionId: string
+  pharmacistId: string
+  dispensedAt: Timestamp
+  notes: string | null
+}
+
+export interface DispensationItemsTable {
+  dispensationId: string
+  itemId: string
+  quantity: number
+  batchNumber: string
+  expiryDate: CalendarDate | null
+  unitPrice: number | null
+}
+
 export interface DB {
+  prescriptions: PrescriptionsTable
+  prescriptionItems: PrescriptionItemsTable
+  prescriptionScans: PrescriptionScansTable
+  dispensations: DispensationsTable
+  dispensationItems: DispensationItemsTable
   passwordResetCodes: PasswordResetCodesTable
   emergencyAccess: EmergencyAccessTable
   emergencyRotatedTokens: EmergencyRotatedTokensTable
@@ -226,6 +307,7 @@ export interface DB {
   vitals: VitalsTable
   fhirImportedResources: FhirImportedResourcesTable
   consultations: ConsultationsTable
+  notes: NotesTable
   auditEvents: AuditEventsTable
 }
 
@@ -237,3 +319,5 @@ export type ProfileRow = Selectable<PatientProfilesTable>
 export type VitalRow = Selectable<VitalsTable>
 export type AuditEventRow = Selectable<AuditEventsTable>
 export type ShareLinkRow = Selectable<ShareLinksTable>
+export type PrescriptionRow = Selectable<PrescriptionsTable>
+export type PrescriptionItemRow = Selectable<PrescriptionItemsTable>

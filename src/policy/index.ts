@@ -8,14 +8,22 @@ import type { Role } from '../db/schema.js'
 import { isUser, type Actor } from './actor.js'
 import { accountRules } from './rules/accounts.js'
 import { auditRules } from './rules/audit.js'
+import { dispensingRules } from './rules/dispensing.js'
+import { prescriptionRules } from './rules/prescriptions.js'
+import { consultationRules } from './rules/consultations.js'
+import { noteRules } from './rules/notes.js'
 import { patientDataRules } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
 
 export type { Actor, UserActor, ShareActor, EmergencyActor, RequestMeta } from './actor.js'
 export { systemActor, isUser, isActiveRole } from './actor.js'
 export type { PatientScope } from './rules/patient-data.js'
+export type { PrescriptionScope, PrescriptionListTarget } from './rules/prescriptions.js'
+export type { PharmacyScope, PharmacistTarget } from './rules/dispensing.js'
+export type { ConsultationParties, SelfTarget } from './rules/consultations.js'
+export { readableNotes, type NoteScope } from './rules/notes.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

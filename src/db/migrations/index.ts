@@ -9,6 +9,9 @@ import * as m0002 from './0002-audit.js'
 import * as m0003 from './0003-share-links.js'
 import * as m0004 from './0004-emergency-access.js'
 import * as m0005 from './0005-password-reset.js'
+import * as m0006 from './0006-notes.js'
+import * as m0007 from './0007-vitals.js'
+import * as m0008 from './0008-prescriptions.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -16,6 +19,9 @@ const migrations: Record<string, Migration> = {
   '0003-share-links': m0003,
   '0004-emergency-access': m0004,
   '0005-password-reset': m0005,
+  '0006-notes': m0006,
+  '0007-vitals': m0007,
+  '0008-prescriptions': m0008,
 }
 
 export const migrationProvider: MigrationProvider = {

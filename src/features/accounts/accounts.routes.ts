@@ -6,40 +6,41 @@ import { EmptyBody, Problem } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
 import { requestMeta } from '../../app/auth-hook.js'
 import { ANY_ROLE } from '../../policy/index.js'
-import { ChangePasswordBody, LoginBody, RefreshBody, RegisterBody, TokenPair, User, toUserDto } from './accounts.schema.js'
-import { changePassword, getMe, login, logout, refresh, register, type Session } from './accounts.service.js'
+import { ChangePasswordBody, LoginBody, RegisterBody, User, toUserDto } from './accounts.schema.js'
+import { changePassword, getMe, login, logout, register } from './accounts.service.js'
+import { clearRefreshCookie, RefreshBodyOrCookie, refreshFromRequest, SessionReply, sessionReply } from './refresh-cookie.js'
 
-const toTokenPair = (s: Session) => ({ user: toUserDto(s.user), accessToken: s.accessToken, refreshToken: s.refreshToken, expiresIn: s.expiresIn })
 const signedIn = { roles: ANY_ROLE, allowPending: true } as const
 const tags = ['accounts']
 
 export function accountsRoutes(app: App, deps: Deps): void {
   app.post('/auth/register', {
     config: { access: 'public' },
-    schema: { tags, summary: 'Create an account', security: [], body: RegisterBody, response: { 201: TokenPair, 400: Problem, 409: Problem, 429: Problem } },
+    schema: { tags, summary: 'Create an account', security: [], body: RegisterBody, response: { 201: SessionReply, 400: Problem, 409: Problem, 429: Problem } },
     preHandler: async (req, reply) => deps.rateLimits.hit('register', req.ip, reply),
-  }, async (req, reply) => reply.code(201).send(toTokenPair(await register(deps, req.body))))
+  }, async (req, reply) => reply.code(201).send(sessionReply(deps, req, reply, await register(deps, req.body))))
 
   app.post('/auth/login', {
     config: { access: 'public' },
-    schema: { tags, summary: 'Sign in', security: [], body: LoginBody, response: { 200: TokenPair, 401: Problem, 403: Problem, 429: Problem } },
+    schema: { tags, summary: 'Sign in', security: [], body: LoginBody, response: { 200: SessionReply, 401: Problem, 403: Problem, 429: Problem } },
     preHandler: async (req, reply) => {
       const { email } = req.body
       await deps.rateLimits.hit('login', `${req.ip}|${email}`, reply)
       await deps.rateLimits.hit('loginAccount', email, reply)
     },
-  }, async (req) => toTokenPair(await login(deps, req.body.email, req.body.password, requestMeta(req))))
+  }, async (req, reply) => sessionReply(deps, req, reply, await login(deps, req.body.email, req.body.password, requestMeta(req))))
 
   app.post('/auth/refresh', {
     config: { access: 'public' },
-    schema: { tags, summary: 'Rotate a refresh token', security: [], body: RefreshBody, response: { 200: TokenPair, 401: Problem } },
-  }, async (req) => toTokenPair(await refresh(deps, req.body.refreshToken)))
+    schema: { tags, summary: 'Rotate a refresh token', security: [], body: RefreshBodyOrCookie, response: { 200: SessionReply, 401: Problem } },
+  }, async (req, reply) => refreshFromRequest(deps, req, reply, req.body?.refreshToken))
 
   app.post('/auth/logout', {
     config: { access: signedIn },
     schema: { tags, summary: 'End this session', body: EmptyBody, response: { 204: z.null(), 401: Problem } },
   }, async (req, reply) => {
     await logout(deps, userOf(req))
+    clearRefreshCookie(deps, req, reply)
     return reply.code(204).send(null)
   })
 

@@ -12,14 +12,15 @@ import type { Deps } from '../../app/deps.js'
 import type { Role } from '../../db/schema.js'
 import type { JobContext } from '../../jobs/job-queue.js'
 import { openJobSecret } from '../../jobs/job-secrets.js'
+import { prescriptionIssuedContent } from '../prescriptions/prescriptions.service.js'
 import { createMailer, type Mailer } from './mailer.js'
 import { findPatientName, findRecipient } from './notifications.queries.js'
 import {
+  consultationDecisionEmail,
   emergencyAccessEmail,
   emergencyAlertSms,
   passwordChangedEmail,
   passwordResetCodeEmail,
-  prescriptionIssuedEmail,
   welcomeEmail,
   type EmailContent,
 } from './notifications.templates.js'
@@ -32,6 +33,9 @@ const Recipient = z.union([UserRecipient, z.object({ email: z.email() }).strict(
 /** E.164, as profiles store emergency contacts' phones. */
 const Phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number.')
 
+/** A doctor's decision on a consultation request (SPEC §4.8): ids and the doctor's professional name only. */
+const ConsultationDecision = z.object({ consultationId: z.uuid(), doctorName: z.string().min(1), decidedAt: Instant }).strict()
+
 export const EmailJob = z.discriminatedUnion('template', [
   z.object({ template: z.literal('welcome'), to: UserRecipient }).strict(),
   z.object({ template: z.literal('emergency-access'), to: Recipient, data: z.object({ accessedAt: Instant }).strict() }).strict(),
@@ -43,33 +47,14 @@ export const EmailJob = z.discriminatedUnion('template', [
     })
     .strict(),
   z.object({ template: z.literal('password-changed'), to: Recipient, data: z.object({ changedAt: Instant }).strict() }).strict(),
+  z.object({ template: z.literal('consultation-approved'), to: UserRecipient, data: ConsultationDecision }).strict(),
+  z.object({ template: z.literal('consultation-rejected'), to: UserRecipient, data: ConsultationDecision }).strict(),
   z
     .object({
       template: z.literal('prescription-issued'),
       to: Recipient,
-      data: z
-        .object({
-          prescriptionNumber: z.string().min(1),
-          referenceNumber: z.string().min(1),
-          doctorName: z.string().min(1),
-          issuedAt: Instant,
-          expiresAt: Instant,
-          items: z
-            .array(
-              z.object({
-                medicineName: z.string(),
-                dosage: z.string(),
-                frequency: z.string(),
-                quantity: z.number(),
-                durationDays: z.number().nullish(),
-                instructions: z.string().nullish(),
-              }),
-            )
-            .min(1),
-          /** The QR code PNG, base64 (a few KB). */
-          qrPngBase64: z.base64().optional(),
-        })
-        .strict(),
+      /** Only the id: the handler loads items, numbers and the QR code when it runs (no drugs in the queue). */
+      data: z.object({ prescriptionId: z.uuid() }).strict(),
     })
     .strict(),
 ])
@@ -106,11 +91,13 @@ async function deliverEmail(deps: Deps, mailer: Mailer, job: EmailJob, ctx: JobC
   const user = 'userId' in job.to ? await findRecipient(deps.db, job.to.userId) : undefined
   if ('userId' in job.to && !user) return { template: job.template, skipped: 'recipient-gone' }
   const to = user?.email ?? ('email' in job.to ? job.to.email : '')
-  const sent = await mailer.send({ to, ...renderEmail(deps, job, user) }, ctx.id)
+  const content = job.template === 'prescription-issued' ? await prescriptionIssuedContent(deps, job.data.prescriptionId) : renderEmail(deps, job, user)
+  if (!content) return { template: job.template, skipped: 'prescription-gone' }
+  const sent = await mailer.send({ to, ...content }, ctx.id)
   return { template: job.template, transport: sent.transport, messageId: sent.messageId }
 }
 
-function renderEmail(deps: Deps, job: EmailJob, user: { name: string; role: Role } | undefined): EmailContent {
+function renderEmail(deps: Deps, job: Exclude<EmailJob, { template: 'prescription-issued' }>, user: { name: string; role: Role } | undefined): EmailContent {
   const name = user?.name
   const publicUrl = deps.config.publicUrl
   switch (job.template) {
@@ -122,10 +109,16 @@ function renderEmail(deps: Deps, job: EmailJob, user: { name: string; role: Role
       return passwordResetCodeEmail({ name, code: openJobSecret(deps.config.masterKey, job.data.sealedCode), expiresInMinutes: job.data.expiresInMinutes })
     case 'password-changed':
       return passwordChangedEmail({ name, changedAt: job.data.changedAt, publicUrl })
-    case 'prescription-issued': {
-      const { qrPngBase64, ...data } = job.data
-      return prescriptionIssuedEmail({ name, ...data, qrPng: qrPngBase64 ? Buffer.from(qrPngBase64, 'base64') : undefined })
-    }
+    case 'consultation-approved':
+    case 'consultation-rejected':
+      return consultationDecisionEmail({
+        name,
+        recipientRole: user?.role ?? 'patient',
+        decision: job.template === 'consultation-approved' ? 'approved' : 'rejected',
+        doctorName: job.data.doctorName,
+        decidedAt: job.data.decidedAt,
+        publicUrl,
+      })
   }
 }
 

@@ -212,6 +212,43 @@ export function prescriptionIssuedEmail(d: PrescriptionIssuedData): EmailContent
   }
 }
 
+export interface ConsultationDecisionData {
+  name?: string | undefined
+  /** Whom the email is for: the patient who asked, or the doctor who decided. */
+  recipientRole: Role
+  decision: 'approved' | 'rejected'
+  doctorName: string
+  decidedAt: Date | string
+  publicUrl: string
+}
+
+/**
+ * To both sides when a doctor approves or rejects a consultation request (SPEC §4.8). The
+ * patient learns the doctor's decision; the doctor gets a confirmation that names no patient
+ * (the app shows who).
+ */
+export function consultationDecisionEmail(d: ConsultationDecisionData): EmailContent {
+  const when = formatUtc(d.decidedAt)
+  const approved = d.decision === 'approved'
+  const toPatient = d.recipientRole === 'patient'
+  const subject = toPatient
+    ? `${d.doctorName} ${approved ? 'accepted' : 'declined'} your consultation request`
+    : `You ${approved ? 'approved' : 'declined'} a consultation request`
+  const what = toPatient
+    ? approved
+      ? `${d.doctorName} accepted your consultation request at ${when}. From now on they can read your profile, records and vitals and add to them, until you or they end the consultation.`
+      : `${d.doctorName} declined your consultation request at ${when}. They have no access to your data. You can ask another doctor from the directory.`
+    : approved
+      ? `You approved a consultation request at ${when}. The patient is now in your patient list, until either of you ends the consultation.`
+      : `You declined a consultation request at ${when}. You have no access to that patient's data.`
+  const next = toPatient && approved ? 'You can end the consultation at any time in CareLocker; access stops at once.' : ''
+  return {
+    subject,
+    text: [greeting(d.name), '', what, ...(next ? ['', next] : []), '', d.publicUrl, ''].join('\n'),
+    html: layout(subject, [p(escapeHtml(greeting(d.name))), p(escapeHtml(what)), next ? p(escapeHtml(next)) : '', p(link(d.publicUrl, 'Open CareLocker'))].join('\n')),
+  }
+}
+
 export interface EmergencyAlertSmsData {
   patientName: string
   accessedAt: Date | string

@@ -1,11 +1,231 @@
 /**
- * Vital signs (SPEC §4.8). This slice stores vitals taken in by a FHIR import; manual
- * entry, lists and trends arrive with the care-team issue.
+ * Vital signs (SPEC §4.8): entry by the patient or a consenting doctor, lists with filters and
+ * keyset pages, and trends bucketed by the database; plus the vitals a FHIR import takes in
+ * (SPEC §4.4), which show up in the same lists and trends.
+ *
+ * Audit (SPEC §4.7, through `deps.audit`): `vitals.recorded` in the write's transaction,
+ * whoever writes; `vitals.viewed` when anyone but the patient lists or trends them;
+ * `vitals.denied` when the policy refuses someone other than the patient.
  */
-import type { Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
+import type { Deps } from '../../app/deps.js'
+import { ValidationError, type FieldError } from '../../app/errors.js'
+import { decodeCursor, toPage } from '../../db/keyset.js'
 import type { DB } from '../../db/schema.js'
-import type { NormalizedVital } from './vital-types.js'
-import { insertVitals } from './vitals.queries.js'
+import { authorize, isUser, type Actor } from '../../policy/index.js'
+import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { VITAL_CATALOGUE, normalizeVital, type NormalizedVital } from './vital-types.js'
+import * as q from './vitals.queries.js'
+import type { VitalPoint, VitalView } from './vitals.queries.js'
+import { toTrendItem, toVitalDto, type TrendDto, type TrendInput, type VitalBodyInput, type VitalDto, type VitalListInput } from './vitals.schema.js'
+
+export type { VitalPoint } from './vitals.queries.js'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+const MINUTE = 60_000
+const DAY = 86_400_000
+/** SPEC §4.8: a measurement more than 5 minutes in the future is refused (clock skew allowance). */
+export const FUTURE_TOLERANCE_MS = 5 * MINUTE
+/** SPEC §4.8: the trends window when `from` is not given. */
+export const DEFAULT_TREND_DAYS = 90
+const EARLIEST = Date.parse('1900-01-01T00:00:00.000Z')
+
+/** Audit target: a patient's vitals as a whole (lists, trends) or one reading. */
+const vitalsTarget = (patientId: string) => ({ patientId, resource: { type: 'vitals', id: patientId } })
+const vitalTarget = (patientId: string, id: string) => ({ patientId, resource: { type: 'vital', id } })
+
+const isCalendarDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v)
+/** Inclusive lower bound of a `from` filter (SPEC §2): a date counts from its start (UTC). */
+const lowerBound = (v: string): Date => new Date(isCalendarDate(v) ? `${v}T00:00:00.000Z` : v)
+/** Exclusive upper bound of an inclusive `to` filter: a date's next midnight (UTC), or the instant's next millisecond. */
+const upperBoundExclusive = (v: string): Date =>
+  new Date(isCalendarDate(v) ? Date.parse(`${v}T00:00:00.000Z`) + DAY : Date.parse(v) + 1)
+
+function checkWindow(from: Date | undefined, toExclusive: Date | undefined): void {
+  if (from && toExclusive && from.getTime() >= toExclusive.getTime()) {
+    throw new ValidationError('`from` is after `to`.', [{ path: '/from', message: 'Must not be after `to`.' }])
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Entry
+
+/**
+ * `POST /patients/{pid}/vitals` (SPEC §4.8): validates and converts the reading to its
+ * canonical unit (`normalizeVital`: mmol/L → mg/dL, lb → kg, in → cm, °F → °C; plausible ranges),
+ * flags it, and stores it with `recordedBy` = the actor, `source` "manual". `measuredAt`
+ * defaults to now; more than 5 minutes ahead of the server clock, or before 1900, is refused.
+ *
+ * Errors: ValidationError (400) listing every bad field at once (`/unit`, `/value`,
+ * `/systolic`, `/diastolic`, `/context`, `/measuredAt`); NotFoundError (404) when the actor may
+ * not see the patient (another patient, a doctor without an approved consultation). Consent is
+ * checked again inside the write's transaction, so a consultation ended meanwhile is honoured.
+ */
+export async function recordVital(deps: Deps, actor: Actor, pid: string, input: VitalBodyInput): Promise<VitalView> {
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  await deps.audit.guard(actor, 'vitals.denied', vitalsTarget(scope.patientId), () => authorize(actor, 'vitals.create', scope))
+  if (!isUser(actor)) throw new Error('unreachable: only users may record vitals')
+
+  const now = deps.now()
+  const errors: FieldError[] = []
+  let vital: NormalizedVital | undefined
+  try {
+    vital = normalizeVital({
+      type: input.type,
+      value: input.value,
+      systolic: input.systolic,
+      diastolic: input.diastolic,
+      unit: input.unit,
+      context: input.context,
+    })
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err
+    errors.push(...(err.errors ?? []))
+  }
+  const measuredAt = input.measuredAt ? new Date(input.measuredAt) : now
+  if (Number.isNaN(measuredAt.getTime())) {
+    errors.push({ path: '/measuredAt', message: 'Not a real instant.' })
+  } else if (measuredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+    errors.push({ path: '/measuredAt', message: 'A measurement cannot be more than 5 minutes in the future.' })
+  } else if (measuredAt.getTime() < EARLIEST) {
+    errors.push({ path: '/measuredAt', message: 'A measurement is not before 1900-01-01.' })
+  }
+  if (errors.length > 0 || !vital) throw new ValidationError(`Invalid ${input.type} measurement.`, errors)
+  const v = vital
+
+  return deps.db.transaction().execute(async (trx) => {
+    const current = await resolvePatientScope(trx, actor, pid)
+    authorize(actor, 'vitals.create', current)
+    const id = await q.insertVital(trx, {
+      patientId: current.patientId,
+      type: v.type,
+      loinc: v.loinc,
+      value: v.value ?? null,
+      systolic: v.systolic ?? null,
+      diastolic: v.diastolic ?? null,
+      unit: v.unit,
+      context: v.context ?? null,
+      measuredAt,
+      recordedBy: actor.id,
+      source: 'manual',
+      sourceRef: null,
+      note: input.note ? input.note : null,
+      flag: v.flag,
+      createdAt: now,
+    })
+    const view = await q.findVitalView(trx, current.patientId, id)
+    if (!view) throw new Error('The inserted vital is not visible in its own transaction.')
+    await deps.audit.record(trx, actor, 'vitals.recorded', vitalTarget(current.patientId, id))
+    return view
+  })
+}
+
+// ---------------------------------------------------------------------------------------
+// Lists and trends
+
+const CURSOR_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+function decodeVitalCursor(cursor: string): { measuredAt: Date; id: string } {
+  const [measuredAt, id] = decodeCursor(cursor, 2)
+  const at = new Date(String(measuredAt))
+  if (typeof measuredAt !== 'string' || Number.isNaN(at.getTime()) || typeof id !== 'string' || !CURSOR_UUID.test(id)) {
+    throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
+  }
+  return { measuredAt: at, id }
+}
+
+/**
+ * `GET /patients/{pid}/vitals?type&from&to&limit&cursor` (SPEC §4.8, §2): readings newest first
+ * by measuredAt (then id), as `{items, nextCursor}`. `from`/`to` are inclusive (a date covers
+ * its whole UTC day). 404 when the caller may not see the patient; 400 for a bad cursor or
+ * `from` after `to`. Audited as `vitals.viewed` for anyone but the patient.
+ */
+export async function listVitals(deps: Deps, actor: Actor, pid: string, query: VitalListInput): Promise<{ items: VitalDto[]; nextCursor: string | null }> {
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  const target = vitalsTarget(scope.patientId)
+  await deps.audit.guard(actor, 'vitals.denied', target, () => authorize(actor, 'vitals.read', scope))
+  const from = query.from ? lowerBound(query.from) : undefined
+  const toExclusive = query.to ? upperBoundExclusive(query.to) : undefined
+  checkWindow(from, toExclusive)
+  const after = query.cursor ? decodeVitalCursor(query.cursor) : undefined
+  const rows = await deps.audit.audited(actor, 'vitals.viewed', target, (db) =>
+    q.listVitalViews(db, { patientId: scope.patientId, type: query.type, from, toExclusive, after, limit: query.limit }),
+  )
+  return toPage(rows, query.limit, (r) => [r.measuredAt.toISOString(), r.id], toVitalDto)
+}
+
+/**
+ * `GET /patients/{pid}/vitals/trends?type&from&to&bucket` (SPEC §4.8): the readings of one type
+ * in calendar buckets (day, ISO week starting Monday, month; UTC), computed by the database
+ * (`date_trunc` + GROUP BY). Window: `to` (inclusive) defaults to now, `from` (inclusive) to
+ * 90 days before the end of the window. Items are the buckets with readings, oldest first:
+ * `{bucketStart, count, min, max, mean}`, for blood pressure
+ * `{bucketStart, count, systolic: {min, max, mean}, diastolic: {…}}`, in the canonical unit;
+ * the first and last bucket may be cut by the window. Audited as `vitals.viewed` for anyone
+ * but the patient.
+ */
+export async function getTrends(deps: Deps, actor: Actor, pid: string, query: TrendInput): Promise<TrendDto> {
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  const target = vitalsTarget(scope.patientId)
+  await deps.audit.guard(actor, 'vitals.denied', target, () => authorize(actor, 'vitals.read', scope))
+  const toExclusive = query.to ? upperBoundExclusive(query.to) : new Date(deps.now().getTime() + 1)
+  const from = query.from ? lowerBound(query.from) : new Date(toExclusive.getTime() - DEFAULT_TREND_DAYS * DAY)
+  checkWindow(from, toExclusive)
+  const rows = await deps.audit.audited(actor, 'vitals.viewed', target, (db) =>
+    q.trendBuckets(db, { patientId: scope.patientId, type: query.type, bucket: query.bucket, from, toExclusive }),
+  )
+  return {
+    type: query.type,
+    unit: VITAL_CATALOGUE[query.type].unit,
+    bucket: query.bucket,
+    from: from.toISOString(),
+    to: new Date(toExclusive.getTime() - 1).toISOString(),
+    items: rows.map((r) => toTrendItem(query.type, r)),
+  }
+}
+
+/** One type's readings in the summary window: exact least-squares sums (see `windowSums`) and the readings that bound them. */
+export interface VitalWindow {
+  type: string
+  count: number
+  first: VitalPoint
+  last: VitalPoint
+  /** Integer sums as decimal strings: x = seconds since the window start, y (value or systolic) and yd (diastolic) in hundredths. */
+  sums: { x: string; y: string; xx: string; xy: string; yd: string | null; xyd: string | null }
+}
+
+/**
+ * What the health summary reads of the vitals (SPEC §4.8), with the caller's `db`/transaction
+ * and no authorization (the summary service authorizes 'summary.read'): the `latestPerType`
+ * most recent readings of each type at any date (newest first per type), and for each type
+ * with readings since `since`, the window's least-squares sums computed by the database plus
+ * its first and last reading. The work does not grow with the patient's history: three
+ * round trips of short index scans and one aggregate over the window.
+ */
+export async function loadVitalsForSummary(db: Db, patientId: string, since: Date, latestPerType: number): Promise<{ latest: VitalPoint[]; windows: VitalWindow[] }> {
+  const types = Object.keys(VITAL_CATALOGUE)
+  const latest = await q.listLatestPoints(db, patientId, types, latestPerType)
+  const windows: VitalWindow[] = []
+  const sums = await q.windowSums(db, patientId, types, since)
+  const firsts = sums.length > 0 ? await q.listFirstPointsSince(db, patientId, types, since) : []
+  for (const row of sums) {
+    const first = firsts.find((p) => p.type === row.type)
+    const last = latest.find((p) => p.type === row.type)
+    if (!first || !last) continue
+    windows.push({
+      type: row.type,
+      count: row.n,
+      first,
+      last,
+      sums: { x: row.sx, y: row.sy, xx: row.sxx, xy: row.sxy, yd: row.syd, xyd: row.sxyd },
+    })
+  }
+  return { latest, windows }
+}
+
+// ---------------------------------------------------------------------------------------
+// Import (called by fhir-import inside its transaction)
 
 /** A normalized vital from an outside source, identified by `sourceRef` (e.g. the FHIR Observation id). */
 export type ImportedVitalInput = NormalizedVital & { sourceRef: string; measuredAt: string }
@@ -15,7 +235,7 @@ export type ImportedVitalInput = NormalizedVital & { sourceRef: string; measured
  * patient and `sourceRef`) is left as it is. Returns how many were added.
  */
 export function addImportedVitals(trx: Transaction<DB>, patientId: string, recordedBy: string, vitals: ImportedVitalInput[], now: Date): Promise<number> {
-  return insertVitals(
+  return q.insertVitals(
     trx,
     vitals.map((v) => ({
       patientId,

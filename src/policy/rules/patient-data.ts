@@ -49,5 +49,7 @@ export const patientDataRules = {
   'record.delete': isOwner,
   'vitals.read': ownerOrTreatingDoctor,
   'vitals.create': ownerOrTreatingDoctor,
+  /** The health summary (SPEC §4.8) reads profile, vitals and records: the same people as those reads. */
+  'summary.read': ownerOrTreatingDoctor,
   'import.run': isOwner,
 } satisfies Record<string, (a: Actor, r: PatientScope) => boolean>

@@ -1,0 +1,43 @@
+/**
+ * The doctor directory (SPEC §4.8): how a patient finds a doctor to ask for a consultation.
+ * Lists verified, active doctors only — pending and disabled ones never appear — with
+ * professional details only.
+ */
+import type { Kysely, Transaction } from 'kysely'
+import type { Deps } from '../../app/deps.js'
+import { ValidationError } from '../../app/errors.js'
+import { decodeCursor, toPage } from '../../db/keyset.js'
+import type { DB } from '../../db/schema.js'
+import { authorize, type UserActor } from '../../policy/index.js'
+import * as q from './doctors.queries.js'
+import { toDirectoryDoctorDto, type DirectoryDoctorDto, type DirectoryInput } from './doctors.schema.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * `GET /doctors?q&specialty&limit&cursor` → `{items: [{id, name, specialty, organization?}], nextCursor}`
+ * in case-insensitive name order. `q` matches name or specialty (case-insensitive substring,
+ * `%`/`_` literal); `specialty` is a case-insensitive exact match. Any verified account may
+ * search ('doctor.search'). 400 for a bad cursor.
+ */
+export async function searchDoctors(deps: Deps, actor: UserActor, query: DirectoryInput): Promise<{ items: DirectoryDoctorDto[]; nextCursor: string | null }> {
+  authorize(actor, 'doctor.search', { userId: actor.id })
+  let after: { nameKey: string; id: string } | undefined
+  if (query.cursor) {
+    const [nameKey, id] = decodeCursor(query.cursor, 2)
+    if (typeof nameKey !== 'string' || typeof id !== 'string' || !UUID.test(id)) {
+      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
+    }
+    after = { nameKey, id }
+  }
+  const rows = await q.listActiveDoctors(deps.db, { q: query.q, specialty: query.specialty, after, limit: query.limit + 1 })
+  return toPage(rows, query.limit, (r) => [r.nameKey, r.id], toDirectoryDoctorDto)
+}
+
+/**
+ * A verified (active) doctor by id, `{id, name, specialty, organization}`, or undefined for
+ * anyone else (unknown, pending, disabled, not a doctor). For consultations (SPEC §4.8).
+ */
+export function findVerifiedDoctor(db: Kysely<DB> | Transaction<DB>, id: string) {
+  return q.findActiveDoctor(db, id)
+}

@@ -1,0 +1,39 @@
+/** Schemas of doctors' notes (SPEC §4.8) and the Note mapper. */
+import { z } from 'zod'
+import { ListQuery, PatientIdParam, toInstant } from '../../app/schemas.js'
+import type { NoteView } from './notes.queries.js'
+
+export const NOTE_BODY_MAX = 10_000
+
+export const NotesParams = z.object({ pid: PatientIdParam }).strict()
+export const NoteListQuery = z.object(ListQuery).strict()
+
+export const CreateNoteBody = z
+  .object({
+    body: z.string().trim().min(1, 'A note needs some text.').max(NOTE_BODY_MAX, `Use at most ${NOTE_BODY_MAX} characters.`),
+    sharedWithPatient: z.boolean().default(false),
+  })
+  .strict()
+export type CreateNoteInput = z.infer<typeof CreateNoteBody>
+
+export const Note = z.object({
+  id: z.uuid(),
+  patientId: z.uuid(),
+  author: z.object({ id: z.uuid(), name: z.string() }),
+  body: z.string(),
+  sharedWithPatient: z.boolean(),
+  createdAt: z.string(),
+})
+export type NoteDto = z.infer<typeof Note>
+
+/** notes row (with author name) → `Note`. */
+export function toNoteDto(n: NoteView): NoteDto {
+  return {
+    id: n.id,
+    patientId: n.patientId,
+    author: { id: n.authorId, name: n.authorName },
+    body: n.body,
+    sharedWithPatient: n.sharedWithPatient,
+    createdAt: toInstant(n.createdAt),
+  }
+}

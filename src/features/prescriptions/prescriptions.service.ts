@@ -1,0 +1,262 @@
+/**
+ * Prescriptions as doctors and patients use them (SPEC §4.9): a verified doctor with an
+ * approved consultation issues one; the patient is emailed the items, the reference number,
+ * the expiry and the signed QR code; both read it; the prescriber cancels it while active.
+ * The pharmacy counter (scan, look up, validate, dispense, reject) is features/dispensing,
+ * which loads prescriptions through `loadPrescriptionView`.
+ *
+ * Numbers: `prescriptionNumber` = `RX-<UTC date of issue YYYYMMDD>-<serial>`, the serial from
+ * the `prescription_number_seq` SEQUENCE (at least 4 digits, no daily cap, never reused);
+ * `referenceNumber` = 60 random bits in Crockford base32 with a mod-37 check symbol (see
+ * reference-number.ts); `qr.data` = a compact Ed25519 JWS over `{rx, n, exp}` (qr-token.ts).
+ */
+import { randomBytes } from 'node:crypto'
+import type { Kysely, Transaction } from 'kysely'
+import QRCode from 'qrcode'
+import type { ResolvedConfig } from '../../app/config.js'
+import type { Deps } from '../../app/deps.js'
+import { ConflictError, NotFoundError, ValidationError } from '../../app/errors.js'
+import { decodeCursor, encodeCursor } from '../../db/keyset.js'
+import type { DB } from '../../db/schema.js'
+import { authorize, type Actor, type PrescriptionScope, type UserActor } from '../../policy/index.js'
+import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { enqueueEmail } from '../notifications/notifications.service.js'
+import { prescriptionIssuedEmail, type EmailContent } from '../notifications/notifications.templates.js'
+import * as q from './prescriptions.queries.js'
+import type { CreatePrescriptionInput, PrescriptionJoinedRow, PrescriptionListInput, PrescriptionStatusValue, PrescriptionView } from './prescriptions.schema.js'
+import { signQrToken } from './qr-token.js'
+import { formatReference, generateReferenceCode } from './reference-number.js'
+
+type Db = Kysely<DB> | Transaction<DB>
+const DAY_MS = 86_400_000
+
+/** `RX-YYYYMMDD-NNNN`: the UTC date of issue and the serial, zero-padded to at least 4 digits. */
+export function formatPrescriptionNumber(issuedAt: Date, serial: number): string {
+  return `RX-${issuedAt.toISOString().slice(0, 10).replace(/-/g, '')}-${String(serial).padStart(4, '0')}`
+}
+
+/**
+ * The status a reader sees (SPEC §4.9): the stored one, except that an `active` or
+ * `partially_dispensed` prescription reads `expired` from `expiresAt` on.
+ */
+export function prescriptionStatus(row: { status: string; expiresAt: Date }, now: Date): PrescriptionStatusValue {
+  if ((row.status === 'active' || row.status === 'partially_dispensed') && row.expiresAt.getTime() <= now.getTime()) return 'expired'
+  return row.status as PrescriptionStatusValue
+}
+
+/** The QR string of a prescription, signed with the current key (deterministic per key). */
+export function qrDataOf(config: Pick<ResolvedConfig, 'prescriptionSigningKey' | 'prescriptionVerifyKeys'>, row: { id: string; qrNonce: string; expiresAt: Date }): Promise<string> {
+  return signQrToken(config, { prescriptionId: row.id, nonce: row.qrNonce, expiresAt: row.expiresAt })
+}
+
+/** A QR code of `data`, made locally: PNG (512 px) or SVG, error correction M. */
+export async function renderQr(data: string, format: 'png' | 'svg'): Promise<Buffer | string> {
+  const options = { errorCorrectionLevel: 'M' as const, margin: 2 }
+  return format === 'png' ? QRCode.toBuffer(data, { ...options, type: 'png', width: 512 }) : QRCode.toString(data, { ...options, type: 'svg' })
+}
+
+/** Builds the views of already-loaded rows: items, dispensations, status at `now`, QR string. */
+export async function viewsOf(deps: Pick<Deps, 'config'>, db: Db, rows: PrescriptionJoinedRow[], now: Date): Promise<PrescriptionView[]> {
+  const ids = rows.map((r) => r.id)
+  const [items, dispensations] = [await q.findItems(db, ids), await q.findDispensations(db, ids)]
+  return Promise.all(
+    rows.map(async (row) => ({
+      row,
+      items: items.filter((i) => i.prescriptionId === row.id),
+      dispensations: dispensations.filter((d) => d.prescriptionId === row.id),
+      status: prescriptionStatus(row, now),
+      qrData: await qrDataOf(deps.config, row),
+      url: `${deps.config.publicUrl}/api/v1/prescriptions/${row.id}`,
+    })),
+  )
+}
+
+/** One prescription with everything its DTO shows, or undefined. Does not authorize. */
+export async function loadPrescriptionView(deps: Pick<Deps, 'config'>, db: Db, id: string, now: Date): Promise<PrescriptionView | undefined> {
+  const rows = await q.findJoinedByIds(db, [id])
+  return (await viewsOf(deps, db, rows, now))[0]
+}
+
+/** Parties, state, reference code and QR nonce of one prescription, or undefined (for features/dispensing). */
+export function findPrescriptionHead(db: Db, id: string) {
+  return q.findPrescriptionHead(db, id)
+}
+
+const prescriptionTarget = (patientId: string, id: string) => ({ patientId, resource: { type: 'prescription', id } })
+
+/**
+ * `POST /prescriptions` (SPEC §4.9). The prescriber is `actor`; the patient must have an
+ * approved consultation with them right now, else 404 (audited as `prescription.denied`).
+ * In one transaction: the serial, the row (reference number redrawn on the astronomically
+ * rare collision), the items, the `prescription-issued` email job and `prescription.created`.
+ */
+export async function createPrescription(deps: Deps, actor: UserActor, input: CreatePrescriptionInput): Promise<PrescriptionView> {
+  const scope = await resolvePatientScope(deps.db, actor, input.patientId)
+  await deps.audit.guard(actor, 'prescription.denied', { patientId: scope.patientId, resource: { type: 'patient', id: scope.patientId } }, () =>
+    authorize(actor, 'prescription.create', scope),
+  )
+  const now = deps.now()
+  const expiresAt = new Date(now.getTime() + input.validDays * DAY_MS)
+  return deps.db.transaction().execute(async (trx) => {
+    const prescriptionNumber = formatPrescriptionNumber(now, await q.nextPrescriptionSerial(trx))
+    let id: string | undefined
+    for (let attempt = 0; id === undefined; attempt += 1) {
+      if (attempt === 5) throw new Error('Could not draw an unused reference number.')
+      id = await q.insertPrescription(trx, {
+        prescriptionNumber,
+        referenceCode: generateReferenceCode(),
+        qrNonce: randomBytes(16).toString('base64url'),
+        patientId: scope.patientId,
+        doctorId: actor.id,
+        diagnosis: input.diagnosis,
+        notes: input.notes ?? null,
+        status: 'active',
+        issuedAt: now,
+        expiresAt,
+        updatedAt: now,
+      })
+    }
+    const prescriptionId = id
+    await q.insertItems(
+      trx,
+      input.items.map((item, position) => ({
+        prescriptionId,
+        position,
+        medicineName: item.medicineName,
+        dosage: item.dosage,
+        frequency: item.frequency,
+        quantity: item.quantity,
+        durationDays: item.durationDays ?? null,
+        instructions: item.instructions ?? null,
+      })),
+    )
+    await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: scope.patientId }, data: { prescriptionId } })
+    const view = await loadPrescriptionView(deps, trx, prescriptionId, now)
+    await deps.audit.record(trx, actor, 'prescription.created', prescriptionTarget(scope.patientId, prescriptionId))
+    return view as PrescriptionView
+  })
+}
+
+/**
+ * `GET /prescriptions?status` (SPEC §4.9, §2): a doctor's issued prescriptions or a patient's
+ * own, newest first by issue time, keyset pages of `{items, nextCursor}`. `status=expired`
+ * and the active states are judged now. 400 for a bad cursor. A doctor's page is audited as
+ * one `prescription.listed` event per patient on it (names and birth dates are their data).
+ */
+export async function listPrescriptions(deps: Deps, actor: UserActor, query: PrescriptionListInput): Promise<{ items: PrescriptionView[]; nextCursor: string | null }> {
+  authorize(actor, 'prescription.list', { userId: actor.id })
+  let before: { issuedAt: Date; id: string } | undefined
+  if (query.cursor !== undefined) {
+    const [at, id] = decodeCursor(query.cursor, 2)
+    const issuedAt = typeof at === 'string' ? new Date(at) : new Date(NaN)
+    if (Number.isNaN(issuedAt.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) {
+      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
+    }
+    before = { issuedAt, id }
+  }
+  const now = deps.now()
+  const rows = await q.listJoined(deps.db, {
+    ...(actor.role === 'doctor' ? { doctorId: actor.id } : { patientId: actor.id }),
+    status: query.status,
+    now,
+    before,
+    limit: query.limit + 1,
+  })
+  const page = rows.slice(0, query.limit)
+  const last = page[page.length - 1]
+  const nextCursor = rows.length > query.limit && last ? encodeCursor([last.issuedAt.toISOString(), last.id]) : null
+  const items = await viewsOf(deps, deps.db, page, now)
+  const patients = [...new Set(page.map((r) => r.patientId))].filter((id) => id !== actor.id)
+  if (patients.length > 0) {
+    await deps.db.transaction().execute(async (trx) => {
+      for (const patientId of patients) await deps.audit.record(trx, actor, 'prescription.listed', { patientId, resource: { type: 'prescription-list', id: patientId } })
+    })
+  }
+  return { items, nextCursor }
+}
+
+/** The parties of prescription `id` for the policy; 404 when it does not exist. */
+async function findScope(deps: Deps, id: string) {
+  const head = await q.findPrescriptionHead(deps.db, id)
+  if (!head) throw new NotFoundError('Prescription not found.')
+  return { head, scope: { patientId: head.patientId, doctorId: head.doctorId } satisfies PrescriptionScope }
+}
+
+/** Reads one prescription: its patient or its prescriber, else 404. A prescriber's read is audited as `prescription.viewed`. */
+export async function getPrescription(deps: Deps, actor: Actor, id: string): Promise<PrescriptionView> {
+  const { scope } = await findScope(deps, id)
+  const target = prescriptionTarget(scope.patientId, id)
+  await deps.audit.guard(actor, 'prescription.denied', target, () => authorize(actor, 'prescription.read', scope))
+  const view = await deps.audit.audited(actor, 'prescription.viewed', target, (db) => loadPrescriptionView(deps, db, id, deps.now()))
+  if (!view) throw new NotFoundError('Prescription not found.')
+  return view
+}
+
+/**
+ * `POST /prescriptions/{id}/cancel`: the prescriber, while the prescription is `active`
+ * (one conditional UPDATE); 409 in any other state (partly dispensed, expired, …); 404 for
+ * anyone who may not read it. Audited as `prescription.cancelled`.
+ */
+export async function cancelPrescription(deps: Deps, actor: Actor, id: string): Promise<PrescriptionView> {
+  const { head, scope } = await findScope(deps, id)
+  const target = prescriptionTarget(scope.patientId, id)
+  await deps.audit.guard(actor, 'prescription.denied', target, () => authorize(actor, 'prescription.cancel', scope, 'prescription.read'))
+  const now = deps.now()
+  return deps.db.transaction().execute(async (trx) => {
+    const cancelled = await q.cancelIfActive(trx, id, now)
+    if (!cancelled) {
+      const status = prescriptionStatus(head, now)
+      throw new ConflictError(`Only an active prescription can be cancelled; this one is ${status.replace('_', ' ')}.`, 'prescription-not-active')
+    }
+    const view = await loadPrescriptionView(deps, trx, id, now)
+    await deps.audit.record(trx, actor, 'prescription.cancelled', target)
+    return view as PrescriptionView
+  })
+}
+
+/**
+ * `POST /prescriptions/{id}/email` → 202: queues the prescription email to the patient again
+ * (the patient or the prescriber asks). 409 unless it can still be dispensed (active or
+ * partly dispensed, not expired). Audited as `prescription.emailed`.
+ */
+export async function resendPrescriptionEmail(deps: Deps, actor: Actor, id: string): Promise<void> {
+  const { head, scope } = await findScope(deps, id)
+  const target = prescriptionTarget(scope.patientId, id)
+  await deps.audit.guard(actor, 'prescription.denied', target, () => authorize(actor, 'prescription.email', scope, 'prescription.read'))
+  const status = prescriptionStatus(head, deps.now())
+  if (status !== 'active' && status !== 'partially_dispensed') {
+    throw new ConflictError(`This prescription is ${status.replace('_', ' ')}; there is nothing to send.`, 'prescription-not-active')
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: scope.patientId }, data: { prescriptionId: id } })
+    await deps.audit.record(trx, actor, 'prescription.emailed', target)
+  })
+}
+
+/** `GET /prescriptions/{id}/qr.png|qr.svg`: the QR code of `qr.data`, made locally; patient or prescriber. */
+export async function prescriptionQr(deps: Deps, actor: Actor, id: string, format: 'png' | 'svg'): Promise<Buffer | string> {
+  const { head, scope } = await findScope(deps, id)
+  authorize(actor, 'prescription.read', scope)
+  return renderQr(await qrDataOf(deps.config, { id, qrNonce: head.qrNonce, expiresAt: head.expiresAt }), format)
+}
+
+/**
+ * The `prescription-issued` email (SPEC §4.9, §5), rendered when the job runs from the
+ * prescription's id: items with dosage and frequency, the reference number, the expiry and
+ * the QR code as an inline PNG (CID). Undefined when the prescription no longer exists.
+ */
+export async function prescriptionIssuedContent(deps: Deps, prescriptionId: string): Promise<EmailContent | undefined> {
+  const view = await loadPrescriptionView(deps, deps.db, prescriptionId, deps.now())
+  if (!view) return undefined
+  const r = view.row
+  return prescriptionIssuedEmail({
+    name: r.patientFullName || r.patientAccountName,
+    prescriptionNumber: r.prescriptionNumber,
+    referenceNumber: formatReference(r.referenceCode),
+    doctorName: r.doctorName,
+    issuedAt: r.issuedAt,
+    expiresAt: r.expiresAt,
+    items: view.items,
+    qrPng: (await renderQr(view.qrData, 'png')) as Buffer,
+  })
+}

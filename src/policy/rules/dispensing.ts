@@ -1,0 +1,33 @@
+/**
+ * Rules for the pharmacy counter (SPEC §3, §4.9). A verified pharmacist may scan any QR code
+ * or look up any reference number (holding the code, or the number and the patient's date of
+ * birth, is the patient's consent to show it); afterwards they validate, dispense or reject
+ * only what they themselves scanned or looked up in the last hour.
+ */
+import { isActiveRole, type Actor } from '../actor.js'
+
+/** A prescription as a pharmacist reaches it: through their own scans. */
+export interface PharmacyScope {
+  /** The acting pharmacist scanned or looked it up at some time. */
+  scannedByActor: boolean
+  /** … and did so within the last hour (SPEC §4.9). */
+  scannedByActorRecently: boolean
+}
+
+/** The pharmacist's own history. */
+export interface PharmacistTarget {
+  pharmacistId: string
+}
+
+const recentlyScanned = (a: Actor, r: PharmacyScope) => isActiveRole(a, 'pharmacist') && r.scannedByActor && r.scannedByActorRecently
+
+export const dispensingRules = {
+  /** Scanning and looking up need no earlier contact: the code (or number + date of birth) is the key. */
+  'prescription.scan': (a: Actor, _r: null) => isActiveRole(a, 'pharmacist'),
+  /** Seeing a prescription's state at all: a pharmacist who handled it before. */
+  'prescription.handle': (a: Actor, r: PharmacyScope) => isActiveRole(a, 'pharmacist') && r.scannedByActor,
+  'prescription.validate': recentlyScanned,
+  'prescription.dispense': recentlyScanned,
+  'prescription.reject': recentlyScanned,
+  'pharmacy.history': (a: Actor, r: PharmacistTarget) => isActiveRole(a, 'pharmacist') && a.id === r.pharmacistId,
+} satisfies Record<string, (a: Actor, r: never) => boolean>

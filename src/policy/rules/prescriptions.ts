@@ -1,0 +1,32 @@
+/**
+ * Rules for prescriptions as doctors and patients use them (SPEC §3 "prescriptions", §4.9):
+ * a verified doctor with an approved consultation writes one; its patient and its prescriber
+ * read it; only the prescriber cancels it. Pharmacists work through rules/dispensing.ts.
+ */
+import { isActiveRole, type Actor } from '../actor.js'
+import type { PatientScope } from './patient-data.js'
+
+/** One prescription as the policy sees it: its two parties. */
+export interface PrescriptionScope {
+  patientId: string
+  doctorId: string
+}
+
+/** The signed-in user listing their own prescriptions (issued, or received). */
+export interface PrescriptionListTarget {
+  userId: string
+}
+
+const isPatientOf = (a: Actor, r: PrescriptionScope) => isActiveRole(a, 'patient') && a.id === r.patientId
+const isPrescriberOf = (a: Actor, r: PrescriptionScope) => isActiveRole(a, 'doctor') && a.id === r.doctorId
+
+export const prescriptionRules = {
+  /** Consent is an approved consultation right now (SPEC §3). */
+  'prescription.create': (a: Actor, r: PatientScope) => isActiveRole(a, 'doctor') && r.actorHasApprovedConsultation,
+  'prescription.list': (a: Actor, r: PrescriptionListTarget) => isActiveRole(a, 'patient', 'doctor') && a.id === r.userId,
+  /** The prescriber keeps reading what they wrote after the consultation ends: it is their act. */
+  'prescription.read': (a: Actor, r: PrescriptionScope) => isPatientOf(a, r) || isPrescriberOf(a, r),
+  'prescription.cancel': isPrescriberOf,
+  /** Re-send the email to the patient: the patient or the prescriber. */
+  'prescription.email': (a: Actor, r: PrescriptionScope) => isPatientOf(a, r) || isPrescriberOf(a, r),
+} satisfies Record<string, (a: Actor, r: never) => boolean>

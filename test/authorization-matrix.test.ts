@@ -1,0 +1,453 @@
+/**
+ * The authorization matrix (SPEC §3, §6 "a test matrix proves the table in section 3";
+ * STYLE §3): every route the app registers × every role, through real HTTP (`app.inject`)
+ * against a real database, with realistic data (a patient with a profile, a record, a share
+ * link, an emergency link, consultations, notes, vitals, prescriptions).
+ *
+ * Roles (columns):
+ *   anon   no credentials
+ *   owner  the patient whose data the route is about (for `/me` routes: any patient, on their own)
+ *   other  another patient
+ *   docC   a verified doctor with an approved consultation with the owner
+ *   docN   a verified doctor without one
+ *   docP   a pending (unverified) doctor — who even has an approved consultation row: the gate refuses
+ *   pharm  a verified pharmacist
+ *   admin  an admin
+ *
+ * The routes are enumerated from the app itself: a route missing from MATRIX fails the test,
+ * so every new route must be added here with its expected status per role. Requests that
+ * change state get fresh resources per cell, so the order of cells does not matter.
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify, { type InjectOptions } from 'fastify'
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { API_PREFIX, type App } from '../src/app/build-app.js'
+import { registerFeatureRoutes, registerPageRoutes } from '../src/app/routes.js'
+import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type TestUser } from './helpers/factories.js'
+import { startTestApp, type TestApp } from './helpers/test-app.js'
+import { multipartBody, uploadRecord } from './helpers/uploads.js'
+
+const ROLES = ['anon', 'owner', 'other', 'docC', 'docN', 'docP', 'pharm', 'admin'] as const
+type Role = (typeof ROLES)[number]
+type Expected = Record<Role, number>
+
+interface Row {
+  /** The request `role` sends (may first create what this one cell needs). */
+  req: (role: Role) => InjectOptions | Promise<InjectOptions>
+  expect: Expected
+  /** Restores shared state after the row's cells. */
+  after?: () => Promise<void>
+}
+
+// ---------------------------------------------------------------------------------------
+// Expectation shorthands
+
+/** The same status for everyone (public routes). */
+const all = (status: number): Expected => Object.fromEntries(ROLES.map((r) => [r, status])) as Expected
+/** Signed-in routes: `anon` 401, the roles named as given, everyone else `rest` (403 by default). */
+const x = (given: Partial<Expected>, rest = 403): Expected => ({ ...all(rest), anon: 401, ...given })
+/** A route of the owner's data, read by the patient and a consenting doctor. */
+const patientRead = (ok = 200) => x({ owner: ok, other: 404, docC: ok, docN: 404 })
+/** A route of the owner's data that only the patient may change (a consenting doctor sees it: 403). */
+const ownerWrite = (ok = 200) => x({ owner: ok, other: 404, docC: 403, docN: 404 })
+/** A `/patients/me/…` or `/shares` route: each patient on their own data; other roles 403. */
+const patientsOwn = (ok = 200) => x({ owner: ok, other: ok })
+const adminOnly = (ok = 200) => x({ admin: ok })
+const pharmacistOnly = (ok = 200) => x({ pharm: ok })
+
+// ---------------------------------------------------------------------------------------
+// The world
+
+let t: TestApp
+let users: Record<Exclude<Role, 'anon'>, TestUser>
+let recordId: string
+let consultationId: string
+/** A separate patient whose share and emergency links the public routes use. */
+let pub: { shareToken: string; emergencyToken: string; recordId: string }
+let rx: { id: string; referenceNumber: string; qrData: string } | undefined
+const OWNER_DOB = '1975-06-30'
+
+const headersOf = (role: Role): Record<string, string> => (role === 'anon' ? {} : users[role].headers)
+const api = (role: Role, method: InjectOptions['method'], url: string, payload?: object): InjectOptions => ({
+  method,
+  url: `${API_PREFIX}${url}`,
+  headers: headersOf(role),
+  ...(payload === undefined ? {} : { payload }),
+})
+
+async function must<T>(opts: InjectOptions, status: number): Promise<T> {
+  const res = await t.app.inject(opts)
+  expect(res.statusCode, `${opts.method} ${opts.url}: ${res.body}`).toBe(status)
+  return res.json() as T
+}
+
+const fresh = {
+  record: async () => (await uploadRecord(t, users.owner, { name: 'r.txt', bytes: `record ${randomUUID()}\n` })).id,
+  share: async () => (await must<{ id: string }>(api('owner', 'POST', `/patients/me/records/${recordId}/shares`, {}), 201)).id,
+  patient: () => registerUser(t),
+  verifiedDoctor: () => registerVerified(t, 'doctor', users.admin),
+  /** Closes whatever is open between the owner and docC and opens a consultation in `status`. */
+  async consultation(status: 'pending' | 'approved'): Promise<string> {
+    await t.deps.db
+      .updateTable('consultations')
+      .set({ status: 'ended', endedAt: new Date() })
+      .where('patientId', '=', users.owner.id)
+      .where('doctorId', '=', users.docC.id)
+      .where('status', 'in', ['pending', 'approved'])
+      .execute()
+    const row = await t.deps.db
+      .insertInto('consultations')
+      .values({ patientId: users.owner.id, doctorId: users.docC.id, status, ...(status === 'approved' ? { decidedAt: new Date() } : {}) })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    return row.id
+  },
+  async prescription(): Promise<{ id: string; referenceNumber: string; qrData: string; itemId: string }> {
+    const body = { patientId: users.owner.id, diagnosis: 'Acute bronchitis', items: [{ medicineName: 'Amoxicillin', dosage: '500 mg', frequency: 'three times a day', quantity: 21 }] }
+    const p = await must<{ id: string; referenceNumber: string; qr: { data: string }; items: { id: string }[] }>(api('docC', 'POST', '/prescriptions', body), 201)
+    return { id: p.id, referenceNumber: p.referenceNumber, qrData: p.qr.data, itemId: p.items[0]!.id }
+  },
+  /** A fresh prescription the pharmacist has just scanned (validate, dispense and reject need that). */
+  async scannedPrescription() {
+    const p = await fresh.prescription()
+    await must(api('pharm', 'POST', '/pharmacy/scan', { qrData: p.qrData }), 200)
+    return p
+  },
+}
+
+/** A session of its own for `role` (logout must not end the world's sessions). */
+async function ownSession(role: Role): Promise<Record<string, string>> {
+  if (role === 'anon') return {}
+  return (await loginAs(t, users[role].email)).headers
+}
+
+const restoreConsent = async () => {
+  consultationId = await fresh.consultation('approved')
+}
+
+// ---------------------------------------------------------------------------------------
+// The matrix: "METHOD /path" as registered → request and expected status per role
+
+const WEB_PAGES = ['/', '/login', '/register', '/reset-password', '/patient', '/doctor', '/pharmacist', '/admin']
+
+const MATRIX: Record<string, Row> = {
+  // Operations and documents: public.
+  'GET /health': { req: () => ({ method: 'GET', url: '/health' }), expect: all(200) },
+  'GET /ready': { req: () => ({ method: 'GET', url: '/ready' }), expect: all(200) },
+  'GET /favicon.ico': { req: () => ({ method: 'GET', url: '/favicon.ico' }), expect: all(204) },
+  'GET /api/v1/openapi.json': { req: (r) => api(r, 'GET', '/openapi.json'), expect: all(200) },
+
+  // Accounts (SPEC §4.1).
+  'POST /api/v1/auth/register': {
+    req: (r) => api(r, 'POST', '/auth/register', { email: `m-${randomUUID()}@example.test`, password: PASSWORD, role: 'patient', name: 'New' }),
+    expect: all(201),
+  },
+  'POST /api/v1/auth/login': { req: (r) => api(r, 'POST', '/auth/login', { email: users.other.email, password: PASSWORD }), expect: all(200) },
+  'POST /api/v1/auth/refresh': {
+    req: async (r) => api(r, 'POST', '/auth/refresh', { refreshToken: (await loginAs(t, users.other.email)).refreshToken }),
+    expect: all(200),
+  },
+  'POST /api/v1/auth/password-reset/request': { req: (r) => api(r, 'POST', '/auth/password-reset/request', { email: users.other.email }), expect: all(202) },
+  'POST /api/v1/auth/password-reset/confirm': {
+    req: (r) => api(r, 'POST', '/auth/password-reset/confirm', { email: `nobody-${randomUUID()}@example.test`, code: '12345678', newPassword: PASSWORD }),
+    expect: all(400),
+  },
+  'POST /api/v1/auth/logout': {
+    req: async (r) => ({ method: 'POST', url: `${API_PREFIX}/auth/logout`, headers: await ownSession(r) }),
+    expect: x({}, 204),
+  },
+  'GET /api/v1/auth/me': { req: (r) => api(r, 'GET', '/auth/me'), expect: x({}, 200) },
+  // The same password again: checks the route without changing anyone's credentials.
+  'PUT /api/v1/auth/password': { req: (r) => api(r, 'PUT', '/auth/password', { currentPassword: PASSWORD, newPassword: PASSWORD }), expect: x({}, 204) },
+
+  // Administration.
+  'GET /api/v1/admin/users': { req: (r) => api(r, 'GET', '/admin/users'), expect: adminOnly() },
+  'POST /api/v1/admin/users/:id/verify': {
+    req: async (r) => api(r, 'POST', `/admin/users/${(await registerUser(t, 'doctor')).id}/verify`),
+    expect: adminOnly(),
+  },
+  'POST /api/v1/admin/users/:id/disable': { req: async (r) => api(r, 'POST', `/admin/users/${(await fresh.patient()).id}/disable`), expect: adminOnly() },
+  'GET /api/v1/admin/jobs': { req: (r) => api(r, 'GET', '/admin/jobs'), expect: adminOnly() },
+  'GET /api/v1/admin/audit/verify': { req: (r) => api(r, 'GET', '/admin/audit/verify'), expect: adminOnly() },
+
+  // Profile (SPEC §4.2).
+  'GET /api/v1/patients/:pid/profile': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/profile`), expect: patientRead() },
+  'PUT /api/v1/patients/:pid/profile': {
+    req: (r) => api(r, 'PUT', `/patients/${users.owner.id}/profile`, { fullName: 'Olive Owner', dateOfBirth: OWNER_DOB }),
+    expect: ownerWrite(),
+  },
+
+  // Records (SPEC §4.3).
+  'POST /api/v1/patients/:pid/records': {
+    req: async (r) => {
+      const body = await multipartBody({ category: 'lab_report' }, { name: 'x.txt', bytes: 'matrix upload\n' })
+      return { method: 'POST', url: `${API_PREFIX}/patients/${users.owner.id}/records`, headers: { ...headersOf(r), 'content-type': body.contentType }, payload: body.body }
+    },
+    expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
+  },
+  'GET /api/v1/patients/:pid/records': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/records/:id': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}`), expect: patientRead() },
+  'PATCH /api/v1/patients/:pid/records/:id': { req: (r) => api(r, 'PATCH', `/patients/${users.owner.id}/records/${recordId}`, { title: 'Checked' }), expect: ownerWrite() },
+  'DELETE /api/v1/patients/:pid/records/:id': {
+    req: async (r) => api(r, 'DELETE', `/patients/${users.owner.id}/records/${await fresh.record()}`),
+    expect: ownerWrite(204),
+  },
+  'GET /api/v1/patients/:pid/records/:id/content': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/content`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/records/:id/verify': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/verify`), expect: patientRead() },
+
+  // Import (SPEC §4.4).
+  'POST /api/v1/patients/:pid/import': {
+    req: (r) => api(r, 'POST', `/patients/${users.owner.id}/import`, { resourceType: 'Bundle', type: 'collection', entry: [] }),
+    expect: ownerWrite(),
+  },
+
+  // Share links (SPEC §4.5).
+  'POST /api/v1/patients/:pid/records/:id/shares': { req: (r) => api(r, 'POST', `/patients/${users.owner.id}/records/${recordId}/shares`, {}), expect: ownerWrite(201) },
+  'GET /api/v1/shares': { req: (r) => api(r, 'GET', '/shares'), expect: patientsOwn() },
+  // Another patient: the link is not theirs (404).
+  'DELETE /api/v1/shares/:id': { req: async (r) => api(r, 'DELETE', `/shares/${await fresh.share()}`), expect: x({ owner: 204, other: 404 }) },
+  'GET /api/v1/shared/:token': { req: (r) => api(r, 'GET', `/shared/${pub.shareToken}`), expect: all(200) },
+  'GET /api/v1/shared/:token/content': { req: (r) => api(r, 'GET', `/shared/${pub.shareToken}/content`), expect: all(200) },
+  'GET /s/:token': { req: () => ({ method: 'GET', url: `/s/${pub.shareToken}` }), expect: all(200) },
+  'POST /s/:token': {
+    req: () => ({ method: 'POST', url: `/s/${pub.shareToken}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'passcode=' }),
+    expect: all(200),
+  },
+
+  // Emergency access (SPEC §4.6): `/me` routes for patients; the token routes are public.
+  'GET /api/v1/patients/me/emergency': { req: (r) => api(r, 'GET', '/patients/me/emergency'), expect: patientsOwn() },
+  // Rotating the owner's own link is harmless here: the public rows use another patient's.
+  'POST /api/v1/patients/me/emergency/rotate': { req: (r) => api(r, 'POST', '/patients/me/emergency/rotate'), expect: patientsOwn() },
+  'GET /api/v1/patients/me/emergency/qr.png': { req: (r) => api(r, 'GET', '/patients/me/emergency/qr.png'), expect: patientsOwn() },
+  'GET /api/v1/patients/me/emergency/qr.svg': { req: (r) => api(r, 'GET', '/patients/me/emergency/qr.svg'), expect: patientsOwn() },
+  'GET /api/v1/emergency/:token': { req: (r) => api(r, 'GET', `/emergency/${pub.emergencyToken}`), expect: all(200) },
+  'GET /api/v1/emergency/:token/records/:id/content': {
+    req: (r) => api(r, 'GET', `/emergency/${pub.emergencyToken}/records/${pub.recordId}/content`),
+    expect: all(200),
+  },
+  'GET /e/:token': { req: () => ({ method: 'GET', url: `/e/${pub.emergencyToken}` }), expect: all(200) },
+
+  // Audit log (SPEC §4.7): the patient's own; doctors never.
+  'GET /api/v1/patients/:pid/audit': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/audit`), expect: x({ owner: 200, other: 404 }) },
+
+  // Care team (SPEC §4.8).
+  'GET /api/v1/doctors': { req: (r) => api(r, 'GET', '/doctors'), expect: x({ docP: 403 }, 200) },
+  'POST /api/v1/consultations': {
+    req: async (r) => api(r, 'POST', '/consultations', { doctorId: r === 'owner' || r === 'other' ? (await fresh.verifiedDoctor()).id : users.docN.id }),
+    expect: x({ owner: 201, other: 201 }),
+  },
+  'GET /api/v1/consultations': { req: (r) => api(r, 'GET', '/consultations'), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }) },
+  'GET /api/v1/consultations/:id': {
+    req: (r) => api(r, 'GET', `/consultations/${consultationId}`),
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+  },
+  // The patient may never approve or reject (403); another doctor's consultation is absent (404).
+  'POST /api/v1/consultations/:id/approve': {
+    req: async (r) => api(r, 'POST', `/consultations/${await fresh.consultation('pending')}/approve`),
+    expect: x({ docC: 200, docN: 404 }),
+    after: restoreConsent,
+  },
+  'POST /api/v1/consultations/:id/reject': {
+    req: async (r) => api(r, 'POST', `/consultations/${await fresh.consultation('pending')}/reject`),
+    expect: x({ docC: 200, docN: 404 }),
+    after: restoreConsent,
+  },
+  'POST /api/v1/consultations/:id/end': {
+    req: async (r) => api(r, 'POST', `/consultations/${await fresh.consultation('approved')}/end`),
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    after: restoreConsent,
+  },
+  'GET /api/v1/doctor/patients': { req: (r) => api(r, 'GET', '/doctor/patients'), expect: x({ docC: 200, docN: 200 }) },
+  'POST /api/v1/patients/:pid/notes': {
+    req: (r) => api(r, 'POST', `/patients/${users.owner.id}/notes`, { body: 'Matrix note', sharedWithPatient: true }),
+    expect: x({ docC: 201, docN: 404 }),
+  },
+  'GET /api/v1/patients/:pid/notes': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/notes`), expect: patientRead() },
+  'POST /api/v1/patients/:pid/vitals': {
+    req: (r) => api(r, 'POST', `/patients/${users.owner.id}/vitals`, { type: 'heart_rate', value: 72 }),
+    expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
+  },
+  'GET /api/v1/patients/:pid/vitals': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/vitals/trends': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals/trends?type=heart_rate`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/summary': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/summary`), expect: patientRead() },
+
+  // Prescriptions (SPEC §4.9): doctors and patients; pharmacists use /pharmacy/* (403 here).
+  'POST /api/v1/prescriptions': {
+    req: (r) =>
+      api(r, 'POST', '/prescriptions', { patientId: users.owner.id, diagnosis: 'Matrix', items: [{ medicineName: 'Ibuprofen', dosage: '200 mg', frequency: 'as needed', quantity: 10 }] }),
+    expect: x({ docC: 201, docN: 404 }),
+  },
+  'GET /api/v1/prescriptions': { req: (r) => api(r, 'GET', '/prescriptions'), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }) },
+  'GET /api/v1/prescriptions/:id': { req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}`), expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }) },
+  'GET /api/v1/prescriptions/:id/qr.png': { req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}/qr.png`), expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }) },
+  'GET /api/v1/prescriptions/:id/qr.svg': { req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}/qr.svg`), expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }) },
+  'POST /api/v1/prescriptions/:id/cancel': {
+    req: async (r) => api(r, 'POST', `/prescriptions/${(await fresh.prescription()).id}/cancel`),
+    expect: x({ docC: 200, docN: 404 }),
+  },
+  'POST /api/v1/prescriptions/:id/email': { req: (r) => api(r, 'POST', `/prescriptions/${rx!.id}/email`), expect: x({ owner: 202, other: 404, docC: 202, docN: 404 }) },
+
+  // Pharmacy (SPEC §4.9): verified pharmacists only; a patient on /pharmacy/* is 403.
+  'POST /api/v1/pharmacy/scan': { req: (r) => api(r, 'POST', '/pharmacy/scan', { qrData: rx!.qrData }), expect: pharmacistOnly() },
+  'POST /api/v1/pharmacy/lookup': {
+    req: (r) => api(r, 'POST', '/pharmacy/lookup', { referenceNumber: rx!.referenceNumber, patientDateOfBirth: OWNER_DOB }),
+    expect: pharmacistOnly(),
+  },
+  'POST /api/v1/pharmacy/prescriptions/:id/validate': {
+    req: async (r) => api(r, 'POST', `/pharmacy/prescriptions/${(await fresh.scannedPrescription()).id}/validate`),
+    expect: pharmacistOnly(),
+  },
+  'POST /api/v1/pharmacy/prescriptions/:id/dispense': {
+    req: async (r) => {
+      const p = await fresh.scannedPrescription()
+      return api(r, 'POST', `/pharmacy/prescriptions/${p.id}/dispense`, { items: [{ itemId: p.itemId, quantity: 21, batchNumber: 'B-1' }] })
+    },
+    expect: pharmacistOnly(),
+  },
+  'POST /api/v1/pharmacy/prescriptions/:id/reject': {
+    req: async (r) => api(r, 'POST', `/pharmacy/prescriptions/${(await fresh.scannedPrescription()).id}/reject`, { reason: 'Illegible dosage' }),
+    expect: pharmacistOnly(),
+  },
+  'GET /api/v1/pharmacy/history': { req: (r) => api(r, 'GET', '/pharmacy/history'), expect: pharmacistOnly() },
+}
+
+// The web app's shell pages (public; 200, or 503 while `dist/web` is not built): the same for everyone.
+const SHELL = -1
+for (const page of WEB_PAGES) {
+  MATRIX[`GET ${page}`] = { req: () => ({ method: 'GET', url: page }), expect: all(SHELL) }
+  if (page !== '/' && !['/login', '/register', '/reset-password'].includes(page)) {
+    MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL) }
+  }
+}
+MATRIX['GET /assets/*'] = { req: () => ({ method: 'GET', url: '/assets/missing.js' }), expect: all(404) }
+
+// ---------------------------------------------------------------------------------------
+// Route enumeration
+
+/** Interactive API docs (@fastify/swagger-ui's static files): public by construction. */
+const EXCLUDED = (route: string) => /^[A-Z]+ \/docs(\/|$|\*)/.test(route)
+
+/**
+ * Every `METHOD /path` the app registers (HEAD routes Fastify adds for GET are left out):
+ * the feature and page routes collected by an `onRoute` hook while `registerFeatureRoutes`
+ * and `registerPageRoutes` mount them on a bare instance, plus the app's own routes from
+ * `printRoutes` (its wildcard lines are ambiguous, so only lines `hasRoute` confirms count).
+ */
+async function enumerateRoutes(app: App): Promise<string[]> {
+  const found = new Set<string>()
+  const mirror = Fastify({ logger: false }).withTypeProvider()
+  mirror.setValidatorCompiler(validatorCompiler)
+  mirror.setSerializerCompiler(serializerCompiler)
+  mirror.addHook('onRoute', (route) => {
+    for (const m of [route.method].flat()) if (m !== 'HEAD') found.add(`${m} ${route.url}`)
+  })
+  await mirror.register(async (scope) => registerFeatureRoutes(scope as unknown as App, t.deps), { prefix: API_PREFIX })
+  registerPageRoutes(mirror as unknown as App, t.deps)
+  await mirror.ready()
+  await mirror.close()
+
+  const stack: string[] = []
+  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^((?:│ {3}| {4})*)[├└]── (.*?)(?: \(([^)]*)\))?$/.exec(line)
+    if (!m) continue
+    const depth = m[1]!.length / 4
+    stack.length = depth
+    const path = (stack[depth - 1] ?? '') + m[2]!
+    stack[depth] = path
+    for (const method of m[3]?.split(', ') ?? []) {
+      if (method !== 'HEAD' && app.hasRoute({ method: method as 'GET', url: path })) found.add(`${method} ${path}`)
+    }
+  }
+  for (const route of found) {
+    const [method, url] = route.split(' ') as [string, string]
+    expect(app.hasRoute({ method: method as 'GET', url }), `the app answers ${route}`).toBe(true)
+  }
+  return [...found].filter((r) => !EXCLUDED(r)).sort()
+}
+
+// ---------------------------------------------------------------------------------------
+
+beforeAll(async () => {
+  t = await startTestApp()
+  const admin = await createAdmin(t)
+  const [owner, other, docN, docP, pharm] = await Promise.all([
+    registerUser(t, 'patient', { name: 'Olive Owner' }),
+    registerUser(t, 'patient', { name: 'Otto Other' }),
+    registerVerified(t, 'doctor', admin),
+    registerUser(t, 'doctor'),
+    registerVerified(t, 'pharmacist', admin),
+  ])
+  const docC = await registerVerified(t, 'doctor', admin)
+  users = { owner: owner!, other: other!, docC, docN: docN!, docP: docP!, pharm: pharm!, admin }
+
+  await must(api('owner', 'PUT', '/patients/me/profile', { fullName: 'Olive Owner', dateOfBirth: OWNER_DOB, allergies: [{ substance: 'Penicillin', severity: 'severe' }] }), 200)
+  recordId = await fresh.record()
+  const c = await must<{ id: string }>(api('owner', 'POST', '/consultations', { doctorId: docC.id }), 201)
+  await must(api('docC', 'POST', `/consultations/${c.id}/approve`), 200)
+  consultationId = c.id
+  // A pending doctor with an approved consultation row: only the route gate stands in the way.
+  await t.deps.db.insertInto('consultations').values({ patientId: owner!.id, doctorId: docP!.id, status: 'approved' }).execute()
+  await must(api('docC', 'POST', `/patients/${owner!.id}/notes`, { body: 'Seen today.', sharedWithPatient: true }), 201)
+  // Shares, an emergency link and an audit trail of the other patient, so their own lists are not empty.
+  await must(api('other', 'POST', `/patients/me/records/${(await uploadRecord(t, other!, { name: 'o.txt', bytes: 'other\n' })).id}/shares`, {}), 201)
+
+  const publicPatient = await registerUser(t)
+  const pubRecord = await uploadRecord(t, publicPatient, { name: 'p.txt', bytes: 'public record\n' })
+  const share = await must<{ token: string }>({ method: 'POST', url: `${API_PREFIX}/patients/me/records/${pubRecord.id}/shares`, headers: publicPatient.headers, payload: {} }, 201)
+  const emergency = await must<{ token: string }>({ method: 'GET', url: `${API_PREFIX}/patients/me/emergency`, headers: publicPatient.headers }, 200)
+  pub = { shareToken: share.token, emergencyToken: emergency.token, recordId: pubRecord.id }
+
+  if (t.app.hasRoute({ method: 'POST', url: `${API_PREFIX}/prescriptions` })) rx = await fresh.prescription()
+})
+afterAll(async () => t?.close())
+
+describe('authorization matrix: every route × every role (SPEC §3, §6)', () => {
+  let routes: string[] = []
+
+  it('every route the app registers has a row, and every row is a registered route', async () => {
+    routes = await enumerateRoutes(t.app)
+    expect(routes.length).toBeGreaterThan(40)
+    const missing = routes.filter((r) => !(r in MATRIX))
+    expect(missing, 'routes without a row in MATRIX: add their expected status per role').toEqual([])
+    const stale = Object.keys(MATRIX).filter((r) => !routes.includes(r))
+    expect(stale, 'rows for routes the app does not register').toEqual([])
+  })
+
+  it('each role gets exactly the expected status on each route', async () => {
+    const failures: string[] = []
+    for (const route of Object.keys(MATRIX).filter((r) => routes.length === 0 || routes.includes(r))) {
+      const row = MATRIX[route]!
+      const seen: Partial<Record<Role, number>> = {}
+      for (const role of ROLES) {
+        const res = await t.app.inject(await row.req(role))
+        seen[role] = res.statusCode
+        const want = row.expect[role]
+        const ok = want === SHELL ? res.statusCode === 200 || res.statusCode === 503 : res.statusCode === want
+        if (!ok) failures.push(`${route} as ${role}: expected ${want === SHELL ? '200|503' : want}, got ${res.statusCode} ${res.body.slice(0, 160)}`)
+        if (res.statusCode >= 400 && res.statusCode !== 503 && !route.startsWith('GET /e/') && !route.includes(' /s/')) {
+          expect(res.headers['content-type'], `${route} as ${role}`).toContain('application/problem+json')
+        }
+      }
+      if (row.expect.anon === SHELL) expect(new Set(Object.values(seen)).size, `${route}: the same for everyone`).toBe(1)
+      await row.after?.()
+    }
+    expect(failures).toEqual([])
+  })
+
+  it('a registered path called with a method it does not have is 405 with Allow, before authentication', async () => {
+    const byPath = new Map<string, Set<string>>()
+    for (const r of routes) {
+      const [method, path] = r.split(' ') as [string, string]
+      byPath.set(path, (byPath.get(path) ?? new Set()).add(method))
+    }
+    for (const [path, methods] of byPath) {
+      const wrong = ['DELETE', 'PATCH', 'PUT', 'POST'].find((m) => !methods.has(m))
+      if (!wrong || path.includes('*')) continue
+      const url = path.replace(':pid', users.owner.id).replace(':token', 'a'.repeat(43)).replace(/:id/g, randomUUID())
+      const res = await t.app.inject({ method: wrong as 'PUT', url })
+      expect(res.statusCode, `${wrong} ${url}`).toBe(405)
+      expect(res.headers.allow, `${wrong} ${url}`).toContain([...methods][0])
+    }
+  })
+})
