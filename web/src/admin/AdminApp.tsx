@@ -1,0 +1,22 @@
+/** The administrator's section (lazy chunk): accounts, job queue, audit chain. */
+import { Navigate, Route, Routes } from 'react-router'
+import { Shell, type NavItem } from '../components/Shell'
+import { SystemPage } from './SystemPage'
+import { UsersPage } from './UsersPage'
+
+const NAV: NavItem[] = [
+  { to: '/admin', label: 'Accounts', end: true },
+  { to: '/admin/system', label: 'Jobs and audit' },
+]
+
+export default function AdminApp() {
+  return (
+    <Routes>
+      <Route element={<Shell nav={NAV} />}>
+        <Route index element={<UsersPage />} />
+        <Route path="system" element={<SystemPage />} />
+        <Route path="*" element={<Navigate to="/admin" replace />} />
+      </Route>
+    </Routes>
+  )
+}

@@ -1,0 +1,76 @@
+/** Who is signed in, for the whole app. The tokens themselves stay in api/client.ts. */
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react'
+import { get, onSessionChange, resumeSession, signOut } from './api/client'
+import type { Role, User } from './api/types'
+
+interface AuthState {
+  /** undefined while the first page load is resuming a session. */
+  user: User | null | undefined
+  /** Re-reads the account (a pending doctor may have been verified meanwhile). */
+  reloadUser: () => Promise<void>
+  signOut: () => Promise<void>
+}
+
+const AuthContext = createContext<AuthState | null>(null)
+
+let resuming: Promise<User | null> | null = null
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<User | null | undefined>(undefined)
+
+  useEffect(() => {
+    const off = onSessionChange((u) => setUser(u))
+    resuming ??= resumeSession()
+    void resuming.then((u) => setUser((current) => (current === undefined ? u : current)))
+    return () => {
+      off()
+    }
+  }, [])
+
+  const reloadUser = useCallback(async () => {
+    const { user: fresh } = await get<{ user: User }>('/auth/me')
+    setUser(fresh)
+  }, [])
+
+  const doSignOut = useCallback(async () => {
+    await signOut()
+    setUser(null)
+  }, [])
+
+  return <AuthContext.Provider value={{ user, reloadUser, signOut: doSignOut }}>{children}</AuthContext.Provider>
+}
+
+export function useAuth(): AuthState {
+  const ctx = useContext(AuthContext)
+  if (!ctx) throw new Error('useAuth outside AuthProvider')
+  return ctx
+}
+
+/** The signed-in user; only for components rendered behind `RequireRole`. */
+export function useUser(): User {
+  const { user } = useAuth()
+  if (!user) throw new Error('useUser without a signed-in user')
+  return user
+}
+
+export const HOME_OF: Record<Role, string> = {
+  patient: '/patient',
+  doctor: '/doctor',
+  pharmacist: '/pharmacist',
+  admin: '/admin',
+}
+
+export const ROLE_LABEL: Record<Role, string> = {
+  patient: 'Patient',
+  doctor: 'Doctor',
+  pharmacist: 'Pharmacist',
+  admin: 'Administrator',
+}
+
+export const useRole = (): Role | undefined => useAuth().user?.role
+
+export function useIsRole(role: Role): boolean {
+  return useRole() === role
+}
+
+export type { ReactNode }

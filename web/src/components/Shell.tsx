@@ -1,0 +1,84 @@
+/** The signed-in layout: header, role navigation (a drawer on phones), main landmark. */
+import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text, Title } from '@mantine/core'
+import { useDisclosure } from '@mantine/hooks'
+import { Suspense, useEffect, type ReactNode } from 'react'
+import { Link, Outlet, useLocation, useNavigate } from 'react-router'
+import { ROLE_LABEL, useAuth, useUser } from '../auth'
+import { Loading } from './states'
+
+export interface NavItem {
+  to: string
+  label: string
+  /** Match only the exact path (section home pages). */
+  end?: boolean
+}
+
+export function Shell({ nav, children }: { nav: NavItem[]; children?: ReactNode }) {
+  const user = useUser()
+  const { signOut } = useAuth()
+  const navigate = useNavigate()
+  const location = useLocation()
+  const [opened, { toggle, close }] = useDisclosure(false)
+
+  // Close the phone drawer after navigating.
+  useEffect(() => close(), [location.pathname, close])
+
+  const isActive = (item: NavItem) =>
+    item.end ? location.pathname === item.to || location.pathname === `${item.to}/` : location.pathname.startsWith(item.to)
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={opened ? 'Close navigation' : 'Open navigation'} />
+            <Title order={1} size="h4">
+              <Link to="/" style={{ color: 'inherit', textDecoration: 'none' }}>
+                CareLocker
+              </Link>
+            </Title>
+            <Badge variant="light" visibleFrom="xs">
+              {ROLE_LABEL[user.role]}
+            </Badge>
+          </Group>
+          <Group gap="xs" wrap="nowrap">
+            <Text size="sm" visibleFrom="sm" truncate maw={220}>
+              {user.name}
+            </Text>
+            <Button
+              variant="default"
+              size="xs"
+              onClick={() => {
+                void signOut().then(() => navigate('/login', { replace: true }))
+              }}
+            >
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label="Main navigation">
+        <ScrollArea>
+          <nav aria-label={`${ROLE_LABEL[user.role]} sections`}>
+            {nav.map((item) => (
+              <NavLink
+                key={item.to}
+                component={Link}
+                to={item.to}
+                label={item.label}
+                active={isActive(item)}
+                aria-current={isActive(item) ? 'page' : undefined}
+              />
+            ))}
+          </nav>
+        </ScrollArea>
+      </AppShell.Navbar>
+      <AppShell.Main id="main" tabIndex={-1}>
+        <Suspense fallback={<Loading />}>{children ?? <Outlet />}</Suspense>
+      </AppShell.Main>
+    </AppShell>
+  )
+}

@@ -1,0 +1,30 @@
+/** The doctor's section (lazy chunk). Pending accounts see only the verification notice. */
+import { lazy } from 'react'
+import { Navigate, Route, Routes } from 'react-router'
+import { useUser } from '../auth'
+import { PendingAccount } from '../components/PendingAccount'
+import { Shell, type NavItem } from '../components/Shell'
+import { DoctorHome } from './DoctorHome'
+
+const PatientView = lazy(() => import('./PatientView'))
+const IssuedPrescriptions = lazy(() => import('./IssuedPrescriptions'))
+
+const NAV: NavItem[] = [
+  { to: '/doctor', label: 'Requests and patients', end: true },
+  { to: '/doctor/prescriptions', label: 'Issued prescriptions' },
+]
+
+export default function DoctorApp() {
+  const user = useUser()
+  if (user.status !== 'active') return <Shell nav={[]}><PendingAccount /></Shell>
+  return (
+    <Routes>
+      <Route element={<Shell nav={NAV} />}>
+        <Route index element={<DoctorHome />} />
+        <Route path="patients/:pid" element={<PatientView />} />
+        <Route path="prescriptions" element={<IssuedPrescriptions />} />
+        <Route path="*" element={<Navigate to="/doctor" replace />} />
+      </Route>
+    </Routes>
+  )
+}

@@ -1,0 +1,88 @@
+/** Who looked at or changed my data (SPEC §4.7 `GET /patients/me/audit`). */
+import { Badge, Button, Group, SimpleGrid, Table, Text, TextInput } from '@mantine/core'
+import { useInfiniteQuery } from '@tanstack/react-query'
+import { useState } from 'react'
+import { get } from '../api/client'
+import type { AuditEvent, Page as PageOf } from '../api/types'
+import { formatDateTime, humanize } from '../components/format'
+import { Page } from '../components/Page'
+import { Empty, ErrorState, Loading } from '../components/states'
+
+const KIND_COLOR: Record<string, string> = { share: 'violet', emergency: 'red', doctor: 'blue', pharmacist: 'cyan', patient: 'gray', admin: 'orange', system: 'gray' }
+
+export default function AccessLogPage() {
+  const [action, setAction] = useState('')
+  const [from, setFrom] = useState('')
+  const [to, setTo] = useState('')
+  const validAction = /^[a-z][a-z_-]*\.[a-z][a-z_]*$/.test(action.trim())
+  const filters = { action: validAction ? action.trim() : undefined, from: from || undefined, to: to || undefined }
+  const log = useInfiniteQuery({
+    queryKey: ['audit', filters],
+    queryFn: ({ pageParam, signal }) => get<PageOf<AuditEvent>>('/patients/me/audit', { ...filters, limit: 50, cursor: pageParam ?? undefined }, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (p) => p.nextCursor,
+  })
+  const items = log.data?.pages.flatMap((p) => p.items) ?? []
+  return (
+    <Page title="Access log">
+      <Text size="sm" c="dimmed">
+        Every view or change of your data by someone else, every share-link and emergency access, and your sign-ins.
+      </Text>
+      <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="xs">
+        <TextInput
+          label="Action"
+          placeholder="e.g. record.viewed"
+          value={action}
+          onChange={(e) => setAction(e.currentTarget.value)}
+          error={action.trim() && !validAction ? 'Use an action name such as record.viewed.' : undefined}
+        />
+        <TextInput label="From" type="date" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
+        <TextInput label="To" type="date" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
+      </SimpleGrid>
+      {log.isPending ? (
+        <Loading />
+      ) : log.isError ? (
+        <ErrorState error={log.error} onRetry={() => void log.refetch()} />
+      ) : items.length === 0 ? (
+        <Empty>No events.</Empty>
+      ) : (
+        <div className="table-scroll">
+          <Table striped aria-label="Access events">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>When</Table.Th>
+                <Table.Th>Who</Table.Th>
+                <Table.Th>What</Table.Th>
+                <Table.Th>Item</Table.Th>
+                <Table.Th>From</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {items.map((e) => (
+                <Table.Tr key={e.seq}>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
+                  <Table.Td>
+                    <Badge size="xs" variant="light" color={KIND_COLOR[e.actor.kind] ?? 'gray'}>
+                      {e.actor.kind}
+                    </Badge>{' '}
+                    {e.actor.name ?? ''}
+                  </Table.Td>
+                  <Table.Td>{humanize(e.action.replace('.', ' '))}</Table.Td>
+                  <Table.Td>{humanize(e.resource.type)}</Table.Td>
+                  <Table.Td>{e.ip ?? '—'}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </div>
+      )}
+      {log.hasNextPage && (
+        <Group justify="center">
+          <Button variant="default" onClick={() => void log.fetchNextPage()} loading={log.isFetchingNextPage}>
+            Load more
+          </Button>
+        </Group>
+      )}
+    </Page>
+  )
+}

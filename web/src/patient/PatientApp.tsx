@@ -1,0 +1,48 @@
+/** The patient's section (lazy chunk). */
+import { lazy } from 'react'
+import { Navigate, Route, Routes } from 'react-router'
+import { Shell, type NavItem } from '../components/Shell'
+import { Dashboard } from './Dashboard'
+
+const ProfilePage = lazy(() => import('./ProfilePage'))
+const RecordsPage = lazy(() => import('./RecordsPage'))
+const SharesPage = lazy(() => import('./SharesPage'))
+const EmergencyPage = lazy(() => import('./EmergencyPage'))
+const VitalsPage = lazy(() => import('./VitalsPage'))
+const ConsultationsPage = lazy(() => import('./ConsultationsPage'))
+const PrescriptionsPage = lazy(() => import('./PrescriptionsPage'))
+const ImportPage = lazy(() => import('./ImportPage'))
+const AccessLogPage = lazy(() => import('./AccessLogPage'))
+
+const NAV: NavItem[] = [
+  { to: '/patient', label: 'Overview', end: true },
+  { to: '/patient/profile', label: 'Medical profile' },
+  { to: '/patient/records', label: 'Records' },
+  { to: '/patient/shares', label: 'Shared links' },
+  { to: '/patient/vitals', label: 'Vitals' },
+  { to: '/patient/consultations', label: 'Doctors' },
+  { to: '/patient/prescriptions', label: 'Prescriptions' },
+  { to: '/patient/emergency', label: 'Emergency card' },
+  { to: '/patient/import', label: 'Import (FHIR)' },
+  { to: '/patient/access-log', label: 'Access log' },
+]
+
+export default function PatientApp() {
+  return (
+    <Routes>
+      <Route element={<Shell nav={NAV} />}>
+        <Route index element={<Dashboard />} />
+        <Route path="profile" element={<ProfilePage />} />
+        <Route path="records" element={<RecordsPage />} />
+        <Route path="shares" element={<SharesPage />} />
+        <Route path="vitals" element={<VitalsPage />} />
+        <Route path="consultations" element={<ConsultationsPage />} />
+        <Route path="prescriptions" element={<PrescriptionsPage />} />
+        <Route path="emergency" element={<EmergencyPage />} />
+        <Route path="import" element={<ImportPage />} />
+        <Route path="access-log" element={<AccessLogPage />} />
+        <Route path="*" element={<Navigate to="/patient" replace />} />
+      </Route>
+    </Routes>
+  )
+}

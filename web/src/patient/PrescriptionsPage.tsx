@@ -1,0 +1,55 @@
+/** The patient's prescriptions with their QR codes and reference numbers (SPEC §4.9). */
+import { Button, Group, SegmentedControl, Stack, Text } from '@mantine/core'
+import { useMutation, useQuery } from '@tanstack/react-query'
+import { useState } from 'react'
+import { get, post } from '../api/client'
+import type { Page as PageOf, Prescription } from '../api/types'
+import { Page } from '../components/Page'
+import { ErrorState, QueryState } from '../components/states'
+import { PrescriptionCard } from '../shared/PrescriptionCard'
+
+function EmailAgain({ id }: { id: string }) {
+  const send = useMutation({ mutationFn: () => post(`/prescriptions/${id}/email`) })
+  return (
+    <Group gap="xs">
+      <Button size="xs" variant="default" onClick={() => send.mutate()} loading={send.isPending} disabled={send.isSuccess}>
+        {send.isSuccess ? 'Email on its way' : 'Email it to me again'}
+      </Button>
+      {send.isError && <ErrorState error={send.error} title="Could not send" />}
+    </Group>
+  )
+}
+
+export default function PrescriptionsPage() {
+  const [status, setStatus] = useState('active')
+  const list = useQuery({
+    queryKey: ['prescriptions', status],
+    queryFn: () => get<PageOf<Prescription>>('/prescriptions', { status: status === 'all' ? undefined : status, limit: 50 }),
+  })
+  return (
+    <Page title="Prescriptions">
+      <Text size="sm" c="dimmed">
+        Show the QR code at the pharmacy, or read out the reference number. The code holds no personal data.
+      </Text>
+      <SegmentedControl
+        value={status}
+        onChange={setStatus}
+        data={[
+          { value: 'active', label: 'Active' },
+          { value: 'partially_dispensed', label: 'Partly dispensed' },
+          { value: 'all', label: 'All' },
+        ]}
+        aria-label="Which prescriptions"
+      />
+      <QueryState query={list} isEmpty={(d) => d.items.length === 0} empty="No prescriptions here.">
+        {(d) => (
+          <Stack gap="md">
+            {d.items.map((rx) => (
+              <PrescriptionCard key={rx.id} rx={rx} showQr showPatient={false} actions={<EmailAgain id={rx.id} />} />
+            ))}
+          </Stack>
+        )}
+      </QueryState>
+    </Page>
+  )
+}

@@ -1,0 +1,359 @@
+/**
+ * The medical profile editor (SPEC §4.2): demographics, allergies, conditions, medications
+ * and up to five emergency contacts. The whole profile is PUT at once; the server's field
+ * errors (`/emergencyContacts/0/phone`) appear under the matching input.
+ */
+import { Alert, Button, Card, Fieldset, Group, NumberInput, Select, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
+import { get, put } from '../api/client'
+import { BLOOD_GROUPS, SEXES, type Allergy, type Condition, type EmergencyContact, type Medication, type Profile } from '../api/types'
+import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { formatDateTime, humanize, todayIso } from '../components/format'
+import { Page } from '../components/Page'
+import { ErrorState, Loading } from '../components/states'
+
+type Draft = Omit<Profile, 'age' | 'updatedAt'>
+
+const E164 = /^\+[1-9]\d{6,14}$/
+
+/** Drops empty optional strings so the server sees them as absent. */
+function clean<T extends object>(item: T): T {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(item)) {
+    if (typeof v === 'string') {
+      const t = v.trim()
+      if (t !== '') out[k] = t
+    } else if (v !== undefined && v !== null) out[k] = v
+  }
+  return out as T
+}
+
+function ListEditor<T>({
+  legend,
+  items,
+  onChange,
+  blank,
+  addLabel,
+  max,
+  render,
+  pathBase,
+  errors,
+}: {
+  legend: string
+  items: T[]
+  onChange: (items: T[]) => void
+  blank: T
+  addLabel: string
+  max?: number
+  render: (item: T, set: (patch: Partial<T>) => void, err: (field: string) => string | undefined, index: number) => ReactNode
+  pathBase: string
+  errors: FieldErrors
+}) {
+  return (
+    <Fieldset legend={legend}>
+      <Stack gap="sm">
+        {items.length === 0 && (
+          <Text size="sm" c="dimmed">
+            None recorded.
+          </Text>
+        )}
+        {items.map((item, i) => (
+          <Card key={i} withBorder padding="xs">
+            <Stack gap="xs">
+              {render(
+                item,
+                (patch) => onChange(items.map((x, j) => (j === i ? { ...x, ...patch } : x))),
+                (field) => errors[`${pathBase}/${i}/${field}`],
+                i,
+              )}
+              {errors[`${pathBase}/${i}`] && (
+                <Text size="xs" c="red">
+                  {errors[`${pathBase}/${i}`]}
+                </Text>
+              )}
+              <Group justify="flex-end">
+                <Button size="xs" variant="subtle" color="red" aria-label={`Remove ${legend.toLowerCase()} entry ${i + 1}`} onClick={() => onChange(items.filter((_, j) => j !== i))}>
+                  Remove
+                </Button>
+              </Group>
+            </Stack>
+          </Card>
+        ))}
+        {errors[pathBase] && (
+          <Text size="xs" c="red" role="alert">
+            {errors[pathBase]}
+          </Text>
+        )}
+        <Group>
+          <Button size="xs" variant="light" onClick={() => onChange([...items, { ...blank }])} disabled={max !== undefined && items.length >= max}>
+            {addLabel}
+          </Button>
+          {max !== undefined && (
+            <Text size="xs" c="dimmed">
+              {items.length} of at most {max}
+            </Text>
+          )}
+        </Group>
+      </Stack>
+    </Fieldset>
+  )
+}
+
+function toDraft(p: Profile): Draft {
+  const { age: _age, updatedAt: _u, ...rest } = p
+  return rest
+}
+
+export default function ProfilePage() {
+  const qc = useQueryClient()
+  const profile = useQuery({ queryKey: ['profile', 'me'], queryFn: () => get<Profile>('/patients/me/profile') })
+  const [draft, setDraft] = useState<Draft | null>(null)
+  const [errors, setErrors] = useState<FieldErrors>({})
+  const [saved, setSaved] = useState(false)
+
+  useEffect(() => {
+    if (profile.data && draft === null) setDraft(toDraft(profile.data))
+  }, [profile.data, draft])
+
+  const save = useMutation({
+    mutationFn: (body: Record<string, unknown>) => put<Profile>('/patients/me/profile', body),
+    onSuccess: (p) => {
+      qc.setQueryData(['profile', 'me'], p)
+      setDraft(toDraft(p))
+      setErrors({})
+      setSaved(true)
+    },
+    onError: (err) => {
+      setErrors(fieldErrorsOf(err))
+      setSaved(false)
+    },
+  })
+
+  if (profile.isPending || (profile.isSuccess && !draft)) return <Page title="Medical profile"><Loading /></Page>
+  if (profile.isError || !draft) return <Page title="Medical profile"><ErrorState error={profile.error} onRetry={() => void profile.refetch()} /></Page>
+
+  const set = (patch: Partial<Draft>) => {
+    setSaved(false)
+    setDraft({ ...draft, ...patch })
+  }
+
+  const validate = (): FieldErrors => {
+    const out: FieldErrors = {}
+    if (!draft.fullName.trim()) out['/fullName'] = 'Enter your full name.'
+    if (draft.dateOfBirth && draft.dateOfBirth > todayIso()) out['/dateOfBirth'] = 'A date of birth cannot be in the future.'
+    draft.allergies.forEach((a, i) => !a.substance.trim() && (out[`/allergies/${i}/substance`] = 'Name the substance.'))
+    draft.conditions.forEach((c, i) => !c.name.trim() && (out[`/conditions/${i}/name`] = 'Name the condition.'))
+    draft.medications.forEach((m, i) => !m.name.trim() && (out[`/medications/${i}/name`] = 'Name the medication.'))
+    draft.emergencyContacts.forEach((c, i) => {
+      if (!c.name.trim()) out[`/emergencyContacts/${i}/name`] = 'Enter a name.'
+      if (!E164.test(c.phone.replace(/[\s-]/g, ''))) out[`/emergencyContacts/${i}/phone`] = 'Use international form, e.g. +14155550123.'
+    })
+    return out
+  }
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const local = validate()
+    setErrors(local)
+    setSaved(false)
+    if (Object.keys(local).length) return
+    const body: Record<string, unknown> = {
+      fullName: draft.fullName.trim(),
+      dateOfBirth: draft.dateOfBirth || null,
+      sex: draft.sex,
+      bloodGroup: draft.bloodGroup || null,
+      heightCm: draft.heightCm ?? null,
+      organDonor: draft.organDonor,
+      notes: draft.notes?.trim() ? draft.notes.trim() : null,
+      allergies: draft.allergies.map(clean),
+      conditions: draft.conditions.map(clean),
+      medications: draft.medications.map(clean),
+      emergencyContacts: draft.emergencyContacts.map((c) => clean({ ...c, phone: c.phone.replace(/[\s-]/g, '') })),
+    }
+    save.mutate(body)
+  }
+
+  const fieldCount = Object.keys(errors).length
+  return (
+    <Page title="Medical profile">
+      <form onSubmit={submit} noValidate aria-label="Medical profile">
+        <Stack gap="md">
+          <Fieldset legend="About you">
+            <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
+              <TextInput label="Full name" required value={draft.fullName} onChange={(e) => set({ fullName: e.currentTarget.value })} error={errors['/fullName']} />
+              <TextInput
+                label="Date of birth"
+                type="date"
+                max={todayIso()}
+                value={draft.dateOfBirth ?? ''}
+                onChange={(e) => set({ dateOfBirth: e.currentTarget.value || null })}
+                error={errors['/dateOfBirth']}
+              />
+              <Select
+                label="Sex"
+                data={SEXES.map((s) => ({ value: s, label: humanize(s) }))}
+                value={draft.sex}
+                onChange={(v) => v && set({ sex: v as Draft['sex'] })}
+                allowDeselect={false}
+                error={errors['/sex']}
+              />
+              <Select
+                label="Blood group"
+                placeholder="Unknown"
+                data={[...BLOOD_GROUPS]}
+                value={draft.bloodGroup}
+                onChange={(v) => set({ bloodGroup: v })}
+                clearable
+                error={errors['/bloodGroup']}
+              />
+              <NumberInput
+                label="Height (cm)"
+                min={20}
+                max={280}
+                value={draft.heightCm ?? ''}
+                onChange={(v) => set({ heightCm: v === '' ? null : Number(v) })}
+                error={errors['/heightCm']}
+              />
+              <Select
+                label="Organ donor"
+                placeholder="Not stated"
+                data={[
+                  { value: 'yes', label: 'Yes' },
+                  { value: 'no', label: 'No' },
+                ]}
+                value={draft.organDonor === null ? null : draft.organDonor ? 'yes' : 'no'}
+                onChange={(v) => set({ organDonor: v === null ? null : v === 'yes' })}
+                clearable
+                error={errors['/organDonor']}
+              />
+            </SimpleGrid>
+            <Textarea mt="sm" label="Notes for caregivers" maxLength={2000} autosize minRows={2} value={draft.notes ?? ''} onChange={(e) => set({ notes: e.currentTarget.value })} error={errors['/notes']} />
+          </Fieldset>
+
+          <ListEditor<Allergy>
+            legend="Allergies"
+            items={draft.allergies}
+            onChange={(allergies) => set({ allergies })}
+            blank={{ substance: '' }}
+            addLabel="Add allergy"
+            pathBase="/allergies"
+            errors={errors}
+            render={(a, setA, err, i) => (
+              <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="xs">
+                <TextInput label="Substance" required value={a.substance} onChange={(e) => setA({ substance: e.currentTarget.value })} error={err('substance')} id={`allergy-${i}-substance`} />
+                <TextInput label="Reaction" value={a.reaction ?? ''} onChange={(e) => setA({ reaction: e.currentTarget.value })} error={err('reaction')} />
+                <Select
+                  label="Severity"
+                  placeholder="Not stated"
+                  data={['mild', 'moderate', 'severe'].map((s) => ({ value: s, label: humanize(s) }))}
+                  value={a.severity ?? null}
+                  onChange={(v) => setA({ severity: (v ?? undefined) as Allergy['severity'] })}
+                  clearable
+                  error={err('severity')}
+                />
+              </SimpleGrid>
+            )}
+          />
+
+          <ListEditor<Condition>
+            legend="Conditions"
+            items={draft.conditions}
+            onChange={(conditions) => set({ conditions })}
+            blank={{ name: '', status: 'active' }}
+            addLabel="Add condition"
+            pathBase="/conditions"
+            errors={errors}
+            render={(c, setC, err) => (
+              <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="xs">
+                <TextInput label="Condition" required value={c.name} onChange={(e) => setC({ name: e.currentTarget.value })} error={err('name')} />
+                <Select
+                  label="Status"
+                  data={[
+                    { value: 'active', label: 'Active' },
+                    { value: 'resolved', label: 'Resolved' },
+                  ]}
+                  value={c.status ?? null}
+                  onChange={(v) => setC({ status: (v ?? undefined) as Condition['status'] })}
+                  clearable
+                  error={err('status')}
+                />
+                <TextInput label="Since" type="date" max={todayIso()} value={c.since ?? ''} onChange={(e) => setC({ since: e.currentTarget.value || undefined })} error={err('since')} />
+              </SimpleGrid>
+            )}
+          />
+
+          <ListEditor<Medication>
+            legend="Medications"
+            items={draft.medications}
+            onChange={(medications) => set({ medications })}
+            blank={{ name: '' }}
+            addLabel="Add medication"
+            pathBase="/medications"
+            errors={errors}
+            render={(m, setM, err) => (
+              <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }} spacing="xs">
+                <TextInput label="Medication" required value={m.name} onChange={(e) => setM({ name: e.currentTarget.value })} error={err('name')} />
+                <TextInput label="Dosage" value={m.dosage ?? ''} onChange={(e) => setM({ dosage: e.currentTarget.value })} error={err('dosage')} />
+                <TextInput label="Frequency" value={m.frequency ?? ''} onChange={(e) => setM({ frequency: e.currentTarget.value })} error={err('frequency')} />
+                <TextInput label="Since" type="date" max={todayIso()} value={m.since ?? ''} onChange={(e) => setM({ since: e.currentTarget.value || undefined })} error={err('since')} />
+              </SimpleGrid>
+            )}
+          />
+
+          <ListEditor<EmergencyContact>
+            legend="Emergency contacts"
+            items={draft.emergencyContacts}
+            onChange={(emergencyContacts) => set({ emergencyContacts })}
+            blank={{ name: '', phone: '' }}
+            addLabel="Add contact"
+            max={5}
+            pathBase="/emergencyContacts"
+            errors={errors}
+            render={(c, setC, err) => (
+              <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="xs">
+                <TextInput label="Name" required value={c.name} onChange={(e) => setC({ name: e.currentTarget.value })} error={err('name')} />
+                <TextInput label="Relationship" value={c.relationship ?? ''} onChange={(e) => setC({ relationship: e.currentTarget.value })} error={err('relationship')} />
+                <TextInput
+                  label="Phone"
+                  description="International form, e.g. +14155550123 — they get an SMS when your emergency card is opened."
+                  type="tel"
+                  autoComplete="off"
+                  required
+                  value={c.phone}
+                  onChange={(e) => setC({ phone: e.currentTarget.value })}
+                  error={err('phone')}
+                />
+                <TextInput label="Email" type="email" value={c.email ?? ''} onChange={(e) => setC({ email: e.currentTarget.value })} error={err('email')} />
+              </SimpleGrid>
+            )}
+          />
+
+          {fieldCount > 0 && (
+            <Alert color="red" role="alert" title="Please check the highlighted fields">
+              {save.isError ? formErrorOf(save.error, (p) => p in errors) : `${fieldCount} field${fieldCount === 1 ? '' : 's'} need attention.`}
+            </Alert>
+          )}
+          {save.isError && fieldCount === 0 && (
+            <Alert color="red" role="alert" title="Could not save">
+              {formErrorOf(save.error)}
+            </Alert>
+          )}
+          {saved && (
+            <Alert color="teal" role="status" title="Saved">
+              Your profile was saved{profile.data?.updatedAt ? ` (${formatDateTime(profile.data.updatedAt)})` : ''}.
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button type="submit" loading={save.isPending}>
+              Save profile
+            </Button>
+          </Group>
+          <Title order={3} size="h6" c="dimmed">
+            Age: {profile.data?.age ?? '—'}
+          </Title>
+        </Stack>
+      </form>
+    </Page>
+  )
+}

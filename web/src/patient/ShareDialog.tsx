@@ -1,0 +1,181 @@
+/**
+ * Share one record (SPEC §4.5): expiry, optional passcode and view limit; the link is shown
+ * once (the server keeps only its hash) with a copy button; the record's links can be revoked.
+ */
+import { Alert, Badge, Button, CopyButton, Group, Modal, NumberInput, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core'
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { useState, type FormEvent } from 'react'
+import { del, get, post } from '../api/client'
+import type { CreatedShare, MedicalRecord, Page, ShareLink } from '../api/types'
+import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { formatDateTime, STATUS_COLOR } from '../components/format'
+import { QueryState } from '../components/states'
+
+export const EXPIRY_OPTIONS = [
+  { value: '1', label: '1 hour' },
+  { value: '24', label: '24 hours' },
+  { value: '72', label: '3 days' },
+  { value: '168', label: '7 days' },
+  { value: '720', label: '30 days' },
+]
+
+export const sharesKey = ['shares'] as const
+
+export function useShares() {
+  return useQuery({ queryKey: sharesKey, queryFn: () => get<Page<ShareLink>>('/shares', { limit: 100 }) })
+}
+
+export function RevokeButton({ share }: { share: ShareLink }) {
+  const qc = useQueryClient()
+  const revoke = useMutation({
+    mutationFn: () => del(`/shares/${share.id}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: sharesKey }),
+  })
+  if (share.status !== 'active') return null
+  return (
+    <Button size="xs" color="red" variant="light" loading={revoke.isPending} onClick={() => revoke.mutate()}>
+      Revoke
+    </Button>
+  )
+}
+
+export function ShareDialog({ record, onClose }: { record: MedicalRecord | null; onClose: () => void }) {
+  const qc = useQueryClient()
+  const [hours, setHours] = useState('24')
+  const [passcode, setPasscode] = useState('')
+  const [maxViews, setMaxViews] = useState<number | string>('')
+  const [created, setCreated] = useState<CreatedShare | null>(null)
+  const [errors, setErrors] = useState<FieldErrors>({})
+  const shares = useShares()
+
+  const create = useMutation({
+    mutationFn: (body: Record<string, unknown>) => post<CreatedShare>(`/patients/me/records/${record?.id}/shares`, body),
+    onSuccess: (share) => {
+      setCreated(share)
+      setPasscode('')
+      void qc.invalidateQueries({ queryKey: sharesKey })
+    },
+    onError: (err) => setErrors(fieldErrorsOf(err)),
+  })
+
+  const close = () => {
+    setCreated(null)
+    setErrors({})
+    create.reset()
+    onClose()
+  }
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    const local: FieldErrors = {}
+    if (passcode && (passcode.length < 4 || passcode.length > 64)) local['/passcode'] = 'Use 4 to 64 characters.'
+    setErrors(local)
+    if (Object.keys(local).length) return
+    const body: Record<string, unknown> = { expiresInHours: Number(hours) }
+    if (passcode) body.passcode = passcode
+    if (maxViews !== '' && Number(maxViews) > 0) body.maxViews = Number(maxViews)
+    create.mutate(body)
+  }
+
+  const mine = (shares.data?.items ?? []).filter((s) => s.recordId === record?.id)
+
+  return (
+    <Modal opened={record !== null} onClose={close} title={`Share “${record?.title ?? record?.fileName ?? ''}”`} size="lg">
+      <Stack>
+        {created ? (
+          <Alert color="teal" title="Link created" role="status">
+            <Stack gap="xs">
+              <Text size="sm">
+                Anyone with this link can open this one record until {formatDateTime(created.expiresAt)}
+                {created.passcodeRequired ? ', with the passcode' : ''}
+                {created.maxViews ? `, at most ${created.maxViews} times` : ''}. It is shown only now.
+              </Text>
+              <Group gap="xs" wrap="nowrap" align="flex-end">
+                <TextInput label="Share link" readOnly value={created.url} style={{ flex: 1 }} onFocus={(e) => e.currentTarget.select()} data-testid="share-url" />
+                <CopyButton value={created.url}>
+                  {({ copied, copy }) => (
+                    <Button onClick={copy} color={copied ? 'teal' : undefined} variant={copied ? 'filled' : 'light'}>
+                      {copied ? 'Copied' : 'Copy link'}
+                    </Button>
+                  )}
+                </CopyButton>
+              </Group>
+              <Group>
+                <Button size="xs" variant="subtle" onClick={() => setCreated(null)}>
+                  Create another link
+                </Button>
+              </Group>
+            </Stack>
+          </Alert>
+        ) : (
+          <form onSubmit={submit} noValidate>
+            <Stack gap="sm">
+              <Select label="Link expires after" data={EXPIRY_OPTIONS} value={hours} onChange={(v) => v && setHours(v)} allowDeselect={false} error={errors['/expiresInHours']} />
+              <PasswordInput
+                label="Passcode (optional)"
+                description="Tell it to the recipient separately. Five wrong tries lock the link."
+                autoComplete="new-password"
+                value={passcode}
+                onChange={(e) => setPasscode(e.currentTarget.value)}
+                error={errors['/passcode']}
+              />
+              <NumberInput label="Maximum downloads (optional)" min={1} max={10000} value={maxViews} onChange={setMaxViews} error={errors['/maxViews']} allowDecimal={false} />
+              {create.isError && (
+                <Alert color="red" role="alert">
+                  {formErrorOf(create.error, (p) => p in errors)}
+                </Alert>
+              )}
+              <Group justify="flex-end">
+                <Button type="submit" loading={create.isPending}>
+                  Create link
+                </Button>
+              </Group>
+            </Stack>
+          </form>
+        )}
+        <Text fw={600} size="sm">
+          Links to this record
+        </Text>
+        <QueryState query={shares} isEmpty={() => mine.length === 0} empty="No links yet.">
+          {() => (
+            <div className="table-scroll">
+              <Table striped>
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Created</Table.Th>
+                    <Table.Th>Expires</Table.Th>
+                    <Table.Th>Views</Table.Th>
+                    <Table.Th>Status</Table.Th>
+                    <Table.Th>
+                      <span className="visually-hidden">Actions</span>
+                    </Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {mine.map((s) => (
+                    <Table.Tr key={s.id}>
+                      <Table.Td>{formatDateTime(s.createdAt)}</Table.Td>
+                      <Table.Td>{formatDateTime(s.expiresAt)}</Table.Td>
+                      <Table.Td>
+                        {s.views}
+                        {s.maxViews ? ` / ${s.maxViews}` : ''}
+                      </Table.Td>
+                      <Table.Td>
+                        <Badge color={STATUS_COLOR[s.status]} variant="light">
+                          {s.status}
+                        </Badge>
+                      </Table.Td>
+                      <Table.Td>
+                        <RevokeButton share={s} />
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </div>
+          )}
+        </QueryState>
+      </Stack>
+    </Modal>
+  )
+}

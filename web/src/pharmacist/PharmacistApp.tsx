@@ -1,0 +1,28 @@
+/** The pharmacist's section (lazy chunk). Pending accounts see only the verification notice. */
+import { lazy } from 'react'
+import { Navigate, Route, Routes } from 'react-router'
+import { useUser } from '../auth'
+import { PendingAccount } from '../components/PendingAccount'
+import { Shell, type NavItem } from '../components/Shell'
+import { CounterPage } from './CounterPage'
+
+const HistoryPage = lazy(() => import('./HistoryPage'))
+
+const NAV: NavItem[] = [
+  { to: '/pharmacist', label: 'Counter', end: true },
+  { to: '/pharmacist/history', label: 'History' },
+]
+
+export default function PharmacistApp() {
+  const user = useUser()
+  if (user.status !== 'active') return <Shell nav={[]}><PendingAccount /></Shell>
+  return (
+    <Routes>
+      <Route element={<Shell nav={NAV} />}>
+        <Route index element={<CounterPage />} />
+        <Route path="history" element={<HistoryPage />} />
+        <Route path="*" element={<Navigate to="/pharmacist" replace />} />
+      </Route>
+    </Routes>
+  )
+}

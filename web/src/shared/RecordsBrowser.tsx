@@ -1,0 +1,138 @@
+/**
+ * A patient's records (SPEC §4.3): filters and search, newest first with "load more"
+ * (keyset cursor), preview, download, and — for the patient — share and delete.
+ * Used by the patient (pid `me`) and by a consenting doctor (the patient's id).
+ */
+import { ActionIcon, Badge, Button, Card, Group, Menu, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core'
+import { useDebouncedValue } from '@mantine/hooks'
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query'
+import { useState } from 'react'
+import { del, get } from '../api/client'
+import { RECORD_CATEGORIES, type MedicalRecord, type Page } from '../api/types'
+import { formatDate, formatSize, humanize } from '../components/format'
+import { Empty, ErrorState, Loading } from '../components/states'
+import { RecordPreview } from './RecordPreview'
+
+export const CATEGORY_OPTIONS = RECORD_CATEGORIES.map((c) => ({ value: c, label: humanize(c) }))
+
+export function recordsKey(pid: string) {
+  return ['records', pid] as const
+}
+
+export function RecordsBrowser({
+  pid,
+  onShare,
+  canDelete = false,
+}: {
+  pid: string
+  onShare?: (record: MedicalRecord) => void
+  canDelete?: boolean
+}) {
+  const qc = useQueryClient()
+  const [category, setCategory] = useState<string | null>(null)
+  const [from, setFrom] = useState('')
+  const [to, setTo] = useState('')
+  const [search, setSearch] = useState('')
+  const [q] = useDebouncedValue(search.trim(), 300)
+  const [preview, setPreview] = useState<MedicalRecord | null>(null)
+
+  const filters = { category: category ?? undefined, from: from || undefined, to: to || undefined, q: q || undefined }
+  const list = useInfiniteQuery({
+    queryKey: [...recordsKey(pid), filters],
+    queryFn: ({ pageParam, signal }) =>
+      get<Page<MedicalRecord>>(`/patients/${pid}/records`, { ...filters, limit: 20, cursor: pageParam ?? undefined }, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  })
+
+  const remove = useMutation({
+    mutationFn: (id: string) => del(`/patients/${pid}/records/${id}`),
+    onSuccess: () => qc.invalidateQueries({ queryKey: recordsKey(pid) }),
+  })
+
+  const items = list.data?.pages.flatMap((p) => p.items) ?? []
+  const filtered = Boolean(category || from || to || q)
+
+  return (
+    <Stack gap="sm">
+      <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="xs">
+        <TextInput label="Search" placeholder="Title, doctor, file name…" type="search" value={search} onChange={(e) => setSearch(e.currentTarget.value)} />
+        <Select label="Category" placeholder="All categories" data={CATEGORY_OPTIONS} value={category} onChange={setCategory} clearable />
+        <TextInput label="From" type="date" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
+        <TextInput label="To" type="date" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
+      </SimpleGrid>
+      {remove.isError && <ErrorState error={remove.error} title="Could not delete the record" />}
+      {list.isPending ? (
+        <Loading label="Loading records…" />
+      ) : list.isError ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : items.length === 0 ? (
+        <Empty>{filtered ? 'No records match these filters.' : 'No records yet.'}</Empty>
+      ) : (
+        <Stack gap="xs" aria-label="Records" component="ul" style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+          {items.map((r) => (
+            <Card key={r.id} withBorder padding="sm" component="li" data-testid="record-row">
+              <Group justify="space-between" wrap="wrap" align="flex-start" gap="xs">
+                <Stack gap={2} style={{ minWidth: 0, flex: '1 1 220px' }}>
+                  <Text fw={600} truncate>
+                    {r.title ?? r.fileName}
+                  </Text>
+                  <Group gap={6}>
+                    <Badge variant="light" size="sm">
+                      {humanize(r.category)}
+                    </Badge>
+                    <Text size="xs" c="dimmed">
+                      {formatDate(r.recordDate)} · {formatSize(r.sizeBytes)}
+                      {r.doctorName ? ` · ${r.doctorName}` : ''}
+                      {r.source === 'import' ? ' · imported' : ''}
+                    </Text>
+                  </Group>
+                  <Text size="xs" c="dimmed" truncate>
+                    {r.fileName}
+                  </Text>
+                </Stack>
+                <Group gap={6} wrap="nowrap">
+                  <Button size="xs" variant="light" onClick={() => setPreview(r)} aria-label={`Open ${r.title ?? r.fileName}`}>
+                    Open
+                  </Button>
+                  {onShare && (
+                    <Button size="xs" variant="default" onClick={() => onShare(r)} aria-label={`Share ${r.title ?? r.fileName}`}>
+                      Share
+                    </Button>
+                  )}
+                  {canDelete && (
+                    <Menu position="bottom-end" withinPortal>
+                      <Menu.Target>
+                        <ActionIcon variant="subtle" color="gray" aria-label={`More actions for ${r.title ?? r.fileName}`}>
+                          <span aria-hidden>⋯</span>
+                        </ActionIcon>
+                      </Menu.Target>
+                      <Menu.Dropdown>
+                        <Menu.Item
+                          color="red"
+                          onClick={() => {
+                            if (window.confirm(`Delete ${r.title ?? r.fileName}? Its share links stop working.`)) remove.mutate(r.id)
+                          }}
+                        >
+                          Delete
+                        </Menu.Item>
+                      </Menu.Dropdown>
+                    </Menu>
+                  )}
+                </Group>
+              </Group>
+            </Card>
+          ))}
+        </Stack>
+      )}
+      {list.hasNextPage && (
+        <Group justify="center">
+          <Button variant="default" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
+            Load more
+          </Button>
+        </Group>
+      )}
+      <RecordPreview pid={pid} record={preview} onClose={() => setPreview(null)} />
+    </Stack>
+  )
+}
