@@ -7,6 +7,7 @@ import { once } from 'node:events'
 import { EventEmitter } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { SMTPServer } from 'smtp-server'
+import { waitForMatch } from './wait.js'
 
 export interface MailPart {
   contentType: string
@@ -80,23 +81,7 @@ export async function startSmtpSink(opts: { port?: number; auth?: { user: string
     port,
     url: `smtp://${cred}127.0.0.1:${port}`,
     messages,
-    waitFor(match, timeoutMs = 10_000) {
-      const found = messages.find(match)
-      if (found) return Promise.resolve(found)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          events.off('mail', onMail)
-          reject(new Error(`No matching email within ${timeoutMs} ms (${messages.length} received).`))
-        }, timeoutMs)
-        const onMail = (m: ReceivedMail) => {
-          if (!match(m)) return
-          clearTimeout(timer)
-          events.off('mail', onMail)
-          resolve(m)
-        }
-        events.on('mail', onMail)
-      })
-    },
+    waitFor: (match, timeoutMs = 10_000) => waitForMatch<ReceivedMail>(messages, events, 'mail', match, timeoutMs, 'email'),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

@@ -8,6 +8,7 @@ import { once } from 'node:events'
 import { EventEmitter } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { waitForMatch } from './wait.js'
 
 export interface TwilioMessage {
   accountSid: string
@@ -79,23 +80,7 @@ export async function startTwilioStub(opts: { reject?: (to: string) => boolean }
   return {
     url: `http://127.0.0.1:${port}`,
     messages,
-    waitFor(match, timeoutMs = 10_000) {
-      const found = messages.find(match)
-      if (found) return Promise.resolve(found)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          events.off('message', onMessage)
-          reject(new Error(`No matching SMS within ${timeoutMs} ms (${messages.length} received).`))
-        }, timeoutMs)
-        const onMessage = (m: TwilioMessage) => {
-          if (!match(m)) return
-          clearTimeout(timer)
-          events.off('message', onMessage)
-          resolve(m)
-        }
-        events.on('message', onMessage)
-      })
-    },
+    waitFor: (match, timeoutMs = 10_000) => waitForMatch<TwilioMessage>(messages, events, 'message', match, timeoutMs, 'SMS'),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   }
 }

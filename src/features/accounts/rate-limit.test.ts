@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
 let t: TestApp
 beforeAll(async () => {
-  t = await startTestApp({ RATE_LIMIT_LOGIN_PER_MIN: '3', RATE_LIMIT_REGISTER_PER_HOUR: '2' })
+  t = await startTestApp({ RATE_LIMIT_LOGIN_PER_MIN: '3', RATE_LIMIT_REGISTER_PER_HOUR: '2', RATE_LIMIT_PASSWORD_RESET_PER_HOUR: '5' })
 })
 afterAll(async () => t.close())
 
@@ -25,5 +25,16 @@ describe('rate limits (SPEC §6)', () => {
     expect((await reg(1)).statusCode).toBe(201)
     expect((await reg(2)).statusCode).toBe(201)
     expect((await reg(3)).statusCode).toBe(429)
+  })
+})
+
+describe('password-reset rate limit (SPEC §6: 5/hour per email)', () => {
+  it('the sixth reset request for one email within an hour is 429; another email is not affected', async () => {
+    const request = (email: string) => t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/request', payload: { email } })
+    for (let i = 0; i < 5; i++) expect((await request('someone@example.test')).statusCode).toBe(202)
+    const limited = await request('someone@example.test')
+    expect(limited.statusCode).toBe(429)
+    expect(limited.headers['content-type']).toContain('application/problem+json')
+    expect((await request('other@example.test')).statusCode).toBe(202)
   })
 })
