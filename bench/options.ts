@@ -4,6 +4,7 @@
  * variable still wins. A bad value stops the run with a message naming it.
  */
 import { fileURLToPath } from 'node:url'
+import { FIXTURES_DIR } from '../test/helpers/fixtures.js'
 
 export type EngineName = 'pglite' | 'postgres'
 export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import', 'care', 'pharmacy'] as const
@@ -63,7 +64,7 @@ export function readOptions(env: Record<string, string | undefined> = process.en
     vitals: int('BENCH_VITALS', 100_000, 1, 1_000_000),
     uploadMb: int('BENCH_UPLOAD_MB', quick ? 20 : 200, 1, 10_240),
     postgresAdminUrl: env.BENCH_DATABASE_URL || DEFAULT_PG,
-    fixturesDir: env.BENCH_FIXTURES_DIR || fileURLToPath(new URL('../../shared/fixtures', import.meta.url)),
+    fixturesDir: env.BENCH_FIXTURES_DIR || FIXTURES_DIR,
     cpuProfileDir: env.BENCH_CPU_PROFILE === '1' ? fileURLToPath(new URL('./results/profiles/', import.meta.url)) : undefined,
   }
   if (!/^postgres(ql)?:\/\//.test(options.postgresAdminUrl)) problems.push('BENCH_DATABASE_URL: must be a postgres:// URL')

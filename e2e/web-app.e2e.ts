@@ -29,11 +29,12 @@ import path from 'node:path'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest'
 import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
+import { fixturePath } from '../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
 import { DESKTOP, launchChromium, PHONE, SCREENSHOT_DIR } from './browser.js'
 import { pngToY4m } from './fake-camera.js'
 
-const FIXTURE_PDF = path.resolve('../shared/fixtures/docs/ccda-unstructured-UD_sample.pdf')
+const FIXTURE_PDF = fixturePath('docs/ccda-unstructured-UD_sample.pdf')
 const PASSWORD = 'a long passphrase 42'
 const run = randomUUID().slice(0, 8)
 

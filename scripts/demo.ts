@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: starts CareLocker like `npm start`, after loading demo data once:
  * an admin, a verified doctor and pharmacist, and demo patients imported from the
- * Synthea bundles in ../shared/fixtures (or the project's copy in test/fixtures when
- * present) with the sample documents uploaded. Passwords are random per data
+ * Synthea bundles in test/fixtures/synthea, the first with the sample documents of
+ * test/fixtures/docs uploaded. Passwords are random per data
  * directory (no default credentials), kept in `$DATA_DIR/demo-logins.json` (0600), and
  * printed at every start.
  */
@@ -14,6 +14,7 @@ import { buildApp, type App } from '../src/app/build-app.js'
 import { composeDeps } from '../src/app/compose.js'
 import { loadConfig } from '../src/app/config.js'
 import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
+import { FIXTURES_DIR } from '../test/helpers/fixtures.js'
 
 interface Login {
   role: string
@@ -23,11 +24,10 @@ interface Login {
   note?: string
 }
 
-const FIXTURES = [path.resolve('../shared/fixtures'), path.resolve('test/fixtures')].find((p) => existsSync(p))
 const SYNTHEA_PATIENTS = [
   'Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json',
   'Bobbie849_Brekke496_60739794-1d06-debc-7835-30f2f8e4314c.json',
-  'Jayson808_Kilback373_4598b7e4-5d6f-75ce-05b7-52b150c3a097.json',
+  'Sandee884_Lesch175_ad655588-9deb-d164-ea1e-29243f2de17d.json',
   'legacy-Dennis_Durgan_78f005f3-7b33-4a5b-84d9-28417b36dbab.json',
 ]
 const SAMPLE_DOCS: [string, string][] = [
@@ -72,8 +72,7 @@ async function seed(app: App, deps: Awaited<ReturnType<typeof composeDeps>>['dep
   logins.push(pharmacist)
 
   for (const [i, file] of SYNTHEA_PATIENTS.entries()) {
-    const bundlePath = path.join(FIXTURES ?? '', 'synthea', file)
-    if (!existsSync(bundlePath)) continue
+    const bundlePath = path.join(FIXTURES_DIR, 'synthea', file)
     const name = file.replace(/^legacy-/, '').split('_').slice(0, 2).join(' ').replace(/\d+/g, '')
     const login: Login = { role: 'patient', email: `patient${i + 1}@demo.carelocker.dev`, password: password(), name, note: `Synthea: ${file.split('_')[0]}` }
     const p = await register(app, login)
@@ -81,8 +80,7 @@ async function seed(app: App, deps: Awaited<ReturnType<typeof composeDeps>>['dep
     login.note += ` (${result.imported.vitals} vitals, ${result.imported.records} records)`
     if (i === 0) {
       for (const [doc, category] of SAMPLE_DOCS) {
-        const docPath = path.join(FIXTURES ?? '', 'docs', doc)
-        if (!existsSync(docPath)) continue
+        const docPath = path.join(FIXTURES_DIR, 'docs', doc)
         const form = new FormData()
         form.set('category', category)
         form.set('title', doc.replace(/\.[a-z]+$/, '').replace(/[-_]/g, ' '))
@@ -108,7 +106,6 @@ async function main(): Promise<void> {
   if (existsSync(loginsFile)) {
     logins = JSON.parse(await readFile(loginsFile, 'utf8')) as Login[]
   } else {
-    if (!FIXTURES) console.warn('No fixtures found (../shared/fixtures or test/fixtures): demo patients will have no imported data.')
     console.log('Loading demo data (first run)…')
     logins = await seed(app, composed.deps)
     await writeFile(loginsFile, JSON.stringify(logins, null, 2) + '\n', { mode: 0o600 })

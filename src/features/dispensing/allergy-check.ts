@@ -24,7 +24,7 @@
  *   "Penicillin G", 7984 "Penicillin V" (RxNorm, U.S. National Library of Medicine); SNOMED CT
  *   91936005 "Allergy to penicillin", 764146007 "Substance with penicillin structure" and
  *   373270004 "Substance with penicillin structure and antibacterial mechanism of action"
- *   (the last two as used by the IPS example bundles in ../shared/fixtures/ips).
+ *   (the last two as used by the IPS example bundles in test/fixtures/ips).
  * - Ingredient RxCUIs (RxNorm, TTY=IN): amoxicillin 723, ampicillin 733, aspirin 1191,
  *   acetaminophen 161, ibuprofen 5640.
  * Cross-reactivity beyond the class (e.g. cephalosporins) is not flagged.

@@ -1,13 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { FIXTURES_URL } from '../../../test/helpers/fixtures.js'
 import { ValidationError } from '../../app/errors.js'
 import { SKIP_REASON, parseFhirBundle, type ImportPlan } from './fhir-bundle.js'
 
-// The repo is /work/main and the shared fixtures are /work/shared/fixtures (README: ../shared/fixtures).
-const FIXTURES = new URL('../../../../shared/fixtures/', import.meta.url)
-const SYNTHEA = new URL('synthea/', FIXTURES)
-const IPS = new URL('ips/', FIXTURES)
+const SYNTHEA = new URL('synthea/', FIXTURES_URL)
+const IPS = new URL('ips/', FIXTURES_URL)
 
 type Json = Record<string, any>
 

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { FIXTURES_URL } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
-const SYNTHEA = new URL('../../../../shared/fixtures/synthea/', import.meta.url)
+const SYNTHEA = new URL('synthea/', FIXTURES_URL)
 const MODERN = 'Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json'
 const LEGACY = 'legacy-Dennis_Durgan_78f005f3-7b33-4a5b-84d9-28417b36dbab.json'
 const readBundle = (name: string) => readFileSync(new URL(name, SYNTHEA), 'utf8')

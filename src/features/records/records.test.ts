@@ -5,12 +5,13 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdmin, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { fixturePath } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { parseRangeHeader } from './byte-range.js'
 import { detectContentType, isPlainText } from './detect-content-type.js'
 import { nextFileName } from './records.service.js'
 
-const FIXTURES = '/work/shared/fixtures/docs'
+const FIXTURES = fixturePath('docs')
 let PDF = Buffer.alloc(0)
 let PNG = Buffer.alloc(0)
 let DICOM = Buffer.alloc(0)

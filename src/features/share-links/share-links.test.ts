@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loginAs, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { fixturePath } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { uploadRecord } from '../../../test/helpers/uploads.js'
 
-const PDF = readFileSync(new URL('../../../../shared/fixtures/docs/ccda-unstructured-UD_sample.pdf', import.meta.url))
+const PDF = readFileSync(fixturePath('docs/ccda-unstructured-UD_sample.pdf'))
 
 let now = new Date()
 let t: TestApp

@@ -3,13 +3,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdmin, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { fixturePath } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import type { VitalType } from '../vitals/vital-types.js'
 import { windowStart, trendSeriesOf } from './summary.rules.js'
 import { loadSummaryFacts } from './summary.service.js'
 
 const DOMENICA = readFileSync(
-  new URL('../../../../shared/fixtures/synthea/Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json', import.meta.url),
+  fixturePath('synthea/Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json'),
   'utf8',
 )
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdmin, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { fixturePath } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { VITAL_TYPES, type VitalType } from './vital-types.js'
 
-const DOMENICA = new URL('../../../../shared/fixtures/synthea/Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json', import.meta.url)
+const DOMENICA = fixturePath('synthea/Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json')
 const DAY = 86_400_000
 
 let t: TestApp
