@@ -7,6 +7,7 @@ import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
 import { Problem } from '../../app/schemas.js'
+import { discardUnreadBody } from '../../app/unread-body.js'
 import { headerOf, sendRecordContent } from './content-reply.js'
 import { RECORD_CATEGORIES } from './record-category.js'
 import {
@@ -119,6 +120,8 @@ export function recordsRoutes(app: App, deps: Deps): void {
 function registerRoutes(app: App, deps: Deps): void {
   app.post('/patients/:pid/records', {
     config: { access: patientOrDoctor },
+    // A refusal is decided from the first bytes; the rest of the body must not block the connection (SPEC §4.3).
+    onSend: discardUnreadBody,
     schema: {
       tags,
       summary: 'Upload a medical record',
