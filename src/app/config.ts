@@ -77,7 +77,8 @@ const EnvSchema = z.object({
   REDIS_URL: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_LOGIN_PER_MIN: int(10, 1, 100_000),
-  RATE_LIMIT_LOGIN_PER_HOUR_ACCOUNT: int(100, 1, 1_000_000),
+  RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: int(10, 1, 1_000_000),
+  RATE_LIMIT_LOGIN_FAILURES_PER_HOUR_IP: int(100, 1, 1_000_000),
   RATE_LIMIT_REGISTER_PER_HOUR: int(20, 1, 1_000_000),
   RATE_LIMIT_PASSWORD_RESET_PER_HOUR: int(5, 1, 1_000_000),
   RATE_LIMIT_PUBLIC_PER_MIN: int(60, 1, 1_000_000),
@@ -87,9 +88,14 @@ const EnvSchema = z.object({
   PRESCRIPTION_VERIFY_KEYS: optionalString,
 })
 
+/** SPEC §6. The two failure limits count only failed logins (see `RateLimiters.limitFailures`). */
 export interface RateLimits {
+  /** Login attempts per IP and email per minute, successes included. */
   loginPerMinute: number
-  loginPerHourPerAccount: number
+  /** Failed logins per account (email) and IP per 15 minutes: guessing one account's password. */
+  loginFailuresPer15MinutesPerAccountAndIp: number
+  /** Failed logins per IP per hour, whatever the account: password spraying. */
+  loginFailuresPerHourPerIp: number
   registerPerHour: number
   passwordResetPerHour: number
   publicPerMinute: number
@@ -239,7 +245,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     rateLimits: {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MIN,
-      loginPerHourPerAccount: e.RATE_LIMIT_LOGIN_PER_HOUR_ACCOUNT,
+      loginFailuresPer15MinutesPerAccountAndIp: e.RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN,
+      loginFailuresPerHourPerIp: e.RATE_LIMIT_LOGIN_FAILURES_PER_HOUR_IP,
       registerPerHour: e.RATE_LIMIT_REGISTER_PER_HOUR,
       passwordResetPerHour: e.RATE_LIMIT_PASSWORD_RESET_PER_HOUR,
       publicPerMinute: e.RATE_LIMIT_PUBLIC_PER_MIN,

@@ -114,11 +114,18 @@ export class UnprocessableError extends AppError {
   }
 }
 
-/** 429: rate limited; `retryAfterSeconds` becomes `Retry-After`. */
+/**
+ * 429: rate limited; `retryAfterSeconds` becomes `Retry-After`. With `limit` (the limit's
+ * size) it also carries `RateLimit-Limit`, `RateLimit-Remaining: 0` and `RateLimit-Reset`
+ * (SPEC §2), so code without the reply at hand can refuse with every header.
+ */
 export class TooManyRequestsError extends AppError {
-  constructor(retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number, limit?: number) {
+    const retryAfter = String(retryAfterSeconds)
+    const rateLimit: Record<string, string> =
+      limit === undefined ? {} : { 'RateLimit-Limit': String(limit), 'RateLimit-Remaining': '0', 'RateLimit-Reset': retryAfter }
     super(429, 'rate-limited', 'Too many requests', `Too many requests. Try again in ${retryAfterSeconds} s.`, {
-      headers: { 'Retry-After': String(retryAfterSeconds) },
+      headers: { ...rateLimit, 'Retry-After': retryAfter },
     })
   }
 }

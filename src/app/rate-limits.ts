@@ -3,6 +3,16 @@
  * when `REDIS_URL` is set so several API nodes share the counts. A refused request is a
  * 429 problem with `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (IETF
  * draft-ietf-httpapi-ratelimit-headers) and `Retry-After`.
+ *
+ * Two kinds of limit:
+ * - `hit` counts every request (login per IP and email, register, password reset, public
+ *   routes, pharmacy lookup).
+ * - `limitFailures` counts only failures (failed logins per account and IP, and per IP
+ *   across accounts), after rate-limiter-flexible's "login endpoint protection" example:
+ *   `get` first, so refusing costs only reads; failures count; a success clears the
+ *   account-and-IP count. One difference: the point is taken before the attempt runs and
+ *   given back unless it fails, so a burst of concurrent guesses cannot all pass the check
+ *   before the first of them has failed.
  */
 import type { FastifyReply } from 'fastify'
 import { Redis } from 'ioredis'
@@ -10,11 +20,32 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Config } from './config.js'
 import { TooManyRequestsError } from './errors.js'
 
-export type LimitName = 'login' | 'loginAccount' | 'register' | 'passwordReset' | 'public' | 'pharmacyLookup'
+export type LimitName = 'login' | 'loginFailures' | 'loginFailuresPerIp' | 'register' | 'passwordReset' | 'public' | 'pharmacyLookup'
+
+/** One count: a limit, and whose count it is (an IP, an email, an email and IP). */
+export interface LimitCounter {
+  name: LimitName
+  key: string
+}
+
+export interface FailureLimitOptions {
+  /** True for an error that is a failure of the attempt (wrong credentials): it keeps its point. */
+  isFailure(err: unknown): boolean
+  /** Counts cleared after a success (a correct password forgets that account and IP's failures). */
+  resetOnSuccess?: readonly LimitCounter[]
+}
 
 export interface RateLimiters {
   /** Counts one hit for `key` under `name`; throws TooManyRequestsError (429) when over the limit. */
   hit(name: LimitName, key: string, reply: FastifyReply): Promise<void>
+  /**
+   * Runs `attempt` under limits that count only failures (SPEC §6). Throws
+   * TooManyRequestsError (429, carrying every RateLimit header) without running it when a
+   * counter has no points left. Otherwise one point of each counter is held while it runs:
+   * kept when it throws an error `isFailure` accepts, given back on any other outcome;
+   * after a success, the counts of `resetOnSuccess` are cleared.
+   */
+  limitFailures<T>(counters: readonly LimitCounter[], attempt: () => Promise<T>, options: FailureLimitOptions): Promise<T>
   close(): Promise<void>
 }
 
@@ -23,7 +54,8 @@ export function createRateLimiters(config: Pick<Config, 'rateLimits' | 'redisUrl
   const r = config.rateLimits
   const windows: Record<LimitName, { points: number; duration: number }> = {
     login: { points: r.loginPerMinute, duration: 60 },
-    loginAccount: { points: r.loginPerHourPerAccount, duration: 3600 },
+    loginFailures: { points: r.loginFailuresPer15MinutesPerAccountAndIp, duration: 15 * 60 },
+    loginFailuresPerIp: { points: r.loginFailuresPerHourPerIp, duration: 3600 },
     register: { points: r.registerPerHour, duration: 3600 },
     passwordReset: { points: r.passwordResetPerHour, duration: 3600 },
     public: { points: r.publicPerMinute, duration: 60 },
@@ -39,24 +71,57 @@ export function createRateLimiters(config: Pick<Config, 'rateLimits' | 'redisUrl
     ]),
   ) as unknown as Record<LimitName, RateLimiterAbstract>
 
+  const refusal = (name: LimitName, msBeforeNext: number) =>
+    new TooManyRequestsError(Math.max(1, Math.ceil(msBeforeNext / 1000)), windows[name].points)
+  const giveBack = (counters: readonly LimitCounter[]) => Promise.all(counters.map((c) => limiters[c.name].reward(c.key, 1)))
+
   return {
     async hit(name, key, reply) {
-      const limiter = limiters[name]
-      const points = windows[name].points
       try {
-        const res = await limiter.consume(key)
-        reply.header('RateLimit-Limit', points)
+        const res = await limiters[name].consume(key)
+        reply.header('RateLimit-Limit', windows[name].points)
         reply.header('RateLimit-Remaining', res.remainingPoints)
         reply.header('RateLimit-Reset', Math.ceil(res.msBeforeNext / 1000))
       } catch (err) {
         if (!(err instanceof RateLimiterRes)) throw err
-        const retryAfter = Math.max(1, Math.ceil(err.msBeforeNext / 1000))
-        reply.header('RateLimit-Limit', points)
-        reply.header('RateLimit-Remaining', 0)
-        reply.header('RateLimit-Reset', retryAfter)
-        throw new TooManyRequestsError(retryAfter)
+        throw refusal(name, err.msBeforeNext)
       }
     },
+
+    async limitFailures(counters, attempt, { isFailure, resetOnSuccess = [] }) {
+      const seen = await Promise.all(counters.map((c) => limiters[c.name].get(c.key)))
+      const exhausted = counters
+        .map((c, i) => ({ name: c.name, res: seen[i] }))
+        .filter(({ name, res }) => res && res.consumedPoints >= windows[name].points)
+        .sort((a, b) => (b.res?.msBeforeNext ?? 0) - (a.res?.msBeforeNext ?? 0))[0]
+      if (exhausted) throw refusal(exhausted.name, exhausted.res?.msBeforeNext ?? 0)
+
+      const held: LimitCounter[] = []
+      for (const c of counters) {
+        try {
+          await limiters[c.name].consume(c.key)
+          held.push(c)
+        } catch (err) {
+          // A refused consume still counted its point (a concurrent attempt took the last one).
+          if (err instanceof RateLimiterRes) held.push(c)
+          await giveBack(held)
+          if (err instanceof RateLimiterRes) throw refusal(c.name, err.msBeforeNext)
+          throw err
+        }
+      }
+
+      let result: Awaited<ReturnType<typeof attempt>>
+      try {
+        result = await attempt()
+      } catch (err) {
+        if (!isFailure(err)) await giveBack(held)
+        throw err
+      }
+      await giveBack(held)
+      await Promise.all(resetOnSuccess.map((c) => limiters[c.name].delete(c.key)))
+      return result
+    },
+
     async close() {
       redis?.disconnect()
     },

@@ -8,12 +8,18 @@ import { requestMeta } from '../../app/auth-hook.js'
 import { ANY_ROLE } from '../../policy/index.js'
 import { ChangePasswordBody, LoginBody, RegisterBody, User, toUserDto } from './accounts.schema.js'
 import { changePassword, getMe, login, logout, register } from './accounts.service.js'
+import { dummyPasswordHash } from './passwords.js'
 import { clearRefreshCookie, RefreshBodyOrCookie, refreshFromRequest, SessionReply, sessionReply } from './refresh-cookie.js'
 
 const signedIn = { roles: ANY_ROLE, allowPending: true } as const
 const tags = ['accounts']
 
 export function accountsRoutes(app: App, deps: Deps): void {
+  // The hash unknown emails are checked against exists before the first login (no slow first miss).
+  app.addHook('onReady', async () => {
+    await dummyPasswordHash()
+  })
+
   app.post('/auth/register', {
     config: { access: 'public' },
     schema: { tags, summary: 'Create an account', security: [], body: RegisterBody, response: { 201: SessionReply, 400: Problem, 409: Problem, 429: Problem } },
@@ -23,11 +29,8 @@ export function accountsRoutes(app: App, deps: Deps): void {
   app.post('/auth/login', {
     config: { access: 'public' },
     schema: { tags, summary: 'Sign in', security: [], body: LoginBody, response: { 200: SessionReply, 401: Problem, 403: Problem, 429: Problem } },
-    preHandler: async (req, reply) => {
-      const { email } = req.body
-      await deps.rateLimits.hit('login', `${req.ip}|${email}`, reply)
-      await deps.rateLimits.hit('loginAccount', email, reply)
-    },
+    // Every attempt counts here; the failure limits (SPEC §6) are kept by `login` itself.
+    preHandler: async (req, reply) => deps.rateLimits.hit('login', `${req.ip}|${req.body.email}`, reply),
   }, async (req, reply) => sessionReply(deps, req, reply, await login(deps, req.body.email, req.body.password, requestMeta(req))))
 
   app.post('/auth/refresh', {

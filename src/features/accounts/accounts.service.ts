@@ -2,14 +2,16 @@
  * Accounts and sessions (SPEC §4.1, §6): registration, login, refresh-token rotation with
  * reuse detection, logout, password change, and request authentication.
  */
+import { createHmac } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
 import { ForbiddenError, UnauthorizedError } from '../../app/errors.js'
+import type { LimitCounter } from '../../app/rate-limits.js'
 import type { Role, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
 import type { AccountAttempt, AuditTarget } from '../audit/audit.service.js'
 import * as q from './accounts.queries.js'
 import type { RegisterInput } from './accounts.schema.js'
-import { burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js'
+import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js'
 
 export interface Session {
@@ -58,34 +60,46 @@ export async function register(deps: Deps, input: RegisterInput): Promise<Sessio
 
 /**
  * Checks credentials and opens a session. Unknown email and wrong password are the same
- * 401 (and take the same time); a disabled account with the right password is 403.
+ * 401; a disabled account with the right password is 403.
+ *
+ * Limits (SPEC §6): failed logins count per account (email) and IP, and per IP across
+ * accounts (`RATE_LIMIT_LOGIN_FAILURES_*`); once either is spent the login is refused (429)
+ * before the password is checked, even a correct one. Successes never count, and a success
+ * clears that account and IP's failures. Because the per-account count is per IP too,
+ * strangers failing elsewhere never lock the owner out.
+ *
+ * No oracle: an unknown email goes through the same steps as a wrong password — one
+ * argon2 verification (against a dummy hash), one `auth.login_failed` event in its own
+ * transaction, the same limit counts — so neither the answer nor its time tells them apart.
  *
  * Audit (SPEC §4.7): `auth.logged_in` (resource: the session) in the session's transaction;
- * `auth.login_failed` (resource: the account) for a wrong password or a disabled account,
- * attributed to the account tried, with `meta`. The attempted password is never kept.
- * Attempts on unknown emails are not logged: there is no account or patient to attribute
- * them to, and logging them would let anyone fill the log (they are rate limited instead).
+ * `auth.login_failed` for a wrong password, an unknown email or a disabled account, with
+ * `meta`. For an account it is attributed to the account tried (resource: the user); for an
+ * unknown email to no account (resource `email`: a keyed digest of the address, so attempts
+ * on one address can be grouped without keeping it). The attempted password is never kept.
  */
 export async function login(deps: Deps, email: string, password: string, meta: RequestMeta): Promise<Session> {
+  const perAccount: LimitCounter = { name: 'loginFailures', key: `${email}|${meta.ip}` }
+  const perIp: LimitCounter = { name: 'loginFailuresPerIp', key: meta.ip }
+  return deps.rateLimits.limitFailures([perAccount, perIp], () => checkCredentials(deps, email, password, meta), {
+    isFailure: (err) => err instanceof UnauthorizedError || err instanceof ForbiddenError,
+    resetOnSuccess: [perAccount],
+  })
+}
+
+async function checkCredentials(deps: Deps, email: string, password: string, meta: RequestMeta): Promise<Session> {
   const user = await q.findUserByEmail(deps.db, email)
-  if (!user) {
-    await burnPasswordCheck(password)
-    throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
-  }
-  const patientId = user.role === 'patient' ? user.id : null
-  const failed = async (): Promise<void> => {
-    const attempt: AccountAttempt = { kind: 'attempt', account: { id: user.id, role: user.role, name: user.name }, meta }
-    const target: AuditTarget = { patientId, resource: { type: 'user', id: user.id } }
+  const verified = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password)
+  if (!user || !verified || user.status === 'disabled') {
+    const attempt: AccountAttempt = { kind: 'attempt', account: user ? { id: user.id, role: user.role, name: user.name } : null, meta }
+    const target: AuditTarget = user
+      ? { patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } }
+      : { patientId: null, resource: { type: 'email', id: attemptedEmailDigest(deps.config.masterKey, email) } }
     await deps.db.transaction().execute((trx) => deps.audit.record(trx, attempt, 'auth.login_failed', target))
-  }
-  if (!(await verifyPassword(user.passwordHash, password))) {
-    await failed()
-    throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
-  }
-  if (user.status === 'disabled') {
-    await failed()
+    if (!user || !verified) throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
     throw new ForbiddenError('This account has been disabled.', 'account-disabled')
   }
+  const patientId = user.role === 'patient' ? user.id : null
   return deps.db.transaction().execute(async (trx) => {
     const session = await openSession(deps, trx, user)
     const actor: UserActor = { kind: 'user', id: user.id, role: user.role, status: user.status, name: user.name, sessionId: session.sessionId, meta }
@@ -93,6 +107,10 @@ export async function login(deps: Deps, email: string, password: string, meta: R
     return session
   })
 }
+
+/** HMAC-SHA256 under the master key of an email with no account (hex): groups attempts, keeps no address. */
+const attemptedEmailDigest = (masterKey: Buffer, email: string) =>
+  createHmac('sha256', masterKey).update(`carelocker/login-attempt/v1|${email}`).digest('hex')
 
 /**
  * Rotates a refresh token: the old one stops working. Presenting one that was already

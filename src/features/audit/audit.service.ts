@@ -9,7 +9,8 @@
  *
  * What is logged (SPEC §4.7): every change of a patient's data (by anyone, the patient
  * included), every read of it by anyone but the patient (`recordRead` / `audited` skip the
- * patient's own reads), every login and failed login of an existing account, and attempts
+ * patient's own reads), every login and failed login (on an unknown email too: SPEC §6
+ * wants both to take the same path), and attempts
  * refused by the policy module for anyone but the patient (`<feature>.denied`, see `guard`).
  */
 import type { Kysely, Transaction } from 'kysely'
@@ -34,11 +35,13 @@ export interface AuditTarget {
 
 /**
  * Someone who has no session yet, for events before authentication (a failed login): the
- * account that was tried and where the request came from.
+ * account that was tried and where the request came from. `account` is null when no
+ * account has the email tried: the event is kept as actor kind `patient` (the role anyone
+ * may sign up as) with no id or name — the log has no anonymous kind.
  */
 export interface AccountAttempt {
   kind: 'attempt'
-  account: { id: string; role: Role; name: string }
+  account: { id: string; role: Role; name: string } | null
   meta: RequestMeta
 }
 
@@ -88,6 +91,7 @@ function describeActor(actor: AuditActor): { kind: AuditActorKind; id?: string; 
     case 'user':
       return { kind: actor.role, id: actor.id, name: actor.name, meta: actor.meta }
     case 'attempt':
+      if (!actor.account) return { kind: 'patient', meta: actor.meta }
       return { kind: actor.account.role, id: actor.account.id, name: actor.account.name, meta: actor.meta }
     case 'share':
       return { kind: 'share', id: actor.shareId, meta: actor.meta }
