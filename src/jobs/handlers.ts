@@ -1,8 +1,10 @@
 /** Every feature's job handlers, registered on `deps.jobs` before it starts (like `app/routes.ts`). */
 import type { Deps } from '../app/deps.js'
+import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
 import { registerNotificationJobs } from '../features/notifications/notifications.jobs.js'
 
 /** Registers each feature's handlers; `composeDeps` calls it before `deps.jobs.start()`. */
 export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerNotificationJobs(deps)
+  await registerPasswordResetJobs(deps)
 }

@@ -2,12 +2,16 @@
  * Password reset by emailed one-time code (SPEC §4.1, §6). The code is 8 digits from the OS
  * CSPRNG (`crypto.randomInt`), lives 10 minutes, allows 5 tries, and is stored as
  * HMAC-SHA256 under the master key (a bare hash of 10^8 codes would fall to an offline
- * search). A request answers 202 whether or not the email has an account. A successful
- * reset revokes every session of the user and emails them that the password changed.
+ * search). A request only enqueues a job (`accounts.password-reset-code`) and answers 202:
+ * the same work whether or not the email has an account, so neither the answer nor its
+ * time tells (SPEC §6); the job looks the account up, stores the code and enqueues the
+ * email. A successful reset revokes every session of the user and emails them that the
+ * password changed.
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
 import { ValidationError } from '../../app/errors.js'
+import { sealJobSecret } from '../../jobs/job-secrets.js'
 import { systemActor } from '../../policy/index.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
 import * as accounts from './accounts.queries.js'
@@ -27,12 +31,21 @@ export function newResetCode(): string {
 }
 
 /**
- * Emails a new code to the account of `email`, replacing older codes. Does nothing (and says
- * nothing) for an unknown or disabled account, so the answer never reveals who has one.
+ * Queues the issue of a code for `email` (the address sealed with the master key: job rows
+ * outlive the request). Does the same whatever the email, so the caller learns nothing.
  */
 export async function requestPasswordReset(deps: Deps, email: string): Promise<void> {
+  await deps.jobs.send(deps.db, 'accounts.password-reset-code', { sealedEmail: sealJobSecret(deps.config.masterKey, email) })
+}
+
+/**
+ * Runs in the job: emails a new code to the account of `email`, replacing older codes, in
+ * one transaction (code, email job, audit event). Does nothing for an unknown or disabled
+ * account. Returns the account's id when a code was issued.
+ */
+export async function issuePasswordResetCode(deps: Deps, email: string): Promise<string | undefined> {
   const user = await accounts.findUserByEmail(deps.db, email)
-  if (!user || user.status === 'disabled') return
+  if (!user || user.status === 'disabled') return undefined
   const code = newResetCode()
   const now = deps.now()
   await deps.db.transaction().execute(async (trx) => {
@@ -46,6 +59,7 @@ export async function requestPasswordReset(deps: Deps, email: string): Promise<v
     await enqueueEmail(deps, trx, { template: 'password-reset-code', to: { userId: user.id }, data: { code, expiresInMinutes: RESET_CODE_MINUTES } })
     await deps.audit.record(trx, systemActor, 'auth.password_reset_requested', { patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } })
   })
+  return user.id
 }
 
 const invalidCode = () =>

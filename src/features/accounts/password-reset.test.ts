@@ -1,7 +1,10 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openJobSecret } from '../../jobs/job-secrets.js'
 import { loginAs, PASSWORD, registerUser, type TestUser } from '../../../test/helpers/factories.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { waitUntil } from '../../../test/helpers/wait.js'
 
 let smtp: SmtpSink
 let t: TestApp
@@ -81,5 +84,43 @@ describe('password reset (SPEC §4.1, §6)', () => {
     expect((await confirm(u.email, '12345678', 'short')).json().errors[0].path).toBe('/newPassword')
     const extra = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/request', payload: { email: u.email, admin: true } })
     expect(extra.statusCode).toBe(400)
+  })
+})
+
+describe('a reset request does the same work for any email (SPEC §6: no timing oracle)', () => {
+  const JOB = 'accounts.password-reset-code'
+
+  /** Jobs of `JOB` created since `since` whose sealed address opens to `email`. */
+  async function resetJobsFor(email: string, since: Date) {
+    const { rows } = await sql<{ state: string; data: { sealedEmail: string } }>`
+      SELECT state::text AS state, data FROM pgboss.job WHERE name = ${JOB} AND created_on >= ${since}`.execute(t.deps.db.withoutPlugins())
+    return rows.filter((r) => openJobSecret(t.deps.config.masterKey, r.data.sealedEmail) === email)
+  }
+
+  it('known and unknown emails both answer 202 with the same body and enqueue exactly one job of the same name; the code arrives through it', async () => {
+    now = new Date()
+    const u = await registerUser(t)
+    const unknownEmail = 'nobody-to-reset@example.test'
+    const since = new Date(Date.now() - 60_000)
+    const known = await request(u.email)
+    const unknown = await request(unknownEmail)
+    expect(known.statusCode).toBe(202)
+    expect(unknown.statusCode).toBe(202)
+    expect(unknown.body).toBe(known.body)
+
+    const knownJobs = await resetJobsFor(u.email, since)
+    const unknownJobs = await resetJobsFor(unknownEmail, since)
+    expect(knownJobs).toHaveLength(1)
+    expect(unknownJobs).toHaveLength(1)
+    // The queue keeps no address in clear.
+    for (const job of [...knownJobs, ...unknownJobs]) expect(JSON.stringify(job.data)).not.toContain('@example.test')
+
+    // The job issues the code and the email carries it; the unknown address gets nothing.
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(u.email) && /code/i.test(m.subject))
+    const code = /\b(\d{8})\b/.exec(mail.text ?? '')?.[1]
+    expect(code, mail.text).toBeDefined()
+    expect((await confirm(u.email, code as string)).statusCode).toBe(204)
+    await waitUntil(async () => (await resetJobsFor(unknownEmail, since))[0]?.state === 'completed', 10_000, 'the unknown-email job to complete')
+    expect(smtp.messages.some((m) => m.envelopeTo.includes(unknownEmail))).toBe(false)
   })
 })
