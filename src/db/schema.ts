@@ -207,6 +207,21 @@ export interface EmergencyAccessTable {
   lastAlertAt: Timestamp | null
 }
 
+/** One emergency alert round sent (SPEC §4.6: at most 3 per patient per 24 h). */
+export interface EmergencyAlertRoundsTable {
+  id: Generated<string>
+  patientId: string
+  sentAt: Timestamp
+}
+
+/** One alert SMS sent to a destination (SHA-256 of the E.164 number; SPEC §4.6: at most 10 per 24 h). */
+export interface AlertSmsSendsTable {
+  id: Generated<string>
+  destinationHash: string
+  patientId: string
+  sentAt: Timestamp
+}
+
 export interface EmergencyRotatedTokensTable {
   tokenHash: string
   patientId: string
@@ -298,6 +313,8 @@ export interface DB {
   passwordResetCodes: PasswordResetCodesTable
   emergencyAccess: EmergencyAccessTable
   emergencyRotatedTokens: EmergencyRotatedTokensTable
+  emergencyAlertRounds: EmergencyAlertRoundsTable
+  alertSmsSends: AlertSmsSendsTable
   shareLinks: ShareLinksTable
   users: UsersTable
   sessions: SessionsTable

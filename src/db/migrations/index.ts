@@ -12,6 +12,7 @@ import * as m0005 from './0005-password-reset.js'
 import * as m0006 from './0006-notes.js'
 import * as m0007 from './0007-vitals.js'
 import * as m0008 from './0008-prescriptions.js'
+import * as m0009 from './0009-emergency-alert-limits.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0006-notes': m0006,
   '0007-vitals': m0007,
   '0008-prescriptions': m0008,
+  '0009-emergency-alert-limits': m0009,
 }
 
 export const migrationProvider: MigrationProvider = {

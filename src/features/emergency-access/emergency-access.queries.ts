@@ -1,8 +1,10 @@
 /** SQL of emergency access. No business rules here (STYLE §2). */
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
+
+const DAY_MS = 24 * 60 * 60_000
 
 export function findEmergencyAccess(db: Db, patientId: string) {
   return db.selectFrom('emergencyAccess').selectAll().where('patientId', '=', patientId).executeTakeFirst()
@@ -28,8 +30,15 @@ export async function rotateEmergencyToken(db: Db, patientId: string, next: { to
     .executeTakeFirstOrThrow()
 }
 
+/** The live link of a token hash, with its patient's account status. */
 export function findByTokenHash(db: Db, tokenHash: string) {
-  return db.selectFrom('emergencyAccess').selectAll().where('tokenHash', '=', tokenHash).executeTakeFirst()
+  return db
+    .selectFrom('emergencyAccess')
+    .innerJoin('users', 'users.id', 'emergencyAccess.patientId')
+    .selectAll('emergencyAccess')
+    .select('users.status as patientStatus')
+    .where('emergencyAccess.tokenHash', '=', tokenHash)
+    .executeTakeFirst()
 }
 
 export function findRotatedTokenHash(db: Db, tokenHash: string) {
@@ -37,16 +46,42 @@ export function findRotatedTokenHash(db: Db, tokenHash: string) {
 }
 
 /**
- * Claims the alert round for this access: succeeds only when no round was sent within
- * `cooldownMinutes` (one conditional UPDATE, so a refresh storm sends one round).
+ * Claims an alert round for the patient (SPEC §4.6), under a lock on the patient's
+ * emergency row so parallel accesses cannot both claim: succeeds only when the last round
+ * was sent at least `cooldownMinutes` ago and fewer than `maxPerDay` rounds were sent in the
+ * 24 hours before `now`. On success the round is recorded. Call inside a transaction.
  */
-export function claimAlertRound(db: Db, patientId: string, now: Date, cooldownMinutes: number) {
-  const since = new Date(now.getTime() - cooldownMinutes * 60_000)
-  return db
-    .updateTable('emergencyAccess')
-    .set({ lastAlertAt: now })
+export async function claimAlertRound(trx: Transaction<DB>, patientId: string, now: Date, limits: { cooldownMinutes: number; maxPerDay: number }): Promise<boolean> {
+  const row = await trx.selectFrom('emergencyAccess').select('lastAlertAt').where('patientId', '=', patientId).forUpdate().executeTakeFirst()
+  if (!row) return false
+  if (row.lastAlertAt !== null && row.lastAlertAt.getTime() > now.getTime() - limits.cooldownMinutes * 60_000) return false
+  const { sent } = await trx
+    .selectFrom('emergencyAlertRounds')
+    .select((eb) => eb.fn.countAll<string>().as('sent'))
     .where('patientId', '=', patientId)
-    .where((eb) => eb.or([eb('lastAlertAt', 'is', null), eb('lastAlertAt', '<=', since)]))
-    .returning('patientId')
-    .executeTakeFirst()
+    .where('sentAt', '>', new Date(now.getTime() - DAY_MS))
+    .executeTakeFirstOrThrow()
+  if (Number(sent) >= limits.maxPerDay) return false
+  await trx.updateTable('emergencyAccess').set({ lastAlertAt: now }).where('patientId', '=', patientId).execute()
+  await trx.insertInto('emergencyAlertRounds').values({ patientId, sentAt: now }).execute()
+  return true
+}
+
+/**
+ * Claims one alert SMS to a destination (SPEC §4.6: at most `maxPerDay` per number per 24
+ * hours, whichever patients list it), serialised per destination by a transaction-level
+ * advisory lock so parallel alerts of different patients cannot both pass. Lock several
+ * destinations in a stable order (sorted hashes) to avoid deadlocks. Call inside a transaction.
+ */
+export async function claimAlertSms(trx: Transaction<DB>, destinationHash: string, patientId: string, now: Date, maxPerDay: number): Promise<boolean> {
+  await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`carelocker/alert-sms|${destinationHash}`}, 0))`.execute(trx)
+  const { sent } = await trx
+    .selectFrom('alertSmsSends')
+    .select((eb) => eb.fn.countAll<string>().as('sent'))
+    .where('destinationHash', '=', destinationHash)
+    .where('sentAt', '>', new Date(now.getTime() - DAY_MS))
+    .executeTakeFirstOrThrow()
+  if (Number(sent) >= maxPerDay) return false
+  await trx.insertInto('alertSmsSends').values({ destinationHash, patientId, sentAt: now }).execute()
+  return true
 }

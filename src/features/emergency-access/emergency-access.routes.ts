@@ -44,8 +44,11 @@ export function emergencyAccessRoutes(app: App, deps: Deps): void {
     schema: { tags, summary: 'QR code (SVG) of your emergency link, made locally', produces: ['image/svg+xml'] },
   }, async (req, reply) => reply.type('image/svg+xml').header('cache-control', 'no-store').send(await emergencyQr(deps, userOf(req), 'svg')))
 
+  // HEAD is not exposed on the public routes (405 with Allow): a HEAD must neither see
+  // patient data nor count as an access (SPEC §4.6).
   app.get('/emergency/:token', {
     config: { access: 'public' },
+    exposeHeadRoute: false,
     preHandler: limitPerIp(deps),
     schema: {
       tags,
@@ -54,19 +57,15 @@ export function emergencyAccessRoutes(app: App, deps: Deps): void {
       params: TokenParams,
       response: { 200: EmergencyViewDto, 404: Problem, 410: Problem, 429: Problem },
     },
-  }, async (req, reply) => {
-    const view = toEmergencyViewDto(
-      await viewEmergency(deps, req.params.token, requestMeta(req), { alert: !isLinkPreview(req.headers['user-agent'], req.method) }),
-    )
-    return reply.header('cache-control', 'no-store').send(view)
-  })
+  }, async (req) => toEmergencyViewDto(await viewEmergency(deps, req.params.token, requestMeta(req))))
 
   app.get('/emergency/:token/records/:id/content', {
     config: { access: 'public' },
+    exposeHeadRoute: false,
     preHandler: limitPerIp(deps),
     schema: {
       tags,
-      summary: "A record's bytes through the emergency link (public; audited, alerts nobody)",
+      summary: "A record's bytes through the emergency link (public; audited, and alerts like the view)",
       security: [],
       produces: ['application/octet-stream'],
       params: TokenParams.extend({ id: Uuid }),
@@ -79,17 +78,29 @@ export function emergencyAccessRoutes(app: App, deps: Deps): void {
 const sendPage = (reply: FastifyReply, status: number, body: string) =>
   reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body)
 
-/** `/e/<token>`: the emergency card as a page (no JavaScript needed). */
+/** `?show=1` on `/e/<token>`: a person asked for the card from the data-free preview page. */
+// Not strict: a messenger may append its own tracking parameters, and a first responder must
+// never meet a validation error on this page.
+const PageQuery = z.object({ show: z.string().max(8).optional() })
+
+/**
+ * `/e/<token>`: the emergency card as a page (no JavaScript needed). A link-preview bot or
+ * a HEAD gets a data-free page without touching the database or alerting anyone; its
+ * "Show emergency information" link (`?show=1`) opens the full card — with the alert
+ * logic — for a person whose browser was mistaken for a bot (SPEC §4.6).
+ */
 export function emergencyPageRoutes(app: App, deps: Deps): void {
-  app.get('/e/:token', { config: { access: 'public' }, schema: { hide: true, params: TokenParams } }, async (req, reply) => {
+  app.get('/e/:token', { config: { access: 'public' }, schema: { hide: true, params: TokenParams, querystring: PageQuery } }, async (req, reply) => {
     try {
+      if (req.method === 'HEAD') return sendPage(reply, 200, emergencyPreviewPage(req.params.token))
       await deps.rateLimits.hit('public', req.ip, reply)
-      if (isLinkPreview(req.headers['user-agent'], req.method)) return sendPage(reply, 200, emergencyPreviewPage())
-      const view = await viewEmergency(deps, req.params.token, requestMeta(req), { alert: true })
+      if (req.query.show === undefined && isLinkPreview(req.headers['user-agent'])) return sendPage(reply, 200, emergencyPreviewPage(req.params.token))
+      const view = await viewEmergency(deps, req.params.token, requestMeta(req))
       return sendPage(reply, 200, emergencyPage(toEmergencyViewDto(view)))
     } catch (err) {
       if (!(err instanceof AppError)) throw err
-      if (err.status === 410) return sendPage(reply, 410, emergencyMessagePage('This emergency link was replaced', 'The patient has issued a new emergency QR code. Ask for the current one.'))
+      if (err.code === 'emergency-link-rotated') return sendPage(reply, 410, emergencyMessagePage('This emergency link was replaced', 'The patient has issued a new emergency QR code. Ask for the current one.'))
+      if (err.status === 410) return sendPage(reply, 410, emergencyMessagePage('This emergency link is not active', 'The patient’s CareLocker account is not active. Ask for another source of their medical information.'))
       if (err.status === 404) return sendPage(reply, 404, emergencyMessagePage('Link not found', 'Check that the whole link was scanned or copied.'))
       if (err.status === 429) return sendPage(reply, 429, emergencyMessagePage('Too many requests', err.message))
       throw err

@@ -5,16 +5,18 @@
  * database alone cannot produce it, and only its SHA-256 is indexed. Whoever presents it
  * acts as an `emergency` actor: the profile basics and the records of the last 6 months.
  * Every access is audited; the patient is emailed and each emergency contact gets an SMS,
- * at most one round per EMERGENCY_ALERT_COOLDOWN_MIN, through the job queue.
+ * at most one round per EMERGENCY_ALERT_COOLDOWN_MIN and 3 per 24 h, through the job queue.
+ * While the patient's account is disabled the link answers 410.
  */
 import { createHmac, randomBytes } from 'node:crypto'
+import type { Transaction } from 'kysely'
 import { subMonths } from 'date-fns'
 import QRCode from 'qrcode'
 import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
 import { GoneError, NotFoundError } from '../../app/errors.js'
 import { hashToken } from '../../app/opaque-tokens.js'
-import type { ProfileRow } from '../../db/schema.js'
+import type { DB, ProfileRow } from '../../db/schema.js'
 import { authorize, type EmergencyActor, type RequestMeta, type UserActor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
 import { enqueueEmail, enqueueSms } from '../notifications/notifications.service.js'
@@ -81,7 +83,7 @@ export async function emergencyQr(deps: Deps, actor: UserActor, format: 'png' | 
   return format === 'png' ? QRCode.toBuffer(url, { ...options, type: 'png', width: 512 }) : QRCode.toString(url, { ...options, type: 'svg' })
 }
 
-/** 404 for a token never issued, 410 for a rotated one. */
+/** 404 for a token never issued, 410 for a rotated one or while the patient's account is disabled (SPEC §4.6). */
 async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<EmergencyActor> {
   const tokenHash = hashToken(token)
   const access = await q.findByTokenHash(deps.db, tokenHash)
@@ -89,8 +91,35 @@ async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<
     if (await q.findRotatedTokenHash(deps.db, tokenHash)) throw new GoneError('This emergency link was replaced by the patient.', 'emergency-link-rotated')
     throw new NotFoundError('This emergency link does not exist.')
   }
+  if (access.patientStatus === 'disabled') throw new GoneError('This emergency link is not active.', 'emergency-link-inactive')
   const recordsSince = utcDate(subMonths(new Date(`${utcDate(deps.now())}T00:00:00Z`), EMERGENCY_RECORD_MONTHS))
   return { kind: 'emergency', patientId: access.patientId, recordsSince, meta }
+}
+
+/** SPEC §4.6: at most 3 alert rounds per patient per 24 hours. */
+export const MAX_ALERT_ROUNDS_PER_DAY = 3
+/** SPEC §4.6: one destination number receives at most 10 alert SMS per 24 hours. */
+export const MAX_ALERT_SMS_PER_NUMBER_PER_DAY = 10
+
+/**
+ * The alert logic of an emergency access (SPEC §4.6), inside `trx`: claims the patient's
+ * alert round (one per `EMERGENCY_ALERT_COOLDOWN_MIN`, at most 3 per 24 h) and, when it
+ * is granted, enqueues the email to the patient and one SMS per distinct contact number
+ * that is under its own 24-hour cap. Delivery happens in the job queue; nothing waits for it.
+ * Returns whether a round was sent.
+ */
+async function runAlertLogic(deps: Deps, trx: Transaction<DB>, patientId: string, now: Date): Promise<boolean> {
+  const limits = { cooldownMinutes: deps.config.emergencyAlertCooldownMinutes, maxPerDay: MAX_ALERT_ROUNDS_PER_DAY }
+  if (!(await q.claimAlertRound(trx, patientId, now, limits))) return false
+  const accessedAt = now.toISOString()
+  await enqueueEmail(deps, trx, { template: 'emergency-access', to: { userId: patientId }, data: { accessedAt } })
+  const profile = await loadProfile(trx, patientId)
+  const destinations = new Map(profile.emergencyContacts.map((c) => [hashToken(c.phone), c.phone]))
+  for (const [destinationHash, phone] of [...destinations].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!(await q.claimAlertSms(trx, destinationHash, patientId, now, MAX_ALERT_SMS_PER_NUMBER_PER_DAY))) continue
+    await enqueueSms(deps, trx, { template: 'emergency-alert', to: phone, data: { patientId, accessedAt } })
+  }
+  return true
 }
 
 export interface EmergencyView {
@@ -103,11 +132,11 @@ export interface EmergencyView {
 
 /**
  * The emergency view (SPEC §4.6): profile basics and the records dated within the last 6
- * months (newest first, at most 100). Audited as `emergency.accessed`; with `alert`, claims
- * the patient's alert round (cooldown) and enqueues the email and SMS in the same
- * transaction — the response never waits for delivery.
+ * months (newest first, at most 100). Audited as `emergency.accessed` and always run
+ * through the alert logic, whoever asks: the only callers that skip it (link-preview bots,
+ * HEAD) must not call this at all, since they get no patient data.
  */
-export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta, opts: { alert: boolean }): Promise<EmergencyView> {
+export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta): Promise<EmergencyView> {
   const actor = await openToken(deps, token, meta)
   const scope = await resolvePatientScope(deps.db, actor, actor.patientId)
   authorize(actor, 'emergency.view', scope)
@@ -115,19 +144,25 @@ export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta
   const { items } = await listRecords(deps, actor, actor.patientId, { from: actor.recordsSince, limit: 100 })
   const now = deps.now()
   await deps.db.transaction().execute(async (trx) => {
+    await runAlertLogic(deps, trx, actor.patientId, now)
     await deps.audit.record(trx, actor, 'emergency.accessed', { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } })
-    if (!opts.alert || !(await q.claimAlertRound(trx, actor.patientId, now, deps.config.emergencyAlertCooldownMinutes))) return
-    const accessedAt = now.toISOString()
-    await enqueueEmail(deps, trx, { template: 'emergency-access', to: { userId: actor.patientId }, data: { accessedAt } })
-    for (const contact of profile.emergencyContacts) {
-      await enqueueSms(deps, trx, { template: 'emergency-alert', to: contact.phone, data: { patientId: actor.patientId, accessedAt } })
-    }
   })
   return { profile, records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
 }
 
-/** A record's bytes through the emergency link (audited by the records service; alerts nobody). */
+/**
+ * A record's bytes through the emergency link: audited as `record.downloaded` by the
+ * records service, and an emergency access like the view, so it goes through the alert
+ * logic (SPEC §4.6) before any byte is released.
+ */
 export async function openEmergencyContent(deps: Deps, token: string, meta: RequestMeta, recordId: string, req: ContentRequest): Promise<RecordContent> {
   const actor = await openToken(deps, token, meta)
-  return openRecordContent(deps, actor, actor.patientId, recordId, req)
+  const content = await openRecordContent(deps, actor, actor.patientId, recordId, req)
+  try {
+    await deps.db.transaction().execute((trx) => runAlertLogic(deps, trx, actor.patientId, deps.now()))
+  } catch (err) {
+    if (content.status !== 304) content.stream.destroy()
+    throw err
+  }
+  return content
 }

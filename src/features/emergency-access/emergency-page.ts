@@ -66,11 +66,15 @@ ${allergies.length
   })
 }
 
-/** What a link-preview bot (or a HEAD request) gets: no personal data, no alert. */
-export function emergencyPreviewPage(): string {
+/**
+ * What a link-preview bot (or a HEAD request) gets: no personal data, no alert, and a plain
+ * link (`?show=1`, no JavaScript) that opens the full card for a person (SPEC §4.6).
+ */
+export function emergencyPreviewPage(token: string): string {
   return page({
     title: 'Emergency medical information — CareLocker',
-    body: html`<main><h1>Emergency medical information</h1><p class="card">Open this link in a browser to see the patient's emergency information. Opening it notifies the patient and their emergency contacts.</p></main>`,
+    body: html`<main><h1>Emergency medical information</h1><p class="card">This link opens a patient's emergency information. Opening it notifies the patient and their emergency contacts.</p>
+<p><a class="button" id="show" href="/e/${encodeURIComponent(token)}?show=1">Show emergency information</a></p></main>`,
   })
 }
 

@@ -7,9 +7,12 @@
 const PREVIEW_AGENTS =
   /(bot\b|bot\/|crawler|spider|preview|facebookexternalhit|facebot|whatsapp|telegram|slack|discord|twitterbot|linkedin|skype|embedly|quora link|pinterest|vkshare|redditbot|applebot|mastodon|signal|viber|outlook|google-?pagerenderer|bingpreview|yahoo|duckduckbot|headlesschrome\/.*lighthouse)/i
 
-/** True for a request that should get the data-free preview page. HEAD requests count as previews. */
-export function isLinkPreview(userAgent: string | undefined, method: string): boolean {
-  if (method === 'HEAD') return true
+/**
+ * True for a user agent that should get the data-free preview page. A list can mistake a
+ * person's browser for a bot (a "CUBOT" phone, Telegram's or WhatsApp's in-app browser):
+ * the preview page therefore links to the full card (SPEC §4.6).
+ */
+export function isLinkPreview(userAgent: string | undefined): boolean {
   if (!userAgent) return false
   return PREVIEW_AGENTS.test(userAgent)
 }

@@ -250,11 +250,41 @@ export function consultationDecisionEmail(d: ConsultationDecisionData): EmailCon
 }
 
 export interface EmergencyAlertSmsData {
+  /** The patient's full name as they typed it; only a sanitised short form is sent. */
   patientName: string
   accessedAt: Date | string
 }
 
-/** SMS to each emergency contact (SPEC §4.6): names the patient and the time (UTC). */
+/** SPEC §4.6: the name in an alert SMS is at most 30 characters. */
+export const SMS_NAME_MAX = 30
+const NAME_FALLBACK = 'a CareLocker patient'
+
+/**
+ * The patient's name as an alert SMS may carry it (SPEC §4.6): first name and last
+ * initial, letters, spaces, hyphens and apostrophes only, at most 30 characters — so a
+ * patient cannot make the service text arbitrary words or a URL to any number.
+ * "Maria José García-López" → "Maria G"; "http://x.example" → "httpxexample"; a name with no
+ * letters → "a CareLocker patient".
+ */
+export function smsPatientName(fullName: string): string {
+  const words = fullName
+    .normalize('NFC')
+    .split(/\s+/u)
+    .map((w) => w.replace(/[^\p{L}\p{M}'’-]/gu, '').replace(/’/gu, "'").replace(/^['-]+|['-]+$/gu, ''))
+    .filter((w) => /\p{L}/u.test(w))
+  const first = words[0]
+  if (first === undefined) return NAME_FALLBACK
+  const last = words.length > 1 ? words[words.length - 1] : undefined
+  const initial = last ? (last.match(/\p{L}\p{M}*/u)?.[0] ?? '') : ''
+  const firstMax = SMS_NAME_MAX - (initial ? initial.length + 1 : 0)
+  const shortFirst = Array.from(first).slice(0, firstMax).join('').replace(/['-]+$/u, '')
+  return initial ? `${shortFirst} ${initial}` : shortFirst
+}
+
+/**
+ * SMS to each emergency contact (SPEC §4.6): a fixed template with the patient's short
+ * name (`smsPatientName`) and the time (UTC) — no URL, nothing else the patient typed.
+ */
 export function emergencyAlertSms(d: EmergencyAlertSmsData): string {
-  return `CareLocker: the emergency information of ${d.patientName} was opened at ${formatUtc(d.accessedAt)}. They may need help.`
+  return `CareLocker: the emergency information of ${smsPatientName(d.patientName)} was opened at ${formatUtc(d.accessedAt)}. They may need help.`
 }

@@ -126,7 +126,7 @@ describe('notifications through SMTP and Twilio', () => {
     )
     const sms = await twilio.waitFor((m) => m.to === to)
     expect(sms).toMatchObject({ accountSid: TWILIO_SID, from: TWILIO_FROM, username: TWILIO_SID, password: TWILIO_TOKEN })
-    expect(sms.body).toContain('Ann Example')
+    expect(sms.body).toContain('of Ann E was opened')
     expect(sms.body).toContain('2026-11-20 08:15 UTC')
   })
 
@@ -184,7 +184,7 @@ describe('the outbox when no SMTP server or SMS provider is configured', () => {
       const log = await readFile(path.join(t.dataDir, 'outbox', 'sms.log'), 'utf8').catch(() => '')
       return log.split('\n').find((l) => l.includes(`to=${to}`))
     })
-    expect(line).toContain('Bo Example')
+    expect(line).toContain('of Bo E was opened')
     expect(line).toContain('2026-11-20 08:15 UTC')
   })
 })
