@@ -1,12 +1,12 @@
 /** Request and response schemas of accounts and sessions (SPEC §4.1), and the User mapper. */
 import { z } from 'zod'
-import { toInstant } from '../../app/schemas.js'
+import { singleLine, toInstant } from '../../app/schemas.js'
 import type { UserRow } from '../../db/schema.js'
 
 export const Email = z.email().max(254).transform((v) => v.trim().toLowerCase())
 /** SPEC §4.1: 10–128 characters. */
 export const Password = z.string().min(10, 'Use at least 10 characters.').max(128, 'Use at most 128 characters.')
-const Name = z.string().trim().min(1).max(200)
+const Name = singleLine(200).min(1)
 
 export const RegisterBody = z
   .object({
@@ -14,10 +14,10 @@ export const RegisterBody = z
     password: Password,
     role: z.enum(['patient', 'doctor', 'pharmacist']),
     name: Name,
-    specialty: z.string().trim().min(1).max(200).optional(),
-    licenseNumber: z.string().trim().min(1).max(100).optional(),
-    organization: z.string().trim().min(1).max(200).optional(),
-    pharmacyName: z.string().trim().min(1).max(200).optional(),
+    specialty: singleLine(200).min(1).optional(),
+    licenseNumber: singleLine(100).min(1).optional(),
+    organization: singleLine(200).min(1).optional(),
+    pharmacyName: singleLine(200).min(1).optional(),
   })
   .strict()
   .superRefine((b, ctx) => {

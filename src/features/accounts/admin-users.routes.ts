@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
-import { EmptyBody, ListQuery, Page, Problem, Uuid } from '../../app/schemas.js'
+import { EmptyBody, ListQuery, Page, Problem, Uuid, singleLine } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
 import { User, toUserDto } from './accounts.schema.js'
 import { disableUser, listUsers, verifyUser } from './admin-users.service.js'
@@ -21,7 +21,7 @@ export function adminUsersRoutes(app: App, deps: Deps): void {
         .object({
           role: z.enum(['patient', 'doctor', 'pharmacist', 'admin']).optional(),
           status: z.enum(['active', 'pending', 'disabled']).optional(),
-          q: z.string().trim().min(1).max(200).optional(),
+          q: singleLine(200).min(1).optional(),
           ...ListQuery,
         })
         .strict(),

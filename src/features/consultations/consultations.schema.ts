@@ -1,6 +1,6 @@
 /** Schemas of consultations and the doctor's patient list (SPEC §4.8), and their mappers. */
 import { z } from 'zod'
-import { ListQuery, Uuid, toInstant } from '../../app/schemas.js'
+import { ListQuery, Uuid, multiLine, toInstant } from '../../app/schemas.js'
 import type { ConsultationView } from './consultations.queries.js'
 
 export const ConsultationStatus = z.enum(['pending', 'approved', 'rejected', 'ended', 'cancelled'])
@@ -9,7 +9,7 @@ export const ConsultationStatus = z.enum(['pending', 'approved', 'rejected', 'en
 export const RequestConsultationBody = z
   .object({
     doctorId: Uuid,
-    reason: z.string().trim().min(1).max(1000).optional(),
+    reason: multiLine(1000).min(1).optional(),
   })
   .strict()
 export type RequestConsultationInput = z.infer<typeof RequestConsultationBody>

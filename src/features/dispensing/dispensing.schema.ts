@@ -1,10 +1,9 @@
 /** Pharmacy counter schemas (SPEC §4.9): scan, lookup, dispense and reject bodies, the check result, history. */
 import { z } from 'zod'
-import { CalendarDate, DateOrInstant, ListQuery, Uuid, toInstant } from '../../app/schemas.js'
+import { CalendarDate, DateOrInstant, ListQuery, Uuid, multiLine, singleLine, toInstant } from '../../app/schemas.js'
 import { Prescription, toPrescriptionDto, type PrescriptionView } from '../prescriptions/prescriptions.schema.js'
 import { QR_DATA_MAX_LENGTH } from '../prescriptions/qr-token.js'
 
-const text = (max: number) => z.string().trim().min(1).max(max)
 
 export const ScanBody = z.object({ qrData: z.string().trim().min(1).max(4 * QR_DATA_MAX_LENGTH) }).strict()
 export type ScanInput = z.infer<typeof ScanBody>
@@ -28,7 +27,7 @@ export const DispenseItemBody = z
   .object({
     itemId: Uuid,
     quantity: z.int().min(1).max(10_000),
-    batchNumber: text(64),
+    batchNumber: singleLine(64).min(1),
     expiryDate: CalendarDate.optional(),
     unitPrice: Price.optional(),
   })
@@ -37,12 +36,12 @@ export const DispenseItemBody = z
 export const DispenseBody = z
   .object({
     items: z.array(DispenseItemBody).min(1, 'Dispense at least one item.').max(20),
-    notes: z.string().trim().max(1000).optional(),
+    notes: multiLine(1000).optional(),
   })
   .strict()
 export type DispenseInput = z.infer<typeof DispenseBody>
 
-export const RejectBody = z.object({ reason: text(1000) }).strict()
+export const RejectBody = z.object({ reason: multiLine(1000).min(1) }).strict()
 export type RejectInput = z.infer<typeof RejectBody>
 
 export const PROBLEM_CODES = ['expired', 'cancelled', 'rejected', 'fully_dispensed'] as const

@@ -1,11 +1,11 @@
 /** Schemas of the doctor directory (SPEC §4.8 `GET /doctors`) and its mapper. */
 import { z } from 'zod'
-import { ListQuery } from '../../app/schemas.js'
+import { ListQuery, singleLine } from '../../app/schemas.js'
 
 export const DirectoryQuery = z
   .object({
-    q: z.string().trim().min(1).max(200).optional(),
-    specialty: z.string().trim().min(1).max(200).optional(),
+    q: singleLine(200).min(1).optional(),
+    specialty: singleLine(200).min(1).optional(),
     ...ListQuery,
   })
   .strict()

@@ -1,6 +1,6 @@
 /** Schemas of doctors' notes (SPEC §4.8) and the Note mapper. */
 import { z } from 'zod'
-import { ListQuery, PatientIdParam, toInstant } from '../../app/schemas.js'
+import { ListQuery, PatientIdParam, multiLine, toInstant } from '../../app/schemas.js'
 import type { NoteView } from './notes.queries.js'
 
 export const NOTE_BODY_MAX = 10_000
@@ -10,7 +10,7 @@ export const NoteListQuery = z.object(ListQuery).strict()
 
 export const CreateNoteBody = z
   .object({
-    body: z.string().trim().min(1, 'A note needs some text.').max(NOTE_BODY_MAX, `Use at most ${NOTE_BODY_MAX} characters.`),
+    body: multiLine(NOTE_BODY_MAX).min(1, 'A note needs some text.'),
     sharedWithPatient: z.boolean().default(false),
   })
   .strict()

@@ -4,18 +4,13 @@
  * mapper. The pharmacy's shapes live in dispensing.schema.ts.
  */
 import { z } from 'zod'
-import { ListQuery, Uuid, toInstant } from '../../app/schemas.js'
+import { ListQuery, Uuid, multiLine, singleLine, toInstant } from '../../app/schemas.js'
 import type { PrescriptionItemRow, PrescriptionRow } from '../../db/schema.js'
 import { formatReference } from './reference-number.js'
 
-const text = (max: number) => z.string().trim().min(1).max(max)
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max)
-    .nullish()
-    .transform((v) => (v ? v : undefined))
+const text = (max: number) => singleLine(max).min(1)
+/** Optional text: null, absent and blank all mean none. */
+const optional = (schema: z.ZodString) => schema.nullish().transform((v) => (v ? v : undefined))
 
 export const PRESCRIPTION_STATUSES = ['active', 'partially_dispensed', 'dispensed', 'rejected', 'cancelled', 'expired'] as const
 export const PrescriptionStatus = z.enum(PRESCRIPTION_STATUSES)
@@ -28,7 +23,7 @@ export const PrescriptionItemBody = z
     frequency: text(100),
     quantity: z.int().min(1).max(10_000),
     durationDays: z.int().min(1).max(365).nullish(),
-    instructions: optionalText(500),
+    instructions: optional(singleLine(500)),
   })
   .strict()
 
@@ -37,7 +32,7 @@ export const CreatePrescriptionBody = z
   .object({
     patientId: Uuid,
     diagnosis: text(500),
-    notes: optionalText(2000),
+    notes: optional(multiLine(2000)),
     validDays: z.int().min(1).max(180).default(30),
     items: z.array(PrescriptionItemBody).min(1, 'At least one item.').max(20, 'At most 20 items.'),
   })

@@ -3,7 +3,7 @@ import { differenceInYears, parseISO } from 'date-fns'
 import { isValidPhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js'
 import { z } from 'zod'
 import { utcDate } from '../../app/dates.js'
-import { CalendarDate, toInstant } from '../../app/schemas.js'
+import { CalendarDate, multiLine, singleLine, toInstant } from '../../app/schemas.js'
 import type { ProfileRow } from '../../db/schema.js'
 
 export const BLOOD_GROUPS = ['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'] as const
@@ -11,10 +11,10 @@ export const MAX_EMERGENCY_CONTACTS = 5
 
 
 export const Coding = z
-  .object({ system: z.string().min(1).max(500), code: z.string().min(1).max(200), display: z.string().max(500).optional() })
+  .object({ system: singleLine(500).min(1), code: singleLine(200).min(1), display: singleLine(500).optional() })
   .strict()
 
-const text = (max: number) => z.string().trim().min(1).max(max)
+const text = (max: number) => singleLine(max).min(1)
 const ItemId = z.uuid().optional()
 
 /** An E.164 number (`+14155550123`), checked with libphonenumber-js metadata. */
@@ -45,7 +45,7 @@ export const ProfileBody = z
     bloodGroup: z.enum(BLOOD_GROUPS).nullable().optional(),
     heightCm: z.number().min(20).max(280).nullable().optional(),
     organDonor: z.boolean().nullable().optional(),
-    notes: z.string().max(2000).nullable().optional(),
+    notes: multiLine(2000).nullable().optional(),
     allergies: z.array(Allergy).max(100).optional(),
     conditions: z.array(Condition).max(200).optional(),
     medications: z.array(Medication).max(100).optional(),
@@ -54,7 +54,23 @@ export const ProfileBody = z
   .strict()
 export type ProfileInput = z.infer<typeof ProfileBody>
 
-const withId = { id: z.string() }
+/**
+ * The lists as stored. Responses describe what is there rather than repeat the request
+ * rules: a FHIR import (SPEC §4.4) may have stored text a PUT would refuse (a line break, a
+ * longer name), and a read must never fail on it.
+ */
+const StoredCoding = z.object({ system: z.string(), code: z.string(), display: z.string().optional() })
+const StoredAllergy = z.object({ id: z.string(), substance: z.string(), reaction: z.string().optional(), severity: Allergy.shape.severity, code: StoredCoding.optional() })
+const StoredCondition = z.object({ id: z.string(), name: z.string(), status: Condition.shape.status, since: z.string().optional(), code: StoredCoding.optional() })
+const StoredMedication = z.object({
+  id: z.string(),
+  name: z.string(),
+  dosage: z.string().optional(),
+  frequency: z.string().optional(),
+  since: z.string().optional(),
+  code: StoredCoding.optional(),
+})
+const StoredEmergencyContact = z.object({ id: z.string(), name: z.string(), relationship: z.string().optional(), phone: z.string(), email: z.string().optional() })
 
 export const Profile = z.object({
   fullName: z.string(),
@@ -65,10 +81,10 @@ export const Profile = z.object({
   heightCm: z.number().nullable(),
   organDonor: z.boolean().nullable(),
   notes: z.string().nullable(),
-  allergies: z.array(Allergy.extend(withId)),
-  conditions: z.array(Condition.extend(withId)),
-  medications: z.array(Medication.extend(withId)),
-  emergencyContacts: z.array(EmergencyContact.extend({ ...withId, phone: z.string() })),
+  allergies: z.array(StoredAllergy),
+  conditions: z.array(StoredCondition),
+  medications: z.array(StoredMedication),
+  emergencyContacts: z.array(StoredEmergencyContact),
   updatedAt: z.string(),
 })
 export type ProfileDto = z.infer<typeof Profile>

@@ -1,6 +1,6 @@
 /** Request and response schemas of medical records (SPEC §4.3), and the Record mapper. */
 import { z } from 'zod'
-import { CalendarDate, DateOrInstant, ListQuery, PatientIdParam, Uuid, toInstant } from '../../app/schemas.js'
+import { CalendarDate, DateOrInstant, ListQuery, PatientIdParam, Uuid, multiLine, singleLine, toInstant } from '../../app/schemas.js'
 import { RECORD_CATEGORIES } from './record-category.js'
 import type { RecordView } from './records.queries.js'
 
@@ -16,45 +16,32 @@ export const ORIGINAL_FILE_NAME_MAX = 255
 /** A record date: a real calendar date, not before 1900. (Not in the future is checked by the service, which knows today.) */
 const RecordDate = CalendarDate.refine((v) => v >= '1900-01-01', 'A record date is not before 1900-01-01.')
 
-/** Optional free text: trimmed; empty means absent. */
-const OptionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `Use at most ${max} characters.`)
-    .transform((v) => (v === '' ? undefined : v))
-    .optional()
+/** Optional text (`singleLine` or `multiLine`): trimmed; empty means absent. */
+const OptionalText = (schema: z.ZodString) => schema.transform((v) => (v === '' ? undefined : v)).optional()
 
 /** The text fields of an upload (multipart fields are strings; unknown fields are 400). */
 export const UploadFields = z
   .object({
     category: RecordCategorySchema,
     recordDate: RecordDate.optional(),
-    title: OptionalText(TITLE_MAX),
-    doctorName: OptionalText(DOCTOR_NAME_MAX),
-    description: OptionalText(DESCRIPTION_MAX),
+    title: OptionalText(singleLine(TITLE_MAX)),
+    doctorName: OptionalText(singleLine(DOCTOR_NAME_MAX)),
+    description: OptionalText(multiLine(DESCRIPTION_MAX)),
   })
   .strict()
 export type UploadFieldsInput = z.infer<typeof UploadFields>
 
-/** Nullable text for PATCH: null or "" clears the field. */
-const PatchText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `Use at most ${max} characters.`)
-    .nullable()
-    .transform((v) => (v === '' ? null : v))
-    .optional()
+/** Nullable text for PATCH (`singleLine` or `multiLine`): null or "" clears the field. */
+const PatchText = (schema: z.ZodString) => schema.nullable().transform((v) => (v === '' ? null : v)).optional()
 
 /** `PATCH …/records/{id}`: metadata only (SPEC §4.3); the bytes, type and fileName never change. */
 export const RecordPatchBody = z
   .object({
-    title: PatchText(TITLE_MAX),
+    title: PatchText(singleLine(TITLE_MAX)),
     category: RecordCategorySchema.optional(),
     recordDate: RecordDate.optional(),
-    doctorName: PatchText(DOCTOR_NAME_MAX),
-    description: PatchText(DESCRIPTION_MAX),
+    doctorName: PatchText(singleLine(DOCTOR_NAME_MAX)),
+    description: PatchText(multiLine(DESCRIPTION_MAX)),
   })
   .strict()
 export type RecordPatchInput = z.infer<typeof RecordPatchBody>
@@ -67,7 +54,7 @@ export const RecordListQuery = z
     category: RecordCategorySchema.optional(),
     from: DateOrInstant.optional(),
     to: DateOrInstant.optional(),
-    q: z.string().trim().min(1).max(200).optional(),
+    q: singleLine(200).min(1).optional(),
     ...ListQuery,
   })
   .strict()

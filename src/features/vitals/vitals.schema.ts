@@ -1,6 +1,6 @@
 /** Request and response schemas of vital signs (SPEC §4.8), and the Vital mapper. */
 import { z } from 'zod'
-import { DateOrInstant, ListQuery, PatientIdParam, toInstant } from '../../app/schemas.js'
+import { DateOrInstant, ListQuery, PatientIdParam, multiLine, singleLine, toInstant } from '../../app/schemas.js'
 import { GLUCOSE_CONTEXTS, VITAL_FLAGS, VITAL_TYPES, type GlucoseContext, type VitalFlag, type VitalType } from './vital-types.js'
 import type { TrendRow, VitalView } from './vitals.queries.js'
 
@@ -23,10 +23,10 @@ export const VitalBody = z
     value: z.number().optional().describe('Every type but blood_pressure.'),
     systolic: z.number().optional().describe('blood_pressure only, mmHg.'),
     diastolic: z.number().optional().describe('blood_pressure only, mmHg; below systolic.'),
-    unit: z.string().trim().min(1).max(32).optional().describe("Default: the type's canonical unit (mmHg, /min, mg/dL, kg, cm, Cel, %)."),
+    unit: singleLine(32).min(1).optional().describe("Default: the type's canonical unit (mmHg, /min, mg/dL, kg, cm, Cel, %)."),
     context: z.enum(GLUCOSE_CONTEXTS).optional().describe('blood_glucose only.'),
     measuredAt: z.iso.datetime({ offset: true }).optional().describe('Default now; at most 5 minutes in the future.'),
-    note: z.string().trim().max(NOTE_MAX).optional(),
+    note: multiLine(NOTE_MAX).optional(),
   })
   .strict()
 export type VitalBodyInput = z.infer<typeof VitalBody>
