@@ -3,8 +3,10 @@
  * `application/problem+json`. Schema errors carry a JSON pointer per field; 5xx bodies
  * carry only the request id (never a stack trace or message).
  */
+import { protocol as pgliteProtocol } from '@electric-sql/pglite'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import pg from 'pg'
 import type { App } from './build-app.js'
 import { AppError, PROBLEM_BASE, type FieldError } from './errors.js'
 
@@ -75,6 +77,41 @@ function fromFastifyError(err: FastifyError): AppError | undefined {
   return undefined
 }
 
+/** The fields of a PostgreSQL ErrorResponse that name no data (protocol: "Error and Notice Message Fields"). */
+interface DatabaseErrorFields {
+  code?: string | undefined
+  severity?: string | undefined
+  routine?: string | undefined
+  table?: string | undefined
+  column?: string | undefined
+  constraint?: string | undefined
+  dataType?: string | undefined
+}
+
+/** A PostgreSQL error from either engine: `pg`'s DatabaseError or PGlite's own copy of that class. */
+function isDatabaseError(err: unknown): err is DatabaseErrorFields {
+  return err instanceof pg.DatabaseError || err instanceof pgliteProtocol.messages.DatabaseError
+}
+
+/**
+ * What the log keeps of an unhandled error (SPEC §6: no personal data in logs). A database
+ * error — or an error caused by one — is logged by its SQLSTATE `code` and the names of the
+ * table, column, constraint and routine involved, never its message, detail, hint, position
+ * or SQL, nor the query parameters PGlite attaches: a message such as `invalid input syntax
+ * for type uuid: "…"` or a detail `Key (email)=(…)` quotes the data. Any other error is
+ * returned as is, for pino's own serializer (type, message, stack).
+ */
+export function errorLogFields(err: unknown): unknown {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (isDatabaseError(e)) {
+      const { code, severity, routine, table, column, constraint, dataType } = e
+      const fields = { type: 'DatabaseError', code, severity, routine, table, column, constraint, dataType }
+      return e === err ? fields : { type: err instanceof Error ? err.name : typeof err, cause: fields }
+    }
+  }
+  return err
+}
+
 export function registerErrorHandlers(app: App): void {
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) return sendProblem(reply, err)
@@ -89,7 +126,7 @@ export function registerErrorHandlers(app: App): void {
     }
     const mapped = fromFastifyError(err as FastifyError)
     if (mapped) return sendProblem(reply, mapped)
-    req.log.error({ err }, 'unhandled error')
+    req.log.error({ err: errorLogFields(err) }, 'unhandled error')
     return reply.code(500).type('application/problem+json').send({
       type: PROBLEM_BASE + 'internal-error',
       title: 'Internal server error',
