@@ -1,30 +1,94 @@
 /**
- * Opaque keyset cursors (SPEC §2: no OFFSET). A cursor is the base64url JSON of the
- * last row's sort key; a tampered or malformed cursor is a 400.
+ * Opaque keyset cursors (SPEC §2: no OFFSET; "a cursor the server did not issue, or altered,
+ * is 400 — never 500"). A cursor is the unpadded base64url (RFC 4648 §5) JSON of the last
+ * row's sort key, a tuple. Each list decodes its cursors with its own tuple schema
+ * (STYLE §9: untrusted input is parsed once, by a schema), so what reaches SQL is typed and
+ * within what PostgreSQL accepts — a bad cursor never becomes a database error.
  */
+import { z } from 'zod'
 import { ValidationError } from '../app/errors.js'
 
-export function encodeCursor(key: readonly (string | number)[]): string {
+/** Longest cursor accepted, in characters (the `cursor` query parameter has the same cap). */
+export const MAX_CURSOR_LENGTH = 512
+
+/** A sort key as the cursor carries it: instants as ISO-8601 UTC strings (`toISOString()`). */
+export type CursorKey = readonly (string | number)[]
+
+// ---------------------------------------------------------------------------------------
+// Elements of a cursor's tuple
+
+/** ISO-8601 accepts year 0000; PostgreSQL has no year zero (22008). Years past 9999 fail both. */
+const notYearZero = (v: string) => !v.startsWith('0000')
+
+/** An instant as `toISOString()` writes it (UTC, `Z`), decoded to a Date. */
+export const CursorInstant = z.iso
+  .datetime()
+  .refine(notYearZero)
+  .transform((v) => new Date(v))
+
+/** A calendar date `YYYY-MM-DD` that exists (a record's date), kept as text like the `date` column. */
+export const CursorDate = z.iso.date().refine(notYearZero)
+
+/** A row id (RFC 9562 UUID, as every id of the API). */
+export const CursorId = z.uuid()
+
+/** `[instant, id]`: the cursor of a list ordered by a timestamp, then id. */
+export const InstantIdCursor = z.tuple([CursorInstant, CursorId])
+
+// ---------------------------------------------------------------------------------------
+// Codec
+
+export function encodeCursor(key: CursorKey): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url')
 }
 
-/** Decodes a cursor made by `encodeCursor` with `arity` parts; throws ValidationError otherwise. */
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (Array.isArray(parsed) && parsed.length === arity && parsed.every((p) => typeof p === 'string' || typeof p === 'number')) {
-      return parsed as (string | number)[]
+/** The JSON a cursor carries. Only the canonical base64url text `encodeCursor` writes is accepted
+ *  (no padding, blanks or stray characters, which Node's decoder would silently skip). */
+const CursorJson = z
+  .string()
+  .max(MAX_CURSOR_LENGTH)
+  .transform((text, ctx) => {
+    const bytes = Buffer.from(text, 'base64url')
+    if (bytes.toString('base64url') !== text) {
+      ctx.addIssue({ code: 'custom', message: 'Not base64url.' })
+      return z.NEVER
     }
-  } catch {
-    // fall through
-  }
-  throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'Not JSON.' })
+      return z.NEVER
+    }
+  })
+
+/** The 400 of a cursor this list did not issue; the same for every way it can be wrong. */
+export const invalidCursor = () =>
+  new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Not a cursor this list issued; start again from the first page.' }])
+
+/**
+ * Decodes `raw` with the list's tuple `schema`, e.g. `decodeCursor(raw, InstantIdCursor)` →
+ * `[Date, string]`. Throws ValidationError (400, `errors: [{path: '/cursor'}]`) for anything
+ * but a cursor of that shape: not base64url JSON, wrong shape or arity, an element of the
+ * wrong type or out of range, longer than MAX_CURSOR_LENGTH.
+ */
+export function decodeCursor<S extends z.ZodTuple>(raw: string, schema: S): z.output<S> {
+  const parsed = CursorJson.pipe(schema).safeParse(raw)
+  if (!parsed.success) throw invalidCursor()
+  return parsed.data
 }
 
-/** Takes `limit + 1` rows and returns the page plus the next cursor (null on the last page). */
-export function toPage<R, T>(rows: R[], limit: number, keyOf: (row: R) => (string | number)[], map: (row: R) => T) {
-  const more = rows.length > limit
-  const page = more ? rows.slice(0, limit) : rows
+// ---------------------------------------------------------------------------------------
+// Pages
+
+/** Splits `limit + 1` rows into the page and the cursor after its last row (null on the last page). */
+export function splitPage<R>(rows: readonly R[], limit: number, keyOf: (row: R) => CursorKey): { page: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit)
   const last = page[page.length - 1]
-  return { items: page.map(map), nextCursor: more && last !== undefined ? encodeCursor(keyOf(last)) : null }
+  return { page, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null }
+}
+
+/** `{items, nextCursor}` of SPEC §2 from `limit + 1` rows, each mapped to its DTO. */
+export function toPage<R, T>(rows: readonly R[], limit: number, keyOf: (row: R) => CursorKey, map: (row: R) => T): { items: T[]; nextCursor: string | null } {
+  const { page, nextCursor } = splitPage(rows, limit, keyOf)
+  return { items: page.map(map), nextCursor }
 }

@@ -106,7 +106,7 @@ export interface UserFilter {
   role?: string | undefined
   status?: string | undefined
   q?: string | undefined
-  after?: { createdAt: string; id: string } | undefined
+  after?: { createdAt: Date; id: string } | undefined
   limit: number
 }
 
@@ -120,8 +120,7 @@ export function listUsers(db: Db, f: UserFilter) {
     q = q.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('email', 'ilike', pattern)]))
   }
   if (f.after) {
-    const createdAt = new Date(f.after.createdAt)
-    const { id } = f.after
+    const { createdAt, id } = f.after
     q = q.where((eb) => eb.or([eb('createdAt', '<', createdAt), eb.and([eb('createdAt', '=', createdAt), eb('id', '<', id)])]))
   }
   return q.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute()

@@ -1,7 +1,7 @@
 /** Account administration (SPEC §4.1 admin): list, verify, disable. */
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, NotFoundError } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
+import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { UserRow } from '../../db/schema.js'
 import { authorize, type UserActor } from '../../policy/index.js'
 import * as q from './accounts.queries.js'
@@ -18,13 +18,13 @@ export interface UserListQuery {
 /** Users newest first, filtered by role, status and a name/email search. */
 export async function listUsers(deps: Deps, actor: UserActor, query: UserListQuery) {
   authorize(actor, 'user.list', { userId: actor.id })
-  const after = query.cursor ? decodeCursor(query.cursor, 2) : undefined
+  const cursor = query.cursor ? decodeCursor(query.cursor, InstantIdCursor) : undefined
   const rows = await q.listUsers(deps.db, {
     role: query.role,
     status: query.status,
     q: query.q,
     limit: query.limit,
-    after: after ? { createdAt: String(after[0]), id: String(after[1]) } : undefined,
+    after: cursor && { createdAt: cursor[0], id: cursor[1] },
   })
   return toPage(rows, query.limit, (u) => [u.createdAt.toISOString(), u.id], toUserDto)
 }

@@ -14,6 +14,7 @@
  * refused by the policy module for anyone but the patient (`<feature>.denied`, see `guard`).
  */
 import type { Kysely, Transaction } from 'kysely'
+import { z } from 'zod'
 import type { Deps } from '../../app/deps.js'
 import { ForbiddenError, NotFoundError, ValidationError } from '../../app/errors.js'
 import { decodeCursor, toPage } from '../../db/keyset.js'
@@ -242,6 +243,9 @@ export function instantBounds(from: string | undefined, to: string | undefined):
   return out
 }
 
+/** The audit list's sort key `[seq]`: a chain position (bigint ≥ 1, within JavaScript's safe integers). */
+const AuditCursor = z.tuple([z.int().min(1)])
+
 /**
  * `GET /patients/{pid}/audit` (SPEC §4.7, §2): the patient's own events, newest first, as
  * `{items, nextCursor}` keyed on `seq`. Filters: `action` (exact name), `from`/`to` (dates
@@ -251,14 +255,7 @@ export function instantBounds(from: string | undefined, to: string | undefined):
 export async function listPatientAudit(deps: Deps, actor: Actor, pid: string, query: AuditListInput): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
   const scope = await resolvePatientScope(deps.db, actor, pid)
   authorize(actor, 'audit.read', scope)
-  let beforeSeq: number | undefined
-  if (query.cursor !== undefined) {
-    const [seq] = decodeCursor(query.cursor, 1)
-    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
-      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-    }
-    beforeSeq = seq
-  }
+  const beforeSeq = query.cursor !== undefined ? decodeCursor(query.cursor, AuditCursor)[0] : undefined
   const bounds = instantBounds(query.from, query.to)
   const rows = await q.listPatientEvents(deps.db, {
     patientId: scope.patientId,

@@ -16,8 +16,8 @@
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
-import { ConflictError, NotFoundError, ValidationError } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
+import { ConflictError, NotFoundError } from '../../app/errors.js'
+import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { ConsultationStatus, DB } from '../../db/schema.js'
 import { authorize, can, isUser, type Actor, type PatientScope, type UserActor } from '../../policy/index.js'
 import { findVerifiedDoctor } from '../doctors/doctors.service.js'
@@ -64,16 +64,10 @@ export function hasApprovedConsultation(db: Db, patientId: string, doctorId: str
 // ---------------------------------------------------------------------------------------
 // Helpers
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 /** `[instant, uuid]` cursors of this feature's lists; 400 for anything else. */
 function decodeInstantCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = decodeCursor(cursor, 2)
-  const date = new Date(String(at))
-  if (typeof at !== 'string' || Number.isNaN(date.getTime()) || typeof id !== 'string' || !UUID.test(id)) {
-    throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-  }
-  return { at: date, id }
+  const [at, id] = decodeCursor(cursor, InstantIdCursor)
+  return { at, id }
 }
 
 const consultationTarget = (c: { id: string; patientId: string }) => ({ patientId: c.patientId, resource: { type: 'consultation', id: c.id } })

@@ -14,7 +14,7 @@
  */
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, GoneError, NotFoundError, UnprocessableError, ValidationError, type FieldError } from '../../app/errors.js'
-import { decodeCursor, encodeCursor } from '../../db/keyset.js'
+import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import type { ProfileAllergy } from '../../db/schema.js'
 import { authorize, can, type PharmacyScope, type UserActor } from '../../policy/index.js'
 import { instantBounds } from '../audit/audit.service.js'
@@ -256,15 +256,8 @@ export async function rejectPrescription(deps: Deps, actor: UserActor, id: strin
  */
 export async function pharmacyHistory(deps: Deps, actor: UserActor, query: HistoryInput): Promise<{ items: HistoryRow[]; nextCursor: string | null }> {
   authorize(actor, 'pharmacy.history', { pharmacistId: actor.id })
-  let after: { at: Date; id: string } | undefined
-  if (query.cursor !== undefined) {
-    const [at, cid] = decodeCursor(query.cursor, 2)
-    const atDate = typeof at === 'string' ? new Date(at) : new Date(NaN)
-    if (Number.isNaN(atDate.getTime()) || typeof cid !== 'string' || !/^[0-9a-f-]{36}$/i.test(cid)) {
-      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-    }
-    after = { at: atDate, id: cid }
-  }
+  const cursor = query.cursor !== undefined ? decodeCursor(query.cursor, InstantIdCursor) : undefined
+  const after = cursor && { at: cursor[0], id: cursor[1] }
   const bounds = instantBounds(query.from, query.to)
   const filter = { pharmacistId: actor.id, from: bounds.from, before: bounds.before, after, limit: query.limit + 1 }
   const [dispensations, rejections] = [await q.listDispensationsBy(deps.db, filter), await q.listRejectionsBy(deps.db, filter)]
@@ -272,7 +265,7 @@ export async function pharmacyHistory(deps: Deps, actor: UserActor, query: Histo
     ...dispensations.map((d) => ({ kind: 'dispensation' as const, id: d.id, at: d.at, prescriptionId: d.prescriptionId, prescriptionNumber: d.prescriptionNumber, notes: d.notes })),
     ...rejections.map((r) => ({ kind: 'rejection' as const, id: r.id, at: r.at as Date, prescriptionId: r.prescriptionId, prescriptionNumber: r.prescriptionNumber, reason: r.rejectionReason ?? '' })),
   ].sort((a, b) => b.at.getTime() - a.at.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-  const page = merged.slice(0, query.limit)
+  const { page, nextCursor } = splitPage(merged, query.limit, (e) => [e.at.toISOString(), e.id])
   const lines = await q.findDispensationLines(
     deps.db,
     page.filter((p) => p.kind === 'dispensation').map((p) => p.id),
@@ -280,6 +273,5 @@ export async function pharmacyHistory(deps: Deps, actor: UserActor, query: Histo
   for (const entry of page) {
     if (entry.kind === 'dispensation') entry.items = lines.filter((l) => l.dispensationId === entry.id).map(({ dispensationId: _d, ...l }) => l)
   }
-  const last = page[page.length - 1]
-  return { items: page, nextCursor: merged.length > query.limit && last ? encodeCursor([last.at.toISOString(), last.id]) : null }
+  return { items: page, nextCursor }
 }

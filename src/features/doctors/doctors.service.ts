@@ -4,15 +4,16 @@
  * professional details only.
  */
 import type { Kysely, Transaction } from 'kysely'
+import { z } from 'zod'
 import type { Deps } from '../../app/deps.js'
-import { ValidationError } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
+import { CursorId, decodeCursor, toPage } from '../../db/keyset.js'
 import type { DB } from '../../db/schema.js'
 import { authorize, type UserActor } from '../../policy/index.js'
 import * as q from './doctors.queries.js'
 import { toDirectoryDoctorDto, type DirectoryDoctorDto, type DirectoryInput } from './doctors.schema.js'
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** The directory's sort key `[lower(name), id]`; text with a NUL byte is no name PostgreSQL can hold. */
+const DirectoryCursor = z.tuple([z.string().min(1).refine((v) => !v.includes('\u0000')), CursorId])
 
 /**
  * `GET /doctors?q&specialty&limit&cursor` → `{items: [{id, name, specialty, organization?}], nextCursor}`
@@ -22,14 +23,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  */
 export async function searchDoctors(deps: Deps, actor: UserActor, query: DirectoryInput): Promise<{ items: DirectoryDoctorDto[]; nextCursor: string | null }> {
   authorize(actor, 'doctor.search', { userId: actor.id })
-  let after: { nameKey: string; id: string } | undefined
-  if (query.cursor) {
-    const [nameKey, id] = decodeCursor(query.cursor, 2)
-    if (typeof nameKey !== 'string' || typeof id !== 'string' || !UUID.test(id)) {
-      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-    }
-    after = { nameKey, id }
-  }
+  const cursor = query.cursor ? decodeCursor(query.cursor, DirectoryCursor) : undefined
+  const after = cursor && { nameKey: cursor[0], id: cursor[1] }
   const rows = await q.listActiveDoctors(deps.db, { q: query.q, specialty: query.specialty, after, limit: query.limit + 1 })
   return toPage(rows, query.limit, (r) => [r.nameKey, r.id], toDirectoryDoctorDto)
 }

@@ -7,15 +7,13 @@
  * lists notes; `note.denied` when the policy refuses someone other than the patient.
  */
 import type { Deps } from '../../app/deps.js'
-import { ValidationError } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
+import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import { authorize, readableNotes, type UserActor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
 import * as q from './notes.queries.js'
 import { toNoteDto, type CreateNoteInput, type NoteDto } from './notes.schema.js'
 
 const notesTarget = (patientId: string) => ({ patientId, resource: { type: 'notes', id: patientId } })
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * `POST /patients/{pid}/notes {body (1–10000 characters), sharedWithPatient?}` → 201 Note
@@ -53,15 +51,8 @@ export async function listNotes(deps: Deps, actor: UserActor, pid: string, query
   await deps.audit.guard(actor, 'note.denied', target, () => authorize(actor, 'note.list', scope))
   const readable = readableNotes(actor, scope)
   if (!readable) throw new Error('note.list allowed an actor that may read no note.')
-  let after: { createdAt: Date; id: string } | undefined
-  if (query.cursor) {
-    const [at, id] = decodeCursor(query.cursor, 2)
-    const createdAt = new Date(String(at))
-    if (typeof at !== 'string' || Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !UUID.test(id)) {
-      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-    }
-    after = { createdAt, id }
-  }
+  const cursor = query.cursor ? decodeCursor(query.cursor, InstantIdCursor) : undefined
+  const after = cursor && { createdAt: cursor[0], id: cursor[1] }
   const rows = await deps.audit.audited(actor, 'note.viewed', target, (db) =>
     q.listNoteViews(db, {
       patientId: scope.patientId,

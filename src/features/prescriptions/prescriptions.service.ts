@@ -15,8 +15,8 @@ import type { Kysely, Transaction } from 'kysely'
 import QRCode from 'qrcode'
 import type { ResolvedConfig } from '../../app/config.js'
 import type { Deps } from '../../app/deps.js'
-import { ConflictError, NotFoundError, ValidationError } from '../../app/errors.js'
-import { decodeCursor, encodeCursor } from '../../db/keyset.js'
+import { ConflictError, NotFoundError } from '../../app/errors.js'
+import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import type { DB } from '../../db/schema.js'
 import { authorize, type Actor, type PrescriptionScope, type UserActor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
@@ -145,15 +145,8 @@ export async function createPrescription(deps: Deps, actor: UserActor, input: Cr
  */
 export async function listPrescriptions(deps: Deps, actor: UserActor, query: PrescriptionListInput): Promise<{ items: PrescriptionView[]; nextCursor: string | null }> {
   authorize(actor, 'prescription.list', { userId: actor.id })
-  let before: { issuedAt: Date; id: string } | undefined
-  if (query.cursor !== undefined) {
-    const [at, id] = decodeCursor(query.cursor, 2)
-    const issuedAt = typeof at === 'string' ? new Date(at) : new Date(NaN)
-    if (Number.isNaN(issuedAt.getTime()) || typeof id !== 'string' || !/^[0-9a-f-]{36}$/i.test(id)) {
-      throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-    }
-    before = { issuedAt, id }
-  }
+  const cursor = query.cursor !== undefined ? decodeCursor(query.cursor, InstantIdCursor) : undefined
+  const before = cursor && { issuedAt: cursor[0], id: cursor[1] }
   const now = deps.now()
   const rows = await q.listJoined(deps.db, {
     ...(actor.role === 'doctor' ? { doctorId: actor.id } : { patientId: actor.id }),
@@ -162,9 +155,7 @@ export async function listPrescriptions(deps: Deps, actor: UserActor, query: Pre
     before,
     limit: query.limit + 1,
   })
-  const page = rows.slice(0, query.limit)
-  const last = page[page.length - 1]
-  const nextCursor = rows.length > query.limit && last ? encodeCursor([last.issuedAt.toISOString(), last.id]) : null
+  const { page, nextCursor } = splitPage(rows, query.limit, (r) => [r.issuedAt.toISOString(), r.id])
   const items = await viewsOf(deps, deps.db, page, now)
   const patients = [...new Set(page.map((r) => r.patientId))].filter((id) => id !== actor.id)
   if (patients.length > 0) {

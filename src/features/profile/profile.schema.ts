@@ -8,6 +8,7 @@ import type { ProfileRow } from '../../db/schema.js'
 
 export const BLOOD_GROUPS = ['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'] as const
 export const MAX_EMERGENCY_CONTACTS = 5
+export const Sex = z.enum(['female', 'male', 'other', 'unknown'])
 
 
 export const Coding = z
@@ -41,7 +42,7 @@ export const ProfileBody = z
   .object({
     fullName: text(200),
     dateOfBirth: CalendarDate.nullable().optional(),
-    sex: z.enum(['female', 'male', 'other', 'unknown']).optional(),
+    sex: Sex.nullable().optional(),
     bloodGroup: z.enum(BLOOD_GROUPS).nullable().optional(),
     heightCm: z.number().min(20).max(280).nullable().optional(),
     organDonor: z.boolean().nullable().optional(),
@@ -76,7 +77,7 @@ export const Profile = z.object({
   fullName: z.string(),
   dateOfBirth: z.string().nullable(),
   age: z.number().int().nullable(),
-  sex: z.enum(['female', 'male', 'other', 'unknown']),
+  sex: Sex.nullable().describe('null until the patient (or an import) records it'),
   bloodGroup: z.string().nullable(),
   heightCm: z.number().nullable(),
   organDonor: z.boolean().nullable(),
@@ -100,7 +101,7 @@ export function toProfileDto(row: ProfileRow, now: Date): ProfileDto {
     fullName: row.fullName,
     dateOfBirth: row.dateOfBirth,
     age: ageOn(row.dateOfBirth, now),
-    sex: row.sex ?? 'unknown',
+    sex: row.sex,
     bloodGroup: row.bloodGroup,
     heightCm: row.heightCm,
     organDonor: row.organDonor,

@@ -37,6 +37,26 @@ describe('patient profile', () => {
     })
   })
 
+  it('sex is null until recorded: before the first PUT and after a PUT that omits it; the four values and null are accepted', async () => {
+    const p = await registerUser(t)
+    expect((await getProfile(p)).json().sex).toBeNull()
+    for (const sex of ['female', 'male', 'other', 'unknown', null]) {
+      const res = await putProfile(p, { fullName: 'Alex Doe', sex })
+      expect(res.statusCode, res.body).toBe(200)
+      expect(res.json().sex).toBe(sex)
+      expect((await getProfile(p)).json().sex).toBe(sex)
+    }
+    await putProfile(p, { fullName: 'Alex Doe', sex: 'female' })
+    expect((await putProfile(p, { fullName: 'Alex Doe' })).json().sex).toBeNull()
+    const bad = await putProfile(p, { fullName: 'Alex Doe', sex: 'f' })
+    expect(bad.statusCode).toBe(400)
+    expect(bad.json().errors.map((e: { path: string }) => e.path)).toContain('/sex')
+    // The OpenAPI document says so too.
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json()
+    const sexSchema = doc.paths['/api/v1/patients/{pid}/profile'].get.responses['200'].content['application/json'].schema.properties.sex
+    expect(sexSchema.anyOf).toContainEqual({ type: 'null' })
+  })
+
   it('PUT replaces the whole profile, assigns item ids and computes age on the UTC date', async () => {
     const p = await registerUser(t)
     const res = await putProfile(p, fullProfile)

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { Transaction } from 'kysely'
-import type { z } from 'zod'
+import { z } from 'zod'
 import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
 import {
@@ -25,7 +25,7 @@ import {
   ValidationError,
   type FieldError,
 } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
+import { CursorDate, CursorId, CursorInstant, decodeCursor, toPage } from '../../db/keyset.js'
 import type { DB, RecordRow } from '../../db/schema.js'
 import { authorize, isUser, type Actor, type PatientScope } from '../../policy/index.js'
 import { BlobNotFoundError, IntegrityError, type StoredBlob } from '../../storage/encrypted-blobs.js'
@@ -358,16 +358,12 @@ export function removeRecordBlob(deps: Deps, blobKey: string): Promise<void> {
 /** Inclusive UTC calendar date of a `from`/`to` value (a date, or an instant's UTC date; SPEC §2). */
 const dateOf = (v: string): string => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? v : new Date(v).toISOString().slice(0, 10))
 
-const CURSOR_DATE = /^\d{4}-\d{2}-\d{2}$/
-const CURSOR_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+/** The record list's sort key `[recordDate, uploadedAt, id]`. */
+const RecordCursor = z.tuple([CursorDate, CursorInstant, CursorId])
 
 function decodeRecordCursor(cursor: string): { recordDate: string; uploadedAt: Date; id: string } {
-  const [recordDate, uploadedAt, id] = decodeCursor(cursor, 3)
-  const at = new Date(String(uploadedAt))
-  if (typeof recordDate !== 'string' || !CURSOR_DATE.test(recordDate) || Number.isNaN(at.getTime()) || typeof id !== 'string' || !CURSOR_UUID.test(id)) {
-    throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-  }
-  return { recordDate, uploadedAt: at, id }
+  const [recordDate, uploadedAt, id] = decodeCursor(cursor, RecordCursor)
+  return { recordDate, uploadedAt, id }
 }
 
 /**

@@ -7,7 +7,7 @@
 import { addHours } from 'date-fns'
 import type { Deps } from '../../app/deps.js'
 import { GoneError, NotFoundError, UnauthorizedError } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
+import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { ShareLinkRow } from '../../db/schema.js'
 import { authorize, type RequestMeta, type ShareActor, type UserActor } from '../../policy/index.js'
 import { hashPassword, verifyPassword } from '../accounts/passwords.js'
@@ -46,8 +46,8 @@ export async function createShare(deps: Deps, actor: UserActor, pid: string, rec
 export async function listShares(deps: Deps, actor: UserActor, query: { limit: number; cursor?: string | undefined }) {
   const scope = await resolvePatientScope(deps.db, actor, 'me')
   authorize(actor, 'share.list', scope)
-  const after = query.cursor ? decodeCursor(query.cursor, 2) : undefined
-  const rows = await q.listShareLinks(deps.db, scope.patientId, query.limit, after ? { createdAt: new Date(String(after[0])), id: String(after[1]) } : undefined)
+  const cursor = query.cursor ? decodeCursor(query.cursor, InstantIdCursor) : undefined
+  const rows = await q.listShareLinks(deps.db, scope.patientId, query.limit, cursor && { createdAt: cursor[0], id: cursor[1] })
   const now = deps.now()
   return toPage(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id], (r): ShareLinkDto => toShareLinkDto(r, now))
 }

@@ -10,7 +10,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import { ValidationError, type FieldError } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
+import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { DB } from '../../db/schema.js'
 import { authorize, isUser, type Actor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
@@ -124,15 +124,9 @@ export async function recordVital(deps: Deps, actor: Actor, pid: string, input: 
 // ---------------------------------------------------------------------------------------
 // Lists and trends
 
-const CURSOR_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
 function decodeVitalCursor(cursor: string): { measuredAt: Date; id: string } {
-  const [measuredAt, id] = decodeCursor(cursor, 2)
-  const at = new Date(String(measuredAt))
-  if (typeof measuredAt !== 'string' || Number.isNaN(at.getTime()) || typeof id !== 'string' || !CURSOR_UUID.test(id)) {
-    throw new ValidationError('The cursor is not valid.', [{ path: '/cursor', message: 'Invalid cursor.' }])
-  }
-  return { measuredAt: at, id }
+  const [measuredAt, id] = decodeCursor(cursor, InstantIdCursor)
+  return { measuredAt, id }
 }
 
 /**

@@ -68,7 +68,8 @@ export interface Profile {
   fullName: string
   dateOfBirth: string | null
   age: number | null
-  sex: (typeof SEXES)[number]
+  /** null until recorded (SPEC §4.2: before the first PUT everything but fullName is null). */
+  sex: (typeof SEXES)[number] | null
   bloodGroup: string | null
   heightCm: number | null
   organDonor: boolean | null
