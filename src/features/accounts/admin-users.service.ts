@@ -29,16 +29,33 @@ export async function listUsers(deps: Deps, actor: UserActor, query: UserListQue
   return toPage(rows, query.limit, (u) => [u.createdAt.toISOString(), u.id], toUserDto)
 }
 
-/** Verifies a pending doctor or pharmacist (→ active). 409 unless the account is pending. */
+/**
+ * What an account change is about in the audit log (SPEC §4.7): the account; a patient's
+ * account is the patient's own business, so the event is in their log too.
+ */
+const accountTarget = (user: UserRow) => ({ patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } })
+
+/**
+ * Verifies a pending doctor or pharmacist (→ active). 409 unless the account is pending.
+ * Audited as `user.verified` in the change's transaction (SPEC §4.7).
+ */
 export async function verifyUser(deps: Deps, actor: UserActor, userId: string): Promise<UserRow> {
   authorize(actor, 'user.verify', { userId })
-  const updated = await q.transitionUserStatus(deps.db, userId, ['pending'], 'active', deps.now())
-  if (updated) return updated
-  if (!(await q.findUserById(deps.db, userId))) throw new NotFoundError('No such user.')
-  throw new ConflictError('Only a pending account can be verified.', 'invalid-status-transition')
+  return deps.db.transaction().execute(async (trx) => {
+    const updated = await q.transitionUserStatus(trx, userId, ['pending'], 'active', deps.now())
+    if (!updated) {
+      if (!(await q.findUserById(trx, userId))) throw new NotFoundError('No such user.')
+      throw new ConflictError('Only a pending account can be verified.', 'invalid-status-transition')
+    }
+    await deps.audit.record(trx, actor, 'user.verified', accountTarget(updated))
+    return updated
+  })
 }
 
-/** Disables an account and ends all its sessions at once. 409 when already disabled. */
+/**
+ * Disables an account and ends all its sessions at once. 409 when already disabled.
+ * Audited as `user.disabled` in the change's transaction (SPEC §4.7).
+ */
 export async function disableUser(deps: Deps, actor: UserActor, userId: string): Promise<UserRow> {
   if (actor.id === userId) throw new ConflictError('You cannot disable your own account.', 'cannot-disable-self')
   authorize(actor, 'user.disable', { userId })
@@ -49,6 +66,7 @@ export async function disableUser(deps: Deps, actor: UserActor, userId: string):
       throw new ConflictError('This account is already disabled.', 'invalid-status-transition')
     }
     await q.revokeUserSessions(trx, userId, 'account-disabled', deps.now())
+    await deps.audit.record(trx, actor, 'user.disabled', accountTarget(updated))
     return updated
   })
 }
