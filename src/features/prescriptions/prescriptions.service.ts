@@ -166,6 +166,9 @@ export async function listPrescriptions(deps: Deps, actor: UserActor, query: Pre
   return { items, nextCursor }
 }
 
+/** Parties, state, reference code and QR nonce of one prescription. */
+type PrescriptionHead = NonNullable<Awaited<ReturnType<typeof q.findPrescriptionHead>>>
+
 /** The parties of prescription `id` for the policy; 404 when it does not exist. */
 async function findScope(deps: Deps, id: string) {
   const head = await q.findPrescriptionHead(deps.db, id)
@@ -173,14 +176,29 @@ async function findScope(deps: Deps, id: string) {
   return { head, scope: { patientId: head.patientId, doctorId: head.doctorId } satisfies PrescriptionScope }
 }
 
-/** Reads one prescription: its patient or its prescriber, else 404. A prescriber's read is audited as `prescription.viewed`. */
-export async function getPrescription(deps: Deps, actor: Actor, id: string): Promise<PrescriptionView> {
-  const { scope } = await findScope(deps, id)
+/**
+ * The one path of every read of prescription `id` — the JSON and its QR codes alike: its
+ * patient or its prescriber, else 404 (audited as `prescription.denied`); `load` runs in the
+ * transaction of the `prescription.viewed` event, which the patient's own reads do not write
+ * (SPEC §4.7). 404 when `load` finds nothing.
+ */
+async function readPrescription<T>(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  load: (db: Db, head: PrescriptionHead) => Promise<T | undefined>,
+): Promise<T> {
+  const { head, scope } = await findScope(deps, id)
   const target = prescriptionTarget(scope.patientId, id)
   await deps.audit.guard(actor, 'prescription.denied', target, () => authorize(actor, 'prescription.read', scope))
-  const view = await deps.audit.audited(actor, 'prescription.viewed', target, (db) => loadPrescriptionView(deps, db, id, deps.now()))
-  if (!view) throw new NotFoundError('Prescription not found.')
-  return view
+  const result = await deps.audit.audited(actor, 'prescription.viewed', target, (db) => load(db, head))
+  if (result === undefined) throw new NotFoundError('Prescription not found.')
+  return result
+}
+
+/** Reads one prescription: its patient or its prescriber, else 404. Audited as `readPrescription` says. */
+export function getPrescription(deps: Deps, actor: Actor, id: string): Promise<PrescriptionView> {
+  return readPrescription(deps, actor, id, (db) => loadPrescriptionView(deps, db, id, deps.now()))
 }
 
 /**
@@ -224,11 +242,14 @@ export async function resendPrescriptionEmail(deps: Deps, actor: Actor, id: stri
   })
 }
 
-/** `GET /prescriptions/{id}/qr.png|qr.svg`: the QR code of `qr.data`, made locally; patient or prescriber. */
+/**
+ * `GET /prescriptions/{id}/qr.png|qr.svg`: the QR code of `qr.data`, made locally; patient or
+ * prescriber. The code is the prescription at the counter, so it is read (and audited)
+ * exactly as `getPrescription`.
+ */
 export async function prescriptionQr(deps: Deps, actor: Actor, id: string, format: 'png' | 'svg'): Promise<Buffer | string> {
-  const { head, scope } = await findScope(deps, id)
-  authorize(actor, 'prescription.read', scope)
-  return renderQr(await qrDataOf(deps.config, { id, qrNonce: head.qrNonce, expiresAt: head.expiresAt }), format)
+  const qrData = await readPrescription(deps, actor, id, async (_db, head) => qrDataOf(deps.config, { id, qrNonce: head.qrNonce, expiresAt: head.expiresAt }))
+  return renderQr(qrData, format)
 }
 
 /**
