@@ -22,6 +22,7 @@ import type { Deps } from './deps.js'
 import { registerErrorHandlers } from './error-handler.js'
 import { loggerOptions } from './logger.js'
 import { createMethodIndex } from './method-index.js'
+import { registerNoStore } from './no-store.js'
 import { registerFeatureRoutes, registerPageRoutes } from './routes.js'
 
 declare module 'fastify' {
@@ -124,6 +125,7 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
   })
 
   registerErrorHandlers(app)
+  registerNoStore(app)
 
   app.get('/health', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }))
   app.get('/ready', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {

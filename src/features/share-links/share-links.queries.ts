@@ -8,13 +8,15 @@ export function insertShareLink(db: Db, row: Insertable<ShareLinksTable>) {
   return db.insertInto('shareLinks').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-/** A link by its token hash, with whether its record still exists (not deleted). */
+/** A link by its token hash, with whether its record still exists (not deleted) and its patient's account status. */
 export function findShareLinkByTokenHash(db: Db, tokenHash: string) {
   return db
     .selectFrom('shareLinks')
     .innerJoin('records', 'records.id', 'shareLinks.recordId')
+    .innerJoin('users', 'users.id', 'shareLinks.patientId')
     .selectAll('shareLinks')
     .select((eb) => eb('records.deletedAt', 'is not', null).$castTo<boolean>().as('recordDeleted'))
+    .select('users.status as patientStatus')
     .where('shareLinks.tokenHash', '=', tokenHash)
     .executeTakeFirst()
 }
@@ -90,4 +92,14 @@ export function countShareView(db: Db, id: string, now: Date, attemptLimit: numb
     .where((eb) => eb.or([eb('maxViews', 'is', null), eb('views', '<', eb.ref('maxViews'))]))
     .returningAll()
     .executeTakeFirst()
+}
+
+/** Gives back a view counted for a download that then failed (e.g. 416, record gone). */
+export async function uncountShareView(db: Db, id: string) {
+  await db
+    .updateTable('shareLinks')
+    .set((eb) => ({ views: eb('views', '-', 1) }))
+    .where('id', '=', id)
+    .where('views', '>', 0)
+    .execute()
 }

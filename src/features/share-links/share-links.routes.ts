@@ -9,7 +9,7 @@ import { requestMeta } from '../../app/auth-hook.js'
 import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
 import { ListQuery, Page, Problem, Uuid, toInstant } from '../../app/schemas.js'
-import { headerOf, sendRecordContent } from '../records/content-reply.js'
+import { headerOf, sendRecordContent, sendRecordHead } from '../records/content-reply.js'
 import { MedicalRecord, toRecordDto } from '../records/records.schema.js'
 import { CreateShareBody, CreatedShare, ShareLink } from './share-links.schema.js'
 import { createShare, getSharedRecord, listShares, openSharedContent, revokeShare } from './share-links.service.js'
@@ -79,6 +79,7 @@ export function shareLinksRoutes(app: App, deps: Deps): void {
 
   app.get('/shared/:token/content', {
     config: publicRoute,
+    exposeHeadRoute: false,
     preHandler: limitPerIp,
     schema: {
       tags,
@@ -90,4 +91,14 @@ export function shareLinksRoutes(app: App, deps: Deps): void {
     },
   }, async (req, reply) =>
     sendRecordContent(reply, await openSharedContent(deps, req.params.token, headerOf(req, PASSCODE_HEADER), requestMeta(req), { range: headerOf(req, 'range') })))
+
+  // A HEAD gets the headers from the record's metadata: no view counted, nothing decrypted (SPEC §4.5).
+  app.head('/shared/:token/content', {
+    config: publicRoute,
+    preHandler: limitPerIp,
+    schema: { tags, summary: 'A shared record’s headers (public; not a view)', security: [], params: TokenParams },
+  }, async (req, reply) => {
+    const { record } = await getSharedRecord(deps, req.params.token, headerOf(req, PASSCODE_HEADER), requestMeta(req))
+    return sendRecordHead(reply, record)
+  })
 }

@@ -70,41 +70,67 @@ const GONE: Record<Exclude<ReturnType<typeof shareStatus>, 'active'>, [string, s
   locked: ['share-locked', 'This link was locked after too many wrong passcodes.'],
 }
 
-function assertUsable(link: ShareLinkRow & { recordDeleted: boolean | null }, now: Date): void {
+type FoundLink = NonNullable<Awaited<ReturnType<typeof q.findShareLinkByTokenHash>>>
+
+function assertUsable(link: FoundLink, now: Date): void {
+  if (link.patientStatus === 'disabled') throw new GoneError('This link is not active.', 'share-inactive')
   const status = shareStatus(link, now)
   if (status !== 'active') throw new GoneError(GONE[status][1], GONE[status][0])
 }
 
+/** Writes `share.refused` for a refused attempt on a known link (SPEC §4.7), then rethrows. */
+async function auditRefusal(deps: Deps, actor: ShareActor, err: unknown): Promise<never> {
+  const refused = err instanceof GoneError || (err instanceof UnauthorizedError && err.code === 'wrong-passcode')
+  if (refused) {
+    await deps.db.transaction().execute((trx) =>
+      deps.audit.record(trx, actor, 'share.refused', { patientId: actor.patientId, resource: { type: 'share', id: actor.shareId } }),
+    )
+  }
+  throw err
+}
+
 /**
  * Opens a link as a `share` actor: 404 for an unknown token; 410 when expired, revoked,
- * exhausted or locked; with a passcode set, 401 `passcode-required` when none is given
- * (not a failed try) and 401 `wrong-passcode` with `remainingAttempts` when wrong. Each
- * try is reserved atomically before it is checked, so parallel guesses cannot exceed five;
- * the fifth wrong one locks the link for good (SPEC §4.5).
+ * exhausted, locked, or while the patient's account is disabled; with a passcode set, 401
+ * `passcode-required` when none is given (not a failed try) and 401 `wrong-passcode` with
+ * `remainingAttempts` when wrong. Each try is reserved atomically before it is checked, so
+ * parallel guesses cannot exceed five; the fifth wrong one locks the link for good (SPEC
+ * §4.5). Refusals on a known link are audited as `share.refused`.
  */
 export async function openShare(deps: Deps, token: string, passcode: string | undefined, meta: RequestMeta): Promise<{ actor: ShareActor; link: ShareLinkRow }> {
   const link = await q.findShareLinkByTokenHash(deps.db, hashToken(token))
   if (!link) throw new NotFoundError('This share link does not exist.')
-  assertUsable(link, deps.now())
-  if (link.passcodeHash !== null) {
-    if (!passcode) throw new UnauthorizedError('This link needs a passcode (header X-Share-Passcode).', 'passcode-required')
-    const reserved = await q.reservePasscodeAttempt(deps.db, link.id, MAX_PASSCODE_ATTEMPTS)
-    if (!reserved) throw new GoneError(GONE.locked[1], GONE.locked[0])
-    if (await verifyPassword(link.passcodeHash, passcode)) {
-      await q.releasePasscodeAttempt(deps.db, link.id)
-    } else {
-      const remainingAttempts = Math.max(0, MAX_PASSCODE_ATTEMPTS - reserved.failedAttempts)
-      throw new UnauthorizedError(
-        remainingAttempts > 0 ? `Wrong passcode. ${remainingAttempts} tries left.` : 'Wrong passcode. The link is now locked.',
-        'wrong-passcode',
-        { remainingAttempts },
-      )
-    }
+  const actor: ShareActor = { kind: 'share', shareId: link.id, recordId: link.recordId, patientId: link.patientId, meta }
+  try {
+    assertUsable(link, deps.now())
+    if (link.passcodeHash !== null) await checkPasscode(deps, link.id, link.passcodeHash, passcode)
+  } catch (err) {
+    return auditRefusal(deps, actor, err)
   }
-  return { actor: { kind: 'share', shareId: link.id, recordId: link.recordId, patientId: link.patientId, meta }, link }
+  return { actor, link }
 }
 
-/** `GET /shared/{token}` → the record's metadata and the link's expiry. Audited as `share.accessed`. */
+async function checkPasscode(deps: Deps, linkId: string, passcodeHash: string, passcode: string | undefined): Promise<void> {
+  if (!passcode) throw new UnauthorizedError('This link needs a passcode (header X-Share-Passcode).', 'passcode-required')
+  const reserved = await q.reservePasscodeAttempt(deps.db, linkId, MAX_PASSCODE_ATTEMPTS)
+  if (!reserved) throw new GoneError(GONE.locked[1], GONE.locked[0])
+  if (await verifyPassword(passcodeHash, passcode)) {
+    await q.releasePasscodeAttempt(deps.db, linkId)
+    return
+  }
+  const remainingAttempts = Math.max(0, MAX_PASSCODE_ATTEMPTS - reserved.failedAttempts)
+  throw new UnauthorizedError(
+    remainingAttempts > 0 ? `Wrong passcode. ${remainingAttempts} tries left.` : 'Wrong passcode. The link is now locked.',
+    'wrong-passcode',
+    { remainingAttempts },
+  )
+}
+
+/**
+ * `GET /shared/{token}` → the record's metadata and the link's expiry. Audited as
+ * `record.viewed` (by the records service) and `share.accessed`. Also what a `HEAD` of the
+ * content gets: metadata for headers, no view counted, nothing decrypted (SPEC §4.5).
+ */
 export async function getSharedRecord(deps: Deps, token: string, passcode: string | undefined, meta: RequestMeta): Promise<{ record: RecordView; expiresAt: Date }> {
   const { actor, link } = await openShare(deps, token, passcode, meta)
   const record = await getRecord(deps, actor, actor.patientId, actor.recordId)
@@ -115,22 +141,32 @@ export async function getSharedRecord(deps: Deps, token: string, passcode: strin
 }
 
 /**
- * `GET /shared/{token}/content` → the bytes; a successful call is a view (SPEC §4.5), counted
- * atomically, so `maxViews` can never be exceeded. Audited as `record.downloaded` (by the records service) and `share.accessed`.
+ * `GET /shared/{token}/content` → the bytes; a successful call is a view (SPEC §4.5). The
+ * view is counted first, atomically (so `maxViews` can never be exceeded), and given back
+ * when the download then fails; a link used up in the meantime is refused (410, audited as
+ * `share.refused`) before anything is read. Audited as `record.downloaded` (by the records
+ * service) and `share.accessed`.
  */
 export async function openSharedContent(deps: Deps, token: string, passcode: string | undefined, meta: RequestMeta, req: ContentRequest): Promise<RecordContent> {
   const { actor, link } = await openShare(deps, token, passcode, meta)
-  const content = await openRecordContent(deps, actor, actor.patientId, actor.recordId, { range: req.range })
-  const counted = await deps.db.transaction().execute(async (trx) => {
-    const row = await q.countShareView(trx, link.id, deps.now(), MAX_PASSCODE_ATTEMPTS)
-    if (row) await deps.audit.record(trx, actor, 'share.accessed', { patientId: actor.patientId, resource: { type: 'share', id: link.id } })
-    return row
-  })
+  const counted = await q.countShareView(deps.db, link.id, deps.now(), MAX_PASSCODE_ATTEMPTS)
   if (!counted) {
-    if (content.status !== 304) content.stream.destroy()
     const fresh = await q.findShareLinkByTokenHash(deps.db, hashToken(token))
-    if (fresh) assertUsable(fresh, deps.now())
-    throw new GoneError('This link can no longer be used.', 'share-gone')
+    return auditRefusal(deps, actor, new GoneError(fresh ? describeGone(fresh, deps.now()) : 'This link can no longer be used.', 'share-gone'))
   }
-  return content
+  try {
+    const content = await openRecordContent(deps, actor, actor.patientId, actor.recordId, { range: req.range })
+    await deps.db.transaction().execute((trx) =>
+      deps.audit.record(trx, actor, 'share.accessed', { patientId: actor.patientId, resource: { type: 'share', id: link.id } }),
+    )
+    return content
+  } catch (err) {
+    await q.uncountShareView(deps.db, link.id)
+    throw err
+  }
+}
+
+function describeGone(link: FoundLink, now: Date): string {
+  const status = shareStatus(link, now)
+  return status === 'active' ? 'This link can no longer be used.' : GONE[status][1]
 }
