@@ -189,4 +189,15 @@ describe('control characters in text fields (SPEC §6)', () => {
     expect(up.statusCode, up.body).toBe(201)
     expect(up.json().description).toBe('Line one\nLine two')
   })
+
+  it('an uploaded file name with control characters is 400 and stores nothing', async () => {
+    for (const name of ['report\u202etxt.pdf', 'lab\u0000result.txt', 'scan\u0007.txt']) {
+      const before = await recordsOf(patient)
+      const { body, contentType } = await multipartBody({ category: 'lab_report' }, { name, bytes: 'Hemoglobin 14 g/dL\n' })
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/patients/me/records', headers: { ...patient.headers, 'content-type': contentType }, payload: body })
+      expect(res.statusCode, JSON.stringify(name)).toBe(400)
+      expect(res.json().errors.map((e: { path: string }) => e.path)).toContain('/file/filename')
+      expect(await recordsOf(patient)).toEqual(before)
+    }
+  })
 })

@@ -14,7 +14,8 @@ export const Uuid = z.uuid()
  * \u202a–\u202e \u2066–\u2069, LRM/RLM, zero-width space, BOM, soft hyphen…) — except the
  * zero-width (non-)joiner \u200c \u200d, which Persian and Indic names and emoji sequences need.
  */
-const SINGLE_LINE_FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}]|(?![\u200c\u200d])\p{Cf}/u
+/** Characters a single-line field refuses (SPEC §6): controls, line/paragraph separators, lone surrogates, invisible format characters except ZWNJ/ZWJ. */
+export const SINGLE_LINE_FORBIDDEN = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}]|(?![\u200c\u200d])\p{Cf}/u
 /** The same, but line feeds and tabs are text in a multi-line field. */
 const MULTI_LINE_FORBIDDEN = /(?![\n\t])\p{Cc}|[\p{Zl}\p{Zp}\p{Cs}]|(?![\u200c\u200d])\p{Cf}/u
 

@@ -39,7 +39,7 @@ export function emergencyPage(v: EmergencyViewBody): string {
     body: html`<div class="banner">EMERGENCY MEDICAL INFORMATION</div>
 <main>
 <h1>${p.fullName}</h1>
-<p class="muted">${born} · sex: ${p.sex}${p.organDonor === true ? html` · organ donor` : p.organDonor === false ? html` · not an organ donor` : html``}</p>
+<p class="muted">${born} · sex: ${p.sex ?? 'not recorded'}${p.organDonor === true ? html` · organ donor` : p.organDonor === false ? html` · not an organ donor` : html``}</p>
 <div class="top">
 <div class="blood" id="blood-group">Blood group<b>${p.bloodGroup ?? '?'}</b>${p.bloodGroup ? html`` : html`<span>not recorded</span>`}</div>
 <section class="allergies" id="allergies" aria-labelledby="allergies-h">

@@ -25,6 +25,7 @@ import {
   ValidationError,
   type FieldError,
 } from '../../app/errors.js'
+import { SINGLE_LINE_FORBIDDEN } from '../../app/schemas.js'
 import { CursorDate, CursorId, CursorInstant, decodeCursor, toPage } from '../../db/keyset.js'
 import type { DB, RecordRow } from '../../db/schema.js'
 import { authorize, isUser, type Actor, type PatientScope } from '../../policy/index.js'
@@ -83,7 +84,11 @@ export function nextFileName(category: RecordCategory, recordDate: string, exten
 }
 
 /** Keeps at most ORIGINAL_FILE_NAME_MAX characters (whole code points) of an uploaded name. */
+/** The uploaded name verbatim, up to ORIGINAL_FILE_NAME_MAX characters; a name with control characters is 400 (SPEC §6). */
 function capOriginalName(name: string): string {
+  if (SINGLE_LINE_FORBIDDEN.test(name)) {
+    throw new ValidationError('The file name contains control characters.', [{ path: '/file/filename', message: 'Control characters are not allowed.' }])
+  }
   const chars = Array.from(name)
   return chars.length > ORIGINAL_FILE_NAME_MAX ? chars.slice(0, ORIGINAL_FILE_NAME_MAX).join('') : name
 }
@@ -156,6 +161,13 @@ interface WrittenBlob {
  */
 async function storeUploadedFile(deps: Deps, part: UploadFile): Promise<WrittenBlob> {
   const tooLarge = () => new PayloadTooLargeError(`A file may be at most ${deps.config.maxUploadBytes / (1024 * 1024)} MB.`)
+  let uploadedName: string | undefined
+  try {
+    uploadedName = part.fileName ? capOriginalName(part.fileName) : undefined
+  } catch (err) {
+    part.stream.destroy()
+    throw err
+  }
   let peeked: Awaited<ReturnType<typeof peekStream>>
   try {
     peeked = await peekStream(part.stream, SNIFF_BYTES)
@@ -183,8 +195,7 @@ async function storeUploadedFile(deps: Deps, part: UploadFile): Promise<WrittenB
     await deps.blobs.remove(key)
     throw tooLarge()
   }
-  const originalFileName = part.fileName ? capOriginalName(part.fileName) : `upload${type.extension}`
-  return { key, stored, type, originalFileName }
+  return { key, stored, type, originalFileName: uploadedName ?? `upload${type.extension}` }
 }
 
 /**
