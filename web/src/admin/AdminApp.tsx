@@ -1,8 +1,11 @@
 /** The administrator's section (lazy chunk): accounts, job queue, audit chain. */
+import { lazy } from 'react'
 import { Navigate, Route, Routes } from 'react-router'
 import { Shell, type NavItem } from '../components/Shell'
 import { SystemPage } from './SystemPage'
 import { UsersPage } from './UsersPage'
+
+const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 
 const NAV: NavItem[] = [
   { to: '/admin', label: 'Accounts', end: true },
@@ -15,6 +18,7 @@ export default function AdminApp() {
       <Route element={<Shell nav={NAV} />}>
         <Route index element={<UsersPage />} />
         <Route path="system" element={<SystemPage />} />
+        <Route path="password" element={<ChangePasswordPage />} />
         <Route path="*" element={<Navigate to="/admin" replace />} />
       </Route>
     </Routes>

@@ -200,10 +200,21 @@ async function send(method: string, path: string, opts: RequestOptions): Promise
   return fetch(`${API}${withQuery(path, opts.query)}`, { method, headers, body, credentials: 'same-origin', signal: opts.signal })
 }
 
+/**
+ * A 401 that is about the access token (expired, revoked), so a refresh may help — not a
+ * wrong password checked by the route itself (`invalid-credentials`, e.g. a wrong current
+ * password on `PUT /auth/password`), where refreshing would only rotate the session.
+ */
+async function isTokenRefusal(res: Response): Promise<boolean> {
+  if (res.status !== 401) return false
+  const body = await readBody(res.clone())
+  return !(typeof body.type === 'string' && body.type.endsWith('/invalid-credentials'))
+}
+
 /** Sends a request, refreshing once on 401; returns the raw response when it is OK. */
 async function fetchOk(method: string, path: string, opts: RequestOptions): Promise<Response> {
   let res = await send(method, path, opts)
-  if (res.status === 401 && opts.auth !== false && accessToken) {
+  if (opts.auth !== false && accessToken && (await isTokenRefusal(res))) {
     const user = await refreshSession()
     if (user) res = await send(method, path, opts)
   }

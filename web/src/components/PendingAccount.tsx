@@ -4,14 +4,33 @@
  * the account's status itself — every 30 seconds while visible, and whenever the window
  * regains focus — so the section opens on its own once the account is verified.
  */
-import { Alert, Button, Group, List, Stack, Text, Title } from '@mantine/core'
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { Alert, Anchor, Button, Group, List, Stack, Text, Title } from '@mantine/core'
+import { lazy, useCallback, useEffect, useRef, useState } from 'react'
+import { Link, Route, Routes } from 'react-router'
 import { errorMessage } from '../api/client'
-import { useAuth, useUser } from '../auth'
+import { HOME_OF, useAuth, useUser } from '../auth'
 import { formatDateTime } from './format'
 import { Page } from './Page'
+import { Shell } from './Shell'
 
+const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 const POLL_MS = 30_000
+
+/**
+ * A pending account's section: the notice at every path (a deep link opens once the account
+ * is verified) and the password page.
+ */
+export function PendingRoutes() {
+  const user = useUser()
+  return (
+    <Routes>
+      <Route element={<Shell nav={[{ to: HOME_OF[user.role], label: 'Verification', end: true }]} />}>
+        <Route path="password" element={<ChangePasswordPage />} />
+        <Route path="*" element={<PendingAccount />} />
+      </Route>
+    </Routes>
+  )
+}
 
 export function PendingAccount() {
   const user = useUser()
@@ -90,7 +109,11 @@ export function PendingAccount() {
         </Title>
         <Text size="sm">
           You can keep this page open, or use the button at the top to sign out and come back later: sign in with the same email and password and you
-          will land here, or in your workspace once verified.
+          will land here, or in your workspace once verified. You can also{' '}
+          <Anchor component={Link} to={`${HOME_OF[user.role]}/password`}>
+            change your password
+          </Anchor>
+          .
         </Text>
       </Stack>
 

@@ -1,9 +1,12 @@
-/** The signed-in layout: header, role navigation (a drawer on phones), main landmark. */
-import { AppShell, Badge, Burger, Button, Group, NavLink, ScrollArea, Text, Title } from '@mantine/core'
+/**
+ * The signed-in layout: header (user menu with "Change password", sign-out button), role
+ * navigation (a drawer on phones), main landmark.
+ */
+import { AppShell, Badge, Burger, Button, Group, Menu, NavLink, ScrollArea, Text, Title } from '@mantine/core'
 import { useDisclosure } from '@mantine/hooks'
 import { Suspense, useEffect, type ReactNode } from 'react'
 import { Link, Outlet, useLocation, useNavigate } from 'react-router'
-import { ROLE_LABEL, useAuth, useUser } from '../auth'
+import { HOME_OF, ROLE_LABEL, useAuth, useUser } from '../auth'
 import { Loading } from './states'
 
 export interface NavItem {
@@ -45,9 +48,24 @@ export function Shell({ nav, children }: { nav: NavItem[]; children?: ReactNode 
             </Badge>
           </Group>
           <Group gap="xs" wrap="nowrap">
-            <Text size="sm" visibleFrom="sm" truncate maw={220}>
-              {user.name}
-            </Text>
+            <Menu position="bottom-end" withinPortal>
+              <Menu.Target>
+                <Button variant="subtle" size="xs" data-testid="user-menu" rightSection={<span aria-hidden>▾</span>}>
+                  <Text span size="sm" visibleFrom="sm" truncate maw={200}>
+                    {user.name}
+                  </Text>
+                  <Text span size="sm" hiddenFrom="sm">
+                    Account
+                  </Text>
+                </Button>
+              </Menu.Target>
+              <Menu.Dropdown>
+                <Menu.Label>Signed in as {user.email}</Menu.Label>
+                <Menu.Item component={Link} to={`${HOME_OF[user.role]}/password`}>
+                  Change password
+                </Menu.Item>
+              </Menu.Dropdown>
+            </Menu>
             <Button
               variant="default"
               size="xs"

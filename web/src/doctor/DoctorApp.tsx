@@ -1,13 +1,14 @@
-/** The doctor's section (lazy chunk). Pending accounts see only the verification notice. */
+/** The doctor's section (lazy chunk). Pending accounts see the verification notice and the password page. */
 import { lazy } from 'react'
 import { Navigate, Route, Routes } from 'react-router'
 import { useUser } from '../auth'
-import { PendingAccount } from '../components/PendingAccount'
+import { PendingRoutes } from '../components/PendingAccount'
 import { Shell, type NavItem } from '../components/Shell'
 import { DoctorHome } from './DoctorHome'
 
 const PatientView = lazy(() => import('./PatientView'))
 const IssuedPrescriptions = lazy(() => import('./IssuedPrescriptions'))
+const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 
 const NAV: NavItem[] = [
   { to: '/doctor', label: 'Requests and patients', end: true },
@@ -16,13 +17,14 @@ const NAV: NavItem[] = [
 
 export default function DoctorApp() {
   const user = useUser()
-  if (user.status !== 'active') return <Shell nav={[]}><PendingAccount /></Shell>
+  if (user.status !== 'active') return <PendingRoutes />
   return (
     <Routes>
       <Route element={<Shell nav={NAV} />}>
         <Route index element={<DoctorHome />} />
         <Route path="patients/:pid" element={<PatientView />} />
         <Route path="prescriptions" element={<IssuedPrescriptions />} />
+        <Route path="password" element={<ChangePasswordPage />} />
         <Route path="*" element={<Navigate to="/doctor" replace />} />
       </Route>
     </Routes>

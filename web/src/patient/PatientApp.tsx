@@ -13,6 +13,7 @@ const ConsultationsPage = lazy(() => import('./ConsultationsPage'))
 const PrescriptionsPage = lazy(() => import('./PrescriptionsPage'))
 const ImportPage = lazy(() => import('./ImportPage'))
 const AccessLogPage = lazy(() => import('./AccessLogPage'))
+const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 
 const NAV: NavItem[] = [
   { to: '/patient', label: 'Overview', end: true },
@@ -41,6 +42,7 @@ export default function PatientApp() {
         <Route path="emergency" element={<EmergencyPage />} />
         <Route path="import" element={<ImportPage />} />
         <Route path="access-log" element={<AccessLogPage />} />
+        <Route path="password" element={<ChangePasswordPage />} />
         <Route path="*" element={<Navigate to="/patient" replace />} />
       </Route>
     </Routes>

@@ -1,12 +1,13 @@
-/** The pharmacist's section (lazy chunk). Pending accounts see only the verification notice. */
+/** The pharmacist's section (lazy chunk). Pending accounts see the verification notice and the password page. */
 import { lazy } from 'react'
 import { Navigate, Route, Routes } from 'react-router'
 import { useUser } from '../auth'
-import { PendingAccount } from '../components/PendingAccount'
+import { PendingRoutes } from '../components/PendingAccount'
 import { Shell, type NavItem } from '../components/Shell'
 import { CounterPage } from './CounterPage'
 
 const HistoryPage = lazy(() => import('./HistoryPage'))
+const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 
 const NAV: NavItem[] = [
   { to: '/pharmacist', label: 'Counter', end: true },
@@ -15,12 +16,13 @@ const NAV: NavItem[] = [
 
 export default function PharmacistApp() {
   const user = useUser()
-  if (user.status !== 'active') return <Shell nav={[]}><PendingAccount /></Shell>
+  if (user.status !== 'active') return <PendingRoutes />
   return (
     <Routes>
       <Route element={<Shell nav={NAV} />}>
         <Route index element={<CounterPage />} />
         <Route path="history" element={<HistoryPage />} />
+        <Route path="password" element={<ChangePasswordPage />} />
         <Route path="*" element={<Navigate to="/pharmacist" replace />} />
       </Route>
     </Routes>
