@@ -79,10 +79,10 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
-/** 409: conflicts with the current state (duplicate, wrong transition). */
+/** 409: conflicts with the current state (duplicate, wrong transition); `extra` adds members such as `differences`. */
 export class ConflictError extends AppError {
-  constructor(detail: string, code = 'conflict') {
-    super(409, code, 'Conflict', detail)
+  constructor(detail: string, code = 'conflict', extra?: Record<string, unknown>) {
+    super(409, code, 'Conflict', detail, extra ? { extra } : {})
   }
 }
 

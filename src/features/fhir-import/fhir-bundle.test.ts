@@ -149,19 +149,22 @@ describe('parseFhirBundle on the Synthea fixtures', () => {
     expect(skippedCount(plan, 'Observation', SKIP_REASON.otherObservation)).toBe(otherObservations)
   })
 
-  it('reads the Patient: official name with Synthea digits, prefix dropped; birth date; sex', () => {
+  it('reads the Patient: official name with Synthea digits, prefix dropped; every name (maiden too); birth date; sex', () => {
     expect(load(SYNTHEA, fixture(SYNTHEA, 'Domenica436')).plan.demographics).toEqual({
       fullName: 'Domenica436 Brown30',
+      names: ['Domenica436 Brown30', 'Domenica436 Beier427'],
       dateOfBirth: '1943-01-29',
       sex: 'female',
     })
     expect(load(SYNTHEA, fixture(SYNTHEA, 'Bobbie849')).plan.demographics).toEqual({
       fullName: 'Bobbie849 Brekke496',
+      names: ['Bobbie849 Brekke496'],
       dateOfBirth: '1983-06-16',
       sex: 'male',
     })
     expect(load(SYNTHEA, fixture(SYNTHEA, 'legacy-Dennis_Durgan')).plan.demographics).toEqual({
       fullName: 'Dennis Durgan',
+      names: ['Dennis Durgan'],
       dateOfBirth: '1949-04-19',
       sex: 'male',
     })
@@ -234,7 +237,7 @@ describe('parseFhirBundle on the Synthea fixtures', () => {
 describe('parseFhirBundle on IPS documents', () => {
   it.each(ipsFiles)('%s: patient, allergies, problems and medications', (name) => {
     const { bundle, plan } = load(IPS, name)
-    expect(plan.demographics).toEqual({ fullName: 'Martha DeLarosa', dateOfBirth: '1972-05-01', sex: 'female' })
+    expect(plan.demographics).toEqual({ fullName: 'Martha DeLarosa', names: ['Martha DeLarosa'], dateOfBirth: '1972-05-01', sex: 'female' })
     expect(plan.medications).toHaveLength(ofType(bundle, 'MedicationStatement').length)
     for (const m of plan.medications) {
       expect(m.name).not.toBe('')

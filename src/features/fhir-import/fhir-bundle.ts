@@ -100,7 +100,8 @@ export interface SkippedResources {
 }
 
 export interface ImportPlan {
-  demographics: { fullName?: string; dateOfBirth?: string; sex?: Sex }
+  /** `fullName` is the chosen display name; `names` every name of the Patient (official, usual, maiden, old…), for the identity check (SPEC §4.4). */
+  demographics: { fullName?: string; names?: string[]; dateOfBirth?: string; sex?: Sex }
   allergies: ImportedAllergy[]
   conditions: ImportedCondition[]
   medications: ImportedMedication[]
@@ -264,14 +265,18 @@ function safeDecode(s: string): string {
   }
 }
 
-/** A person's name: `text`, else given names + family (prefixes and suffixes left out). */
+/** One HumanName as written: given names + family, else `text` (prefixes and suffixes left out). */
+function nameText(name: Json): string | undefined {
+  const parts = [...arr(name.given).flatMap((g) => str(g) ?? []), ...(str(name.family) ? [str(name.family) as string] : [])]
+  return parts.length > 0 ? parts.join(' ') : str(name.text)
+}
+
+/** A person's name: the official one, else usual, else any current one, else the first. */
 function humanName(names: unknown): string | undefined {
   const list = objs(names)
   const name =
     list.find((n) => n.use === 'official') ?? list.find((n) => n.use === 'usual') ?? list.find((n) => n.use !== 'old' && n.use !== 'maiden') ?? list[0]
-  if (!name) return undefined
-  const parts = [...arr(name.given).flatMap((g) => str(g) ?? []), ...(str(name.family) ? [str(name.family) as string] : [])]
-  return parts.length > 0 ? parts.join(' ') : str(name.text)
+  return name ? nameText(name) : undefined
 }
 
 /** Display of a Reference, else the name of the resource it points to. */
@@ -288,7 +293,7 @@ function personName(ref: unknown, refs: ReferenceIndex): string | undefined {
 /**
  * Parses a FHIR R4 Bundle into an {@link ImportPlan} (SPEC §4.4, vitals per §4.8):
  * - Patient → demographics (official name: given + family, kept as written — Synthea's digits
- *   included; `birthDate` when a full date; `gender`).
+ *   included; every name as `names` for the identity check; `birthDate` when a full date; `gender`).
  * - AllergyIntolerance → allergies; Condition → conditions (active | resolved from clinicalStatus);
  *   MedicationRequest / MedicationStatement → medications (name from the concept or the
  *   referenced/contained Medication; `active` = status active). "No known …" statements and
@@ -430,6 +435,8 @@ function mapPatient(r: Json): ImportPlan['demographics'] {
   const out: ImportPlan['demographics'] = {}
   const fullName = humanName(r.name)
   if (fullName) out.fullName = fullName
+  const names = objs(r.name).flatMap((n) => nameText(n) ?? [])
+  if (names.length > 0) out.names = names
   const birth = str(r.birthDate)
   if (birth && /^\d{4}-\d{2}-\d{2}$/.test(birth) && toDate(birth) === birth) out.dateOfBirth = birth
   const g = r.gender

@@ -7,6 +7,23 @@ import { PatientIdParam, Problem } from '../../app/schemas.js'
 import { importBundle } from './fhir-import.service.js'
 
 const Params = z.object({ pid: PatientIdParam }).strict()
+const ImportQuery = z
+  .object({
+    confirm: z
+      .literal('identity')
+      .optional()
+      .describe('`identity`: import even though the file\'s patient differs from the locker\'s profile (after a 409 identity-mismatch).'),
+  })
+  .strict()
+const IdentityMismatch = Problem.extend({
+  differences: z.array(
+    z.object({
+      field: z.enum(['fullName', 'dateOfBirth', 'sex']),
+      locker: z.string().describe('the value in the locker\'s profile'),
+      source: z.string().describe('the value in the file, as written'),
+    }),
+  ),
+}).describe('identity-mismatch: the file\'s patient differs from the profile; nothing was imported')
 const Count = z.number().int().min(0)
 const ImportResult = z.object({
   imported: z.object({ allergies: Count, conditions: Count, medications: Count, vitals: Count, records: Count }),
@@ -30,10 +47,14 @@ export function fhirImportRoutes(app: App, deps: Deps): void {
     schema: {
       tags: ['import'],
       summary: 'Import a FHIR R4 Bundle (e.g. a Synthea patient); idempotent',
-      description: `JSON body (application/json or application/fhir+json), up to ${Math.round(deps.config.maxImportBytes / 1048576)} MB.`,
+      description:
+        `JSON body (application/json or application/fhir+json), up to ${Math.round(deps.config.maxImportBytes / 1048576)} MB. ` +
+        'When the bundle\'s Patient differs from the profile (a date of birth or a known sex on both sides that differ, or names with no word in common), ' +
+        'the answer is 409 identity-mismatch with the differences and nothing is imported; `?confirm=identity` imports anyway.',
       params: Params,
+      querystring: ImportQuery,
       body: z.unknown(),
-      response: { 200: ImportResult, 400: Problem, 403: Problem, 404: Problem, 413: Problem },
+      response: { 200: ImportResult, 400: Problem, 403: Problem, 404: Problem, 409: IdentityMismatch, 413: Problem },
     },
-  }, async (req) => importBundle(deps, userOf(req), req.params.pid, req.body))
+  }, async (req) => importBundle(deps, userOf(req), req.params.pid, req.body, { confirmIdentity: req.query.confirm === 'identity' }))
 }

@@ -7,14 +7,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
-import { UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
+import { ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
 import { authorize, type UserActor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
-import { applyImportedProfile } from '../profile/profile.service.js'
+import { applyImportedProfile, loadProfile } from '../profile/profile.service.js'
 import { addRecordFromBytes, removeRecordBlob } from '../records/records.service.js'
 import { addImportedVitals } from '../vitals/vitals.service.js'
 import { parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
 import { findImportedKeys, markImported } from './fhir-import.queries.js'
+import { identityDifferences } from './identity-check.js'
 
 export interface ImportResult {
   imported: { allergies: number; conditions: number; medications: number; vitals: number; records: number }
@@ -39,13 +40,26 @@ const TRACKED = {
   vitals: 'Observation',
 } as const
 
+/** Options of one import run: `confirmIdentity` is `?confirm=identity` (SPEC §4.4). */
+export interface ImportOptions {
+  confirmIdentity?: boolean
+}
+
 /**
  * Runs the import for `pid`. Throws ValidationError (400) when `bundle` is not a FHIR
  * Bundle; 404/403 per policy (only the patient imports into their own locker).
- * Audited (SPEC §4.7): `import.completed` (resource `import`, a fresh id per run) in the
- * import's transaction; `import.denied` when the policy refuses someone.
+ *
+ * Whose record is it? (SPEC §4.4): before anything is taken in, the bundle's Patient is
+ * compared with the locker's profile (see identity-check.ts). When they differ and
+ * `confirmIdentity` is not set, ConflictError 409 `identity-mismatch` with
+ * `differences: [{field, locker, source}]` — and nothing is imported.
+ *
+ * Audited (SPEC §4.7), in the import's transaction: `import.completed` with resource
+ * `{type: 'import', id}` (a fresh id per run), or `{type: 'import-confirmed', id}` when the
+ * patient confirmed an import whose identity differed; `import.denied` when the policy
+ * refuses someone. A refused mismatch writes nothing, so it leaves no event.
  */
-export async function importBundle(deps: Deps, actor: UserActor, pid: string, bundle: unknown): Promise<ImportResult> {
+export async function importBundle(deps: Deps, actor: UserActor, pid: string, bundle: unknown, options: ImportOptions = {}): Promise<ImportResult> {
   const scope = await resolvePatientScope(deps.db, actor, pid)
   await deps.audit.guard(actor, 'import.denied', { patientId: scope.patientId, resource: { type: 'import', id: scope.patientId } }, () =>
     authorize(actor, 'import.run', scope, 'record.read'),
@@ -66,6 +80,16 @@ export async function importBundle(deps: Deps, actor: UserActor, pid: string, bu
   const writtenBlobs: string[] = []
   try {
     return await deps.db.transaction().execute(async (trx) => {
+      // Locked for update: the profile compared is the one the import fills.
+      const profile = await loadProfile(trx, patientId, true)
+      const differences = identityDifferences(profile, plan.demographics)
+      if (differences.length > 0 && !options.confirmIdentity) {
+        throw new ConflictError(
+          'The patient in this file does not look like the owner of this locker. Nothing was imported; check the differences, then import with ?confirm=identity if it is yours.',
+          'identity-mismatch',
+          { differences },
+        )
+      }
       const seen = await findImportedKeys(trx, patientId, allKeys)
       const fresh = <T>(list: { item: T; key: Key }[]) => list.filter((e) => !seen.has(keyString(e.key)))
       const allergies = fresh(tracked.allergies)
@@ -116,7 +140,8 @@ export async function importBundle(deps: Deps, actor: UserActor, pid: string, bu
         taken.push(entry)
       }
       await markImported(trx, patientId, [allergies, conditions, medications, vitals, taken].flatMap((l) => l.map((e) => e.key)), now)
-      await deps.audit.record(trx, actor, 'import.completed', { patientId, resource: { type: 'import', id: randomUUID() } })
+      const resourceType = differences.length > 0 ? 'import-confirmed' : 'import'
+      await deps.audit.record(trx, actor, 'import.completed', { patientId, resource: { type: resourceType, id: randomUUID() } })
       return {
         imported: {
           allergies: allergies.length,

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
-import { FIXTURES_URL } from '../../../test/helpers/fixtures.js'
+import { FIXTURES_URL, fixturePath } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
 const SYNTHEA = new URL('synthea/', FIXTURES_URL)
 const MODERN = 'Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json'
 const LEGACY = 'legacy-Dennis_Durgan_78f005f3-7b33-4a5b-84d9-28417b36dbab.json'
+const BOBBIE = 'Bobbie849_Brekke496_60739794-1d06-debc-7835-30f2f8e4314c.json'
 const readBundle = (name: string) => readFileSync(new URL(name, SYNTHEA), 'utf8')
 
 type Resource = { resourceType: string; code?: { coding?: { system?: string; code?: string }[] }; content?: { attachment?: { data?: string } }[] }
@@ -48,7 +49,7 @@ const listAll = async (u: TestUser, path: string) => {
 
 describe('FHIR import (SPEC §4.4)', () => {
   it('imports a modern Synthea bundle with counts matching the bundle, then adds nothing the second time', async () => {
-    const p = await registerUser(t)
+    const p = await registerUser(t, 'patient', { name: 'Domenica Brown' })
     const json = readBundle(MODERN)
     const res = await importJson(p, json)
     expect(res.statusCode, res.body).toBe(200)
@@ -58,7 +59,7 @@ describe('FHIR import (SPEC §4.4)', () => {
     expect(body.skipped).toContainEqual(expect.objectContaining({ resourceType: 'Encounter' }))
 
     const profile = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/profile', headers: p.headers })).json()
-    expect(profile).toMatchObject({ fullName: 'Test patient', dateOfBirth: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), sex: 'female' })
+    expect(profile).toMatchObject({ fullName: 'Domenica Brown', dateOfBirth: '1943-01-29', sex: 'female' })
     const distinctConditionCodes = new Set(profile.conditions.map((c: { code: { code: string } }) => c.code.code))
     expect(profile.conditions).toHaveLength(distinctConditionCodes.size)
     expect(profile.conditions.some((c: { name: string }) => /diabetes/i.test(c.name))).toBe(true)
@@ -72,7 +73,7 @@ describe('FHIR import (SPEC §4.4)', () => {
   })
 
   it('stores imported documents as records with source "import" whose bytes match the bundle', async () => {
-    const p = await registerUser(t)
+    const p = await registerUser(t, 'patient', { name: 'Domenica Brown' })
     const json = readBundle(MODERN)
     await importJson(p, json)
     const docs = (JSON.parse(json) as { entry: { resource: Resource }[] }).entry
@@ -89,7 +90,7 @@ describe('FHIR import (SPEC §4.4)', () => {
   })
 
   it('imports a legacy (2019) Synthea bundle: blood-pressure panels 55284-4 count as blood_pressure vitals', async () => {
-    const p = await registerUser(t)
+    const p = await registerUser(t, 'patient', { name: 'Dennis Durgan' })
     const json = readBundle(LEGACY)
     const res = await importJson(p, json, 'me', 'application/fhir+json')
     expect(res.statusCode, res.body).toBe(200)
@@ -148,5 +149,115 @@ describe('FHIR import of unusual attachments', () => {
     expect(res.json().imported.records).toBe(1)
     expect(res.json().skipped).toContainEqual({ resourceType: 'DocumentReference', count: 1, reason: 'attachment type not supported' })
     expect(await listAll(p, 'records')).toHaveLength(1)
+  })
+})
+
+describe('Whose record is it? (SPEC §4.4)', () => {
+  const MARIA = { fullName: 'Maria Lopez', dateOfBirth: '1980-03-04', sex: 'female', allergies: [{ substance: 'Penicillin', severity: 'severe' }] }
+  const putProfile = async (u: TestUser, profile: object) => {
+    const res = await t.app.inject({ method: 'PUT', url: '/api/v1/patients/me/profile', headers: u.headers, payload: profile })
+    expect(res.statusCode, res.body).toBe(200)
+  }
+  const getProfile = async (u: TestUser) => (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/profile', headers: u.headers })).json()
+  const importEvents = async (u: TestUser) => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?action=import.completed', headers: u.headers })
+    expect(res.statusCode, res.body).toBe(200)
+    return res.json().items as { action: string; resource: { type: string; id: string } }[]
+  }
+  const expectNothingImported = async (u: TestUser) => {
+    expect(await listAll(u, 'records')).toHaveLength(0)
+    expect(await listAll(u, 'vitals')).toHaveLength(0)
+    expect(await t.deps.db.selectFrom('fhirImportedResources').select('fhirId').where('patientId', '=', u.id).execute()).toHaveLength(0)
+    expect(await importEvents(u)).toEqual([])
+  }
+
+  it("another person's bundle is refused with 409 identity-mismatch listing the differences, and nothing is imported", async () => {
+    const maria = await registerUser(t, 'patient', { name: 'Maria Lopez' })
+    await putProfile(maria, MARIA)
+    const before = await getProfile(maria)
+
+    const res = await importJson(maria, readBundle(BOBBIE))
+    expect(res.statusCode, res.body).toBe(409)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(res.json()).toMatchObject({ type: 'https://carelocker.dev/problems/identity-mismatch', status: 409 })
+    expect(res.json().differences).toEqual([
+      { field: 'fullName', locker: 'Maria Lopez', source: 'Bobbie849 Brekke496' },
+      { field: 'dateOfBirth', locker: '1980-03-04', source: '1983-06-16' },
+      { field: 'sex', locker: 'female', source: 'male' },
+    ])
+    expect(await getProfile(maria)).toEqual(before)
+    await expectNothingImported(maria)
+  })
+
+  it('with ?confirm=identity the same bundle is imported, the profile keeps its own fields, and the audit event says it was confirmed', async () => {
+    const maria = await registerUser(t, 'patient', { name: 'Maria Lopez' })
+    await putProfile(maria, MARIA)
+    const json = readBundle(BOBBIE)
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/patients/me/import?confirm=identity',
+      headers: { ...maria.headers, 'content-type': 'application/fhir+json' },
+      payload: json,
+    })
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json().imported).toEqual(expectedCounts(json))
+    expect(await getProfile(maria)).toMatchObject({ fullName: 'Maria Lopez', dateOfBirth: '1980-03-04', sex: 'female' })
+    expect(await importEvents(maria)).toEqual([
+      expect.objectContaining({ action: 'import.completed', resource: { type: 'import-confirmed', id: expect.stringMatching(/^[0-9a-f-]{36}$/) } }),
+    ])
+  })
+
+  it('a profile with the same name words ("Bobbie Brekke" for "Bobbie849 Brekke496"), birth date and sex imports without confirming', async () => {
+    const bobbie = await registerUser(t, 'patient', { name: 'Bob' })
+    await putProfile(bobbie, { fullName: 'Bobbie Brekke', dateOfBirth: '1983-06-16', sex: 'male' })
+    const res = await importJson(bobbie, readBundle(BOBBIE))
+    expect(res.statusCode, res.body).toBe(200)
+    expect(res.json().imported.conditions).toBeGreaterThan(0)
+    expect(await importEvents(bobbie)).toEqual([expect.objectContaining({ resource: { type: 'import', id: expect.any(String) } })])
+  })
+
+  it('an empty new profile (the registration name only) imports without confirming and has its empty fields filled', async () => {
+    const bobbie = await registerUser(t, 'patient', { name: 'Bobbie Brekke' })
+    const res = await importJson(bobbie, readBundle(BOBBIE))
+    expect(res.statusCode, res.body).toBe(200)
+    expect(await getProfile(bobbie)).toMatchObject({ fullName: 'Bobbie Brekke', dateOfBirth: '1983-06-16', sex: 'male' })
+  })
+
+  it("a new account's registration name counts: a stranger's bundle into an empty profile is 409 on the name alone", async () => {
+    const maria = await registerUser(t, 'patient', { name: 'Maria Lopez' })
+    const res = await importJson(maria, readBundle(BOBBIE))
+    expect(res.statusCode, res.body).toBe(409)
+    expect(res.json().differences).toEqual([{ field: 'fullName', locker: 'Maria Lopez', source: 'Bobbie849 Brekke496' }])
+    await expectNothingImported(maria)
+    expect(await getProfile(maria)).toMatchObject({ fullName: 'Maria Lopez', dateOfBirth: null, sex: null, conditions: [] })
+  })
+
+  it("after one's own Synthea import, an IPS example of another person is refused: the filled birth date and sex are compared too", async () => {
+    const bobbie = await registerUser(t, 'patient', { name: 'Bobbie Brekke' })
+    expect((await importJson(bobbie, readBundle(BOBBIE))).statusCode).toBe(200)
+    const before = await getProfile(bobbie)
+    const ips = readFileSync(fixturePath('ips/ips2.0-Bundle-IPS-examples-Bundle-01.json'), 'utf8')
+    const res = await importJson(bobbie, ips)
+    expect(res.statusCode, res.body).toBe(409)
+    expect(res.json().differences.map((d: { field: string }) => d.field)).toEqual(['fullName', 'dateOfBirth', 'sex'])
+    expect(await getProfile(bobbie)).toEqual(before)
+    expect(await importEvents(bobbie)).toHaveLength(1)
+  })
+
+  it('OpenAPI documents the confirm parameter and the 409 body with its differences', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json()
+    const op = doc.paths['/api/v1/patients/{pid}/import'].post
+    expect(op.parameters).toContainEqual(expect.objectContaining({ name: 'confirm', in: 'query', required: false }))
+    const conflict = op.responses['409'].content['application/json'].schema
+    expect(conflict.properties.differences.items.properties.field.enum).toEqual(['fullName', 'dateOfBirth', 'sex'])
+  })
+
+  it('the confirm parameter takes only "identity"; other query parameters are refused', async () => {
+    const p = await registerUser(t)
+    const body = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [] })
+    for (const qs of ['confirm=yes', 'confirm=', 'force=1']) {
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/patients/me/import?${qs}`, headers: { ...p.headers, 'content-type': 'application/json' }, payload: body })
+      expect(res.statusCode, `${qs}: ${res.body}`).toBe(400)
+    }
   })
 })

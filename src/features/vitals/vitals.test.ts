@@ -216,7 +216,8 @@ describe('who may record and read vitals (SPEC §3)', () => {
 describe('vital trends (SPEC §4.8)', () => {
   let synthea: TestUser
   beforeAll(async () => {
-    synthea = await registerUser(t)
+    // Her own locker: the name shares a word with the bundle's Patient (SPEC §4.4 identity check).
+    synthea = await registerUser(t, 'patient', { name: 'Domenica Brown' })
     const res = await t.app.inject({
       method: 'POST',
       url: '/api/v1/patients/me/import',
