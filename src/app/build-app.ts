@@ -74,6 +74,7 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
     }
   })
 
+  const behindTls = deps.config.publicUrl.startsWith('https://')
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -87,10 +88,17 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],
+        // Helmet adds `upgrade-insecure-requests` by default. Over plain HTTP (a LAN
+        // address) it makes the browser ask for every script over https, which fails:
+        // a blank page. Only behind TLS (SPEC §6).
+        upgradeInsecureRequests: behindTls ? [] : null,
       },
     },
     // HSTS only means something behind TLS; PUBLIC_URL tells us whether we are.
-    hsts: deps.config.publicUrl.startsWith('https://') ? { maxAge: 15552000, includeSubDomains: true } : false,
+    hsts: behindTls ? { maxAge: 15552000, includeSubDomains: true } : false,
+    // Browsers ignore Cross-Origin-Opener-Policy on an untrustworthy (plain HTTP, not
+    // localhost) origin and log a console error for every page; send it only behind TLS.
+    crossOriginOpenerPolicy: behindTls,
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   })
