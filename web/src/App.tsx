@@ -17,10 +17,11 @@ const PharmacistApp = lazy(() => import('./pharmacist/PharmacistApp'))
 const AdminApp = lazy(() => import('./admin/AdminApp'))
 
 function RequireRole({ role, children }: { role: Role; children: ReactNode }) {
-  const { user } = useAuth()
+  const { user, sessionEnded } = useAuth()
   const location = useLocation()
   if (user === undefined) return <Loading label="Signing you in…" />
-  if (user === null) return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />
+  // Back to this page after signing in; `ended` makes the sign-in page say why it is shown.
+  if (user === null) return <Navigate to="/login" replace state={{ from: location.pathname + location.search, ended: sessionEnded }} />
   if (user.role !== role) return <Navigate to={HOME_OF[user.role]} replace />
   return <>{children}</>
 }

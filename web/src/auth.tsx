@@ -6,6 +6,8 @@ import type { Role, User } from './api/types'
 interface AuthState {
   /** undefined while the first page load is resuming a session. */
   user: User | null | undefined
+  /** True when the last session ended without the user signing out (the refresh was refused). */
+  sessionEnded: boolean
   /** Re-reads the account (a pending doctor may have been verified meanwhile). */
   reloadUser: () => Promise<void>
   signOut: () => Promise<void>
@@ -17,9 +19,13 @@ let resuming: Promise<User | null> | null = null
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null | undefined>(undefined)
+  const [sessionEnded, setSessionEnded] = useState(false)
 
   useEffect(() => {
-    const off = onSessionChange((u) => setUser(u))
+    const off = onSessionChange((u, end) => {
+      setUser(u)
+      setSessionEnded(u === null && end === 'ended')
+    })
     resuming ??= resumeSession()
     void resuming.then((u) => setUser((current) => (current === undefined ? u : current)))
     return () => {
@@ -37,7 +43,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     setUser(null)
   }, [])
 
-  return <AuthContext.Provider value={{ user, reloadUser, signOut: doSignOut }}>{children}</AuthContext.Provider>
+  return <AuthContext.Provider value={{ user, sessionEnded, reloadUser, signOut: doSignOut }}>{children}</AuthContext.Provider>
 }
 
 export function useAuth(): AuthState {
@@ -58,6 +64,25 @@ export const HOME_OF: Record<Role, string> = {
   doctor: '/doctor',
   pharmacist: '/pharmacist',
   admin: '/admin',
+}
+
+/**
+ * Where to go after signing in: `from` (the page the user was on) when it is a path of this
+ * app inside the user's own section — a relative, same-origin path, never `//host` or a URL —
+ * otherwise the role's home.
+ */
+export function returnPath(from: unknown, role: Role): string {
+  const home = HOME_OF[role]
+  if (typeof from !== 'string' || !from.startsWith('/') || from.startsWith('//') || from.includes('\\')) return home
+  let url: URL
+  try {
+    url = new URL(from, window.location.origin)
+  } catch {
+    return home
+  }
+  if (url.origin !== window.location.origin) return home
+  const inSection = url.pathname === home || url.pathname.startsWith(`${home}/`)
+  return inSection ? `${url.pathname}${url.search}${url.hash}` : home
 }
 
 export const ROLE_LABEL: Record<Role, string> = {

@@ -52,16 +52,22 @@ export function errorMessage(err: unknown): string {
 
 let accessToken: string | null = null
 let refreshTimer: ReturnType<typeof setTimeout> | undefined
-type Listener = (user: User | null) => void
+/**
+ * Why there is no session: `signed-out` by the user in this tab, or `ended` — the server
+ * refused the refresh (revoked by a password change or a sign-out elsewhere, disabled,
+ * expired), so the page should say so.
+ */
+export type SessionEnd = 'signed-out' | 'ended'
+type Listener = (user: User | null, end?: SessionEnd) => void
 const listeners = new Set<Listener>()
 
-/** Subscribes to sign-in / sign-out (including a failed refresh). */
+/** Subscribes to sign-in / sign-out (including a failed refresh, with `end` = `ended`). */
 export function onSessionChange(fn: Listener): () => void {
   listeners.add(fn)
   return () => listeners.delete(fn)
 }
 
-function setSession(answer: SessionAnswer | null): void {
+function setSession(answer: SessionAnswer | null, end: SessionEnd = 'signed-out'): void {
   clearTimeout(refreshTimer)
   accessToken = answer?.accessToken ?? null
   if (answer) {
@@ -69,7 +75,7 @@ function setSession(answer: SessionAnswer | null): void {
     const ms = Math.max(30, answer.expiresIn - 60) * 1000
     refreshTimer = setTimeout(() => void refreshSession().catch(() => undefined), ms)
   }
-  for (const fn of listeners) fn(answer?.user ?? null)
+  for (const fn of listeners) fn(answer?.user ?? null, answer ? undefined : end)
 }
 
 export const hasAccessToken = (): boolean => accessToken !== null
@@ -101,7 +107,7 @@ async function doRefresh(): Promise<User | null> {
   })
   if (res.status === 401) {
     // The session is over (signed out elsewhere, revoked, or the cookie is gone).
-    setSession(null)
+    setSession(null, 'ended')
     return null
   }
   // Anything else (a restart, a 5xx) is not a sign-out: keep the session and report it.

@@ -2,20 +2,23 @@ import { Alert, Anchor, Button, PasswordInput, Stack, TextInput } from '@mantine
 import { useState, type FormEvent } from 'react'
 import { Link, Navigate, useLocation, useNavigate } from 'react-router'
 import { errorMessage, signIn } from '../api/client'
-import { HOME_OF, useAuth } from '../auth'
+import { returnPath, useAuth } from '../auth'
 import { AuthLayout } from './AuthLayout'
 
 export function LoginPage() {
   const { user } = useAuth()
   const navigate = useNavigate()
   const location = useLocation()
-  const from = (location.state as { from?: string } | null)?.from
+  // Set by RequireRole: the page the user was on, and whether the session ended by itself.
+  const state = location.state as { from?: unknown; ended?: unknown } | null
+  const from = state?.from
+  const ended = state?.ended === true
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
 
-  if (user) return <Navigate to={from && from.startsWith(HOME_OF[user.role]) ? from : HOME_OF[user.role]} replace />
+  if (user) return <Navigate to={returnPath(from, user.role)} replace />
 
   const submit = async (e: FormEvent) => {
     e.preventDefault()
@@ -23,7 +26,7 @@ export function LoginPage() {
     setError(null)
     try {
       const u = await signIn(email.trim(), password)
-      navigate(from && from.startsWith(HOME_OF[u.role]) ? from : HOME_OF[u.role], { replace: true })
+      navigate(returnPath(from, u.role), { replace: true })
     } catch (err) {
       setError(errorMessage(err))
     } finally {
@@ -42,6 +45,12 @@ export function LoginPage() {
     >
       <form onSubmit={submit} noValidate>
         <Stack>
+          {ended && !error && (
+            <Alert color="yellow" role="status" title="Your session ended, sign in again" data-testid="session-ended">
+              You were signed out on this device: the password was changed, the session was ended from another device, or it expired. Sign in again to
+              go back to the page you were on.
+            </Alert>
+          )}
           {error && (
             <Alert color="red" role="alert" title="Could not sign in">
               {error}
