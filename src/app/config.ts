@@ -6,6 +6,7 @@
  */
 import path from 'node:path'
 import { z } from 'zod'
+import { checkPassword } from '../features/accounts/password-policy.js'
 import { parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from '../features/prescriptions/signing-keys.js'
 
 export class ConfigError extends Error {
@@ -172,9 +173,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if ((e.ADMIN_EMAIL === undefined) !== (e.ADMIN_PASSWORD === undefined)) {
     problems.push('ADMIN_EMAIL/ADMIN_PASSWORD: set both or neither')
   }
-  if (e.ADMIN_PASSWORD !== undefined && (e.ADMIN_PASSWORD.length < 10 || e.ADMIN_PASSWORD.length > 128)) {
-    problems.push('ADMIN_PASSWORD: must be 10–128 characters')
-  }
+  const adminPasswordRefusal = e.ADMIN_PASSWORD !== undefined ? checkPassword(e.ADMIN_PASSWORD, e.ADMIN_EMAIL) : undefined
+  if (adminPasswordRefusal) problems.push(`ADMIN_PASSWORD: ${adminPasswordRefusal.message} (10–128 characters, not a common password, not the email)`)
   if (e.LLM_BASE_URL && !e.LLM_MODEL) problems.push('LLM_MODEL: required when LLM_BASE_URL is set')
   if (e.LLM_BASE_URL && !/^https?:\/\//.test(e.LLM_BASE_URL)) problems.push('LLM_BASE_URL: must be an http(s):// URL')
   if (e.NODE_ENV === 'production') {

@@ -11,6 +11,7 @@ import type { RequestMeta, UserActor } from '../../policy/index.js'
 import type { AccountAttempt, AuditTarget } from '../audit/audit.service.js'
 import * as q from './accounts.queries.js'
 import type { RegisterInput } from './accounts.schema.js'
+import { assertPasswordAllowed } from './password-policy.js'
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js'
 
@@ -35,8 +36,13 @@ async function openSession(deps: Deps, db: Parameters<typeof q.insertSession>[0]
   return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId }
 }
 
-/** Creates an account and its first session, and enqueues the welcome email (SPEC §5). Doctors and pharmacists start `pending`. Throws ConflictError for a taken email. */
+/**
+ * Creates an account and its first session, and enqueues the welcome email (SPEC §5).
+ * Doctors and pharmacists start `pending`. Throws ValidationError `password-too-common`
+ * (password-policy.ts) and ConflictError for a taken email.
+ */
 export async function register(deps: Deps, input: RegisterInput): Promise<Session> {
+  assertPasswordAllowed(input.password, input.email, '/password')
   const passwordHash = await hashPassword(input.password)
   const now = deps.now()
   return deps.db.transaction().execute(async (trx) => {
@@ -152,9 +158,13 @@ export async function getMe(deps: Deps, actor: UserActor): Promise<UserRow> {
   return user
 }
 
-/** Changes the password after checking the current one; every other session is revoked (SPEC §4.1). */
+/**
+ * Changes the password after checking the current one; every other session is revoked
+ * (SPEC §4.1). The new one must pass the password policy (400 `password-too-common`).
+ */
 export async function changePassword(deps: Deps, actor: UserActor, currentPassword: string, newPassword: string): Promise<void> {
   const user = await getMe(deps, actor)
+  assertPasswordAllowed(newPassword, user.email, '/newPassword')
   if (!(await verifyPassword(user.passwordHash, currentPassword))) {
     throw new UnauthorizedError('The current password is wrong.', 'invalid-credentials')
   }
@@ -180,8 +190,10 @@ export async function authenticateAccessToken(deps: Deps, token: string, meta: R
 /**
  * Creates an active admin unless the email already has an account (ADMIN_EMAIL /
  * ADMIN_PASSWORD bootstrap and `npm run admin -- create`). Returns whether one was created.
+ * Throws ValidationError when the password breaks the policy (password-policy.ts).
  */
 export async function ensureAdmin(deps: Deps, email: string, password: string, name = 'Administrator'): Promise<boolean> {
+  assertPasswordAllowed(password, email, '/password')
   if (await q.findUserByEmail(deps.db, email)) return false
   const now = deps.now()
   await q.insertUser(deps.db, {

@@ -15,6 +15,7 @@ import { sealJobSecret } from '../../jobs/job-secrets.js'
 import { systemActor } from '../../policy/index.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
 import * as accounts from './accounts.queries.js'
+import { assertPasswordAllowed } from './password-policy.js'
 import { hashPassword } from './passwords.js'
 import * as q from './password-reset.queries.js'
 
@@ -68,9 +69,12 @@ const invalidCode = () =>
 /**
  * Sets a new password with a valid code: every session of the user is revoked and the
  * user is emailed. Throws ValidationError `invalid-reset-code` (400) for an unknown email,
- * a wrong, expired, used or exhausted code — all alike.
+ * a wrong, expired, used or exhausted code — all alike. A new password that breaks the
+ * policy is 400 `password-too-common` before anything is looked up, so it neither uses
+ * up a try of the code nor tells whether the email has an account.
  */
 export async function confirmPasswordReset(deps: Deps, email: string, code: string, newPassword: string): Promise<void> {
+  assertPasswordAllowed(newPassword, email, '/newPassword')
   const user = await accounts.findUserByEmail(deps.db, email)
   if (!user || user.status === 'disabled') throw invalidCode()
   const now = deps.now()
