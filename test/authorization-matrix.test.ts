@@ -169,6 +169,7 @@ const MATRIX: Record<string, Row> = {
   },
   'POST /api/v1/admin/users/:id/disable': { req: async (r) => api(r, 'POST', `/admin/users/${(await fresh.patient()).id}/disable`), expect: adminOnly() },
   'GET /api/v1/admin/jobs': { req: (r) => api(r, 'GET', '/admin/jobs'), expect: adminOnly() },
+  'GET /api/v1/admin/settings': { req: (r) => api(r, 'GET', '/admin/settings'), expect: adminOnly() },
   'GET /api/v1/admin/audit/verify': { req: (r) => api(r, 'GET', '/admin/audit/verify'), expect: adminOnly() },
 
   // Profile (SPEC §4.2).

@@ -1,6 +1,7 @@
 /** Every feature's routes, mounted under `/api/v1`. */
 import { accountsRoutes } from '../features/accounts/accounts.routes.js'
 import { adminUsersRoutes } from '../features/accounts/admin-users.routes.js'
+import { adminSettingsRoutes } from '../features/admin-settings/admin-settings.routes.js'
 import { passwordResetRoutes } from '../features/accounts/password-reset.routes.js'
 import { auditRoutes } from '../features/audit/audit.routes.js'
 import { consultationsRoutes } from '../features/consultations/consultations.routes.js'
@@ -26,6 +27,7 @@ export function registerFeatureRoutes(app: App, deps: Deps): void {
   emergencyAccessRoutes(app, deps)
   accountsRoutes(app, deps)
   adminUsersRoutes(app, deps)
+  adminSettingsRoutes(app, deps)
   passwordResetRoutes(app, deps)
   recordsRoutes(app, deps)
   vitalsRoutes(app, deps)

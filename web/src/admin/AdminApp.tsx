@@ -1,7 +1,8 @@
-/** The administrator's section (lazy chunk): accounts, job queue, audit chain. */
+/** The administrator's section (lazy chunk): accounts, job queue, audit chain; a warning above them when PUBLIC_URL is localhost. */
 import { lazy } from 'react'
-import { Navigate, Route, Routes } from 'react-router'
+import { Navigate, Outlet, Route, Routes } from 'react-router'
 import { Shell, type NavItem } from '../components/Shell'
+import { LocalhostBanner } from './LocalhostBanner'
 import { SystemPage } from './SystemPage'
 import { UsersPage } from './UsersPage'
 
@@ -15,7 +16,14 @@ const NAV: NavItem[] = [
 export default function AdminApp() {
   return (
     <Routes>
-      <Route element={<Shell nav={NAV} />}>
+      <Route
+        element={
+          <Shell nav={NAV}>
+            <LocalhostBanner />
+            <Outlet />
+          </Shell>
+        }
+      >
         <Route index element={<UsersPage />} />
         <Route path="system" element={<SystemPage />} />
         <Route path="password" element={<ChangePasswordPage />} />

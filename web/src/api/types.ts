@@ -169,6 +169,12 @@ export interface JobQueues {
   healthy: boolean
 }
 
+/** `GET /admin/settings` (SPEC §6): PUBLIC_URL and whether it only works on this machine. */
+export interface AdminSettings {
+  publicUrl: string
+  publicUrlIsLocal: boolean
+}
+
 // §4.8 care team
 
 export interface Doctor {
