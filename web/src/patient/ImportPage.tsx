@@ -1,15 +1,44 @@
 /**
  * FHIR import (SPEC §4.4): a Bundle from another system (e.g. a Synthea or IPS export),
  * uploaded with a progress bar, then the server's counts. Importing twice adds nothing.
+ *
+ * Whose record is it? When the file's patient differs from the profile the server answers
+ * 409 `identity-mismatch` and imports nothing; a dialog shows the differences and asks.
+ * "Import anyway" sends the file again with `?confirm=identity`; "Cancel" leaves the
+ * locker as it was.
  */
-import { Alert, Button, FileButton, Group, Progress, Stack, Table, Text } from '@mantine/core'
+import { Alert, Button, FileButton, Group, Modal, Progress, Stack, Table, Text } from '@mantine/core'
 import { useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { uploadJsonFile } from '../api/client'
+import { ApiError, uploadJsonFile } from '../api/client'
 import type { ImportResult } from '../api/types'
 import { formErrorOf } from '../components/forms'
-import { formatSize, humanize } from '../components/format'
+import { formatDate, formatSize, humanize } from '../components/format'
 import { Page } from '../components/Page'
+
+const IMPORT_PATH = '/patients/me/import'
+
+/** One member of a 409 `identity-mismatch` problem's `differences` (SPEC §4.4): the locker's value and the file's, as written. */
+interface IdentityDifference {
+  field: 'fullName' | 'dateOfBirth' | 'sex'
+  locker: string
+  source: string
+}
+
+const FIELD_LABEL: Record<IdentityDifference['field'], string> = { fullName: 'Name', dateOfBirth: 'Date of birth', sex: 'Sex' }
+
+/** A value as a person reads it: a date in the local format, a sex capitalized, a name as written. */
+function shownValue(field: IdentityDifference['field'], value: string): string {
+  if (field === 'dateOfBirth') return formatDate(value)
+  if (field === 'sex') return humanize(value)
+  return value
+}
+
+/** The `differences` of a 409 `identity-mismatch` problem; null for any other error. */
+function identityDifferencesOf(err: unknown): IdentityDifference[] | null {
+  if (!(err instanceof ApiError) || err.status !== 409 || err.slug !== 'identity-mismatch') return null
+  return Array.isArray(err.body.differences) ? (err.body.differences as IdentityDifference[]) : []
+}
 
 export default function ImportPage() {
   const qc = useQueryClient()
@@ -17,21 +46,36 @@ export default function ImportPage() {
   const [progress, setProgress] = useState<number | null>(null)
   const [result, setResult] = useState<ImportResult | null>(null)
   const [error, setError] = useState<unknown>(null)
+  const [mismatch, setMismatch] = useState<IdentityDifference[] | null>(null)
+  const [cancelled, setCancelled] = useState(false)
 
-  const run = async () => {
+  const run = async (confirmIdentity = false) => {
     if (!file) return
     setResult(null)
     setError(null)
+    setMismatch(null)
+    setCancelled(false)
     setProgress(0)
     try {
-      const r = await uploadJsonFile<ImportResult>('/patients/me/import', file, setProgress)
+      const r = await uploadJsonFile<ImportResult>(confirmIdentity ? `${IMPORT_PATH}?confirm=identity` : IMPORT_PATH, file, setProgress)
       setResult(r)
       await qc.invalidateQueries()
     } catch (err) {
-      setError(err)
+      const differences = identityDifferencesOf(err)
+      if (differences && !confirmIdentity) setMismatch(differences)
+      else setError(err)
     } finally {
       setProgress(null)
     }
+  }
+
+  const cancel = () => {
+    setMismatch(null)
+    setCancelled(true)
+  }
+  const choose = (f: File | null) => {
+    setFile(f)
+    setCancelled(false)
   }
 
   const uploading = progress !== null && progress < 1
@@ -44,7 +88,7 @@ export default function ImportPage() {
       </Text>
       <Stack gap="sm" maw={640}>
         <Group>
-          <FileButton onChange={setFile} accept="application/json,application/fhir+json,.json">
+          <FileButton onChange={choose} accept="application/json,application/fhir+json,.json">
             {(props) => (
               <Button {...props} variant="light">
                 Choose a bundle (.json)
@@ -64,6 +108,11 @@ export default function ImportPage() {
               {uploading ? `Uploading… ${Math.round(progress * 100)} %` : 'Reading the bundle and saving your data…'}
             </Text>
           </Stack>
+        )}
+        {cancelled && (
+          <Alert color="gray" role="status" title="Not imported">
+            Nothing from {file?.name ?? 'the file'} was added to your locker.
+          </Alert>
         )}
         {error !== null && (
           <Alert color="red" role="alert" title="Import failed">
@@ -96,6 +145,43 @@ export default function ImportPage() {
           </Alert>
         )}
       </Stack>
+      <Modal opened={mismatch !== null} onClose={cancel} title="Is this your record?" size="lg">
+        <Stack gap="sm">
+          <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+            The patient in <strong>{file?.name}</strong> does not match your profile. Nothing has been imported.
+          </Text>
+          <Table fz="sm" withTableBorder aria-label="Differences">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th />
+                <Table.Th>In your locker</Table.Th>
+                <Table.Th>In the file</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {(mismatch ?? []).map((d) => (
+                <Table.Tr key={d.field}>
+                  <Table.Th scope="row">{FIELD_LABEL[d.field] ?? humanize(d.field)}</Table.Th>
+                  <Table.Td>{shownValue(d.field, d.locker)}</Table.Td>
+                  <Table.Td>{shownValue(d.field, d.source)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+          <Text size="sm">
+            Import it only if this file is about you (for example under a former name). Someone else's history in your locker would mix with yours. Your profile keeps
+            its own name, date of birth and sex.
+          </Text>
+          <Group justify="flex-end">
+            <Button variant="default" onClick={cancel}>
+              Cancel
+            </Button>
+            <Button color="red" onClick={() => void run(true)}>
+              Import anyway
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
     </Page>
   )
 }
