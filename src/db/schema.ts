@@ -71,6 +71,11 @@ export interface EmergencyContact {
   phone: string
   email?: string | undefined
 }
+/** What the emergency view shows (SPEC §4.2): chosen ids, or null for the default rule. */
+export interface EmergencyCardChoice {
+  conditionIds: string[] | null
+  medicationIds: string[] | null
+}
 export interface Coding {
   system: string
   code: string
@@ -90,6 +95,7 @@ export interface PatientProfilesTable {
   conditions: Json<ProfileCondition[]>
   medications: Json<ProfileMedication[]>
   emergencyContacts: Json<EmergencyContact[]>
+  emergencyCard: Json<EmergencyCardChoice>
   updatedAt: Timestamp
 }
 

@@ -13,6 +13,7 @@ import * as m0006 from './0006-notes.js'
 import * as m0007 from './0007-vitals.js'
 import * as m0008 from './0008-prescriptions.js'
 import * as m0009 from './0009-emergency-alert-limits.js'
+import * as m0010 from './0010-emergency-card.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0007-vitals': m0007,
   '0008-prescriptions': m0008,
   '0009-emergency-alert-limits': m0009,
+  '0010-emergency-card': m0010,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -20,6 +20,7 @@ import type { DB, ProfileRow } from '../../db/schema.js'
 import { authorize, type EmergencyActor, type RequestMeta, type UserActor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
 import { enqueueEmail, enqueueSms } from '../notifications/notifications.service.js'
+import { emergencyCardSelection } from '../profile/emergency-card.js'
 import { loadProfile } from '../profile/profile.service.js'
 import { listRecords, openRecordContent, type ContentRequest, type RecordContent } from '../records/records.service.js'
 import type { RecordDto } from '../records/records.schema.js'
@@ -123,6 +124,7 @@ async function runAlertLogic(deps: Deps, trx: Transaction<DB>, patientId: string
 }
 
 export interface EmergencyView {
+  /** The profile as the card shows it: conditions and medications narrowed to the emergency card. */
   profile: ProfileRow
   records: RecordDto[]
   /** Base of each record's `contentUrl`. */
@@ -131,7 +133,24 @@ export interface EmergencyView {
 }
 
 /**
- * The emergency view (SPEC §4.6): profile basics and the records dated within the last 6
+ * The profile as the emergency card shows it (SPEC §4.6): every allergy; the conditions and
+ * medications of the patient's `emergencyCard` choice, or by default the active conditions
+ * without findings and social history and every medication.
+ */
+export function onEmergencyCard(profile: ProfileRow): ProfileRow {
+  const shown = emergencyCardSelection(profile, profile.emergencyCard)
+  const conditionIds = new Set(shown.conditionIds)
+  const medicationIds = new Set(shown.medicationIds)
+  return {
+    ...profile,
+    conditions: profile.conditions.filter((c) => conditionIds.has(c.id)),
+    medications: profile.medications.filter((m) => medicationIds.has(m.id)),
+  }
+}
+
+/**
+ * The emergency view (SPEC §4.6): profile basics as the emergency card shows them
+ * ({@link onEmergencyCard}) and the records dated within the last 6
  * months (newest first, at most 100). Audited as `emergency.accessed` and always run
  * through the alert logic, whoever asks: the only callers that skip it (link-preview bots,
  * HEAD) must not call this at all, since they get no patient data.
@@ -147,7 +166,7 @@ export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta
     await runAlertLogic(deps, trx, actor.patientId, now)
     await deps.audit.record(trx, actor, 'emergency.accessed', { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } })
   })
-  return { profile, records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
+  return { profile: onEmergencyCard(profile), records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
 }
 
 /**

@@ -27,11 +27,10 @@ function list<T>(items: T[], render: (item: T) => SafeHtml, empty: string): Safe
   return items.length ? html`<ul class="plain">${items.map((i) => html`<li>${render(i)}</li>`)}</ul>` : none(empty)
 }
 
-/** The full emergency card. */
+/** The full emergency card; its conditions and medications are already those of the patient's `emergencyCard` (SPEC §4.6). */
 export function emergencyPage(v: EmergencyViewBody): string {
   const p = v.patient
   const allergies = [...p.allergies].sort((a, b) => Number(b.severity === 'severe') - Number(a.severity === 'severe'))
-  const activeConditions = p.conditions.filter((c) => c.status !== 'resolved')
   const born = p.dateOfBirth ? html`born ${p.dateOfBirth}${p.age !== null ? html` (${p.age} years)` : html``}` : html`date of birth unknown`
   return page({
     title: `Emergency information — ${p.fullName}`,
@@ -49,7 +48,7 @@ ${allergies.length
   : html`<p>No known allergies recorded.</p>`}
 </section>
 </div>
-<section class="card"><h2>Conditions</h2>${list(activeConditions, (c) => html`${c.name}${c.since ? html` <span class="muted">since ${c.since}</span>` : html``}`, 'active conditions')}</section>
+<section class="card"><h2>Conditions</h2>${list(p.conditions, (c) => html`${c.name}${c.since ? html` <span class="muted">since ${c.since}</span>` : html``}`, 'active conditions')}</section>
 <section class="card"><h2>Medications</h2>${list(p.medications, (m) => html`${m.name}${m.dosage ? html` — ${m.dosage}` : html``}${m.frequency ? html`, ${m.frequency}` : html``}`, 'medications')}</section>
 <section class="card"><h2>Emergency contacts</h2>${list(
       p.emergencyContacts,

@@ -24,6 +24,7 @@ export async function upsertProfile(db: Db, row: ProfileRow): Promise<ProfileRow
     conditions: JSON.stringify(row.conditions),
     medications: JSON.stringify(row.medications),
     emergencyContacts: JSON.stringify(row.emergencyContacts),
+    emergencyCard: JSON.stringify(row.emergencyCard),
   }
   const { patientId: _pk, ...update } = values
   return db

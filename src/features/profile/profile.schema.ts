@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { utcDate } from '../../app/dates.js'
 import { CalendarDate, multiLine, singleLine, toInstant } from '../../app/schemas.js'
 import type { ProfileRow } from '../../db/schema.js'
+import { emergencyCardSelection } from './emergency-card.js'
 
 export const BLOOD_GROUPS = ['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'] as const
 export const MAX_EMERGENCY_CONTACTS = 5
@@ -38,6 +39,13 @@ export const EmergencyContact = z
   .object({ id: ItemId, name: text(200), relationship: text(100).optional(), phone: E164Phone, email: z.email().max(254).optional() })
   .strict()
 
+const CardIds = (what: string) =>
+  z.array(z.uuid()).max(200).nullable().optional().describe(`ids of the profile's ${what} to show; null or omitted: the default`)
+export const EmergencyCardBody = z
+  .object({ conditionIds: CardIds('conditions'), medicationIds: CardIds('medications') })
+  .strict()
+  .describe('What the emergency view shows (SPEC §4.2, §4.6); null: all active ones except findings')
+
 export const ProfileBody = z
   .object({
     fullName: text(200),
@@ -51,6 +59,7 @@ export const ProfileBody = z
     conditions: z.array(Condition).max(200).optional(),
     medications: z.array(Medication).max(100).optional(),
     emergencyContacts: z.array(EmergencyContact).max(MAX_EMERGENCY_CONTACTS, `At most ${MAX_EMERGENCY_CONTACTS} emergency contacts.`).optional(),
+    emergencyCard: EmergencyCardBody.nullable().optional(),
   })
   .strict()
 export type ProfileInput = z.infer<typeof ProfileBody>
@@ -86,6 +95,12 @@ export const Profile = z.object({
   conditions: z.array(StoredCondition),
   medications: z.array(StoredMedication),
   emergencyContacts: z.array(StoredEmergencyContact),
+  emergencyCard: z
+    .object({ conditionIds: z.array(z.string()).nullable(), medicationIds: z.array(z.string()).nullable() })
+    .describe('What the emergency view shows (SPEC §4.2): the chosen ids, or null for the default'),
+  emergencyCardDefault: z
+    .object({ conditionIds: z.array(z.string()), medicationIds: z.array(z.string()) })
+    .describe('Read-only: the ids the default picks (active conditions except SNOMED CT findings, situations and social concepts; all medications)'),
   updatedAt: z.string(),
 })
 export type ProfileDto = z.infer<typeof Profile>
@@ -110,6 +125,8 @@ export function toProfileDto(row: ProfileRow, now: Date): ProfileDto {
     conditions: row.conditions,
     medications: row.medications,
     emergencyContacts: row.emergencyContacts,
+    emergencyCard: row.emergencyCard,
+    emergencyCardDefault: emergencyCardSelection(row, { conditionIds: null, medicationIds: null }),
     updatedAt: toInstant(row.updatedAt),
   }
 }

@@ -5,13 +5,14 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
-import { NotFoundError, ValidationError } from '../../app/errors.js'
-import type { Coding, DB, ProfileAllergy, ProfileCondition, ProfileMedication, ProfileRow } from '../../db/schema.js'
+import { NotFoundError, ValidationError, type FieldError } from '../../app/errors.js'
+import type { Coding, DB, EmergencyCardChoice, ProfileAllergy, ProfileCondition, ProfileMedication, ProfileRow } from '../../db/schema.js'
 import { authorize, type Actor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
 import * as q from './profile.queries.js'
 import { utcDate } from '../../app/dates.js'
 import type { ProfileInput } from './profile.schema.js'
+import { DEFAULT_EMERGENCY_CARD } from './emergency-card.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -37,6 +38,7 @@ export async function loadProfile(db: Db, patientId: string, forUpdate = false):
     conditions: [],
     medications: [],
     emergencyContacts: [],
+    emergencyCard: DEFAULT_EMERGENCY_CARD,
     updatedAt: account.createdAt,
   }
 }
@@ -61,8 +63,33 @@ const withIds = <T extends { id?: string | undefined }>(items: T[] | undefined):
   (items ?? []).map((item) => ({ ...item, id: item.id ?? randomUUID() }))
 
 /**
+ * The emergency-card choice of a PUT (SPEC §4.2): omitted lists are the default (null);
+ * duplicates are dropped. Throws ValidationError (400, a path per bad id such as
+ * `/emergencyCard/conditionIds/0`) for an id that is not one of the profile's conditions or
+ * medications in the same body.
+ */
+function checkEmergencyCard(card: ProfileInput['emergencyCard'], conditions: { id: string }[], medications: { id: string }[]): EmergencyCardChoice {
+  const errors: FieldError[] = []
+  const check = (ids: string[] | null | undefined, items: { id: string }[], field: 'conditionIds' | 'medicationIds', what: string) => {
+    if (ids === null || ids === undefined) return null
+    const known = new Set(items.map((i) => i.id))
+    ids.forEach((id, i) => {
+      if (!known.has(id)) errors.push({ path: `/emergencyCard/${field}/${i}`, message: `Not one of this profile's ${what}.` })
+    })
+    return [...new Set(ids)]
+  }
+  const choice = {
+    conditionIds: check(card?.conditionIds, conditions, 'conditionIds', 'conditions'),
+    medicationIds: check(card?.medicationIds, medications, 'medicationIds', 'medications'),
+  }
+  if (errors.length) throw new ValidationError('The emergency card names entries the profile does not have.', errors)
+  return choice
+}
+
+/**
  * Replaces the whole profile (PUT, SPEC §4.2). Omitted fields become null or empty.
- * Throws ValidationError for a birth date in the future (UTC), 404/403 per policy.
+ * Throws ValidationError for a birth date in the future (UTC) or an emergency-card id that
+ * is not in the profile, 404/403 per policy.
  * Audited: `profile.updated` in the write's transaction; `profile.denied` when refused.
  */
 export async function replaceProfile(deps: Deps, actor: Actor, pid: string, input: ProfileInput): Promise<ProfileRow> {
@@ -73,6 +100,9 @@ export async function replaceProfile(deps: Deps, actor: Actor, pid: string, inpu
   if (input.dateOfBirth && input.dateOfBirth > utcDate(now)) {
     throw new ValidationError('The date of birth is in the future.', [{ path: '/dateOfBirth', message: 'Must not be in the future.' }])
   }
+  const conditions = withIds(input.conditions)
+  const medications = withIds(input.medications)
+  const emergencyCard = checkEmergencyCard(input.emergencyCard, conditions, medications)
   return deps.db.transaction().execute(async (trx) => {
     await loadProfile(trx, scope.patientId, true)
     const saved = await q.upsertProfile(trx, {
@@ -85,9 +115,10 @@ export async function replaceProfile(deps: Deps, actor: Actor, pid: string, inpu
       organDonor: input.organDonor ?? null,
       notes: input.notes ?? null,
       allergies: withIds(input.allergies),
-      conditions: withIds(input.conditions),
-      medications: withIds(input.medications),
+      conditions,
+      medications,
       emergencyContacts: withIds(input.emergencyContacts),
+      emergencyCard,
       updatedAt: now,
     })
     await deps.audit.record(trx, actor, 'profile.updated', target)
