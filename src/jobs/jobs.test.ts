@@ -33,11 +33,7 @@ describe('the job queue', () => {
       DATABASE_URL: server?.url ?? '',
       MASTER_KEY: randomBytes(32).toString('base64'),
       SMTP_URL: smtp.url,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: `AC${'f'.repeat(32)}`,
-      TWILIO_AUTH_TOKEN: 'token',
-      TWILIO_FROM: '+15005550006',
-      TWILIO_API_URL: twilio.url,
+      ...twilio.env,
     }
     // Before the restart: this run's workers poll once at start, then sleep, so the
     // welcome email of this registration is still queued when the app stops.

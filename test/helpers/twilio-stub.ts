@@ -20,9 +20,14 @@ export interface TwilioMessage {
   password: string
 }
 
+/** The credentials the stub's `env` configures (Twilio's documented test sender number). */
+export const TWILIO_TEST = { accountSid: `AC${'0123456789abcdef'.repeat(2)}`, authToken: 'twilio-test-token', from: '+15005550006' } as const
+
 export interface TwilioStub {
   /** Base URL for `TWILIO_API_URL`. */
   url: string
+  /** The variables that send a test app's SMS to this stub (`startTestApp({ ...twilio.env })`). */
+  env: Record<'SMS_PROVIDER' | 'TWILIO_ACCOUNT_SID' | 'TWILIO_AUTH_TOKEN' | 'TWILIO_FROM' | 'TWILIO_API_URL', string>
   messages: TwilioMessage[]
   waitFor(match: (m: TwilioMessage) => boolean, timeoutMs?: number): Promise<TwilioMessage>
   close(): Promise<void>
@@ -77,8 +82,10 @@ export async function startTwilioStub(opts: { reject?: (to: string) => boolean }
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')
   const { port } = server.address() as AddressInfo
+  const url = `http://127.0.0.1:${port}`
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    env: { SMS_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: TWILIO_TEST.accountSid, TWILIO_AUTH_TOKEN: TWILIO_TEST.authToken, TWILIO_FROM: TWILIO_TEST.from, TWILIO_API_URL: url },
     messages,
     waitFor: (match, timeoutMs = 10_000) => waitForMatch<TwilioMessage>(messages, events, 'message', match, timeoutMs, 'SMS'),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -6,7 +6,6 @@ import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { uploadRecord } from '../../../test/helpers/uploads.js'
 import { startTwilioStub, type TwilioStub } from '../../../test/helpers/twilio-stub.js'
 
-const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`
 // Each patient gets numbers of their own: one number receives at most 10 alert SMS a day
 // whichever patients list it (SPEC §4.6), and this file alerts more often than that.
 let nextNumber = 100
@@ -29,11 +28,7 @@ beforeAll(async () => {
   t = await startTestApp(
     {
       SMTP_URL: smtp.url,
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: TWILIO_SID,
-      TWILIO_AUTH_TOKEN: 'twilio-test-token',
-      TWILIO_FROM: '+15005550006',
-      TWILIO_API_URL: twilio.url,
+      ...twilio.env,
       EMERGENCY_ALERT_COOLDOWN_MIN: '15',
     },
     { now: () => now },

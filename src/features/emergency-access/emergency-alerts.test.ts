@@ -17,11 +17,7 @@ beforeAll(async () => {
   twilio = await startTwilioStub()
   t = await startTestApp(
     {
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: `AC${'0123456789abcdef'.repeat(2)}`,
-      TWILIO_AUTH_TOKEN: 'twilio-test-token',
-      TWILIO_FROM: '+15005550006',
-      TWILIO_API_URL: twilio.url,
+      ...twilio.env,
       EMERGENCY_ALERT_COOLDOWN_MIN: '15',
     },
     { now: () => now },

@@ -5,14 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser } from '../../../test/helpers/factories.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
-import { startTwilioStub, type TwilioStub } from '../../../test/helpers/twilio-stub.js'
+import { startTwilioStub, TWILIO_TEST, type TwilioStub } from '../../../test/helpers/twilio-stub.js'
 import { waitUntil } from '../../../test/helpers/wait.js'
 import { enqueueEmail, enqueueSms } from './notifications.service.js'
 import { prescriptionIssuedEmail } from './notifications.templates.js'
 
-const TWILIO_SID = `AC${'0123456789abcdef'.repeat(2)}`
-const TWILIO_TOKEN = 'twilio-test-token'
-const TWILIO_FROM = '+15005550006'
+const { accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, from: TWILIO_FROM } = TWILIO_TEST
 const ACCESSED_AT = '2026-11-20T08:15:42.000Z'
 const SMTP_AUTH = { user: 'mailer', pass: 'smtp secret' }
 
@@ -27,11 +25,7 @@ describe('notifications through SMTP and Twilio', () => {
     t = await startTestApp({
       SMTP_URL: smtp.url,
       MAIL_FROM: 'CareLocker <no-reply@carelocker.test>',
-      SMS_PROVIDER: 'twilio',
-      TWILIO_ACCOUNT_SID: TWILIO_SID,
-      TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
-      TWILIO_FROM,
-      TWILIO_API_URL: twilio.url,
+      ...twilio.env,
     })
   })
   afterAll(async () => {
