@@ -78,7 +78,15 @@ export interface Profile {
   conditions: Condition[]
   medications: Medication[]
   emergencyContacts: EmergencyContact[]
+  /** What the emergency view shows (SPEC §4.2): chosen ids, or null for the default. */
+  emergencyCard: EmergencyCardChoice
+  /** Read-only: the ids the default picks (active conditions without findings or social history; all medications). */
+  emergencyCardDefault: { conditionIds: string[]; medicationIds: string[] }
   updatedAt: string
+}
+export interface EmergencyCardChoice {
+  conditionIds: string[] | null
+  medicationIds: string[] | null
 }
 
 export const RECORD_CATEGORIES = [

@@ -1,15 +1,62 @@
 /**
  * The emergency card (SPEC §4.6): the QR of the patient's lifetime emergency link (made by
- * the server, fetched with the token), a printable wallet card, and rotation of the link.
+ * the server, fetched with the token), a printable wallet card, a preview of what the card
+ * shows (the profile's `emergencyCard`, or the server's default), and rotation of the link.
  */
-import { Alert, Anchor, Button, Card, CopyButton, Group, Stack, Text } from '@mantine/core'
+import { Alert, Anchor, Button, Card, CopyButton, Group, List, SimpleGrid, Stack, Text } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { Link } from 'react-router'
 import { get, post } from '../api/client'
 import type { EmergencyLink, Profile } from '../api/types'
 import { AuthedImage } from '../components/AuthedImage'
 import { formatDate, formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
 import { ErrorState, QueryState } from '../components/states'
+
+/** What a first responder sees (SPEC §4.6): every allergy; the chosen conditions and medications, else the server's default picks. */
+function CardPreview({ profile }: { profile: Profile }) {
+  const conditionIds = new Set(profile.emergencyCard.conditionIds ?? profile.emergencyCardDefault.conditionIds)
+  const medicationIds = new Set(profile.emergencyCard.medicationIds ?? profile.emergencyCardDefault.medicationIds)
+  const section = (title: string, items: string[], empty: string) => (
+    <div>
+      <Text size="sm" fw={600}>
+        {title}
+      </Text>
+      {items.length ? (
+        <List size="sm">
+          {items.map((i, n) => (
+            <List.Item key={n}>{i}</List.Item>
+          ))}
+        </List>
+      ) : (
+        <Text size="sm" c="dimmed">
+          {empty}
+        </Text>
+      )}
+    </div>
+  )
+  const chosen = profile.emergencyCard.conditionIds !== null || profile.emergencyCard.medicationIds !== null
+  return (
+    <Card withBorder data-testid="emergency-card-preview">
+      <Stack gap="xs">
+        <Text size="sm" fw={600}>
+          What your emergency card shows
+        </Text>
+        <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm">
+          {section('Allergies', profile.allergies.map((a) => a.substance), 'None recorded')}
+          {section('Conditions', profile.conditions.filter((c) => c.id && conditionIds.has(c.id)).map((c) => c.name), 'None shown')}
+          {section('Medications', profile.medications.filter((m) => m.id && medicationIds.has(m.id)).map((m) => m.name), 'None shown')}
+        </SimpleGrid>
+        <Text size="xs" c="dimmed">
+          {chosen ? 'The conditions and medications you chose.' : 'The default: active conditions and all medications, without findings or social history.'}{' '}
+          <Anchor component={Link} to="/patient/profile" size="xs">
+            Change what it shows
+          </Anchor>
+        </Text>
+      </Stack>
+    </Card>
+  )
+}
 
 export default function EmergencyPage() {
   const qc = useQueryClient()
@@ -52,6 +99,7 @@ export default function EmergencyPage() {
                 </div>
               </div>
             </div>
+            {profile.data && <CardPreview profile={profile.data} />}
             <Card withBorder>
               <Stack gap="xs">
                 <Text size="sm" fw={600}>

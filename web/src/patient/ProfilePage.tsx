@@ -1,9 +1,9 @@
 /**
- * The medical profile editor (SPEC §4.2): demographics, allergies, conditions, medications
- * and up to five emergency contacts. The whole profile is PUT at once; the server's field
+ * The medical profile editor (SPEC §4.2): demographics, allergies, conditions, medications,
+ * up to five emergency contacts, and what the emergency card shows (`emergencyCard`). The whole profile is PUT at once; the server's field
  * errors (`/emergencyContacts/0/phone`) appear under the matching input.
  */
-import { Alert, Button, Card, Fieldset, Group, NumberInput, Select, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
+import { Alert, Badge, Button, Card, Checkbox, Fieldset, Group, NumberInput, Select, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
 import { get, put } from '../api/client'
@@ -13,7 +13,7 @@ import { formatDateTime, humanize, todayIso } from '../components/format'
 import { Page } from '../components/Page'
 import { ErrorState, Loading } from '../components/states'
 
-type Draft = Omit<Profile, 'age' | 'updatedAt'>
+type Draft = Omit<Profile, 'age' | 'updatedAt' | 'emergencyCardDefault'>
 
 const E164 = /^\+[1-9]\d{6,14}$/
 
@@ -101,8 +101,110 @@ function ListEditor<T>({
 }
 
 function toDraft(p: Profile): Draft {
-  const { age: _age, updatedAt: _u, ...rest } = p
+  const { age: _age, updatedAt: _u, emergencyCardDefault: _d, ...rest } = p
   return rest
+}
+
+/**
+ * "Show on my emergency card" (SPEC §4.2 `emergencyCard`, like Apple's Medical ID): with
+ * "Use the default" the card shows what the server's rule picks (`emergencyCardDefault`:
+ * active conditions without findings or social history, every medication); otherwise the
+ * ticked entries. Only saved entries (with an id) can be chosen; allergies are always shown.
+ */
+function EmergencyCardPicker({
+  draft,
+  defaults,
+  onChange,
+  errors,
+}: {
+  draft: Draft
+  defaults: Profile['emergencyCardDefault']
+  onChange: (card: Draft['emergencyCard']) => void
+  errors: FieldErrors
+}) {
+  const card = draft.emergencyCard
+  const usesDefault = card.conditionIds === null && card.medicationIds === null
+  const shown = {
+    conditionIds: card.conditionIds ?? defaults.conditionIds,
+    medicationIds: card.medicationIds ?? defaults.medicationIds,
+  }
+  const unsaved = draft.conditions.some((c) => !c.id) || draft.medications.some((m) => !m.id)
+  const listError = Object.entries(errors).find(([path]) => path.startsWith('/emergencyCard'))?.[1]
+  const group = (
+    legend: string,
+    items: { id?: string; label: string; note?: string }[],
+    field: 'conditionIds' | 'medicationIds',
+  ) => (
+    <Checkbox.Group
+      label={legend}
+      value={shown[field]}
+      onChange={(ids) => onChange({ ...shown, [field]: ids })}
+    >
+      <Stack gap={6} mt={6}>
+        {items.filter((i) => i.id).length === 0 && (
+          <Text size="sm" c="dimmed">
+            None saved yet.
+          </Text>
+        )}
+        {items.map(
+          (i) =>
+            i.id && (
+              <Checkbox
+                key={i.id}
+                value={i.id}
+                disabled={usesDefault}
+                label={
+                  <Group gap={6} wrap="nowrap" component="span">
+                    <span>{i.label}</span>
+                    {i.note && (
+                      <Badge size="xs" variant="light" color="gray">
+                        {i.note}
+                      </Badge>
+                    )}
+                  </Group>
+                }
+              />
+            ),
+        )}
+      </Stack>
+    </Checkbox.Group>
+  )
+  return (
+    <Fieldset legend="Emergency card" aria-label="Emergency card" data-testid="emergency-card-picker">
+      <Stack gap="sm">
+        <Text size="sm">
+          Choose what a first responder sees when they scan your emergency card. Your allergies, blood group and contacts are always on it.
+        </Text>
+        <Checkbox
+          label="Use the default: active conditions and all medications, leaving out findings and social history (such as employment or stress)"
+          checked={usesDefault}
+          onChange={(e) => onChange(e.currentTarget.checked ? { conditionIds: null, medicationIds: null } : shown)}
+        />
+        <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md">
+          {group(
+            'Conditions — show on my emergency card',
+            draft.conditions.map((c) => ({ id: c.id, label: c.name, note: c.status === 'resolved' ? 'resolved' : undefined })),
+            'conditionIds',
+          )}
+          {group(
+            'Medications — show on my emergency card',
+            draft.medications.map((m) => ({ id: m.id, label: m.dosage ? `${m.name} — ${m.dosage}` : m.name })),
+            'medicationIds',
+          )}
+        </SimpleGrid>
+        {unsaved && (
+          <Text size="xs" c="dimmed">
+            New entries can be chosen once the profile is saved{usesDefault ? '; the default includes them when they qualify' : ''}.
+          </Text>
+        )}
+        {listError && (
+          <Text size="xs" c="red" role="alert">
+            {listError}
+          </Text>
+        )}
+      </Stack>
+    </Fieldset>
+  )
 }
 
 export default function ProfilePage() {
@@ -170,6 +272,11 @@ export default function ProfilePage() {
       conditions: draft.conditions.map(clean),
       medications: draft.medications.map(clean),
       emergencyContacts: draft.emergencyContacts.map((c) => clean({ ...c, phone: c.phone.replace(/[\s-]/g, '') })),
+      // Entries removed in this edit drop out of the choice rather than fail the save.
+      emergencyCard: {
+        conditionIds: draft.emergencyCard.conditionIds?.filter((id) => draft.conditions.some((c) => c.id === id)) ?? null,
+        medicationIds: draft.emergencyCard.medicationIds?.filter((id) => draft.medications.some((m) => m.id === id)) ?? null,
+      },
     }
     save.mutate(body)
   }
@@ -327,6 +434,13 @@ export default function ProfilePage() {
                 <TextInput label="Email" type="email" value={c.email ?? ''} onChange={(e) => setC({ email: e.currentTarget.value })} error={err('email')} />
               </SimpleGrid>
             )}
+          />
+
+          <EmergencyCardPicker
+            draft={draft}
+            defaults={profile.data?.emergencyCardDefault ?? { conditionIds: [], medicationIds: [] }}
+            onChange={(emergencyCard) => set({ emergencyCard })}
+            errors={errors}
           />
 
           {fieldCount > 0 && (
