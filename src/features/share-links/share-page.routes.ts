@@ -1,9 +1,11 @@
 /**
  * `/s/<token>`: the share link as a person opens it (SPEC §4.5) — a server-rendered page that
  * works without JavaScript. It shows what was shared and a download button; a passcode-
- * protected link shows a form that POSTs the passcode and answers with the file itself
- * (so the passcode never lands in a URL). Errors are pages too: 404 unknown, 410 gone,
- * 401 wrong passcode with the tries left.
+ * protected link shows a form that POSTs the passcode; a right one answers with the same
+ * record page (a fresh page, so an earlier "Wrong passcode" never stays on screen), whose
+ * Download button POSTs the passcode again with `download=1` and gets the file itself (so
+ * the passcode never lands in a URL). Errors are pages too: 404 unknown, 410 gone, 401
+ * wrong passcode with the tries left.
  */
 import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
@@ -21,7 +23,9 @@ const TokenParams = z.object({ token: z.string().min(16).max(128) }).strict()
 const formatSize = (bytes: number) =>
   bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : bytes >= 1024 ? `${Math.round(bytes / 1024)} KB` : `${bytes} bytes`
 
-function recordPage(token: string, record: RecordView, expiresAt: Date): string {
+/** The record's details and a Download button: a link, or for a passcode-protected link a
+ *  form that sends the passcode again in the body (`passcode` is the one just checked). */
+function recordPage(token: string, record: RecordView, expiresAt: Date, passcode?: string): string {
   return page({
     title: `${record.title ?? record.fileName} — shared with you`,
     body: html`<main>
@@ -35,7 +39,13 @@ ${record.doctorName ? html`<dt>Doctor</dt><dd>${record.doctorName}</dd>` : html`
 </dl>
 ${record.description ? html`<p>${record.description}</p>` : html``}
 </div>
-<p><a class="button" href="/api/v1/shared/${token}/content" download>Download</a></p>
+${passcode === undefined
+    ? html`<p><a class="button" href="/api/v1/shared/${token}/content" download>Download</a></p>`
+    : html`<form method="post" action="/s/${token}" autocomplete="off">
+<input type="hidden" name="passcode" value="${passcode}">
+<input type="hidden" name="download" value="1">
+<p><button class="button" type="submit">Download</button></p>
+</form>`}
 <p class="muted">Shared through CareLocker. This link expires ${expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC and may be limited to a number of downloads.</p>
 </main>`,
   })
@@ -50,7 +60,7 @@ ${message ? html`<p class="alert" role="alert">${message}</p>` : html``}
 <form class="card" method="post" action="/s/${token}">
 <label for="passcode">Passcode from the patient</label>
 <input id="passcode" name="passcode" type="password" autocomplete="off" required minlength="4" maxlength="64" autofocus>
-<p><button class="button" type="submit">Open and download</button></p>
+<p><button class="button" type="submit">Open</button></p>
 </form>
 <p class="muted">After five wrong passcodes the link is locked for good.</p>
 </main>`,
@@ -99,12 +109,20 @@ export function sharePageRoutes(app: App, deps: Deps): void {
 
     scope.post('/s/:token', {
       config: { access: 'public' },
-      schema: { hide: true, params: TokenParams, body: z.object({ passcode: z.string().max(64).default('') }).strict() },
+      schema: {
+        hide: true,
+        params: TokenParams,
+        body: z.object({ passcode: z.string().max(64).default(''), download: z.literal('1').optional() }).strict(),
+      },
     }, async (req, reply) => {
       try {
         await deps.rateLimits.hit('public', req.ip, reply)
-        const content = await openSharedContent(deps, req.params.token, req.body.passcode || undefined, requestMeta(req), {})
-        return sendRecordContent(reply, content)
+        const passcode = req.body.passcode || undefined
+        if (req.body.download === '1') {
+          return sendRecordContent(reply, await openSharedContent(deps, req.params.token, passcode, requestMeta(req), {}))
+        }
+        const { record, expiresAt } = await getSharedRecord(deps, req.params.token, passcode, requestMeta(req))
+        return sendPage(reply, 200, recordPage(req.params.token, record, expiresAt, req.body.passcode))
       } catch (err) {
         return sendErrorPage(reply, req.params.token, err)
       }
