@@ -66,6 +66,8 @@ let consultationId: string
 /** A separate patient whose share and emergency links the public routes use. */
 let pub: { shareToken: string; emergencyToken: string; recordId: string }
 let rx: { id: string; referenceNumber: string; qrData: string } | undefined
+/** The account the enable row disables and enables. */
+let enableTarget: string | undefined
 const OWNER_DOB = '1975-06-30'
 
 const headersOf = (role: Role): Record<string, string> => (role === 'anon' ? {} : users[role].headers)
@@ -168,6 +170,15 @@ const MATRIX: Record<string, Row> = {
     expect: adminOnly(),
   },
   'POST /api/v1/admin/users/:id/disable': { req: async (r) => api(r, 'POST', `/admin/users/${(await fresh.patient()).id}/disable`), expect: adminOnly() },
+  'POST /api/v1/admin/users/:id/enable': {
+    req: async (r) => {
+      // One account of its own, disabled again before each cell (cheaper than registering one per cell).
+      enableTarget ??= (await fresh.patient()).id
+      await t.deps.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', enableTarget).execute()
+      return api(r, 'POST', `/admin/users/${enableTarget}/enable`)
+    },
+    expect: adminOnly(),
+  },
   'GET /api/v1/admin/jobs': { req: (r) => api(r, 'GET', '/admin/jobs'), expect: adminOnly() },
   'GET /api/v1/admin/settings': { req: (r) => api(r, 'GET', '/admin/settings'), expect: adminOnly() },
   'GET /api/v1/admin/audit/verify': { req: (r) => api(r, 'GET', '/admin/audit/verify'), expect: adminOnly() },
@@ -434,7 +445,7 @@ describe('authorization matrix: every route × every role (SPEC §3, §6)', () =
       await row.after?.()
     }
     expect(failures).toEqual([])
-  })
+  }, 300_000) // ~800 requests: a generous cap for a busy machine, not a speed check
 
   it('a registered path called with a method it does not have is 405 with Allow, before authentication', async () => {
     const byPath = new Map<string, Set<string>>()

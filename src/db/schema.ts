@@ -23,6 +23,8 @@ export interface UsersTable {
   licenseNumber: string | null
   organization: string | null
   pharmacyName: string | null
+  /** When an admin verified this doctor or pharmacist (migration 0012); null for other roles and the never verified. */
+  verifiedAt: Timestamp | null
   createdAt: Timestamp
   updatedAt: Timestamp
 }

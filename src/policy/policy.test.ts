@@ -45,13 +45,16 @@ describe('policy matrix for patient data (SPEC §3)', () => {
 })
 
 describe('account administration rules', () => {
-  it('only an active admin lists, verifies and disables; never themselves', () => {
+  it('only an active admin lists, verifies, disables and enables; never disables themselves', () => {
     for (const role of ['patient', 'doctor', 'pharmacist'] as const) {
       expect(can(user(role), 'user.list', { userId: 'x' })).toBe(false)
       expect(can(user(role), 'user.verify', { userId: 'x' })).toBe(false)
+      expect(can(user(role), 'user.enable', { userId: 'x' })).toBe(false)
     }
     const admin = user('admin')
     expect(can(admin, 'user.verify', { userId: 'x' })).toBe(true)
+    expect(can(admin, 'user.enable', { userId: 'x' })).toBe(true)
+    expect(can(user('admin', undefined, 'disabled'), 'user.enable', { userId: 'x' })).toBe(false)
     expect(can(admin, 'user.disable', { userId: admin.id })).toBe(false)
     expect(can(user('admin', undefined, 'disabled'), 'user.list', { userId: 'x' })).toBe(false)
   })

@@ -14,6 +14,7 @@ import * as m0007 from './0007-vitals.js'
 import * as m0008 from './0008-prescriptions.js'
 import * as m0009 from './0009-emergency-alert-limits.js'
 import * as m0010 from './0010-emergency-card.js'
+import * as m0012 from './0012-account-verification.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0008-prescriptions': m0008,
   '0009-emergency-alert-limits': m0009,
   '0010-emergency-card': m0010,
+  '0012-account-verification': m0012,
 }
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,5 @@
 /** SQL of accounts and sessions. No business rules here (STYLE §2). */
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import { ConflictError } from '../../app/errors.js'
 import { containsPattern } from '../../db/like.js'
 import type { DB, NewUser, UserRow, UserStatus } from '../../db/schema.js'
@@ -91,13 +91,34 @@ export async function updatePasswordHash(db: Db, userId: string, passwordHash: s
   await db.updateTable('users').set({ passwordHash, updatedAt: now }).where('id', '=', userId).execute()
 }
 
-/** Sets a user's status if it is currently one of `from`; returns the updated row or undefined. */
-export function transitionUserStatus(db: Db, userId: string, from: UserStatus[], to: UserStatus, now: Date) {
+/**
+ * Sets a user's status if it is currently one of `from`; returns the updated row or
+ * undefined. `verifiedAt` is recorded with it when given (an admin's verification).
+ */
+export function transitionUserStatus(db: Db, userId: string, from: UserStatus[], to: UserStatus, now: Date, opts: { verifiedAt?: Date } = {}) {
   return db
     .updateTable('users')
-    .set({ status: to, updatedAt: now })
+    .set({ status: to, updatedAt: now, ...(opts.verifiedAt ? { verifiedAt: opts.verifiedAt } : {}) })
     .where('id', '=', userId)
     .where('status', 'in', from)
+    .returningAll()
+    .executeTakeFirst()
+}
+
+/**
+ * Re-enables a disabled user in one conditional update: `pending` when the role needs
+ * verification (`needsVerification`) and it never had it, `active` otherwise. Undefined
+ * when the user is not disabled (or absent).
+ */
+export function enableDisabledUser(db: Db, userId: string, needsVerification: readonly string[], now: Date) {
+  return db
+    .updateTable('users')
+    .set({
+      status: sql<UserStatus>`CASE WHEN role IN (${sql.join([...needsVerification])}) AND verified_at IS NULL THEN 'pending' ELSE 'active' END`,
+      updatedAt: now,
+    })
+    .where('id', '=', userId)
+    .where('status', '=', 'disabled')
     .returningAll()
     .executeTakeFirst()
 }

@@ -25,7 +25,7 @@ export interface Session {
 }
 
 /** Roles that must be verified by an admin before clinical use (SPEC §3). */
-const VERIFIED_ROLES: readonly Role[] = ['doctor', 'pharmacist']
+export const VERIFIED_ROLES: readonly Role[] = ['doctor', 'pharmacist']
 
 async function openSession(deps: Deps, db: Parameters<typeof q.insertSession>[0], user: UserRow): Promise<Session> {
   const now = deps.now()

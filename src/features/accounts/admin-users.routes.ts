@@ -5,7 +5,7 @@ import type { Deps } from '../../app/deps.js'
 import { EmptyBody, ListQuery, Page, Problem, Uuid, singleLine } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
 import { User, toUserDto } from './accounts.schema.js'
-import { disableUser, listUsers, verifyUser } from './admin-users.service.js'
+import { disableUser, enableUser, listUsers, verifyUser } from './admin-users.service.js'
 
 const adminOnly = { roles: ['admin'] } as const
 const tags = ['admin']
@@ -38,4 +38,16 @@ export function adminUsersRoutes(app: App, deps: Deps): void {
     config: { access: adminOnly },
     schema: { tags, summary: 'Disable an account and end its sessions', params: UserParams, body: EmptyBody, response: { 200: User, 404: Problem, 409: Problem } },
   }, async (req) => toUserDto(await disableUser(deps, userOf(req), req.params.id)))
+
+  app.post('/admin/users/:id/enable', {
+    config: { access: adminOnly },
+    schema: {
+      tags,
+      summary: 'Enable a disabled account',
+      description: 'Back to `active`, or to `pending` for a doctor or pharmacist an admin never verified. 409 unless the account is disabled.',
+      params: UserParams,
+      body: EmptyBody,
+      response: { 200: User, 404: Problem, 409: Problem },
+    },
+  }, async (req) => toUserDto(await enableUser(deps, userOf(req), req.params.id)))
 }

@@ -1,4 +1,4 @@
-/** Account administration (SPEC §4.1 admin): list, verify, disable. */
+/** Account administration (SPEC §4.1 admin): list, verify, disable, enable. */
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
@@ -6,6 +6,7 @@ import type { UserRow } from '../../db/schema.js'
 import { authorize, type UserActor } from '../../policy/index.js'
 import * as q from './accounts.queries.js'
 import { toUserDto } from './accounts.schema.js'
+import { VERIFIED_ROLES } from './accounts.service.js'
 
 export interface UserListQuery {
   role?: string | undefined
@@ -42,7 +43,8 @@ const accountTarget = (user: UserRow) => ({ patientId: user.role === 'patient' ?
 export async function verifyUser(deps: Deps, actor: UserActor, userId: string): Promise<UserRow> {
   authorize(actor, 'user.verify', { userId })
   return deps.db.transaction().execute(async (trx) => {
-    const updated = await q.transitionUserStatus(trx, userId, ['pending'], 'active', deps.now())
+    const now = deps.now()
+    const updated = await q.transitionUserStatus(trx, userId, ['pending'], 'active', now, { verifiedAt: now })
     if (!updated) {
       if (!(await q.findUserById(trx, userId))) throw new NotFoundError('No such user.')
       throw new ConflictError('Only a pending account can be verified.', 'invalid-status-transition')
@@ -67,6 +69,26 @@ export async function disableUser(deps: Deps, actor: UserActor, userId: string):
     }
     await q.revokeUserSessions(trx, userId, 'account-disabled', deps.now())
     await deps.audit.record(trx, actor, 'user.disabled', accountTarget(updated))
+    return updated
+  })
+}
+
+/**
+ * Re-enables a disabled account (SPEC §4.1). It gets back `active`, except a doctor or
+ * pharmacist who was never verified by an admin (no `verifiedAt`), who returns to
+ * `pending` — disabling and enabling is no way around verification. Sessions ended by
+ * the disable stay ended: the user signs in again. 404 for an unknown id, 409 when the
+ * account is not disabled. Audited as `user.enabled` in the change's transaction (SPEC §4.7).
+ */
+export async function enableUser(deps: Deps, actor: UserActor, userId: string): Promise<UserRow> {
+  authorize(actor, 'user.enable', { userId })
+  return deps.db.transaction().execute(async (trx) => {
+    const updated = await q.enableDisabledUser(trx, userId, VERIFIED_ROLES, deps.now())
+    if (!updated) {
+      if (!(await q.findUserById(trx, userId))) throw new NotFoundError('No such user.')
+      throw new ConflictError('Only a disabled account can be enabled.', 'invalid-status-transition')
+    }
+    await deps.audit.record(trx, actor, 'user.enabled', accountTarget(updated))
     return updated
   })
 }

@@ -11,4 +11,5 @@ export const accountRules = {
   'user.verify': (a: Actor, _r: UserTarget) => isActiveRole(a, 'admin'),
   // An admin cannot lock themselves out.
   'user.disable': (a: Actor, r: UserTarget) => isActiveRole(a, 'admin') && a.id !== r.userId,
+  'user.enable': (a: Actor, _r: UserTarget) => isActiveRole(a, 'admin'),
 } satisfies Record<string, (a: Actor, r: UserTarget) => boolean>

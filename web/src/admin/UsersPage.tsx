@@ -1,4 +1,4 @@
-/** Accounts (SPEC §4.1 Admin): verify pending doctors and pharmacists, disable accounts. */
+/** Accounts (SPEC §4.1 Admin): verify pending doctors and pharmacists, disable and enable accounts. */
 import { Badge, Button, Group, Select, SimpleGrid, Table, Text, TextInput } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query'
@@ -24,7 +24,7 @@ export function UsersPage() {
     getNextPageParam: (p) => p.nextCursor,
   })
   const act = useMutation({
-    mutationFn: ({ id, action }: { id: string; action: 'verify' | 'disable' }) => post<User>(`/admin/users/${id}/${action}`),
+    mutationFn: ({ id, action }: { id: string; action: 'verify' | 'disable' | 'enable' }) => post<User>(`/admin/users/${id}/${action}`),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['admin-users'] }),
   })
   const items = users.data?.pages.flatMap((p) => p.items) ?? []
@@ -117,6 +117,11 @@ export function UsersPage() {
                           }}
                         >
                           Disable
+                        </Button>
+                      )}
+                      {u.status === 'disabled' && (
+                        <Button size="xs" variant="light" onClick={() => act.mutate({ id: u.id, action: 'enable' })} aria-label={`Enable ${u.name}`}>
+                          Enable
                         </Button>
                       )}
                     </Group>
