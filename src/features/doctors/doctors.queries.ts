@@ -8,7 +8,7 @@ type Db = Kysely<DB> | Transaction<DB>
 export interface DirectoryFilter {
   /** Case-insensitive substring of name or specialty (matched literally). */
   q?: string | undefined
-  /** Case-insensitive exact specialty. */
+  /** Case-insensitive substring of the specialty (matched literally): `cardio` finds "Cardiology". */
   specialty?: string | undefined
   /** Keyset: rows after this `(lower(name), id)`. */
   after?: { nameKey: string; id: string } | undefined
@@ -27,7 +27,7 @@ export function listActiveDoctors(db: Db, f: DirectoryFilter) {
     const pattern = containsPattern(f.q)
     q = q.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('specialty', 'ilike', pattern)]))
   }
-  if (f.specialty) q = q.where(sql<string>`lower(specialty)`, '=', f.specialty.toLowerCase())
+  if (f.specialty) q = q.where('specialty', 'ilike', containsPattern(f.specialty))
   if (f.after) q = q.where(sql<boolean>`(lower(name), id) > (${f.after.nameKey}, ${f.after.id}::uuid)`)
   return q.orderBy(sql`lower(name)`).orderBy('id').limit(f.limit).execute()
 }

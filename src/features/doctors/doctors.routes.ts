@@ -15,7 +15,7 @@ export function doctorsRoutes(app: App, deps: Deps): void {
     schema: {
       tags: ['care-team'],
       summary: 'Find verified doctors by name or specialty',
-      description: '`q`: case-insensitive substring of name or specialty; `specialty`: case-insensitive exact match. Sorted by name.',
+      description: '`q`: case-insensitive substring of name or specialty; `specialty`: case-insensitive substring of the specialty (`cardio` finds Cardiology; `%` and `_` literal). Sorted by name.',
       querystring: DirectoryQuery,
       response: { 200: Page(DirectoryDoctor), 400: Problem, 401: Problem, 403: Problem },
     },

@@ -18,7 +18,8 @@ const DirectoryCursor = z.tuple([z.string().min(1).refine((v) => !v.includes('\u
 /**
  * `GET /doctors?q&specialty&limit&cursor` → `{items: [{id, name, specialty, organization?}], nextCursor}`
  * in case-insensitive name order. `q` matches name or specialty (case-insensitive substring,
- * `%`/`_` literal); `specialty` is a case-insensitive exact match. Any verified account may
+ * `%`/`_` literal); `specialty` is a case-insensitive substring of the specialty (`cardio`
+ * finds "Cardiology"), also literal. Any verified account may
  * search ('doctor.search'). 400 for a bad cursor.
  */
 export async function searchDoctors(deps: Deps, actor: UserActor, query: DirectoryInput): Promise<{ items: DirectoryDoctorDto[]; nextCursor: string | null }> {

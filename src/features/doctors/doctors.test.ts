@@ -61,7 +61,7 @@ describe('GET /doctors (SPEC §4.8)', () => {
     expect(raw).not.toMatch(/email|licen[cs]e/i)
   })
 
-  it('q matches name or specialty case-insensitively, literally (no LIKE wildcards); specialty is an exact case-insensitive match', async () => {
+  it('q matches name or specialty case-insensitively, literally (no LIKE wildcards); specialty is a case-insensitive literal substring of the specialty', async () => {
     const k = tag()
     const a = await doctor({ name: `Dr. Zed ${k} Quill`, specialty: `Dermatology ${k}` })
     const b = await doctor({ name: `Dr. Yan ${k}`, specialty: `Pediatric Dermatology ${k}` })
@@ -75,11 +75,21 @@ describe('GET /doctors (SPEC §4.8)', () => {
     expect((await page(`q=${encodeURIComponent(`% ${k}`)}`)).items.map((d) => d.id)).toEqual([c.id])
     expect((await page(`q=${encodeURIComponent(`${k}%`)}`)).items).toEqual([])
     expect((await page(`q=${encodeURIComponent(`Zed_${k}`)}`)).items).toEqual([])
-    // Exact specialty, any case; a part of it matches nothing.
-    expect((await page(`specialty=${encodeURIComponent(`DERMATOLOGY ${k}`)}`)).items.map((d) => d.id)).toEqual([a.id])
-    expect((await page(`specialty=${encodeURIComponent('Dermatology')}&q=${k}`)).items).toEqual([])
+    // Specialty: any case, any part of it ("cardio" finds "Cardiology"), `%` and `_` literal.
+    expect((await page(`specialty=${encodeURIComponent(`DERMATOLOGY ${k}`)}`)).items.map((d) => d.id).sort()).toEqual([a.id, b.id].sort())
+    expect((await page(`specialty=${encodeURIComponent(`pediatric derm`)}&q=${k}`)).items.map((d) => d.id)).toEqual([b.id])
+    expect((await page(`specialty=dermato&q=${k}`)).items.map((d) => d.id).sort()).toEqual([a.id, b.id].sort())
+    expect((await page(`specialty=${encodeURIComponent('%')}&q=${k}`)).items).toEqual([])
+    expect((await page(`specialty=${encodeURIComponent('Onc_logy')}&q=${k}`)).items).toEqual([])
+    expect((await page(`specialty=cardiology&q=${k}`)).items).toEqual([])
     // Both filters together.
     expect((await page(`specialty=${encodeURIComponent(`oncology ${k}`)}&q=100`)).items.map((d) => d.id)).toEqual([c.id])
+  })
+
+  it('specialty=cardio finds a Cardiology doctor', async () => {
+    const k = tag()
+    const d = await doctor({ name: `Dr. Heart ${k}`, specialty: 'Cardiology' })
+    expect((await page(`specialty=cardio&q=${k}`)).items.map((x) => x.id)).toEqual([d.id])
   })
 
   it('pages by name with an opaque keyset cursor: every doctor once, in order', async () => {
