@@ -16,13 +16,15 @@ const theme = createTheme({
   defaultRadius: 'md',
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
   // Icon-only buttons need a name for screen readers; the number spinners are mouse-only
-  // (arrow keys still step) and too small to tap, so they are hidden.
+  // (arrow keys still step) and too small to tap, so they are hidden. A number input never
+  // rewrites what was typed (Mantine clamps to min/max on blur by default: a systolic 400
+  // became 300): an out-of-range value stays visible and the server's 400 says why.
   components: {
     // Plain objects, not Modal.extend(…): importing the components here would pull them
     // into the first screen's bundle.
     Modal: { defaultProps: { closeButtonProps: { 'aria-label': 'Close' } } },
     Select: { defaultProps: { clearButtonProps: { 'aria-label': 'Clear' } } },
-    NumberInput: { defaultProps: { hideControls: true } },
+    NumberInput: { defaultProps: { hideControls: true, clampBehavior: 'none' } },
   },
 })
 

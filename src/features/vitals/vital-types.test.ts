@@ -172,7 +172,18 @@ describe('normalizeVital: required fields and plausible ranges', () => {
     // 1200 lb = 544 kg > 500
     expect(paths({ type: 'body_weight', value: 1200, unit: 'lb' })).toEqual(['/value'])
     // 120 °F = 48.9 °C > 45
-    expect(fieldErrors({ type: 'body_temperature', value: 120, unit: '[degF]' })[0]?.message).toContain('48.89 Cel')
+    expect(fieldErrors({ type: 'body_temperature', value: 120, unit: '[degF]' })[0]?.message).toBe(
+      'Body temperature 120 °F (48.89 °C) is outside the plausible range of 25–45 °C.',
+    )
+  })
+
+  it('names the range and unit in words, never UCUM codes like "Cel"', () => {
+    expect(fieldErrors({ type: 'blood_pressure', systolic: 400, diastolic: 95 })).toEqual([
+      { path: '/systolic', message: 'Systolic pressure 400 mmHg is outside the plausible range of 40–300 mmHg.' },
+    ])
+    expect(fieldErrors({ type: 'body_temperature', value: 46, unit: 'Cel' })[0]?.message).toBe('Body temperature 46 °C is outside the plausible range of 25–45 °C.')
+    expect(fieldErrors({ type: 'heart_rate', value: 301 })[0]?.message).toBe('Heart rate 301 beats per minute is outside the plausible range of 20–300 beats per minute.')
+    expect(fieldErrors({ type: 'body_weight', value: 1200, unit: 'lb' })[0]?.message).toBe('Body weight 1200 lb (544.31 kg) is outside the plausible range of 0.5–500 kg.')
   })
 
   it('checks systolic 40–300 and diastolic 20–200 mmHg', () => {

@@ -40,8 +40,12 @@ export interface VitalDefinition {
   type: VitalType
   /** The LOINC code stored with the vital (SPEC §4.8). */
   loinc: string
+  /** What people call the measurement, for messages ("Body temperature"). */
+  label: string
   /** UCUM code of the canonical unit every value is stored in. */
   unit: string
+  /** The canonical unit as people write it, for messages ("°C", not the UCUM "Cel"). */
+  unitText: string
   /** Accepted unit spellings (matched case-insensitively) → conversion to the canonical unit. */
   units: Readonly<Record<string, (v: number) => number>>
   /** Plausible range in the canonical unit; for blood pressure, of `systolic` and `diastolic`. */
@@ -60,6 +64,8 @@ const PER_MIN = { '/min': same, '1/min': same }
 export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   blood_pressure: {
     type: 'blood_pressure',
+    label: 'Blood pressure',
+    unitText: 'mmHg',
     loinc: '85354-9',
     unit: 'mmHg',
     units: { mmHg: same, 'mm[Hg]': same, 'mm Hg': same },
@@ -67,6 +73,8 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   },
   heart_rate: {
     type: 'heart_rate',
+    label: 'Heart rate',
+    unitText: 'beats per minute',
     loinc: '8867-4',
     unit: '/min',
     units: { ...PER_MIN, '{beats}/min': same, 'beats/min': same, bpm: same },
@@ -74,6 +82,8 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   },
   blood_glucose: {
     type: 'blood_glucose',
+    label: 'Blood glucose',
+    unitText: 'mg/dL',
     loinc: '2339-0',
     unit: 'mg/dL',
     units: { 'mg/dL': same, 'mmol/L': mmolPerLToMgPerDl },
@@ -81,6 +91,8 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   },
   body_weight: {
     type: 'body_weight',
+    label: 'Body weight',
+    unitText: 'kg',
     loinc: '29463-7',
     unit: 'kg',
     units: { kg: same, g: (v) => v / 1000, lb: lbToKg, lbs: lbToKg, '[lb_av]': lbToKg },
@@ -88,6 +100,8 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   },
   body_height: {
     type: 'body_height',
+    label: 'Body height',
+    unitText: 'cm',
     loinc: '8302-2',
     unit: 'cm',
     units: { cm: same, m: (v) => v * 100, mm: (v) => v / 10, in: inToCm, '[in_i]': inToCm },
@@ -95,6 +109,8 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   },
   body_temperature: {
     type: 'body_temperature',
+    label: 'Body temperature',
+    unitText: '°C',
     loinc: '8310-5',
     unit: 'Cel',
     units: { Cel: same, '°C': same, degC: same, '[degF]': degFToCel, '°F': degFToCel, degF: degFToCel },
@@ -102,6 +118,8 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   },
   oxygen_saturation: {
     type: 'oxygen_saturation',
+    label: 'Oxygen saturation',
+    unitText: '%',
     loinc: '59408-5',
     unit: '%',
     units: { '%': same },
@@ -109,6 +127,8 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
   },
   respiratory_rate: {
     type: 'respiratory_rate',
+    label: 'Respiratory rate',
+    unitText: 'breaths per minute',
     loinc: '9279-1',
     unit: '/min',
     units: { ...PER_MIN, '{breaths}/min': same, 'breaths/min': same },
@@ -179,6 +199,14 @@ export function unitConverter(type: VitalType, unit: string): ((v: number) => nu
 
 const round2 = (v: number) => Math.round(v * 100) / 100
 
+/** Unit spellings as people write them: UCUM codes and their variants → "°C", "°F", "lb", "in", "mmHg". */
+const UNIT_WORDS: Readonly<Record<string, string>> = {
+  cel: '°C', degc: '°C', '[degf]': '°F', degf: '°F', '[lb_av]': 'lb', lbs: 'lb', '[in_i]': 'in', 'mm[hg]': 'mmHg', 'mm hg': 'mmHg',
+}
+/** `'[degF]'` → `'°F'`; a unit without a friendlier spelling is returned as given. */
+export const unitWords = (unit: string): string => UNIT_WORDS[unit.trim().toLowerCase()] ?? unit.trim()
+const FIELD_WORDS = { systolic: 'Systolic pressure', diastolic: 'Diastolic pressure' } as const
+
 const isBpRange = (
   r: VitalDefinition['range'],
 ): r is { systolic: PlausibleRange; diastolic: PlausibleRange } => 'systolic' in r
@@ -224,9 +252,15 @@ export function normalizeVital(input: VitalInput): NormalizedVital {
     if (!convert) return undefined
     const v = round2(convert(raw))
     if (v < range.min || v > range.max) {
+      // In words a person reads ("°C", "beats per minute"), never UCUM codes (SPEC §4.8); a
+      // converted value names both what was typed and what it comes to.
+      const what = field === 'value' ? def.label : FIELD_WORDS[field]
+      const typed = `${raw} ${unitWords(unit)}`
+      const canonical = `${v} ${def.unitText}`
+      const given = convert === same ? canonical : `${typed} (${canonical})`
       errors.push({
         path: `/${field}`,
-        message: `${v} ${def.unit} is outside the plausible range ${range.min}–${range.max} ${def.unit}.`,
+        message: `${what} ${given} is outside the plausible range of ${range.min}–${range.max} ${def.unitText}.`,
       })
       return undefined
     }

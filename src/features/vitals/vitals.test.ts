@@ -73,6 +73,18 @@ describe('recording vitals (SPEC §4.8)', () => {
     }
   })
 
+  it('an implausible reading is 400 naming the range and unit in words, and nothing is stored (SPEC §4.8)', async () => {
+    const p = await registerUser(t)
+    const bp = await post(p, { type: 'blood_pressure', systolic: 400, diastolic: 95 })
+    expect(bp.statusCode, bp.body).toBe(400)
+    expect(bp.json().errors).toEqual([{ path: '/systolic', message: 'Systolic pressure 400 mmHg is outside the plausible range of 40–300 mmHg.' }])
+    const temp = await post(p, { type: 'body_temperature', value: 47 })
+    expect(temp.json().errors).toEqual([{ path: '/value', message: 'Body temperature 47 °C is outside the plausible range of 25–45 °C.' }])
+    expect(temp.body).not.toContain('Cel')
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/vitals', headers: p.headers })
+    expect(list.json().items).toEqual([])
+  })
+
   it('a unit that does not fit the type, an implausible value or a wrong field is 400 naming the field', async () => {
     const p = await registerUser(t)
     const cases: [Record<string, unknown>, string][] = [

@@ -186,6 +186,7 @@ function DispenseForm({ rx, onDone }: { rx: Prescription; onDone: (rx: Prescript
                   label="Quantity"
                   min={0}
                   max={left}
+                  clampBehavior="none"
                   allowDecimal={false}
                   value={l.quantity}
                   onChange={(v) => setLine(item.id, { quantity: v })}

@@ -1,11 +1,13 @@
 /**
  * Vitals of one patient (SPEC §4.8): entry form, and per type a chart of the readings with
  * its reference band and the weekly trend from `/vitals/trends`. Used by the patient (`me`)
- * and by a consenting doctor.
+ * and by a consenting doctor. The form never rewrites a number (no clamping: an implausible
+ * value goes to the server, whose 400 names the range under the field), and "Measured at"
+ * is the moment of saving unless the user sets it.
  */
 import { Alert, Badge, Button, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import { lazy, Suspense, useState, type FormEvent } from 'react'
+import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react'
 import { get, post } from '../api/client'
 import { VITAL_TYPES, type Page, type Trends, type Vital, type VitalType } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
@@ -31,9 +33,18 @@ function VitalForm({ pid }: { pid: string }) {
   const [diastolic, setDiastolic] = useState<number | string>('')
   const [unit, setUnit] = useState<string>(VITALS.blood_pressure.unit)
   const [context, setContext] = useState<string | null>(null)
-  const [measuredAt, setMeasuredAt] = useState(localNow())
+  // null: "now" — the server stamps the reading when it is saved (SPEC §4.8 `measuredAt` defaults
+  // to now). Only a time the user picked is sent, so two readings never share a stale page-load time.
+  const [measuredAt, setMeasuredAt] = useState<string | null>(null)
+  const [shownNow, setShownNow] = useState(localNow())
   const [note, setNote] = useState('')
   const [errors, setErrors] = useState<FieldErrors>({})
+
+  useEffect(() => {
+    if (measuredAt !== null) return
+    const timer = setInterval(() => setShownNow(localNow()), 15_000)
+    return () => clearInterval(timer)
+  }, [measuredAt])
 
   const add = useMutation({
     mutationFn: (body: Record<string, unknown>) => post<Vital>(`/patients/${pid}/vitals`, body),
@@ -42,13 +53,25 @@ function VitalForm({ pid }: { pid: string }) {
       setSystolic('')
       setDiastolic('')
       setNote('')
+      setMeasuredAt(null)
+      setShownNow(localNow())
       setErrors({})
       void qc.invalidateQueries({ queryKey: ['vitals', pid] })
     },
     onError: (err) => setErrors(fieldErrorsOf(err)),
   })
 
+  /** An edit makes the last "Saved …" (or failure) message stale, and clears the edited field's error. */
+  const edit =
+    <T,>(setter: (v: T) => void, ...paths: string[]) =>
+    (v: T) => {
+      if (!add.isIdle) add.reset()
+      if (paths.some((p) => errors[p])) setErrors(Object.fromEntries(Object.entries(errors).filter(([p]) => !paths.includes(p))))
+      setter(v)
+    }
+
   const chooseType = (t: VitalType) => {
+    if (!add.isIdle) add.reset()
     setType(t)
     setUnit(VITALS[t].unit)
     setErrors({})
@@ -69,10 +92,12 @@ function VitalForm({ pid }: { pid: string }) {
       body.value = Number(value)
       if (type === 'blood_glucose' && context) body.context = context
     }
-    const when = new Date(measuredAt)
-    if (Number.isNaN(when.getTime())) local['/measuredAt'] = 'Enter when it was measured.'
-    else if (when.getTime() > Date.now() + 5 * 60_000) local['/measuredAt'] = 'Cannot be in the future.'
-    else body.measuredAt = when.toISOString()
+    if (measuredAt !== null) {
+      const when = new Date(measuredAt)
+      if (Number.isNaN(when.getTime())) local['/measuredAt'] = 'Enter when it was measured.'
+      else if (when.getTime() > Date.now() + 5 * 60_000) local['/measuredAt'] = 'Cannot be in the future.'
+      else body.measuredAt = when.toISOString()
+    }
     if (note.trim()) body.note = note.trim()
     setErrors(local)
     if (Object.keys(local).length === 0) add.mutate(body)
@@ -86,17 +111,17 @@ function VitalForm({ pid }: { pid: string }) {
           <Select label="Type" data={TYPE_OPTIONS} value={type} onChange={(v) => v && chooseType(v as VitalType)} allowDeselect={false} error={errors['/type']} />
           {type === 'blood_pressure' ? (
             <>
-              <NumberInput label="Systolic (mmHg)" min={40} max={300} value={systolic} onChange={setSystolic} error={errors['/systolic']} allowDecimal={false} />
-              <NumberInput label="Diastolic (mmHg)" min={20} max={200} value={diastolic} onChange={setDiastolic} error={errors['/diastolic']} allowDecimal={false} />
+              <NumberInput label="Systolic (mmHg)" clampBehavior="none" value={systolic} onChange={edit(setSystolic, '/systolic')} error={errors['/systolic']} allowDecimal={false} />
+              <NumberInput label="Diastolic (mmHg)" clampBehavior="none" value={diastolic} onChange={edit(setDiastolic, '/diastolic')} error={errors['/diastolic']} allowDecimal={false} />
             </>
           ) : (
             <>
-              <NumberInput label={`Value (${unitLabel(type, unit)})`} value={value} onChange={setValue} step={meta.step} decimalScale={2} error={errors['/value']} />
+              <NumberInput label={`Value (${unitLabel(type, unit)})`} clampBehavior="none" value={value} onChange={edit(setValue, '/value')} step={meta.step} decimalScale={2} error={errors['/value']} />
               <Select
                 label="Unit"
                 data={meta.units.map((u) => ({ value: u, label: unitLabel(type, u) }))}
                 value={unit}
-                onChange={(v) => v && setUnit(v)}
+                onChange={(v) => v && edit(setUnit, '/unit', '/value')(v)}
                 allowDeselect={false}
                 error={errors['/unit']}
               />
@@ -112,13 +137,20 @@ function VitalForm({ pid }: { pid: string }) {
                 { value: 'postprandial', label: 'After a meal' },
               ]}
               value={context}
-              onChange={setContext}
+              onChange={edit(setContext, '/context')}
               clearable
               error={errors['/context']}
             />
           )}
-          <TextInput label="Measured at" type="datetime-local" value={measuredAt} onChange={(e) => setMeasuredAt(e.currentTarget.value)} error={errors['/measuredAt']} />
-          <TextInput label="Note" value={note} maxLength={500} onChange={(e) => setNote(e.currentTarget.value)} error={errors['/note']} />
+          <TextInput
+            label="Measured at"
+            type="datetime-local"
+            description={measuredAt === null ? 'Now — the time you save, unless you change it' : undefined}
+            value={measuredAt ?? shownNow}
+            onChange={(e) => edit(setMeasuredAt, '/measuredAt')(e.currentTarget.value || null)}
+            error={errors['/measuredAt']}
+          />
+          <TextInput label="Note" value={note} maxLength={500} onChange={(e) => edit(setNote, '/note')(e.currentTarget.value)} error={errors['/note']} />
         </SimpleGrid>
         {add.isError && Object.keys(errors).length === 0 && (
           <Alert color="red" role="alert">
