@@ -1,12 +1,13 @@
 /** Who looked at or changed my data (SPEC §4.7 `GET /patients/me/audit`). */
 import { Badge, Button, Group, SimpleGrid, Table, Text, TextInput } from '@mantine/core'
-import { useInfiniteQuery } from '@tanstack/react-query'
+import { useInfiniteQuery, useQueries } from '@tanstack/react-query'
 import { useState } from 'react'
-import { get } from '../api/client'
-import type { AuditEvent, Page as PageOf } from '../api/types'
+import { ApiError, get } from '../api/client'
+import type { AuditEvent, MedicalRecord, Page as PageOf } from '../api/types'
 import { formatDateTime, humanize } from '../components/format'
 import { Page } from '../components/Page'
 import { Empty, ErrorState, Loading } from '../components/states'
+import { describeAuditAction } from './audit-words'
 
 const KIND_COLOR: Record<string, string> = { share: 'violet', emergency: 'red', doctor: 'blue', pharmacist: 'cyan', patient: 'gray', admin: 'orange', system: 'gray' }
 
@@ -23,6 +24,23 @@ export default function AccessLogPage() {
     getNextPageParam: (p) => p.nextCursor,
   })
   const items = log.data?.pages.flatMap((p) => p.items) ?? []
+  // Name the records the events are about: one look-up per distinct record (the patient's own
+  // reads are not audited); a 404 means the record has since been deleted.
+  const recordIds = [...new Set(items.filter((e) => e.resource.type === 'record').map((e) => e.resource.id))]
+  const records = useQueries({
+    queries: recordIds.map((id) => ({
+      queryKey: ['audit-record', id],
+      queryFn: ({ signal }: { signal: AbortSignal }) => get<MedicalRecord>(`/patients/me/records/${id}`, undefined, signal),
+      staleTime: 5 * 60_000,
+      retry: (count: number, err: Error) => !(err instanceof ApiError && err.status === 404) && count < 2,
+    })),
+  })
+  const recordName = (id: string): string => {
+    const q = records[recordIds.indexOf(id)]
+    if (q?.data) return q.data.title ?? q.data.originalFileName ?? q.data.fileName
+    if (q?.error instanceof ApiError && q.error.status === 404) return 'A record that was deleted'
+    return 'A record'
+  }
   return (
     <Page title="Access log">
       <Text size="sm" c="dimmed">
@@ -67,8 +85,8 @@ export default function AccessLogPage() {
                     </Badge>{' '}
                     {e.actor.name ?? ''}
                   </Table.Td>
-                  <Table.Td>{humanize(e.action.replace('.', ' '))}</Table.Td>
-                  <Table.Td>{humanize(e.resource.type)}</Table.Td>
+                  <Table.Td>{describeAuditAction(e.action)}</Table.Td>
+                  <Table.Td>{e.resource.type === 'record' ? recordName(e.resource.id) : humanize(e.resource.type)}</Table.Td>
                   <Table.Td>{e.ip ?? '—'}</Table.Td>
                 </Table.Tr>
               ))}

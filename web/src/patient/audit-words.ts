@@ -1,0 +1,63 @@
+/**
+ * The access log in words: one table from the audit action names the server writes
+ * (`feature.verb`, SPEC §4.7) to what a patient reads. An action missing here falls back to
+ * its own name made readable (`vitals.recorded` → "Vitals recorded"), so a new server action
+ * never shows an empty cell.
+ */
+import { humanize } from '../components/format'
+
+const ACTION_WORDS: Record<string, string> = {
+  'auth.logged_in': 'Signed in',
+  'auth.login_failed': 'Failed sign-in',
+  'auth.password_reset_requested': 'Asked to reset the password',
+  'auth.password_reset': 'Reset the password',
+  'record.viewed': 'Viewed a record',
+  'record.listed': 'Viewed the records list',
+  'record.downloaded': 'Downloaded a record',
+  'record.created': 'Added a record',
+  'record.updated': 'Changed a record',
+  'record.deleted': 'Deleted a record',
+  'record.verified': 'Checked a record’s integrity',
+  'record.denied': 'Was refused access to records',
+  'share.created': 'Created a share link',
+  'share.revoked': 'Revoked a share link',
+  'share.accessed': 'Opened a share link',
+  'share.refused': 'Share link refused',
+  'emergency.accessed': 'Emergency access',
+  'emergency.rotated': 'Replaced the emergency link',
+  'profile.viewed': 'Viewed the profile',
+  'profile.updated': 'Changed the profile',
+  'profile.denied': 'Was refused access to the profile',
+  'summary.viewed': 'Viewed the summary',
+  'summary.denied': 'Was refused access to the summary',
+  'vitals.viewed': 'Viewed vitals',
+  'vitals.recorded': 'Recorded vitals',
+  'vitals.denied': 'Was refused access to vitals',
+  'note.viewed': 'Viewed notes',
+  'note.created': 'Wrote a note',
+  'note.denied': 'Was refused access to notes',
+  'consultation.requested': 'Consultation requested',
+  'consultation.approved': 'Consultation approved',
+  'consultation.ended': 'Consultation ended',
+  'consultation.cancelled': 'Consultation cancelled',
+  'prescription.created': 'Wrote a prescription',
+  'prescription.viewed': 'Viewed a prescription',
+  'prescription.listed': 'Viewed prescriptions',
+  'prescription.scanned': 'Scanned a prescription',
+  'prescription.validated': 'Validated a prescription',
+  'prescription.rejected': 'Rejected a prescription',
+  'prescription.dispensed': 'Dispensed a prescription',
+  'prescription.cancelled': 'Cancelled a prescription',
+  'prescription.emailed': 'Emailed a prescription',
+  'prescription.lookup_failed': 'Prescription look-up failed',
+  'prescription.allergy_warned': 'Allergy warning on a prescription',
+  'prescription.allergy_overridden': 'Allergy warning overridden',
+  'prescription.denied': 'Was refused access to prescriptions',
+  'import.completed': 'Imported health data',
+  'import.denied': 'Was refused an import',
+}
+
+/** What an audit action means in words; unknown actions read as their own name. */
+export function describeAuditAction(action: string): string {
+  return ACTION_WORDS[action] ?? humanize(action.replace('.', ' '))
+}
