@@ -19,36 +19,47 @@ import { UploadPanel } from '../shared/UploadPanel'
 import { VitalsView } from '../shared/VitalsView'
 import { PrescriptionForm } from './PrescriptionForm'
 
+const SEVERITY_WORD = { critical: 'Critical', warning: 'Warning', info: 'Info' } as const
+
 function SummaryTab({ pid }: { pid: string }) {
   const summary = useQuery({ queryKey: ['summary', pid], queryFn: () => get<Summary>(`/patients/${pid}/summary`) })
   return (
     <QueryState query={summary} loadingLabel="Building the summary…">
-      {(s) => (
-        <Stack gap="sm">
-          {s.highlights.length > 0 && (
-            <Stack gap={6} aria-label="Highlights">
-              {s.highlights.map((h, i) => (
-                <Alert key={i} color={STATUS_COLOR[h.severity]} variant="light" p="xs">
-                  <Group gap={6} wrap="nowrap" align="flex-start">
-                    <Badge size="xs" color={STATUS_COLOR[h.severity]}>
-                      {h.severity}
-                    </Badge>
-                    <Text size="sm">{h.message}</Text>
-                  </Group>
-                </Alert>
-              ))}
-            </Stack>
-          )}
-          <Card withBorder>
-            <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
-              {s.text}
+      {(s) => {
+        // The rules' text is a count line followed by the highlights again, one per line: with the
+        // highlights shown as cards, only its count line is news. A model's prose is its own text.
+        const rulesWithHighlights = s.generator === 'rules' && s.highlights.length > 0
+        const text = rulesWithHighlights ? (s.text.split('\n')[0] ?? '') : s.text
+        return (
+          <Stack gap="sm">
+            {text && (
+              <Card withBorder>
+                <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+                  {text}
+                </Text>
+              </Card>
+            )}
+            {s.highlights.length > 0 && (
+              <Stack gap={6} aria-label="Highlights">
+                {s.highlights.map((h, i) => (
+                  <Alert key={i} color={STATUS_COLOR[h.severity]} variant="light" p="xs">
+                    <Group gap={6} wrap="nowrap" align="flex-start">
+                      {/* flex-shrink 0: a long message must not squeeze the badge to "W…" */}
+                      <Badge size="sm" color={STATUS_COLOR[h.severity]} style={{ flexShrink: 0 }}>
+                        {SEVERITY_WORD[h.severity] ?? h.severity}
+                      </Badge>
+                      <Text size="sm">{h.message}</Text>
+                    </Group>
+                  </Alert>
+                ))}
+              </Stack>
+            )}
+            <Text size="xs" c="dimmed">
+              Generated {formatDateTime(s.generatedAt)} by {s.generator === 'rules' ? 'the built-in rules' : s.generator}.
             </Text>
-          </Card>
-          <Text size="xs" c="dimmed">
-            Generated {formatDateTime(s.generatedAt)} by {s.generator === 'rules' ? 'the built-in rules' : s.generator}.
-          </Text>
-        </Stack>
-      )}
+          </Stack>
+        )
+      }}
     </QueryState>
   )
 }
