@@ -74,21 +74,30 @@ export function RecordsBrowser({
             <Card key={r.id} withBorder padding="sm" component="li" data-testid="record-row">
               <Group justify="space-between" wrap="wrap" align="flex-start" gap="xs">
                 <Stack gap={2} style={{ minWidth: 0, flex: '1 1 220px' }}>
-                  <Text fw={600} truncate>
-                    {r.title ?? r.fileName}
-                  </Text>
+                  {/* The date sits beside the title: imported notes often share one title
+                      ("History and physical note") and differ only by date. */}
+                  <Group gap={8} wrap="nowrap" align="baseline">
+                    <Text fw={600} truncate style={{ minWidth: 0 }}>
+                      {r.title ?? r.fileName}
+                    </Text>
+                    <Text size="sm" c="dimmed" style={{ flexShrink: 0, whiteSpace: 'nowrap' }}>
+                      {formatDate(r.recordDate)}
+                    </Text>
+                  </Group>
                   <Group gap={6}>
                     <Badge variant="light" size="sm">
                       {humanize(r.category)}
                     </Badge>
                     <Text size="xs" c="dimmed">
-                      {formatDate(r.recordDate)} · {formatSize(r.sizeBytes)}
+                      {formatSize(r.sizeBytes)}
                       {r.doctorName ? ` · ${r.doctorName}` : ''}
                       {r.source === 'import' ? ' · imported' : ''}
                     </Text>
                   </Group>
                   <Text size="xs" c="dimmed" truncate>
                     {r.fileName}
+                    {/* An upload's own name, when the stored one differs (an import's is a FHIR id, not shown). */}
+                    {r.source === 'upload' && r.originalFileName && r.originalFileName !== r.fileName ? ` (uploaded as ${r.originalFileName})` : ''}
                   </Text>
                 </Stack>
                 <Group gap={6} wrap="nowrap">
