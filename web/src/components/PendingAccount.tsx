@@ -108,7 +108,7 @@ export function PendingAccount() {
           Meanwhile
         </Title>
         <Text size="sm">
-          You can keep this page open, or use the button at the top to sign out and come back later: sign in with the same email and password and you
+          You can keep this page open, or sign out (top right) and come back later: sign in with the same email and password and you
           will land here, or in your workspace once verified. You can also{' '}
           <Anchor component={Link} to={`${HOME_OF[user.role]}/password`}>
             change your password

@@ -22,6 +22,9 @@ export function Shell({ nav, children }: { nav: NavItem[]; children?: ReactNode 
   const navigate = useNavigate()
   const location = useLocation()
   const [opened, { toggle, close }] = useDisclosure(false)
+  const leave = () => {
+    void signOut().then(() => navigate('/login', { replace: true }))
+  }
 
   // Close the phone drawer after navigating.
   useEffect(() => close(), [location.pathname, close])
@@ -64,15 +67,12 @@ export function Shell({ nav, children }: { nav: NavItem[]; children?: ReactNode 
                 <Menu.Item component={Link} to={`${HOME_OF[user.role]}/password`}>
                   Change password
                 </Menu.Item>
+                <Menu.Divider />
+                <Menu.Item onClick={leave}>Sign out</Menu.Item>
               </Menu.Dropdown>
             </Menu>
-            <Button
-              variant="default"
-              size="xs"
-              onClick={() => {
-                void signOut().then(() => navigate('/login', { replace: true }))
-              }}
-            >
+            {/* On the narrowest phones the header has room for the menu only; it signs out too. */}
+            <Button variant="default" size="xs" visibleFrom="xs" onClick={leave}>
               Sign out
             </Button>
           </Group>
