@@ -4,10 +4,10 @@ import { useInfiniteQuery, useQueries } from '@tanstack/react-query'
 import { useState } from 'react'
 import { ApiError, get } from '../api/client'
 import type { AuditEvent, MedicalRecord, Page as PageOf } from '../api/types'
-import { formatDateTime, humanize } from '../components/format'
+import { formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
 import { Empty, ErrorState, Loading } from '../components/states'
-import { describeAuditAction } from './audit-words'
+import { describeAuditAction, describeAuditResource } from './audit-words'
 
 const KIND_COLOR: Record<string, string> = { share: 'violet', emergency: 'red', doctor: 'blue', pharmacist: 'cyan', patient: 'gray', admin: 'orange', system: 'gray' }
 
@@ -86,7 +86,7 @@ export default function AccessLogPage() {
                     {e.actor.name ?? ''}
                   </Table.Td>
                   <Table.Td>{describeAuditAction(e.action)}</Table.Td>
-                  <Table.Td>{e.resource.type === 'record' ? recordName(e.resource.id) : humanize(e.resource.type)}</Table.Td>
+                  <Table.Td>{e.resource.type === 'record' ? recordName(e.resource.id) : describeAuditResource(e.resource.type)}</Table.Td>
                   <Table.Td>{e.ip ?? '—'}</Table.Td>
                 </Table.Tr>
               ))}

@@ -61,3 +61,15 @@ const ACTION_WORDS: Record<string, string> = {
 export function describeAuditAction(action: string): string {
   return ACTION_WORDS[action] ?? humanize(action.replace('.', ' '))
 }
+
+const RESOURCE_WORDS: Record<string, string> = {
+  share: 'Share link',
+  'emergency-link': 'Emergency link',
+  'prescription-list': 'Prescriptions',
+  'import-confirmed': 'Import (identity confirmed)',
+}
+
+/** What kind of item an event is about, in words (`emergency-link` → "Emergency link"). */
+export function describeAuditResource(type: string): string {
+  return RESOURCE_WORDS[type] ?? humanize(type)
+}

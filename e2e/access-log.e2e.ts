@@ -1,0 +1,68 @@
+/// <reference lib="dom" />
+/**
+ * The patient's access log in real Chromium (issue 10 item 6): events read as words
+ * ("Downloaded a record", "Signed in"), never as action codes (`record.downloaded`), and an
+ * event about a record names it — or says the record was deleted since.
+ */
+import path from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PASSWORD, registerUser } from '../test/helpers/factories.js'
+import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
+import { uploadRecord } from '../test/helpers/uploads.js'
+import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+
+let t: TestApp
+let base: string
+let browser: Browser
+beforeAll(async () => {
+  t = await startTestApp()
+  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
+  const index = await t.app.inject({ method: 'GET', url: '/login' })
+  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
+  browser = await launchChromium()
+})
+afterAll(async () => {
+  await browser?.close()
+  await t?.close()
+})
+
+describe('the access log in real Chromium', () => {
+  it('says what happened in words and names the record, or that it was deleted', async () => {
+    const p = await registerUser(t, 'patient', { name: 'Ines Access' })
+    const kept = await uploadRecord(t, p, { name: 'cbc.txt', bytes: 'Hemoglobin 13.9 g/dL\n' }, { category: 'lab_report', title: 'Blood count March' })
+    const gone = await uploadRecord(t, p, { name: 'xray.txt', bytes: 'Chest X-ray: clear\n' }, { category: 'imaging', title: 'Chest X-ray' })
+    // Someone opens each record through a share link; then the patient deletes the second one.
+    for (const record of [kept, gone]) {
+      const share = await t.app.inject({ method: 'POST', url: `/api/v1/patients/me/records/${record.id}/shares`, headers: p.headers, payload: { expiresInHours: 24 } })
+      expect(share.statusCode, share.body).toBe(201)
+      expect((await t.app.inject({ method: 'GET', url: `/api/v1/shared/${share.json().token}/content` })).statusCode).toBe(200)
+    }
+    expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/patients/me/records/${gone.id}`, headers: p.headers })).statusCode).toBe(204)
+
+    const context = await browser.newContext({ viewport: DESKTOP })
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`))
+    await page.goto(`${base}/login`)
+    await page.getByLabel(/^Email( \*)?$/).fill(p.email)
+    await page.locator('input[type=password]').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor()
+    await page.goto(`${base}/patient/access-log`)
+
+    const table = page.getByRole('table', { name: 'Access events' })
+    const rows = table.locator('tbody tr')
+    await rows.filter({ hasText: 'Downloaded a record' }).filter({ hasText: 'Blood count March' }).waitFor()
+    await rows.filter({ hasText: 'Downloaded a record' }).filter({ hasText: 'A record that was deleted' }).waitFor()
+    await rows.filter({ hasText: 'Signed in' }).first().waitFor()
+    await rows.filter({ hasText: 'Opened a share link' }).filter({ hasText: 'Share link' }).first().waitFor()
+    // No action codes such as record.downloaded or auth.logged_in anywhere in the table.
+    expect(await table.textContent()).not.toMatch(/\b[a-z]+\.[a-z_]+\b/)
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'access-log-desktop.png'), fullPage: true })
+    // The deleted record's look-up is a 404, logged by the browser; nothing else may fail.
+    expect(errors.filter((e) => !e.includes('status of 404'))).toEqual([])
+    await context.close()
+  })
+})
