@@ -106,7 +106,13 @@ const fresh = {
     return row.id
   },
   async prescription(): Promise<{ id: string; referenceNumber: string; qrData: string; itemId: string }> {
-    const body = { patientId: users.owner.id, diagnosis: 'Acute bronchitis', items: [{ medicineName: 'Amoxicillin', dosage: '500 mg', frequency: 'three times a day', quantity: 21 }] }
+    // The owner's penicillin allergy matches (SPEC §4.9): the prescriber overrides it, the pharmacist acknowledges it.
+    const body = {
+      patientId: users.owner.id,
+      diagnosis: 'Acute bronchitis',
+      items: [{ medicineName: 'Amoxicillin', dosage: '500 mg', frequency: 'three times a day', quantity: 21 }],
+      allergyOverride: { reason: 'Tolerated amoxicillin before; monitored.' },
+    }
     const p = await must<{ id: string; referenceNumber: string; qr: { data: string }; items: { id: string }[] }>(api('docC', 'POST', '/prescriptions', body), 201)
     return { id: p.id, referenceNumber: p.referenceNumber, qrData: p.qr.data, itemId: p.items[0]!.id }
   },
@@ -313,7 +319,7 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/pharmacy/prescriptions/:id/dispense': {
     req: async (r) => {
       const p = await fresh.scannedPrescription()
-      return api(r, 'POST', `/pharmacy/prescriptions/${p.id}/dispense`, { items: [{ itemId: p.itemId, quantity: 21, batchNumber: 'B-1' }] })
+      return api(r, 'POST', `/pharmacy/prescriptions/${p.id}/dispense`, { items: [{ itemId: p.itemId, quantity: 21, batchNumber: 'B-1' }], warningsAcknowledged: true })
     },
     expect: pharmacistOnly(),
   },

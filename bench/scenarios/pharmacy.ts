@@ -28,6 +28,8 @@ export const PHARMACY_SCENARIO = {
 const PASSWORD = 'bench clinician password 0123'
 const SCAN_PRESCRIPTIONS = 50
 const ITEM = { medicineName: 'Amoxicillin', dosage: '500 mg', frequency: 'three times a day', quantity: 21, durationDays: 7 }
+/** The patient's penicillin allergy matches ITEM (SPEC §4.9): the prescriber overrides it, the pharmacist acknowledges it. */
+const OVERRIDE = { reason: 'Bench: tolerated before, monitored.' }
 
 type Headers = Record<string, string>
 const json = (headers: Headers) => ({ ...headers, 'content-type': 'application/json' })
@@ -70,7 +72,7 @@ const issue = (baseUrl: string, doctorHeaders: Headers, patientId: string) =>
   requestJson<Prescription>(`${baseUrl}/api/v1/prescriptions`, {
     method: 'POST',
     headers: json(doctorHeaders),
-    body: JSON.stringify({ patientId, diagnosis: 'Bench', items: [ITEM] }),
+    body: JSON.stringify({ patientId, diagnosis: 'Bench', items: [ITEM], allergyOverride: OVERRIDE }),
   })
 
 /** Percentile of sorted values (nearest rank), in whole ms like autocannon's. */
@@ -94,7 +96,7 @@ export async function runPharmacy(server: BenchServer, options: BenchOptions, ad
     headers: json(pharmacistHeaders),
     body: JSON.stringify({ qrData: codes[0] }),
   })
-  if (!probe.isValid || probe.warnings.length !== 1) throw new Error(`unexpected scan answer: ${JSON.stringify(probe).slice(0, 200)}`)
+  if (!probe.isValid || probe.warnings.length !== 2) throw new Error(`unexpected scan answer: ${JSON.stringify(probe).slice(0, 200)}`)
   let next = 0
   const scanPath = '/api/v1/pharmacy/scan'
   const { value: r, memory: scanMemory } = await withServerMemory(server, async () =>
@@ -157,11 +159,11 @@ export async function runPharmacy(server: BenchServer, options: BenchOptions, ad
   }
   /** One prescription, start to finish; true when all three steps answered 2xx. */
   const flow = async (): Promise<boolean> => {
-    const rx = (await step(`${base}/api/v1/prescriptions`, doctorHeaders, { patientId: patient.id, diagnosis: 'Bench', items: [ITEM] })) as Prescription | undefined
+    const rx = (await step(`${base}/api/v1/prescriptions`, doctorHeaders, { patientId: patient.id, diagnosis: 'Bench', items: [ITEM], allergyOverride: OVERRIDE })) as Prescription | undefined
     if (!rx) return false
     if (!(await step(`${base}/api/v1/pharmacy/scan`, pharmacistHeaders, { qrData: rx.qr.data }))) return false
     const items = rx.items.map((i) => ({ itemId: i.id, quantity: i.quantity, batchNumber: 'BENCH-1', unitPrice: 0.25 }))
-    const done = (await step(`${base}/api/v1/pharmacy/prescriptions/${rx.id}/dispense`, pharmacistHeaders, { items })) as { status: string } | undefined
+    const done = (await step(`${base}/api/v1/pharmacy/prescriptions/${rx.id}/dispense`, pharmacistHeaders, { items, warningsAcknowledged: true })) as { status: string } | undefined
     return done?.status === 'dispensed'
   }
   if (!(await flow())) throw new Error(`the create → scan → dispense probe failed: ${JSON.stringify(statusCodes)}`)

@@ -270,7 +270,29 @@ export interface PrescriptionsTable {
   rejectedAt: Timestamp | null
   rejectedBy: string | null
   rejectionReason: string | null
+  /** The allergy warnings the prescriber overrode, with the reason (migration 0011); null when none. */
+  prescriberWarnings: Json<PrescriberWarnings> | null
   updatedAt: Timestamp
+}
+
+/** One allergy warning shown to the prescriber: the item's position on the prescription and the allergy. */
+export interface PrescriberWarning {
+  code: 'allergy'
+  message: string
+  itemIndex: number
+  substance: string
+}
+
+/** What the prescriber was warned of when issuing, and why they prescribed anyway (SPEC §4.9). */
+export interface PrescriberWarnings {
+  reason: string
+  warnings: PrescriberWarning[]
+}
+
+/** A warning the pharmacist acknowledged before dispensing (SPEC §4.9). */
+export interface AcknowledgedWarning {
+  code: string
+  message: string
 }
 
 export interface PrescriptionItemsTable {
@@ -301,6 +323,8 @@ export interface DispensationsTable {
   pharmacistId: string
   dispensedAt: Timestamp
   notes: string | null
+  /** The warnings acknowledged with this dispensation (migration 0011); null when there were none. */
+  acknowledgedWarnings: Json<AcknowledgedWarning[]> | null
 }
 
 export interface DispensationItemsTable {

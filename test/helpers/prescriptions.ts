@@ -7,6 +7,8 @@ import type { TestApp } from './test-app.js'
 
 export const AMOXICILLIN = { medicineName: 'Amoxicillin', dosage: '500 mg', frequency: 'three times a day', quantity: 21, durationDays: 7, instructions: 'after meals' }
 export const IBUPROFEN = { medicineName: 'Ibuprofen', dosage: '400 mg', frequency: 'as needed, at most 3 a day', quantity: 20 }
+/** An allergy override a prescriber gives when prescribing despite a warning (SPEC §4.9). */
+export const OVERRIDE = { reason: 'Tolerated amoxicillin in 2024 without reaction; benefits outweigh the risk.' }
 
 /** An approved consultation between them right now (the consultations feature's state, inserted directly). */
 export async function consent(t: TestApp, patientId: string, doctorId: string): Promise<void> {

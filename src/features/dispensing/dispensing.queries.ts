@@ -16,7 +16,7 @@ export async function recordScan(trx: Db, scan: { prescriptionId: string; pharma
 
 /** The prescription's state under `SELECT … FOR UPDATE`: held until the transaction ends. */
 export function lockPrescription(trx: Transaction<DB>, id: string) {
-  return trx.selectFrom('prescriptions').select(['id', 'patientId', 'status', 'expiresAt']).where('id', '=', id).forUpdate().executeTakeFirst()
+  return trx.selectFrom('prescriptions').select(['id', 'patientId', 'status', 'expiresAt', 'prescriberWarnings']).where('id', '=', id).forUpdate().executeTakeFirst()
 }
 
 /** The latest time `pharmacistId` scanned or looked up the prescription, or undefined if never. */
@@ -42,9 +42,14 @@ export function findByReferenceCode(db: Db, referenceCode: string) {
     .executeTakeFirst()
 }
 
-/** The items of one prescription (read under the prescription's row lock). */
+/** The items of one prescription in prescription order (read under the prescription's row lock). */
 export function findItemsOf(trx: Db, prescriptionId: string) {
-  return trx.selectFrom('prescriptionItems').select(['id', 'medicineName', 'quantity', 'dispensedQuantity']).where('prescriptionId', '=', prescriptionId).execute()
+  return trx
+    .selectFrom('prescriptionItems')
+    .select(['id', 'medicineName', 'quantity', 'dispensedQuantity'])
+    .where('prescriptionId', '=', prescriptionId)
+    .orderBy('position')
+    .execute()
 }
 
 /**
@@ -67,7 +72,7 @@ export function addDispensedQuantity(trx: Transaction<DB>, prescriptionId: strin
 /** Inserts a dispensation and its lines (batch, expiry date, unit price per item); returns its id. */
 export async function insertDispensation(
   trx: Transaction<DB>,
-  d: { prescriptionId: string; pharmacistId: string; dispensedAt: Date; notes: string | null },
+  d: { prescriptionId: string; pharmacistId: string; dispensedAt: Date; notes: string | null; acknowledgedWarnings: string | null },
   items: { itemId: string; quantity: number; batchNumber: string; expiryDate: string | null; unitPrice: number | null }[],
 ): Promise<string> {
   const { id } = await trx.insertInto('dispensations').values(d).returning('id').executeTakeFirstOrThrow()

@@ -74,7 +74,7 @@ export function dispensingRoutes(app: App, deps: Deps): void {
     config: { access: pharmacistOnly },
     schema: {
       tags,
-      summary: 'Dispense all or part of a prescription you scanned in the last hour; never more than prescribed (409)',
+      summary: 'Dispense all or part of a prescription you scanned in the last hour; never more than prescribed (409); warnings must be acknowledged (409)',
       params: PrescriptionParams,
       body: DispenseBody,
       response: { 200: Prescription, ...errors, 409: Problem, 422: Problem },

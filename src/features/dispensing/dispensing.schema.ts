@@ -37,6 +37,10 @@ export const DispenseBody = z
   .object({
     items: z.array(DispenseItemBody).min(1, 'Dispense at least one item.').max(20),
     notes: multiLine(1000).optional(),
+    warningsAcknowledged: z
+      .boolean()
+      .optional()
+      .describe('Required (true) when the prescription has warnings: the pharmacist checked them with the patient or prescriber (SPEC §4.9)'),
   })
   .strict()
 export type DispenseInput = z.infer<typeof DispenseBody>
@@ -48,13 +52,26 @@ export const PROBLEM_CODES = ['expired', 'cancelled', 'rejected', 'fully_dispens
 
 export const CheckIssue = z.object({ code: z.string(), message: z.string() })
 
+/**
+ * A warning at the counter (SPEC §4.9): `allergy` (a medicine matching a recorded allergy,
+ * with the item and the allergy) or `prescriber_override` (the prescriber was warned when
+ * issuing and prescribed anyway; the message gives their reason).
+ */
+export const CounterWarningSchema = z.object({
+  code: z.enum(['allergy', 'prescriber_override']),
+  message: z.string(),
+  itemId: z.uuid().optional(),
+  substance: z.string().optional(),
+})
+export type CounterWarning = z.infer<typeof CounterWarningSchema>
+
 /** `{prescription, isValid, canDispense, problems, warnings}` (SPEC §4.9), plus what the pharmacist may know of the patient's allergies (SPEC §3). */
 export const PharmacyCheck = z.object({
   prescription: Prescription,
   isValid: z.boolean().describe('No problems'),
   canDispense: z.boolean().describe('Valid and something left to dispense'),
   problems: z.array(z.object({ code: z.enum(PROBLEM_CODES), message: z.string() })),
-  warnings: z.array(z.object({ code: z.literal('allergy'), message: z.string(), itemId: z.uuid(), substance: z.string() })),
+  warnings: z.array(CounterWarningSchema).describe('Do not block dispensing, but a dispense must acknowledge them (warningsAcknowledged: true)'),
   allergies: z
     .array(z.object({ substance: z.string(), reaction: z.string().optional(), severity: z.enum(['mild', 'moderate', 'severe']).optional() }))
     .describe("The patient's recorded allergies (SPEC §3: a pharmacist sees name, date of birth and allergies only)"),
@@ -67,7 +84,7 @@ export interface PharmacyCheckView {
   isValid: boolean
   canDispense: boolean
   problems: { code: (typeof PROBLEM_CODES)[number]; message: string }[]
-  warnings: { code: 'allergy'; message: string; itemId: string; substance: string }[]
+  warnings: CounterWarning[]
   allergies: { substance: string; reaction?: string | undefined; severity?: 'mild' | 'moderate' | 'severe' | undefined }[]
 }
 

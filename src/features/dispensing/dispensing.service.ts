@@ -8,25 +8,28 @@
  * - Validate, dispense and reject are for a pharmacist who scanned or looked up the
  *   prescription in the last hour; for anyone else the prescription does not exist (404).
  *   A pharmacist who scanned it earlier learns of a state that forbids the act (409) first.
+ * - Warnings (allergy matches, and the prescriber's override of them) never block, but a
+ *   dispense of a prescription with warnings needs `warningsAcknowledged: true` (409
+ *   `warnings-not-acknowledged` otherwise); the acknowledged warnings are kept on the
+ *   dispensation.
  * - Dispensing is one transaction holding the prescription's row lock (`SELECT … FOR
  *   UPDATE`), with one conditional UPDATE per item that can never push `dispensed_quantity`
  *   past `quantity`; any violation is a 409 and nothing is changed.
  */
 import type { Deps } from '../../app/deps.js'
-import { ConflictError, GoneError, NotFoundError, UnprocessableError, ValidationError, type FieldError } from '../../app/errors.js'
+import { AppError, ConflictError, GoneError, NotFoundError, UnprocessableError, ValidationError, type FieldError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
-import type { ProfileAllergy } from '../../db/schema.js'
+import type { PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
 import { authorize, can, type PharmacyScope, type UserActor } from '../../policy/index.js'
 import { instantBounds } from '../audit/audit.service.js'
 import { formatUtc } from '../notifications/notifications.templates.js'
 import type { PrescriptionView } from '../prescriptions/prescriptions.schema.js'
-import { findPrescriptionHead, loadPrescriptionView, prescriptionStatus } from '../prescriptions/prescriptions.service.js'
+import { allergyWarningsOf, findPrescriptionHead, loadPrescriptionView, prescriptionStatus } from '../prescriptions/prescriptions.service.js'
 import { verifyQrToken } from '../prescriptions/qr-token.js'
 import { parseReference } from '../prescriptions/reference-number.js'
 import { loadProfile } from '../profile/profile.service.js'
-import { findAllergyConflicts } from './allergy-check.js'
 import * as q from './dispensing.queries.js'
-import type { DispenseInput, HistoryInput, HistoryRow, LookupInput, PharmacyCheckView, RejectInput } from './dispensing.schema.js'
+import type { CounterWarning, DispenseInput, HistoryInput, HistoryRow, LookupInput, PharmacyCheckView, RejectInput } from './dispensing.schema.js'
 
 /** How long a scan or lookup lets the same pharmacist validate, dispense or reject (SPEC §4.9). */
 export const SCAN_WINDOW_MS = 60 * 60 * 1000
@@ -35,10 +38,34 @@ const target = (patientId: string, id: string) => ({ patientId, resource: { type
 const notFound = () => new NotFoundError('Prescription not found.')
 
 /**
+ * The warnings of a prescription at the counter (SPEC §4.9), `items` in prescription order:
+ * `allergy`, one per (medicine, allergy) that matches the patient's recorded allergies now
+ * (prescriptions/allergy-check.ts); then `prescriber_override` when the prescriber was
+ * warned when issuing and prescribed anyway — naming the medicines, the allergies and the
+ * prescriber's reason — so the pharmacist sees it on every scan even if the allergy record
+ * has changed since.
+ */
+export function counterWarnings(
+  items: readonly { id: string; medicineName: string }[],
+  allergies: readonly ProfileAllergy[],
+  prescriberWarnings: PrescriberWarnings | null,
+): CounterWarning[] {
+  const warnings: CounterWarning[] = allergyWarningsOf(items, allergies).map((w) => ({ code: 'allergy', message: w.message, itemId: items[w.itemIndex]!.id, substance: w.substance }))
+  if (prescriberWarnings) {
+    const what = prescriberWarnings.warnings.map((w) => `${items[w.itemIndex]?.medicineName ?? 'an item'} despite the recorded allergy to "${w.substance}"`)
+    warnings.push({
+      code: 'prescriber_override',
+      message: `The prescriber was warned and prescribed ${[...new Set(what)].join('; ')}, giving the reason: "${prescriberWarnings.reason}"`,
+    })
+  }
+  return warnings
+}
+
+/**
  * The check of SPEC §4.9. Problems block dispensing: `cancelled`, `rejected`,
- * `fully_dispensed`, `expired` (at `now`). Warnings don't: `allergy`, one per medicine that
- * matches a recorded allergy (allergy-check.ts). `isValid` = no problems; `canDispense` =
- * valid and something left to dispense.
+ * `fully_dispensed`, `expired` (at `now`). Warnings don't (`counterWarnings`), but a dispense
+ * must acknowledge them. `isValid` = no problems; `canDispense` = valid and something left
+ * to dispense.
  */
 export function checkPrescription(view: PrescriptionView, allergies: readonly ProfileAllergy[], now: Date): PharmacyCheckView {
   const r = view.row
@@ -49,10 +76,7 @@ export function checkPrescription(view: PrescriptionView, allergies: readonly Pr
   }
   if (r.status === 'dispensed') problems.push({ code: 'fully_dispensed', message: 'Everything on this prescription has already been dispensed.' })
   if (r.status !== 'dispensed' && r.expiresAt.getTime() <= now.getTime()) problems.push({ code: 'expired', message: `This prescription expired on ${formatUtc(r.expiresAt)}.` })
-  const warnings = findAllergyConflicts(
-    view.items.map((i) => ({ itemId: i.id, medicineName: i.medicineName })),
-    allergies,
-  ).map((c) => ({ code: 'allergy' as const, message: c.message, itemId: c.itemId, substance: c.substance }))
+  const warnings = counterWarnings(view.items, allergies, r.prescriberWarnings)
   const isValid = problems.length === 0
   return {
     prescription: view,
@@ -174,8 +198,11 @@ const utcToday = (now: Date) => now.toISOString().slice(0, 10)
  *
  * Errors: 400 for an item that is not on this prescription or listed twice; 422 for a batch
  * already past its expiry date; 404 unless this pharmacist scanned or looked it up in the
- * last hour; 409 when its state forbids dispensing, or when a quantity exceeds what remains
- * (`quantity-exceeds-remaining`) — then nothing at all is changed. Concurrent requests
+ * last hour; 409 when its state forbids dispensing, when the prescription has warnings
+ * (`counterWarnings`, judged now) and `warningsAcknowledged` is not true
+ * (`warnings-not-acknowledged`, with `warnings`), or when a quantity exceeds what remains
+ * (`quantity-exceeds-remaining`) — then nothing at all is changed. The acknowledged warnings
+ * are stored on the dispensation. Concurrent requests
  * serialize on the row lock, and each item's conditional UPDATE is the guarantee that the
  * total never exceeds the prescription. Audited as `prescription.dispensed`.
  */
@@ -201,9 +228,16 @@ export async function dispensePrescription(deps: Deps, actor: UserActor, id: str
     assertDispensable(row, now)
     authorize(actor, 'prescription.dispense', scope)
 
-    const items = new Map((await q.findItemsOf(trx, id)).map((i) => [i.id, i]))
+    const itemRows = await q.findItemsOf(trx, id)
+    const items = new Map(itemRows.map((i) => [i.id, i]))
     const unknown = input.items.flatMap((item, i) => (items.has(item.itemId) ? [] : [{ path: `/items/${i}/itemId`, message: 'Not an item of this prescription.' }]))
     if (unknown.length > 0) throw new ValidationError('An item is not on this prescription.', unknown)
+    const warnings = counterWarnings(itemRows, (await loadProfile(trx, row.patientId)).allergies, row.prescriberWarnings)
+    if (warnings.length > 0 && input.warningsAcknowledged !== true) {
+      throw new AppError(409, 'warnings-not-acknowledged', 'Warnings not acknowledged', 'This prescription has warnings: check them with the patient or the prescriber, then dispense with warningsAcknowledged: true.', {
+        extra: { warnings },
+      })
+    }
     for (const item of input.items) {
       const current = items.get(item.itemId)!
       const remaining = current.quantity - current.dispensedQuantity
@@ -217,7 +251,13 @@ export async function dispensePrescription(deps: Deps, actor: UserActor, id: str
     }
     await q.insertDispensation(
       trx,
-      { prescriptionId: id, pharmacistId: actor.id, dispensedAt: now, notes: input.notes ? input.notes : null },
+      {
+        prescriptionId: id,
+        pharmacistId: actor.id,
+        dispensedAt: now,
+        notes: input.notes ? input.notes : null,
+        acknowledgedWarnings: warnings.length > 0 ? JSON.stringify(warnings.map((w) => ({ code: w.code, message: w.message }))) : null,
+      },
       input.items.map((i) => ({ itemId: i.itemId, quantity: i.quantity, batchNumber: i.batchNumber, expiryDate: i.expiryDate ?? null, unitPrice: i.unitPrice ?? null })),
     )
     if (!(await q.settleDispensedStatus(trx, id, now))) throw new ConflictError('The prescription changed state meanwhile.', 'prescription-not-dispensable')

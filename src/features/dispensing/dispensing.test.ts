@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdmin, loginAs, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
-import { AMOXICILLIN, IBUPROFEN, consent, issue, patientWithProfile } from '../../../test/helpers/prescriptions.js'
+import { AMOXICILLIN, IBUPROFEN, OVERRIDE, consent, issue, patientWithProfile } from '../../../test/helpers/prescriptions.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
 const HOUR = 3_600_000
@@ -49,7 +49,7 @@ const dispensationsOf = (id: string) => t.deps.db.selectFrom('dispensations').se
 describe('scanning and validating (SPEC §4.9)', () => {
   it('a scan answers validity, problems and warnings, counts the scan and records who scanned', async () => {
     now = new Date()
-    const { patient, rx } = await prescriptionFor({ allergies: [{ substance: 'Penicillin', severity: 'severe' }] }, { items: [AMOXICILLIN, IBUPROFEN] })
+    const { patient, rx } = await prescriptionFor({ allergies: [{ substance: 'Penicillin', severity: 'severe' }] }, { items: [AMOXICILLIN, IBUPROFEN], allergyOverride: OVERRIDE })
     const res = await scan(pharmacist, rx.qr.data)
     expect(res.statusCode, res.body).toBe(200)
     const body = res.json()
@@ -57,7 +57,7 @@ describe('scanning and validating (SPEC §4.9)', () => {
     expect(body.prescription).toMatchObject({ id: rx.id, scanCount: 1, status: 'active', patient: { id: patient.id, fullName: 'Pat Example', dateOfBirth: patient.dateOfBirth } })
     expect(body.prescription.lastScannedAt).toBe(now.toISOString())
     expect(body.allergies).toEqual([{ substance: 'Penicillin', severity: 'severe' }])
-    expect(body.warnings).toHaveLength(1)
+    expect(body.warnings.map((w: { code: string }) => w.code)).toEqual(['allergy', 'prescriber_override'])
     expect((await scan(other, rx.qr.data)).json().prescription.scanCount).toBe(2)
     const scans = await t.deps.db.selectFrom('prescriptionScans').selectAll().where('prescriptionId', '=', rx.id).execute()
     expect(scans.map((s) => s.pharmacistId).sort()).toEqual([pharmacist.id, other.id].sort())
@@ -65,20 +65,22 @@ describe('scanning and validating (SPEC §4.9)', () => {
   })
 
   it('validate reports amoxicillin for a penicillin allergy as an allergy warning naming both, without counting a scan', async () => {
-    const { rx } = await prescriptionFor({ allergies: [{ substance: 'Penicillin', severity: 'severe' }] }, { items: [AMOXICILLIN, IBUPROFEN] })
+    const { rx } = await prescriptionFor({ allergies: [{ substance: 'Penicillin', severity: 'severe' }] }, { items: [AMOXICILLIN, IBUPROFEN], allergyOverride: OVERRIDE })
     expect((await scan(pharmacist, rx.qr.data)).statusCode).toBe(200)
     const res = await post(pharmacist, `/pharmacy/prescriptions/${rx.id}/validate`)
     expect(res.statusCode, res.body).toBe(200)
     const body = res.json()
     expect(body).toMatchObject({ isValid: true, canDispense: true, problems: [] })
     expect(body.prescription.scanCount).toBe(1)
-    expect(body.warnings).toHaveLength(1)
+    expect(body.warnings).toHaveLength(2)
     const [warning] = body.warnings
     expect(warning).toMatchObject({ code: 'allergy', itemId: rx.items[0].id, substance: 'Penicillin' })
     expect(warning.message).toContain('Amoxicillin')
     expect(warning.message).toContain('Penicillin')
-    // A warning does not block: the pharmacist may still dispense.
-    expect((await dispense(pharmacist, rx.id, [{ itemId: rx.items[1].id, quantity: 20, batchNumber: 'IBU-1' }])).statusCode).toBe(200)
+    // A warning does not block, once acknowledged: the pharmacist may still dispense.
+    const items = [{ itemId: rx.items[1].id, quantity: 20, batchNumber: 'IBU-1' }]
+    expect((await dispense(pharmacist, rx.id, items)).statusCode).toBe(409)
+    expect((await post(pharmacist, `/pharmacy/prescriptions/${rx.id}/dispense`, { items, warningsAcknowledged: true })).statusCode).toBe(200)
   })
 
   it('a one-character change to qr.data is 400, at the start, the middle and the end; a forged code is 400', async () => {
@@ -193,6 +195,8 @@ describe('dispensing (SPEC §4.9)', () => {
         at: now.toISOString(),
         notes: 'First week',
         items: [{ itemId: amox.id, quantity: 14, batchNumber: 'AMX-2291', expiryDate: '2099-01-31', unitPrice: 0.35 }],
+        warningsAcknowledged: false,
+        acknowledgedWarnings: [],
       },
     ])
     const rest = await dispense(pharmacist, rx.id, [

@@ -107,7 +107,7 @@ export async function findDispensations(db: Db, prescriptionIds: readonly string
   const heads = await db
     .selectFrom('dispensations as d')
     .innerJoin('users as u', 'u.id', 'd.pharmacistId')
-    .select(['d.id', 'd.prescriptionId', 'd.pharmacistId', 'd.dispensedAt', 'd.notes', 'u.name as pharmacistName', 'u.pharmacyName'])
+    .select(['d.id', 'd.prescriptionId', 'd.pharmacistId', 'd.dispensedAt', 'd.notes', 'd.acknowledgedWarnings', 'u.name as pharmacistName', 'u.pharmacyName'])
     .where('d.prescriptionId', 'in', prescriptionIds)
     .orderBy('d.dispensedAt')
     .orderBy('d.id')

@@ -29,8 +29,10 @@ export function prescriptionsRoutes(app: App, deps: Deps): void {
     schema: {
       tags,
       summary: 'Issue a prescription for a patient with an approved consultation (you are the prescriber); emails the patient',
+      description:
+        "Each item is checked against the patient's recorded allergies: a match is 409 `allergy-warning` with `warnings: [{code, message, itemIndex, substance}]` and nothing created, unless the body carries `allergyOverride: {reason}` (at least 10 characters); then the prescription carries `prescriberWarnings`, shown to the pharmacist.",
       body: CreatePrescriptionBody,
-      response: { 201: Prescription, ...errors },
+      response: { 201: Prescription, ...errors, 409: Problem },
     },
   }, async (req, reply) => reply.code(201).send(toPrescriptionDto(await createPrescription(deps, userOf(req), req.body))))
 

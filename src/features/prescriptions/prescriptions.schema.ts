@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import { ListQuery, Uuid, multiLine, singleLine, toInstant } from '../../app/schemas.js'
-import type { PrescriptionItemRow, PrescriptionRow } from '../../db/schema.js'
+import type { AcknowledgedWarning, PrescriptionItemRow, PrescriptionRow } from '../../db/schema.js'
 import { formatReference } from './reference-number.js'
 
 const text = (max: number) => singleLine(max).min(1)
@@ -35,6 +35,11 @@ export const CreatePrescriptionBody = z
     notes: optional(multiLine(2000)),
     validDays: z.int().min(1).max(180).default(30),
     items: z.array(PrescriptionItemBody).min(1, 'At least one item.').max(20, 'At most 20 items.'),
+    allergyOverride: z
+      .object({ reason: multiLine(1000).min(10, 'Give a reason of at least 10 characters.') })
+      .strict()
+      .optional()
+      .describe("Prescribe despite the allergy warnings of a 409 allergy-warning: the reason is kept with the prescription and shown to the pharmacist"),
   })
   .strict()
 export type CreatePrescriptionInput = z.infer<typeof CreatePrescriptionBody>
@@ -61,6 +66,16 @@ export const Dispensation = z.object({
   at: z.string(),
   notes: z.string().nullable(),
   items: z.array(DispensedItem),
+  warningsAcknowledged: z.boolean().describe('The pharmacist acknowledged the warnings of the prescription when dispensing'),
+  acknowledgedWarnings: z.array(z.object({ code: z.string(), message: z.string() })).describe('The warnings acknowledged; empty when there were none'),
+})
+
+/** An allergy warning the prescriber was shown when issuing (SPEC §4.9). */
+export const AllergyWarning = z.object({
+  code: z.literal('allergy'),
+  message: z.string().describe('Names the medicine and the allergy'),
+  itemIndex: z.int().describe('Position of the item in the request (and on the prescription)'),
+  substance: z.string(),
 })
 
 export const Prescription = z.object({
@@ -96,6 +111,10 @@ export const Prescription = z.object({
   lastScannedAt: z.string().nullable(),
   dispensations: z.array(Dispensation),
   rejection: z.object({ reason: z.string(), by: PharmacistRef, at: z.string() }).optional(),
+  prescriberWarnings: z
+    .object({ reason: z.string(), warnings: z.array(AllergyWarning.extend({ itemId: z.uuid() })) })
+    .nullable()
+    .describe('The allergy warnings the prescriber overrode when issuing, with the reason; null when there were none'),
 })
 export type PrescriptionDto = z.infer<typeof Prescription>
 
@@ -118,6 +137,7 @@ export interface DispensationView {
   pharmacyName: string | null
   dispensedAt: Date
   notes: string | null
+  acknowledgedWarnings: AcknowledgedWarning[] | null
   items: { itemId: string; quantity: number; batchNumber: string; expiryDate: string | null; unitPrice: number | null }[]
 }
 
@@ -172,6 +192,8 @@ export function toPrescriptionDto(v: PrescriptionView): PrescriptionDto {
         ...(i.expiryDate !== null ? { expiryDate: i.expiryDate } : {}),
         ...(i.unitPrice !== null ? { unitPrice: i.unitPrice } : {}),
       })),
+      warningsAcknowledged: d.acknowledgedWarnings !== null,
+      acknowledgedWarnings: (d.acknowledgedWarnings ?? []).map((w) => ({ code: w.code, message: w.message })),
     })),
     ...(r.rejectedAt && r.rejectedBy
       ? {
@@ -182,5 +204,14 @@ export function toPrescriptionDto(v: PrescriptionView): PrescriptionDto {
           },
         }
       : {}),
+    prescriberWarnings: r.prescriberWarnings
+      ? {
+          reason: r.prescriberWarnings.reason,
+          warnings: r.prescriberWarnings.warnings.flatMap((w) => {
+            const item = v.items[w.itemIndex]
+            return item ? [{ code: w.code, message: w.message, itemIndex: w.itemIndex, itemId: item.id, substance: w.substance }] : []
+          }),
+        }
+      : null,
   }
 }

@@ -15,13 +15,15 @@ import type { Kysely, Transaction } from 'kysely'
 import QRCode from 'qrcode'
 import type { ResolvedConfig } from '../../app/config.js'
 import type { Deps } from '../../app/deps.js'
-import { ConflictError, NotFoundError } from '../../app/errors.js'
+import { AppError, ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
-import type { DB } from '../../db/schema.js'
+import type { DB, PrescriberWarning, PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
 import { authorize, type Actor, type PrescriptionScope, type UserActor } from '../../policy/index.js'
 import { resolvePatientScope } from '../consultations/consultations.service.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
 import { prescriptionIssuedEmail, type EmailContent } from '../notifications/notifications.templates.js'
+import { loadProfile } from '../profile/profile.service.js'
+import { findAllergyConflicts } from './allergy-check.js'
 import * as q from './prescriptions.queries.js'
 import type { CreatePrescriptionInput, PrescriptionJoinedRow, PrescriptionListInput, PrescriptionStatusValue, PrescriptionView } from './prescriptions.schema.js'
 import { signQrToken } from './qr-token.js'
@@ -85,19 +87,46 @@ export function findPrescriptionHead(db: Db, id: string) {
 const prescriptionTarget = (patientId: string, id: string) => ({ patientId, resource: { type: 'prescription', id } })
 
 /**
+ * The allergy warnings of a prescription's items against the patient's recorded allergies
+ * (SPEC §4.9, the rule of allergy-check.ts): one per (item, allergy) that matches, in item
+ * order, each naming the medicine and the allergy.
+ */
+export function allergyWarningsOf(items: readonly { medicineName: string }[], allergies: readonly ProfileAllergy[]): PrescriberWarning[] {
+  return findAllergyConflicts(items, allergies).map((c) => ({ code: 'allergy', message: c.message, itemIndex: c.itemIndex, substance: c.substance }))
+}
+
+/**
+ * 409 `allergy-warning` (SPEC §4.9): the prescription matches a recorded allergy and the
+ * prescriber gave no `allergyOverride`; `warnings: [{code, message, itemIndex, substance}]`.
+ */
+export class AllergyWarningError extends AppError {
+  constructor(warnings: PrescriberWarning[]) {
+    const detail = `${warnings.map((w) => w.message).join(' ')} To prescribe anyway, send allergyOverride: {reason} (at least 10 characters).`
+    super(409, 'allergy-warning', 'Allergy warning', detail, { extra: { warnings } })
+  }
+}
+
+/**
  * `POST /prescriptions` (SPEC §4.9). The prescriber is `actor`; the patient must have an
  * approved consultation with them right now, else 404 (audited as `prescription.denied`).
+ * Each item is checked against the patient's recorded allergies (`allergyWarningsOf`): a
+ * match without `allergyOverride` is 409 `allergy-warning` with nothing created (audited as
+ * `prescription.allergy_warned`); with it, the warnings and the reason are stored as the
+ * prescription's `prescriberWarnings` (audited as `prescription.allergy_overridden`).
  * In one transaction: the serial, the row (reference number redrawn on the astronomically
  * rare collision), the items, the `prescription-issued` email job and `prescription.created`.
+ * The allergies are read in that transaction, so the check sees what the row is written with.
  */
 export async function createPrescription(deps: Deps, actor: UserActor, input: CreatePrescriptionInput): Promise<PrescriptionView> {
   const scope = await resolvePatientScope(deps.db, actor, input.patientId)
-  await deps.audit.guard(actor, 'prescription.denied', { patientId: scope.patientId, resource: { type: 'patient', id: scope.patientId } }, () =>
-    authorize(actor, 'prescription.create', scope),
-  )
+  const patientTarget = { patientId: scope.patientId, resource: { type: 'patient', id: scope.patientId } }
+  await deps.audit.guard(actor, 'prescription.denied', patientTarget, () => authorize(actor, 'prescription.create', scope))
   const now = deps.now()
   const expiresAt = new Date(now.getTime() + input.validDays * DAY_MS)
-  return deps.db.transaction().execute(async (trx) => {
+  const created = await deps.db.transaction().execute(async (trx) => {
+    const warnings = allergyWarningsOf(input.items, (await loadProfile(trx, scope.patientId)).allergies)
+    if (warnings.length > 0 && !input.allergyOverride) return { issued: false as const, warnings }
+    const prescriberWarnings: PrescriberWarnings | null = warnings.length > 0 && input.allergyOverride ? { reason: input.allergyOverride.reason, warnings } : null
     const prescriptionNumber = formatPrescriptionNumber(now, await q.nextPrescriptionSerial(trx))
     let id: string | undefined
     for (let attempt = 0; id === undefined; attempt += 1) {
@@ -113,6 +142,7 @@ export async function createPrescription(deps: Deps, actor: UserActor, input: Cr
         status: 'active',
         issuedAt: now,
         expiresAt,
+        prescriberWarnings: prescriberWarnings && JSON.stringify(prescriberWarnings),
         updatedAt: now,
       })
     }
@@ -133,8 +163,13 @@ export async function createPrescription(deps: Deps, actor: UserActor, input: Cr
     await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: scope.patientId }, data: { prescriptionId } })
     const view = await loadPrescriptionView(deps, trx, prescriptionId, now)
     await deps.audit.record(trx, actor, 'prescription.created', prescriptionTarget(scope.patientId, prescriptionId))
-    return view as PrescriptionView
+    if (prescriberWarnings) await deps.audit.record(trx, actor, 'prescription.allergy_overridden', prescriptionTarget(scope.patientId, prescriptionId))
+    return { issued: true as const, view: view as PrescriptionView }
   })
+  if (created.issued) return created.view
+  // The refusal names the patient's allergies to the prescriber: audited in a transaction of its own.
+  await deps.db.transaction().execute((trx) => deps.audit.record(trx, actor, 'prescription.allergy_warned', patientTarget))
+  throw new AllergyWarningError(created.warnings)
 }
 
 /**

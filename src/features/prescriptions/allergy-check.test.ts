@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { findAllergyConflicts } from './allergy-check.js'
 
-const item = (medicineName: string, itemId = 'i1') => ({ itemId, medicineName })
+const item = (medicineName: string) => ({ medicineName })
 
 describe('allergy warnings (SPEC §4.9)', () => {
   it('amoxicillin for a penicillin allergy: a class match naming both', () => {
     const [c, ...rest] = findAllergyConflicts([item('Amoxicillin 500 mg')], [{ substance: 'Penicillin' }])
     expect(rest).toEqual([])
-    expect(c).toMatchObject({ via: 'class', itemId: 'i1', substance: 'Penicillin' })
+    expect(c).toMatchObject({ via: 'class', itemIndex: 0, substance: 'Penicillin' })
     expect(c!.message).toContain('Amoxicillin 500 mg')
     expect(c!.message).toContain('Penicillin')
   })
@@ -42,7 +42,7 @@ describe('allergy warnings (SPEC §4.9)', () => {
 
   it('matches other allergies by name, whole words only, and leaves unrelated medicines alone', () => {
     expect(findAllergyConflicts([item('Codeine phosphate 30 mg')], [{ substance: 'Allergy to codeine (finding)' }])[0]).toMatchObject({ via: 'name' })
-    expect(findAllergyConflicts([item('Lisinopril 10 mg'), item('Ibuprofen', 'i2')], [{ substance: 'Penicillin' }, { substance: 'Latex (substance)' }, { substance: 'Eggs (edible) (substance)' }])).toEqual([])
+    expect(findAllergyConflicts([item('Lisinopril 10 mg'), item('Ibuprofen')], [{ substance: 'Penicillin' }, { substance: 'Latex (substance)' }, { substance: 'Eggs (edible) (substance)' }])).toEqual([])
     // An allergy to one aminopenicillin is an ingredient, not the whole class.
     expect(findAllergyConflicts([item('Dicloxacillin')], [{ substance: 'Amoxicillin' }])).toEqual([])
     expect(findAllergyConflicts([item('Amoxicillin')], [{ substance: 'Amoxicillin' }])[0]).toMatchObject({ via: 'ingredient' })

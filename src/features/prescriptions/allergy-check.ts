@@ -1,7 +1,8 @@
 /**
- * Allergy warnings at the pharmacy counter (SPEC §4.9): a prescribed medicine that matches
- * one of the patient's recorded allergies, the message naming both. A warning informs the
- * pharmacist; it never blocks dispensing (that is the pharmacist's judgement).
+ * Allergy warnings (SPEC §4.9): a prescribed medicine that matches one of the patient's
+ * recorded allergies, the message naming both. The one rule of both ends: the prescriber
+ * meets it when issuing (a match needs an override with a reason), the pharmacist at the
+ * counter (a match must be acknowledged before dispensing).
  *
  * A medicine matches an allergy when (first rule that applies):
  * 1. ingredient — they share an ingredient: found by name or synonym in the texts (whole
@@ -142,12 +143,12 @@ export interface AllergyRecord {
 }
 
 export interface MedicineRecord {
-  itemId: string
   medicineName: string
 }
 
 export interface AllergyConflict {
-  itemId: string
+  /** The position of the matching medicine in the list given. */
+  itemIndex: number
   medicineName: string
   substance: string
   via: 'ingredient' | 'class' | 'name'
@@ -185,11 +186,11 @@ function resolveAllergy(record: AllergyRecord): ResolvedAllergy {
 export function findAllergyConflicts(items: readonly MedicineRecord[], allergies: readonly AllergyRecord[]): AllergyConflict[] {
   const resolved = allergies.map(resolveAllergy)
   const out: AllergyConflict[] = []
-  for (const item of items) {
+  for (const [itemIndex, item] of items.entries()) {
     const text = normalizeText(item.medicineName)
     const found = ingredientsIn(text)
     for (const a of resolved) {
-      const conflict = (via: AllergyConflict['via'], message: string) => out.push({ itemId: item.itemId, medicineName: item.medicineName, substance: a.record.substance, via, message })
+      const conflict = (via: AllergyConflict['via'], message: string) => out.push({ itemIndex, medicineName: item.medicineName, substance: a.record.substance, via, message })
       const shared = found.find((i) => a.ingredients.has(i.name))
       if (shared) {
         conflict('ingredient', `${item.medicineName} contains ${shared.name}; the patient has a recorded allergy to "${a.record.substance}".`)
