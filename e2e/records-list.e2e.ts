@@ -1,0 +1,65 @@
+/// <reference lib="dom" />
+/**
+ * The records list in real Chromium (issue 10 item 6): records sharing one title (as imported
+ * "History and physical note"s do) differ by the date shown beside the title, and an upload
+ * shows the name it was uploaded as beside the stored one.
+ */
+import path from 'node:path'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PASSWORD, registerUser } from '../test/helpers/factories.js'
+import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
+import { uploadRecord } from '../test/helpers/uploads.js'
+import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+
+let t: TestApp
+let base: string
+let browser: Browser
+beforeAll(async () => {
+  t = await startTestApp()
+  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
+  const index = await t.app.inject({ method: 'GET', url: '/login' })
+  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
+  browser = await launchChromium()
+})
+afterAll(async () => {
+  await browser?.close()
+  await t?.close()
+})
+
+describe('the records list in real Chromium', () => {
+  it('shows each record’s date beside its title and an upload’s original file name', async () => {
+    const p = await registerUser(t, 'patient', { name: 'Rita Records' })
+    const title = 'History and physical note'
+    const a = await uploadRecord(t, p, { name: 'visit-one.txt', bytes: 'first visit\n' }, { category: 'clinical_note', title, recordDate: '2019-03-12' })
+    const b = await uploadRecord(t, p, { name: 'visit-two.txt', bytes: 'second visit\n' }, { category: 'clinical_note', title, recordDate: '2021-11-30' })
+
+    const context = await browser.newContext({ viewport: DESKTOP })
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`))
+    await page.goto(`${base}/login`)
+    await page.getByLabel(/^Email( \*)?$/).fill(p.email)
+    await page.locator('input[type=password]').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor()
+    await page.goto(`${base}/patient/records`)
+
+    const rows = page.getByTestId('record-row').filter({ hasText: title })
+    await rows.nth(1).waitFor()
+    const dateOf = (iso: string) => page.evaluate((d) => new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' }).format(new Date(d + 'T12:00:00')), iso)
+    const texts = await rows.allTextContents()
+    expect(texts).toHaveLength(2)
+    // Newest first; each row carries its own date and the name it was uploaded as.
+    expect(texts[0]).toContain(await dateOf('2021-11-30'))
+    expect(texts[0]).toContain(`(uploaded as visit-two.txt)`)
+    expect(texts[0]).toContain(String(b.fileName))
+    expect(texts[1]).toContain(await dateOf('2019-03-12'))
+    expect(texts[1]).toContain(`(uploaded as visit-one.txt)`)
+    expect(texts[1]).toContain(String(a.fileName))
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'records-list-desktop.png'), fullPage: true })
+    expect(errors).toEqual([])
+    await context.close()
+  })
+})
