@@ -293,6 +293,28 @@ export interface PrescriptionItem {
 
 export type PrescriptionStatus = 'active' | 'partially_dispensed' | 'dispensed' | 'rejected' | 'cancelled' | 'expired'
 
+/** An allergy warning of `POST /prescriptions` (409 `allergy-warning`), SPEC §4.9. */
+export interface AllergyWarning {
+  code: 'allergy'
+  message: string
+  itemIndex: number
+  substance: string
+}
+
+/** The allergy warnings a prescriber overrode when issuing, and why. */
+export interface PrescriberWarnings {
+  reason: string
+  warnings: (AllergyWarning & { itemId: string })[]
+}
+
+/** A warning at the pharmacy counter: `allergy` or `prescriber_override`. */
+export interface CounterWarning {
+  code: string
+  message: string
+  itemId?: string
+  substance?: string
+}
+
 export interface Prescription {
   id: string
   prescriptionNumber: string
@@ -313,8 +335,11 @@ export interface Prescription {
     pharmacist: { id: string; name: string; pharmacyName: string }
     at: string
     items: { itemId: string; quantity: number; batchNumber: string; expiryDate?: string | null; unitPrice?: number | null }[]
+    warningsAcknowledged?: boolean
+    acknowledgedWarnings?: { code: string; message: string }[]
   }[]
   rejection?: { reason: string; by: unknown; at: string } | null
+  prescriberWarnings?: PrescriberWarnings | null
 }
 
 export interface PharmacyCheck {
@@ -322,7 +347,7 @@ export interface PharmacyCheck {
   isValid: boolean
   canDispense: boolean
   problems: { code: string; message: string }[]
-  warnings: { code: string; message: string; itemId?: string; substance?: string }[]
+  warnings: CounterWarning[]
   allergies?: { substance: string; reaction?: string; severity?: string }[]
 }
 

@@ -1,13 +1,25 @@
 /**
  * Write a prescription (SPEC §4.9): diagnosis, validity, and 1–20 item rows. The server's
- * field errors (`/items/0/quantity`) land under the matching cell.
+ * field errors (`/items/0/quantity`) land under the matching cell. A 409 `allergy-warning`
+ * (an item matches one of the patient's recorded allergies) interrupts with a dialog naming
+ * each medicine and allergy: change the prescription, or prescribe anyway with a reason
+ * (at least 10 characters) that the pharmacist will see.
  */
-import { Alert, Button, Card, Group, NumberInput, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
+import { Alert, Button, Card, Group, List, Modal, NumberInput, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { post } from '../api/client'
-import type { Prescription } from '../api/types'
+import { ApiError, post } from '../api/client'
+import type { AllergyWarning, Prescription } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+
+/** The server's minimum for an override reason (SPEC §4.9). */
+const MIN_REASON = 10
+
+/** The warnings of a 409 `allergy-warning`, or null for any other error. */
+function allergyWarningsOf(err: unknown): AllergyWarning[] | null {
+  if (!(err instanceof ApiError) || err.status !== 409 || err.slug !== 'allergy-warning') return null
+  return Array.isArray(err.body.warnings) ? (err.body.warnings as AllergyWarning[]) : []
+}
 
 interface ItemDraft {
   medicineName: string
@@ -27,6 +39,10 @@ export function PrescriptionForm({ patientId, onCreated }: { patientId: string; 
   const [validDays, setValidDays] = useState<number | string>(30)
   const [items, setItems] = useState<ItemDraft[]>([blankItem()])
   const [errors, setErrors] = useState<FieldErrors>({})
+  /** The allergy warnings of the last attempt and the body it sent, while the dialog is open. */
+  const [warned, setWarned] = useState<{ warnings: AllergyWarning[]; body: Record<string, unknown> } | null>(null)
+  const [reason, setReason] = useState('')
+  const [reasonError, setReasonError] = useState<string | undefined>()
 
   const create = useMutation({
     mutationFn: (body: Record<string, unknown>) => post<Prescription>('/prescriptions', body),
@@ -35,11 +51,38 @@ export function PrescriptionForm({ patientId, onCreated }: { patientId: string; 
       setNotes('')
       setItems([blankItem()])
       setErrors({})
+      setWarned(null)
+      setReason('')
+      setReasonError(undefined)
       void qc.invalidateQueries({ queryKey: ['prescriptions'] })
       onCreated?.(rx)
     },
-    onError: (err) => setErrors(fieldErrorsOf(err)),
+    onError: (err, body) => {
+      const warnings = allergyWarningsOf(err)
+      if (warnings) {
+        setWarned({ warnings, body })
+        return
+      }
+      const fields = fieldErrorsOf(err)
+      setErrors(fields)
+      if (fields['/allergyOverride/reason']) setReasonError(fields['/allergyOverride/reason'])
+    },
   })
+
+  const prescribeAnyway = () => {
+    if (!warned) return
+    if (reason.trim().length < MIN_REASON) {
+      setReasonError(`Give the reason in at least ${MIN_REASON} characters; the pharmacist will see it.`)
+      return
+    }
+    setReasonError(undefined)
+    create.mutate({ ...warned.body, allergyOverride: { reason: reason.trim() } })
+  }
+  const changePrescription = () => {
+    setWarned(null)
+    setReasonError(undefined)
+    create.reset()
+  }
 
   const setItem = (i: number, patch: Partial<ItemDraft>) => setItems(items.map((x, j) => (j === i ? { ...x, ...patch } : x)))
 
@@ -116,17 +159,67 @@ export function PrescriptionForm({ patientId, onCreated }: { patientId: string; 
             Issue prescription
           </Button>
         </Group>
-        {create.isError && (
+        {create.isError && !warned && (
           <Alert color="red" role="alert" title="Could not issue the prescription">
-            {formErrorOf(create.error, (p) => p in errors)}
+            {formErrorOf(create.error, (p) => p in errors || p === '/allergyOverride/reason')}
           </Alert>
         )}
         {create.isSuccess && (
           <Alert color="teal" role="status" title="Prescription issued" data-testid="rx-issued">
             {create.data.prescriptionNumber} — reference {create.data.referenceNumber}. The patient was emailed the QR code.
+            {create.data.prescriberWarnings && ' Your allergy override and its reason go with the prescription to the pharmacist.'}
           </Alert>
         )}
       </Stack>
+      <Modal
+        opened={warned !== null}
+        onClose={changePrescription}
+        closeOnClickOutside={false}
+        title={<Text fw={700} c="red.8">Allergy warning</Text>}
+        size="lg"
+        data-testid="allergy-warning-dialog"
+      >
+        <Stack gap="sm">
+          <Text size="sm">This prescription matches the patient's recorded allergies. Nothing has been issued.</Text>
+          <Alert color="red" variant="light" p="sm">
+            <List size="sm" spacing={6}>
+              {(warned?.warnings ?? []).map((w, i) => {
+                const item = (warned?.body.items as { medicineName?: string }[] | undefined)?.[w.itemIndex]
+                return (
+                  <List.Item key={i} data-testid="allergy-warning">
+                    <strong>{item?.medicineName ?? `Item ${w.itemIndex + 1}`}</strong> — allergy to <strong>{w.substance}</strong>. {w.message}
+                  </List.Item>
+                )
+              })}
+            </List>
+          </Alert>
+          <Textarea
+            label="Reason for prescribing anyway"
+            description="Required, at least 10 characters. Kept with the prescription and shown to the pharmacist."
+            required
+            autosize
+            minRows={2}
+            maxLength={1000}
+            value={reason}
+            onChange={(e) => setReason(e.currentTarget.value)}
+            error={reasonError}
+            data-autofocus
+          />
+          {create.isError && !allergyWarningsOf(create.error) && !reasonError && (
+            <Alert color="red" role="alert">
+              {formErrorOf(create.error)}
+            </Alert>
+          )}
+          <Group justify="flex-end" gap="xs">
+            <Button variant="default" onClick={changePrescription}>
+              Change prescription
+            </Button>
+            <Button color="red" onClick={prescribeAnyway} loading={create.isPending}>
+              Prescribe anyway
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
     </form>
   )
 }

@@ -1,13 +1,14 @@
 /**
  * The pharmacy counter (SPEC §4.9): find a prescription by QR (camera or photo) or by
  * reference number and date of birth, see its problems and warnings, dispense item by
- * item, or reject it.
+ * item, or reject it. Warnings (allergy matches, the prescriber's override and its reason)
+ * must be acknowledged in a dialog before a dispense is sent with `warningsAcknowledged`.
  */
-import { Alert, Badge, Button, Card, Group, List, NumberInput, SimpleGrid, Stack, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core'
+import { Alert, Badge, Button, Card, Checkbox, Group, List, Modal, NumberInput, SimpleGrid, Stack, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core'
 import { useMutation } from '@tanstack/react-query'
 import { lazy, Suspense, useState, type FormEvent } from 'react'
 import { ApiError, post } from '../api/client'
-import type { PharmacyCheck, Prescription } from '../api/types'
+import type { CounterWarning, PharmacyCheck, Prescription } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
 import { todayIso } from '../components/format'
 import { Page } from '../components/Page'
@@ -118,17 +119,103 @@ interface Line {
   unitPrice: number | string
 }
 
-function DispenseForm({ rx, onDone }: { rx: Prescription; onDone: (rx: Prescription) => void }) {
+/** The warnings of a 409 `warnings-not-acknowledged` (they changed since the check), or null. */
+function unacknowledgedWarningsOf(err: unknown): CounterWarning[] | null {
+  if (!(err instanceof ApiError) || err.status !== 409 || err.slug !== 'warnings-not-acknowledged') return null
+  return Array.isArray(err.body.warnings) ? (err.body.warnings as CounterWarning[]) : []
+}
+
+/**
+ * The dialog a pharmacist must get through before dispensing a prescription with warnings:
+ * each warning, the prescriber's override reason, and a checkbox that enables "Dispense".
+ */
+function AcknowledgeWarnings({
+  rx,
+  warnings,
+  opened,
+  pending,
+  onCancel,
+  onConfirm,
+}: {
+  rx: Prescription
+  warnings: CounterWarning[]
+  opened: boolean
+  pending: boolean
+  onCancel: () => void
+  onConfirm: () => void
+}) {
+  const [checked, setChecked] = useState(false)
+  // The prescriber's override is shown once, as their reason, below the other warnings.
+  const listed = rx.prescriberWarnings ? warnings.filter((w) => w.code !== 'prescriber_override') : warnings
+  const close = () => {
+    setChecked(false)
+    onCancel()
+  }
+  return (
+    <Modal opened={opened} onClose={close} closeOnClickOutside={false} title={<Text fw={700} c="orange.9">Check before dispensing</Text>} size="lg">
+      <Stack gap="sm" data-testid="acknowledge-warnings-dialog">
+        <Text size="sm">
+          {rx.prescriptionNumber} for {rx.patient.fullName} has {warnings.length === 1 ? 'a warning' : `${warnings.length} warnings`}:
+        </Text>
+        {listed.length > 0 && (
+          <Alert color="orange" variant="light" p="sm">
+            <List size="sm" spacing={6}>
+              {listed.map((w, i) => (
+                <List.Item key={i}>{w.message}</List.Item>
+              ))}
+            </List>
+          </Alert>
+        )}
+        {rx.prescriberWarnings && (
+          <Text size="sm" data-testid="prescriber-reason">
+            The prescriber was warned of the allergy when prescribing and prescribed anyway. Their reason: <strong>“{rx.prescriberWarnings.reason}”</strong>
+          </Text>
+        )}
+        <Checkbox
+          label="I have checked this with the patient or the prescriber"
+          checked={checked}
+          onChange={(e) => setChecked(e.currentTarget.checked)}
+          data-autofocus
+        />
+        <Group justify="flex-end" gap="xs">
+          <Button variant="default" onClick={close}>
+            Cancel
+          </Button>
+          <Button color="orange" disabled={!checked} loading={pending} onClick={onConfirm}>
+            Dispense
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  )
+}
+
+function DispenseForm({ rx, warnings, onDone }: { rx: Prescription; warnings: CounterWarning[]; onDone: (rx: Prescription) => void }) {
   const open = rx.items.filter((i) => i.quantity - i.dispensedQuantity > 0)
   const [lines, setLines] = useState<Record<string, Line>>(() =>
     Object.fromEntries(open.map((i) => [i.id, { quantity: i.quantity - i.dispensedQuantity, batchNumber: '', expiryDate: '', unitPrice: '' }])),
   )
   const [notes, setNotes] = useState('')
   const [errors, setErrors] = useState<FieldErrors>({})
+  /** The body waiting for the pharmacist's acknowledgement, and the warnings to acknowledge. */
+  const [pending, setPending] = useState<{ body: Record<string, unknown>; warnings: CounterWarning[] } | null>(null)
   const dispense = useMutation({
     mutationFn: (body: Record<string, unknown>) => post<Prescription>(`/pharmacy/prescriptions/${rx.id}/dispense`, body),
-    onSuccess: onDone,
-    onError: (err) => setErrors(fieldErrorsOf(err)),
+    onSuccess: (updated) => {
+      setPending(null)
+      onDone(updated)
+    },
+    onError: (err, body) => {
+      // The warnings changed since the check (an allergy was recorded meanwhile): acknowledge those.
+      const fresh = unacknowledgedWarningsOf(err)
+      if (fresh) {
+        const { warningsAcknowledged: _ack, ...rest } = body
+        setPending({ body: rest, warnings: fresh })
+        return
+      }
+      setPending(null)
+      setErrors(fieldErrorsOf(err))
+    },
   })
   const chosen = open.filter((i) => Number(lines[i.id]?.quantity || 0) > 0)
   const setLine = (id: string, patch: Partial<Line>) => setLines({ ...lines, [id]: { ...(lines[id] as Line), ...patch } })
@@ -144,7 +231,7 @@ function DispenseForm({ rx, onDone }: { rx: Prescription; onDone: (rx: Prescript
     })
     setErrors(local)
     if (Object.keys(local).length) return
-    dispense.mutate({
+    const body = {
       items: chosen.map((item) => {
         const l = lines[item.id] as Line
         return {
@@ -156,7 +243,10 @@ function DispenseForm({ rx, onDone }: { rx: Prescription; onDone: (rx: Prescript
         }
       }),
       ...(notes.trim() ? { notes: notes.trim() } : {}),
-    })
+    }
+    // Warnings never block, but the pharmacist acknowledges them first (SPEC §4.9).
+    if (warnings.length > 0) setPending({ body, warnings })
+    else dispense.mutate(body)
   }
   // Field errors are indexed by position among the submitted items.
   const errAt = (itemId: string, field: string) => {
@@ -200,7 +290,7 @@ function DispenseForm({ rx, onDone }: { rx: Prescription; onDone: (rx: Prescript
           )
         })}
         <Textarea label="Notes (optional)" autosize minRows={1} maxLength={1000} value={notes} onChange={(e) => setNotes(e.currentTarget.value)} />
-        {(errors['/items'] || dispense.isError) && (
+        {(errors['/items'] || (dispense.isError && !unacknowledgedWarningsOf(dispense.error))) && (
           <Alert color="red" role="alert">
             {errors['/items'] ??
               (dispense.error instanceof ApiError && dispense.error.status === 409
@@ -214,6 +304,15 @@ function DispenseForm({ rx, onDone }: { rx: Prescription; onDone: (rx: Prescript
           </Button>
         </Group>
       </Stack>
+      <AcknowledgeWarnings
+        key={(pending?.warnings ?? []).map((w) => w.message).join('\n')}
+        rx={rx}
+        warnings={pending?.warnings ?? []}
+        opened={pending !== null}
+        pending={dispense.isPending}
+        onCancel={() => setPending(null)}
+        onConfirm={() => pending && dispense.mutate({ ...pending.body, warningsAcknowledged: true })}
+      />
     </form>
   )
 }
@@ -276,7 +375,7 @@ function CheckResult({ check, onChange }: { check: PharmacyCheck; onChange: (c: 
         </Alert>
       )}
       {check.warnings.length > 0 && (
-        <Alert color="orange" title="Warnings" data-testid="check-warnings">
+        <Alert color="orange" title="Warnings — check with the patient or prescriber before dispensing" data-testid="check-warnings">
           <List size="sm">
             {check.warnings.map((w, i) => (
               <List.Item key={i}>{w.message}</List.Item>
@@ -301,6 +400,7 @@ function CheckResult({ check, onChange }: { check: PharmacyCheck; onChange: (c: 
           <DispenseForm
             key={rx.id + rx.dispensations.length}
             rx={rx}
+            warnings={check.warnings}
             onDone={(updated) => {
               setDispensed(`${updated.prescriptionNumber} is now ${updated.status.replace(/_/g, ' ')}.`)
               revalidate.mutate()

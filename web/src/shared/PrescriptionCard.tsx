@@ -53,6 +53,12 @@ export function PrescriptionCard({
             </Text>
             <Text size="sm">Diagnosis: {rx.diagnosis}</Text>
             {rx.notes && <Text size="sm">Notes: {rx.notes}</Text>}
+            {rx.prescriberWarnings && (
+              <Text size="sm" c="red.8" data-testid="prescriber-override">
+                Prescribed despite an allergy warning ({[...new Set(rx.prescriberWarnings.warnings.map((w) => w.substance))].join(', ')}). Prescriber's reason: “
+                {rx.prescriberWarnings.reason}”
+              </Text>
+            )}
             <Text size="xs" c="dimmed">
               Issued {formatDateTime(rx.issuedAt)} · valid until {formatDateTime(rx.expiresAt)}
             </Text>
