@@ -5,7 +5,8 @@
  * must give a reason (at least 10 characters) to "Prescribe anyway". The pharmacist then
  * looks the prescription up, sees the warnings and the prescriber's reason, and must tick
  * "I have checked this with the patient or the prescriber" in a dialog before the dispense
- * is sent with warningsAcknowledged. Users, profile and consultation are made through the
+ * is sent with warningsAcknowledged; a prescription without warnings dispenses with no
+ * dialog. Users, profile and consultation are made through the
  * API to keep the story short. Screenshots of both dialogs at 390 px and desktop width go to
  * e2e/screenshots/.
  */
@@ -193,5 +194,27 @@ describe('allergy safety in real Chromium (SPEC §4.9)', () => {
     await page.getByTestId('dispensed-ok').filter({ hasText: 'is now dispensed' }).waitFor()
     const stored = await t.deps.db.selectFrom('dispensations').select('acknowledgedWarnings').where('prescriptionId', '=', prescriptionId).executeTakeFirstOrThrow()
     expect(stored.acknowledgedWarnings?.map((w) => w.code)).toEqual(['allergy', 'prescriber_override'])
+  })
+
+  it('a prescription without warnings dispenses at once, with no dialog', async () => {
+    const rx = await api(doctor, 'POST', '/prescriptions', {
+      patientId: patient.id,
+      diagnosis: 'Sore throat',
+      items: [{ medicineName: 'Ibuprofen', dosage: '400 mg', frequency: 'as needed', quantity: 20 }],
+    })
+    expect(rx.prescriberWarnings).toBeNull()
+    const page = await signedInPage(pharmacist)
+    await page.goto(`${base}/pharmacist`)
+    await page.getByRole('tab', { name: 'Reference number' }).click()
+    const lookup = page.getByRole('form', { name: 'Look up by reference number' })
+    await field(lookup, 'Reference number').fill(rx.referenceNumber)
+    await field(lookup, "Patient's date of birth").fill(DOB)
+    await lookup.getByRole('button', { name: 'Look up' }).click()
+    await page.getByTestId('check-validity').filter({ hasText: /^Valid$/ }).waitFor()
+    await expect(page.getByTestId('check-warnings').count()).resolves.toBe(0)
+    await field(page.getByTestId('dispense-line'), 'Batch number').fill('IBU-2026-01')
+    await page.getByRole('button', { name: 'Dispense 1 item' }).click()
+    await page.getByTestId('dispensed-ok').filter({ hasText: 'is now dispensed' }).waitFor()
+    await expect(page.getByRole('dialog').count()).resolves.toBe(0)
   })
 })
