@@ -137,7 +137,7 @@ const restoreConsent = async () => {
 // ---------------------------------------------------------------------------------------
 // The matrix: "METHOD /path" as registered → request and expected status per role
 
-const WEB_PAGES = ['/', '/login', '/register', '/reset-password', '/patient', '/doctor', '/pharmacist', '/admin']
+const WEB_PAGES = ['/', '/login', '/register', '/reset-password', '/setup', '/patient', '/doctor', '/pharmacist', '/admin']
 
 const MATRIX: Record<string, Row> = {
   // Operations and documents: public.
@@ -168,6 +168,12 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/auth/me': { req: (r) => api(r, 'GET', '/auth/me'), expect: x({}, 200) },
   // The same password again: checks the route without changing anyone's credentials.
   'PUT /api/v1/auth/password': { req: (r) => api(r, 'PUT', '/auth/password', { currentPassword: PASSWORD, newPassword: PASSWORD }), expect: x({}, 204) },
+
+  // First-run setup (SPEC §1): public; this world has an admin, so it is over for everyone.
+  'POST /api/v1/setup/admin': {
+    req: (r) => api(r, 'POST', '/setup/admin', { token: 'a'.repeat(43), email: `s-${randomUUID()}@example.test`, password: PASSWORD, name: 'Setup' }),
+    expect: all(410),
+  },
 
   // Administration.
   'GET /api/v1/admin/users': { req: (r) => api(r, 'GET', '/admin/users'), expect: adminOnly() },
@@ -334,7 +340,7 @@ const MATRIX: Record<string, Row> = {
 const SHELL = -1
 for (const page of WEB_PAGES) {
   MATRIX[`GET ${page}`] = { req: () => ({ method: 'GET', url: page }), expect: all(SHELL) }
-  if (page !== '/' && !['/login', '/register', '/reset-password'].includes(page)) {
+  if (page !== '/' && !['/login', '/register', '/reset-password', '/setup'].includes(page)) {
     MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL) }
   }
 }

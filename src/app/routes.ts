@@ -18,6 +18,7 @@ import { prescriptionsRoutes } from '../features/prescriptions/prescriptions.rou
 import { emergencyAccessRoutes, emergencyPageRoutes } from '../features/emergency-access/emergency-access.routes.js'
 import { sharePageRoutes } from '../features/share-links/share-page.routes.js'
 import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
+import { setupRoutes } from '../features/setup/setup.routes.js'
 import type { App } from './build-app.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -29,6 +30,7 @@ export function registerFeatureRoutes(app: App, deps: Deps): void {
   adminUsersRoutes(app, deps)
   adminSettingsRoutes(app, deps)
   passwordResetRoutes(app, deps)
+  setupRoutes(app, deps)
   recordsRoutes(app, deps)
   vitalsRoutes(app, deps)
   summaryRoutes(app, deps)

@@ -3,7 +3,7 @@
  *
  * - `/assets/*`: hashed, immutable files → `Cache-Control: public, max-age=31536000, immutable`,
  *   brotli or gzip from the files the build compressed ahead (`Vary: Accept-Encoding`).
- * - the client routes (`/`, `/login`, `/register`, `/reset-password`, and everything under
+ * - the client routes (`/`, `/login`, `/register`, `/reset-password`, `/setup`, and everything under
  *   `/patient`, `/doctor`, `/pharmacist`, `/admin`) → `index.html` with `Cache-Control: no-cache`,
  *   so a new build is picked up on the next load.
  *
@@ -23,7 +23,7 @@ import fastifyStatic from '@fastify/static'
 import type { App } from './build-app.js'
 
 /** Client-side route prefixes of the web app (web/src/routes). */
-export const WEB_APP_PAGES = ['/', '/login', '/register', '/reset-password'] as const
+export const WEB_APP_PAGES = ['/', '/login', '/register', '/reset-password', '/setup'] as const
 export const WEB_APP_SECTIONS = ['/patient', '/doctor', '/pharmacist', '/admin'] as const
 
 /** `<repository>/dist/web`, found from this module whether it runs from `src/` (tsx) or `dist/src/`. */

@@ -29,6 +29,14 @@ export interface UsersTable {
   updatedAt: Timestamp
 }
 
+/** First-run setup links (SPEC §1, migration 0013): the token's SHA-256 only. */
+export interface SetupTokensTable {
+  tokenHash: string
+  createdAt: Timestamp
+  usedAt: Timestamp | null
+  usedBy: string | null
+}
+
 export interface SessionsTable {
   id: Generated<string>
   userId: string
@@ -358,6 +366,7 @@ export interface DB {
   consultations: ConsultationsTable
   notes: NotesTable
   auditEvents: AuditEventsTable
+  setupTokens: SetupTokensTable
 }
 
 export type UserRow = Selectable<UsersTable>

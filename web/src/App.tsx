@@ -11,6 +11,7 @@ import { LoginPage } from './pages/LoginPage'
 
 const RegisterPage = lazy(() => import('./pages/RegisterPage'))
 const ResetPasswordPage = lazy(() => import('./pages/ResetPasswordPage'))
+const SetupPage = lazy(() => import('./pages/SetupPage'))
 const PatientApp = lazy(() => import('./patient/PatientApp'))
 const DoctorApp = lazy(() => import('./doctor/DoctorApp'))
 const PharmacistApp = lazy(() => import('./pharmacist/PharmacistApp'))
@@ -40,6 +41,7 @@ export function App() {
         <Route path="/login" element={<LoginPage />} />
         <Route path="/register" element={<RegisterPage />} />
         <Route path="/reset-password" element={<ResetPasswordPage />} />
+        <Route path="/setup" element={<SetupPage />} />
         <Route path="/patient/*" element={<RequireRole role="patient"><PatientApp /></RequireRole>} />
         <Route path="/doctor/*" element={<RequireRole role="doctor"><DoctorApp /></RequireRole>} />
         <Route path="/pharmacist/*" element={<RequireRole role="pharmacist"><PharmacistApp /></RequireRole>} />

@@ -3,10 +3,11 @@
  * reuse detection, logout, password change, and request authentication.
  */
 import { createHmac } from 'node:crypto'
+import type { Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import { ForbiddenError, UnauthorizedError } from '../../app/errors.js'
 import type { LimitCounter } from '../../app/rate-limits.js'
-import type { Role, UserRow } from '../../db/schema.js'
+import type { DB, Role, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
 import type { AccountAttempt, AuditTarget } from '../audit/audit.service.js'
 import * as q from './accounts.queries.js'
@@ -206,4 +207,28 @@ export async function ensureAdmin(deps: Deps, email: string, password: string, n
     updatedAt: now,
   })
   return true
+}
+
+/**
+ * Creates an active admin and opens its first session inside the caller's transaction
+ * (first-run setup, SPEC §1). Throws ValidationError when the password breaks the policy
+ * and ConflictError (409 `email-taken`) when the email has an account.
+ */
+export async function createAdminWithSession(
+  deps: Deps,
+  trx: Transaction<DB>,
+  input: { email: string; password: string; name: string },
+): Promise<Session> {
+  assertPasswordAllowed(input.password, input.email, '/password')
+  const now = deps.now()
+  const user = await q.insertUser(trx, {
+    email: input.email.trim().toLowerCase(),
+    passwordHash: await hashPassword(input.password),
+    role: 'admin',
+    status: 'active',
+    name: input.name,
+    createdAt: now,
+    updatedAt: now,
+  })
+  return openSession(deps, trx, user)
 }

@@ -166,6 +166,16 @@ export async function signUp(input: RegisterInput): Promise<User> {
   return answer.user
 }
 
+/**
+ * First-run setup (SPEC §1): creates the first admin with the token of the link the server
+ * printed, and signs them in. The token travels in the body, never in a URL.
+ */
+export async function setUpFirstAdmin(input: { token: string; email: string; password: string; name: string }): Promise<User> {
+  const answer = await request<SessionAnswer>('POST', '/setup/admin', { body: input, auth: false, headers: COOKIE_FLOW })
+  setSession(answer)
+  return answer.user
+}
+
 export async function signOut(): Promise<void> {
   try {
     if (accessToken) await request('POST', '/auth/logout', { body: {} })
