@@ -138,7 +138,7 @@ export async function lookupPrescription(deps: Deps, actor: UserActor, input: Lo
       parsed.reason === 'check'
         ? 'The reference number does not check out: a character was probably mistyped.'
         : 'A reference number has 13 characters (XXXX-XXXX-XXXX-C) from 0–9 and A–Z without I, L, O, U.'
-    throw new ValidationError(detail, [{ path: '/referenceNumber', message: parsed.reason === 'check' ? 'Check character mismatch.' : 'Not a reference number.' }], parsed.reason === 'check' ? 'reference-check-failed' : 'invalid-reference-number')
+    throw new ValidationError(detail, [{ path: '/referenceNumber', message: parsed.reason === 'check' ? 'This number has a typo: check each character against the prescription.' : 'This is not a prescription reference number (XXXX-XXXX-XXXX-C).' }], parsed.reason === 'check' ? 'reference-check-failed' : 'invalid-reference-number')
   }
   const found = await q.findByReferenceCode(deps.db, parsed.code)
   if (!found) throw notFound()

@@ -445,7 +445,7 @@ export default function ProfilePage() {
 
           {fieldCount > 0 && (
             <Alert color="red" role="alert" title="Please check the highlighted fields">
-              {save.isError ? formErrorOf(save.error, (p) => p in errors) : `${fieldCount} field${fieldCount === 1 ? '' : 's'} need attention.`}
+              {save.isError ? formErrorOf(save.error, (p) => p in errors) : fieldCount === 1 ? 'One field needs your attention: see the message under it.' : `${fieldCount} fields need your attention: see the messages under them.`}
             </Alert>
           )}
           {save.isError && fieldCount === 0 && (
