@@ -14,9 +14,9 @@ import * as m0007 from './0007-vitals.js'
 import * as m0008 from './0008-prescriptions.js'
 import * as m0009 from './0009-emergency-alert-limits.js'
 import * as m0010 from './0010-emergency-card.js'
+import * as m0011 from './0011-allergy-safety.js'
 import * as m0012 from './0012-account-verification.js'
 import * as m0013 from './0013-setup-tokens.js'
-import * as m0011 from './0011-allergy-safety.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -29,9 +29,9 @@ const migrations: Record<string, Migration> = {
   '0008-prescriptions': m0008,
   '0009-emergency-alert-limits': m0009,
   '0010-emergency-card': m0010,
+  '0011-allergy-safety': m0011,
   '0012-account-verification': m0012,
   '0013-setup-tokens': m0013,
-  '0011-allergy-safety': m0011,
 }
 
 export const migrationProvider: MigrationProvider = {
