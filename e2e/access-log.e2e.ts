@@ -8,19 +8,16 @@ import path from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser } from '../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
+import type { TestApp } from '../test/helpers/test-app.js'
 import { uploadRecord } from '../test/helpers/uploads.js'
-import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
+import { startBrowserApp } from './browser-app.js'
 
 let t: TestApp
 let base: string
 let browser: Browser
 beforeAll(async () => {
-  t = await startTestApp()
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-  const index = await t.app.inject({ method: 'GET', url: '/login' })
-  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
-  browser = await launchChromium()
+  ;({ t, base, browser } = await startBrowserApp())
 })
 afterAll(async () => {
   await browser?.close()

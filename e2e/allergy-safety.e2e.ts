@@ -14,8 +14,9 @@ import path from 'node:path'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createAdmin, PASSWORD, registerUser, registerVerified, type TestUser } from '../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+import type { TestApp } from '../test/helpers/test-app.js'
+import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
+import { startBrowserApp } from './browser-app.js'
 
 const PHONE_390 = { width: 390, height: 844 }
 const DOB = '1975-09-14'
@@ -39,11 +40,7 @@ const api = async (u: TestUser, method: 'GET' | 'POST' | 'PUT', url: string, pay
 }
 
 beforeAll(async () => {
-  t = await startTestApp()
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-  const index = await t.app.inject({ method: 'GET', url: '/login' })
-  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
-  browser = await launchChromium()
+  ;({ t, base, browser } = await startBrowserApp())
 
   const admin = await createAdmin(t)
   doctor = await registerVerified(t, 'doctor', admin)

@@ -9,8 +9,9 @@ import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser, type TestUser } from '../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+import type { TestApp } from '../test/helpers/test-app.js'
+import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
+import { startBrowserApp } from './browser-app.js'
 
 let t: TestApp
 let base: string
@@ -18,9 +19,7 @@ let browser: Browser
 let patient: TestUser
 let page: Page
 beforeAll(async () => {
-  t = await startTestApp()
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-  browser = await launchChromium()
+  ;({ t, base, browser } = await startBrowserApp())
   patient = await registerUser(t, 'patient', { name: 'Domenica Brown' })
   const put = await t.app.inject({
     method: 'PUT',

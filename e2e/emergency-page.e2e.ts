@@ -2,16 +2,15 @@ import path from 'node:path'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser } from '../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, launchChromium, PHONE, SCREENSHOT_DIR } from './browser.js'
+import type { TestApp } from '../test/helpers/test-app.js'
+import { DESKTOP, PHONE, SCREENSHOT_DIR } from './browser.js'
+import { startBrowserApp } from './browser-app.js'
 
 let t: TestApp
 let base: string
 let browser: Browser
 beforeAll(async () => {
-  t = await startTestApp()
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-  browser = await launchChromium()
+  ;({ t, base, browser } = await startBrowserApp())
 })
 afterAll(async () => {
   await browser?.close()

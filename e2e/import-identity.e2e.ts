@@ -10,8 +10,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, type TestUser } from '../test/helpers/factories.js'
 import { fixturePath } from '../test/helpers/fixtures.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+import type { TestApp } from '../test/helpers/test-app.js'
+import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
+import { startBrowserApp } from './browser-app.js'
 
 const BOBBIE = fixturePath('synthea/Bobbie849_Brekke496_60739794-1d06-debc-7835-30f2f8e4314c.json')
 const PHONE_390 = { width: 390, height: 844 }
@@ -25,11 +26,7 @@ let maria: TestUser
 let consoleErrors: string[] = []
 
 beforeAll(async () => {
-  t = await startTestApp()
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-  const index = await t.app.inject({ method: 'GET', url: '/login' })
-  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
-  browser = await launchChromium()
+  ;({ t, base, browser } = await startBrowserApp())
   context = await browser.newContext({ viewport: DESKTOP })
   page = await context.newPage()
   page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()))

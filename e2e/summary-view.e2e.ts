@@ -9,8 +9,9 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, registerVerified } from '../test/helpers/factories.js'
 import { consent } from '../test/helpers/prescriptions.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+import type { TestApp } from '../test/helpers/test-app.js'
+import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
+import { startBrowserApp } from './browser-app.js'
 
 const PHONE_390 = { width: 390, height: 844 }
 
@@ -18,11 +19,7 @@ let t: TestApp
 let base: string
 let browser: Browser
 beforeAll(async () => {
-  t = await startTestApp()
-  base = await t.app.listen({ host: '127.0.0.1', port: 0 })
-  const index = await t.app.inject({ method: 'GET', url: '/login' })
-  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
-  browser = await launchChromium()
+  ;({ t, base, browser } = await startBrowserApp())
 })
 afterAll(async () => {
   await browser?.close()
