@@ -6,23 +6,17 @@
  */
 import path from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PASSWORD, registerUser } from '../test/helpers/factories.js'
+import { describe, expect, it } from 'vitest'
+import { registerUser } from '../test/helpers/factories.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { uploadRecord } from '../test/helpers/uploads.js'
-import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { SCREENSHOT_DIR } from './browser.js'
+import { signedInPage, useBrowserApp } from './browser-app.js'
 
 let t: TestApp
 let base: string
 let browser: Browser
-beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
-})
+useBrowserApp((app) => ({ t, base, browser } = app))
 
 describe('the access log in real Chromium', () => {
   it('says what happened in words and names the record, or that it was deleted', async () => {
@@ -37,17 +31,7 @@ describe('the access log in real Chromium', () => {
     }
     expect((await t.app.inject({ method: 'DELETE', url: `/api/v1/patients/me/records/${gone.id}`, headers: p.headers })).statusCode).toBe(204)
 
-    const context = await browser.newContext({ viewport: DESKTOP })
-    const page = await context.newPage()
-    const errors: string[] = []
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`))
-    await page.goto(`${base}/login`)
-    await page.getByLabel(/^Email( \*)?$/).fill(p.email)
-    await page.locator('input[type=password]').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor()
-    await page.goto(`${base}/patient/access-log`)
+    const { page, errors } = await signedInPage({ browser, base }, p, `/patient/access-log`)
 
     const table = page.getByRole('table', { name: 'Access events' })
     const rows = table.locator('tbody tr')
@@ -60,6 +44,6 @@ describe('the access log in real Chromium', () => {
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'access-log-desktop.png'), fullPage: true })
     // The deleted record's look-up is a 404, logged by the browser; nothing else may fail.
     expect(errors.filter((e) => !e.includes('status of 404'))).toEqual([])
-    await context.close()
+    await page.context().close()
   })
 })

@@ -1,21 +1,15 @@
 import path from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { registerUser } from '../test/helpers/factories.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { DESKTOP, PHONE, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { useBrowserApp } from './browser-app.js'
 
 let t: TestApp
 let base: string
 let browser: Browser
-beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
-})
+useBrowserApp((app) => ({ t, base, browser } = app))
 
 describe('the /e/<token> emergency page in real Chromium', () => {
   it('shows blood group and allergies in the first screen of a phone, with JavaScript disabled', async () => {

@@ -6,23 +6,17 @@
  */
 import path from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PASSWORD, registerUser } from '../test/helpers/factories.js'
+import { describe, expect, it } from 'vitest'
+import { registerUser } from '../test/helpers/factories.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { uploadRecord } from '../test/helpers/uploads.js'
-import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { SCREENSHOT_DIR } from './browser.js'
+import { signedInPage, useBrowserApp } from './browser-app.js'
 
 let t: TestApp
 let base: string
 let browser: Browser
-beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
-})
+useBrowserApp((app) => ({ t, base, browser } = app))
 
 describe('the records list in real Chromium', () => {
   it('shows each record’s date beside its title and an upload’s original file name', async () => {
@@ -31,17 +25,7 @@ describe('the records list in real Chromium', () => {
     const a = await uploadRecord(t, p, { name: 'visit-one.txt', bytes: 'first visit\n' }, { category: 'clinical_note', title, recordDate: '2019-03-12' })
     const b = await uploadRecord(t, p, { name: 'visit-two.txt', bytes: 'second visit\n' }, { category: 'clinical_note', title, recordDate: '2021-11-30' })
 
-    const context = await browser.newContext({ viewport: DESKTOP })
-    const page = await context.newPage()
-    const errors: string[] = []
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`))
-    await page.goto(`${base}/login`)
-    await page.getByLabel(/^Email( \*)?$/).fill(p.email)
-    await page.locator('input[type=password]').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor()
-    await page.goto(`${base}/patient/records`)
+    const { page, errors } = await signedInPage({ browser, base }, p, `/patient/records`)
 
     const rows = page.getByTestId('record-row').filter({ hasText: title })
     await rows.nth(1).waitFor()
@@ -57,6 +41,6 @@ describe('the records list in real Chromium', () => {
     expect(texts[1]).toContain(String(a.fileName))
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'records-list-desktop.png'), fullPage: true })
     expect(errors).toEqual([])
-    await context.close()
+    await page.context().close()
   })
 })

@@ -10,24 +10,18 @@
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { prepareSetupLink } from '../src/features/setup/setup.service.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { DESKTOP, PHONE, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { useBrowserApp } from './browser-app.js'
 
 const PASSWORD = 'a long passphrase 42'
 
 let t: TestApp
 let base: string
 let browser: Browser
-beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
-})
+useBrowserApp((app) => ({ t, base, browser } = app))
 
 function watch(page: Page): { errors: string[]; urls: string[]; bodies: string[] } {
   const seen = { errors: [] as string[], urls: [] as string[], bodies: [] as string[] }

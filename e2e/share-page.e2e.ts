@@ -7,23 +7,17 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { registerUser } from '../test/helpers/factories.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { uploadRecord } from '../test/helpers/uploads.js'
 import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { useBrowserApp } from './browser-app.js'
 
 let t: TestApp
 let base: string
 let browser: Browser
-beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
-})
+useBrowserApp((app) => ({ t, base, browser } = app))
 
 describe('a passcode-protected share link in real Chromium without JavaScript', () => {
   it('a wrong passcode, then the right one: the record page without the old error, and the download', async () => {

@@ -6,25 +6,19 @@
  */
 import path from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PASSWORD, registerUser, registerVerified } from '../test/helpers/factories.js'
+import { describe, expect, it } from 'vitest'
+import { registerUser, registerVerified } from '../test/helpers/factories.js'
 import { consent } from '../test/helpers/prescriptions.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { signedInPage, useBrowserApp } from './browser-app.js'
 
 const PHONE_390 = { width: 390, height: 844 }
 
 let t: TestApp
 let base: string
 let browser: Browser
-beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
-})
+useBrowserApp((app) => ({ t, base, browser } = app))
 
 describe('the doctor’s summary tab in real Chromium', () => {
   it('shows whole severity words and each highlight once', async () => {
@@ -46,17 +40,7 @@ describe('the doctor’s summary tab in real Chromium', () => {
     expect(summary.generator).toBe('rules')
     expect(summary.highlights.length).toBeGreaterThan(1)
 
-    const context = await browser.newContext({ viewport: DESKTOP })
-    const page = await context.newPage()
-    const errors: string[] = []
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`))
-    await page.goto(`${base}/login`)
-    await page.getByLabel(/^Email( \*)?$/).fill(doctor.email)
-    await page.locator('input[type=password]').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
-    await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor()
-    await page.goto(`${base}/doctor/patients/${p.id}`)
+    const { page, errors } = await signedInPage({ browser, base }, doctor, `/doctor/patients/${p.id}`)
     await page.getByRole('tab', { name: 'Summary' }).click()
     const highlights = page.getByLabel('Highlights')
     await highlights.waitFor()
@@ -84,6 +68,6 @@ describe('the doctor’s summary tab in real Chromium', () => {
     for (const h of summary.highlights as { message: string }[]) expect(body.split(h.message).length - 1, h.message).toBe(1)
     await page.getByText(/^Health summary \(rules\): \d+ critical/).waitFor()
     expect(errors).toEqual([])
-    await context.close()
+    await page.context().close()
   })
 })
