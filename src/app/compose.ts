@@ -3,7 +3,7 @@
  * encryption, rate limiters, the job queue with its workers started. Used by `main.ts`, the CLI, the demo, the bench and tests.
  */
 import { openDatabase } from '../db/connection.js'
-import { createAuditLog } from '../features/audit/audit.service.js'
+import { createAuditLog } from '../audit/audit.service.js'
 import { registerJobHandlers } from '../jobs/handlers.js'
 import { createJobLogger } from '../jobs/job-logger.js'
 import { createJobQueue, type JobLogger } from '../jobs/job-queue.js'

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/connection.js'
 import type { DB } from '../db/schema.js'
-import type { AuditLog } from '../features/audit/audit.service.js'
+import type { AuditLog } from '../audit/audit.service.js'
 import type { JobQueue } from '../jobs/job-queue.js'
 import type { EncryptedBlobs } from '../storage/encrypted-blobs.js'
 import type { ResolvedConfig } from './config.js'

@@ -10,7 +10,7 @@
  */
 import { composeDeps } from '../app/compose.js'
 import { loadConfig } from '../app/config.js'
-import { verifyAuditChain } from '../features/audit/audit.service.js'
+import { verifyAuditChain } from '../audit/audit.service.js'
 
 async function main(): Promise<number> {
   const composed = await composeDeps(loadConfig(process.env), { workers: false })

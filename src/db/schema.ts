@@ -183,7 +183,7 @@ export interface NotesTable {
 /** Who acted, as kept in the audit log (SPEC §4.7). */
 export type AuditActorKind = 'patient' | 'doctor' | 'pharmacist' | 'admin' | 'share' | 'emergency' | 'system'
 
-/** One event of the hash-chained audit log (migration 0004; features/audit). */
+/** One event of the hash-chained audit log (migration 0004; src/audit). */
 export interface AuditEventsTable {
   seq: number
   at: Timestamp

@@ -4,7 +4,7 @@ import { runStatements } from './statements.js'
 /**
  * The tamper-evident audit log (SPEC §4.7). One row per event, chained by `prev_hash` →
  * `hash`. `seq` is the event's position in the chain, assigned by the writer as head + 1
- * while it holds the chain lock (see features/audit) rather than drawn from a sequence:
+ * while it holds the chain lock (see src/audit) rather than drawn from a sequence:
  * a sequence leaves gaps when a transaction rolls back, and in this table a gap must
  * mean that an event was deleted. No foreign keys: events outlive the rows they name.
  */

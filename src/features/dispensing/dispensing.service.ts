@@ -21,7 +21,7 @@ import { AppError, ConflictError, GoneError, NotFoundError, UnprocessableError, 
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import type { PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
 import { authorize, can, type PharmacyScope, type UserActor } from '../../policy/index.js'
-import { instantBounds } from '../audit/audit.service.js'
+import { instantBounds } from '../../app/dates.js'
 import { formatUtc } from '../notifications/notifications.templates.js'
 import type { PrescriptionView } from '../prescriptions/prescriptions.schema.js'
 import { allergyWarningsOf, findPrescriptionHead, loadPrescriptionView, prescriptionStatus } from '../prescriptions/prescriptions.service.js'

@@ -1,6 +1,6 @@
 /** SQL of the audit log. No business rules here (STYLE §2). */
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
-import type { AuditEventRow, AuditEventsTable, DB } from '../../db/schema.js'
+import type { AuditEventRow, AuditEventsTable, DB } from '../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 

@@ -5,7 +5,7 @@
  * previous hash can recompute its hash.
  */
 import { createHash } from 'node:crypto'
-import type { AuditActorKind, AuditEventRow } from '../../db/schema.js'
+import type { AuditActorKind, AuditEventRow } from '../db/schema.js'
 
 /** `prevHash` of the first event: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64)

@@ -1,6 +1,6 @@
 /** Request and response schemas of the audit log (SPEC §4.7); they feed OpenAPI. */
 import { z } from 'zod'
-import { DateOrInstant, ListQuery, PatientIdParam, Page } from '../../app/schemas.js'
+import { DateOrInstant, ListQuery, PatientIdParam, Page } from '../app/schemas.js'
 
 const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/)
 

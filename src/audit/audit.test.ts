@@ -7,13 +7,13 @@ import { promisify } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { composeDeps } from '../../app/compose.js'
-import { loadConfig } from '../../app/config.js'
-import type { Deps } from '../../app/deps.js'
-import { systemActor } from '../../policy/index.js'
+import { composeDeps } from '../app/compose.js'
+import { loadConfig } from '../app/config.js'
+import type { Deps } from '../app/deps.js'
+import { systemActor } from '../policy/index.js'
 import { canonicalJson, GENESIS_HASH, hashEvent } from './audit-chain.js'
-import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type TestUser } from '../../test/helpers/factories.js'
+import { startTestApp, type TestApp } from '../../test/helpers/test-app.js'
 
 const run = promisify(execFile)
 
@@ -323,7 +323,7 @@ describe('npm run audit:verify', () => {
   async function runCli(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
       const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/audit-verify.ts'], {
-        cwd: path.resolve(import.meta.dirname, '../../..'),
+        cwd: path.resolve(import.meta.dirname, '../..'),
         env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: '', ...env },
         timeout: 60_000,
       })

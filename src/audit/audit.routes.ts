@@ -1,8 +1,8 @@
 /** HTTP routes of the audit log (SPEC §4.7). One service call per handler. */
-import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/build-app.js'
-import type { Deps } from '../../app/deps.js'
-import { Problem } from '../../app/schemas.js'
+import { userOf } from '../app/actor-of.js'
+import type { App } from '../app/build-app.js'
+import type { Deps } from '../app/deps.js'
+import { Problem } from '../app/schemas.js'
 import { AuditListQuery, AuditPage, AuditParams, ChainVerification } from './audit.schema.js'
 import { listPatientAudit, verifyAuditLog } from './audit.service.js'
 

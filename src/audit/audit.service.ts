@@ -15,12 +15,13 @@
  */
 import type { Kysely, Transaction } from 'kysely'
 import { z } from 'zod'
-import type { Deps } from '../../app/deps.js'
-import { ForbiddenError, NotFoundError, ValidationError } from '../../app/errors.js'
-import { decodeCursor, toPage } from '../../db/keyset.js'
-import type { AuditActorKind, DB, Role } from '../../db/schema.js'
-import { authorize, type Actor, type RequestMeta } from '../../policy/index.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
+import type { Deps } from '../app/deps.js'
+import { instantBounds } from '../app/dates.js'
+import { ForbiddenError, NotFoundError } from '../app/errors.js'
+import { decodeCursor, toPage } from '../db/keyset.js'
+import type { AuditActorKind, DB, Role } from '../db/schema.js'
+import { authorize, type Actor, type RequestMeta } from '../policy/index.js'
+import { resolvePatientScope } from '../features/consultations/consultations.service.js'
 import { GENESIS_HASH, eventOfRow, hashEvent, type AuditEvent } from './audit-chain.js'
 import * as q from './audit.queries.js'
 import type { AuditListInput } from './audit.schema.js'
@@ -223,25 +224,6 @@ export async function verifyAuditLog(deps: Deps, actor: Actor): Promise<ChainVer
 
 // ---------------------------------------------------------------------------------------
 // The patient's view
-
-const startOfUtcDay = (date: string) => new Date(`${date}T00:00:00.000Z`)
-const isDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v)
-
-/**
- * `from`/`to` of SPEC §2 as bounds on `at`: a date is its whole UTC day, an instant itself,
- * both inclusive. Returns `from` (inclusive) and `before` (exclusive).
- */
-export function instantBounds(from: string | undefined, to: string | undefined): { from?: Date; before?: Date } {
-  const out: { from?: Date; before?: Date } = {}
-  if (from !== undefined) out.from = isDate(from) ? startOfUtcDay(from) : new Date(from)
-  if (to !== undefined) {
-    out.before = isDate(to) ? new Date(startOfUtcDay(to).getTime() + 86_400_000) : new Date(new Date(to).getTime() + 1)
-  }
-  if (out.from && out.before && out.from >= out.before) {
-    throw new ValidationError('`from` is after `to`.', [{ path: '/from', message: 'Must not be after `to`.' }])
-  }
-  return out
-}
 
 /** The audit list's sort key `[seq]`: a chain position (bigint ≥ 1, within JavaScript's safe integers). */
 const AuditCursor = z.tuple([z.int().min(1)])
