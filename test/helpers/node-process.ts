@@ -1,0 +1,148 @@
+/**
+ * A real CareLocker server process (`src/main.ts` under tsx), for tests that need more
+ * than one API node on one database (SPEC §7 scale-out: stateless nodes; issue 11: session
+ * revocation across nodes, one audit sealer). Each node is its own OS process with its own
+ * caches, pools and job workers, exactly as in production; tests talk to it over HTTP.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+export interface NodeProcess {
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  port: number
+  pid: number
+  /** The process's stdout and stderr so far (its last 64 KiB), for failure messages. */
+  output(): string
+  /** True once the process has exited (crashed or stopped). */
+  exited(): boolean
+  /** SIGTERM, then SIGKILL after `graceMs` (default 15 s). Resolves when the process is gone. Idempotent. */
+  stop(graceMs?: number): Promise<void>
+}
+
+export interface NodeProcessOptions {
+  /** `postgres://…` of the shared database (a cluster needs a server; PGlite is one process). */
+  databaseUrl: string
+  /** Secrets every node of one cluster shares: MASTER_KEY and JWT_SECRET (see `clusterSecrets`). */
+  secrets: ClusterSecrets
+  /** Listening port; default a free one. */
+  port?: number
+  /** More environment variables (e.g. ADMIN_EMAIL, ADMIN_PASSWORD, RATE_LIMIT_*); they win over the defaults. */
+  env?: Record<string, string>
+  /** How long to wait for `/ready` to answer 200 (default 90 s: migrations and a cold tsx). */
+  readyTimeoutMs?: number
+}
+
+export interface ClusterSecrets {
+  MASTER_KEY: string
+  JWT_SECRET: string
+}
+
+/** Fresh random secrets for one cluster of nodes (pass the same object to every node). */
+export function clusterSecrets(): ClusterSecrets {
+  return { MASTER_KEY: randomBytes(32).toString('base64'), JWT_SECRET: randomBytes(32).toString('base64url') }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Starts `node --import tsx src/main.ts` on `databaseUrl` and resolves once `GET /ready`
+ * answers 200. The node gets its own temporary `DATA_DIR` (removed on stop), `HOST=127.0.0.1`,
+ * `LOG_LEVEL=warn`, high rate limits and fast job polling unless `env` says otherwise.
+ * Throws (after killing the process) when it exits early or is not ready in time; the error
+ * carries the process's output.
+ */
+export async function startNodeProcess(opts: NodeProcessOptions): Promise<NodeProcess> {
+  const port = opts.port ?? (await freePort())
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-node-'))
+  const url = `http://127.0.0.1:${port}`
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    PUBLIC_URL: url,
+    DATA_DIR: dataDir,
+    DATABASE_URL: opts.databaseUrl,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_LOGIN_PER_MIN: '10000',
+    RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: '10000',
+    RATE_LIMIT_LOGIN_FAILURES_PER_HOUR_IP: '10000',
+    RATE_LIMIT_REGISTER_PER_HOUR: '10000',
+    RATE_LIMIT_PASSWORD_RESET_PER_HOUR: '10000',
+    RATE_LIMIT_PUBLIC_PER_MIN: '10000',
+    RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: '10000',
+    JOB_POLL_INTERVAL_SECONDS: '0.5',
+    JOB_RETRY_DELAY_SECONDS: '1',
+    ...opts.secrets,
+    ...opts.env,
+  }
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-65_536)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  let exitCode: number | null | undefined
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? (signal ? -1 : null)
+      resolve()
+    })
+  })
+  const isExited = () => exitCode !== undefined
+
+  let stopping: Promise<void> | undefined
+  const stop = (graceMs = 15_000): Promise<void> => {
+    stopping ??= (async () => {
+      if (!isExited()) {
+        child.kill('SIGTERM')
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
+        await exitedPromise
+        clearTimeout(timer)
+      }
+      await rm(dataDir, { recursive: true, force: true })
+    })()
+    return stopping
+  }
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000)
+  for (;;) {
+    if (isExited()) {
+      await stop()
+      throw new Error(`The node on port ${port} exited (code ${String(exitCode)}) before it was ready:\n${output}`)
+    }
+    const ready = await fetch(`${url}/ready`).then((r) => r.status === 200, () => false)
+    if (ready) break
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`The node on port ${port} was not ready within ${opts.readyTimeoutMs ?? 90_000} ms:\n${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { url, port, pid: child.pid ?? -1, output: () => output, exited: isExited, stop }
+}

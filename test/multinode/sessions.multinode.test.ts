@@ -1,0 +1,133 @@
+/**
+ * Two API nodes on one PostgreSQL database (SPEC §6, §7 scale-out; issue 11 item 3): a
+ * session used on node B stops working there as soon as node A ends it — logout, an
+ * admin's disable, a password change — however B keeps its sessions. Polls with a generous
+ * cap; never asserts how fast (STYLE §9).
+ */
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { clusterSecrets, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
+import { createServerDatabase } from '../helpers/test-app.js'
+import { waitUntil } from '../helpers/wait.js'
+
+const baseUrl = process.env.DATABASE_URL
+if (!baseUrl?.startsWith('postgres')) throw new Error('npm run test:multinode needs DATABASE_URL=postgres://… (a PostgreSQL server).')
+
+const ADMIN_EMAIL = 'admin@multinode.test'
+const ADMIN_PASSWORD = `Adm1n-${randomBytes(12).toString('hex')}`
+const REVOKED_WITHIN_MS = 20_000
+
+let database: { url: string; drop: () => Promise<void> }
+let nodeA: NodeProcess
+let nodeB: NodeProcess
+
+beforeAll(async () => {
+  database = await createServerDatabase(baseUrl)
+  const secrets = clusterSecrets()
+  const env = { ADMIN_EMAIL, ADMIN_PASSWORD }
+  // One after the other: the first runs the migrations, the second finds them done.
+  nodeA = await startNodeProcess({ databaseUrl: database.url, secrets, env })
+  nodeB = await startNodeProcess({ databaseUrl: database.url, secrets, env })
+})
+
+afterAll(async () => {
+  await Promise.all([nodeA?.stop(), nodeB?.stop()])
+  await database?.drop()
+})
+
+async function call(node: NodeProcess, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${node.url}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const text = await res.text()
+  return { status: res.status, json: text ? JSON.parse(text) : undefined }
+}
+
+const password = () => `Pw-${randomBytes(12).toString('hex')}`
+
+async function registerPatient(node: NodeProcess): Promise<{ id: string; email: string; password: string; accessToken: string }> {
+  const email = `p-${randomBytes(6).toString('hex')}@multinode.test`
+  const pw = password()
+  const res = await call(node, 'POST', '/auth/register', undefined, { email, password: pw, role: 'patient', name: 'Multi Node' })
+  expect(res.status).toBe(201)
+  return { id: res.json.user.id, email, password: pw, accessToken: res.json.accessToken }
+}
+
+async function login(node: NodeProcess, email: string, pw: string): Promise<string> {
+  const res = await call(node, 'POST', '/auth/login', undefined, { email, password: pw })
+  expect(res.status).toBe(200)
+  return res.json.accessToken as string
+}
+
+/** An authenticated read on `node` (the record list: the hot path whose session check is cached). */
+const listStatus = async (node: NodeProcess, token: string) => (await call(node, 'GET', '/patients/me/records?limit=1', token)).status
+
+/** Uses the token on node B until B has it cached (two answers in a row are 200). */
+async function warmOnB(token: string): Promise<void> {
+  expect(await listStatus(nodeB, token)).toBe(200)
+  expect(await listStatus(nodeB, token)).toBe(200)
+}
+
+const answers401OnB = (token: string, what: string) =>
+  waitUntil(async () => (await listStatus(nodeB, token)) === 401, REVOKED_WITHIN_MS, `node B to refuse the token after ${what}`)
+
+describe('sessions across two nodes', () => {
+  it('a token from a sign-in on node A works on node B', async () => {
+    const p = await registerPatient(nodeA)
+    const token = await login(nodeA, p.email, p.password)
+    await warmOnB(token)
+    expect((await call(nodeB, 'GET', '/auth/me', token)).json.user.id).toBe(p.id)
+  })
+
+  it('logging out on node A ends the session on node B', async () => {
+    const p = await registerPatient(nodeA)
+    const token = await login(nodeA, p.email, p.password)
+    await warmOnB(token)
+    expect((await call(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
+    await answers401OnB(token, 'logout')
+    expect(await listStatus(nodeA, token)).toBe(401)
+  })
+
+  it('an admin disabling the account on node A ends its sessions on node B', async () => {
+    const p = await registerPatient(nodeA)
+    const token = await login(nodeA, p.email, p.password)
+    await warmOnB(token)
+    const admin = await login(nodeA, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect((await call(nodeA, 'POST', `/admin/users/${p.id}/disable`, admin)).status).toBe(200)
+    await answers401OnB(token, 'disable')
+  })
+
+  it('a password change on node A ends the other sessions on node B and keeps the current one', async () => {
+    const p = await registerPatient(nodeA)
+    const current = await login(nodeA, p.email, p.password)
+    const other = await login(nodeA, p.email, p.password)
+    await warmOnB(current)
+    await warmOnB(other)
+    const res = await call(nodeA, 'PUT', '/auth/password', current, { currentPassword: p.password, newPassword: password() })
+    expect(res.status).toBe(204)
+    await answers401OnB(other, 'a password change')
+    expect(await listStatus(nodeB, current)).toBe(200)
+  })
+
+  it('node B never trusts its cache while its invalidation listener is cut off: a logout in that gap still ends the session', async () => {
+    const p = await registerPatient(nodeA)
+    const token = await login(nodeA, p.email, p.password)
+    await warmOnB(token)
+    // Cut every session listener (both nodes), then log out before they can reconnect.
+    const admin = new pg.Client({ connectionString: database.url })
+    await admin.connect()
+    try {
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'carelocker-cache-listener'`)
+    } finally {
+      await admin.end()
+    }
+    expect((await call(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
+    await answers401OnB(token, 'a logout while its listener was cut off')
+    // And once the listener is back, the node still serves (and caches) live sessions.
+    const fresh = await login(nodeA, p.email, p.password)
+    await waitUntil(async () => (await listStatus(nodeB, fresh)) === 200, REVOKED_WITHIN_MS, 'node B to serve a live session again')
+  })
+})
