@@ -1,9 +1,10 @@
 /**
  * `npm run bench` (SPEC §7): for each engine (PGlite; PostgreSQL when a server answers),
- * starts the real app in a child process on 127.0.0.1 and measures the yardsticks, the
- * authenticated record list (large and small patient, first and second page), a large
- * streamed upload and download, and Synthea imports. Writes bench/results/bench-<time>.json
- * and prints a table. Budgets are reported, never enforced: the exit code is 0 unless the
+ * starts the real app in a child process on 127.0.0.1 and, on PostgreSQL, the bare
+ * Fastify + pg yardstick in another, and measures the yardsticks, the authenticated record
+ * list (large and small patient, first and second page), the emergency view, the care-team
+ * and pharmacy scenarios, a large streamed upload and download, and Synthea imports.
+ * Writes bench/results/bench-<time>.json and prints the tables, among them SPEC §7's. Budgets are reported, never enforced: the exit code is 0 unless the
  * bench itself could not run. Settings: see options.ts and bench/README.md.
  */
 import { randomBytes } from 'node:crypto'
@@ -12,15 +13,15 @@ import { generateSigningKey } from '../src/features/prescriptions/signing-keys.j
 import { registerPatient } from './api-client.js'
 import { prepareEngine, redact, type PreparedEngine } from './engines.js'
 import { readOptions, type BenchOptions, type EngineName, type ScenarioGroup } from './options.js'
-import { checkBudgets, formatReport, writeReport, type BenchReport, type EngineReport, type ScenarioResult } from './report.js'
+import { checkBudgets, formatReport, section7Table, writeReport, yardstickOf, type BenchReport, type EngineReport, type ScenarioResult } from './report.js'
 import { runCareTeam } from './scenarios/care-team.js'
 import { runEmergencyView } from './scenarios/emergency-view.js'
 import { runPharmacy } from './scenarios/pharmacy.js'
 import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
 import { runLargeFile } from './scenarios/large-file.js'
 import { runRecordList, seedPatients } from './scenarios/record-list.js'
-import { runYardsticks } from './scenarios/yardsticks.js'
-import { startBenchServer, type BenchServer } from './server-process.js'
+import { PRODUCT_POOL_SIZE, referenceYardstick, runYardstickAgain, runYardsticks } from './scenarios/yardsticks.js'
+import { startBenchServer, startYardstickServer, type BenchServer, type YardstickServer } from './server-process.js'
 
 const log = (engine: string, message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${engine}: ${message}`)
 
@@ -37,6 +38,8 @@ function serverEnv(engine: PreparedEngine, options: BenchOptions): Record<string
     MASTER_KEY: randomBytes(32).toString('base64'),
     JWT_SECRET: randomBytes(32).toString('base64url'),
     PRESCRIPTION_SIGNING_KEY: JSON.stringify(generateSigningKey()),
+    // Audit tree-head key (SPEC §4.7); production configs must set it. Ignored by a config that does not know it yet.
+    AUDIT_SIGNING_KEY: JSON.stringify(generateSigningKey()),
     ADMIN_EMAIL: BENCH_ADMIN.email,
     ADMIN_PASSWORD: BENCH_ADMIN.password,
     LOG_LEVEL: 'silent',
@@ -55,14 +58,16 @@ let cleanupCurrent: (() => Promise<void>) | undefined
 
 /** Runs every scenario on one engine; a failing scenario is recorded and the next one runs. */
 async function runEngine(name: EngineName, options: BenchOptions): Promise<EngineReport> {
-  const result: EngineReport = { engine: name, scenarios: [], scenarioErrors: [], checks: [] }
+  const result: EngineReport = { engine: name, loadAverage: { start: os.loadavg(), end: [] }, scenarios: [], scenarioErrors: [], section7: [], checks: [] }
   const setup = await prepareEngine(name, options)
   if (!setup.ok) {
     log(name, `skipped — ${setup.reason}`)
-    return { ...result, skipped: setup.reason }
+    return { ...result, loadAverage: undefined, skipped: setup.reason }
   }
   let server: BenchServer | undefined
+  let bare: YardstickServer | undefined
   cleanupCurrent = async () => {
+    await bare?.stop()
     await server?.stop()
     await setup.engine.cleanup()
   }
@@ -87,7 +92,17 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
       await registerPatient(srv.baseUrl, 'upload'),
     ]
     const runs = (group: ScenarioGroup) => options.scenarios.includes(group)
-    if (runs('yardsticks')) await step('yardsticks', () => runYardsticks(srv, options, large.id))
+    if (runs('yardsticks')) {
+      const databaseUrl = setup.engine.env.DATABASE_URL
+      // PostgreSQL: the bare yardstick process, on the same (migrated, seeded) database. PGlite has no server to reach.
+      if (databaseUrl) {
+        await step(`starting the bare Fastify + pg yardstick (pool ${PRODUCT_POOL_SIZE})`, async () => {
+          bare = await startYardstickServer(databaseUrl, PRODUCT_POOL_SIZE)
+        })
+      }
+      if (!databaseUrl || bare) result.yardstick = { ...referenceYardstick(bare), reqPerSec: null, p99Ms: null }
+      await step('yardsticks', () => runYardsticks(srv, bare, options, large.id))
+    }
     if (runs('list')) {
       await step(`seeding ${options.records} + ${options.smallRecords} records`, () => seedPatients(srv, options, large, small))
       await step('record list', () => runRecordList(srv, options, large, small))
@@ -101,6 +116,7 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
         await step(fixture.name, async () => runImport(srv, await registerPatient(srv.baseUrl, 'import'), options.fixturesDir, fixture))
       }
     }
+    if (result.yardstick) await step('the yardstick again', () => runYardstickAgain(srv, bare, options, large.id))
   } catch (err) {
     log(name, `stopped: ${(err as Error).message}`)
     result.error = (err as Error).stack ?? String(err)
@@ -108,7 +124,11 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
     await cleanupCurrent()
     cleanupCurrent = undefined
   }
+  const yardstick = yardstickOf(result)
+  if (result.yardstick) result.yardstick = { ...result.yardstick, reqPerSec: yardstick?.reqPerSec ?? null, p99Ms: yardstick?.latencyMs.p99 ?? null }
+  result.section7 = section7Table(result)
   result.checks = checkBudgets(result)
+  result.loadAverage = { start: result.loadAverage?.start ?? [], end: os.loadavg() }
   return result
 }
 

@@ -1,30 +1,34 @@
 /**
- * Parent side of the child server (server.ts): forks it under tsx, starts the app with
- * an explicit config, and exposes its IPC operations as promises.
+ * Parent side of the bench's child processes: the product server (server.ts) and the bare
+ * yardstick (yardstick-server.ts). Forks each under tsx, starts it, and exposes its IPC
+ * operations as promises.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { MemorySample, ReplyOf, ServerInfo, ServerReply, ServerRequest } from './protocol.js'
+import type { EmergencyWrites, MemorySample, ReplyOf, ServerInfo, ServerReply, ServerRequest, YardstickReplyOf, YardstickRequest } from './protocol.js'
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 const ROOT_DIR = path.dirname(BENCH_DIR)
 
-type Op = ServerRequest['op']
-type ArgsOf<O extends Op> = Omit<Extract<ServerRequest, { op: O }>, 'id' | 'op'>
-
-export interface BenchServer {
+/** What a load scenario needs of the process it loads: its URL and its memory marks. */
+export interface LoadTarget {
   /** `http://127.0.0.1:<port>` */
   baseUrl: string
+  /** Runs a GC in the process and resets its peak-RSS tracking; returns the baseline. */
+  markMemory(): Promise<MemorySample>
+  /** Current and peak RSS of the process since the last mark. */
+  peakMemory(): Promise<MemorySample>
+}
+
+export interface BenchServer extends LoadTarget {
   info: ServerInfo
   /** Inserts `count` records for the patient straight into the database (seed.ts). */
   seed(patientId: string, count: number): Promise<number>
   /** Verifies the doctor, approves a consultation with the patient, and inserts `vitals` vitals for the patient (seed.ts). */
   seedCareTeam(patientId: string, doctorId: string, vitals: number): Promise<number>
-  /** Runs a GC in the server and resets its peak-RSS tracking; returns the baseline. */
-  markMemory(): Promise<MemorySample>
-  /** Current and peak RSS of the server since the last mark. */
-  peakMemory(): Promise<MemorySample>
+  /** `emergency.accessed` audit events and alert rounds of the patient so far. */
+  emergencyWrites(patientId: string): Promise<EmergencyWrites>
   /** Closes the app and its database, then waits for the process to exit (kills it after 15 s). */
   stop(): Promise<void>
 }
@@ -45,7 +49,7 @@ export async function startBenchServer(
     execArgv: ['--import', 'tsx', '--expose-gc', ...profile],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
-  const call = createCaller(child)
+  const call = createCaller<ServerRequest, ReplyOf>(child)
   try {
     const started = await withTimeout(call('start', { env }), opts.startTimeoutMs ?? 120_000, 'the bench server did not start')
     const info = await call('info', {})
@@ -54,6 +58,7 @@ export async function startBenchServer(
       info,
       seed: (patientId, count) => call('seed', { patientId, count }),
       seedCareTeam: (patientId, doctorId, vitals) => call('seed-care-team', { patientId, doctorId, vitals }),
+      emergencyWrites: (patientId) => call('emergency-writes', { patientId }),
       markMemory: () => call('mark-memory', {}),
       peakMemory: () => call('peak-memory', {}),
       stop: async () => {
@@ -67,7 +72,44 @@ export async function startBenchServer(
   }
 }
 
-function createCaller(child: ChildProcess) {
+export interface YardstickServer extends LoadTarget {
+  /** Ends the pool and the server, then waits for the process to exit (kills it after 15 s). */
+  stop(): Promise<void>
+}
+
+/**
+ * Forks bench/yardstick-server.ts (the bare Fastify + pg yardstick of SPEC §7, a process of
+ * its own) and starts it on `databaseUrl` with a pool of `poolSize` connections; resolves
+ * once it listens. Rejects (and kills the child) if the start fails or takes over 60 s.
+ */
+export async function startYardstickServer(databaseUrl: string, poolSize: number): Promise<YardstickServer> {
+  const child = fork(path.join(BENCH_DIR, 'yardstick-server.ts'), [], {
+    cwd: ROOT_DIR,
+    execArgv: ['--import', 'tsx', '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const call = createCaller<YardstickRequest, YardstickReplyOf>(child)
+  try {
+    const started = await withTimeout(call('start', { databaseUrl, poolSize }), 60_000, 'the yardstick server did not start')
+    return {
+      baseUrl: `http://127.0.0.1:${started.port}`,
+      markMemory: () => call('mark-memory', {}),
+      peakMemory: () => call('peak-memory', {}),
+      stop: async () => {
+        await withTimeout(call('stop', {}), 15_000, 'stop').catch(() => undefined)
+        await stopProcess(child)
+      },
+    }
+  } catch (err) {
+    await stopProcess(child)
+    throw err
+  }
+}
+
+/** IPC calls to `child`: one id per request, the reply with the same id settles it. */
+function createCaller<Req extends { id: number; op: string }, Replies extends { [O in Req['op']]: unknown }>(child: ChildProcess) {
+  type Op = Req['op']
+  type ArgsOf<O extends Op> = Omit<Extract<Req, { op: O }>, 'id' | 'op'>
   let nextId = 1
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
   child.on('message', (reply: ServerReply) => {
@@ -81,12 +123,12 @@ function createCaller(child: ChildProcess) {
     for (const waiter of pending.values()) waiter.reject(new Error(`bench server exited (code ${code}, signal ${signal})`))
     pending.clear()
   })
-  return <O extends Op>(op: O, args: ArgsOf<O>): Promise<ReplyOf[O]> =>
-    new Promise<ReplyOf[O]>((resolve, reject) => {
+  return <O extends Op>(op: O, args: ArgsOf<O>): Promise<Replies[O]> =>
+    new Promise<Replies[O]>((resolve, reject) => {
       if (!child.connected) return reject(new Error('bench server is not running'))
       const id = nextId++
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-      child.send({ id, op, ...args } as ServerRequest)
+      child.send({ id, op, ...args } as unknown as Req)
     })
 }
 

@@ -1,10 +1,10 @@
 /**
- * The child server of `npm run bench`: the real app (composeDeps + buildApp) plus the two
- * yardstick routes of SPEC §7, listening on 127.0.0.1 on a free port. Runs in its own
+ * The child server of `npm run bench`: the real app (composeDeps + buildApp) plus two
+ * bench routes (hello world, and a SELECT by pk through the product's hooks; the SPEC §7
+ * reference yardstick is yardstick-server.ts, a process of its own), listening on 127.0.0.1 on a free port. Runs in its own
  * process so its memory is measured apart from the load generator. Driven over IPC by
  * server-process.ts (see protocol.ts); exits when the parent goes away.
  */
-import { readFile, writeFile } from 'node:fs/promises'
 import { sql } from 'kysely'
 import { z } from 'zod'
 import { buildApp, type App } from '../src/app/build-app.js'
@@ -12,15 +12,19 @@ import { composeDeps, type Composed } from '../src/app/compose.js'
 import { loadConfig } from '../src/app/config.js'
 import type { Deps } from '../src/app/deps.js'
 import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
-import type { MemorySample, ServerInfo, ServerReply, ServerRequest, StartedServer } from './protocol.js'
+import { createMemoryTracker } from './memory-tracker.js'
+import type { EmergencyWrites, ServerInfo, ServerReply, ServerRequest, StartedServer } from './protocol.js'
 import { seedApprovedConsultation, seedRecords, seedVitals } from './seed.js'
 
 const SAMPLE_MS = 20
 
 /**
- * Adds the yardsticks to `app` (before `ready()`): `GET /bench/hello` (the HTTP limit) and
- * `GET /bench/select/:id` (one primary-key SELECT through deps.db: the database
- * round-trip limit). Both public, validated and serialized like any other route.
+ * Adds the bench routes to `app` (before `ready()`): `GET /bench/hello` (the HTTP limit
+ * through the product's hooks) and `GET /bench/select/:id` (one primary-key SELECT through
+ * deps.db and the product's hooks). Both public, validated and serialized like any other
+ * route. On PostgreSQL the SELECT route is for comparison with the bare yardstick (the gap
+ * is what the product's hooks and Kysely cost); on PGlite, which has no server for a second
+ * process to reach, it is that engine's yardstick.
  */
 export function addYardstickRoutes(app: App, deps: Deps): void {
   app.get('/bench/hello', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ hello: 'world' }))
@@ -34,43 +38,9 @@ export function addYardstickRoutes(app: App, deps: Deps): void {
   )
 }
 
-/** Peak-RSS tracking: 20 ms samples in this process, plus the kernel's VmHWM on Linux. */
-function createMemoryTracker() {
-  let peak = process.memoryUsage.rss()
-  const timer = setInterval(() => {
-    const rss = process.memoryUsage.rss()
-    if (rss > peak) peak = rss
-  }, SAMPLE_MS)
-  timer.unref()
-  const kernelPeak = async (): Promise<number> => {
-    try {
-      const status = await readFile('/proc/self/status', 'utf8')
-      const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]
-      return kb ? Number(kb) * 1024 : 0
-    } catch {
-      return 0
-    }
-  }
-  return {
-    async mark(): Promise<MemorySample> {
-      const gc = (globalThis as { gc?: () => void }).gc
-      gc?.()
-      // "5" resets VmHWM to the current RSS (Linux ≥ 4.0); elsewhere the samples suffice.
-      await writeFile('/proc/self/clear_refs', '5').catch(() => undefined)
-      peak = process.memoryUsage.rss()
-      return { rssBytes: peak, peakRssBytes: peak }
-    },
-    async peak(): Promise<MemorySample> {
-      const rss = process.memoryUsage.rss()
-      return { rssBytes: rss, peakRssBytes: Math.max(peak, rss, await kernelPeak()) }
-    },
-    stop: () => clearInterval(timer),
-  }
-}
-
 let composed: Composed | undefined
 let app: App | undefined
-const memory = createMemoryTracker()
+const memory = createMemoryTracker(SAMPLE_MS)
 
 async function start(env: Record<string, string>): Promise<StartedServer> {
   const config = loadConfig(env)
@@ -89,7 +59,30 @@ async function start(env: Record<string, string>): Promise<StartedServer> {
 async function info(): Promise<ServerInfo> {
   if (!composed) throw new Error('Not started.')
   const { rows } = await sql<{ version: string }>`SELECT version() AS version`.execute(composed.deps.db)
-  return { engine: composed.deps.database.engine, databaseVersion: rows[0]?.version ?? 'unknown', pid: process.pid }
+  return {
+    engine: composed.deps.database.engine,
+    databaseVersion: rows[0]?.version ?? 'unknown',
+    pid: process.pid,
+    emergencyAlertCooldownMinutes: composed.deps.config.emergencyAlertCooldownMinutes,
+  }
+}
+
+/** Counts what the emergency views of `patientId` wrote: `emergency.accessed` audit events and alert rounds. */
+async function emergencyWrites(patientId: string): Promise<EmergencyWrites> {
+  if (!composed) throw new Error('Not started.')
+  const db = composed.deps.db
+  const audit = await db
+    .selectFrom('auditEvents')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('patientId', '=', patientId)
+    .where('action', '=', 'emergency.accessed')
+    .executeTakeFirstOrThrow()
+  const rounds = await db
+    .selectFrom('emergencyAlertRounds')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('patientId', '=', patientId)
+    .executeTakeFirstOrThrow()
+  return { auditEvents: Number(audit.n), alertRounds: Number(rounds.n) }
 }
 
 async function stop(): Promise<void> {
@@ -113,6 +106,8 @@ async function handle(req: ServerRequest): Promise<unknown> {
       if (!composed) throw new Error('Not started.')
       await seedApprovedConsultation(composed.deps.db, req.patientId, req.doctorId)
       return seedVitals(composed.deps.db, req.patientId, req.vitals)
+    case 'emergency-writes':
+      return emergencyWrites(req.patientId)
     case 'mark-memory':
       return memory.mark()
     case 'peak-memory':

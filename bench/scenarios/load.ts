@@ -1,9 +1,9 @@
-/** One HTTP load scenario through autocannon (programmatic API), against the child server. */
+/** One HTTP load scenario through autocannon (programmatic API), against a child process (the product or the bare yardstick). */
 import os from 'node:os'
 import autocannon from 'autocannon'
 import type { BenchOptions } from '../options.js'
 import type { LoadResult } from '../report.js'
-import type { BenchServer } from '../server-process.js'
+import type { LoadTarget } from '../server-process.js'
 import { withServerMemory } from './memory.js'
 
 export interface LoadSpec {
@@ -20,7 +20,7 @@ export interface LoadSpec {
  * `options.connections` connections for a warm-up and `options.durationSeconds` measured
  * seconds. req/s is completed requests ÷ measured seconds; latencies are in ms.
  */
-export async function runLoad(server: BenchServer, options: BenchOptions, spec: LoadSpec): Promise<LoadResult> {
+export async function runLoad(server: LoadTarget, options: BenchOptions, spec: LoadSpec): Promise<LoadResult> {
   const url = `${server.baseUrl}${spec.path}`
   const probe = await fetch(url, { headers: spec.headers ?? {}, signal: AbortSignal.timeout(30_000) })
   const probeBody = await probe.text()
