@@ -474,12 +474,12 @@ describe('the CareLocker web app in real Chromium', () => {
     await ph.getByRole('link', { name: 'Counter' }).waitFor()
   })
 
-  it('the admin sees the job queue and verifies the audit chain', async () => {
+  it('the admin sees the job queue and verifies the audit log', async () => {
     const adm = pages.admin as Page
     await nav(adm, 'Jobs and audit')
     await adm.getByTestId('jobs-health').waitFor()
-    await adm.getByRole('button', { name: 'Verify audit chain' }).click()
-    await adm.getByTestId('audit-result').filter({ hasText: 'Chain intact' }).waitFor()
+    await adm.getByRole('button', { name: 'Verify audit log' }).click()
+    await adm.getByTestId('audit-result').filter({ hasText: 'Log intact' }).waitFor()
     await shoot(adm, 'admin-system')
   })
 

@@ -39,7 +39,7 @@ const countOf = async (table: 'prescriptions' | 'dispensations', column: 'patien
   Number((await t.deps.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where(column, '=', id).executeTakeFirstOrThrow()).n)
 
 const actionsAbout = async (patientId: string) =>
-  (await t.deps.db.selectFrom('auditEvents').select('action').where('patientId', '=', patientId).orderBy('seq').execute()).map((e) => e.action)
+  (await t.deps.db.selectFrom('auditEvents').select('action').where('patientId', '=', patientId).orderBy('id').execute()).map((e) => e.action)
 
 describe('allergy check when prescribing (SPEC §4.9)', () => {
   it('amoxicillin for a severe penicillin allergy is 409 allergy-warning with the item index, and nothing is created', async () => {

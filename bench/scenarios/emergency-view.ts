@@ -4,7 +4,7 @@
  * `BENCH_CONNECTIONS` (50) connections open ONE patient's emergency link at once, as a
  * crowd of first responders would. Each request reads the profile and the recent records,
  * runs the alert logic live (locks the patient's emergency row, checks the cooldown) and
- * appends an `emergency.accessed` event to the audit hash chain, in one transaction. The
+ * writes an `emergency.accessed` audit event, in one transaction. The
  * cooldown is the product default (EMERGENCY_ALERT_COOLDOWN_MIN, not set by the bench):
  * the probe request claims the one alert round (email and SMS jobs enqueued; SMS goes to
  * the log provider), and every measured request is within the cooldown, as in real life.

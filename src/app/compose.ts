@@ -1,9 +1,11 @@
 /**
  * Wires the dependencies from a config: database (migrated), blob storage with envelope
- * encryption, rate limiters, the job queue with its workers started. Used by `main.ts`, the CLI, the demo, the bench and tests.
+ * encryption, rate limiters, the job queue with its workers and the audit sealer started. Used by `main.ts`, the CLI, the demo, the bench and tests.
  */
 import { openDatabase } from '../db/connection.js'
 import { createAuditLog } from '../audit/audit.service.js'
+import { createAuditSealer } from '../audit/sealer.js'
+import { createTreeHeadSigner } from '../audit/tree-head.js'
 import { registerJobHandlers } from '../jobs/handlers.js'
 import { createJobLogger } from '../jobs/job-logger.js'
 import { createJobQueue, type JobLogger } from '../jobs/job-queue.js'
@@ -33,13 +35,23 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
   const blobs = createEncryptedBlobs(createLocalBlobStore(resolved.storage.dir), resolved.masterKey)
   const rateLimits = createRateLimiters(resolved)
   const now = opts.now ?? (() => new Date())
-  const jobs = createJobQueue({ database, config: resolved, log: opts.log ?? createJobLogger(resolved.logLevel), workers: opts.workers ?? true })
-  const deps: Deps = { config: resolved, database, db: database.db, blobs, rateLimits, audit: createAuditLog(database.db, now), jobs, now }
+  const log = opts.log ?? createJobLogger(resolved.logLevel)
+  const jobs = createJobQueue({ database, config: resolved, log, workers: opts.workers ?? true })
+  const signer = createTreeHeadSigner(resolved)
+  const sealer = createAuditSealer(database.db, signer, now, { onError: (err) => log.error({ err: String(err) }, 'audit sealer turn failed') })
+  const deps: Deps = { config: resolved, database, db: database.db, blobs, rateLimits, audit: createAuditLog(database.db, now, signer, sealer), jobs, now }
   try {
     // Handlers first, then start: installs pg-boss's schema, creates the queues, starts the workers.
     await registerJobHandlers(deps)
     await jobs.start()
+    if (opts.workers ?? true) {
+      // A signed head from the start (the empty tree on a new locker, or the chained events of
+      // an older one), then a seal every 0.5 s (SPEC §4.7: within 2 s).
+      await sealer.sealNow()
+      sealer.start()
+    }
   } catch (err) {
+    await sealer.stop()
     await jobs.stop().catch(() => undefined)
     await rateLimits.close()
     await database.close()
@@ -48,6 +60,7 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
   return {
     deps,
     close: async () => {
+      await sealer.stop()
       await jobs.stop()
       await rateLimits.close()
       await database.close()

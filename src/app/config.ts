@@ -87,6 +87,8 @@ const EnvSchema = z.object({
   TRUST_PROXY: bool(false),
   PRESCRIPTION_SIGNING_KEY: optionalString,
   PRESCRIPTION_VERIFY_KEYS: optionalString,
+  AUDIT_SIGNING_KEY: optionalString,
+  AUDIT_VERIFY_KEYS: optionalString,
 })
 
 /** SPEC §6. The two failure limits count only failed logins (see `RateLimiters.limitFailures`). */
@@ -129,6 +131,10 @@ export interface Config {
   prescriptionSigningKey: Ed25519PrivateJwk | undefined
   /** Retired public keys whose QR codes still verify (key rotation). */
   prescriptionVerifyKeys: Ed25519Jwk[]
+  /** Ed25519 private JWK signing audit tree heads (SPEC §4.7); undefined: from `$DATA_DIR/secrets.json`. */
+  auditSigningKey: Ed25519PrivateJwk | undefined
+  /** Retired public keys of tree heads, still published in `/audit/keys` (key rotation). */
+  auditVerifyKeys: Ed25519Jwk[]
   admin: { email: string; password: string } | undefined
   mail: { smtpUrl: string | undefined; from: string }
   sms:
@@ -148,7 +154,7 @@ export interface Config {
 }
 
 /** A Config whose secrets are resolved (see `resolveSecrets`). */
-export type ResolvedConfig = Config & { masterKey: Buffer; jwtSecret: string; prescriptionSigningKey: Ed25519PrivateJwk }
+export type ResolvedConfig = Config & { masterKey: Buffer; jwtSecret: string; prescriptionSigningKey: Ed25519PrivateJwk; auditSigningKey: Ed25519PrivateJwk }
 
 /**
  * Parses and validates the environment (SPEC §1). Throws `ConfigError` naming every
@@ -181,19 +187,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!e.MASTER_KEY) problems.push('MASTER_KEY: must be set explicitly when NODE_ENV=production')
     if (!e.JWT_SECRET) problems.push('JWT_SECRET: must be set explicitly when NODE_ENV=production')
     if (!e.PRESCRIPTION_SIGNING_KEY) problems.push('PRESCRIPTION_SIGNING_KEY: must be set explicitly when NODE_ENV=production')
+    if (!e.AUDIT_SIGNING_KEY) problems.push('AUDIT_SIGNING_KEY: must be set explicitly when NODE_ENV=production')
   }
-  let prescriptionSigningKey: Ed25519PrivateJwk | undefined
-  let prescriptionVerifyKeys: Ed25519Jwk[] = []
-  try {
-    if (e.PRESCRIPTION_SIGNING_KEY) prescriptionSigningKey = parseSigningKey(e.PRESCRIPTION_SIGNING_KEY)
-  } catch (err) {
-    problems.push(`PRESCRIPTION_SIGNING_KEY: ${(err as Error).message}`)
+  const keys = (name: string, json: string | undefined, parse: (json: string) => Ed25519Jwk[]): Ed25519Jwk[] => {
+    try {
+      return json ? parse(json) : []
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`)
+      return []
+    }
   }
-  try {
-    if (e.PRESCRIPTION_VERIFY_KEYS) prescriptionVerifyKeys = parseVerifyKeys(e.PRESCRIPTION_VERIFY_KEYS)
-  } catch (err) {
-    problems.push(`PRESCRIPTION_VERIFY_KEYS: ${(err as Error).message}`)
-  }
+  const signingKey = (name: string, json: string | undefined) => keys(name, json, (j) => [parseSigningKey(j)])[0] as Ed25519PrivateJwk | undefined
+  const prescriptionSigningKey = signingKey('PRESCRIPTION_SIGNING_KEY', e.PRESCRIPTION_SIGNING_KEY)
+  const prescriptionVerifyKeys = keys('PRESCRIPTION_VERIFY_KEYS', e.PRESCRIPTION_VERIFY_KEYS, parseVerifyKeys)
+  const auditSigningKey = signingKey('AUDIT_SIGNING_KEY', e.AUDIT_SIGNING_KEY)
+  const auditVerifyKeys = keys('AUDIT_VERIFY_KEYS', e.AUDIT_VERIFY_KEYS, parseVerifyKeys)
   if (problems.length > 0) throw new ConfigError(problems)
 
   const dataDir = path.resolve(e.DATA_DIR)
@@ -220,6 +228,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jwtSecret: e.JWT_SECRET,
     prescriptionSigningKey,
     prescriptionVerifyKeys,
+    auditSigningKey,
+    auditVerifyKeys,
     admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : undefined,
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
     sms:

@@ -6,7 +6,8 @@
  * version (without the signing key) gets the key added, its other secrets untouched.
  * Rotating the QR key without the environment: move `prescriptionSigningKey`'s public part
  * (`kty`, `crv`, `x`, `kid`) into `prescriptionRetiredKeys`, delete `prescriptionSigningKey`
- * and restart — a new key is generated and old QR codes keep verifying.
+ * and restart — a new key is generated and old QR codes keep verifying. The audit log's
+ * tree-head key (SPEC §4.7) works the same way: `auditSigningKey`, `auditRetiredKeys`.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises'
@@ -21,15 +22,19 @@ interface SecretsFile {
   prescriptionSigningKey?: Ed25519PrivateJwk
   /** Public JWKs of retired QR signing keys: their codes still verify. */
   prescriptionRetiredKeys?: Ed25519Jwk[]
+  /** Signs the audit log's tree heads (Ed25519 private JWK with `kid`). */
+  auditSigningKey?: Ed25519PrivateJwk
+  /** Public JWKs of retired tree-head keys: still published in `/audit/keys`. */
+  auditRetiredKeys?: Ed25519Jwk[]
 }
 
 /**
- * Returns the config with `masterKey`, `jwtSecret` and `prescriptionSigningKey` set, creating
+ * Returns the config with `masterKey`, `jwtSecret`, `prescriptionSigningKey` and `auditSigningKey` set, creating
  * the secrets file or adding what it lacks. Only secrets missing from the environment are
  * generated. Throws when the file holds a malformed signing key.
  */
 export async function resolveSecrets(config: Config): Promise<ResolvedConfig> {
-  if (config.masterKey && config.jwtSecret && config.prescriptionSigningKey) return config as ResolvedConfig
+  if (config.masterKey && config.jwtSecret && config.prescriptionSigningKey && config.auditSigningKey) return config as ResolvedConfig
   const file = path.join(config.dataDir, 'secrets.json')
   let stored: SecretsFile | undefined
   try {
@@ -41,6 +46,7 @@ export async function resolveSecrets(config: Config): Promise<ResolvedConfig> {
   if (!config.masterKey && !next.masterKey) next.masterKey = randomBytes(32).toString('base64')
   if (!config.jwtSecret && !next.jwtSecret) next.jwtSecret = randomBytes(48).toString('base64url')
   if (!config.prescriptionSigningKey && !next.prescriptionSigningKey) next.prescriptionSigningKey = generateSigningKey()
+  if (!config.auditSigningKey && !next.auditSigningKey) next.auditSigningKey = generateSigningKey()
   const changed = JSON.stringify(next) !== JSON.stringify(stored ?? {})
   if (changed) {
     const body = JSON.stringify(next, null, 2) + '\n'
@@ -55,13 +61,15 @@ export async function resolveSecrets(config: Config): Promise<ResolvedConfig> {
     }
     await chmod(file, 0o600)
   }
-  const fileKey = next.prescriptionSigningKey ? parseSigningKey(JSON.stringify(next.prescriptionSigningKey)) : undefined
-  const retired = next.prescriptionRetiredKeys ? parseVerifyKeys(JSON.stringify(next.prescriptionRetiredKeys)) : []
+  const fileKey = (key: Ed25519PrivateJwk | undefined) => (key ? parseSigningKey(JSON.stringify(key)) : undefined)
+  const fileKeys = (keys: Ed25519Jwk[] | undefined) => (keys ? parseVerifyKeys(JSON.stringify(keys)) : [])
   return Object.freeze({
     ...config,
     masterKey: config.masterKey ?? Buffer.from(next.masterKey as string, 'base64'),
     jwtSecret: config.jwtSecret ?? (next.jwtSecret as string),
-    prescriptionSigningKey: config.prescriptionSigningKey ?? (fileKey as Ed25519PrivateJwk),
-    prescriptionVerifyKeys: [...config.prescriptionVerifyKeys, ...retired],
+    prescriptionSigningKey: config.prescriptionSigningKey ?? (fileKey(next.prescriptionSigningKey) as Ed25519PrivateJwk),
+    prescriptionVerifyKeys: [...config.prescriptionVerifyKeys, ...fileKeys(next.prescriptionRetiredKeys)],
+    auditSigningKey: config.auditSigningKey ?? (fileKey(next.auditSigningKey) as Ed25519PrivateJwk),
+    auditVerifyKeys: [...config.auditVerifyKeys, ...fileKeys(next.auditRetiredKeys)],
   })
 }

@@ -1,11 +1,9 @@
 /**
- * The tamper-evident audit log (SPEC §4.7, STYLE §3).
+ * The audit log (SPEC §4.7, STYLE §3): what services call.
  *
  * Services append events through `deps.audit` inside the transaction of the act, so an event
- * exists exactly when the act committed. Appends are serialized by a transaction-level
- * advisory lock: the writer locks, reads the head, and inserts `seq = head + 1` with
- * `hash = SHA-256(prevHash ‖ canonical JSON of the event)`; the lock is held until commit,
- * so the chain cannot fork and has no gaps, even with many API nodes.
+ * exists exactly when the act committed. An append is one INSERT with no lock: the event
+ * gets its `seq` and its leaf in the Merkle tree from the sealer (sealer.ts) within 2 s.
  *
  * What is logged (SPEC §4.7): every change of a patient's data (by anyone, the patient
  * included), every read of it by anyone but the patient (`recordRead` / `audited` skip the
@@ -22,7 +20,10 @@ import { decodeCursor, toPage } from '../db/keyset.js'
 import type { AuditActorKind, DB, Role } from '../db/schema.js'
 import { authorize, type Actor, type RequestMeta } from '../policy/index.js'
 import { resolvePatientScope } from '../features/consultations/consultations.service.js'
-import { GENESIS_HASH, eventOfRow, hashEvent, type AuditEvent } from './audit-chain.js'
+import { eventOfRow, type AuditEvent } from './audit-event.js'
+import type { AuditSealer } from './sealer.js'
+import type { TreeHeadSigner } from './tree-head.js'
+import { verifyAuditTree, type TreeVerification } from './verify.js'
 import * as q from './audit.queries.js'
 import type { AuditListInput } from './audit.schema.js'
 
@@ -53,14 +54,13 @@ export type AuditActor = Actor | AccountAttempt
 /** The audit API services use (`deps.audit`). */
 export interface AuditLog {
   /**
-   * Appends an event inside `trx`, the transaction of the act (never a bare connection:
-   * the chain lock lives as long as the transaction). Call it last in the transaction, after
-   * the rows of the act are written, to hold the chain lock for as short a time as possible.
-   * Returns the event as stored.
+   * Appends an event inside `trx`, the transaction of the act (never a bare connection: the
+   * event must commit or roll back with the act). Takes no lock; the sealer gives the event
+   * its `seq` after the commit.
    */
-  record(trx: Transaction<DB>, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<AuditEvent>
-  /** `record` for a read: skipped (null) when the actor is the patient reading their own data. */
-  recordRead(trx: Transaction<DB>, actor: Actor, action: AuditAction, target: AuditTarget): Promise<AuditEvent | null>
+  record(trx: Transaction<DB>, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<void>
+  /** `record` for a read: skipped when the actor is the patient reading their own data. */
+  recordRead(trx: Transaction<DB>, actor: Actor, action: AuditAction, target: AuditTarget): Promise<void>
   /**
    * Runs a read and audits it: for the patient's own reads, `read(db)` alone; for anyone
    * else, `read(trx)` and the event in one transaction. The resource may be computed from
@@ -80,6 +80,13 @@ export interface AuditLog {
    * is rethrown. Unknown patient ids are not logged (nothing to attribute them to).
    */
   guard(actor: Actor, action: AuditAction, target: AuditTarget, check: () => void): Promise<void>
+  /** Signs and checks tree heads; publishes the keys (`GET /audit/keys`). */
+  signer: TreeHeadSigner
+  /**
+   * Seals every event committed before the call into a signed tree head (see
+   * `AuditSealer.sealNow`). For tests and the CLI: requests never wait for the sealer.
+   */
+  sealNow(): Promise<void>
 }
 
 /** True when `actor` is the patient whose data `target` is: their own reads are not logged. */
@@ -107,21 +114,15 @@ function describeActor(actor: AuditActor): { kind: AuditActorKind; id?: string; 
 const ACTION_PATTERN = /^[a-z][a-z_-]*\.[a-z][a-z_]*$/
 
 /**
- * Appends one event (see `AuditLog.record`). Throws when `trx` is not a transaction or
- * `action` is not `feature.verb`: both are programming errors, never user input.
- * Relies on READ COMMITTED (the default), where the head is read after the lock is granted;
- * under REPEATABLE READ a stale head makes the insert fail on the primary key (the
- * transaction fails) rather than fork the chain.
+ * Appends one event (see `AuditLog.record`): one INSERT, `seq` left to the sealer. Throws
+ * when `trx` is not a transaction or `action` is not `feature.verb`: both are programming
+ * errors, never user input.
  */
-export async function appendAuditEvent(trx: Transaction<DB>, at: Date, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<AuditEvent> {
+export async function appendAuditEvent(trx: Transaction<DB>, at: Date, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<void> {
   if (!trx.isTransaction) throw new Error('Audit events are written inside the transaction of the act.')
   if (!ACTION_PATTERN.test(action)) throw new Error(`Not an audit action name: ${action}`)
   const who = describeActor(actor)
-  await q.lockChain(trx)
-  const head = await q.findChainHead(trx)
-  const prevHash = head?.hash ?? GENESIS_HASH
-  const row = {
-    seq: (head?.seq ?? 0) + 1,
+  await q.insertAuditEvent(trx, {
     at: new Date(at.getTime()),
     action,
     actorKind: who.kind,
@@ -132,19 +133,18 @@ export async function appendAuditEvent(trx: Transaction<DB>, at: Date, actor: Au
     resourceId: target.resource.id,
     ip: who.meta?.ip ?? null,
     userAgent: who.meta?.userAgent ?? null,
-  }
-  const event = eventOfRow(row)
-  const hash = hashEvent(prevHash, event)
-  await q.insertAuditEvent(trx, { ...row, prevHash, hash })
-  return event
+  })
 }
 
-/** The `AuditLog` of `deps.audit`, writing with `db` and timestamping with `now`. */
-export function createAuditLog(db: Kysely<DB>, now: () => Date): AuditLog {
+/** The `AuditLog` of `deps.audit`, writing with `db`, timestamping with `now`, sealing with `sealer`. */
+export function createAuditLog(db: Kysely<DB>, now: () => Date, signer: TreeHeadSigner, sealer: AuditSealer): AuditLog {
   const record: AuditLog['record'] = (trx, actor, action, target) => appendAuditEvent(trx, now(), actor, action, target)
-  const recordRead: AuditLog['recordRead'] = async (trx, actor, action, target) =>
-    isPatientSelf(actor, target.patientId) ? null : record(trx, actor, action, target)
+  const recordRead: AuditLog['recordRead'] = async (trx, actor, action, target) => {
+    if (!isPatientSelf(actor, target.patientId)) await record(trx, actor, action, target)
+  }
   return {
+    signer,
+    sealNow: () => sealer.sealNow(),
     record,
     recordRead,
     audited: async (actor, action, target, read) => {
@@ -176,50 +176,10 @@ export function createAuditLog(db: Kysely<DB>, now: () => Date): AuditLog {
 // ---------------------------------------------------------------------------------------
 // Verification
 
-/** `GET /admin/audit/verify` (SPEC §4.7). `firstBadSeq` only when `ok` is false. */
-export interface ChainVerification {
-  ok: boolean
-  /** Events read. */
-  events: number
-  /** The stored hash of the last event (GENESIS_HASH for an empty log). */
-  headHash: string
-  firstBadSeq?: number
-}
-
-/**
- * Recomputes the whole chain in keyset batches of `batchSize` (memory stays flat). An
- * event is bad when its `seq` is not the previous one + 1 (a deleted or inserted row), its
- * `prev_hash` is not the previous event's hash (deleted or reordered), or its hash does not
- * match its content (an edited row). Reports the first bad event's `seq`. Truncating the
- * tail cannot be seen from inside the chain: compare `headHash` with one kept elsewhere.
- */
-export async function verifyAuditChain(db: Kysely<DB> | Transaction<DB>, batchSize = 1000): Promise<ChainVerification> {
-  let events = 0
-  let prevHash = GENESIS_HASH
-  let expectedSeq = 1
-  let lastSeq = 0
-  let firstBadSeq: number | undefined
-  for (;;) {
-    const rows = await q.listChainBatch(db, lastSeq, batchSize)
-    for (const row of rows) {
-      events += 1
-      if (firstBadSeq === undefined) {
-        const intact = row.seq === expectedSeq && row.prevHash === prevHash && hashEvent(row.prevHash, eventOfRow(row)) === row.hash
-        if (!intact) firstBadSeq = row.seq
-      }
-      prevHash = row.hash
-      expectedSeq = row.seq + 1
-      lastSeq = row.seq
-    }
-    if (rows.length < batchSize) break
-  }
-  return firstBadSeq === undefined ? { ok: true, events, headHash: prevHash } : { ok: false, events, headHash: prevHash, firstBadSeq }
-}
-
-/** `GET /admin/audit/verify`: `verifyAuditChain` for an admin (policy rule 'audit.verify'; 404 otherwise). */
-export async function verifyAuditLog(deps: Deps, actor: Actor): Promise<ChainVerification> {
+/** `GET /admin/audit/verify`: `verifyAuditTree` for an admin (policy rule 'audit.verify'; 404 otherwise). */
+export async function verifyAuditLog(deps: Deps, actor: Actor): Promise<TreeVerification> {
   authorize(actor, 'audit.verify', null)
-  return verifyAuditChain(deps.db)
+  return verifyAuditTree(deps.db, deps.audit.signer)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,15 +5,19 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { PGlite } from '@electric-sql/pglite'
-import { sql } from 'kysely'
+import { compactVerify, createLocalJWKSet } from 'jose'
+import { Kysely, Migrator, sql } from 'kysely'
+import { PGliteDialect } from 'kysely-pglite-dialect'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { composeDeps } from '../app/compose.js'
 import { loadConfig } from '../app/config.js'
 import type { Deps } from '../app/deps.js'
 import { systemActor } from '../policy/index.js'
-import { canonicalJson, GENESIS_HASH, hashEvent } from './audit-chain.js'
+import { migrationProvider } from '../db/migrations/index.js'
+import { buildApp } from '../app/build-app.js'
 import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type TestUser } from '../../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../../test/helpers/test-app.js'
+import { leafOf, verifyConsistency, verifyInclusion } from '../../test/helpers/rfc9162.js'
+import { createServerDatabase, startTestApp, type TestApp } from '../../test/helpers/test-app.js'
 
 const run = promisify(execFile)
 
@@ -42,16 +46,19 @@ const login = (email: string, password: string, opts: { ip?: string; ua?: string
 
 const auditOf = (u: TestUser, query = '', pid = 'me') => t.app.inject({ method: 'GET', url: `/api/v1/patients/${pid}/audit${query}`, headers: u.headers })
 
+/** The patient's events once everything written so far is sealed (events appear within 2 s). */
 async function auditItems(u: TestUser, query = ''): Promise<AuditEventDto[]> {
+  await t.deps.audit.sealNow()
   const res = await auditOf(u, query)
   expect(res.statusCode, res.body).toBe(200)
   return res.json().items
 }
 
 const verify = async () => {
+  await t.deps.audit.sealNow()
   const res = await t.app.inject({ method: 'GET', url: '/api/v1/admin/audit/verify', headers: admin.headers })
   expect(res.statusCode, res.body).toBe(200)
-  return res.json() as { ok: boolean; events: number; headHash: string; firstBadSeq?: number }
+  return res.json() as { ok: boolean; events: number; treeSize: number; rootHash: string; firstBadSeq?: number }
 }
 
 interface AuditEventDto {
@@ -68,14 +75,17 @@ interface AuditEventDto {
 const consent = (patientId: string, doctorId: string) =>
   t.deps.db.insertInto('consultations').values({ patientId, doctorId, status: 'approved' }).returning('id').executeTakeFirstOrThrow()
 
-/** Independent of the server's code: JSON with object keys sorted (RFC 8785 for these flat values). */
-const sortedJson = (v: unknown): string =>
-  v !== null && typeof v === 'object' && !Array.isArray(v)
-    ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${sortedJson((v as Record<string, unknown>)[k])}`).join(',')}}`
-    : JSON.stringify(v)
+interface TreeHeadDto { treeSize: number; rootHash: string; timestamp: string; signature: string }
 
-const chainRow = (seq: number) =>
-  t.deps.db.selectFrom('auditEvents').selectAll().where('seq', '=', seq).executeTakeFirstOrThrow()
+const treeHead = async (): Promise<TreeHeadDto> => {
+  await t.deps.audit.sealNow()
+  const res = await t.app.inject({ method: 'GET', url: '/api/v1/audit/tree-head' })
+  expect(res.statusCode, res.body).toBe(200)
+  return res.json()
+}
+
+const proofOf = (u: TestUser, seq: number | string, query = '') =>
+  t.app.inject({ method: 'GET', url: `/api/v1/patients/me/audit/${seq}/proof${query}`, headers: u.headers })
 
 describe("the patient's audit log", () => {
   it("lists logins and a doctor's profile read with actor kind, name, IP and user agent; the patient's own reads are not logged", async () => {
@@ -246,27 +256,97 @@ describe('records in the audit log', () => {
   })
 })
 
-describe('chain verification', () => {
-  it('is ok for an intact chain, with the number of events and the head hash anyone can recompute from the events', async () => {
+describe('the Merkle tree (RFC 9162)', () => {
+  it("signs tree heads with a published Ed25519 key, and proves each of the patient's events with an audit path an independent verifier accepts", async () => {
     const patient = await registerUser(t)
-    expect((await login(patient.email, PASSWORD)).statusCode).toBe(200)
-    const result = await verify()
-    const { count } = await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow()
-    expect(result).toEqual({ ok: true, events: Number(count), headHash: expect.stringMatching(/^[0-9a-f]{64}$/) })
+    for (let i = 0; i < 5; i++) expect((await login(patient.email, i === 2 ? 'wrong password here' : PASSWORD)).statusCode).toBe(i === 2 ? 401 : 200)
+    const head = await treeHead()
+    // The signature is a compact JWS (EdDSA) over exactly {treeSize, rootHash, timestamp}, by a key of /audit/keys.
+    const jwks = (await t.app.inject({ method: 'GET', url: '/api/v1/audit/keys' })).json()
+    expect(jwks.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: expect.any(String) })
+    expect(JSON.stringify(jwks)).not.toMatch(/"d":/)
+    const { payload, protectedHeader } = await compactVerify(head.signature, createLocalJWKSet(jwks))
+    expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: jwks.keys[0].kid })
+    expect(JSON.parse(Buffer.from(payload).toString())).toEqual({ treeSize: head.treeSize, rootHash: head.rootHash, timestamp: head.timestamp })
 
-    // The newest event is this patient's login: recompute its hash from what the API shows.
-    const [newest] = await auditItems(patient)
-    const head = await chainRow(newest!.seq)
-    expect(head.hash).toBe(result.headHash)
-    expect(createHash('sha256').update(head.prevHash + sortedJson(newest)).digest('hex')).toBe(result.headHash)
+    const items = await auditItems(patient)
+    expect(items).toHaveLength(5)
+    for (const event of items) {
+      const res = await proofOf(patient, event.seq)
+      expect(res.statusCode, res.body).toBe(200)
+      const proof = res.json()
+      expect(proof).toMatchObject({ seq: event.seq, treeSize: head.treeSize, rootHash: head.rootHash, leafHash: leafOf(event) })
+      expect(verifyInclusion(event.seq - 1, proof.treeSize, leafOf(event), proof.auditPath, head.rootHash)).toBe(true)
+      // A proof for another event's leaf, or against another root, fails.
+      expect(verifyInclusion(event.seq - 1, proof.treeSize, leafOf({ ...event, action: 'x.y' }), proof.auditPath, head.rootHash)).toBe(false)
+    }
+    // An older tree size that already holds the event: the proof matches the root of that size.
+    const oldest = items[items.length - 1] as AuditEventDto
+    const older = (await proofOf(patient, oldest.seq, `?treeSize=${oldest.seq}`)).json()
+    expect(verifyInclusion(oldest.seq - 1, oldest.seq, leafOf(oldest), older.auditPath, older.rootHash)).toBe(true)
+    // …and that root is consistent with the newest head.
+    const c = (await t.app.inject({ method: 'GET', url: `/api/v1/audit/consistency?first=${oldest.seq}&second=${head.treeSize}` })).json()
+    expect(verifyConsistency(oldest.seq, head.treeSize, older.rootHash, head.rootHash, c.proof)).toBe(true)
   })
 
-  it('finds an event edited, deleted or reordered directly in SQL, and is ok again once it is restored', async () => {
+  it('proves that every tree size extends every smaller one (consistency proofs checked by the independent verifier)', async () => {
+    const patient = await registerUser(t)
+    const first = await treeHead()
+    for (let i = 0; i < 9; i++) expect((await login(patient.email, PASSWORD)).statusCode).toBe(200)
+    const second = await treeHead()
+    expect(second.treeSize).toBe(first.treeSize + 9)
+    const consistency = async (m: number, n: number) => {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/audit/consistency?first=${m}&second=${n}` })
+      expect(res.statusCode, res.body).toBe(200)
+      expect(res.json()).toMatchObject({ first: m, second: n })
+      return res.json().proof as string[]
+    }
+    expect(verifyConsistency(first.treeSize, second.treeSize, first.rootHash, second.rootHash, await consistency(first.treeSize, second.treeSize))).toBe(true)
+    // Every pair of sizes among the patient's events: roots from inclusion proofs at those sizes.
+    const seqs = (await auditItems(patient)).map((e) => e.seq).reverse()
+    const roots = new Map<number, string>()
+    for (const n of seqs) roots.set(n, (await proofOf(patient, seqs[0] as number, `?treeSize=${n}`)).json().rootHash)
+    for (const m of seqs) {
+      for (const n of seqs.filter((x) => x >= m)) {
+        const proof = await consistency(m, n)
+        expect(verifyConsistency(m, n, roots.get(m) as string, roots.get(n) as string, proof), `${m} → ${n}`).toBe(true)
+        if (m < n) expect(verifyConsistency(m, n, roots.get(n) as string, roots.get(m) as string, proof)).toBe(false)
+      }
+    }
+  })
+
+  it('answers 400 for sizes out of range, 404 for an event that is not the patient\'s, and is public only where SPEC §4.7 says', async () => {
+    const patient = await registerUser(t)
+    const other = await registerUser(t)
+    expect((await login(patient.email, PASSWORD)).statusCode).toBe(200)
+    const [event] = await auditItems(patient)
+    const head = await treeHead()
+    expect((await proofOf(patient, event!.seq, `?treeSize=${event!.seq - 1}`)).statusCode).toBe(400)
+    expect((await proofOf(patient, event!.seq, `?treeSize=${head.treeSize + 1}`)).statusCode).toBe(400)
+    expect((await proofOf(patient, event!.seq, '?treeSize=abc')).statusCode).toBe(400)
+    expect((await proofOf(patient, event!.seq, '?depth=3')).statusCode).toBe(400)
+    expect((await proofOf(patient, 0)).statusCode).toBe(400)
+    expect((await proofOf(patient, 'x')).statusCode).toBe(400)
+    expect((await proofOf(patient, head.treeSize + 50)).statusCode).toBe(404)
+    // Another patient's event is not found, whoever asks; other roles never use the route.
+    expect((await proofOf(other, event!.seq)).statusCode).toBe(404)
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/patients/${patient.id}/audit/${event!.seq}/proof`, headers: admin.headers })).statusCode).toBe(403)
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/patients/me/audit/${event!.seq}/proof` })).statusCode).toBe(401)
+    for (const q of ['first=0&second=1', `first=2&second=1`, `first=1&second=${head.treeSize + 1}`, 'first=1', 'first=a&second=2', 'first=1&second=2&x=1']) {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/audit/consistency?${q}` })
+      expect(res.statusCode, q).toBe(400)
+      expect(res.headers['content-type']).toContain('application/problem+json')
+    }
+  })
+
+  it('verify recomputes every event: ok for the intact log; names an event edited or deleted in SQL, and a changed tree node', async () => {
     const patient = await registerUser(t)
     for (let i = 0; i < 4; i++) expect((await login(patient.email, PASSWORD)).statusCode).toBe(200)
     const seqs = (await auditItems(patient)).map((e) => e.seq).reverse()
-    const [a, b, c] = seqs as [number, number, number]
-    expect((await verify()).ok).toBe(true)
+    const [, b, c] = seqs as [number, number, number]
+    const intact = await verify()
+    const head = await treeHead()
+    expect(intact).toEqual({ ok: true, events: head.treeSize, treeSize: head.treeSize, rootHash: head.rootHash })
 
     // Edited.
     await sql`UPDATE audit_events SET action = 'x' WHERE seq = ${b}`.execute(t.deps.db)
@@ -274,27 +354,29 @@ describe('chain verification', () => {
     await sql`UPDATE audit_events SET action = 'auth.logged_in' WHERE seq = ${b}`.execute(t.deps.db)
     expect(await verify()).toMatchObject({ ok: true })
 
-    // Deleted (a middle row): the next event no longer follows.
-    const saved = await chainRow(b)
-    await sql`DELETE FROM audit_events WHERE seq = ${b}`.execute(t.deps.db)
-    const afterDelete = await verify()
-    expect(afterDelete).toMatchObject({ ok: false, firstBadSeq: c })
+    // Deleted.
+    const saved = await t.deps.db.selectFrom('auditEvents').selectAll().where('seq', '=', c).executeTakeFirstOrThrow()
+    await sql`DELETE FROM audit_events WHERE seq = ${c}`.execute(t.deps.db)
+    expect(await verify()).toMatchObject({ ok: false, firstBadSeq: c })
     await t.deps.db.insertInto('auditEvents').values(saved).execute()
     expect((await verify()).ok).toBe(true)
 
-    // Reordered: two events swap places.
-    const swap = async (x: number, y: number) => {
-      await sql`UPDATE audit_events SET seq = 999999999999 WHERE seq = ${x}`.execute(t.deps.db)
-      await sql`UPDATE audit_events SET seq = ${x} WHERE seq = ${y}`.execute(t.deps.db)
-      await sql`UPDATE audit_events SET seq = ${y} WHERE seq = 999999999999`.execute(t.deps.db)
-    }
-    await swap(a, c)
-    expect(await verify()).toMatchObject({ ok: false, firstBadSeq: a })
-    await swap(a, c)
+    // A stored node (the parent of leaves b-1 and b, or of b and b+1) rewritten.
+    const parent = Math.floor((b - 1) / 2)
+    const node = await t.deps.db.selectFrom('auditTreeNodes').select('hash').where('level', '=', 1).where('idx', '=', parent).executeTakeFirstOrThrow()
+    await sql`UPDATE audit_tree_nodes SET hash = ${'0'.repeat(64)} WHERE level = 1 AND idx = ${parent}`.execute(t.deps.db)
+    expect(await verify()).toMatchObject({ ok: false, firstBadSeq: parent * 2 + 1 })
+    await sql`UPDATE audit_tree_nodes SET hash = ${node.hash} WHERE level = 1 AND idx = ${parent}`.execute(t.deps.db)
+    expect((await verify()).ok).toBe(true)
+
+    // A signed head whose root was replaced.
+    await sql`UPDATE audit_tree_heads SET root_hash = ${'1'.repeat(64)} WHERE tree_size = ${head.treeSize}`.execute(t.deps.db)
+    expect((await verify()).ok).toBe(false)
+    await sql`UPDATE audit_tree_heads SET root_hash = ${head.rootHash} WHERE tree_size = ${head.treeSize}`.execute(t.deps.db)
     expect((await verify()).ok).toBe(true)
   })
 
-  it('keeps the chain valid under 20 concurrent logins', async () => {
+  it('seals 20 concurrent logins gap-free: seq 1…n with no hole, each once', async () => {
     const patient = await registerUser(t)
     const before = (await verify()).events
     const results = await Promise.all(
@@ -302,9 +384,9 @@ describe('chain verification', () => {
     )
     expect(results.map((r) => r.statusCode).sort()).toEqual([...Array(15).fill(200), ...Array(5).fill(401)])
     const after = await verify()
-    expect(after).toMatchObject({ ok: true, events: before + 20 })
-    const seqs = (await auditItems(await loginAs(t, patient.email), '?limit=100')).map((e) => e.seq)
-    expect(new Set(seqs).size).toBe(seqs.length)
+    expect(after).toMatchObject({ ok: true, events: before + 20, treeSize: before + 20 })
+    const all = await t.deps.db.selectFrom('auditEvents').select('seq').orderBy('seq').execute()
+    expect(all.map((r) => r.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1))
   })
 
   it('is for admins only: 403 for every other role, 401 without a token', async () => {
@@ -315,6 +397,61 @@ describe('chain verification', () => {
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/audit/verify', headers: u.headers })).statusCode).toBe(403)
     }
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/audit/verify' })).statusCode).toBe(401)
+  })
+})
+
+describe('migration from the hash chain (0014)', () => {
+  it("keeps the chained events' seq, seals them into the tree (409 for a proof until then), and numbers new events after them", async () => {
+    const secrets = { MASTER_KEY: randomBytes(32).toString('base64'), JWT_SECRET: randomBytes(32).toString('base64url') }
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-audit-migrate-'))
+    const server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : undefined
+    const pglite = server ? undefined : new PGlite(path.join(dataDir, 'db'))
+    const raw = server
+      ? new Kysely<unknown>({ dialect: new (await import('kysely')).PostgresDialect({ pool: new (await import('pg')).default.Pool({ connectionString: server.url, max: 1 }) }) })
+      : new Kysely<unknown>({ dialect: new PGliteDialect(pglite as PGlite) })
+    try {
+      const migrated = await new Migrator({ db: raw, provider: migrationProvider, allowUnorderedMigrations: true }).migrateTo('0013-setup-tokens')
+      expect(migrated.error).toBeUndefined()
+      for (let seq = 1; seq <= 3; seq++) {
+        await sql`INSERT INTO audit_events (seq, at, action, actor_kind, resource_type, resource_id, prev_hash, hash)
+          VALUES (${seq}, now(), 'auth.logged_in', 'system', 'session', ${String(seq)}, ${'0'.repeat(64)}, ${'0'.repeat(64)})`.execute(raw)
+      }
+      await raw.destroy()
+      const composed = await composeDeps(loadConfig({ ...secrets, DATA_DIR: dataDir, DATABASE_URL: server?.url ?? '', NODE_ENV: 'test', LOG_LEVEL: 'silent' }), { workers: false })
+      const app = await buildApp(composed.deps, { logLevel: 'silent' })
+      try {
+        const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'migrated@example.org', password: PASSWORD, role: 'patient', name: 'Migrated patient' } })
+        expect(res.statusCode, res.body).toBe(201)
+        const patientId = res.json().user.id as string
+        const headers = { authorization: `Bearer ${res.json().accessToken}` }
+        await sql`UPDATE audit_events SET patient_id = ${patientId} WHERE seq IS NOT NULL`.execute(composed.deps.db)
+        // Not sealed yet: the proof waits.
+        const early = await app.inject({ method: 'GET', url: '/api/v1/patients/me/audit/2/proof', headers })
+        expect(early.statusCode, early.body).toBe(409)
+        expect(early.json().detail).toMatch(/not sealed/)
+
+        await composed.deps.audit.sealNow()
+        const items = (await app.inject({ method: 'GET', url: '/api/v1/patients/me/audit', headers })).json().items as AuditEventDto[]
+        expect(items.map((e) => e.seq)).toEqual([3, 2, 1])
+        // A new event comes after them.
+        expect((await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'migrated@example.org', password: PASSWORD } })).statusCode).toBe(200)
+        await composed.deps.audit.sealNow()
+        const head = (await app.inject({ method: 'GET', url: '/api/v1/audit/tree-head' })).json() as TreeHeadDto
+        expect(head.treeSize).toBe(4)
+        const latest = (await app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?limit=1', headers })).json().items[0]
+        expect(latest).toMatchObject({ seq: 4, action: 'auth.logged_in' })
+        const proof = (await app.inject({ method: 'GET', url: '/api/v1/patients/me/audit/2/proof', headers })).json()
+        expect(verifyInclusion(1, head.treeSize, leafOf(items[1] as AuditEventDto), proof.auditPath, head.rootHash)).toBe(true)
+        const seqs = (await composed.deps.db.selectFrom('auditEvents').select('seq').orderBy('seq').execute()).map((r) => r.seq)
+        expect(seqs).toEqual(Array.from({ length: head.treeSize }, (_, i) => i + 1))
+      } finally {
+        await app.close()
+        await composed.close()
+      }
+    } finally {
+      await server?.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 })
 
@@ -334,10 +471,15 @@ describe('npm run audit:verify', () => {
     }
   }
 
-  it('exits 0 for an intact chain and 1 with the first bad seq after a row is edited', async () => {
+  it('exits 0 for an intact log and 1 with the first bad seq after a row is edited', async () => {
     const secrets = { MASTER_KEY: randomBytes(32).toString('base64'), JWT_SECRET: randomBytes(32).toString('base64url') }
-    const record = (deps: Deps, i: number) =>
-      deps.db.transaction().execute((trx) => deps.audit.record(trx, systemActor, 'audit.tested', { resource: { type: 'test', id: String(i) } }))
+    /** Records an event and returns its seq once sealed. */
+    const record = async (deps: Deps, i: number) => {
+      await deps.db.transaction().execute((trx) => deps.audit.record(trx, systemActor, 'audit.tested', { resource: { type: 'test', id: String(i) } }))
+      await deps.audit.sealNow()
+      const row = await deps.db.selectFrom('auditEvents').select('seq').where('action', '=', 'audit.tested').where('resourceId', '=', String(i)).executeTakeFirstOrThrow()
+      return { seq: row.seq as number }
+    }
     const serverUrl = t.deps.config.databaseUrl?.startsWith('postgres') ? t.deps.config.databaseUrl : undefined
     const dirs: string[] = []
     const tempDir = async () => {
@@ -347,7 +489,8 @@ describe('npm run audit:verify', () => {
     try {
       if (serverUrl) {
         // PostgreSQL: the CLI reads this file's test database, before and after the edit.
-        const env = { ...secrets, DATA_DIR: await tempDir(), DATABASE_URL: serverUrl }
+        // The CLI checks (and signs) tree heads with the server's key, as an operator's would.
+        const env = { ...secrets, DATA_DIR: await tempDir(), DATABASE_URL: serverUrl, AUDIT_SIGNING_KEY: JSON.stringify(t.deps.config.auditSigningKey) }
         const events = [await record(t.deps, 0), await record(t.deps, 1), await record(t.deps, 2)]
         const good = await runCli(env)
         expect(good.code, good.stderr).toBe(0)
@@ -377,27 +520,13 @@ describe('npm run audit:verify', () => {
 
       const [good, bad] = await Promise.all([runCli({ ...secrets, DATA_DIR: intact }), runCli({ ...secrets, DATA_DIR: edited })])
       expect(good.code, good.stderr).toBe(0)
-      expect(JSON.parse(good.stdout)).toEqual({ ok: true, events: 3, headHash: expect.stringMatching(/^[0-9a-f]{64}$/) })
+      expect(JSON.parse(good.stdout)).toEqual({ ok: true, events: 3, treeSize: 3, rootHash: expect.stringMatching(/^[0-9a-f]{64}$/) })
       expect(bad.code).toBe(1)
-      expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, events: 3, firstBadSeq: events[1]!.seq })
+      expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, firstBadSeq: events[1]!.seq })
       expect(bad.stderr).toContain(`seq ${events[1]!.seq}`)
     } finally {
       if (serverUrl) await sql`DELETE FROM audit_events WHERE action = 'audit.tested'`.execute(t.deps.db)
       await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })))
     }
-  })
-})
-
-describe('canonical JSON (RFC 8785)', () => {
-  it('sorts members by UTF-16 code units, drops whitespace and undefined members, and hashes prevHash ‖ JSON', () => {
-    // RFC 8785 §3.2.3's sorting example.
-    const keys = ['\u20ac', '\r', '\ufb33', '1', '\ud83d\ude00', '\u0080', '\u00f6']
-    const json = canonicalJson(Object.fromEntries(keys.map((k) => [k, k.length])))
-    expect(json).toBe('{"\\r":1,"1":1,"\u0080":1,"ö":1,"€":1,"😀":2,"דּ":1}')
-    expect(canonicalJson({ b: [1, 'x', null, true], a: { d: 1e21, c: 0.5 }, z: undefined })).toBe('{"a":{"c":0.5,"d":1e+21},"b":[1,"x",null,true]}')
-    expect(() => canonicalJson({ n: Number.NaN })).toThrow(TypeError)
-    const event = { seq: 1, at: '2026-01-01T00:00:00.000Z', action: 'auth.logged_in', actor: { kind: 'system' as const }, resource: { type: 't', id: '1' }, ip: null, userAgent: null }
-    expect(hashEvent(GENESIS_HASH, event)).toBe(createHash('sha256').update(GENESIS_HASH + canonicalJson(event)).digest('hex'))
-    expect(GENESIS_HASH).toBe('0'.repeat(64))
   })
 })

@@ -183,9 +183,13 @@ export interface NotesTable {
 /** Who acted, as kept in the audit log (SPEC §4.7). */
 export type AuditActorKind = 'patient' | 'doctor' | 'pharmacist' | 'admin' | 'share' | 'emergency' | 'system'
 
-/** One event of the hash-chained audit log (migration 0004; src/audit). */
+/**
+ * One event of the audit log (migrations 0002, 0014; src/audit). `seq` is null until the
+ * sealer puts the event into the Merkle tree; `id` only orders events for the sealer.
+ */
 export interface AuditEventsTable {
-  seq: number
+  id: Generated<number>
+  seq: number | null
   at: Timestamp
   action: string
   actorKind: AuditActorKind
@@ -196,8 +200,21 @@ export interface AuditEventsTable {
   resourceId: string
   ip: string | null
   userAgent: string | null
-  prevHash: string
+}
+
+/** A node of a perfect subtree of the audit Merkle tree (RFC 9162 §2.1); level 0 = leaves. Hash: lowercase hex. */
+export interface AuditTreeNodesTable {
+  level: number
+  idx: number
   hash: string
+}
+
+/** A signed tree head (SPEC §4.7): `signature` is a compact JWS (EdDSA) over `{treeSize, rootHash, timestamp}`. */
+export interface AuditTreeHeadsTable {
+  treeSize: number
+  rootHash: string
+  signedAt: Timestamp
+  signature: string
 }
 
 export interface ShareLinksTable {
@@ -366,6 +383,8 @@ export interface DB {
   consultations: ConsultationsTable
   notes: NotesTable
   auditEvents: AuditEventsTable
+  auditTreeNodes: AuditTreeNodesTable
+  auditTreeHeads: AuditTreeHeadsTable
   setupTokens: SetupTokensTable
 }
 

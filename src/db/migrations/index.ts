@@ -17,6 +17,7 @@ import * as m0010 from './0010-emergency-card.js'
 import * as m0011 from './0011-allergy-safety.js'
 import * as m0012 from './0012-account-verification.js'
 import * as m0013 from './0013-setup-tokens.js'
+import * as m0014 from './0014-audit-merkle-tree.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0011-allergy-safety': m0011,
   '0012-account-verification': m0012,
   '0013-setup-tokens': m0013,
+  '0014-audit-merkle-tree': m0014,
 }
 
 export const migrationProvider: MigrationProvider = {

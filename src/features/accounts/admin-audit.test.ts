@@ -27,7 +27,7 @@ const act = (action: 'verify' | 'disable', userId: string) =>
 
 /** Every event about account `userId`, in chain order. */
 const eventsAbout = (userId: string) =>
-  t.deps.db.selectFrom('auditEvents').selectAll().where('resourceType', '=', 'user').where('resourceId', '=', userId).orderBy('seq').execute()
+  t.deps.db.selectFrom('auditEvents').selectAll().where('resourceType', '=', 'user').where('resourceId', '=', userId).orderBy('id').execute()
 
 const chainIsIntact = async () => {
   const res = await t.app.inject({ method: 'GET', url: '/api/v1/admin/audit/verify', headers: admin.headers })

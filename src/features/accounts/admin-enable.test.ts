@@ -19,7 +19,7 @@ const act = (action: 'verify' | 'disable' | 'enable', userId: string, headers = 
   t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${userId}/${action}`, headers })
 
 const eventsAbout = (userId: string) =>
-  t.deps.db.selectFrom('auditEvents').selectAll().where('resourceType', '=', 'user').where('resourceId', '=', userId).orderBy('seq').execute()
+  t.deps.db.selectFrom('auditEvents').selectAll().where('resourceType', '=', 'user').where('resourceId', '=', userId).orderBy('id').execute()
 
 const me = (u: TestUser) => t.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: u.headers })
 

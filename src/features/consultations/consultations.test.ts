@@ -55,8 +55,10 @@ async function consultation(p: TestUser, d: TestUser, status: 'pending' | 'appro
   return status === 'ended' ? ok<ConsultationDto>(await act(p, c.id, 'end')) : ok<ConsultationDto>(await call(p, 'GET', `/consultations/${c.id}`))
 }
 
-const auditActions = async (p: TestUser) =>
-  (await ok<{ items: { action: string; actor: { id?: string }; resource: { type: string; id: string } }[] }>(await call(p, 'GET', '/patients/me/audit?limit=100'))).items
+const auditActions = async (p: TestUser) => {
+  await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
+  return (await ok<{ items: { action: string; actor: { id?: string }; resource: { type: string; id: string } }[] }>(await call(p, 'GET', '/patients/me/audit?limit=100'))).items
+}
 
 /**
  * Every route that reads or changes a patient's data, as one request each for a caller other

@@ -377,6 +377,7 @@ describe('history and audit (SPEC §4.9, §4.7)', () => {
     await post(pharmacist, `/pharmacy/prescriptions/${rx.id}/validate`)
     await dispense(pharmacist, rx.id, [{ itemId: rx.items[0].id, quantity: 1, batchNumber: 'A' }])
     await post(other, `/pharmacy/prescriptions/${rx.id}/reject`, { reason: 'Patient declined the rest' })
+    await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
     const res = await call(patient, 'GET', '/patients/me/audit?limit=100')
     expect(res.statusCode).toBe(200)
     const events = (res.json().items as { action: string; actor: { kind: string; id?: string }; resource: { type: string; id: string } }[])

@@ -108,6 +108,7 @@ describe('emergency access (SPEC §4.6)', () => {
     expect(smsBefore).toBe(CONTACTS.length)
     expect((await t.app.inject({ method: 'GET', url: `/e/${token}` })).statusCode).toBe(200)
     expect(await smsJobs(p.id)).toBe(smsBefore)
+    await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
     const audit = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?action=emergency.accessed', headers: p.headers })).json()
     expect(audit.items).toHaveLength(2)
     expect(audit.items[0].actor.kind).toBe('emergency')
@@ -127,7 +128,10 @@ describe('emergency access (SPEC §4.6)', () => {
   it('link-preview bots and HEAD requests get no data, alert nobody and write nothing; the preview links to the full card', async () => {
     const p = await patientWithData()
     const { token } = await link(p)
-    const auditCount = async () => (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?limit=100', headers: p.headers })).json().items.length
+    const auditCount = async () => {
+      await t.deps.audit.sealNow()
+      return (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?limit=100', headers: p.headers })).json().items.length
+    }
     const auditBefore = await auditCount()
     const bot = await t.app.inject({ method: 'GET', url: `/e/${token}`, headers: { 'user-agent': 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' } })
     expect(bot.statusCode).toBe(200)

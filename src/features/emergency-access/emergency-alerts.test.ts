@@ -107,6 +107,7 @@ describe('no patient data without the alert logic (SPEC §4.6)', () => {
       expect(res.headers.allow).toBe('GET')
     }
     expect(await smsJobs({ patientId: p.id })).toBe(0)
+    await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
     const audit = await get('/api/v1/patients/me/audit?limit=100', p.headers)
     expect(audit.json().items.filter((e: { actor: { kind: string } }) => e.actor.kind === 'emergency')).toEqual([])
   })

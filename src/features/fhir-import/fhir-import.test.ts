@@ -160,6 +160,7 @@ describe('Whose record is it? (SPEC §4.4)', () => {
   }
   const getProfile = async (u: TestUser) => (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/profile', headers: u.headers })).json()
   const importEvents = async (u: TestUser) => {
+    await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?action=import.completed', headers: u.headers })
     expect(res.statusCode, res.body).toBe(200)
     return res.json().items as { action: string; resource: { type: string; id: string } }[]

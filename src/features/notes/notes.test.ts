@@ -148,6 +148,7 @@ describe('notes (SPEC §3, §4.8)', () => {
     await bodies(patient, 'me')
     const stranger = await registerVerified(t, 'doctor', admin)
     await call(stranger, 'GET', `/patients/${patient.id}/notes`)
+    await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
     const res = await call(patient, 'GET', '/patients/me/audit?limit=100')
     const events = (res.json() as { items: { action: string; actor: { id?: string }; resource: { type: string; id: string } }[] }).items
     expect(events.filter((e) => e.action.startsWith('note.')).map((e) => [e.action, e.actor.id])).toEqual([

@@ -26,15 +26,15 @@ afterAll(async () => t?.close())
 
 /** The events a request wrote about the prescription (or its patient), as `action by actor`. */
 async function eventsWrittenBy(send: () => Promise<{ statusCode: number }>, expectedStatus: number): Promise<string[]> {
-  const head = await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst()
+  const head = await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst()
   const res = await send()
   expect(res.statusCode).toBe(expectedStatus)
   const rows = await t.deps.db
     .selectFrom('auditEvents')
     .select(['action', 'actorId', 'patientId', 'resourceType', 'resourceId'])
-    .where('seq', '>', Number(head?.seq ?? 0))
+    .where('id', '>', Number(head?.id ?? 0))
     .where('patientId', '=', patient.id)
-    .orderBy('seq')
+    .orderBy('id')
     .execute()
   const names = new Map([[prescriber.id, 'prescriber'], [otherDoctor.id, 'otherDoctor'], [patient.id, 'patient']])
   return rows.map((r) => `${r.action} by ${names.get(r.actorId ?? '') ?? r.actorId} on ${r.resourceType}/${r.resourceId === rxId ? 'rx' : r.resourceId}`)

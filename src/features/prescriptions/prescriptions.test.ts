@@ -224,6 +224,7 @@ describe('reading, QR codes and cancelling (SPEC §4.9)', () => {
     expect((await get(p1, '/prescriptions?status=lost')).statusCode).toBe(400)
     expect((await get(p1, '/prescriptions?cursor=garbage')).statusCode).toBe(400)
     // The doctor's list pages are in each listed patient's audit log; the patient's own are not.
+    await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
     const listed = (await get(p2, '/patients/me/audit?action=prescription.listed')).json().items
     expect(listed.length).toBeGreaterThan(0)
     expect(listed[0]).toMatchObject({ actor: { kind: 'doctor', id: doc.id }, patientId: p2.id })

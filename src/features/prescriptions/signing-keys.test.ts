@@ -46,10 +46,15 @@ describe('the QR signing key in $DATA_DIR/secrets.json (SPEC §1)', () => {
   it('comes from PRESCRIPTION_SIGNING_KEY when set; production refuses to start without it; a bad key names the variable', async () => {
     const key = generateSigningKey()
     const dir = await tempDir()
-    const resolved = await resolveSecrets(loadConfig({ DATA_DIR: dir, MASTER_KEY: Buffer.alloc(32).toString('base64'), JWT_SECRET: 'x'.repeat(40), PRESCRIPTION_SIGNING_KEY: JSON.stringify(key) }))
+    const auditKey = generateSigningKey()
+    const resolved = await resolveSecrets(
+      loadConfig({ DATA_DIR: dir, MASTER_KEY: Buffer.alloc(32).toString('base64'), JWT_SECRET: 'x'.repeat(40), PRESCRIPTION_SIGNING_KEY: JSON.stringify(key), AUDIT_SIGNING_KEY: JSON.stringify(auditKey) }),
+    )
     expect(resolved.prescriptionSigningKey).toEqual(key)
+    expect(resolved.auditSigningKey).toEqual(auditKey)
+    // Everything came from the environment: no secrets file is written.
     await expect(stat(path.join(dir, 'secrets.json'))).rejects.toThrow()
-    expect(() => loadConfig({ NODE_ENV: 'production', MASTER_KEY: Buffer.alloc(32).toString('base64'), JWT_SECRET: 'x'.repeat(40) })).toThrow(/PRESCRIPTION_SIGNING_KEY/)
+    expect(() => loadConfig({ NODE_ENV: 'production', MASTER_KEY: Buffer.alloc(32).toString('base64'), JWT_SECRET: 'x'.repeat(40) })).toThrow(/PRESCRIPTION_SIGNING_KEY[\s\S]*AUDIT_SIGNING_KEY/)
     try {
       loadConfig({ PRESCRIPTION_SIGNING_KEY: '{"kty":"OKP","crv":"Ed25519","x":"abc"}', PRESCRIPTION_VERIFY_KEYS: 'nope' })
       expect.unreachable()

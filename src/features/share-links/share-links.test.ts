@@ -189,6 +189,7 @@ describe('share links (SPEC §4.5)', () => {
     const p = await registerUser(t)
     const link = (await share(p, await upload(p))).json()
     await open(link.token, undefined, '/content')
+    await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
     const audit = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?limit=100', headers: p.headers })
     expect(audit.statusCode).toBe(200)
     const actions = audit.json().items.map((e: { action: string; actor: { kind: string } }) => `${e.action}:${e.actor.kind}`)

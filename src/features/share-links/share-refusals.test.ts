@@ -29,8 +29,10 @@ async function sharedRecord(payload: object = {}): Promise<{ p: TestUser; record
 const views = async (p: TestUser, shareId: string) =>
   (await t.app.inject({ method: 'GET', url: '/api/v1/shares', headers: p.headers })).json().items.find((s: { id: string }) => s.id === shareId).views as number
 
-const auditActions = async (p: TestUser) =>
-  (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?limit=100', headers: p.headers })).json().items.map((e: { action: string }) => e.action) as string[]
+const auditActions = async (p: TestUser) => {
+  await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
+  return (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/audit?limit=100', headers: p.headers })).json().items.map((e: { action: string }) => e.action) as string[]
+}
 
 describe('HEAD on share content (SPEC §4.5)', () => {
   it('answers the headers without counting a view or decrypting the file', async () => {

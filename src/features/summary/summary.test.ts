@@ -133,7 +133,7 @@ describe('health summary (SPEC §4.8), rules generator', () => {
       expect((await summaryOf(t, who, patient.id)).statusCode, who.role).toBe(status)
     }
     expect((await summaryOf(t, doctor)).statusCode).toBe(404) // a doctor has no "me" locker
-    const events = await t.deps.db.selectFrom('auditEvents').select(['action', 'actorId', 'resourceType']).where('patientId', '=', patient.id).where('action', 'like', 'summary.%').orderBy('seq').execute()
+    const events = await t.deps.db.selectFrom('auditEvents').select(['action', 'actorId', 'resourceType']).where('patientId', '=', patient.id).where('action', 'like', 'summary.%').orderBy('id').execute()
     expect(events).toEqual([
       { action: 'summary.viewed', actorId: doctor.id, resourceType: 'summary' },
       { action: 'summary.denied', actorId: stranger.id, resourceType: 'summary' },

@@ -210,7 +210,7 @@ describe('who may record and read vitals (SPEC §3)', () => {
     expect((await get(doctor, 'vitals/trends?type=oxygen_saturation&bucket=day', patient.id)).json().items).toHaveLength(1)
     expect((await get(patient, 'vitals')).json().items[0].recordedBy.role).toBe('doctor')
 
-    const events = await t.deps.db.selectFrom('auditEvents').select(['action', 'actorId', 'resourceType', 'resourceId']).where('patientId', '=', patient.id).orderBy('seq').execute()
+    const events = await t.deps.db.selectFrom('auditEvents').select(['action', 'actorId', 'resourceType', 'resourceId']).where('patientId', '=', patient.id).orderBy('id').execute()
     expect(events).toEqual([
       { action: 'vitals.recorded', actorId: doctor.id, resourceType: 'vital', resourceId: res.json().id },
       { action: 'vitals.viewed', actorId: doctor.id, resourceType: 'vitals', resourceId: patient.id },

@@ -1,4 +1,4 @@
-/** The administrator's section (lazy chunk): accounts, job queue, audit chain; a warning above them when PUBLIC_URL is localhost. */
+/** The administrator's section (lazy chunk): accounts, job queue, audit log integrity; a warning above them when PUBLIC_URL is localhost. */
 import { lazy } from 'react'
 import { Navigate, Outlet, Route, Routes } from 'react-router'
 import { Shell, type NavItem } from '../components/Shell'

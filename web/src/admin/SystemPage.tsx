@@ -2,13 +2,13 @@
 import { Alert, Badge, Button, Card, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { get } from '../api/client'
-import type { ChainVerification, JobQueues } from '../api/types'
+import type { AuditVerification, JobQueues } from '../api/types'
 import { Page } from '../components/Page'
 import { ErrorState, QueryState } from '../components/states'
 
 export function SystemPage() {
   const jobs = useQuery({ queryKey: ['admin-jobs'], queryFn: () => get<JobQueues>('/admin/jobs'), refetchInterval: 10_000 })
-  const verify = useMutation({ mutationFn: () => get<ChainVerification>('/admin/audit/verify') })
+  const verify = useMutation({ mutationFn: () => get<AuditVerification>('/admin/audit/verify') })
   return (
     <Page title="Jobs and audit">
       <Card withBorder component="section" aria-label="Job queue">
@@ -62,21 +62,21 @@ export function SystemPage() {
           Audit log integrity
         </Title>
         <Stack gap="sm">
-          <Text size="sm">Recomputes the SHA-256 hash chain over every audit event; an edited, deleted or reordered event breaks it.</Text>
+          <Text size="sm">Recomputes every audit event, the Merkle tree over them and the signed root; an edited or deleted event, or a changed tree, is found.</Text>
           <Group>
             <Button onClick={() => verify.mutate()} loading={verify.isPending}>
-              Verify audit chain
+              Verify audit log
             </Button>
           </Group>
           {verify.isError && <ErrorState error={verify.error} title="Could not verify" />}
           {verify.data && (
-            <Alert color={verify.data.ok ? 'teal' : 'red'} title={verify.data.ok ? 'Chain intact' : 'Chain broken'} role="status" data-testid="audit-result">
+            <Alert color={verify.data.ok ? 'teal' : 'red'} title={verify.data.ok ? 'Log intact' : 'Log broken'} role="status" data-testid="audit-result">
               <Text size="sm">
                 {verify.data.events} events checked.
                 {verify.data.firstBadSeq !== undefined ? ` First bad event: #${verify.data.firstBadSeq}.` : ''}
               </Text>
               <Text size="xs">
-                Head hash: <Code style={{ wordBreak: 'break-all' }}>{verify.data.headHash}</Code>
+                Root hash of {verify.data.treeSize} events: <Code style={{ wordBreak: 'break-all' }}>{verify.data.rootHash}</Code>
               </Text>
             </Alert>
           )}

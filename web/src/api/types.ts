@@ -165,10 +165,12 @@ export interface AuditEvent {
   userAgent: string | null
 }
 
-export interface ChainVerification {
+/** `GET /admin/audit/verify` (SPEC §4.7). */
+export interface AuditVerification {
   ok: boolean
   events: number
-  headHash: string
+  treeSize: number
+  rootHash: string
   firstBadSeq?: number
 }
 
