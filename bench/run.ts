@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import os from 'node:os'
-import { generateSigningKey } from '../src/features/prescriptions/signing-keys.js'
+import { generateSigningKey } from '../src/app/signing-keys.js'
 import { registerPatient } from './api-client.js'
 import { prepareEngine, redact, type PreparedEngine } from './engines.js'
 import { readOptions, type BenchOptions, type EngineName, type ScenarioGroup } from './options.js'

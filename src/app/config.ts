@@ -7,7 +7,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { checkPassword } from '../features/accounts/password-policy.js'
-import { parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from '../features/prescriptions/signing-keys.js'
+import { parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from './signing-keys.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises'
 import path from 'node:path'
-import { generateSigningKey, parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from '../features/prescriptions/signing-keys.js'
+import { generateSigningKey, parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from './signing-keys.js'
 import type { Config, ResolvedConfig } from './config.js'
 
 interface SecretsFile {

@@ -7,7 +7,7 @@
  */
 import { CompactSign, compactVerify } from 'jose'
 import type { ResolvedConfig } from '../app/config.js'
-import { createKeyring, type Keyring } from '../features/prescriptions/signing-keys.js'
+import { createKeyring, type Keyring } from '../app/signing-keys.js'
 
 /** What a tree head commits to. `timestamp`: ISO-8601 UTC with milliseconds. */
 export interface TreeHeadPayload {

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateSigningKey } from '../../src/features/prescriptions/signing-keys.js'
+import { generateSigningKey } from '../../src/app/signing-keys.js'
 import { clusterSecrets, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
 import { leafOf, verifyConsistency, verifyInclusion } from '../helpers/rfc9162.js'
 import { createServerDatabase } from '../helpers/test-app.js'

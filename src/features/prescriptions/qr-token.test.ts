@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../../app/errors.js'
 import { QR_DATA_MAX_LENGTH, signQrToken, verifyQrToken } from './qr-token.js'
-import { generateSigningKey, parseSigningKey, parseVerifyKeys, type Ed25519Jwk } from './signing-keys.js'
+import { generateSigningKey, parseSigningKey, parseVerifyKeys, type Ed25519Jwk } from '../../app/signing-keys.js'
 
 const keysOf = (signing = generateSigningKey(), retired: Ed25519Jwk[] = []) => ({ prescriptionSigningKey: signing, prescriptionVerifyKeys: retired })
 const claims = () => ({ prescriptionId: randomUUID(), nonce: 'nN0nce-abcdefghijklmn', expiresAt: new Date('2027-01-31T10:00:00.000Z') })

@@ -15,7 +15,7 @@ import { CompactSign, compactVerify, errors as joseErrors } from 'jose'
 import { z } from 'zod'
 import type { ResolvedConfig } from '../../app/config.js'
 import { ValidationError } from '../../app/errors.js'
-import { createKeyring, type Keyring } from './signing-keys.js'
+import { createKeyring, type Keyring } from '../../app/signing-keys.js'
 
 export const QR_DATA_MAX_LENGTH = 300
 

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from '../../app/config.js'
-import { resolveSecrets } from '../../app/secrets.js'
+import { ConfigError, loadConfig } from './config.js'
+import { resolveSecrets } from './secrets.js'
 import { generateSigningKey } from './signing-keys.js'
 
 const dirs: string[] = []

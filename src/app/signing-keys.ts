@@ -1,7 +1,8 @@
 /**
- * Ed25519 keys that sign prescription QR codes (SPEC §4.9). Keys travel as JSON Web Keys
+ * Ed25519 signing keys: prescription QR codes (SPEC §4.9) and the audit log's tree heads
+ * (SPEC §4.7). Keys travel as JSON Web Keys
  * (RFC 8037 `{"kty":"OKP","crv":"Ed25519","x","d"?,"kid"?}`), in the environment
- * (`PRESCRIPTION_SIGNING_KEY`, `PRESCRIPTION_VERIFY_KEYS`) or in `$DATA_DIR/secrets.json`.
+ * (`PRESCRIPTION_SIGNING_KEY`, `AUDIT_SIGNING_KEY`, their `…_VERIFY_KEYS`) or in `$DATA_DIR/secrets.json`.
  *
  * Every key has a short key id (`kid`) written into each token's protected header, so a
  * token is checked against the key that made it and keys can rotate: sign with the new key,
