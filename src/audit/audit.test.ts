@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { composeDeps } from '../app/compose.js'
 import { loadConfig } from '../app/config.js'
 import type { Deps } from '../app/deps.js'
+import { generateSigningKey } from '../app/signing-keys.js'
+import { verifyAuditTree } from './verify.js'
 import { systemActor } from '../policy/index.js'
 import { migrationProvider } from '../db/migrations/index.js'
 import { buildApp } from '../app/build-app.js'
@@ -397,6 +399,52 @@ describe('the Merkle tree (RFC 9162)', () => {
       expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/audit/verify', headers: u.headers })).statusCode).toBe(403)
     }
     expect((await t.app.inject({ method: 'GET', url: '/api/v1/admin/audit/verify' })).statusCode).toBe(401)
+  })
+})
+
+describe('tree-head key rotation', () => {
+  it('publishes the retired key next to the new one, so heads signed before the rotation still verify', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-audit-rotate-'))
+    const server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : undefined
+    // The same database across the restart: a PostgreSQL one, or PGlite in DATA_DIR.
+    const where = { DATA_DIR: dataDir, DATABASE_URL: server?.url ?? '' }
+    const [oldKey, newKey] = [generateSigningKey(), generateSigningKey()]
+    try {
+      const before = await startTestApp({ ...where, AUDIT_SIGNING_KEY: JSON.stringify(oldKey) })
+      let oldHead: { signature: string; treeSize: number }
+      try {
+        const u = await createAdmin(before)
+        expect(u.id).toBeTruthy()
+        await before.deps.audit.sealNow()
+        oldHead = (await before.app.inject({ method: 'GET', url: '/api/v1/audit/tree-head' })).json()
+        expect(oldHead.treeSize).toBeGreaterThan(0)
+      } finally {
+        await before.close()
+      }
+      const { d: _private, ...oldPublic } = oldKey
+      const after = await startTestApp({ ...where, AUDIT_SIGNING_KEY: JSON.stringify(newKey), AUDIT_VERIFY_KEYS: JSON.stringify([oldPublic]) })
+      try {
+        const jwks = (await after.app.inject({ method: 'GET', url: '/api/v1/audit/keys' })).json()
+        expect(jwks.keys.map((k: { kid: string }) => k.kid).sort()).toEqual([oldKey.kid, newKey.kid].sort())
+        expect(JSON.stringify(jwks)).not.toMatch(/"d":/)
+        // The head signed before the rotation is still the newest, and verifies against the published set…
+        expect((await after.app.inject({ method: 'GET', url: '/api/v1/audit/tree-head' })).json()).toEqual(oldHead)
+        expect((await compactVerify(oldHead.signature, createLocalJWKSet(jwks))).protectedHeader.kid).toBe(oldKey.kid)
+        expect(await verifyAuditTree(after.deps.db, after.deps.audit.signer)).toMatchObject({ ok: true, treeSize: oldHead.treeSize })
+        // …and after a login the new key signs the next head; the whole log verifies.
+        const admin = await createAdmin(after)
+        await after.deps.audit.sealNow()
+        const head = (await after.app.inject({ method: 'GET', url: '/api/v1/audit/tree-head' })).json()
+        expect((await compactVerify(head.signature, createLocalJWKSet(jwks))).protectedHeader.kid).toBe(newKey.kid)
+        const verified = await after.app.inject({ method: 'GET', url: '/api/v1/admin/audit/verify', headers: admin.headers })
+        expect(verified.json()).toMatchObject({ ok: true, treeSize: head.treeSize })
+      } finally {
+        await after.close()
+      }
+    } finally {
+      await server?.drop()
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 })
 
