@@ -7,8 +7,8 @@ import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import { NotFoundError, ValidationError, type FieldError } from '../../app/errors.js'
 import type { Coding, DB, EmergencyCardChoice, ProfileAllergy, ProfileCondition, ProfileMedication, ProfileRow } from '../../db/schema.js'
-import { authorize, type Actor } from '../../policy/index.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
+import type { Actor } from '../../policy/index.js'
+import { withPatientData } from '../../audit/patient-data.js'
 import * as q from './profile.queries.js'
 import { utcDate } from '../../app/dates.js'
 import type { ProfileInput } from './profile.schema.js'
@@ -43,19 +43,22 @@ export async function loadProfile(db: Db, patientId: string, forUpdate = false):
   }
 }
 
-/** The audit target of a patient's profile (SPEC §4.7). */
-const profileTarget = (patientId: string) => ({ patientId, resource: { type: 'profile', id: patientId } })
+/** The audit resource of a patient's profile (SPEC §4.7). */
+const profileResource = (patientId: string) => ({ type: 'profile', id: patientId })
 
 /**
  * Reads a profile; 404 unless the actor is the patient or a consenting doctor. Audited
  * (SPEC §4.7): `profile.viewed` when anyone but the patient reads it, `profile.denied` when
  * the policy refuses someone.
  */
-export async function getProfile(deps: Deps, actor: Actor, pid: string): Promise<ProfileRow> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  const target = profileTarget(scope.patientId)
-  await deps.audit.guard(actor, 'profile.denied', target, () => authorize(actor, 'profile.read', scope))
-  return deps.audit.audited(actor, 'profile.viewed', target, (db) => loadProfile(db, scope.patientId))
+export function getProfile(deps: Deps, actor: Actor, pid: string): Promise<ProfileRow> {
+  return withPatientData(
+    deps,
+    actor,
+    pid,
+    { action: 'profile.read', kind: 'read', resource: profileResource, audited: 'profile.viewed' },
+    ({ scope, db }) => loadProfile(db, scope.patientId),
+  )
 }
 
 /** Ensures every list item has an id: a given one is kept, a missing one is generated. */
@@ -92,20 +95,21 @@ function checkEmergencyCard(card: ProfileInput['emergencyCard'], conditions: { i
  * is not in the profile, 404/403 per policy.
  * Audited: `profile.updated` in the write's transaction; `profile.denied` when refused.
  */
-export async function replaceProfile(deps: Deps, actor: Actor, pid: string, input: ProfileInput): Promise<ProfileRow> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  const target = profileTarget(scope.patientId)
-  await deps.audit.guard(actor, 'profile.denied', target, () => authorize(actor, 'profile.write', scope, 'profile.read'))
+export function replaceProfile(deps: Deps, actor: Actor, pid: string, input: ProfileInput): Promise<ProfileRow> {
   const now = deps.now()
-  if (input.dateOfBirth && input.dateOfBirth > utcDate(now)) {
-    throw new ValidationError('The date of birth is in the future.', [{ path: '/dateOfBirth', message: 'Must not be in the future.' }])
+  // Checked once the policy has spoken: someone who may not write gets 404/403, not 400.
+  const prepare = () => {
+    if (input.dateOfBirth && input.dateOfBirth > utcDate(now)) {
+      throw new ValidationError('The date of birth is in the future.', [{ path: '/dateOfBirth', message: 'Must not be in the future.' }])
+    }
+    const conditions = withIds(input.conditions)
+    const medications = withIds(input.medications)
+    return { conditions, medications, emergencyCard: checkEmergencyCard(input.emergencyCard, conditions, medications) }
   }
-  const conditions = withIds(input.conditions)
-  const medications = withIds(input.medications)
-  const emergencyCard = checkEmergencyCard(input.emergencyCard, conditions, medications)
-  return deps.db.transaction().execute(async (trx) => {
+  const access = { action: 'profile.write', visibility: 'profile.read', kind: 'write', resource: profileResource, audited: 'profile.updated', prepare } as const
+  return withPatientData(deps, actor, pid, access, async ({ scope, db: trx, prepared }) => {
     await loadProfile(trx, scope.patientId, true)
-    const saved = await q.upsertProfile(trx, {
+    return q.upsertProfile(trx, {
       patientId: scope.patientId,
       fullName: input.fullName,
       dateOfBirth: input.dateOfBirth ?? null,
@@ -115,14 +119,12 @@ export async function replaceProfile(deps: Deps, actor: Actor, pid: string, inpu
       organDonor: input.organDonor ?? null,
       notes: input.notes ?? null,
       allergies: withIds(input.allergies),
-      conditions,
-      medications,
+      conditions: prepared.conditions,
+      medications: prepared.medications,
       emergencyContacts: withIds(input.emergencyContacts),
-      emergencyCard,
+      emergencyCard: prepared.emergencyCard,
       updatedAt: now,
     })
-    await deps.audit.record(trx, actor, 'profile.updated', target)
-    return saved
   })
 }
 

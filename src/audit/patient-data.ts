@@ -1,0 +1,192 @@
+/**
+ * The one call that touches a patient's data (STYLE §9, SPEC §3 and §4.7).
+ *
+ * A service that reaches a patient's data for a user actor goes through `withPatientData`
+ * (data named by `{pid}`, judged on the patient's scope) or `withPatientResource` (one
+ * resource judged on its own scope, such as a prescription's parties). Either call:
+ *
+ * 1. asks the policy module (`authorize`): when it refuses someone other than the patient,
+ *    the refusal is logged as `<feature>.denied` (the feature of the policy action:
+ *    `record.list` → `record.denied`) and the NotFoundError / ForbiddenError is rethrown;
+ * 2. runs `prepare` (optional, outside any transaction: parse, validate, stream a file);
+ * 3. runs `fn` and writes its success events:
+ *    - `kind: 'read'`: the patient's own reads run on the pool and log nothing; anyone
+ *      else's read runs in a transaction that also holds the event;
+ *    - `kind: 'write'`: always one transaction holding the write and its event(s), whoever
+ *      acts; for `withPatientData` the policy is asked again inside it, so consent ended
+ *      meanwhile is honoured (404/403, not logged).
+ *
+ * `fn` gets no event API: the events are named up front (`audited`), so a handler cannot
+ * forget one. `deps.audit.record` stays for what is not a user reaching a patient's data
+ * through the policy: logins, share and emergency actors, system jobs, failed lookups.
+ */
+import type { Kysely, Transaction } from 'kysely'
+import type { Deps } from '../app/deps.js'
+import type { DB } from '../db/schema.js'
+import { resolvePatientScope } from '../features/consultations/consultations.service.js'
+import { authorize, type Action, type Actor, type PatientScope, type can } from '../policy/index.js'
+import { isPatientSelf, type AuditAction, type AuditTarget } from './audit.service.js'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+/** What the policy module judges for `action` (its rule's resource). */
+type ResourceOf<A extends Action> = Parameters<typeof can<A>>[2]
+
+/** Policy actions judged on a patient's scope (`profile.read`, `record.list`, `note.create`, …). */
+export type PatientAction = { [A in Action]: PatientScope extends ResourceOf<A> ? A : never }[Action]
+
+/** A resource as the audit log names it: `{type: 'record', id}`. */
+export type AuditResource = AuditTarget['resource']
+
+/** One event written on success. */
+export interface AuditedEvent {
+  action: AuditAction
+  resource: AuditResource
+}
+
+/** `read`: the patient's own reads are not logged; `write`: always logged, in the write's transaction. */
+export type AccessKind = 'read' | 'write'
+
+/** The database handle `fn` gets: the pool or a transaction for reads, the write's transaction for writes. */
+export type DbOf<K extends AccessKind> = K extends 'write' ? Transaction<DB> : Db
+
+/** How a call is audited (shared by both entry points). */
+interface AuditedAccess<T, K extends AccessKind, P> {
+  kind: K
+  /**
+   * The resource reached, or how to name it from the patient's id (`{pid}` may be `me`):
+   * the refusal's `<feature>.denied` event names it, and so does the success event when
+   * `audited` is an action name.
+   */
+  resource: AuditResource | ((patientId: string) => AuditResource)
+  /**
+   * On success: an action name (one event about `resource`), or the events the result
+   * calls for (a created row's id, a second event). Returning `[]` is for outcomes that
+   * wrote and disclosed nothing.
+   */
+  audited: AuditAction | ((result: T) => readonly AuditedEvent[])
+  /**
+   * Runs after authorization and before the transaction, holding no connection: input
+   * checks whose errors come after the policy's (404 before 400), a file streamed to the
+   * blob store. Its value reaches `fn` as `prepared`.
+   */
+  prepare?: (scope: PatientScope) => P | Promise<P>
+}
+
+/** `withPatientData` options: the policy action on the patient's scope, and how it is audited. */
+export interface PatientDataAccess<T, K extends AccessKind, P, A extends PatientAction> extends AuditedAccess<T, K, P> {
+  action: A
+  /**
+   * Judged first: refused → 404; then `action` refused → 403 (a consenting doctor who may
+   * read but not change). Without it, a refused `action` is 404 (SPEC §2, STYLE §3).
+   */
+  visibility?: PatientAction
+  /** Facts of the one resource the rule needs besides the scope (a record's id and date, a list's `listFrom`). */
+  facts?: Omit<ResourceOf<A>, keyof PatientScope>
+}
+
+/** What `fn` gets. */
+export interface PatientDataContext<K extends AccessKind, P> {
+  /** The scope the policy allowed (for writes, as judged inside the transaction). */
+  scope: PatientScope
+  db: DbOf<K>
+  prepared: P
+}
+
+/** The `<feature>.denied` action of a policy action (`record.list` → `record.denied`). */
+const deniedActionOf = (action: Action): AuditAction => `${action.slice(0, action.indexOf('.'))}.denied` as AuditAction
+
+const eventsOf = <T>(audited: AuditAction | ((result: T) => readonly AuditedEvent[]), resource: AuditResource, result: T): readonly AuditedEvent[] =>
+  typeof audited === 'function' ? audited(result) : [{ action: audited, resource }]
+
+/**
+ * The shared path: refusal logged by `deps.audit.guard`, `prepare`, then `fn` with its
+ * events. `recheck` re-judges a write inside its transaction and returns the fresh scope.
+ */
+async function runAudited<T, K extends AccessKind, P>(
+  deps: Deps,
+  actor: Actor,
+  patientId: string,
+  scope: PatientScope,
+  check: { denied: AuditAction; judge: () => void; recheck?: (trx: Transaction<DB>) => Promise<PatientScope> },
+  access: AuditedAccess<T, K, P>,
+  fn: (ctx: PatientDataContext<K, P>) => Promise<T>,
+): Promise<T> {
+  const resource = typeof access.resource === 'function' ? access.resource(patientId) : access.resource
+  await deps.audit.guard(actor, check.denied, { patientId, resource }, check.judge)
+  const prepared = (access.prepare ? await access.prepare(scope) : undefined) as P
+  const write = access.kind === 'write'
+  if (!write && isPatientSelf(actor, patientId)) return fn({ scope, db: deps.db as DbOf<K>, prepared })
+  return deps.db.transaction().execute(async (trx) => {
+    const current = write && check.recheck ? await check.recheck(trx) : scope
+    const result = await fn({ scope: current, db: trx as DbOf<K>, prepared })
+    for (const event of eventsOf(access.audited, resource, result)) {
+      await deps.audit.record(trx, actor, event.action, { patientId, resource: event.resource })
+    }
+    return result
+  })
+}
+
+/**
+ * Runs `fn` on the data of patient `pid` (an id or `me`) when the policy allows `action`
+ * (SPEC §3); writes the success events (`audited`) and logs a refusal of anyone but the
+ * patient as `<feature>.denied` (SPEC §4.7). Returns what `fn` returns.
+ *
+ * Throws NotFoundError or ForbiddenError exactly as the policy decides (`resolvePatientScope`
+ * for `me` asked by a non-patient, then `authorize(actor, action, {...scope, ...facts},
+ * visibility)`); whatever `prepare` or `fn` throws, after which nothing of the call is
+ * committed (its events included). For `kind: 'write'`, the scope is resolved and judged
+ * again inside the write's transaction (a consultation ended meanwhile → 404, not logged).
+ */
+export async function withPatientData<T, K extends AccessKind, A extends PatientAction, P = undefined>(
+  deps: Deps,
+  actor: Actor,
+  pid: string,
+  access: PatientDataAccess<T, K, P, A>,
+  fn: (ctx: PatientDataContext<K, P>) => Promise<T>,
+): Promise<T> {
+  const judge = (scope: PatientScope) => {
+    const resource = { ...scope, ...access.facts } as ResourceOf<A>
+    if (access.visibility) authorize(actor, access.action, resource, access.visibility as never)
+    else authorize(actor, access.action, resource)
+  }
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  const recheck = async (trx: Transaction<DB>) => {
+    const current = await resolvePatientScope(trx, actor, pid)
+    judge(current)
+    return current
+  }
+  return runAudited(deps, actor, scope.patientId, scope, { denied: deniedActionOf(access.action), judge: () => judge(scope), recheck }, access, fn)
+}
+
+/** `withPatientResource` options: a policy action on the resource's own scope, and how it is audited. */
+export interface PatientResourceAccess<T, K extends AccessKind, P, A extends Action> extends AuditedAccess<T, K, P> {
+  action: A
+  /** The resource as the policy judges it (a prescription's `{patientId, doctorId}`). */
+  scope: ResourceOf<A> & { patientId: string }
+  /** As in `withPatientData`: judged first, refused → 404; then `action` refused → 403. */
+  visibility?: Action
+}
+
+/**
+ * `withPatientData` for one resource of a patient that the policy judges on a scope of its
+ * own (a prescription: its patient and its prescriber), already loaded by the caller.
+ * `fn` gets the patient's plain scope (`actorHasApprovedConsultation` false: the resource's
+ * rule decided). Refusals are logged as `<feature>.denied` about `resource`; writes are not
+ * judged again in the transaction (make the write conditional where state can change).
+ * Throws NotFoundError / ForbiddenError as `authorize` decides.
+ */
+export async function withPatientResource<T, K extends AccessKind, A extends Action, P = undefined>(
+  deps: Deps,
+  actor: Actor,
+  access: PatientResourceAccess<T, K, P, A>,
+  fn: (ctx: PatientDataContext<K, P>) => Promise<T>,
+): Promise<T> {
+  const patientId = access.scope.patientId
+  const judge = () => {
+    if (access.visibility) authorize(actor, access.action, access.scope as never, access.visibility as never)
+    else authorize(actor, access.action, access.scope)
+  }
+  const scope: PatientScope = { patientId, actorHasApprovedConsultation: false }
+  return runAudited(deps, actor, patientId, scope, { denied: deniedActionOf(access.action), judge }, access, fn)
+}
