@@ -12,8 +12,8 @@ import type { Deps } from '../../app/deps.js'
 import { ValidationError, type FieldError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { DB } from '../../db/schema.js'
-import { authorize, isUser, type Actor } from '../../policy/index.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { isUser, type Actor } from '../../policy/index.js'
+import { withPatientData } from '../../audit/patient-data.js'
 import { VITAL_CATALOGUE, normalizeVital, type NormalizedVital } from './vital-types.js'
 import * as q from './vitals.queries.js'
 import type { VitalPoint, VitalView } from './vitals.queries.js'
@@ -31,9 +31,10 @@ export const FUTURE_TOLERANCE_MS = 5 * MINUTE
 export const DEFAULT_TREND_DAYS = 90
 const EARLIEST = Date.parse('1900-01-01T00:00:00.000Z')
 
-/** Audit target: a patient's vitals as a whole (lists, trends) or one reading. */
-const vitalsTarget = (patientId: string) => ({ patientId, resource: { type: 'vitals', id: patientId } })
-const vitalTarget = (patientId: string, id: string) => ({ patientId, resource: { type: 'vital', id } })
+/** Audit resource: a patient's vitals as a whole (lists, trends, a refused entry); one reading is `{type: 'vital', id}`. */
+const vitalsResource = (patientId: string) => ({ type: 'vitals', id: patientId })
+/** How lists and trends are reached and audited: `vitals.read`, `vitals.viewed` for anyone but the patient. */
+const viewed = { action: 'vitals.read', kind: 'read', resource: vitalsResource, audited: 'vitals.viewed' } as const
 
 const isCalendarDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v)
 /** Inclusive lower bound of a `from` filter (SPEC §2): a date counts from its start (UTC). */
@@ -62,43 +63,42 @@ function checkWindow(from: Date | undefined, toExclusive: Date | undefined): voi
  * not see the patient (another patient, a doctor without an approved consultation). Consent is
  * checked again inside the write's transaction, so a consultation ended meanwhile is honoured.
  */
-export async function recordVital(deps: Deps, actor: Actor, pid: string, input: VitalBodyInput): Promise<VitalView> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  await deps.audit.guard(actor, 'vitals.denied', vitalsTarget(scope.patientId), () => authorize(actor, 'vitals.create', scope))
-  if (!isUser(actor)) throw new Error('unreachable: only users may record vitals')
-
+export function recordVital(deps: Deps, actor: Actor, pid: string, input: VitalBodyInput): Promise<VitalView> {
   const now = deps.now()
-  const errors: FieldError[] = []
-  let vital: NormalizedVital | undefined
-  try {
-    vital = normalizeVital({
-      type: input.type,
-      value: input.value,
-      systolic: input.systolic,
-      diastolic: input.diastolic,
-      unit: input.unit,
-      context: input.context,
-    })
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err
-    errors.push(...(err.errors ?? []))
+  // Checked once the policy has spoken: someone who may not add vitals gets 404, not 400.
+  const prepare = () => {
+    if (!isUser(actor)) throw new Error('unreachable: only users may record vitals')
+    const errors: FieldError[] = []
+    let vital: NormalizedVital | undefined
+    try {
+      vital = normalizeVital({
+        type: input.type,
+        value: input.value,
+        systolic: input.systolic,
+        diastolic: input.diastolic,
+        unit: input.unit,
+        context: input.context,
+      })
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err
+      errors.push(...(err.errors ?? []))
+    }
+    const measuredAt = input.measuredAt ? new Date(input.measuredAt) : now
+    if (Number.isNaN(measuredAt.getTime())) {
+      errors.push({ path: '/measuredAt', message: 'Not a real instant.' })
+    } else if (measuredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
+      errors.push({ path: '/measuredAt', message: 'A measurement cannot be more than 5 minutes in the future.' })
+    } else if (measuredAt.getTime() < EARLIEST) {
+      errors.push({ path: '/measuredAt', message: 'A measurement is not before 1900-01-01.' })
+    }
+    if (errors.length > 0 || !vital) throw new ValidationError(`Invalid ${input.type} measurement.`, errors)
+    return { v: vital, measuredAt, recordedBy: actor.id }
   }
-  const measuredAt = input.measuredAt ? new Date(input.measuredAt) : now
-  if (Number.isNaN(measuredAt.getTime())) {
-    errors.push({ path: '/measuredAt', message: 'Not a real instant.' })
-  } else if (measuredAt.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) {
-    errors.push({ path: '/measuredAt', message: 'A measurement cannot be more than 5 minutes in the future.' })
-  } else if (measuredAt.getTime() < EARLIEST) {
-    errors.push({ path: '/measuredAt', message: 'A measurement is not before 1900-01-01.' })
-  }
-  if (errors.length > 0 || !vital) throw new ValidationError(`Invalid ${input.type} measurement.`, errors)
-  const v = vital
-
-  return deps.db.transaction().execute(async (trx) => {
-    const current = await resolvePatientScope(trx, actor, pid)
-    authorize(actor, 'vitals.create', current)
+  const recorded = (view: VitalView) => [{ action: 'vitals.recorded', resource: { type: 'vital', id: view.id } }] as const
+  const access = { action: 'vitals.create', kind: 'write', resource: vitalsResource, audited: recorded, prepare } as const
+  return withPatientData(deps, actor, pid, access, async ({ scope, db: trx, prepared: { v, measuredAt, recordedBy } }) => {
     const id = await q.insertVital(trx, {
-      patientId: current.patientId,
+      patientId: scope.patientId,
       type: v.type,
       loinc: v.loinc,
       value: v.value ?? null,
@@ -107,16 +107,15 @@ export async function recordVital(deps: Deps, actor: Actor, pid: string, input: 
       unit: v.unit,
       context: v.context ?? null,
       measuredAt,
-      recordedBy: actor.id,
+      recordedBy,
       source: 'manual',
       sourceRef: null,
       note: input.note ? input.note : null,
       flag: v.flag,
       createdAt: now,
     })
-    const view = await q.findVitalView(trx, current.patientId, id)
+    const view = await q.findVitalView(trx, scope.patientId, id)
     if (!view) throw new Error('The inserted vital is not visible in its own transaction.')
-    await deps.audit.record(trx, actor, 'vitals.recorded', vitalTarget(current.patientId, id))
     return view
   })
 }
@@ -135,18 +134,17 @@ function decodeVitalCursor(cursor: string): { measuredAt: Date; id: string } {
  * its whole UTC day). 404 when the caller may not see the patient; 400 for a bad cursor or
  * `from` after `to`. Audited as `vitals.viewed` for anyone but the patient.
  */
-export async function listVitals(deps: Deps, actor: Actor, pid: string, query: VitalListInput): Promise<{ items: VitalDto[]; nextCursor: string | null }> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  const target = vitalsTarget(scope.patientId)
-  await deps.audit.guard(actor, 'vitals.denied', target, () => authorize(actor, 'vitals.read', scope))
-  const from = query.from ? lowerBound(query.from) : undefined
-  const toExclusive = query.to ? upperBoundExclusive(query.to) : undefined
-  checkWindow(from, toExclusive)
-  const after = query.cursor ? decodeVitalCursor(query.cursor) : undefined
-  const rows = await deps.audit.audited(actor, 'vitals.viewed', target, (db) =>
-    q.listVitalViews(db, { patientId: scope.patientId, type: query.type, from, toExclusive, after, limit: query.limit }),
-  )
-  return toPage(rows, query.limit, (r) => [r.measuredAt.toISOString(), r.id], toVitalDto)
+export function listVitals(deps: Deps, actor: Actor, pid: string, query: VitalListInput): Promise<{ items: VitalDto[]; nextCursor: string | null }> {
+  const prepare = () => {
+    const from = query.from ? lowerBound(query.from) : undefined
+    const toExclusive = query.to ? upperBoundExclusive(query.to) : undefined
+    checkWindow(from, toExclusive)
+    return { from, toExclusive, after: query.cursor ? decodeVitalCursor(query.cursor) : undefined }
+  }
+  return withPatientData(deps, actor, pid, { ...viewed, prepare }, async ({ scope, db, prepared: { from, toExclusive, after } }) => {
+    const rows = await q.listVitalViews(db, { patientId: scope.patientId, type: query.type, from, toExclusive, after, limit: query.limit })
+    return toPage(rows, query.limit, (r) => [r.measuredAt.toISOString(), r.id], toVitalDto)
+  })
 }
 
 /**
@@ -159,24 +157,24 @@ export async function listVitals(deps: Deps, actor: Actor, pid: string, query: V
  * the first and last bucket may be cut by the window. Audited as `vitals.viewed` for anyone
  * but the patient.
  */
-export async function getTrends(deps: Deps, actor: Actor, pid: string, query: TrendInput): Promise<TrendDto> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  const target = vitalsTarget(scope.patientId)
-  await deps.audit.guard(actor, 'vitals.denied', target, () => authorize(actor, 'vitals.read', scope))
-  const toExclusive = query.to ? upperBoundExclusive(query.to) : new Date(deps.now().getTime() + 1)
-  const from = query.from ? lowerBound(query.from) : new Date(toExclusive.getTime() - DEFAULT_TREND_DAYS * DAY)
-  checkWindow(from, toExclusive)
-  const rows = await deps.audit.audited(actor, 'vitals.viewed', target, (db) =>
-    q.trendBuckets(db, { patientId: scope.patientId, type: query.type, bucket: query.bucket, from, toExclusive }),
-  )
-  return {
-    type: query.type,
-    unit: VITAL_CATALOGUE[query.type].unit,
-    bucket: query.bucket,
-    from: from.toISOString(),
-    to: new Date(toExclusive.getTime() - 1).toISOString(),
-    items: rows.map((r) => toTrendItem(query.type, r)),
+export function getTrends(deps: Deps, actor: Actor, pid: string, query: TrendInput): Promise<TrendDto> {
+  const prepare = () => {
+    const toExclusive = query.to ? upperBoundExclusive(query.to) : new Date(deps.now().getTime() + 1)
+    const from = query.from ? lowerBound(query.from) : new Date(toExclusive.getTime() - DEFAULT_TREND_DAYS * DAY)
+    checkWindow(from, toExclusive)
+    return { from, toExclusive }
   }
+  return withPatientData(deps, actor, pid, { ...viewed, prepare }, async ({ scope, db, prepared: { from, toExclusive } }) => {
+    const rows = await q.trendBuckets(db, { patientId: scope.patientId, type: query.type, bucket: query.bucket, from, toExclusive })
+    return {
+      type: query.type,
+      unit: VITAL_CATALOGUE[query.type].unit,
+      bucket: query.bucket,
+      from: from.toISOString(),
+      to: new Date(toExclusive.getTime() - 1).toISOString(),
+      items: rows.map((r) => toTrendItem(query.type, r)),
+    }
+  })
 }
 
 /** One type's readings in the summary window: exact least-squares sums (see `windowSums`) and the readings that bound them. */
