@@ -8,12 +8,13 @@
  */
 import type { Deps } from '../../app/deps.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
-import { authorize, readableNotes, type UserActor } from '../../policy/index.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { readableNotes, type PatientScope, type UserActor } from '../../policy/index.js'
+import { withPatientData } from '../../audit/patient-data.js'
 import * as q from './notes.queries.js'
 import { toNoteDto, type CreateNoteInput, type NoteDto } from './notes.schema.js'
 
-const notesTarget = (patientId: string) => ({ patientId, resource: { type: 'notes', id: patientId } })
+/** Audit resource: a patient's notes as a whole (lists, refusals); one note is `{type: 'note', id}`. */
+const notesResource = (patientId: string) => ({ type: 'notes', id: patientId })
 
 /**
  * `POST /patients/{pid}/notes {body (1–10000 characters), sharedWithPatient?}` → 201 Note
@@ -21,11 +22,10 @@ const notesTarget = (patientId: string) => ({ patientId, resource: { type: 'note
  * with an approved consultation (404 for any other doctor); consent is checked again inside
  * the write's transaction, so a consultation ended meanwhile is honoured.
  */
-export async function createNote(deps: Deps, actor: UserActor, pid: string, input: CreateNoteInput): Promise<NoteDto> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  await deps.audit.guard(actor, 'note.denied', notesTarget(scope.patientId), () => authorize(actor, 'note.create', scope, 'note.list'))
-  return deps.db.transaction().execute(async (trx) => {
-    authorize(actor, 'note.create', await resolvePatientScope(trx, actor, pid), 'note.list')
+export function createNote(deps: Deps, actor: UserActor, pid: string, input: CreateNoteInput): Promise<NoteDto> {
+  const created = (note: NoteDto) => [{ action: 'note.created', resource: { type: 'note', id: note.id } }] as const
+  const access = { action: 'note.create', visibility: 'note.list', kind: 'write', resource: notesResource, audited: created } as const
+  return withPatientData(deps, actor, pid, access, async ({ scope, db: trx }) => {
     const { id } = await q.insertNote(trx, {
       patientId: scope.patientId,
       authorId: actor.id,
@@ -35,7 +35,6 @@ export async function createNote(deps: Deps, actor: UserActor, pid: string, inpu
     })
     const view = await q.findNoteView(trx, id)
     if (!view) throw new Error('A note just written is not visible in its own transaction.')
-    await deps.audit.record(trx, actor, 'note.created', { patientId: scope.patientId, resource: { type: 'note', id } })
     return toNoteDto(view)
   })
 }
@@ -45,22 +44,22 @@ export async function createNote(deps: Deps, actor: UserActor, pid: string, inpu
  * treating doctor sees only their own notes on this patient, the patient only those shared
  * with them. 404 for anyone else; 400 for a bad cursor.
  */
-export async function listNotes(deps: Deps, actor: UserActor, pid: string, query: { limit: number; cursor?: string | undefined }): Promise<{ items: NoteDto[]; nextCursor: string | null }> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  const target = notesTarget(scope.patientId)
-  await deps.audit.guard(actor, 'note.denied', target, () => authorize(actor, 'note.list', scope))
-  const readable = readableNotes(actor, scope)
-  if (!readable) throw new Error('note.list allowed an actor that may read no note.')
-  const cursor = query.cursor ? decodeCursor(query.cursor, InstantIdCursor) : undefined
-  const after = cursor && { createdAt: cursor[0], id: cursor[1] }
-  const rows = await deps.audit.audited(actor, 'note.viewed', target, (db) =>
-    q.listNoteViews(db, {
+export function listNotes(deps: Deps, actor: UserActor, pid: string, query: { limit: number; cursor?: string | undefined }): Promise<{ items: NoteDto[]; nextCursor: string | null }> {
+  const prepare = (scope: PatientScope) => {
+    const readable = readableNotes(actor, scope)
+    if (!readable) throw new Error('note.list allowed an actor that may read no note.')
+    const cursor = query.cursor ? decodeCursor(query.cursor, InstantIdCursor) : undefined
+    return { readable, after: cursor && { createdAt: cursor[0], id: cursor[1] } }
+  }
+  const access = { action: 'note.list', kind: 'read', resource: notesResource, audited: 'note.viewed', prepare } as const
+  return withPatientData(deps, actor, pid, access, async ({ scope, db, prepared: { readable, after } }) => {
+    const rows = await q.listNoteViews(db, {
       patientId: scope.patientId,
       authorId: 'authorId' in readable ? readable.authorId : undefined,
       sharedOnly: 'sharedWithPatient' in readable,
       after,
       limit: query.limit + 1,
-    }),
-  )
-  return toPage(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id], toNoteDto)
+    })
+    return toPage(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id], toNoteDto)
+  })
 }
