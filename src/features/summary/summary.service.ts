@@ -9,8 +9,8 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import type { DB } from '../../db/schema.js'
-import { authorize, type Actor } from '../../policy/index.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
+import type { Actor } from '../../policy/index.js'
+import { withPatientData } from '../../audit/patient-data.js'
 import { loadProfile } from '../profile/profile.service.js'
 import type { GlucoseContext, VitalType } from '../vitals/vital-types.js'
 import { loadVitalsForSummary } from '../vitals/vitals.service.js'
@@ -71,11 +71,9 @@ export async function loadSummaryFacts(db: Db, patientId: string, asOf: Date): P
  * on any failure or timeout the rules text stays (`generator: "rules"`).
  */
 export async function getSummary(deps: Deps, actor: Actor, pid: string): Promise<SummaryDto> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  const target = { patientId: scope.patientId, resource: { type: 'summary', id: scope.patientId } }
-  await deps.audit.guard(actor, 'summary.denied', target, () => authorize(actor, 'summary.read', scope))
   const asOf = deps.now()
-  const facts = await deps.audit.audited(actor, 'summary.viewed', target, (db) => loadSummaryFacts(db, scope.patientId, asOf))
+  const access = { action: 'summary.read', kind: 'read', resource: (patientId: string) => ({ type: 'summary', id: patientId }), audited: 'summary.viewed' } as const
+  const facts = await withPatientData(deps, actor, pid, access, ({ scope, db }) => loadSummaryFacts(db, scope.patientId, asOf))
   const rules = summarizeByRules(facts)
   const summary: SummaryDto = { generatedAt: asOf.toISOString(), generator: 'rules', text: rules.text, highlights: rules.highlights }
   // The model is asked outside any transaction: a slow model must not hold a database connection.
