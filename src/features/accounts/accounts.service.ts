@@ -130,7 +130,10 @@ export async function refresh(deps: Deps, refreshToken: string): Promise<Session
     const consumed = await q.consumeRefreshToken(trx, tokenHash, now)
     if (!consumed) {
       const known = await q.findRefreshToken(trx, tokenHash)
-      if (known) await q.revokeSession(trx, known.sessionId, 'refresh-token-reuse', now)
+      if (known) {
+        await q.revokeSession(trx, known.sessionId, 'refresh-token-reuse', now)
+        await deps.database.cache.invalidate(trx, [sessionTag(known.sessionId)])
+      }
       return { reused: Boolean(known) } as const
     }
     const session = await q.findLiveSessionUser(trx, consumed.sessionId)
@@ -149,7 +152,10 @@ export async function refresh(deps: Deps, refreshToken: string): Promise<Session
 
 /** Ends the actor's session: its access and refresh tokens stop working at once. */
 export async function logout(deps: Deps, actor: UserActor): Promise<void> {
-  await q.revokeSession(deps.db, actor.sessionId, 'logout', deps.now())
+  await deps.db.transaction().execute(async (trx) => {
+    await q.revokeSession(trx, actor.sessionId, 'logout', deps.now())
+    await deps.database.cache.invalidate(trx, [sessionTag(actor.sessionId)])
+  })
 }
 
 /** The caller's own account. */
@@ -173,18 +179,40 @@ export async function changePassword(deps: Deps, actor: UserActor, currentPasswo
   await deps.db.transaction().execute(async (trx) => {
     await q.updatePasswordHash(trx, actor.id, hash, deps.now())
     await q.revokeUserSessions(trx, actor.id, 'password-changed', deps.now(), actor.sessionId)
+    await deps.database.cache.invalidate(trx, [userSessionsTag(actor.id)])
   })
 }
 
+/** Cache tag of one session (`deps.database.cache`): invalidate it when the session ends. */
+export const sessionTag = (sessionId: string) => `session:${sessionId}`
+/** Cache tag of every cached session of a user: invalidate it when the user's status or sessions change. */
+export const userSessionsTag = (userId: string) => `user:${userId}`
+
+type LiveSession = NonNullable<Awaited<ReturnType<typeof q.findActiveSession>>>
+
 /**
  * Resolves a bearer token to its actor. Null when the token is invalid, expired, its
- * session was revoked, or the account is disabled (status is read on every request, SPEC §3).
+ * session was revoked, or the account is disabled (SPEC §3, §6).
+ *
+ * The session and its user's status come from this node's cache (`deps.database.cache`,
+ * key `session:<id>`) when present, else from the database. Whatever ends a session or
+ * changes a user's status (logout, refresh-token reuse, password change or reset, an admin's
+ * disable, verify or enable) invalidates the session's or user's tag in its transaction, so
+ * every node stops accepting the token as soon as the change commits.
  */
 export async function authenticateAccessToken(deps: Deps, token: string, meta: RequestMeta): Promise<UserActor | null> {
   const claims = await verifyAccessToken(deps.config.jwtSecret, token, deps.now())
   if (!claims) return null
-  const row = await q.findActiveSession(deps.db, claims.sessionId, claims.userId)
-  if (!row || row.status === 'disabled') return null
+  const cache = deps.database.cache
+  const key = sessionTag(claims.sessionId)
+  let row = cache.get<LiveSession>(key)
+  if (!row) {
+    const generation = cache.generation()
+    row = await q.findActiveSession(deps.db, claims.sessionId, claims.userId)
+    if (!row) return null
+    cache.set(key, row, [key, userSessionsTag(row.id)], generation)
+  }
+  if (row.id !== claims.userId || row.status === 'disabled') return null
   return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId, meta }
 }
 

@@ -6,7 +6,7 @@ import type { UserRow } from '../../db/schema.js'
 import { authorize, type UserActor } from '../../policy/index.js'
 import * as q from './accounts.queries.js'
 import { toUserDto } from './accounts.schema.js'
-import { VERIFIED_ROLES } from './accounts.service.js'
+import { userSessionsTag, VERIFIED_ROLES } from './accounts.service.js'
 
 export interface UserListQuery {
   role?: string | undefined
@@ -49,6 +49,7 @@ export async function verifyUser(deps: Deps, actor: UserActor, userId: string): 
       if (!(await q.findUserById(trx, userId))) throw new NotFoundError('No such user.')
       throw new ConflictError('Only a pending account can be verified.', 'invalid-status-transition')
     }
+    await deps.database.cache.invalidate(trx, [userSessionsTag(userId)])
     await deps.audit.record(trx, actor, 'user.verified', accountTarget(updated))
     return updated
   })
@@ -68,6 +69,7 @@ export async function disableUser(deps: Deps, actor: UserActor, userId: string):
       throw new ConflictError('This account is already disabled.', 'invalid-status-transition')
     }
     await q.revokeUserSessions(trx, userId, 'account-disabled', deps.now())
+    await deps.database.cache.invalidate(trx, [userSessionsTag(userId)])
     await deps.audit.record(trx, actor, 'user.disabled', accountTarget(updated))
     return updated
   })
@@ -88,6 +90,7 @@ export async function enableUser(deps: Deps, actor: UserActor, userId: string): 
       if (!(await q.findUserById(trx, userId))) throw new NotFoundError('No such user.')
       throw new ConflictError('Only a disabled account can be enabled.', 'invalid-status-transition')
     }
+    await deps.database.cache.invalidate(trx, [userSessionsTag(userId)])
     await deps.audit.record(trx, actor, 'user.enabled', accountTarget(updated))
     return updated
   })

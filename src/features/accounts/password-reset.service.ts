@@ -15,6 +15,7 @@ import { sealJobSecret } from '../../jobs/job-secrets.js'
 import { systemActor } from '../../policy/index.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
 import * as accounts from './accounts.queries.js'
+import { userSessionsTag } from './accounts.service.js'
 import { assertPasswordAllowed } from './password-policy.js'
 import { hashPassword } from './passwords.js'
 import * as q from './password-reset.queries.js'
@@ -88,6 +89,7 @@ export async function confirmPasswordReset(deps: Deps, email: string, code: stri
     if (!(await q.useResetCode(trx, attempt.id, now))) throw invalidCode()
     await accounts.updatePasswordHash(trx, user.id, passwordHash, now)
     await accounts.revokeUserSessions(trx, user.id, 'password-reset', now)
+    await deps.database.cache.invalidate(trx, [userSessionsTag(user.id)])
     await enqueueEmail(deps, trx, { template: 'password-changed', to: { userId: user.id }, data: { changedAt: now.toISOString() } })
     await deps.audit.record(trx, systemActor, 'auth.password_reset', { patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } })
   })

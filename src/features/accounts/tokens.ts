@@ -41,8 +41,26 @@ export function signAccessToken(secret: string, claims: AccessClaims, now: Date)
     .sign(keyOf(secret))
 }
 
+/**
+ * Tokens whose signature and claims were verified under a secret, with their expiry (epoch
+ * seconds): the same bytes need no second HMAC (WebCrypto in jose costs more per request
+ * than the rest of the session check). Bounded; oldest first out. Expiry is still checked
+ * against `now` on every use, and revocation is the session check's business, not this one's.
+ */
+const verified = new Map<string, Map<string, AccessClaims & { exp: number }>>()
+const VERIFIED_MAX = 20_000
+
 /** The claims of a valid, unexpired token, or null for anything else. */
 export async function verifyAccessToken(secret: string, token: string, now: Date): Promise<AccessClaims | null> {
+  const nowSeconds = Math.floor(now.getTime() / 1000)
+  let memo = verified.get(secret)
+  const known = memo?.get(token)
+  if (known) {
+    // jose's rule: expired once `exp <= now` (no clock tolerance).
+    if (known.exp > nowSeconds) return { userId: known.userId, sessionId: known.sessionId }
+    memo?.delete(token)
+    return null
+  }
   try {
     const { payload } = await jwtVerify(token, keyOf(secret), {
       algorithms: ['HS256'],
@@ -50,7 +68,16 @@ export async function verifyAccessToken(secret: string, token: string, now: Date
       audience: AUDIENCE,
       currentDate: now,
     })
-    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string' || typeof payload.exp !== 'number') return null
+    if (!memo) {
+      memo = new Map()
+      verified.set(secret, memo)
+    }
+    if (memo.size >= VERIFIED_MAX) {
+      const oldest = memo.keys().next().value
+      if (oldest !== undefined) memo.delete(oldest)
+    }
+    memo.set(token, { userId: payload.sub, sessionId: payload.sid, exp: payload.exp })
     return { userId: payload.sub, sessionId: payload.sid }
   } catch {
     return null
