@@ -4,17 +4,12 @@
  * health checks and every feature's routes. No side effects beyond the returned instance.
  */
 import { randomUUID } from 'node:crypto'
-import helmet from '@fastify/helmet'
+import helmet from 'helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { ANY_ROLE, checkRouteAccess, type Actor, type RouteAccess } from '../policy/index.js'
 import { authenticateRequest } from './auth-hook.js'
 import { MethodNotAllowedError } from './errors.js'
@@ -23,6 +18,7 @@ import { registerErrorHandlers } from './error-handler.js'
 import { loggerOptions } from './logger.js'
 import { createMethodIndex } from './method-index.js'
 import { registerNoStore } from './no-store.js'
+import { serializerCompiler } from './serializer.js'
 import { registerFeatureRoutes, registerPageRoutes } from './routes.js'
 
 declare module 'fastify' {
@@ -75,7 +71,9 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
   })
 
   const behindTls = deps.config.publicUrl.startsWith('https://')
-  await app.register(helmet, {
+  // Security headers on every response (SPEC §6). Helmet's middleware is built once here:
+  // @fastify/helmet rebuilt it (parsing every CSP directive) on each request.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -101,6 +99,13 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
     crossOriginOpenerPolicy: behindTls,
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
+  })
+  app.addHook('onRequest', (req, reply, done) => {
+    // Helmet ≥ 8.1 sets the headers synchronously and throws instead of passing an error.
+    securityHeaders(req.raw, reply.raw, (err?: unknown) => {
+      if (err) throw err
+    })
+    done()
   })
 
   await app.register(swagger, {
