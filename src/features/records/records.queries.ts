@@ -2,6 +2,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely'
 import { ConflictError } from '../../app/errors.js'
 import { containsPattern, escapeLike } from '../../db/like.js'
+import { precompiled } from '../../db/connection.js'
 import type { DB, RecordRow, RecordsTable, Role } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -164,17 +165,26 @@ export interface RecordFilter {
   limit: number
 }
 
-/**
- * Live records newest first by (record_date, uploaded_at, id), keyset-paginated on the same
- * key so `records_list_idx` serves the order (no OFFSET, SPEC §2). Takes limit + 1 rows.
- */
-export function listRecordViews(db: Db, f: RecordFilter): Promise<RecordView[]> {
-  let q = liveRecords(db).select(VIEW_COLUMNS).where('records.patientId', '=', f.patientId)
-  if (f.category) q = q.where('records.category', '=', f.category)
-  if (f.fromDate) q = q.where('records.recordDate', '>=', f.fromDate)
-  if (f.toDate) q = q.where('records.recordDate', '<=', f.toDate)
-  if (f.q) {
-    const pattern = containsPattern(f.q)
+interface ListParams extends Record<string, unknown> {
+  patientId: string
+  category?: string | undefined
+  fromDate?: string | undefined
+  toDate?: string | undefined
+  pattern?: string | undefined
+  afterDate?: string | undefined
+  afterUploadedAt?: Date | undefined
+  afterId?: string | undefined
+  take: number
+}
+
+/** The list's SQL, compiled once per combination of filters (the hot path of SPEC §7). */
+const listQuery = precompiled((db, p: ListParams) => {
+  let q = liveRecords(db).select(VIEW_COLUMNS).where('records.patientId', '=', p.patientId)
+  if (p.category !== undefined) q = q.where('records.category', '=', p.category)
+  if (p.fromDate !== undefined) q = q.where('records.recordDate', '>=', p.fromDate)
+  if (p.toDate !== undefined) q = q.where('records.recordDate', '<=', p.toDate)
+  if (p.pattern !== undefined) {
+    const pattern = p.pattern
     q = q.where((eb) =>
       eb.or([
         eb('records.title', 'ilike', pattern),
@@ -184,16 +194,29 @@ export function listRecordViews(db: Db, f: RecordFilter): Promise<RecordView[]> 
       ]),
     )
   }
-  if (f.after) {
-    const { recordDate, uploadedAt, id } = f.after
+  if (p.afterDate !== undefined && p.afterUploadedAt !== undefined && p.afterId !== undefined) {
+    const { afterDate, afterUploadedAt, afterId } = p
     q = q.where((eb) =>
-      eb(eb.refTuple('records.recordDate', 'records.uploadedAt', 'records.id'), '<', eb.tuple(recordDate, uploadedAt, id)),
+      eb(eb.refTuple('records.recordDate', 'records.uploadedAt', 'records.id'), '<', eb.tuple(afterDate, afterUploadedAt, afterId)),
     )
   }
-  return q
-    .orderBy('records.recordDate', 'desc')
-    .orderBy('records.uploadedAt', 'desc')
-    .orderBy('records.id', 'desc')
-    .limit(f.limit + 1)
-    .execute()
+  return q.orderBy('records.recordDate', 'desc').orderBy('records.uploadedAt', 'desc').orderBy('records.id', 'desc').limit(p.take)
+})
+
+/**
+ * Live records newest first by (record_date, uploaded_at, id), keyset-paginated on the same
+ * key so `records_list_idx` serves the order (no OFFSET, SPEC §2). Takes limit + 1 rows.
+ */
+export function listRecordViews(db: Db, f: RecordFilter): Promise<RecordView[]> {
+  return listQuery(db, {
+    patientId: f.patientId,
+    category: f.category || undefined,
+    fromDate: f.fromDate || undefined,
+    toDate: f.toDate || undefined,
+    pattern: f.q ? containsPattern(f.q) : undefined,
+    afterDate: f.after?.recordDate,
+    afterUploadedAt: f.after?.uploadedAt,
+    afterId: f.after?.id,
+    take: f.limit + 1,
+  }) as Promise<RecordView[]>
 }
