@@ -46,15 +46,22 @@ export function findRotatedTokenHash(db: Db, tokenHash: string) {
 }
 
 /**
- * Claims an alert round for the patient (SPEC §4.6), under a lock on the patient's
- * emergency row so parallel accesses cannot both claim: succeeds only when the last round
- * was sent at least `cooldownMinutes` ago and fewer than `maxPerDay` rounds were sent in the
- * 24 hours before `now`. On success the round is recorded. Call inside a transaction.
+ * Claims an alert round for the patient (SPEC §4.6): succeeds only when the last round was
+ * sent at least `cooldownMinutes` ago and fewer than `maxPerDay` rounds were sent in the 24
+ * hours before `now`. On success the round is recorded. Call inside a transaction.
+ *
+ * The common case — a round was sent inside the cooldown — takes no lock: `last_alert_at`
+ * only moves forward, so a committed value inside the window already proves no round is
+ * due, whatever runs in parallel. Only when a round may be due is the patient's emergency
+ * row locked (`FOR UPDATE`) and everything checked again under the lock, so parallel
+ * accesses cannot both claim.
  */
 export async function claimAlertRound(trx: Transaction<DB>, patientId: string, now: Date, limits: { cooldownMinutes: number; maxPerDay: number }): Promise<boolean> {
+  const insideCooldown = (lastAlertAt: Date | null) => lastAlertAt !== null && lastAlertAt.getTime() > now.getTime() - limits.cooldownMinutes * 60_000
+  const seen = await trx.selectFrom('emergencyAccess').select('lastAlertAt').where('patientId', '=', patientId).executeTakeFirst()
+  if (!seen || insideCooldown(seen.lastAlertAt)) return false
   const row = await trx.selectFrom('emergencyAccess').select('lastAlertAt').where('patientId', '=', patientId).forUpdate().executeTakeFirst()
-  if (!row) return false
-  if (row.lastAlertAt !== null && row.lastAlertAt.getTime() > now.getTime() - limits.cooldownMinutes * 60_000) return false
+  if (!row || insideCooldown(row.lastAlertAt)) return false
   const { sent } = await trx
     .selectFrom('emergencyAlertRounds')
     .select((eb) => eb.fn.countAll<string>().as('sent'))
