@@ -8,8 +8,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
-import { authorize, type UserActor } from '../../policy/index.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
+import type { Transaction } from 'kysely'
+import type { DB } from '../../db/schema.js'
+import type { UserActor } from '../../policy/index.js'
+import { withPatientData } from '../../audit/patient-data.js'
 import { applyImportedProfile, loadProfile } from '../profile/profile.service.js'
 import { addRecordFromBytes, removeRecordBlob } from '../records/records.service.js'
 import { addImportedVitals } from '../vitals/vitals.service.js'
@@ -60,14 +62,41 @@ export interface ImportOptions {
  * refuses someone. A refused mismatch writes nothing, so it leaves no event.
  */
 export async function importBundle(deps: Deps, actor: UserActor, pid: string, bundle: unknown, options: ImportOptions = {}): Promise<ImportResult> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  await deps.audit.guard(actor, 'import.denied', { patientId: scope.patientId, resource: { type: 'import', id: scope.patientId } }, () =>
-    authorize(actor, 'import.run', scope, 'record.read'),
-  )
   const now = deps.now()
-  const plan: ImportPlan = parseFhirBundle(bundle, { now })
-  const patientId = scope.patientId
+  const completed = (run: { confirmed: boolean }) => [{ action: 'import.completed', resource: { type: run.confirmed ? 'import-confirmed' : 'import', id: randomUUID() } }] as const
+  const access = {
+    action: 'import.run',
+    visibility: 'record.read',
+    kind: 'write',
+    resource: (patientId: string) => ({ type: 'import', id: patientId }),
+    audited: completed,
+    // Parsed once the policy has spoken: someone who may not import gets 404/403, not 400.
+    prepare: () => parseFhirBundle(bundle, { now }),
+  } as const
+  const writtenBlobs: string[] = []
+  try {
+    const run = await withPatientData(deps, actor, pid, access, ({ scope, db: trx, prepared: plan }) =>
+      importPlan(deps, trx, { actor, patientId: scope.patientId, plan, now, confirmIdentity: options.confirmIdentity === true, writtenBlobs }),
+    )
+    return run.result
+  } catch (err) {
+    // The rows rolled back; their encrypted blobs must go too.
+    await Promise.allSettled(writtenBlobs.map((key) => removeRecordBlob(deps, key)))
+    throw err
+  }
+}
 
+/**
+ * Takes `plan` into `patientId`'s locker inside `trx` (see `importBundle`). The blob keys of
+ * the records it stores are pushed to `writtenBlobs`, for the caller to remove on rollback.
+ * `confirmed`: the identity differed and the patient confirmed it.
+ */
+async function importPlan(
+  deps: Deps,
+  trx: Transaction<DB>,
+  run: { actor: UserActor; patientId: string; plan: ImportPlan; now: Date; confirmIdentity: boolean; writtenBlobs: string[] },
+): Promise<{ result: ImportResult; confirmed: boolean }> {
+  const { actor, patientId, plan, now, writtenBlobs } = run
   const tracked = {
     allergies: plan.allergies.map((a) => ({ item: a, key: { resourceType: TRACKED.allergies, fhirId: a.fhirId } })),
     conditions: plan.conditions.map((c) => ({ item: c, key: { resourceType: TRACKED.conditions, fhirId: c.fhirId } })),
@@ -77,85 +106,75 @@ export async function importBundle(deps: Deps, actor: UserActor, pid: string, bu
   }
   const allKeys = Object.values(tracked).flatMap((list) => list.map((e) => e.key))
 
-  const writtenBlobs: string[] = []
-  try {
-    return await deps.db.transaction().execute(async (trx) => {
-      // Locked for update: the profile compared is the one the import fills.
-      const profile = await loadProfile(trx, patientId, true)
-      const differences = identityDifferences(profile, plan.demographics)
-      if (differences.length > 0 && !options.confirmIdentity) {
-        throw new ConflictError(
-          'The patient in this file does not look like the owner of this locker. Nothing was imported; check the differences, then import with ?confirm=identity if it is yours.',
-          'identity-mismatch',
-          { differences },
-        )
-      }
-      const seen = await findImportedKeys(trx, patientId, allKeys)
-      const fresh = <T>(list: { item: T; key: Key }[]) => list.filter((e) => !seen.has(keyString(e.key)))
-      const allergies = fresh(tracked.allergies)
-      const conditions = fresh(tracked.conditions)
-      const medications = fresh(tracked.medications)
-      const vitals = fresh(tracked.vitals)
-      const attachments = fresh(tracked.attachments)
-
-      await applyImportedProfile(
-        trx,
-        patientId,
-        {
-          demographics: plan.demographics,
-          allergies: allergies.map((e) => e.item),
-          conditions: conditions.map((e) => e.item),
-          medications: medications.map((e) => e.item),
-        },
-        now,
-      )
-      await addImportedVitals(trx, patientId, actor.id, vitals.map((e) => ({ ...e.item, sourceRef: e.item.fhirId })), now)
-      const skipped = [...plan.skipped]
-      const taken: typeof attachments = []
-      for (const entry of attachments) {
-        const { item } = entry
-        const row = await addRecordFromBytes(deps, trx, {
-          patientId,
-          uploadedBy: actor.id,
-          category: item.category,
-          contentType: item.contentType,
-          data: item.data,
-          originalFileName: `${item.resourceType}-${item.fhirId}`.slice(0, 255),
-          title: item.title,
-          recordDate: item.recordDate,
-          doctorName: item.doctorName,
-          description: item.description,
-          source: 'import',
-          sourceRef: `${item.resourceType}/${item.fhirId}`,
-        }).catch((err: unknown) => {
-          // A document in a format CareLocker does not store is reported, not fatal.
-          if (err instanceof UnsupportedMediaTypeError || err instanceof ValidationError) return undefined
-          throw err
-        })
-        if (!row) {
-          addSkipped(skipped, item.resourceType, 'attachment type not supported')
-          continue
-        }
-        writtenBlobs.push(row.blobKey)
-        taken.push(entry)
-      }
-      await markImported(trx, patientId, [allergies, conditions, medications, vitals, taken].flatMap((l) => l.map((e) => e.key)), now)
-      const resourceType = differences.length > 0 ? 'import-confirmed' : 'import'
-      await deps.audit.record(trx, actor, 'import.completed', { patientId, resource: { type: resourceType, id: randomUUID() } })
-      return {
-        imported: {
-          allergies: allergies.length,
-          conditions: conditions.length,
-          medications: medications.length,
-          vitals: vitals.length,
-          records: taken.length,
-        },
-        skipped,
-      }
-    })
-  } catch (err) {
-    // The rows rolled back; their encrypted blobs must go too.
-    await Promise.allSettled(writtenBlobs.map((key) => removeRecordBlob(deps, key)))
-    throw err
+  // Locked for update: the profile compared is the one the import fills.
+  const profile = await loadProfile(trx, patientId, true)
+  const differences = identityDifferences(profile, plan.demographics)
+  if (differences.length > 0 && !run.confirmIdentity) {
+    throw new ConflictError(
+      'The patient in this file does not look like the owner of this locker. Nothing was imported; check the differences, then import with ?confirm=identity if it is yours.',
+      'identity-mismatch',
+      { differences },
+    )
   }
+  const seen = await findImportedKeys(trx, patientId, allKeys)
+  const fresh = <T>(list: { item: T; key: Key }[]) => list.filter((e) => !seen.has(keyString(e.key)))
+  const allergies = fresh(tracked.allergies)
+  const conditions = fresh(tracked.conditions)
+  const medications = fresh(tracked.medications)
+  const vitals = fresh(tracked.vitals)
+  const attachments = fresh(tracked.attachments)
+
+  await applyImportedProfile(
+    trx,
+    patientId,
+    {
+      demographics: plan.demographics,
+      allergies: allergies.map((e) => e.item),
+      conditions: conditions.map((e) => e.item),
+      medications: medications.map((e) => e.item),
+    },
+    now,
+  )
+  await addImportedVitals(trx, patientId, actor.id, vitals.map((e) => ({ ...e.item, sourceRef: e.item.fhirId })), now)
+  const skipped = [...plan.skipped]
+  const taken: typeof attachments = []
+  for (const entry of attachments) {
+    const { item } = entry
+    const row = await addRecordFromBytes(deps, trx, {
+      patientId,
+      uploadedBy: actor.id,
+      category: item.category,
+      contentType: item.contentType,
+      data: item.data,
+      originalFileName: `${item.resourceType}-${item.fhirId}`.slice(0, 255),
+      title: item.title,
+      recordDate: item.recordDate,
+      doctorName: item.doctorName,
+      description: item.description,
+      source: 'import',
+      sourceRef: `${item.resourceType}/${item.fhirId}`,
+    }).catch((err: unknown) => {
+      // A document in a format CareLocker does not store is reported, not fatal.
+      if (err instanceof UnsupportedMediaTypeError || err instanceof ValidationError) return undefined
+      throw err
+    })
+    if (!row) {
+      addSkipped(skipped, item.resourceType, 'attachment type not supported')
+      continue
+    }
+    writtenBlobs.push(row.blobKey)
+    taken.push(entry)
+  }
+  await markImported(trx, patientId, [allergies, conditions, medications, vitals, taken].flatMap((l) => l.map((e) => e.key)), now)
+  const result = {
+    imported: {
+      allergies: allergies.length,
+      conditions: conditions.length,
+      medications: medications.length,
+      vitals: vitals.length,
+      records: taken.length,
+    },
+    skipped,
+  }
+  return { result, confirmed: differences.length > 0 }
 }
