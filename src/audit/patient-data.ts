@@ -61,10 +61,10 @@ interface AuditedAccess<T, K extends AccessKind, P> {
   resource: AuditResource | ((patientId: string) => AuditResource)
   /**
    * On success: an action name (one event about `resource`), or the events the result
-   * calls for (a created row's id, a second event). Returning `[]` is for outcomes that
-   * wrote and disclosed nothing.
+   * calls for (a created row's id, a second event), given the result and the call's
+   * resource. Returning `[]` is for outcomes that wrote and disclosed nothing.
    */
-  audited: AuditAction | ((result: T) => readonly AuditedEvent[])
+  audited: AuditAction | ((result: T, resource: AuditResource) => readonly AuditedEvent[])
   /**
    * Runs after authorization and before the transaction, holding no connection: input
    * checks whose errors come after the policy's (404 before 400), a file streamed to the
@@ -96,8 +96,8 @@ export interface PatientDataContext<K extends AccessKind, P> {
 /** The `<feature>.denied` action of a policy action (`record.list` → `record.denied`). */
 const deniedActionOf = (action: Action): AuditAction => `${action.slice(0, action.indexOf('.'))}.denied` as AuditAction
 
-const eventsOf = <T>(audited: AuditAction | ((result: T) => readonly AuditedEvent[]), resource: AuditResource, result: T): readonly AuditedEvent[] =>
-  typeof audited === 'function' ? audited(result) : [{ action: audited, resource }]
+const eventsOf = <T>(audited: AuditedAccess<T, AccessKind, unknown>['audited'], resource: AuditResource, result: T): readonly AuditedEvent[] =>
+  typeof audited === 'function' ? audited(result, resource) : [{ action: audited, resource }]
 
 /**
  * The shared path: refusal logged by `deps.audit.guard`, `prepare`, then `fn` with its

@@ -19,7 +19,7 @@ import { AppError, ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import type { DB, PrescriberWarning, PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
 import { authorize, type Actor, type PrescriptionScope, type UserActor } from '../../policy/index.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
+import { withPatientData, withPatientResource } from '../../audit/patient-data.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
 import { prescriptionIssuedEmail, type EmailContent } from '../notifications/notifications.templates.js'
 import { loadProfile } from '../profile/profile.service.js'
@@ -84,7 +84,8 @@ export function findPrescriptionHead(db: Db, id: string) {
   return q.findPrescriptionHead(db, id)
 }
 
-const prescriptionTarget = (patientId: string, id: string) => ({ patientId, resource: { type: 'prescription', id } })
+/** The audit resource of one prescription (SPEC §4.7). */
+const prescriptionResource = (id: string) => ({ type: 'prescription', id })
 
 /**
  * The allergy warnings of a prescription's items against the patient's recorded allergies
@@ -118,58 +119,87 @@ export class AllergyWarningError extends AppError {
  * The allergies are read in that transaction, so the check sees what the row is written with.
  */
 export async function createPrescription(deps: Deps, actor: UserActor, input: CreatePrescriptionInput): Promise<PrescriptionView> {
-  const scope = await resolvePatientScope(deps.db, actor, input.patientId)
-  const patientTarget = { patientId: scope.patientId, resource: { type: 'patient', id: scope.patientId } }
-  await deps.audit.guard(actor, 'prescription.denied', patientTarget, () => authorize(actor, 'prescription.create', scope))
   const now = deps.now()
   const expiresAt = new Date(now.getTime() + input.validDays * DAY_MS)
-  const created = await deps.db.transaction().execute(async (trx) => {
-    const warnings = allergyWarningsOf(input.items, (await loadProfile(trx, scope.patientId)).allergies)
-    if (warnings.length > 0 && !input.allergyOverride) return { issued: false as const, warnings }
-    const prescriberWarnings: PrescriberWarnings | null = warnings.length > 0 && input.allergyOverride ? { reason: input.allergyOverride.reason, warnings } : null
-    const prescriptionNumber = formatPrescriptionNumber(now, await q.nextPrescriptionSerial(trx))
-    let id: string | undefined
-    for (let attempt = 0; id === undefined; attempt += 1) {
-      if (attempt === 5) throw new Error('Could not draw an unused reference number.')
-      id = await q.insertPrescription(trx, {
-        prescriptionNumber,
-        referenceCode: generateReferenceCode(),
-        qrNonce: randomBytes(16).toString('base64url'),
-        patientId: scope.patientId,
-        doctorId: actor.id,
-        diagnosis: input.diagnosis,
-        notes: input.notes ?? null,
-        status: 'active',
-        issuedAt: now,
-        expiresAt,
-        prescriberWarnings: prescriberWarnings && JSON.stringify(prescriberWarnings),
-        updatedAt: now,
-      })
-    }
-    const prescriptionId = id
-    await q.insertItems(
-      trx,
-      input.items.map((item, position) => ({
-        prescriptionId,
-        position,
-        medicineName: item.medicineName,
-        dosage: item.dosage,
-        frequency: item.frequency,
-        quantity: item.quantity,
-        durationDays: item.durationDays ?? null,
-        instructions: item.instructions ?? null,
-      })),
-    )
-    await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: scope.patientId }, data: { prescriptionId } })
-    const view = await loadPrescriptionView(deps, trx, prescriptionId, now)
-    await deps.audit.record(trx, actor, 'prescription.created', prescriptionTarget(scope.patientId, prescriptionId))
-    if (prescriberWarnings) await deps.audit.record(trx, actor, 'prescription.allergy_overridden', prescriptionTarget(scope.patientId, prescriptionId))
-    return { issued: true as const, view: view as PrescriptionView }
-  })
+  const created = await withPatientData(
+    deps,
+    actor,
+    input.patientId,
+    {
+      action: 'prescription.create',
+      kind: 'write',
+      resource: (patientId) => ({ type: 'patient', id: patientId }),
+      // A refusal names the patient's allergies to the prescriber: that disclosure is the event.
+      audited: (outcome: IssueOutcome, patient) =>
+        outcome.issued
+          ? [
+              { action: 'prescription.created', resource: { type: 'prescription', id: outcome.view.row.id } },
+              ...(outcome.overridden ? [{ action: 'prescription.allergy_overridden', resource: { type: 'prescription', id: outcome.view.row.id } } as const] : []),
+            ]
+          : [{ action: 'prescription.allergy_warned', resource: patient }],
+    },
+    ({ scope, db: trx }) => issuePrescription(deps, trx, actor, scope.patientId, input, now, expiresAt),
+  )
   if (created.issued) return created.view
-  // The refusal names the patient's allergies to the prescriber: audited in a transaction of its own.
-  await deps.db.transaction().execute((trx) => deps.audit.record(trx, actor, 'prescription.allergy_warned', patientTarget))
   throw new AllergyWarningError(created.warnings)
+}
+
+/** What `issuePrescription` did: nothing but warn, or issue (`overridden`: despite an allergy warning). */
+type IssueOutcome = { issued: false; warnings: PrescriberWarning[] } | { issued: true; view: PrescriptionView; overridden: boolean }
+
+/**
+ * The write of `createPrescription` in `trx`: nothing when an allergy matches without an
+ * override (`issued: false` with the warnings); else the serial, the row, the items and the
+ * email job, and the view of what was written.
+ */
+async function issuePrescription(
+  deps: Deps,
+  trx: Transaction<DB>,
+  actor: UserActor,
+  patientId: string,
+  input: CreatePrescriptionInput,
+  now: Date,
+  expiresAt: Date,
+): Promise<IssueOutcome> {
+  const warnings = allergyWarningsOf(input.items, (await loadProfile(trx, patientId)).allergies)
+  if (warnings.length > 0 && !input.allergyOverride) return { issued: false, warnings }
+  const prescriberWarnings: PrescriberWarnings | null = warnings.length > 0 && input.allergyOverride ? { reason: input.allergyOverride.reason, warnings } : null
+  const prescriptionNumber = formatPrescriptionNumber(now, await q.nextPrescriptionSerial(trx))
+  let id: string | undefined
+  for (let attempt = 0; id === undefined; attempt += 1) {
+    if (attempt === 5) throw new Error('Could not draw an unused reference number.')
+    id = await q.insertPrescription(trx, {
+      prescriptionNumber,
+      referenceCode: generateReferenceCode(),
+      qrNonce: randomBytes(16).toString('base64url'),
+      patientId,
+      doctorId: actor.id,
+      diagnosis: input.diagnosis,
+      notes: input.notes ?? null,
+      status: 'active',
+      issuedAt: now,
+      expiresAt,
+      prescriberWarnings: prescriberWarnings && JSON.stringify(prescriberWarnings),
+      updatedAt: now,
+    })
+  }
+  const prescriptionId = id
+  await q.insertItems(
+    trx,
+    input.items.map((item, position) => ({
+      prescriptionId,
+      position,
+      medicineName: item.medicineName,
+      dosage: item.dosage,
+      frequency: item.frequency,
+      quantity: item.quantity,
+      durationDays: item.durationDays ?? null,
+      instructions: item.instructions ?? null,
+    })),
+  )
+  await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: patientId }, data: { prescriptionId } })
+  const view = await loadPrescriptionView(deps, trx, prescriptionId, now)
+  return { issued: true, view: view as PrescriptionView, overridden: prescriberWarnings !== null }
 }
 
 /**
@@ -224,9 +254,8 @@ async function readPrescription<T>(
   load: (db: Db, head: PrescriptionHead) => Promise<T | undefined>,
 ): Promise<T> {
   const { head, scope } = await findScope(deps, id)
-  const target = prescriptionTarget(scope.patientId, id)
-  await deps.audit.guard(actor, 'prescription.denied', target, () => authorize(actor, 'prescription.read', scope))
-  const result = await deps.audit.audited(actor, 'prescription.viewed', target, (db) => load(db, head))
+  const access = { action: 'prescription.read', scope, kind: 'read', resource: prescriptionResource(id), audited: 'prescription.viewed' } as const
+  const result = await withPatientResource(deps, actor, access, ({ db }) => load(db, head))
   if (result === undefined) throw new NotFoundError('Prescription not found.')
   return result
 }
@@ -243,18 +272,15 @@ export function getPrescription(deps: Deps, actor: Actor, id: string): Promise<P
  */
 export async function cancelPrescription(deps: Deps, actor: Actor, id: string): Promise<PrescriptionView> {
   const { head, scope } = await findScope(deps, id)
-  const target = prescriptionTarget(scope.patientId, id)
-  await deps.audit.guard(actor, 'prescription.denied', target, () => authorize(actor, 'prescription.cancel', scope, 'prescription.read'))
   const now = deps.now()
-  return deps.db.transaction().execute(async (trx) => {
+  const access = { action: 'prescription.cancel', visibility: 'prescription.read', scope, kind: 'write', resource: prescriptionResource(id), audited: 'prescription.cancelled' } as const
+  return withPatientResource(deps, actor, access, async ({ db: trx }) => {
     const cancelled = await q.cancelIfActive(trx, id, now)
     if (!cancelled) {
       const status = prescriptionStatus(head, now)
       throw new ConflictError(`Only an active prescription can be cancelled; this one is ${status.replace('_', ' ')}.`, 'prescription-not-active')
     }
-    const view = await loadPrescriptionView(deps, trx, id, now)
-    await deps.audit.record(trx, actor, 'prescription.cancelled', target)
-    return view as PrescriptionView
+    return (await loadPrescriptionView(deps, trx, id, now)) as PrescriptionView
   })
 }
 
@@ -265,15 +291,15 @@ export async function cancelPrescription(deps: Deps, actor: Actor, id: string): 
  */
 export async function resendPrescriptionEmail(deps: Deps, actor: Actor, id: string): Promise<void> {
   const { head, scope } = await findScope(deps, id)
-  const target = prescriptionTarget(scope.patientId, id)
-  await deps.audit.guard(actor, 'prescription.denied', target, () => authorize(actor, 'prescription.email', scope, 'prescription.read'))
-  const status = prescriptionStatus(head, deps.now())
-  if (status !== 'active' && status !== 'partially_dispensed') {
-    throw new ConflictError(`This prescription is ${status.replace('_', ' ')}; there is nothing to send.`, 'prescription-not-active')
+  const prepare = () => {
+    const status = prescriptionStatus(head, deps.now())
+    if (status !== 'active' && status !== 'partially_dispensed') {
+      throw new ConflictError(`This prescription is ${status.replace('_', ' ')}; there is nothing to send.`, 'prescription-not-active')
+    }
   }
-  await deps.db.transaction().execute(async (trx) => {
+  const access = { action: 'prescription.email', visibility: 'prescription.read', scope, kind: 'write', resource: prescriptionResource(id), audited: 'prescription.emailed', prepare } as const
+  await withPatientResource(deps, actor, access, async ({ db: trx }) => {
     await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: scope.patientId }, data: { prescriptionId: id } })
-    await deps.audit.record(trx, actor, 'prescription.emailed', target)
   })
 }
 
