@@ -22,7 +22,7 @@ import { resolvePatientScope } from '../consultations/consultations.service.js'
 import { enqueueEmail, enqueueSms } from '../notifications/notifications.service.js'
 import { emergencyCardSelection } from '../profile/emergency-card.js'
 import { loadProfile } from '../profile/profile.service.js'
-import { listRecords, openRecordContent, type ContentRequest, type RecordContent } from '../records/records.service.js'
+import { openRecordContent, prepareRecordList, readRecordList, type ContentRequest, type RecordContent } from '../records/records.service.js'
 import type { RecordDto } from '../records/records.schema.js'
 import * as q from './emergency-access.queries.js'
 
@@ -159,14 +159,16 @@ export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta
   const actor = await openToken(deps, token, meta)
   const scope = await resolvePatientScope(deps.db, actor, actor.patientId)
   authorize(actor, 'emergency.view', scope)
-  const profile = await loadProfile(deps.db, actor.patientId)
-  const { items } = await listRecords(deps, actor, actor.patientId, { from: actor.recordsSince, limit: 100 })
+  const plan = await prepareRecordList(deps, actor, actor.patientId, { from: actor.recordsSince, limit: 100 })
   const now = deps.now()
-  await deps.db.transaction().execute(async (trx) => {
+  // One transaction: the reads, the alert logic and both audit events (issue 11: fewer round trips).
+  return deps.db.transaction().execute(async (trx) => {
+    const profile = await loadProfile(trx, actor.patientId)
+    const { items } = await readRecordList(deps, trx, actor, plan)
     await runAlertLogic(deps, trx, actor.patientId, now)
     await deps.audit.record(trx, actor, 'emergency.accessed', { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } })
+    return { profile: onEmergencyCard(profile), records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
   })
-  return { profile: onEmergencyCard(profile), records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
 }
 
 /**

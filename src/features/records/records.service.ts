@@ -377,14 +377,19 @@ function decodeRecordCursor(cursor: string): { recordDate: string; uploadedAt: D
   return { recordDate, uploadedAt, id }
 }
 
+/** A checked record-list request (`prepareRecordList`): the filter and the audit target. */
+export interface RecordListPlan {
+  target: ReturnType<typeof recordsTarget>
+  filter: q.RecordFilter
+}
+
 /**
- * `GET /patients/{pid}/records` (SPEC §4.3, §2): live records newest first by recordDate, then
- * uploadedAt (then id), as `{items, nextCursor}`. `category` filters exactly; `from`/`to` are
- * inclusive bounds on recordDate (an instant counts as its UTC date); `q` is a case-insensitive
- * substring of title, description, doctorName or fileName. 404 when the caller may not see the
- * patient; 400 for a bad cursor or `from` after `to`.
+ * Resolves, authorizes and checks a list request (SPEC §4.3) without reading any record:
+ * 404 when the caller may not see the patient (a refusal audited as `record.denied`), 400
+ * for a bad cursor or `from` after `to`. Reads only through `deps.db`, so call it before
+ * opening the transaction that `readRecordList` runs in (PGlite has one connection).
  */
-export async function listRecords(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
+export async function prepareRecordList(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<RecordListPlan> {
   const scope = await scopeFor(deps, actor, pid)
   const target = recordsTarget(scope.patientId)
   const fromDate = query.from ? dateOf(query.from) : undefined
@@ -394,18 +399,37 @@ export async function listRecords(deps: Deps, actor: Actor, pid: string, query: 
     throw new ValidationError('`from` is after `to`.', [{ path: '/from', message: 'Must not be after `to`.' }])
   }
   const after = query.cursor ? decodeRecordCursor(query.cursor) : undefined
-  const rows = await deps.audit.audited(actor, 'record.listed', target, (db) =>
-    q.listRecordViews(db, {
-      patientId: scope.patientId,
-      category: query.category,
-      fromDate,
-      toDate,
-      q: query.q,
-      after,
-      limit: query.limit,
-    }),
-  )
-  return toPage(rows, query.limit, (r) => [r.recordDate, r.uploadedAt.toISOString(), r.id], toRecordDto)
+  return {
+    target,
+    filter: { patientId: scope.patientId, category: query.category, fromDate, toDate, q: query.q, after, limit: query.limit },
+  }
+}
+
+const toRecordPage = (rows: RecordView[], limit: number) =>
+  toPage(rows, limit, (r) => [r.recordDate, r.uploadedAt.toISOString(), r.id], toRecordDto)
+
+/**
+ * The page of a `prepareRecordList` plan, read inside the caller's transaction `trx`, which
+ * also gets the `record.listed` event (unless the actor is the patient; SPEC §4.7). For a
+ * use case that does more in one transaction (the emergency view, SPEC §4.6).
+ */
+export async function readRecordList(deps: Deps, trx: Transaction<DB>, actor: Actor, plan: RecordListPlan): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
+  const rows = await q.listRecordViews(trx, plan.filter)
+  await deps.audit.recordRead(trx, actor, 'record.listed', plan.target)
+  return toRecordPage(rows, plan.filter.limit)
+}
+
+/**
+ * `GET /patients/{pid}/records` (SPEC §4.3, §2): live records newest first by recordDate, then
+ * uploadedAt (then id), as `{items, nextCursor}`. `category` filters exactly; `from`/`to` are
+ * inclusive bounds on recordDate (an instant counts as its UTC date); `q` is a case-insensitive
+ * substring of title, description, doctorName or fileName. 404 when the caller may not see the
+ * patient; 400 for a bad cursor or `from` after `to`.
+ */
+export async function listRecords(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
+  const { target, filter } = await prepareRecordList(deps, actor, pid, query)
+  const rows = await deps.audit.audited(actor, 'record.listed', target, (db) => q.listRecordViews(db, filter))
+  return toRecordPage(rows, query.limit)
 }
 
 /**
