@@ -5,13 +5,20 @@ import type { DB } from '../../db/schema.js'
 type Db = Kysely<DB> | Transaction<DB>
 
 /** Records that `pharmacistId` scanned (or looked up) the prescription, and counts it on the prescription. */
-export async function recordScan(trx: Db, scan: { prescriptionId: string; pharmacistId: string; method: 'qr' | 'reference'; scannedAt: Date }): Promise<void> {
-  await trx.insertInto('prescriptionScans').values(scan).execute()
-  await trx
+/**
+ * Counts a scan in one statement (issue 11: one round trip, and the prescription's row lock
+ * is taken as late as the caller places it): inserts the `prescription_scans` row and bumps
+ * the prescription's `scanCount` / `lastScannedAt`. Returns the new counter values (undefined
+ * only if the prescription vanished, which the scan row's foreign key turns into an error first).
+ */
+export function recordScan(trx: Db, scan: { prescriptionId: string; pharmacistId: string; method: 'qr' | 'reference'; scannedAt: Date }) {
+  return trx
+    .with('scan', (db) => db.insertInto('prescriptionScans').values(scan))
     .updateTable('prescriptions')
     .set((eb) => ({ scanCount: eb('scanCount', '+', 1), lastScannedAt: scan.scannedAt }))
     .where('id', '=', scan.prescriptionId)
-    .execute()
+    .returning(['scanCount', 'lastScannedAt'])
+    .executeTakeFirst()
 }
 
 /** The prescription's state under `SELECT … FOR UPDATE`: held until the transaction ends. */

@@ -92,12 +92,15 @@ export function checkPrescription(view: PrescriptionView, allergies: readonly Pr
 async function scanAndCheck(deps: Deps, actor: UserActor, prescriptionId: string, patientId: string, method: 'qr' | 'reference'): Promise<PharmacyCheckView> {
   const now = deps.now()
   return deps.db.transaction().execute(async (trx) => {
-    await q.recordScan(trx, { prescriptionId, pharmacistId: actor.id, method, scannedAt: now })
+    // Reads first, then the scan (which locks the prescription's row until commit), audit last:
+    // parallel scans of one prescription wait for each other as briefly as possible.
     const view = await loadPrescriptionView(deps, trx, prescriptionId, now)
     if (!view) throw notFound()
     const profile = await loadProfile(trx, patientId)
+    const counted = await q.recordScan(trx, { prescriptionId, pharmacistId: actor.id, method, scannedAt: now })
+    if (!counted) throw notFound()
     await deps.audit.record(trx, actor, 'prescription.scanned', target(patientId, prescriptionId))
-    return checkPrescription(view, profile.allergies, now)
+    return checkPrescription({ ...view, row: { ...view.row, scanCount: counted.scanCount, lastScannedAt: counted.lastScannedAt } }, profile.allergies, now)
   })
 }
 
