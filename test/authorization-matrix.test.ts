@@ -17,6 +17,12 @@
  * The routes are enumerated from the app itself: a route missing from MATRIX fails the test,
  * so every new route must be added here with its expected status per role. Requests that
  * change state get fresh resources per cell, so the order of cells does not matter.
+ *
+ * Each row also names the audit actions each role's request writes (SPEC §4.7, STYLE §9),
+ * measured per request: the events whose `id` is above the newest one before the request
+ * (`id` orders events; `seq` stays null until the sealer runs). A role not named writes
+ * nothing, so a new route writing an event it does not declare fails, and so does a
+ * declared event that is not written.
  */
 import { randomUUID } from 'node:crypto'
 import Fastify, { type InjectOptions } from 'fastify'
@@ -27,15 +33,25 @@ import { registerFeatureRoutes, registerPageRoutes } from '../src/app/routes.js'
 import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type TestUser } from './helpers/factories.js'
 import { startTestApp, type TestApp } from './helpers/test-app.js'
 import { multipartBody, uploadRecord } from './helpers/uploads.js'
+import { waitUntil } from './helpers/wait.js'
 
 const ROLES = ['anon', 'owner', 'other', 'docC', 'docN', 'docP', 'pharm', 'admin'] as const
 type Role = (typeof ROLES)[number]
 type Expected = Record<Role, number>
+type Audit = Partial<Record<Role, readonly string[]>>
 
 interface Row {
   /** The request `role` sends (may first create what this one cell needs). */
   req: (role: Role) => InjectOptions | Promise<InjectOptions>
   expect: Expected
+  /**
+   * The audit actions each role's request writes, in order (SPEC §4.7); a role not named
+   * writes nothing. Every row states it, so a route that writes an event its row does not
+   * name — or fails to write one it names — fails the test.
+   */
+  audit: Audit
+  /** Waits for the background work a request starts (a job) and whose events count as the request's. */
+  settle?: () => Promise<void>
   /** Restores shared state after the row's cells. */
   after?: () => Promise<void>
 }
@@ -55,6 +71,20 @@ const ownerWrite = (ok = 200) => x({ owner: ok, other: 404, docC: 403, docN: 404
 const patientsOwn = (ok = 200) => x({ owner: ok, other: ok })
 const adminOnly = (ok = 200) => x({ admin: ok })
 const pharmacistOnly = (ok = 200) => x({ pharm: ok })
+
+// Audit shorthands (SPEC §4.7: reads and changes of a patient's data by anyone but the
+// patient, changes by the patient, and refusals of anyone but the patient are logged).
+
+/** Nobody's request writes an event. */
+const none: Audit = {}
+/** Every role's request writes `actions` (public routes: the actor is the link, not the caller). */
+const everyone = (...actions: string[]): Audit => Object.fromEntries(ROLES.map((r) => [r, actions]))
+/** `<feature>.denied` for the `<feature>.<verb>` given. */
+const deniedOf = (action: string) => `${action.slice(0, action.indexOf('.'))}.denied`
+/** `patientRead`'s events: the consenting doctor's read is `viewed`; the owner's own read is not logged; refusals are. */
+const patientReadAudit = (viewed: string): Audit => ({ other: [deniedOf(viewed)], docC: [viewed], docN: [deniedOf(viewed)] })
+/** `ownerWrite`'s events: the owner's change is `written`; every refusal (404 or 403) is logged. */
+const ownerWriteAudit = (written: string): Audit => ({ owner: [written], other: [deniedOf(written)], docC: [deniedOf(written)], docN: [deniedOf(written)] })
 
 // ---------------------------------------------------------------------------------------
 // The world
@@ -116,12 +146,6 @@ const fresh = {
     const p = await must<{ id: string; referenceNumber: string; qr: { data: string }; items: { id: string }[] }>(api('docC', 'POST', '/prescriptions', body), 201)
     return { id: p.id, referenceNumber: p.referenceNumber, qrData: p.qr.data, itemId: p.items[0]!.id }
   },
-  /** The `seq` of one of the owner's events, sealed into the audit tree. */
-  async sealedOwnerEvent(): Promise<number> {
-    await t.deps.audit.sealNow()
-    const row = await t.deps.db.selectFrom('auditEvents').select('seq').where('patientId', '=', users.owner.id).where('seq', 'is not', null).limit(1).executeTakeFirstOrThrow()
-    return row.seq as number
-  },
   /** A fresh prescription the pharmacist has just scanned (validate, dispense and reject need that). */
   async scannedPrescription() {
     const p = await fresh.prescription()
@@ -147,47 +171,67 @@ const WEB_PAGES = ['/', '/login', '/register', '/reset-password', '/setup', '/pa
 
 const MATRIX: Record<string, Row> = {
   // Operations and documents: public.
-  'GET /health': { req: () => ({ method: 'GET', url: '/health' }), expect: all(200) },
-  'GET /ready': { req: () => ({ method: 'GET', url: '/ready' }), expect: all(200) },
-  'GET /favicon.ico': { req: () => ({ method: 'GET', url: '/favicon.ico' }), expect: all(204) },
-  'GET /api/v1/openapi.json': { req: (r) => api(r, 'GET', '/openapi.json'), expect: all(200) },
+  'GET /health': { req: () => ({ method: 'GET', url: '/health' }), expect: all(200), audit: none },
+  'GET /ready': { req: () => ({ method: 'GET', url: '/ready' }), expect: all(200), audit: none },
+  'GET /favicon.ico': { req: () => ({ method: 'GET', url: '/favicon.ico' }), expect: all(204), audit: none },
+  'GET /api/v1/openapi.json': { req: (r) => api(r, 'GET', '/openapi.json'), expect: all(200), audit: none },
 
   // Accounts (SPEC §4.1).
   'POST /api/v1/auth/register': {
     req: (r) => api(r, 'POST', '/auth/register', { email: `m-${randomUUID()}@example.test`, password: PASSWORD, role: 'patient', name: 'New' }),
     expect: all(201),
+    audit: none,
   },
-  'POST /api/v1/auth/login': { req: (r) => api(r, 'POST', '/auth/login', { email: users.other.email, password: PASSWORD }), expect: all(200) },
+  'POST /api/v1/auth/login': {
+    req: (r) => api(r, 'POST', '/auth/login', { email: users.other.email, password: PASSWORD }),
+    expect: all(200),
+    audit: everyone('auth.logged_in'),
+  },
   'POST /api/v1/auth/refresh': {
     req: async (r) => api(r, 'POST', '/auth/refresh', { refreshToken: (await loginAs(t, users.other.email)).refreshToken }),
     expect: all(200),
+    audit: none,
   },
-  'POST /api/v1/auth/password-reset/request': { req: (r) => api(r, 'POST', '/auth/password-reset/request', { email: users.other.email }), expect: all(202) },
+  // The code is issued (and audited, by the system actor) in a job: the row waits for it.
+  'POST /api/v1/auth/password-reset/request': {
+    req: (r) => api(r, 'POST', '/auth/password-reset/request', { email: users.other.email }),
+    expect: all(202),
+    audit: everyone('auth.password_reset_requested'),
+    settle: () => jobsDone('accounts.password-reset-code'),
+  },
   'POST /api/v1/auth/password-reset/confirm': {
     req: (r) => api(r, 'POST', '/auth/password-reset/confirm', { email: `nobody-${randomUUID()}@example.test`, code: '12345678', newPassword: PASSWORD }),
     expect: all(400),
+    audit: none,
   },
   'POST /api/v1/auth/logout': {
     req: async (r) => ({ method: 'POST', url: `${API_PREFIX}/auth/logout`, headers: await ownSession(r) }),
     expect: x({}, 204),
+    audit: none,
   },
-  'GET /api/v1/auth/me': { req: (r) => api(r, 'GET', '/auth/me'), expect: x({}, 200) },
+  'GET /api/v1/auth/me': { req: (r) => api(r, 'GET', '/auth/me'), expect: x({}, 200), audit: none },
   // The same password again: checks the route without changing anyone's credentials.
-  'PUT /api/v1/auth/password': { req: (r) => api(r, 'PUT', '/auth/password', { currentPassword: PASSWORD, newPassword: PASSWORD }), expect: x({}, 204) },
+  'PUT /api/v1/auth/password': { req: (r) => api(r, 'PUT', '/auth/password', { currentPassword: PASSWORD, newPassword: PASSWORD }), expect: x({}, 204), audit: none },
 
   // First-run setup (SPEC §1): public; this world has an admin, so it is over for everyone.
   'POST /api/v1/setup/admin': {
     req: (r) => api(r, 'POST', '/setup/admin', { token: 'a'.repeat(43), email: `s-${randomUUID()}@example.test`, password: PASSWORD, name: 'Setup' }),
     expect: all(410),
+    audit: none,
   },
 
   // Administration.
-  'GET /api/v1/admin/users': { req: (r) => api(r, 'GET', '/admin/users'), expect: adminOnly() },
+  'GET /api/v1/admin/users': { req: (r) => api(r, 'GET', '/admin/users'), expect: adminOnly(), audit: none },
   'POST /api/v1/admin/users/:id/verify': {
     req: async (r) => api(r, 'POST', `/admin/users/${(await registerUser(t, 'doctor')).id}/verify`),
     expect: adminOnly(),
+    audit: { admin: ['user.verified'] },
   },
-  'POST /api/v1/admin/users/:id/disable': { req: async (r) => api(r, 'POST', `/admin/users/${(await fresh.patient()).id}/disable`), expect: adminOnly() },
+  'POST /api/v1/admin/users/:id/disable': {
+    req: async (r) => api(r, 'POST', `/admin/users/${(await fresh.patient()).id}/disable`),
+    expect: adminOnly(),
+    audit: { admin: ['user.disabled'] },
+  },
   'POST /api/v1/admin/users/:id/enable': {
     req: async (r) => {
       // One account of its own, disabled again before each cell (cheaper than registering one per cell).
@@ -196,16 +240,22 @@ const MATRIX: Record<string, Row> = {
       return api(r, 'POST', `/admin/users/${enableTarget}/enable`)
     },
     expect: adminOnly(),
+    audit: { admin: ['user.enabled'] },
   },
-  'GET /api/v1/admin/jobs': { req: (r) => api(r, 'GET', '/admin/jobs'), expect: adminOnly() },
-  'GET /api/v1/admin/settings': { req: (r) => api(r, 'GET', '/admin/settings'), expect: adminOnly() },
-  'GET /api/v1/admin/audit/verify': { req: (r) => api(r, 'GET', '/admin/audit/verify'), expect: adminOnly() },
+  'GET /api/v1/admin/jobs': { req: (r) => api(r, 'GET', '/admin/jobs'), expect: adminOnly(), audit: none },
+  'GET /api/v1/admin/settings': { req: (r) => api(r, 'GET', '/admin/settings'), expect: adminOnly(), audit: none },
+  'GET /api/v1/admin/audit/verify': { req: (r) => api(r, 'GET', '/admin/audit/verify'), expect: adminOnly(), audit: none },
 
   // Profile (SPEC §4.2).
-  'GET /api/v1/patients/:pid/profile': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/profile`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/profile': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/profile`),
+    expect: patientRead(),
+    audit: patientReadAudit('profile.viewed'),
+  },
   'PUT /api/v1/patients/:pid/profile': {
     req: (r) => api(r, 'PUT', `/patients/${users.owner.id}/profile`, { fullName: 'Olive Owner', dateOfBirth: OWNER_DOB }),
     expect: ownerWrite(),
+    audit: ownerWriteAudit('profile.updated'),
   },
 
   // Records (SPEC §4.3).
@@ -215,126 +265,212 @@ const MATRIX: Record<string, Row> = {
       return { method: 'POST', url: `${API_PREFIX}/patients/${users.owner.id}/records`, headers: { ...headersOf(r), 'content-type': body.contentType }, payload: body.body }
     },
     expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
+    audit: { owner: ['record.created'], other: ['record.denied'], docC: ['record.created'], docN: ['record.denied'] },
   },
-  'GET /api/v1/patients/:pid/records': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records`), expect: patientRead() },
-  'GET /api/v1/patients/:pid/records/:id': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}`), expect: patientRead() },
-  'PATCH /api/v1/patients/:pid/records/:id': { req: (r) => api(r, 'PATCH', `/patients/${users.owner.id}/records/${recordId}`, { title: 'Checked' }), expect: ownerWrite() },
+  'GET /api/v1/patients/:pid/records': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records`),
+    expect: patientRead(),
+    audit: patientReadAudit('record.listed'),
+  },
+  'GET /api/v1/patients/:pid/records/:id': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}`),
+    expect: patientRead(),
+    audit: patientReadAudit('record.viewed'),
+  },
+  'PATCH /api/v1/patients/:pid/records/:id': {
+    req: (r) => api(r, 'PATCH', `/patients/${users.owner.id}/records/${recordId}`, { title: 'Checked' }),
+    expect: ownerWrite(),
+    audit: ownerWriteAudit('record.updated'),
+  },
   'DELETE /api/v1/patients/:pid/records/:id': {
     req: async (r) => api(r, 'DELETE', `/patients/${users.owner.id}/records/${await fresh.record()}`),
     expect: ownerWrite(204),
+    audit: ownerWriteAudit('record.deleted'),
   },
-  'GET /api/v1/patients/:pid/records/:id/content': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/content`), expect: patientRead() },
-  'GET /api/v1/patients/:pid/records/:id/verify': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/verify`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/records/:id/content': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/content`),
+    expect: patientRead(),
+    audit: patientReadAudit('record.downloaded'),
+  },
+  'GET /api/v1/patients/:pid/records/:id/verify': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/verify`),
+    expect: patientRead(),
+    audit: patientReadAudit('record.verified'),
+  },
 
   // Import (SPEC §4.4).
   'POST /api/v1/patients/:pid/import': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/import`, { resourceType: 'Bundle', type: 'collection', entry: [] }),
     expect: ownerWrite(),
+    audit: ownerWriteAudit('import.completed'),
   },
 
   // Share links (SPEC §4.5).
-  'POST /api/v1/patients/:pid/records/:id/shares': { req: (r) => api(r, 'POST', `/patients/${users.owner.id}/records/${recordId}/shares`, {}), expect: ownerWrite(201) },
-  'GET /api/v1/shares': { req: (r) => api(r, 'GET', '/shares'), expect: patientsOwn() },
+  // The service reads the record (logged) before it judges share.create: a treating doctor's refused attempt leaves record.viewed.
+  'POST /api/v1/patients/:pid/records/:id/shares': {
+    req: (r) => api(r, 'POST', `/patients/${users.owner.id}/records/${recordId}/shares`, {}),
+    expect: ownerWrite(201),
+    audit: { owner: ['share.created'], other: ['record.denied'], docC: ['record.viewed'], docN: ['record.denied'] },
+  },
+  'GET /api/v1/shares': { req: (r) => api(r, 'GET', '/shares'), expect: patientsOwn(), audit: none },
   // Another patient: the link is not theirs (404).
-  'DELETE /api/v1/shares/:id': { req: async (r) => api(r, 'DELETE', `/shares/${await fresh.share()}`), expect: x({ owner: 204, other: 404 }) },
-  'GET /api/v1/shared/:token': { req: (r) => api(r, 'GET', `/shared/${pub.shareToken}`), expect: all(200) },
-  'GET /api/v1/shared/:token/content': { req: (r) => api(r, 'GET', `/shared/${pub.shareToken}/content`), expect: all(200) },
-  'GET /s/:token': { req: () => ({ method: 'GET', url: `/s/${pub.shareToken}` }), expect: all(200) },
+  'DELETE /api/v1/shares/:id': {
+    req: async (r) => api(r, 'DELETE', `/shares/${await fresh.share()}`),
+    expect: x({ owner: 204, other: 404 }),
+    audit: { owner: ['share.revoked'] },
+  },
+  'GET /api/v1/shared/:token': { req: (r) => api(r, 'GET', `/shared/${pub.shareToken}`), expect: all(200), audit: everyone('record.viewed', 'share.accessed') },
+  'GET /api/v1/shared/:token/content': {
+    req: (r) => api(r, 'GET', `/shared/${pub.shareToken}/content`),
+    expect: all(200),
+    audit: everyone('record.downloaded', 'share.accessed'),
+  },
+  'GET /s/:token': { req: () => ({ method: 'GET', url: `/s/${pub.shareToken}` }), expect: all(200), audit: everyone('record.viewed', 'share.accessed') },
   'POST /s/:token': {
     req: () => ({ method: 'POST', url: `/s/${pub.shareToken}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'passcode=' }),
     expect: all(200),
+    audit: everyone('record.viewed', 'share.accessed'),
   },
 
   // Emergency access (SPEC §4.6): `/me` routes for patients; the token routes are public.
-  'GET /api/v1/patients/me/emergency': { req: (r) => api(r, 'GET', '/patients/me/emergency'), expect: patientsOwn() },
+  'GET /api/v1/patients/me/emergency': { req: (r) => api(r, 'GET', '/patients/me/emergency'), expect: patientsOwn(), audit: none },
   // Rotating the owner's own link is harmless here: the public rows use another patient's.
-  'POST /api/v1/patients/me/emergency/rotate': { req: (r) => api(r, 'POST', '/patients/me/emergency/rotate'), expect: patientsOwn() },
-  'GET /api/v1/patients/me/emergency/qr.png': { req: (r) => api(r, 'GET', '/patients/me/emergency/qr.png'), expect: patientsOwn() },
-  'GET /api/v1/patients/me/emergency/qr.svg': { req: (r) => api(r, 'GET', '/patients/me/emergency/qr.svg'), expect: patientsOwn() },
-  'GET /api/v1/emergency/:token': { req: (r) => api(r, 'GET', `/emergency/${pub.emergencyToken}`), expect: all(200) },
+  'POST /api/v1/patients/me/emergency/rotate': {
+    req: (r) => api(r, 'POST', '/patients/me/emergency/rotate'),
+    expect: patientsOwn(),
+    audit: { owner: ['emergency.rotated'], other: ['emergency.rotated'] },
+  },
+  'GET /api/v1/patients/me/emergency/qr.png': { req: (r) => api(r, 'GET', '/patients/me/emergency/qr.png'), expect: patientsOwn(), audit: none },
+  'GET /api/v1/patients/me/emergency/qr.svg': { req: (r) => api(r, 'GET', '/patients/me/emergency/qr.svg'), expect: patientsOwn(), audit: none },
+  'GET /api/v1/emergency/:token': {
+    req: (r) => api(r, 'GET', `/emergency/${pub.emergencyToken}`),
+    expect: all(200),
+    audit: everyone('record.listed', 'emergency.accessed'),
+  },
   'GET /api/v1/emergency/:token/records/:id/content': {
     req: (r) => api(r, 'GET', `/emergency/${pub.emergencyToken}/records/${pub.recordId}/content`),
     expect: all(200),
+    audit: everyone('record.downloaded'),
   },
-  'GET /e/:token': { req: () => ({ method: 'GET', url: `/e/${pub.emergencyToken}` }), expect: all(200) },
+  'GET /e/:token': { req: () => ({ method: 'GET', url: `/e/${pub.emergencyToken}` }), expect: all(200), audit: everyone('record.listed', 'emergency.accessed') },
 
   // Audit log (SPEC §4.7): the patient's own; doctors never.
-  'GET /api/v1/patients/:pid/audit': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/audit`), expect: x({ owner: 200, other: 404 }) },
-  'GET /api/v1/patients/:pid/audit/:seq/proof': {
-    req: async (r) => api(r, 'GET', `/patients/${users.owner.id}/audit/${await fresh.sealedOwnerEvent()}/proof`),
-    expect: x({ owner: 200, other: 404 }),
-  },
-  // The tree's heads, keys and consistency proofs are public (SPEC §4.7): anyone may check the log.
-  'GET /api/v1/audit/tree-head': { req: (r) => api(r, 'GET', '/audit/tree-head'), expect: all(200) },
-  'GET /api/v1/audit/keys': { req: (r) => api(r, 'GET', '/audit/keys'), expect: all(200) },
-  'GET /api/v1/audit/consistency': { req: (r) => api(r, 'GET', '/audit/consistency?first=1&second=1'), expect: all(200) },
+  'GET /api/v1/patients/:pid/audit': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/audit`), expect: x({ owner: 200, other: 404 }), audit: none },
 
   // Care team (SPEC §4.8).
-  'GET /api/v1/doctors': { req: (r) => api(r, 'GET', '/doctors'), expect: x({ docP: 403 }, 200) },
+  'GET /api/v1/doctors': { req: (r) => api(r, 'GET', '/doctors'), expect: x({ docP: 403 }, 200), audit: none },
   'POST /api/v1/consultations': {
     req: async (r) => api(r, 'POST', '/consultations', { doctorId: r === 'owner' || r === 'other' ? (await fresh.verifiedDoctor()).id : users.docN.id }),
     expect: x({ owner: 201, other: 201 }),
+    audit: { owner: ['consultation.requested'], other: ['consultation.requested'] },
   },
-  'GET /api/v1/consultations': { req: (r) => api(r, 'GET', '/consultations'), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }) },
+  'GET /api/v1/consultations': { req: (r) => api(r, 'GET', '/consultations'), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }), audit: none },
   'GET /api/v1/consultations/:id': {
     req: (r) => api(r, 'GET', `/consultations/${consultationId}`),
     expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: none,
   },
   // The patient may never approve or reject (403); another doctor's consultation is absent (404).
   'POST /api/v1/consultations/:id/approve': {
     req: async (r) => api(r, 'POST', `/consultations/${await fresh.consultation('pending')}/approve`),
     expect: x({ docC: 200, docN: 404 }),
+    audit: { docC: ['consultation.approved'] },
     after: restoreConsent,
   },
   'POST /api/v1/consultations/:id/reject': {
     req: async (r) => api(r, 'POST', `/consultations/${await fresh.consultation('pending')}/reject`),
     expect: x({ docC: 200, docN: 404 }),
+    audit: { docC: ['consultation.rejected'] },
     after: restoreConsent,
   },
   'POST /api/v1/consultations/:id/end': {
     req: async (r) => api(r, 'POST', `/consultations/${await fresh.consultation('approved')}/end`),
     expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: { owner: ['consultation.ended'], docC: ['consultation.ended'] },
     after: restoreConsent,
   },
-  'GET /api/v1/doctor/patients': { req: (r) => api(r, 'GET', '/doctor/patients'), expect: x({ docC: 200, docN: 200 }) },
+  'GET /api/v1/doctor/patients': { req: (r) => api(r, 'GET', '/doctor/patients'), expect: x({ docC: 200, docN: 200 }), audit: { docC: ['profile.listed'] } },
   'POST /api/v1/patients/:pid/notes': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/notes`, { body: 'Matrix note', sharedWithPatient: true }),
     expect: x({ docC: 201, docN: 404 }),
+    audit: { docC: ['note.created'], docN: ['note.denied'] },
   },
-  'GET /api/v1/patients/:pid/notes': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/notes`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/notes': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/notes`), expect: patientRead(), audit: patientReadAudit('note.viewed') },
   'POST /api/v1/patients/:pid/vitals': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/vitals`, { type: 'heart_rate', value: 72 }),
     expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
+    audit: { owner: ['vitals.recorded'], other: ['vitals.denied'], docC: ['vitals.recorded'], docN: ['vitals.denied'] },
   },
-  'GET /api/v1/patients/:pid/vitals': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals`), expect: patientRead() },
-  'GET /api/v1/patients/:pid/vitals/trends': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals/trends?type=heart_rate`), expect: patientRead() },
-  'GET /api/v1/patients/:pid/summary': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/summary`), expect: patientRead() },
+  'GET /api/v1/patients/:pid/vitals': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals`),
+    expect: patientRead(),
+    audit: patientReadAudit('vitals.viewed'),
+  },
+  'GET /api/v1/patients/:pid/vitals/trends': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals/trends?type=heart_rate`),
+    expect: patientRead(),
+    audit: patientReadAudit('vitals.viewed'),
+  },
+  'GET /api/v1/patients/:pid/summary': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/summary`),
+    expect: patientRead(),
+    audit: patientReadAudit('summary.viewed'),
+  },
 
   // Prescriptions (SPEC §4.9): doctors and patients; pharmacists use /pharmacy/* (403 here).
   'POST /api/v1/prescriptions': {
     req: (r) =>
       api(r, 'POST', '/prescriptions', { patientId: users.owner.id, diagnosis: 'Matrix', items: [{ medicineName: 'Ibuprofen', dosage: '200 mg', frequency: 'as needed', quantity: 10 }] }),
     expect: x({ docC: 201, docN: 404 }),
+    audit: { docC: ['prescription.created'], docN: ['prescription.denied'] },
   },
-  'GET /api/v1/prescriptions': { req: (r) => api(r, 'GET', '/prescriptions'), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }) },
-  'GET /api/v1/prescriptions/:id': { req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}`), expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }) },
-  'GET /api/v1/prescriptions/:id/qr.png': { req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}/qr.png`), expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }) },
-  'GET /api/v1/prescriptions/:id/qr.svg': { req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}/qr.svg`), expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }) },
+  // A doctor's page: one prescription.listed per patient on it (here the owner); a patient's own list is not logged.
+  'GET /api/v1/prescriptions': {
+    req: (r) => api(r, 'GET', '/prescriptions'),
+    expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }),
+    audit: { docC: ['prescription.listed'] },
+  },
+  'GET /api/v1/prescriptions/:id': {
+    req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}`),
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: patientReadAudit('prescription.viewed'),
+  },
+  'GET /api/v1/prescriptions/:id/qr.png': {
+    req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}/qr.png`),
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: patientReadAudit('prescription.viewed'),
+  },
+  'GET /api/v1/prescriptions/:id/qr.svg': {
+    req: (r) => api(r, 'GET', `/prescriptions/${rx!.id}/qr.svg`),
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: patientReadAudit('prescription.viewed'),
+  },
   'POST /api/v1/prescriptions/:id/cancel': {
     req: async (r) => api(r, 'POST', `/prescriptions/${(await fresh.prescription()).id}/cancel`),
     expect: x({ docC: 200, docN: 404 }),
+    audit: { docC: ['prescription.cancelled'], docN: ['prescription.denied'] },
   },
-  'POST /api/v1/prescriptions/:id/email': { req: (r) => api(r, 'POST', `/prescriptions/${rx!.id}/email`), expect: x({ owner: 202, other: 404, docC: 202, docN: 404 }) },
+  'POST /api/v1/prescriptions/:id/email': {
+    req: (r) => api(r, 'POST', `/prescriptions/${rx!.id}/email`),
+    expect: x({ owner: 202, other: 404, docC: 202, docN: 404 }),
+    audit: { owner: ['prescription.emailed'], other: ['prescription.denied'], docC: ['prescription.emailed'], docN: ['prescription.denied'] },
+  },
 
   // Pharmacy (SPEC §4.9): verified pharmacists only; a patient on /pharmacy/* is 403.
-  'POST /api/v1/pharmacy/scan': { req: (r) => api(r, 'POST', '/pharmacy/scan', { qrData: rx!.qrData }), expect: pharmacistOnly() },
+  'POST /api/v1/pharmacy/scan': {
+    req: (r) => api(r, 'POST', '/pharmacy/scan', { qrData: rx!.qrData }),
+    expect: pharmacistOnly(),
+    audit: { pharm: ['prescription.scanned'] },
+  },
   'POST /api/v1/pharmacy/lookup': {
     req: (r) => api(r, 'POST', '/pharmacy/lookup', { referenceNumber: rx!.referenceNumber, patientDateOfBirth: OWNER_DOB }),
     expect: pharmacistOnly(),
+    audit: { pharm: ['prescription.scanned'] },
   },
   'POST /api/v1/pharmacy/prescriptions/:id/validate': {
     req: async (r) => api(r, 'POST', `/pharmacy/prescriptions/${(await fresh.scannedPrescription()).id}/validate`),
     expect: pharmacistOnly(),
+    audit: { pharm: ['prescription.validated'] },
   },
   'POST /api/v1/pharmacy/prescriptions/:id/dispense': {
     req: async (r) => {
@@ -342,23 +478,43 @@ const MATRIX: Record<string, Row> = {
       return api(r, 'POST', `/pharmacy/prescriptions/${p.id}/dispense`, { items: [{ itemId: p.itemId, quantity: 21, batchNumber: 'B-1' }], warningsAcknowledged: true })
     },
     expect: pharmacistOnly(),
+    audit: { pharm: ['prescription.dispensed'] },
   },
   'POST /api/v1/pharmacy/prescriptions/:id/reject': {
     req: async (r) => api(r, 'POST', `/pharmacy/prescriptions/${(await fresh.scannedPrescription()).id}/reject`, { reason: 'Illegible dosage' }),
     expect: pharmacistOnly(),
+    audit: { pharm: ['prescription.rejected'] },
   },
-  'GET /api/v1/pharmacy/history': { req: (r) => api(r, 'GET', '/pharmacy/history'), expect: pharmacistOnly() },
+  'GET /api/v1/pharmacy/history': { req: (r) => api(r, 'GET', '/pharmacy/history'), expect: pharmacistOnly(), audit: none },
 }
 
 // The web app's shell pages (public; 200, or 503 while `dist/web` is not built): the same for everyone.
 const SHELL = -1
 for (const page of WEB_PAGES) {
-  MATRIX[`GET ${page}`] = { req: () => ({ method: 'GET', url: page }), expect: all(SHELL) }
+  MATRIX[`GET ${page}`] = { req: () => ({ method: 'GET', url: page }), expect: all(SHELL), audit: none }
   if (page !== '/' && !['/login', '/register', '/reset-password', '/setup'].includes(page)) {
-    MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL) }
+    MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL), audit: none }
   }
 }
-MATRIX['GET /assets/*'] = { req: () => ({ method: 'GET', url: '/assets/missing.js' }), expect: all(404) }
+MATRIX['GET /assets/*'] = { req: () => ({ method: 'GET', url: '/assets/missing.js' }), expect: all(404), audit: none }
+
+/** The id of the newest audit event (0 when none): events are ordered by `id`; `seq` comes with sealing. */
+async function lastEventId(): Promise<number> {
+  const row = await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst()
+  return Number(row?.id ?? 0)
+}
+/** Resolves once the queue `name` has no job waiting, running or retrying (capped: never a speed check). */
+async function jobsDone(name: string): Promise<void> {
+  await waitUntil(async () => {
+    const q = (await t.deps.jobs.stats()).queues.find((s) => s.name === name)
+    return q !== undefined && q.queued + q.active + q.retrying === 0
+  }, 30_000, `the ${name} jobs`)
+}
+/** The actions of the events written after event `id`, in the order they were written. */
+async function actionsSince(id: number): Promise<string[]> {
+  const rows = await t.deps.db.selectFrom('auditEvents').select('action').where('id', '>', id).orderBy('id').execute()
+  return rows.map((r) => r.action)
+}
 
 // ---------------------------------------------------------------------------------------
 // Route enumeration
@@ -440,7 +596,7 @@ beforeAll(async () => {
 })
 afterAll(async () => t?.close())
 
-describe('authorization matrix: every route × every role (SPEC §3, §6)', () => {
+describe('authorization matrix: every route × every role, its status and its audit events (SPEC §3, §4.7, §6)', () => {
   let routes: string[] = []
 
   it('every route the app registers has a row, and every row is a registered route', async () => {
@@ -450,16 +606,24 @@ describe('authorization matrix: every route × every role (SPEC §3, §6)', () =
     expect(missing, 'routes without a row in MATRIX: add their expected status per role').toEqual([])
     const stale = Object.keys(MATRIX).filter((r) => !routes.includes(r))
     expect(stale, 'rows for routes the app does not register').toEqual([])
+    const silent = Object.keys(MATRIX).filter((r) => MATRIX[r]!.audit === undefined)
+    expect(silent, 'rows without their audit expectation: name the events each role writes (SPEC §4.7)').toEqual([])
   })
 
-  it('each role gets exactly the expected status on each route', async () => {
+  it('each role gets exactly the expected status on each route and its request writes exactly the expected audit events', async () => {
     const failures: string[] = []
     for (const route of Object.keys(MATRIX).filter((r) => routes.length === 0 || routes.includes(r))) {
       const row = MATRIX[route]!
       const seen: Partial<Record<Role, number>> = {}
       for (const role of ROLES) {
-        const res = await t.app.inject(await row.req(role))
+        const opts = await row.req(role)
+        const since = await lastEventId()
+        const res = await t.app.inject(opts)
         seen[role] = res.statusCode
+        await row.settle?.()
+        const wrote = await actionsSince(since)
+        const audit = row.audit[role] ?? []
+        if (wrote.join() !== audit.join()) failures.push(`${route} as ${role} (${res.statusCode}): expected audit [${audit.join(', ')}], wrote [${wrote.join(', ')}]`)
         const want = row.expect[role]
         const ok = want === SHELL ? res.statusCode === 200 || res.statusCode === 503 : res.statusCode === want
         if (!ok) failures.push(`${route} as ${role}: expected ${want === SHELL ? '200|503' : want}, got ${res.statusCode} ${res.body.slice(0, 160)}`)
