@@ -146,6 +146,12 @@ const fresh = {
     const p = await must<{ id: string; referenceNumber: string; qr: { data: string }; items: { id: string }[] }>(api('docC', 'POST', '/prescriptions', body), 201)
     return { id: p.id, referenceNumber: p.referenceNumber, qrData: p.qr.data, itemId: p.items[0]!.id }
   },
+  /** The `seq` of one of the owner's events, sealed into the audit tree. */
+  async sealedOwnerEvent(): Promise<number> {
+    await t.deps.audit.sealNow()
+    const row = await t.deps.db.selectFrom('auditEvents').select('seq').where('patientId', '=', users.owner.id).where('seq', 'is not', null).limit(1).executeTakeFirstOrThrow()
+    return row.seq as number
+  },
   /** A fresh prescription the pharmacist has just scanned (validate, dispense and reject need that). */
   async scannedPrescription() {
     const p = await fresh.prescription()
@@ -356,6 +362,15 @@ const MATRIX: Record<string, Row> = {
 
   // Audit log (SPEC §4.7): the patient's own; doctors never.
   'GET /api/v1/patients/:pid/audit': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/audit`), expect: x({ owner: 200, other: 404 }), audit: none },
+  'GET /api/v1/patients/:pid/audit/:seq/proof': {
+    req: async (r) => api(r, 'GET', `/patients/${users.owner.id}/audit/${await fresh.sealedOwnerEvent()}/proof`),
+    expect: x({ owner: 200, other: 404 }),
+    audit: none,
+  },
+  // The tree's heads, keys and consistency proofs are public (SPEC §4.7): anyone may check the log.
+  'GET /api/v1/audit/tree-head': { req: (r) => api(r, 'GET', '/audit/tree-head'), expect: all(200), audit: none },
+  'GET /api/v1/audit/keys': { req: (r) => api(r, 'GET', '/audit/keys'), expect: all(200), audit: none },
+  'GET /api/v1/audit/consistency': { req: (r) => api(r, 'GET', '/audit/consistency?first=1&second=1'), expect: all(200), audit: none },
 
   // Care team (SPEC §4.8).
   'GET /api/v1/doctors': { req: (r) => api(r, 'GET', '/doctors'), expect: x({ docP: 403 }, 200), audit: none },
