@@ -1,7 +1,8 @@
 /**
  * Two API nodes on one PostgreSQL database (SPEC §6, §7 scale-out; issue 11 item 3): a
  * session used on node B stops working there as soon as node A ends it — logout, an
- * admin's disable, a password change — however B keeps its sessions. Polls with a generous
+ * admin's disable, a password change — however B caches its sessions; likewise a doctor's
+ * access on B ends with the consultation ended on A (a guard for any future consent cache). Polls with a generous
  * cap; never asserts how fast (STYLE §9).
  */
 import { randomBytes } from 'node:crypto'
@@ -110,6 +111,27 @@ describe('sessions across two nodes', () => {
     expect(res.status).toBe(204)
     await answers401OnB(other, 'a password change')
     expect(await listStatus(nodeB, current)).toBe(200)
+  })
+
+  it("ending a consultation on node A stops the doctor's access to the patient's records on node B", async () => {
+    const p = await registerPatient(nodeA)
+    const doctorEmail = `d-${randomBytes(6).toString('hex')}@multinode.test`
+    const doctorPassword = password()
+    const reg = await call(nodeA, 'POST', '/auth/register', undefined, {
+      email: doctorEmail, password: doctorPassword, role: 'doctor', name: 'Dr Multi', specialty: 'General practice', licenseNumber: 'MN-1',
+    })
+    expect(reg.status).toBe(201)
+    const admin = await login(nodeA, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect((await call(nodeA, 'POST', `/admin/users/${reg.json.user.id}/verify`, admin)).status).toBe(200)
+    const doctor = await login(nodeA, doctorEmail, doctorPassword)
+    const asked = await call(nodeA, 'POST', '/consultations', p.accessToken, { doctorId: reg.json.user.id })
+    expect(asked.status).toBe(201)
+    expect((await call(nodeA, 'POST', `/consultations/${asked.json.id}/approve`, doctor)).status).toBe(200)
+    const doctorList = async () => (await call(nodeB, 'GET', `/patients/${p.id}/records?limit=1`, doctor)).status
+    expect(await doctorList()).toBe(200)
+    expect(await doctorList()).toBe(200)
+    expect((await call(nodeA, 'POST', `/consultations/${asked.json.id}/end`, p.accessToken)).status).toBe(200)
+    await waitUntil(async () => (await doctorList()) === 404, REVOKED_WITHIN_MS, 'node B to refuse the doctor after the consultation ended')
   })
 
   it('node B never trusts its cache while its invalidation listener is cut off: a logout in that gap still ends the session', async () => {
