@@ -83,6 +83,8 @@ const everyone = (...actions: string[]): Audit => Object.fromEntries(ROLES.map((
 const deniedOf = (action: string) => `${action.slice(0, action.indexOf('.'))}.denied`
 /** `patientRead`'s events: the consenting doctor's read is `viewed`; the owner's own read is not logged; refusals are. */
 const patientReadAudit = (viewed: string): Audit => ({ other: [deniedOf(viewed)], docC: [viewed], docN: [deniedOf(viewed)] })
+/** A patient's data added by the owner or a consenting doctor (records, vitals): `written` for both; refusals logged. */
+const addAudit = (written: string): Audit => ({ owner: [written], other: [deniedOf(written)], docC: [written], docN: [deniedOf(written)] })
 /** `ownerWrite`'s events: the owner's change is `written`; every refusal (404 or 403) is logged. */
 const ownerWriteAudit = (written: string): Audit => ({ owner: [written], other: [deniedOf(written)], docC: [deniedOf(written)], docN: [deniedOf(written)] })
 
@@ -271,7 +273,7 @@ const MATRIX: Record<string, Row> = {
       return { method: 'POST', url: `${API_PREFIX}/patients/${users.owner.id}/records`, headers: { ...headersOf(r), 'content-type': body.contentType }, payload: body.body }
     },
     expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
-    audit: { owner: ['record.created'], other: ['record.denied'], docC: ['record.created'], docN: ['record.denied'] },
+    audit: addAudit('record.created'),
   },
   'GET /api/v1/patients/:pid/records': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records`),
@@ -414,7 +416,7 @@ const MATRIX: Record<string, Row> = {
   'POST /api/v1/patients/:pid/vitals': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/vitals`, { type: 'heart_rate', value: 72 }),
     expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
-    audit: { owner: ['vitals.recorded'], other: ['vitals.denied'], docC: ['vitals.recorded'], docN: ['vitals.denied'] },
+    audit: addAudit('vitals.recorded'),
   },
   'GET /api/v1/patients/:pid/vitals': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals`),
