@@ -19,6 +19,11 @@
  * `fn` gets no event API: the events are named up front (`audited`), so a handler cannot
  * forget one. `deps.audit.record` stays for what is not a user reaching a patient's data
  * through the policy: logins, share and emergency actors, system jobs, failed lookups.
+ * (Share and emergency actors may still pass through these calls — the records reads do:
+ * their refusals are not logged here, and their reads are.)
+ *
+ * When `audited` is a function, annotate its result parameter: TypeScript reads `T` from
+ * it before it reaches `fn`.
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../app/deps.js'
