@@ -8,7 +8,7 @@ import { ForbiddenError, NotFoundError } from '../app/errors.js'
 import type { UserActor } from '../policy/index.js'
 import { createAdmin, registerUser, registerVerified, type TestUser } from '../../test/helpers/factories.js'
 import { startTestApp, type TestApp } from '../../test/helpers/test-app.js'
-import { withPatientData, withPatientResource } from './patient-data.js'
+import { openPatientData, withPatientData, withPatientResource } from './patient-data.js'
 
 let t: TestApp
 let patient: UserActor
@@ -110,6 +110,26 @@ describe('withPatientData (STYLE §9)', () => {
     expect(ran).toBe(false)
     expect(await eventsSince(since)).toEqual([])
     await t.deps.db.updateTable('consultations').set({ status: 'approved', endedAt: null }).where('id', '=', consultationId).execute()
+  })
+})
+
+describe('openPatientData', () => {
+  it("authorizes before any transaction; within() writes the events in the caller's transaction and they roll back with it", async () => {
+    const since = await lastEventId()
+    await expect(openPatientData(t.deps, stranger, patient.id, vitalsRead)).rejects.toBeInstanceOf(NotFoundError)
+    const grant = await openPatientData(t.deps, treating, patient.id, vitalsRead)
+    await expect(
+      t.deps.db.transaction().execute(async (trx) => {
+        await grant.within(trx, async () => 'read')
+        throw new Error('something else in the transaction failed')
+      }),
+    ).rejects.toThrow('something else')
+    const again = await openPatientData(t.deps, treating, patient.id, vitalsRead)
+    expect(await t.deps.db.transaction().execute((trx) => again.within(trx, async ({ scope }) => scope.actorHasApprovedConsultation))).toBe(true)
+    expect(await eventsSince(since)).toEqual([
+      ['vitals.denied', stranger.id, 'vitals', patient.id],
+      ['vitals.viewed', treating.id, 'vitals', patient.id],
+    ])
   })
 })
 

@@ -16,6 +16,9 @@
  *      acts; for `withPatientData` the policy is asked again inside it, so consent ended
  *      meanwhile is honoured (404/403, not logged).
  *
+ * `openPatientData` is `withPatientData` in two steps (authorize now, run `within` a
+ * transaction the caller holds), for a use case that does more in one transaction.
+ *
  * `fn` gets no event API: the events are named up front (`audited`), so a handler cannot
  * forget one. `deps.audit.record` stays for what is not a user reaching a patient's data
  * through the policy: logins, share and emergency actors, system jobs, failed lookups.
@@ -105,31 +108,73 @@ const eventsOf = <T>(audited: AuditedAccess<T, AccessKind, unknown>['audited'], 
   typeof audited === 'function' ? audited(result, resource) : [{ action: audited, resource }]
 
 /**
- * The shared path: refusal logged by `deps.audit.guard`, `prepare`, then `fn` with its
- * events. `recheck` re-judges a write inside its transaction and returns the fresh scope.
+ * An access the policy allowed (see `openPatientData`): the scope, what `prepare` returned,
+ * and the one way to run the access — `within` a transaction the caller holds, which also
+ * gets the success events. Call `within` once.
  */
-async function runAudited<T, K extends AccessKind, P>(
+export interface PatientDataGrant<T, K extends AccessKind, P> {
+  scope: PatientScope
+  prepared: P
+  /**
+   * Runs `fn` in `trx` and writes its events there (the patient's own reads: none); for a
+   * write of `withPatientData`, judges the policy again in `trx` first (404/403, not logged).
+   */
+  within(trx: Transaction<DB>, fn: (ctx: PatientDataContext<K, P>) => Promise<T>): Promise<T>
+}
+
+/**
+ * The shared path, outside any transaction: the refusal logged by `deps.audit.guard`, then
+ * `prepare`. `recheck` re-judges a write inside its transaction and returns the fresh scope.
+ */
+async function grantAccess<T, K extends AccessKind, P>(
   deps: Deps,
   actor: Actor,
-  patientId: string,
   scope: PatientScope,
   check: { denied: AuditAction; judge: () => void; recheck?: (trx: Transaction<DB>) => Promise<PatientScope> },
   access: AuditedAccess<T, K, P>,
-  fn: (ctx: PatientDataContext<K, P>) => Promise<T>,
-): Promise<T> {
+): Promise<PatientDataGrant<T, K, P>> {
+  const patientId = scope.patientId
   const resource = typeof access.resource === 'function' ? access.resource(patientId) : access.resource
   await deps.audit.guard(actor, check.denied, { patientId, resource }, check.judge)
   const prepared = (access.prepare ? await access.prepare(scope) : undefined) as P
   const write = access.kind === 'write'
-  if (!write && isPatientSelf(actor, patientId)) return fn({ scope, db: deps.db as DbOf<K>, prepared })
-  return deps.db.transaction().execute(async (trx) => {
-    const current = write && check.recheck ? await check.recheck(trx) : scope
-    const result = await fn({ scope: current, db: trx as DbOf<K>, prepared })
-    for (const event of eventsOf(access.audited, resource, result)) {
-      await deps.audit.record(trx, actor, event.action, { patientId, resource: event.resource })
-    }
-    return result
-  })
+  return {
+    scope,
+    prepared,
+    within: async (trx, fn) => {
+      const current = write && check.recheck ? await check.recheck(trx) : scope
+      const result = await fn({ scope: current, db: trx as DbOf<K>, prepared })
+      if (write || !isPatientSelf(actor, patientId)) {
+        for (const event of eventsOf(access.audited, resource, result)) {
+          await deps.audit.record(trx, actor, event.action, { patientId, resource: event.resource })
+        }
+      }
+      return result
+    },
+  }
+}
+
+/** Runs a granted access: the patient's own reads on the pool, everything else in a transaction of its own. */
+function runGranted<T, K extends AccessKind, P>(deps: Deps, actor: Actor, kind: K, grant: PatientDataGrant<T, K, P>, fn: (ctx: PatientDataContext<K, P>) => Promise<T>): Promise<T> {
+  const { scope, prepared } = grant
+  if (kind === 'read' && isPatientSelf(actor, scope.patientId)) return fn({ scope, db: deps.db as DbOf<K>, prepared })
+  return deps.db.transaction().execute((trx) => grant.within(trx, fn))
+}
+
+/** The policy check of `withPatientData` / `openPatientData` for `pid`. */
+async function patientDataCheck<A extends PatientAction>(deps: Deps, actor: Actor, pid: string, access: { action: A; visibility?: PatientAction | undefined; facts?: Omit<ResourceOf<A>, keyof PatientScope> | undefined }) {
+  const judge = (scope: PatientScope) => {
+    const resource = { ...scope, ...access.facts } as ResourceOf<A>
+    if (access.visibility) authorize(actor, access.action, resource, access.visibility as never)
+    else authorize(actor, access.action, resource)
+  }
+  const scope = await resolvePatientScope(deps.db, actor, pid)
+  const recheck = async (trx: Transaction<DB>) => {
+    const current = await resolvePatientScope(trx, actor, pid)
+    judge(current)
+    return current
+  }
+  return { scope, check: { denied: deniedActionOf(access.action), judge: () => judge(scope), recheck } }
 }
 
 /**
@@ -150,18 +195,24 @@ export async function withPatientData<T, K extends AccessKind, A extends Patient
   access: PatientDataAccess<T, K, P, A>,
   fn: (ctx: PatientDataContext<K, P>) => Promise<T>,
 ): Promise<T> {
-  const judge = (scope: PatientScope) => {
-    const resource = { ...scope, ...access.facts } as ResourceOf<A>
-    if (access.visibility) authorize(actor, access.action, resource, access.visibility as never)
-    else authorize(actor, access.action, resource)
-  }
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  const recheck = async (trx: Transaction<DB>) => {
-    const current = await resolvePatientScope(trx, actor, pid)
-    judge(current)
-    return current
-  }
-  return runAudited(deps, actor, scope.patientId, scope, { denied: deniedActionOf(access.action), judge: () => judge(scope), recheck }, access, fn)
+  return runGranted(deps, actor, access.kind, await openPatientData(deps, actor, pid, access), fn)
+}
+
+/**
+ * `withPatientData` in two steps, for a use case that reads or writes more in one
+ * transaction of its own (the emergency view: profile, records, alert logic): authorizes
+ * (refusals logged and thrown exactly as `withPatientData`) and runs `prepare` now, outside
+ * any transaction; the caller then runs the access with `grant.within(trx, fn)`, which
+ * writes the success events in `trx`.
+ */
+export async function openPatientData<T, K extends AccessKind, A extends PatientAction, P = undefined>(
+  deps: Deps,
+  actor: Actor,
+  pid: string,
+  access: PatientDataAccess<T, K, P, A>,
+): Promise<PatientDataGrant<T, K, P>> {
+  const { scope, check } = await patientDataCheck(deps, actor, pid, access)
+  return grantAccess(deps, actor, scope, check, access)
 }
 
 /** `withPatientResource` options: a policy action on the resource's own scope, and how it is audited. */
@@ -193,5 +244,5 @@ export async function withPatientResource<T, K extends AccessKind, A extends Act
     else authorize(actor, access.action, access.scope)
   }
   const scope: PatientScope = { patientId, actorHasApprovedConsultation: false }
-  return runAudited(deps, actor, patientId, scope, { denied: deniedActionOf(access.action), judge }, access, fn)
+  return runGranted(deps, actor, access.kind, await grantAccess(deps, actor, scope, { denied: deniedActionOf(access.action), judge }, access), fn)
 }
