@@ -5,9 +5,9 @@ import type { SealedEventRow } from './audit-event.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
-/** Inserts an unsealed event (`seq` NULL). No lock: the sealer orders events by `id`. */
-export async function insertAuditEvent(trx: Transaction<DB>, row: Insertable<AuditEventsTable>): Promise<void> {
-  await trx.insertInto('auditEvents').values(row).execute()
+/** Inserts unsealed events (`seq` NULL) in one statement. No lock: the sealer orders events by `id`. */
+export async function insertAuditEvents(db: Db, rows: ReadonlyArray<Insertable<AuditEventsTable>>): Promise<void> {
+  await db.insertInto('auditEvents').values([...rows]).execute()
 }
 
 export interface PatientEventsFilter {

@@ -59,13 +59,18 @@ export interface AuditLog {
    * its `seq` after the commit.
    */
   record(trx: Transaction<DB>, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<void>
-  /** `record` for a read: skipped when the actor is the patient reading their own data. */
-  recordRead(trx: Transaction<DB>, actor: Actor, action: AuditAction, target: AuditTarget): Promise<void>
+  /**
+   * The events of reads that have happened, in one INSERT, on the pool or in a transaction;
+   * skipped when the actor is the patient reading their own data. Call it after the reads
+   * and before answering: when it fails the request fails, so no data leaves without its
+   * event (a read needs no transaction of its own: nothing of the read can roll back).
+   */
+  recordRead(db: Kysely<DB> | Transaction<DB>, actor: Actor, events: ReadonlyArray<{ action: AuditAction; target: AuditTarget }>): Promise<void>
   /**
    * Runs a read and audits it: for the patient's own reads, `read(db)` alone; for anyone
-   * else, `read(trx)` and the event in one transaction. The resource may be computed from
-   * the result (e.g. an id only the read knows). Opens its own transaction: never call it
-   * (or `guard`) inside another one — PGlite has a single connection and would wait forever.
+   * else, `read(db)` then the event (`recordRead`): two statements, no transaction. The
+   * resource may be computed from the result (e.g. an id only the read knows). Never call
+   * it (or `guard`) inside a transaction: PGlite has a single connection and would wait forever.
    */
   audited<T>(
     actor: Actor,
@@ -113,16 +118,11 @@ function describeActor(actor: AuditActor): { kind: AuditActorKind; id?: string; 
 
 const ACTION_PATTERN = /^[a-z][a-z_-]*\.[a-z][a-z_]*$/
 
-/**
- * Appends one event (see `AuditLog.record`): one INSERT, `seq` left to the sealer. Throws
- * when `trx` is not a transaction or `action` is not `feature.verb`: both are programming
- * errors, never user input.
- */
-export async function appendAuditEvent(trx: Transaction<DB>, at: Date, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<void> {
-  if (!trx.isTransaction) throw new Error('Audit events are written inside the transaction of the act.')
+/** The stored row of an event by `actor` at `at`. Throws for an `action` that is not `feature.verb` (a programming error). */
+function eventRow(at: Date, actor: AuditActor, action: AuditAction, target: AuditTarget) {
   if (!ACTION_PATTERN.test(action)) throw new Error(`Not an audit action name: ${action}`)
   const who = describeActor(actor)
-  await q.insertAuditEvent(trx, {
+  return {
     at: new Date(at.getTime()),
     action,
     actorKind: who.kind,
@@ -133,14 +133,25 @@ export async function appendAuditEvent(trx: Transaction<DB>, at: Date, actor: Au
     resourceId: target.resource.id,
     ip: who.meta?.ip ?? null,
     userAgent: who.meta?.userAgent ?? null,
-  })
+  }
+}
+
+/**
+ * Appends one event (see `AuditLog.record`): one INSERT, `seq` left to the sealer. Throws
+ * when `trx` is not a transaction or `action` is not `feature.verb`: both are programming
+ * errors, never user input.
+ */
+export async function appendAuditEvent(trx: Transaction<DB>, at: Date, actor: AuditActor, action: AuditAction, target: AuditTarget): Promise<void> {
+  if (!trx.isTransaction) throw new Error('Audit events are written inside the transaction of the act.')
+  await q.insertAuditEvents(trx, [eventRow(at, actor, action, target)])
 }
 
 /** The `AuditLog` of `deps.audit`, writing with `db`, timestamping with `now`, sealing with `sealer`. */
 export function createAuditLog(db: Kysely<DB>, now: () => Date, signer: TreeHeadSigner, sealer: AuditSealer): AuditLog {
   const record: AuditLog['record'] = (trx, actor, action, target) => appendAuditEvent(trx, now(), actor, action, target)
-  const recordRead: AuditLog['recordRead'] = async (trx, actor, action, target) => {
-    if (!isPatientSelf(actor, target.patientId)) await record(trx, actor, action, target)
+  const recordRead: AuditLog['recordRead'] = async (handle, actor, events) => {
+    const rows = events.filter((e) => !isPatientSelf(actor, e.target.patientId)).map((e) => eventRow(now(), actor, e.action, e.target))
+    if (rows.length > 0) await q.insertAuditEvents(handle, rows)
   }
   return {
     signer,
@@ -149,12 +160,10 @@ export function createAuditLog(db: Kysely<DB>, now: () => Date, signer: TreeHead
     recordRead,
     audited: async (actor, action, target, read) => {
       if (isPatientSelf(actor, target.patientId)) return read(db)
-      return db.transaction().execute(async (trx) => {
-        const result = await read(trx)
-        const resource = typeof target.resource === 'function' ? target.resource(result) : target.resource
-        await record(trx, actor, action, { patientId: target.patientId, resource })
-        return result
-      })
+      const result = await read(db)
+      const resource = typeof target.resource === 'function' ? target.resource(result) : target.resource
+      await recordRead(db, actor, [{ action, target: { patientId: target.patientId, resource } }])
+      return result
     },
     guard: async (actor, action, target, check) => {
       try {

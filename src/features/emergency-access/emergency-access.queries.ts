@@ -1,6 +1,7 @@
 /** SQL of emergency access. No business rules here (STYLE §2). */
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.js'
+import { withinAlertCooldown } from './alert-cooldown.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -57,7 +58,7 @@ export function findRotatedTokenHash(db: Db, tokenHash: string) {
  * accesses cannot both claim.
  */
 export async function claimAlertRound(trx: Transaction<DB>, patientId: string, now: Date, limits: { cooldownMinutes: number; maxPerDay: number }): Promise<boolean> {
-  const insideCooldown = (lastAlertAt: Date | null) => lastAlertAt !== null && lastAlertAt.getTime() > now.getTime() - limits.cooldownMinutes * 60_000
+  const insideCooldown = (lastAlertAt: Date | null) => withinAlertCooldown(lastAlertAt, now, limits.cooldownMinutes)
   const seen = await trx.selectFrom('emergencyAccess').select('lastAlertAt').where('patientId', '=', patientId).executeTakeFirst()
   if (!seen || insideCooldown(seen.lastAlertAt)) return false
   const row = await trx.selectFrom('emergencyAccess').select('lastAlertAt').where('patientId', '=', patientId).forUpdate().executeTakeFirst()

@@ -24,6 +24,7 @@ import { emergencyCardSelection } from '../profile/emergency-card.js'
 import { loadProfile } from '../profile/profile.service.js'
 import { openRecordContent, prepareRecordList, readRecordList, type ContentRequest, type RecordContent } from '../records/records.service.js'
 import type { RecordDto } from '../records/records.schema.js'
+import { withinAlertCooldown } from './alert-cooldown.js'
 import * as q from './emergency-access.queries.js'
 
 /** How far back the emergency view shows records (SPEC §4.6). */
@@ -84,8 +85,12 @@ export async function emergencyQr(deps: Deps, actor: UserActor, format: 'png' | 
   return format === 'png' ? QRCode.toBuffer(url, { ...options, type: 'png', width: 512 }) : QRCode.toString(url, { ...options, type: 'svg' })
 }
 
-/** 404 for a token never issued, 410 for a rotated one or while the patient's account is disabled (SPEC §4.6). */
-async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<EmergencyActor> {
+/**
+ * 404 for a token never issued, 410 for a rotated one or while the patient's account is
+ * disabled (SPEC §4.6). Returns the actor and whether an alert round may be due (false
+ * while the last round is inside the cooldown: then the access needs no transaction).
+ */
+async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<{ actor: EmergencyActor; alertMayBeDue: boolean }> {
   const tokenHash = hashToken(token)
   const access = await q.findByTokenHash(deps.db, tokenHash)
   if (!access) {
@@ -93,8 +98,17 @@ async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<
     throw new NotFoundError('This emergency link does not exist.')
   }
   if (access.patientStatus === 'disabled') throw new GoneError('This emergency link is not active.', 'emergency-link-inactive')
-  const recordsSince = utcDate(subMonths(new Date(`${utcDate(deps.now())}T00:00:00Z`), EMERGENCY_RECORD_MONTHS))
-  return { kind: 'emergency', patientId: access.patientId, recordsSince, meta }
+  const now = deps.now()
+  const recordsSince = utcDate(subMonths(new Date(`${utcDate(now)}T00:00:00Z`), EMERGENCY_RECORD_MONTHS))
+  return {
+    actor: { kind: 'emergency', patientId: access.patientId, recordsSince, meta },
+    alertMayBeDue: !withinAlertCooldown(access.lastAlertAt, now, deps.config.emergencyAlertCooldownMinutes),
+  }
+}
+
+/** The alert logic in its own transaction, when a round may be due (see `openToken`). */
+async function alertIfDue(deps: Deps, patientId: string, alertMayBeDue: boolean, now: Date): Promise<void> {
+  if (alertMayBeDue) await deps.db.transaction().execute((trx) => runAlertLogic(deps, trx, patientId, now))
 }
 
 /** SPEC §4.6: at most 3 alert rounds per patient per 24 hours. */
@@ -156,19 +170,19 @@ export function onEmergencyCard(profile: ProfileRow): ProfileRow {
  * HEAD) must not call this at all, since they get no patient data.
  */
 export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta): Promise<EmergencyView> {
-  const actor = await openToken(deps, token, meta)
+  const { actor, alertMayBeDue } = await openToken(deps, token, meta)
   const scope = await resolvePatientScope(deps.db, actor, actor.patientId)
   authorize(actor, 'emergency.view', scope)
   const plan = await prepareRecordList(deps, actor, actor.patientId, { from: actor.recordsSince, limit: 100 })
   const now = deps.now()
-  // One transaction: the reads, the alert logic and both audit events (issue 11: fewer round trips).
-  return deps.db.transaction().execute(async (trx) => {
-    const profile = await loadProfile(trx, actor.patientId)
-    const { items } = await readRecordList(deps, trx, actor, plan)
-    await runAlertLogic(deps, trx, actor.patientId, now)
-    await deps.audit.record(trx, actor, 'emergency.accessed', { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } })
-    return { profile: onEmergencyCard(profile), records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
-  })
+  // Reads on the pool, then both events in one INSERT, then the alert logic: no data leaves
+  // before all three are done. Inside the cooldown (the common case) that is 4 statements
+  // and no transaction, so many people opening one link never wait for each other (SPEC §7).
+  const profile = await loadProfile(deps.db, actor.patientId)
+  const accessed = { action: 'emergency.accessed' as const, target: { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } } }
+  const { items } = await readRecordList(deps, deps.db, actor, plan, [accessed])
+  await alertIfDue(deps, actor.patientId, alertMayBeDue, now)
+  return { profile: onEmergencyCard(profile), records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
 }
 
 /**
@@ -177,10 +191,10 @@ export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta
  * logic (SPEC §4.6) before any byte is released.
  */
 export async function openEmergencyContent(deps: Deps, token: string, meta: RequestMeta, recordId: string, req: ContentRequest): Promise<RecordContent> {
-  const actor = await openToken(deps, token, meta)
+  const { actor, alertMayBeDue } = await openToken(deps, token, meta)
   const content = await openRecordContent(deps, actor, actor.patientId, recordId, req)
   try {
-    await deps.db.transaction().execute((trx) => runAlertLogic(deps, trx, actor.patientId, deps.now()))
+    await alertIfDue(deps, actor.patientId, alertMayBeDue, deps.now())
   } catch (err) {
     if (content.status !== 304) content.stream.destroy()
     throw err

@@ -12,8 +12,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
-import type { Transaction } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import { z } from 'zod'
+import type { AuditAction, AuditTarget } from '../../audit/audit.service.js'
 import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
 import {
@@ -409,13 +410,20 @@ const toRecordPage = (rows: RecordView[], limit: number) =>
   toPage(rows, limit, (r) => [r.recordDate, r.uploadedAt.toISOString(), r.id], toRecordDto)
 
 /**
- * The page of a `prepareRecordList` plan, read inside the caller's transaction `trx`, which
- * also gets the `record.listed` event (unless the actor is the patient; SPEC §4.7). For a
- * use case that does more in one transaction (the emergency view, SPEC §4.6).
+ * The page of a `prepareRecordList` plan, read with `db` (the pool or the caller's
+ * transaction), then its `record.listed` event and the caller's `alsoAudited` events in one
+ * INSERT (`deps.audit.recordRead`: not for the patient's own reads; SPEC §4.7). For a use
+ * case that reads more around the list (the emergency view, SPEC §4.6).
  */
-export async function readRecordList(deps: Deps, trx: Transaction<DB>, actor: Actor, plan: RecordListPlan): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
-  const rows = await q.listRecordViews(trx, plan.filter)
-  await deps.audit.recordRead(trx, actor, 'record.listed', plan.target)
+export async function readRecordList(
+  deps: Deps,
+  db: Kysely<DB> | Transaction<DB>,
+  actor: Actor,
+  plan: RecordListPlan,
+  alsoAudited: ReadonlyArray<{ action: AuditAction; target: AuditTarget }> = [],
+): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
+  const rows = await q.listRecordViews(db, plan.filter)
+  await deps.audit.recordRead(db, actor, [{ action: 'record.listed', target: plan.target }, ...alsoAudited])
   return toRecordPage(rows, plan.filter.limit)
 }
 
