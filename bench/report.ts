@@ -146,6 +146,7 @@ const loadNamed = (e: EngineReport, name: string) => e.scenarios.find((s): s is 
 export const SCENARIO = {
   hello: 'yardstick: hello world',
   bareSelect: 'yardstick: bare Fastify + pg, SELECT by pk',
+  barePage: 'ceiling: bare Fastify + pg, the 20-record page',
   productSelect: 'SELECT by pk inside the product',
   yardstickAgain: 'yardstick again, after all scenarios',
   listLarge: 'records list, large patient',
@@ -267,6 +268,13 @@ function formatSection7(e: EngineReport): string[] {
   lines.push(`   SPEC §7 (${e.engine === 'postgres' ? 'budgets defined on PostgreSQL' : 'budgets defined on PostgreSQL; PGlite shown for comparison only'}), yardstick ${yardstick}`)
   if (e.loadAverage) {
     lines.push(`   load average (1/5/15 min): ${loadAvg(e.loadAverage.start)} at start, ${loadAvg(e.loadAverage.end)} at end of the ${e.engine} run`)
+  }
+  const ceiling = loadNamed(e, SCENARIO.barePage)
+  const yardstickRate = yardstickOf(e)?.reqPerSec
+  if (ceiling && yardstickRate) {
+    lines.push(
+      `   ceiling: a bare Fastify + pg process serving the same 20-record page answers ${Math.round(ceiling.reqPerSec)} req/s (${round((100 * ceiling.reqPerSec) / yardstickRate).toFixed(1)} % of the yardstick, p99 ${ceiling.latencyMs.p99} ms): no server returning that page can do better here`,
+    )
   }
   lines.push(`   ${padEnd('scenario', 44)}${pad('req/s', 8)}${pad('% of yardstick', 16)}${pad('budget %', 10)}${pad('p99 ms', 8)}${pad('budget p99', 12)}  met?`)
   for (const r of e.section7) {

@@ -20,7 +20,7 @@ import { runPharmacy } from './scenarios/pharmacy.js'
 import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
 import { runLargeFile } from './scenarios/large-file.js'
 import { runRecordList, seedPatients } from './scenarios/record-list.js'
-import { PRODUCT_POOL_SIZE, referenceYardstick, runYardstickAgain, runYardsticks } from './scenarios/yardsticks.js'
+import { PRODUCT_POOL_SIZE, referenceYardstick, runPageCeiling, runYardstickAgain, runYardsticks } from './scenarios/yardsticks.js'
 import { startBenchServer, startYardstickServer, type BenchServer, type YardstickServer } from './server-process.js'
 
 const log = (engine: string, message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${engine}: ${message}`)
@@ -106,6 +106,8 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
     if (runs('list')) {
       await step(`seeding ${options.records} + ${options.smallRecords} records`, () => seedPatients(srv, options, large, small))
       await step('record list', () => runRecordList(srv, options, large, small))
+      const ceilingFrom = bare
+      if (ceilingFrom) await step('ceiling: the same page from the bare process', () => runPageCeiling(ceilingFrom, options, large.id))
     }
     if (runs('emergency')) await step('emergency view', async () => runEmergencyView(srv, options, await registerPatient(srv.baseUrl, 'emergency')))
     if (runs('care')) await step(`care team: doctor's record list, trends over ${options.vitals} vitals`, () => runCareTeam(srv, options))

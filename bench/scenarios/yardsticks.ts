@@ -6,7 +6,9 @@
  *   (yardstick-server.ts) with `GET /select/:id`; on PGlite, which has no server that a
  *   second process could reach, `GET /bench/select/:id` inside the product;
  * - on PostgreSQL also `GET /bench/select/:id` inside the product, for comparison: the gap
- *   to the bare yardstick is what the product's hooks and Kysely cost.
+ *   to the bare yardstick is what the product's hooks and Kysely cost;
+ * - on PostgreSQL also the bare process's `GET /page/:patientId`: the record list's SQL and
+ *   its 20-record page (~12 KB) without the product — the ceiling of the record-list rows.
  */
 import type { BenchOptions } from '../options.js'
 import { SCENARIO, type LoadResult, type ReferenceYardstick } from '../report.js'
@@ -41,6 +43,14 @@ export async function runYardsticks(server: BenchServer, bare: YardstickServer |
   )
   if (bare) results.push(await runLoad(bare, options, { name: SCENARIO.bareSelect, detail: `own process, pool ${PRODUCT_POOL_SIZE}`, path: `/select/${userId}` }))
   return results
+}
+
+/**
+ * The record list's ceiling on this machine: the bare process serving the first 20-record
+ * page of `patientId` (seeded), with the product's SQL and the same bytes.
+ */
+export function runPageCeiling(bare: YardstickServer, options: BenchOptions, patientId: string): Promise<LoadResult> {
+  return runLoad(bare, options, { name: SCENARIO.barePage, detail: 'same SQL and page', path: `/page/${patientId}` })
 }
 
 /**
