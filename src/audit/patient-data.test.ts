@@ -44,12 +44,13 @@ afterAll(async () => t?.close())
 const vitalsRead = { action: 'vitals.read', kind: 'read', resource: (id: string) => ({ type: 'vitals', id }), audited: 'vitals.viewed' } as const
 
 describe('withPatientData (STYLE §9)', () => {
-  it("the patient's own read runs and writes nothing; a consenting doctor's read writes the audited action", async () => {
+  it("the patient's own read runs and writes nothing; a consenting doctor's read writes the audited action, with no transaction", async () => {
     const since = await lastEventId()
     expect(await withPatientData(t.deps, patient, 'me', vitalsRead, async ({ scope }) => scope.patientId)).toBe(patient.id)
     expect(await withPatientData(t.deps, patient, 'me', vitalsRead, async ({ db }) => db.isTransaction)).toBe(false)
     expect(await eventsSince(since)).toEqual([])
-    expect(await withPatientData(t.deps, treating, patient.id, vitalsRead, async ({ db }) => db.isTransaction)).toBe(true)
+    // A read holds no transaction: the event is one INSERT after it, before the answer.
+    expect(await withPatientData(t.deps, treating, patient.id, vitalsRead, async ({ db }) => db.isTransaction)).toBe(false)
     expect(await eventsSince(since)).toEqual([['vitals.viewed', treating.id, 'vitals', patient.id]])
   })
 
@@ -114,7 +115,7 @@ describe('withPatientData (STYLE §9)', () => {
 })
 
 describe('openPatientData', () => {
-  it("authorizes before any transaction; within() writes the events in the caller's transaction and they roll back with it", async () => {
+  it("authorizes before any transaction; within() writes the events (and the caller's own) with the caller's handle, rolling back with its transaction", async () => {
     const since = await lastEventId()
     await expect(openPatientData(t.deps, stranger, patient.id, vitalsRead)).rejects.toBeInstanceOf(NotFoundError)
     const grant = await openPatientData(t.deps, treating, patient.id, vitalsRead)
@@ -125,10 +126,12 @@ describe('openPatientData', () => {
       }),
     ).rejects.toThrow('something else')
     const again = await openPatientData(t.deps, treating, patient.id, vitalsRead)
-    expect(await t.deps.db.transaction().execute((trx) => again.within(trx, async ({ scope }) => scope.actorHasApprovedConsultation))).toBe(true)
+    const also = [{ action: 'emergency.accessed', resource: { type: 'test', id: 'also' } }] as const
+    expect(await t.deps.db.transaction().execute((trx) => again.within(trx, async ({ scope }) => scope.actorHasApprovedConsultation, also))).toBe(true)
     expect(await eventsSince(since)).toEqual([
       ['vitals.denied', stranger.id, 'vitals', patient.id],
       ['vitals.viewed', treating.id, 'vitals', patient.id],
+      ['emergency.accessed', treating.id, 'test', 'also'],
     ])
   })
 })

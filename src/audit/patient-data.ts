@@ -10,8 +10,9 @@
  *    `record.list` → `record.denied`) and the NotFoundError / ForbiddenError is rethrown;
  * 2. runs `prepare` (optional, outside any transaction: parse, validate, stream a file);
  * 3. runs `fn` and writes its success events:
- *    - `kind: 'read'`: the patient's own reads run on the pool and log nothing; anyone
- *      else's read runs in a transaction that also holds the event;
+ *    - `kind: 'read'`: `fn` reads on the pool, then the events are one INSERT
+ *      (`deps.audit.recordRead`: none for the patient's own reads) before the answer, so a
+ *      failed insert fails the request and no data leaves unlogged — no transaction;
  *    - `kind: 'write'`: always one transaction holding the write and its event(s), whoever
  *      acts; for `withPatientData` the policy is asked again inside it, so consent ended
  *      meanwhile is honoured (404/403, not logged).
@@ -33,7 +34,7 @@ import type { Deps } from '../app/deps.js'
 import type { DB } from '../db/schema.js'
 import { resolvePatientScope } from '../features/consultations/consultations.service.js'
 import { authorize, type Action, type Actor, type PatientScope, type can } from '../policy/index.js'
-import { isPatientSelf, type AuditAction, type AuditTarget } from './audit.service.js'
+import type { AuditAction, AuditTarget } from './audit.service.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -55,7 +56,7 @@ export interface AuditedEvent {
 /** `read`: the patient's own reads are not logged; `write`: always logged, in the write's transaction. */
 export type AccessKind = 'read' | 'write'
 
-/** The database handle `fn` gets: the pool or a transaction for reads, the write's transaction for writes. */
+/** The database handle `fn` gets: the pool (or the caller's transaction) for reads, the write's transaction for writes. */
 export type DbOf<K extends AccessKind> = K extends 'write' ? Transaction<DB> : Db
 
 /** How a call is audited (shared by both entry points). */
@@ -109,17 +110,19 @@ const eventsOf = <T>(audited: AuditedAccess<T, AccessKind, unknown>['audited'], 
 
 /**
  * An access the policy allowed (see `openPatientData`): the scope, what `prepare` returned,
- * and the one way to run the access — `within` a transaction the caller holds, which also
- * gets the success events. Call `within` once.
+ * and the one way to run the access — `within` the handle the caller holds, which also gets
+ * the success events. Call `within` once.
  */
 export interface PatientDataGrant<T, K extends AccessKind, P> {
   scope: PatientScope
   prepared: P
   /**
-   * Runs `fn` in `trx` and writes its events there (the patient's own reads: none); for a
-   * write of `withPatientData`, judges the policy again in `trx` first (404/403, not logged).
+   * Runs `fn` with `db` (a write: the caller's transaction), then writes its events there —
+   * with `also`, the caller's own events about the same patient (for a read, all in one
+   * INSERT; the patient's own reads: none). For a write of `withPatientData`, judges the
+   * policy again in the transaction first (404/403, not logged).
    */
-  within(trx: Transaction<DB>, fn: (ctx: PatientDataContext<K, P>) => Promise<T>): Promise<T>
+  within(db: DbOf<K>, fn: (ctx: PatientDataContext<K, P>) => Promise<T>, also?: readonly AuditedEvent[]): Promise<T>
 }
 
 /**
@@ -141,24 +144,21 @@ async function grantAccess<T, K extends AccessKind, P>(
   return {
     scope,
     prepared,
-    within: async (trx, fn) => {
-      const current = write && check.recheck ? await check.recheck(trx) : scope
-      const result = await fn({ scope: current, db: trx as DbOf<K>, prepared })
-      if (write || !isPatientSelf(actor, patientId)) {
-        for (const event of eventsOf(access.audited, resource, result)) {
-          await deps.audit.record(trx, actor, event.action, { patientId, resource: event.resource })
-        }
-      }
+    within: async (db, fn, also = []) => {
+      const current = write && check.recheck ? await check.recheck(db as Transaction<DB>) : scope
+      const result = await fn({ scope: current, db, prepared })
+      const events = [...eventsOf(access.audited, resource, result), ...also].map((e) => ({ action: e.action, target: { patientId, resource: e.resource } }))
+      if (!write) await deps.audit.recordRead(db, actor, events)
+      else for (const e of events) await deps.audit.record(db as Transaction<DB>, actor, e.action, e.target)
       return result
     },
   }
 }
 
-/** Runs a granted access: the patient's own reads on the pool, everything else in a transaction of its own. */
-function runGranted<T, K extends AccessKind, P>(deps: Deps, actor: Actor, kind: K, grant: PatientDataGrant<T, K, P>, fn: (ctx: PatientDataContext<K, P>) => Promise<T>): Promise<T> {
-  const { scope, prepared } = grant
-  if (kind === 'read' && isPatientSelf(actor, scope.patientId)) return fn({ scope, db: deps.db as DbOf<K>, prepared })
-  return deps.db.transaction().execute((trx) => grant.within(trx, fn))
+/** Runs a granted access: a read on the pool (no transaction), a write in a transaction of its own. */
+function runGranted<T, K extends AccessKind, P>(deps: Deps, kind: K, grant: PatientDataGrant<T, K, P>, fn: (ctx: PatientDataContext<K, P>) => Promise<T>): Promise<T> {
+  if (kind === 'read') return grant.within(deps.db as DbOf<K>, fn)
+  return deps.db.transaction().execute((trx) => grant.within(trx as DbOf<K>, fn))
 }
 
 /** The policy check of `withPatientData` / `openPatientData` for `pid`. */
@@ -195,15 +195,15 @@ export async function withPatientData<T, K extends AccessKind, A extends Patient
   access: PatientDataAccess<T, K, P, A>,
   fn: (ctx: PatientDataContext<K, P>) => Promise<T>,
 ): Promise<T> {
-  return runGranted(deps, actor, access.kind, await openPatientData(deps, actor, pid, access), fn)
+  return runGranted(deps, access.kind, await openPatientData(deps, actor, pid, access), fn)
 }
 
 /**
- * `withPatientData` in two steps, for a use case that reads or writes more in one
- * transaction of its own (the emergency view: profile, records, alert logic): authorizes
- * (refusals logged and thrown exactly as `withPatientData`) and runs `prepare` now, outside
- * any transaction; the caller then runs the access with `grant.within(trx, fn)`, which
- * writes the success events in `trx`.
+ * `withPatientData` in two steps, for a use case that does more around the access (the
+ * emergency view: profile, records, its own event): authorizes (refusals logged and thrown
+ * exactly as `withPatientData`) and runs `prepare` now, outside any transaction; the caller
+ * then runs the access with `grant.within(db, fn, also)`, which writes the success events
+ * (and `also`) with `db`.
  */
 export async function openPatientData<T, K extends AccessKind, A extends PatientAction, P = undefined>(
   deps: Deps,
@@ -244,5 +244,5 @@ export async function withPatientResource<T, K extends AccessKind, A extends Act
     else authorize(actor, access.action, access.scope)
   }
   const scope: PatientScope = { patientId, actorHasApprovedConsultation: false }
-  return runGranted(deps, actor, access.kind, await grantAccess(deps, actor, scope, { denied: deniedActionOf(access.action), judge }, access), fn)
+  return runGranted(deps, access.kind, await grantAccess(deps, actor, scope, { denied: deniedActionOf(access.action), judge }, access), fn)
 }
