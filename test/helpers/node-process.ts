@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TEST_SERVER_ENV } from './test-app.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -84,15 +85,7 @@ export async function startNodeProcess(opts: NodeProcessOptions): Promise<NodePr
     DATA_DIR: dataDir,
     DATABASE_URL: opts.databaseUrl,
     LOG_LEVEL: 'warn',
-    RATE_LIMIT_LOGIN_PER_MIN: '10000',
-    RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: '10000',
-    RATE_LIMIT_LOGIN_FAILURES_PER_HOUR_IP: '10000',
-    RATE_LIMIT_REGISTER_PER_HOUR: '10000',
-    RATE_LIMIT_PASSWORD_RESET_PER_HOUR: '10000',
-    RATE_LIMIT_PUBLIC_PER_MIN: '10000',
-    RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: '10000',
-    JOB_POLL_INTERVAL_SECONDS: '0.5',
-    JOB_RETRY_DELAY_SECONDS: '1',
+    ...TEST_SERVER_ENV,
     ...opts.secrets,
     ...opts.env,
   }
@@ -145,4 +138,18 @@ export async function startNodeProcess(opts: NodeProcessOptions): Promise<NodePr
     await new Promise((r) => setTimeout(r, 100))
   }
   return { url, port, pid: child.pid ?? -1, output: () => output, exited: isExited, stop }
+}
+
+/**
+ * One JSON API call to a node: `METHOD /api/v1<path>` with an optional Bearer token and JSON
+ * body. Resolves with the status and the parsed body (undefined when empty).
+ */
+export async function callNode(node: NodeProcess, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${node.url}/api/v1${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const text = await res.text()
+  return { status: res.status, json: text ? JSON.parse(text) : undefined }
 }

@@ -12,6 +12,19 @@ import { composeDeps } from '../../src/app/compose.js'
 import { loadConfig } from '../../src/app/config.js'
 import type { Deps } from '../../src/app/deps.js'
 
+/** What every test server gets unless a test says otherwise: rate limits out of the way, jobs polled every 0.5 s and retried after 1 s. */
+export const TEST_SERVER_ENV: Readonly<Record<string, string>> = {
+  RATE_LIMIT_LOGIN_PER_MIN: '10000',
+  RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: '10000',
+  RATE_LIMIT_LOGIN_FAILURES_PER_HOUR_IP: '10000',
+  RATE_LIMIT_REGISTER_PER_HOUR: '10000',
+  RATE_LIMIT_PASSWORD_RESET_PER_HOUR: '10000',
+  RATE_LIMIT_PUBLIC_PER_MIN: '10000',
+  RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: '10000',
+  JOB_POLL_INTERVAL_SECONDS: '0.5',
+  JOB_RETRY_DELAY_SECONDS: '1',
+}
+
 export interface TestApp {
   app: App
   deps: Deps
@@ -58,15 +71,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { now
     JWT_SECRET: randomBytes(32).toString('base64url'),
     PUBLIC_URL: 'http://carelocker.test',
     LOG_LEVEL: 'silent',
-    RATE_LIMIT_LOGIN_PER_MIN: '10000',
-    RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: '10000',
-    RATE_LIMIT_LOGIN_FAILURES_PER_HOUR_IP: '10000',
-    RATE_LIMIT_REGISTER_PER_HOUR: '10000',
-    RATE_LIMIT_PASSWORD_RESET_PER_HOUR: '10000',
-    RATE_LIMIT_PUBLIC_PER_MIN: '10000',
-    RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: '10000',
-    JOB_POLL_INTERVAL_SECONDS: '0.5',
-    JOB_RETRY_DELAY_SECONDS: '1',
+    ...TEST_SERVER_ENV,
     ...env,
   })
   const composed = await composeDeps(config, opts)

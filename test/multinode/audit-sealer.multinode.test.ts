@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSigningKey } from '../../src/app/signing-keys.js'
-import { clusterSecrets, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
+import { callNode, clusterSecrets, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
 import { leafOf, verifyConsistency, verifyInclusion } from '../helpers/rfc9162.js'
 import { createServerDatabase } from '../helpers/test-app.js'
 import { waitUntil } from '../helpers/wait.js'
@@ -41,29 +41,20 @@ afterAll(async () => {
   await database?.drop()
 })
 
-async function call(node: NodeProcess, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${node.url}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  const text = await res.text()
-  return { status: res.status, json: text ? JSON.parse(text) : undefined }
-}
 
 const committedEvents = async () => Number((await sql.query('SELECT count(*) AS n FROM audit_events')).rows[0].n)
-const treeHead = async (node: NodeProcess) => (await call(node, 'GET', '/audit/tree-head')).json as { treeSize: number; rootHash: string }
+const treeHead = async (node: NodeProcess) => (await callNode(node, 'GET', '/audit/tree-head')).json as { treeSize: number; rootHash: string }
 
 describe('the audit sealer on two nodes', () => {
   it('seals concurrent events from both nodes into one gap-free tree whose heads are all consistent', async () => {
     const [a, b] = nodes as [NodeProcess, NodeProcess]
     const email = `p-${randomBytes(6).toString('hex')}@sealer.test`
     const password = `Pw-${randomBytes(12).toString('hex')}`
-    expect((await call(a, 'POST', '/auth/register', undefined, { email, password, role: 'patient', name: 'Sealed Patient' })).status).toBe(201)
+    expect((await callNode(a, 'POST', '/auth/register', undefined, { email, password, role: 'patient', name: 'Sealed Patient' })).status).toBe(201)
 
     // 60 logins at once, half on each node, some failing: 60 audit events written concurrently.
     const results = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => call(i % 2 ? b : a, 'POST', '/auth/login', undefined, { email, password: i % 5 === 0 ? 'a wrong password' : password })),
+      Array.from({ length: 60 }, (_, i) => callNode(i % 2 ? b : a, 'POST', '/auth/login', undefined, { email, password: i % 5 === 0 ? 'a wrong password' : password })),
     )
     expect(results.filter((r) => r.status === 200)).toHaveLength(48)
     expect(results.filter((r) => r.status === 401)).toHaveLength(12)
@@ -83,7 +74,7 @@ describe('the audit sealer on two nodes', () => {
     expect(heads.length).toBeGreaterThan(0)
     for (let i = 1; i < heads.length; i++) {
       const [first, second] = [heads[i - 1]!, heads[i]!]
-      const proof = (await call(i % 2 ? a : b, 'GET', `/audit/consistency?first=${first.size}&second=${second.size}`)).json.proof
+      const proof = (await callNode(i % 2 ? a : b, 'GET', `/audit/consistency?first=${first.size}&second=${second.size}`)).json.proof
       expect(verifyConsistency(first.size, second.size, first.root, second.root, proof), `${first.size} → ${second.size}`).toBe(true)
     }
 
@@ -91,16 +82,16 @@ describe('the audit sealer on two nodes', () => {
     const login = results.find((r) => r.status === 200)!.json.accessToken as string
     await waitUntil(async () => (await treeHead(a)).treeSize === (await committedEvents()), 30_000, 'the new login to be sealed')
     const head = await treeHead(b)
-    const items = (await call(a, 'GET', '/patients/me/audit?limit=100', login)).json.items as Array<{ seq: number }>
+    const items = (await callNode(a, 'GET', '/patients/me/audit?limit=100', login)).json.items as Array<{ seq: number }>
     expect(items.length).toBeGreaterThanOrEqual(60)
     for (const event of items.slice(0, 5)) {
-      const proof = (await call(b, 'GET', `/patients/me/audit/${event.seq}/proof?treeSize=${head.treeSize}`, login)).json
+      const proof = (await callNode(b, 'GET', `/patients/me/audit/${event.seq}/proof?treeSize=${head.treeSize}`, login)).json
       expect(verifyInclusion(event.seq - 1, head.treeSize, leafOf(event), proof.auditPath, head.rootHash)).toBe(true)
     }
 
     // The admin's verify recomputes everything: intact.
-    const admin = (await call(b, 'POST', '/auth/login', undefined, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).json.accessToken as string
-    const verified = (await call(b, 'GET', '/admin/audit/verify', admin)).json
+    const admin = (await callNode(b, 'POST', '/auth/login', undefined, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).json.accessToken as string
+    const verified = (await callNode(b, 'GET', '/admin/audit/verify', admin)).json
     expect(verified).toMatchObject({ ok: true })
     expect(verified.treeSize).toBeGreaterThanOrEqual(total)
   })

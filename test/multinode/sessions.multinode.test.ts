@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { clusterSecrets, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
+import { callNode, clusterSecrets, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
 import { createServerDatabase } from '../helpers/test-app.js'
 import { waitUntil } from '../helpers/wait.js'
 
@@ -37,34 +37,25 @@ afterAll(async () => {
   await database?.drop()
 })
 
-async function call(node: NodeProcess, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${node.url}/api/v1${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  const text = await res.text()
-  return { status: res.status, json: text ? JSON.parse(text) : undefined }
-}
 
 const password = () => `Pw-${randomBytes(12).toString('hex')}`
 
 async function registerPatient(node: NodeProcess): Promise<{ id: string; email: string; password: string; accessToken: string }> {
   const email = `p-${randomBytes(6).toString('hex')}@multinode.test`
   const pw = password()
-  const res = await call(node, 'POST', '/auth/register', undefined, { email, password: pw, role: 'patient', name: 'Multi Node' })
+  const res = await callNode(node, 'POST', '/auth/register', undefined, { email, password: pw, role: 'patient', name: 'Multi Node' })
   expect(res.status).toBe(201)
   return { id: res.json.user.id, email, password: pw, accessToken: res.json.accessToken }
 }
 
 async function login(node: NodeProcess, email: string, pw: string): Promise<string> {
-  const res = await call(node, 'POST', '/auth/login', undefined, { email, password: pw })
+  const res = await callNode(node, 'POST', '/auth/login', undefined, { email, password: pw })
   expect(res.status).toBe(200)
   return res.json.accessToken as string
 }
 
 /** An authenticated read on `node` (the record list: the hot path whose session check is cached). */
-const listStatus = async (node: NodeProcess, token: string) => (await call(node, 'GET', '/patients/me/records?limit=1', token)).status
+const listStatus = async (node: NodeProcess, token: string) => (await callNode(node, 'GET', '/patients/me/records?limit=1', token)).status
 
 /** Uses the token on node B until B has it cached (two answers in a row are 200). */
 async function warmOnB(token: string): Promise<void> {
@@ -80,14 +71,14 @@ describe('sessions across two nodes', () => {
     const p = await registerPatient(nodeA)
     const token = await login(nodeA, p.email, p.password)
     await warmOnB(token)
-    expect((await call(nodeB, 'GET', '/auth/me', token)).json.user.id).toBe(p.id)
+    expect((await callNode(nodeB, 'GET', '/auth/me', token)).json.user.id).toBe(p.id)
   })
 
   it('logging out on node A ends the session on node B', async () => {
     const p = await registerPatient(nodeA)
     const token = await login(nodeA, p.email, p.password)
     await warmOnB(token)
-    expect((await call(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
+    expect((await callNode(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
     await answers401OnB(token, 'logout')
     expect(await listStatus(nodeA, token)).toBe(401)
   })
@@ -97,7 +88,7 @@ describe('sessions across two nodes', () => {
     const token = await login(nodeA, p.email, p.password)
     await warmOnB(token)
     const admin = await login(nodeA, ADMIN_EMAIL, ADMIN_PASSWORD)
-    expect((await call(nodeA, 'POST', `/admin/users/${p.id}/disable`, admin)).status).toBe(200)
+    expect((await callNode(nodeA, 'POST', `/admin/users/${p.id}/disable`, admin)).status).toBe(200)
     await answers401OnB(token, 'disable')
   })
 
@@ -107,7 +98,7 @@ describe('sessions across two nodes', () => {
     const other = await login(nodeA, p.email, p.password)
     await warmOnB(current)
     await warmOnB(other)
-    const res = await call(nodeA, 'PUT', '/auth/password', current, { currentPassword: p.password, newPassword: password() })
+    const res = await callNode(nodeA, 'PUT', '/auth/password', current, { currentPassword: p.password, newPassword: password() })
     expect(res.status).toBe(204)
     await answers401OnB(other, 'a password change')
     expect(await listStatus(nodeB, current)).toBe(200)
@@ -117,20 +108,20 @@ describe('sessions across two nodes', () => {
     const p = await registerPatient(nodeA)
     const doctorEmail = `d-${randomBytes(6).toString('hex')}@multinode.test`
     const doctorPassword = password()
-    const reg = await call(nodeA, 'POST', '/auth/register', undefined, {
+    const reg = await callNode(nodeA, 'POST', '/auth/register', undefined, {
       email: doctorEmail, password: doctorPassword, role: 'doctor', name: 'Dr Multi', specialty: 'General practice', licenseNumber: 'MN-1',
     })
     expect(reg.status).toBe(201)
     const admin = await login(nodeA, ADMIN_EMAIL, ADMIN_PASSWORD)
-    expect((await call(nodeA, 'POST', `/admin/users/${reg.json.user.id}/verify`, admin)).status).toBe(200)
+    expect((await callNode(nodeA, 'POST', `/admin/users/${reg.json.user.id}/verify`, admin)).status).toBe(200)
     const doctor = await login(nodeA, doctorEmail, doctorPassword)
-    const asked = await call(nodeA, 'POST', '/consultations', p.accessToken, { doctorId: reg.json.user.id })
+    const asked = await callNode(nodeA, 'POST', '/consultations', p.accessToken, { doctorId: reg.json.user.id })
     expect(asked.status).toBe(201)
-    expect((await call(nodeA, 'POST', `/consultations/${asked.json.id}/approve`, doctor)).status).toBe(200)
-    const doctorList = async () => (await call(nodeB, 'GET', `/patients/${p.id}/records?limit=1`, doctor)).status
+    expect((await callNode(nodeA, 'POST', `/consultations/${asked.json.id}/approve`, doctor)).status).toBe(200)
+    const doctorList = async () => (await callNode(nodeB, 'GET', `/patients/${p.id}/records?limit=1`, doctor)).status
     expect(await doctorList()).toBe(200)
     expect(await doctorList()).toBe(200)
-    expect((await call(nodeA, 'POST', `/consultations/${asked.json.id}/end`, p.accessToken)).status).toBe(200)
+    expect((await callNode(nodeA, 'POST', `/consultations/${asked.json.id}/end`, p.accessToken)).status).toBe(200)
     await waitUntil(async () => (await doctorList()) === 404, REVOKED_WITHIN_MS, 'node B to refuse the doctor after the consultation ended')
   })
 
@@ -146,7 +137,7 @@ describe('sessions across two nodes', () => {
     } finally {
       await admin.end()
     }
-    expect((await call(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
+    expect((await callNode(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
     await answers401OnB(token, 'a logout while its listener was cut off')
     // And once the listener is back, the node still serves (and caches) live sessions.
     const fresh = await login(nodeA, p.email, p.password)
