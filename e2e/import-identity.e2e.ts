@@ -56,6 +56,7 @@ async function lockerCounts() {
     return res.json()
   }
   const profile = await get('profile')
+  await t.deps.audit.sealNow() // events reach the patient's log once sealed (within 2 s)
   return {
     records: (await get('records?limit=100')).items.length as number,
     vitals: (await get('vitals?limit=100')).items.length as number,

@@ -17,7 +17,7 @@ export function LocalhostBanner() {
       <Text size="sm">
         Links and QR codes point at localhost and will not open on another device. Set PUBLIC_URL to this server's address.
       </Text>
-      <Text size="sm" mt={4}>
+      <Text size="sm" mt={4} style={{ overflowWrap: 'anywhere' }}>
         Now: <Code>{settings.data.publicUrl}</Code>. For example <Code>PUBLIC_URL=http://192.168.1.20:3000</Code> (this computer's address on the local
         network) or the https address it is published under, then restart the server.
       </Text>
