@@ -1,5 +1,6 @@
 /** SQL of emergency access. No business rules here (STYLE §2). */
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { precompiled } from '../../db/connection.js'
 import type { DB } from '../../db/schema.js'
 import { withinAlertCooldown } from './alert-cooldown.js'
 
@@ -31,15 +32,19 @@ export async function rotateEmergencyToken(db: Db, patientId: string, next: { to
     .executeTakeFirstOrThrow()
 }
 
-/** The live link of a token hash, with its patient's account status. */
-export function findByTokenHash(db: Db, tokenHash: string) {
-  return db
+/** The link lookup, compiled once: it opens every emergency access (SPEC §7). */
+const linkQuery = precompiled((db, p: { tokenHash: string }) =>
+  db
     .selectFrom('emergencyAccess')
     .innerJoin('users', 'users.id', 'emergencyAccess.patientId')
     .selectAll('emergencyAccess')
     .select('users.status as patientStatus')
-    .where('emergencyAccess.tokenHash', '=', tokenHash)
-    .executeTakeFirst()
+    .where('emergencyAccess.tokenHash', '=', p.tokenHash),
+)
+
+/** The live link of a token hash, with its patient's account status. */
+export async function findByTokenHash(db: Db, tokenHash: string) {
+  return (await linkQuery(db, { tokenHash }))[0]
 }
 
 export function findRotatedTokenHash(db: Db, tokenHash: string) {

@@ -1,14 +1,17 @@
 /** SQL of the patient profile. No business rules here (STYLE §2). */
 import type { Kysely, Transaction } from 'kysely'
+import { precompiled } from '../../db/connection.js'
 import type { DB, ProfileRow } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
+/** The profile's read, compiled once: the emergency view and the pharmacy check run it on every request (SPEC §7). */
+const profileQuery = precompiled((db, p: { patientId: string }) => db.selectFrom('patientProfiles').selectAll().where('patientId', '=', p.patientId))
+
 /** The stored profile, locked for update when `forUpdate`. */
-export function findProfile(db: Db, patientId: string, forUpdate = false) {
-  let q = db.selectFrom('patientProfiles').selectAll().where('patientId', '=', patientId)
-  if (forUpdate) q = q.forUpdate()
-  return q.executeTakeFirst()
+export async function findProfile(db: Db, patientId: string, forUpdate = false) {
+  if (forUpdate) return db.selectFrom('patientProfiles').selectAll().where('patientId', '=', patientId).forUpdate().executeTakeFirst()
+  return (await profileQuery(db, { patientId }))[0]
 }
 
 /** The patient's account (name, creation time) if `patientId` is a patient. */
