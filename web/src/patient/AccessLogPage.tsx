@@ -2,6 +2,7 @@
 import { Badge, Button, Group, SimpleGrid, Table, Text, TextInput } from '@mantine/core'
 import { useInfiniteQuery, useQueries } from '@tanstack/react-query'
 import { useState } from 'react'
+import type { EventCheck } from './verify-event'
 import { ApiError, get } from '../api/client'
 import type { AuditEvent, MedicalRecord, Page as PageOf } from '../api/types'
 import { formatDateTime } from '../components/format'
@@ -10,6 +11,42 @@ import { Empty, ErrorState, Loading } from '../components/states'
 import { describeAuditAction, describeAuditResource } from './audit-words'
 
 const KIND_COLOR: Record<string, string> = { share: 'violet', emergency: 'red', doctor: 'blue', pharmacist: 'cyan', patient: 'gray', admin: 'orange', system: 'gray' }
+
+/**
+ * "Check": proves in this browser that the event is in the signed log (verify-event.ts),
+ * loaded on first use so the page itself stays small.
+ */
+function EventProof({ event }: { event: AuditEvent }) {
+  const [state, setState] = useState<{ checking: boolean; result?: EventCheck; error?: string }>({ checking: false })
+  const check = async () => {
+    setState({ checking: true })
+    try {
+      const { checkEvent } = await import('./verify-event')
+      setState({ checking: false, result: await checkEvent(event) })
+    } catch (err) {
+      setState({ checking: false, error: err instanceof Error ? err.message : 'The check could not run.' })
+    }
+  }
+  if (state.result?.ok) {
+    return (
+      <Badge size="sm" color="teal" variant="light" title={`Tree of ${state.result.treeSize} events, signed ${formatDateTime(state.result.signedAt)} (key ${state.result.kid})`}>
+        In the signed log
+      </Badge>
+    )
+  }
+  if (state.result || state.error) {
+    return (
+      <Text size="xs" c="red" role="alert">
+        {state.result && !state.result.ok ? state.result.reason : state.error}
+      </Text>
+    )
+  }
+  return (
+    <Button size="compact-xs" variant="default" loading={state.checking} onClick={() => void check()} aria-label={`Check that event ${event.seq} is in the signed log`}>
+      Check
+    </Button>
+  )
+}
 
 export default function AccessLogPage() {
   const [action, setAction] = useState('')
@@ -44,7 +81,8 @@ export default function AccessLogPage() {
   return (
     <Page title="Access log">
       <Text size="sm" c="dimmed">
-        Every view or change of your data by someone else, every share-link and emergency access, and your sign-ins.
+        Every view or change of your data by someone else, every share-link and emergency access, and your sign-ins. “Check” proves, in this
+        browser, that an event is in the log the server signed, so it cannot be changed or removed later without that showing.
       </Text>
       <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="xs">
         <TextInput
@@ -73,6 +111,7 @@ export default function AccessLogPage() {
                 <Table.Th>What</Table.Th>
                 <Table.Th>Item</Table.Th>
                 <Table.Th>From</Table.Th>
+                <Table.Th>Proof</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -88,6 +127,9 @@ export default function AccessLogPage() {
                   <Table.Td>{describeAuditAction(e.action)}</Table.Td>
                   <Table.Td>{e.resource.type === 'record' ? recordName(e.resource.id) : describeAuditResource(e.resource.type)}</Table.Td>
                   <Table.Td>{e.ip ?? '—'}</Table.Td>
+                  <Table.Td>
+                    <EventProof event={e} />
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
