@@ -11,7 +11,7 @@
  * wants both to take the same path), and attempts
  * refused by the policy module for anyone but the patient (`<feature>.denied`, see `guard`).
  */
-import type { Kysely, Transaction } from 'kysely'
+import type { Kysely, QueryCreator, Transaction } from 'kysely'
 import { z } from 'zod'
 import type { Deps } from '../app/deps.js'
 import { instantBounds } from '../app/dates.js'
@@ -85,6 +85,12 @@ export interface AuditLog {
    * is rethrown. Unknown patient ids are not logged (nothing to attribute them to).
    */
   guard(actor: Actor, action: AuditAction, target: AuditTarget, check: () => void): Promise<void>
+  /**
+   * A query creator whose next statement also inserts `events` (a data-modifying `WITH`),
+   * for a write that is one statement: the write and its events commit together, atomically,
+   * without a transaction of their own (two round trips fewer on a hot path, SPEC §7).
+   */
+  inStatement(db: Kysely<DB> | Transaction<DB>, actor: AuditActor, events: ReadonlyArray<{ action: AuditAction; target: AuditTarget }>): QueryCreator<DB>
   /** Signs and checks tree heads; publishes the keys (`GET /audit/keys`). */
   signer: TreeHeadSigner
   /**
@@ -156,6 +162,10 @@ export function createAuditLog(db: Kysely<DB>, now: () => Date, signer: TreeHead
   return {
     signer,
     sealNow: () => sealer.sealNow(),
+    inStatement: (handle, actor, events) => {
+      const rows = events.map((e) => eventRow(now(), actor, e.action, e.target))
+      return handle.with('audit_events_written', (qc) => qc.insertInto('auditEvents').values(rows)) as unknown as QueryCreator<DB>
+    },
     record,
     recordRead,
     audited: async (actor, action, target, read) => {

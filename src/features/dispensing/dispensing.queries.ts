@@ -1,18 +1,19 @@
 /** SQL of the pharmacy counter. No business rules here (STYLE §2); `db` (or a transaction) comes first. */
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type QueryCreator, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
-/** Records that `pharmacistId` scanned (or looked up) the prescription, and counts it on the prescription. */
 /**
  * Counts a scan in one statement (issue 11: one round trip, and the prescription's row lock
- * is taken as late as the caller places it): inserts the `prescription_scans` row and bumps
- * the prescription's `scanCount` / `lastScannedAt`. Returns the new counter values (undefined
- * only if the prescription vanished, which the scan row's foreign key turns into an error first).
+ * is held only by that statement): inserts the `prescription_scans` row and bumps the
+ * prescription's `scanCount` / `lastScannedAt`. `qc` may carry more writes of the same
+ * statement (the audit event: `deps.audit.inStatement`). Returns the new counter values
+ * (undefined only if the prescription vanished, which the scan row's foreign key turns into
+ * an error first).
  */
-export function recordScan(trx: Db, scan: { prescriptionId: string; pharmacistId: string; method: 'qr' | 'reference'; scannedAt: Date }) {
-  return trx
+export function recordScan(qc: QueryCreator<DB>, scan: { prescriptionId: string; pharmacistId: string; method: 'qr' | 'reference'; scannedAt: Date }) {
+  return qc
     .with('scan', (db) => db.insertInto('prescriptionScans').values(scan))
     .updateTable('prescriptions')
     .set((eb) => ({ scanCount: eb('scanCount', '+', 1), lastScannedAt: scan.scannedAt }))

@@ -91,17 +91,15 @@ export function checkPrescription(view: PrescriptionView, allergies: readonly Pr
 /** Counts a scan, audits it and returns the check — one transaction. */
 async function scanAndCheck(deps: Deps, actor: UserActor, prescriptionId: string, patientId: string, method: 'qr' | 'reference'): Promise<PharmacyCheckView> {
   const now = deps.now()
-  return deps.db.transaction().execute(async (trx) => {
-    // Reads first, then the scan (which locks the prescription's row until commit), audit last:
-    // parallel scans of one prescription wait for each other as briefly as possible.
-    const view = await loadPrescriptionView(deps, trx, prescriptionId, now)
-    if (!view) throw notFound()
-    const profile = await loadProfile(trx, patientId)
-    const counted = await q.recordScan(trx, { prescriptionId, pharmacistId: actor.id, method, scannedAt: now })
-    if (!counted) throw notFound()
-    await deps.audit.record(trx, actor, 'prescription.scanned', target(patientId, prescriptionId))
-    return checkPrescription({ ...view, row: { ...view.row, scanCount: counted.scanCount, lastScannedAt: counted.lastScannedAt } }, profile.allergies, now)
-  })
+  // Reads on the pool, then the scan row, the counter and the audit event in one statement
+  // (atomic, no transaction): parallel scans of one prescription hold its row only that long.
+  const view = await loadPrescriptionView(deps, deps.db, prescriptionId, now)
+  if (!view) throw notFound()
+  const profile = await loadProfile(deps.db, patientId)
+  const scanned = deps.audit.inStatement(deps.db, actor, [{ action: 'prescription.scanned', target: target(patientId, prescriptionId) }])
+  const counted = await q.recordScan(scanned, { prescriptionId, pharmacistId: actor.id, method, scannedAt: now })
+  if (!counted) throw notFound()
+  return checkPrescription({ ...view, row: { ...view.row, scanCount: counted.scanCount, lastScannedAt: counted.lastScannedAt } }, profile.allergies, now)
 }
 
 /**
