@@ -4,7 +4,7 @@
  * file's data key; ranged downloads; integrity checks. Services are `(deps, actor, …)`;
  * every one resolves `{pid}` and asks the policy module before touching a record.
  *
- * Audit (SPEC §4.7, through `deps.audit`): `record.created`, `record.updated` and
+ * Audit (SPEC §4.7, through `withPatientData` / `openPatientData`): `record.created`, `record.updated` and
  * `record.deleted` in the change's transaction, whoever makes it; `record.listed`,
  * `record.viewed`, `record.downloaded` (every authorized content request, ranges and 304s
  * included) and `record.verified` when anyone but the patient reads; `record.denied` when
@@ -29,9 +29,9 @@ import {
 import { SINGLE_LINE_FORBIDDEN } from '../../app/schemas.js'
 import { CursorDate, CursorId, CursorInstant, decodeCursor, toPage } from '../../db/keyset.js'
 import type { DB, RecordRow } from '../../db/schema.js'
-import { authorize, isUser, type Actor, type PatientScope } from '../../policy/index.js'
+import { isUser, type Actor } from '../../policy/index.js'
+import { openPatientData, withPatientData, type PatientDataAccess, type PatientDataGrant } from '../../audit/patient-data.js'
 import { BlobNotFoundError, IntegrityError, type StoredBlob } from '../../storage/encrypted-blobs.js'
-import { resolvePatientScope } from '../consultations/consultations.service.js'
 import { etagMatches, parseRangeHeader } from './byte-range.js'
 import { detectContentType, peekStream, SNIFF_BYTES, type DetectedType } from './detect-content-type.js'
 import { categoryFileStem, type RecordCategory } from './record-category.js'
@@ -112,13 +112,9 @@ async function insertWithFreeName(db: Trx, row: NewRecord, extension: string): P
   throw new ConflictError('Could not choose a file name for this record; please try again.', 'file-name-conflict')
 }
 
-/** Audit targets (SPEC §4.7): one record, or a patient's records as a whole (list, upload). */
-const recordTarget = (patientId: string, id: string) => ({ patientId, resource: { type: 'record', id } })
-const recordsTarget = (patientId: string) => ({ patientId, resource: { type: 'records', id: patientId } })
-
-async function scopeFor(deps: Deps, actor: Actor, pid: string): Promise<PatientScope> {
-  return resolvePatientScope(deps.db, actor, pid)
-}
+/** Audit resources (SPEC §4.7): one record, or a patient's records as a whole (list, upload). */
+const recordResource = (id: string) => ({ type: 'record', id })
+const recordsResource = (patientId: string) => ({ type: 'records', id: patientId })
 
 // ---------------------------------------------------------------------------------------
 // Upload
@@ -213,12 +209,11 @@ async function storeUploadedFile(deps: Deps, part: UploadFile): Promise<WrittenB
  */
 export async function uploadRecord(deps: Deps, actor: Actor, pid: string, parts: AsyncIterable<UploadPart>): Promise<RecordView> {
   if (!isUser(actor)) throw new NotFoundError()
-  const uploadScope = await scopeFor(deps, actor, pid)
-  await deps.audit.guard(actor, 'record.denied', recordsTarget(uploadScope.patientId), () => authorize(actor, 'record.create', uploadScope))
-  const fields: Record<string, string> = {}
   let blob: WrittenBlob | undefined
   let committed = false
-  try {
+  // The body is read once the policy has spoken (404 before any byte is stored), outside any transaction.
+  const prepare = async () => {
+    const fields: Record<string, string> = {}
     for await (const part of parts) {
       if (part.type === 'field') {
         const path = `/${part.name}`
@@ -245,38 +240,43 @@ export async function uploadRecord(deps: Deps, actor: Actor, pid: string, parts:
     const input = parsed.data
     const recordDate = input.recordDate ?? utcDate(deps.now())
     if (recordDate > latestLocalDate(deps.now())) throw futureDateError('/recordDate')
-
-    const written = blob
-    const view = await deps.db.transaction().execute(async (trx) => {
-      const scope = await resolvePatientScope(trx, actor, pid)
-      authorize(actor, 'record.create', scope)
-      const row = await insertWithFreeName(
-        trx,
-        {
-          patientId: scope.patientId,
-          originalFileName: written.originalFileName,
-          title: input.title ?? null,
-          category: input.category,
-          contentType: written.type.contentType,
-          sizeBytes: written.stored.sizeBytes,
-          sha256: written.stored.sha256,
-          recordDate,
-          doctorName: input.doctorName ?? null,
-          description: input.description ?? null,
-          uploadedAt: deps.now(),
-          uploadedBy: actor.id,
-          source: 'upload',
-          sourceRef: null,
-          blobKey: written.key,
-          wrappedKey: written.stored.wrappedKey,
-        },
-        written.type.extension,
-      )
-      const found = await q.findRecordView(trx, row.patientId, row.id)
-      if (!found) throw new Error('The inserted record is not visible in its own transaction.')
-      await deps.audit.record(trx, actor, 'record.created', recordTarget(row.patientId, row.id))
-      return found
-    })
+    return { input, recordDate, written: blob }
+  }
+  const created = (view: RecordView) => [{ action: 'record.created', resource: recordResource(view.id) }] as const
+  try {
+    const view = await withPatientData(
+      deps,
+      actor,
+      pid,
+      { action: 'record.create', kind: 'write', resource: recordsResource, audited: created, prepare },
+      async ({ scope, db: trx, prepared: { input, recordDate, written } }) => {
+        const row = await insertWithFreeName(
+          trx,
+          {
+            patientId: scope.patientId,
+            originalFileName: written.originalFileName,
+            title: input.title ?? null,
+            category: input.category,
+            contentType: written.type.contentType,
+            sizeBytes: written.stored.sizeBytes,
+            sha256: written.stored.sha256,
+            recordDate,
+            doctorName: input.doctorName ?? null,
+            description: input.description ?? null,
+            uploadedAt: deps.now(),
+            uploadedBy: actor.id,
+            source: 'upload',
+            sourceRef: null,
+            blobKey: written.key,
+            wrappedKey: written.stored.wrappedKey,
+          },
+          written.type.extension,
+        )
+        const found = await q.findRecordView(trx, row.patientId, row.id)
+        if (!found) throw new Error('The inserted record is not visible in its own transaction.')
+        return found
+      },
+    )
     committed = true
     return view
   } finally {
@@ -378,11 +378,33 @@ function decodeRecordCursor(cursor: string): { recordDate: string; uploadedAt: D
   return { recordDate, uploadedAt, id }
 }
 
-/** A checked record-list request (`prepareRecordList`): the filter and the audit target. */
-export interface RecordListPlan {
-  target: ReturnType<typeof recordsTarget>
-  filter: q.RecordFilter
+type RecordPage = { items: RecordDto[]; nextCursor: string | null }
+
+/** How a list request reaches the records (SPEC §4.3): `record.list` from `from`'s date, audited as `record.listed`. */
+function listAccess(query: RecordListInput): PatientDataAccess<RecordPage, 'read', q.RecordFilter, 'record.list'> {
+  const fromDate = query.from ? dateOf(query.from) : undefined
+  return {
+    action: 'record.list',
+    facts: { listFrom: fromDate },
+    kind: 'read',
+    resource: recordsResource,
+    audited: 'record.listed',
+    prepare: (scope) => {
+      const toDate = query.to ? dateOf(query.to) : undefined
+      if (fromDate && toDate && fromDate > toDate) {
+        throw new ValidationError('`from` is after `to`.', [{ path: '/from', message: 'Must not be after `to`.' }])
+      }
+      const after = query.cursor ? decodeRecordCursor(query.cursor) : undefined
+      return { patientId: scope.patientId, category: query.category, fromDate, toDate, q: query.q, after, limit: query.limit }
+    },
+  }
 }
+
+const readPage = async (db: Parameters<typeof q.listRecordViews>[0], filter: q.RecordFilter): Promise<RecordPage> =>
+  toPage(await q.listRecordViews(db, filter), filter.limit, (r) => [r.recordDate, r.uploadedAt.toISOString(), r.id], toRecordDto)
+
+/** A list request the policy allowed (`prepareRecordList`), to run with `readRecordList`. */
+export type RecordListPlan = PatientDataGrant<RecordPage, 'read', q.RecordFilter>
 
 /**
  * Resolves, authorizes and checks a list request (SPEC §4.3) without reading any record:
@@ -390,41 +412,25 @@ export interface RecordListPlan {
  * for a bad cursor or `from` after `to`. Reads only through `deps.db`, so call it before
  * opening the transaction that `readRecordList` runs in (PGlite has one connection).
  */
-export async function prepareRecordList(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<RecordListPlan> {
-  const scope = await scopeFor(deps, actor, pid)
-  const target = recordsTarget(scope.patientId)
-  const fromDate = query.from ? dateOf(query.from) : undefined
-  await deps.audit.guard(actor, 'record.denied', target, () => authorize(actor, 'record.list', { ...scope, listFrom: fromDate }))
-  const toDate = query.to ? dateOf(query.to) : undefined
-  if (fromDate && toDate && fromDate > toDate) {
-    throw new ValidationError('`from` is after `to`.', [{ path: '/from', message: 'Must not be after `to`.' }])
-  }
-  const after = query.cursor ? decodeRecordCursor(query.cursor) : undefined
-  return {
-    target,
-    filter: { patientId: scope.patientId, category: query.category, fromDate, toDate, q: query.q, after, limit: query.limit },
-  }
+export function prepareRecordList(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<RecordListPlan> {
+  return openPatientData(deps, actor, pid, listAccess(query))
 }
-
-const toRecordPage = (rows: RecordView[], limit: number) =>
-  toPage(rows, limit, (r) => [r.recordDate, r.uploadedAt.toISOString(), r.id], toRecordDto)
 
 /**
  * The page of a `prepareRecordList` plan, read with `db` (the pool or the caller's
- * transaction), then its `record.listed` event and the caller's `alsoAudited` events in one
- * INSERT (`deps.audit.recordRead`: not for the patient's own reads; SPEC §4.7). For a use
- * case that reads more around the list (the emergency view, SPEC §4.6).
+ * transaction), then its `record.listed` event and the caller's `alsoAudited` events — about
+ * the same patient — in one INSERT (none for the patient's own reads; SPEC §4.7). For a use
+ * case that reads more around the list (the emergency view, SPEC §4.6). `actor` is the plan's.
  */
-export async function readRecordList(
-  deps: Deps,
+export function readRecordList(
+  _deps: Deps,
   db: Kysely<DB> | Transaction<DB>,
-  actor: Actor,
+  _actor: Actor,
   plan: RecordListPlan,
   alsoAudited: ReadonlyArray<{ action: AuditAction; target: AuditTarget }> = [],
-): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
-  const rows = await q.listRecordViews(db, plan.filter)
-  await deps.audit.recordRead(db, actor, [{ action: 'record.listed', target: plan.target }, ...alsoAudited])
-  return toRecordPage(rows, plan.filter.limit)
+): Promise<RecordPage> {
+  const also = alsoAudited.map((e) => ({ action: e.action, resource: e.target.resource }))
+  return plan.within(db, ({ db: handle, prepared }) => readPage(handle, prepared), also)
 }
 
 /**
@@ -434,31 +440,24 @@ export async function readRecordList(
  * substring of title, description, doctorName or fileName. 404 when the caller may not see the
  * patient; 400 for a bad cursor or `from` after `to`.
  */
-export async function listRecords(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<{ items: RecordDto[]; nextCursor: string | null }> {
-  const { target, filter } = await prepareRecordList(deps, actor, pid, query)
-  const rows = await deps.audit.audited(actor, 'record.listed', target, (db) => q.listRecordViews(db, filter))
-  return toRecordPage(rows, query.limit)
+export function listRecords(deps: Deps, actor: Actor, pid: string, query: RecordListInput): Promise<RecordPage> {
+  return withPatientData(deps, actor, pid, listAccess(query), ({ db, prepared }) => readPage(db, prepared))
 }
 
 /**
- * Asks the policy module whether `actor` may read record `id` (SPEC §3): the patient and a
- * treating doctor any of the patient's records; a share link only its one record; an
- * emergency token only records dated inside its window (so the record's date is looked up
- * first for it). Refusals are audited as `record.denied` and surface as 404.
+ * How `actor` reads record `id` (SPEC §3): the patient and a treating doctor any of the
+ * patient's records; a share link only its one record; an emergency token only records dated
+ * inside its window (so the record's date is looked up first for it). Refusals are audited as
+ * `record.denied` and surface as 404; reads by anyone but the patient as `audited`.
  */
-async function authorizeRecordRead(deps: Deps, actor: Actor, scope: PatientScope, id: string): Promise<void> {
-  const recordDate = actor.kind === 'emergency' ? await q.findRecordDate(deps.db, scope.patientId, id) : undefined
-  await deps.audit.guard(actor, 'record.denied', recordTarget(scope.patientId, id), () =>
-    authorize(actor, 'record.read', { ...scope, recordId: id, recordDate }),
-  )
+async function recordReadAccess(deps: Deps, actor: Actor, pid: string, id: string, audited: 'record.viewed' | 'record.downloaded' | 'record.verified') {
+  const recordDate = actor.kind === 'emergency' && pid === actor.patientId ? await q.findRecordDate(deps.db, actor.patientId, id) : undefined
+  return { action: 'record.read', facts: { recordId: id, recordDate }, kind: 'read', resource: recordResource(id), audited } satisfies PatientDataAccess<unknown, 'read', undefined, 'record.read'>
 }
 
 /** `GET …/records/{id}`: one live record. 404 when absent, deleted, another patient's, or not the caller's to see. */
 export async function getRecord(deps: Deps, actor: Actor, pid: string, id: string): Promise<RecordView> {
-  const scope = await scopeFor(deps, actor, pid)
-  const target = recordTarget(scope.patientId, id)
-  await authorizeRecordRead(deps, actor, scope, id)
-  return deps.audit.audited(actor, 'record.viewed', target, async (db) => {
+  return withPatientData(deps, actor, pid, await recordReadAccess(deps, actor, pid, id, 'record.viewed'), async ({ scope, db }) => {
     const record = await q.findRecordView(db, scope.patientId, id)
     if (!record) throw new NotFoundError('Record not found.')
     return record
@@ -472,24 +471,24 @@ export async function getRecord(deps: Deps, actor: Actor, pid: string, id: strin
  * may already know the record by it. 404 when the caller may not see the record, 403 when
  * they may see but not change it (a treating doctor), 400 for a future recordDate.
  */
-export async function updateRecord(deps: Deps, actor: Actor, pid: string, id: string, patch: RecordPatchInput): Promise<RecordView> {
-  const scope = await scopeFor(deps, actor, pid)
-  const target = recordTarget(scope.patientId, id)
-  await deps.audit.guard(actor, 'record.denied', target, () => authorize(actor, 'record.update', scope, 'record.read'))
-  if (patch.recordDate !== undefined && patch.recordDate > latestLocalDate(deps.now())) throw futureDateError('/recordDate')
-  const change: q.RecordMetadataChange = {}
-  if (patch.title !== undefined) change.title = patch.title
-  if (patch.category !== undefined) change.category = patch.category
-  if (patch.recordDate !== undefined) change.recordDate = patch.recordDate
-  if (patch.doctorName !== undefined) change.doctorName = patch.doctorName
-  if (patch.description !== undefined) change.description = patch.description
-  return deps.db.transaction().execute(async (trx) => {
+export function updateRecord(deps: Deps, actor: Actor, pid: string, id: string, patch: RecordPatchInput): Promise<RecordView> {
+  const prepare = () => {
+    if (patch.recordDate !== undefined && patch.recordDate > latestLocalDate(deps.now())) throw futureDateError('/recordDate')
+    const change: q.RecordMetadataChange = {}
+    if (patch.title !== undefined) change.title = patch.title
+    if (patch.category !== undefined) change.category = patch.category
+    if (patch.recordDate !== undefined) change.recordDate = patch.recordDate
+    if (patch.doctorName !== undefined) change.doctorName = patch.doctorName
+    if (patch.description !== undefined) change.description = patch.description
+    return change
+  }
+  const access = { action: 'record.update', visibility: 'record.read', kind: 'write', resource: recordResource(id), audited: 'record.updated', prepare } as const
+  return withPatientData(deps, actor, pid, access, async ({ scope, db: trx, prepared: change }) => {
     if (Object.keys(change).length > 0 && !(await q.updateRecordMetadata(trx, scope.patientId, id, change))) {
       throw new NotFoundError('Record not found.')
     }
     const record = await q.findRecordView(trx, scope.patientId, id)
     if (!record) throw new NotFoundError('Record not found.')
-    await deps.audit.record(trx, actor, 'record.updated', target)
     return record
   })
 }
@@ -501,24 +500,18 @@ export async function updateRecord(deps: Deps, actor: Actor, pid: string, id: st
  * error for the caller: the bytes are already unreadable. 404 / 403 as for PATCH.
  */
 export async function deleteRecord(deps: Deps, actor: Actor, pid: string, id: string): Promise<void> {
-  const scope = await scopeFor(deps, actor, pid)
-  const target = recordTarget(scope.patientId, id)
-  await deps.audit.guard(actor, 'record.denied', target, () => authorize(actor, 'record.delete', scope, 'record.read'))
-  const deleted = await deps.db.transaction().execute(async (trx) => {
+  const access = { action: 'record.delete', visibility: 'record.read', kind: 'write', resource: recordResource(id), audited: 'record.deleted' } as const
+  const deleted = await withPatientData(deps, actor, pid, access, async ({ scope, db: trx }) => {
     const row = await q.softDeleteRecord(trx, scope.patientId, id, deps.now())
-    if (row) await deps.audit.record(trx, actor, 'record.deleted', target)
+    if (!row) throw new NotFoundError('Record not found.')
     return row
   })
-  if (!deleted) throw new NotFoundError('Record not found.')
   await deps.blobs.remove(deleted.blobKey).catch(() => undefined)
 }
 
 /** A live record with its key, audited as `action` when someone other than the patient reads it. */
 async function findReadableBlob(deps: Deps, actor: Actor, pid: string, id: string, action: 'record.downloaded' | 'record.verified') {
-  const scope = await scopeFor(deps, actor, pid)
-  const target = recordTarget(scope.patientId, id)
-  await authorizeRecordRead(deps, actor, scope, id)
-  const record = await deps.audit.audited(actor, action, target, async (db) => {
+  const record = await withPatientData(deps, actor, pid, await recordReadAccess(deps, actor, pid, id, action), async ({ scope, db }) => {
     const found = await q.findRecordBlob(db, scope.patientId, id)
     if (!found || found.wrappedKey === null) throw new NotFoundError('Record not found.')
     return { ...found, wrappedKey: found.wrappedKey }
