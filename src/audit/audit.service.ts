@@ -6,7 +6,7 @@
  * gets its `seq` and its leaf in the Merkle tree from the sealer (sealer.ts) within 2 s.
  *
  * What is logged (SPEC §4.7): every change of a patient's data (by anyone, the patient
- * included), every read of it by anyone but the patient (`recordRead` / `audited` skip the
+ * included), every read of it by anyone but the patient (`recordRead` skips the
  * patient's own reads), every login and failed login (on an unknown email too: SPEC §6
  * wants both to take the same path), and attempts
  * refused by the policy module for anyone but the patient (`<feature>.denied`, see `guard`).
@@ -66,18 +66,6 @@ export interface AuditLog {
    * event (a read needs no transaction of its own: nothing of the read can roll back).
    */
   recordRead(db: Kysely<DB> | Transaction<DB>, actor: Actor, events: ReadonlyArray<{ action: AuditAction; target: AuditTarget }>): Promise<void>
-  /**
-   * Runs a read and audits it: for the patient's own reads, `read(db)` alone; for anyone
-   * else, `read(db)` then the event (`recordRead`): two statements, no transaction. The
-   * resource may be computed from the result (e.g. an id only the read knows). Never call
-   * it (or `guard`) inside a transaction: PGlite has a single connection and would wait forever.
-   */
-  audited<T>(
-    actor: Actor,
-    action: AuditAction,
-    target: { patientId: string; resource: AuditTarget['resource'] | ((result: T) => AuditTarget['resource']) },
-    read: (db: Kysely<DB> | Transaction<DB>) => Promise<T>,
-  ): Promise<T>
   /**
    * Runs `check` (an `authorize(…)` call). When it throws NotFoundError or ForbiddenError
    * for a user other than the patient, and `target.patientId` is a patient's account, the
@@ -168,13 +156,6 @@ export function createAuditLog(db: Kysely<DB>, now: () => Date, signer: TreeHead
     },
     record,
     recordRead,
-    audited: async (actor, action, target, read) => {
-      if (isPatientSelf(actor, target.patientId)) return read(db)
-      const result = await read(db)
-      const resource = typeof target.resource === 'function' ? target.resource(result) : target.resource
-      await recordRead(db, actor, [{ action, target: { patientId: target.patientId, resource } }])
-      return result
-    },
     guard: async (actor, action, target, check) => {
       try {
         check()
