@@ -13,8 +13,9 @@ import { loadConfig } from '../src/app/config.js'
 import type { Deps } from '../src/app/deps.js'
 import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
 import { createMemoryTracker } from './memory-tracker.js'
-import type { EmergencyWrites, ServerInfo, ServerReply, ServerRequest, StartedServer } from './protocol.js'
+import type { EmergencyWrites, ServerInfo, ServerRequest, StartedServer } from './protocol.js'
 import { seedApprovedConsultation, seedRecords, seedVitals } from './seed.js'
+import { serveIpc } from './child-ipc.js'
 
 const SAMPLE_MS = 20
 
@@ -117,14 +118,4 @@ async function handle(req: ServerRequest): Promise<unknown> {
   }
 }
 
-process.on('message', (message: ServerRequest) => {
-  handle(message).then(
-    (value) => process.send?.({ id: message.id, ok: true, value: value ?? null } satisfies ServerReply),
-    (err: unknown) => process.send?.({ id: message.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies ServerReply),
-  )
-})
-
-// The parent is gone (or done): close what is open and leave.
-process.on('disconnect', () => {
-  stop().finally(() => process.exit(0))
-})
+serveIpc(handle, stop)

@@ -12,7 +12,8 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import pg from 'pg'
 import { createMemoryTracker } from './memory-tracker.js'
-import type { ServerReply, StartedServer, YardstickRequest } from './protocol.js'
+import type { StartedServer, YardstickRequest } from './protocol.js'
+import { serveIpc } from './child-ipc.js'
 
 /** The record list's page query (src/features/records/records.queries.ts, first page, no filters). */
 const PAGE_SQL = `
@@ -72,13 +73,4 @@ async function handle(req: YardstickRequest): Promise<unknown> {
   }
 }
 
-process.on('message', (message: YardstickRequest) => {
-  handle(message).then(
-    (value) => process.send?.({ id: message.id, ok: true, value: value ?? null } satisfies ServerReply),
-    (err: unknown) => process.send?.({ id: message.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) } satisfies ServerReply),
-  )
-})
-
-process.on('disconnect', () => {
-  stop().finally(() => process.exit(0))
-})
+serveIpc(handle, stop)
