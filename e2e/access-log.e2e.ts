@@ -50,6 +50,12 @@ describe('the access log in real Chromium', () => {
     await kept1.getByRole('button', { name: /^Check that event \d+ is in the signed log$/ }).click()
     await kept1.getByText('In the signed log').waitFor()
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'access-log-desktop.png'), fullPage: true })
+    // On a phone the table scrolls inside its own box; the page itself never scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 })
+    await kept1.getByText('In the signed log').scrollIntoViewIfNeeded()
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'access-log-phone.png'), fullPage: true })
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    await page.setViewportSize({ width: 1280, height: 800 })
 
     // …and finds an event changed in the database afterwards: it no longer leads to the signed root.
     const signIn = (await t.deps.db.selectFrom('auditEvents').select('seq').where('patientId', '=', p.id).where('action', '=', 'auth.logged_in').executeTakeFirstOrThrow()).seq

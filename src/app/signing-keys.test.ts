@@ -61,5 +61,12 @@ describe('the QR signing key in $DATA_DIR/secrets.json (SPEC §1)', () => {
     } catch (err) {
       expect((err as ConfigError).problems.join('\n')).toMatch(/PRESCRIPTION_SIGNING_KEY: .*\n.*PRESCRIPTION_VERIFY_KEYS/)
     }
+    // The audit log's tree-head keys are checked the same way, each bad one named.
+    try {
+      loadConfig({ AUDIT_SIGNING_KEY: 'not json', AUDIT_VERIFY_KEYS: '[{"kty":"RSA"}]' })
+      expect.unreachable()
+    } catch (err) {
+      expect((err as ConfigError).problems.join('\n')).toMatch(/AUDIT_SIGNING_KEY: must be a JSON Web Key[\s\S]*AUDIT_VERIFY_KEYS: key 0: must be an Ed25519 key/)
+    }
   })
 })

@@ -29,9 +29,9 @@ function EventProof({ event }: { event: AuditEvent }) {
   }
   if (state.result?.ok) {
     return (
-      <Badge size="sm" color="teal" variant="light" title={`Tree of ${state.result.treeSize} events, signed ${formatDateTime(state.result.signedAt)} (key ${state.result.kid})`}>
-        In the signed log
-      </Badge>
+      <Text size="xs" c="teal.8" fw={600} title={`Tree of ${state.result.treeSize} events, signed ${formatDateTime(state.result.signedAt)} (key ${state.result.kid})`}>
+        ✓ In the signed log
+      </Text>
     )
   }
   if (state.result || state.error) {
