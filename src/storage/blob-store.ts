@@ -18,6 +18,26 @@ export interface BlobStore {
   /** Idempotent. */
   delete(key: string): Promise<void>
   exists(key: string): Promise<boolean>
+  /**
+   * Every complete blob (what `get` can read; never a put in progress), in no particular
+   * order, fetched page by page as the caller iterates. For the orphan sweeper and backups
+   * (SPEC §11). `lastModified` is when the put finished; `bytes` the stored size.
+   */
+  list(): AsyncIterable<BlobEntry>
+  /**
+   * Removes what puts that never finished left behind (a process killed mid-upload): local
+   * temp files, S3 incomplete multipart uploads, when they were started before `before`.
+   * Returns how many were removed. A store that cannot list them (an S3 server without
+   * ListMultipartUploads) removes none and says so in `unsupported`.
+   */
+  removeIncomplete(before: Date): Promise<{ removed: number; unsupported?: boolean }>
+}
+
+/** One stored blob as `BlobStore.list` yields it. */
+export interface BlobEntry {
+  key: string
+  lastModified: Date
+  bytes: number
 }
 
 /** No blob is stored under `key`. Not an HTTP error by itself: the service decides (404, or 500 when a row points to a missing blob). */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -8,6 +8,7 @@ import {
   assertBlobKey,
   assertByteRange,
   BlobNotFoundError,
+  type BlobEntry,
   type BlobStore,
   type ByteRange,
 } from './blob-store.js'
@@ -22,7 +23,8 @@ const FILE_MODE = 0o600
  * the key, so a reader sees the old blob or the whole new one, never a part; the temp file
  * is removed when the body fails. `put` consumes body and destroys it on any failure. Invalid keys reject with InvalidBlobKeyError; `get` of a
  * missing key rejects with BlobNotFoundError; a `get` range past the end of the file yields
- * the bytes that exist (no error).
+ * the bytes that exist (no error). `list` yields the files named like keys (never a temp
+ * file); `removeIncomplete` removes temp files last written before its date.
  */
 export function createLocalBlobStore(rootDir: string): BlobStore {
   const root = path.resolve(rootDir)
@@ -82,6 +84,47 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
         throw err
       }
     },
+
+    async *list(): AsyncIterable<BlobEntry> {
+      for await (const file of shardFiles(root)) {
+        if (file.name.startsWith('.')) continue
+        const info = await stat(file.path).catch(ignoreMissingAs(undefined))
+        if (info?.isFile()) yield { key: file.name, lastModified: info.mtime, bytes: info.size }
+      }
+    },
+
+    async removeIncomplete(before: Date): Promise<{ removed: number }> {
+      let removed = 0
+      for await (const file of shardFiles(root)) {
+        if (!TEMP_FILE.test(file.name)) continue
+        const info = await stat(file.path).catch(ignoreMissingAs(undefined))
+        if (!info || info.mtime >= before) continue
+        await unlink(file.path).catch(ignoreMissing)
+        removed += 1
+      }
+      return { removed }
+    },
+  }
+}
+
+/** `put`'s temp file: `.<key>.<16 hex>.tmp`. */
+const TEMP_FILE = /^\.[A-Za-z0-9_-]{2,128}\.[0-9a-f]{16}\.tmp$/
+
+/** The files directly inside each 2-character shard directory of root (none when root does not exist yet). */
+async function* shardFiles(root: string): AsyncIterable<{ name: string; path: string }> {
+  const shards = await readdir(root, { withFileTypes: true }).catch(ignoreMissingAs([]))
+  for (const shard of shards) {
+    if (!shard.isDirectory() || shard.name.length !== 2) continue
+    const dir = path.join(root, shard.name)
+    const files = await readdir(dir, { withFileTypes: true }).catch(ignoreMissingAs([]))
+    for (const file of files) if (file.isFile()) yield { name: file.name, path: path.join(dir, file.name) }
+  }
+}
+
+function ignoreMissingAs<T>(value: T): (err: unknown) => T {
+  return (err) => {
+    ignoreMissing(err)
+    return value
   }
 }
 

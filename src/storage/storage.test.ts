@@ -364,6 +364,18 @@ describe('local blob store', () => {
     await store.delete('missing')
     expect(await listFiles(root)).toEqual([])
   })
+
+  it('lists complete blobs only, and removes temp files of unfinished puts older than the given date', async () => {
+    await store.put('abcdef', Readable.from([Buffer.from('hello')]))
+    const stale = path.join(root, 'blobs', 'ab', '.abzzz.0123456789abcdef.tmp')
+    await writeFile(stale, 'partial')
+    const entries = []
+    for await (const entry of store.list()) entries.push(entry)
+    expect(entries).toEqual([{ key: 'abcdef', bytes: 5, lastModified: expect.any(Date) }])
+    expect(await store.removeIncomplete(new Date(Date.now() - 60_000))).toEqual({ removed: 0 })
+    expect(await store.removeIncomplete(new Date(Date.now() + 60_000))).toEqual({ removed: 1 })
+    expect(await listFiles(root)).toEqual([path.join(root, 'blobs', 'ab', 'abcdef')])
+  })
 })
 
 /**
