@@ -89,6 +89,7 @@ const EnvSchema = z.object({
   PRESCRIPTION_VERIFY_KEYS: optionalString,
   AUDIT_SIGNING_KEY: optionalString,
   AUDIT_VERIFY_KEYS: optionalString,
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
 })
 
 /** SPEC §6. The two failure limits count only failed logins (see `RateLimiters.limitFailures`). */
@@ -151,6 +152,8 @@ export interface Config {
   logLevel: string
   rateLimits: RateLimits
   trustProxy: boolean
+  /** Bearer token of `GET /metrics` (SPEC §11); undefined: the route does not exist. */
+  metricsToken: string | undefined
 }
 
 /** A Config whose secrets are resolved (see `resolveSecrets`). */
@@ -263,5 +266,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pharmacyLookupPerMinute: e.RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN,
     },
     trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
   })
 }
