@@ -26,6 +26,8 @@ export interface Database {
   pglite?: PGlite
   /** Resolves when the database answers a trivial query (used by `/ready`). */
   ping(): Promise<void>
+  /** The PostgreSQL pool's connections now (engine `postgres` only; for `/metrics`, SPEC §11). */
+  poolStats?(): { total: number; idle: number; waiting: number }
   /** This node's read cache, invalidated on every node when a change commits (see `NodeCache`). */
   cache: NodeCache
   close(): Promise<void>
@@ -262,6 +264,7 @@ function openPostgres(url: string, max: number): Database {
   return {
     db,
     engine: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     ping: async () => {
       await sql`SELECT 1`.execute(db)
     },
