@@ -65,7 +65,8 @@ const EnvSchema = z.object({
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_FROM: optionalString,
   TWILIO_API_URL: optionalString,
-  JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(600).default(2),
+  JOB_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(600).default(1),
+  JOB_WORKERS: bool(true),
   JOB_RETRY_LIMIT: int(5, 3, 100),
   JOB_RETRY_DELAY_SECONDS: int(30, 1, 86_400),
   MAX_UPLOAD_MB: int(25, 1, 10_240),
@@ -76,6 +77,7 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_TIMEOUT_MS: int(15_000, 100, 300_000),
   REDIS_URL: optionalString,
+  REDIS_KEY_PREFIX: z.string().default('carelocker:'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_LOGIN_PER_MIN: int(10, 1, 100_000),
   RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: int(10, 1, 1_000_000),
@@ -141,14 +143,19 @@ export interface Config {
   sms:
     | { provider: 'log' }
     | { provider: 'twilio'; accountSid: string; authToken: string; from: string; apiUrl: string }
-  /** Job queue (SPEC §5): worker poll interval, retries after the first try, first retry delay (doubles). */
-  jobs: { pollIntervalSeconds: number; retryLimit: number; retryDelaySeconds: number }
+  /**
+   * Job queue (SPEC §5, §11): worker poll interval, retries after the first try, first retry
+   * delay (doubles); `workers` false: this node runs no job workers nor the audit sealer.
+   */
+  jobs: { pollIntervalSeconds: number; retryLimit: number; retryDelaySeconds: number; workers: boolean }
   maxUploadBytes: number
   maxImportBytes: number
   emergencyAlertCooldownMinutes: number
   /** Optional OpenAI-compatible chat-completions endpoint for summaries (SPEC §4.8); `timeoutMs` bounds each call. */
   llm: { baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number } | undefined
   redisUrl: string | undefined
+  /** Prefix of every Redis key this server writes (several lockers or test runs may share one Redis). */
+  redisKeyPrefix: string
   logLevel: string
   rateLimits: RateLimits
   trustProxy: boolean
@@ -249,12 +256,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       pollIntervalSeconds: e.JOB_POLL_INTERVAL_SECONDS,
       retryLimit: e.JOB_RETRY_LIMIT,
       retryDelaySeconds: e.JOB_RETRY_DELAY_SECONDS,
+      workers: e.JOB_WORKERS,
     },
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     maxImportBytes: e.MAX_IMPORT_MB * 1024 * 1024,
     emergencyAlertCooldownMinutes: e.EMERGENCY_ALERT_COOLDOWN_MIN,
     llm: e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS } : undefined,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     logLevel: e.LOG_LEVEL,
     rateLimits: {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MIN,
