@@ -24,7 +24,8 @@ export interface Composed {
 
 /**
  * `opts.workers: false` (a CLI) installs the job queue so `deps.jobs.send` works, without
- * running job workers; `opts.log` gets the job log (default: pino-style JSON on stderr).
+ * running job workers nor the audit sealer; unset, `JOB_WORKERS` decides (SPEC §11).
+ * `opts.log` gets the job and rate-limit log (default: pino-style JSON on stderr).
  */
 export async function composeDeps(config: Config, opts: { now?: () => Date; log?: JobLogger; workers?: boolean } = {}): Promise<Composed> {
   const resolved = await resolveSecrets(config)
@@ -33,10 +34,11 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
   }
   const database = await openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir })
   const blobs = createEncryptedBlobs(createLocalBlobStore(resolved.storage.dir), resolved.masterKey)
-  const rateLimits = createRateLimiters(resolved)
-  const now = opts.now ?? (() => new Date())
   const log = opts.log ?? createJobLogger(resolved.logLevel)
-  const jobs = createJobQueue({ database, config: resolved, log, workers: opts.workers ?? true })
+  const rateLimits = createRateLimiters(resolved, log)
+  const now = opts.now ?? (() => new Date())
+  const workers = opts.workers ?? resolved.jobs.workers
+  const jobs = createJobQueue({ database, config: resolved, log, workers })
   const signer = createTreeHeadSigner(resolved)
   const sealer = createAuditSealer(database.db, signer, now, { onError: (err) => log.error({ err: String(err) }, 'audit sealer turn failed') })
   const deps: Deps = { config: resolved, database, db: database.db, blobs, rateLimits, audit: createAuditLog(database.db, now, signer, sealer), jobs, now }
@@ -44,7 +46,7 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
     // Handlers first, then start: installs pg-boss's schema, creates the queues, starts the workers.
     await registerJobHandlers(deps)
     await jobs.start()
-    if (opts.workers ?? true) {
+    if (workers) {
       // A signed head from the start (the empty tree on a new locker, or the chained events of
       // an older one), then a seal every 0.5 s (SPEC §4.7: within 2 s).
       await sealer.sealNow()

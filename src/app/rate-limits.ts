@@ -13,6 +13,12 @@
  *   account-and-IP count. One difference: the point is taken before the attempt runs and
  *   given back unless it fails, so a burst of concurrent guesses cannot all pass the check
  *   before the first of them has failed.
+ *
+ * Redis down (SPEC §11): every Redis limiter has an in-memory `insuranceLimiter` with the
+ * same window, used for any call Redis cannot answer (`rejectIfRedisNotReady`, no offline
+ * queue: nothing waits for a reconnect), so the limits fall back to per-node counts; a
+ * warning is logged when Redis goes away and an info line when it is back. Keys are
+ * `${REDIS_KEY_PREFIX}rl:<limit>:<key>`.
  */
 import type { FastifyReply } from 'fastify'
 import { Redis } from 'ioredis'
@@ -49,8 +55,14 @@ export interface RateLimiters {
   close(): Promise<void>
 }
 
+/** Where the Redis fallback is reported (a pino logger or the job logger fits). */
+export interface RateLimitLogger {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+}
+
 /** Builds the limiters from the config's per-limit numbers. */
-export function createRateLimiters(config: Pick<Config, 'rateLimits' | 'redisUrl'>): RateLimiters {
+export function createRateLimiters(config: Pick<Config, 'rateLimits' | 'redisUrl' | 'redisKeyPrefix'>, log?: RateLimitLogger): RateLimiters {
   const r = config.rateLimits
   const windows: Record<LimitName, { points: number; duration: number }> = {
     login: { points: r.loginPerMinute, duration: 60 },
@@ -61,12 +73,19 @@ export function createRateLimiters(config: Pick<Config, 'rateLimits' | 'redisUrl
     public: { points: r.publicPerMinute, duration: 60 },
     pharmacyLookup: { points: r.pharmacyLookupPerMinute, duration: 60 },
   }
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false }) : undefined
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined
   const limiters = Object.fromEntries(
     Object.entries(windows).map(([name, w]) => [
       name,
       redis
-        ? new RateLimiterRedis({ storeClient: redis, keyPrefix: `rl:${name}`, ...w, useRedisPackage: false })
+        ? new RateLimiterRedis({
+            storeClient: redis.client,
+            keyPrefix: `${config.redisKeyPrefix}rl:${name}`,
+            ...w,
+            useRedisPackage: false,
+            rejectIfRedisNotReady: true,
+            insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, ...w }),
+          })
         : new RateLimiterMemory({ keyPrefix: name, ...w }),
     ]),
   ) as unknown as Record<LimitName, RateLimiterAbstract>
@@ -123,7 +142,44 @@ export function createRateLimiters(config: Pick<Config, 'rateLimits' | 'redisUrl
     },
 
     async close() {
-      redis?.disconnect()
+      redis?.close()
+    },
+  }
+}
+
+/**
+ * The Redis client of the limiters: commands fail at once while it is not connected (the
+ * limiters then count in memory), it reconnects by itself (ioredis: every 0.05 s × tries, at
+ * most 2 s), and the outage is logged once when it starts and once when it ends. The URL
+ * (which may hold a password) is never logged.
+ */
+function connectRedis(url: string, log: RateLimitLogger | undefined): { client: Redis; close(): void } {
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2_000,
+    retryStrategy: (times) => Math.min(times * 50, 2_000),
+  })
+  let down = false
+  let closing = false
+  const lost = (err?: unknown) => {
+    if (down || closing) return
+    down = true
+    const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined
+    log?.warn({ component: 'rate-limits', ...(typeof code === 'string' ? { code } : {}) }, 'Redis is unreachable: rate limits fall back to per-node memory')
+  }
+  redis.on('error', lost)
+  redis.on('close', () => lost())
+  redis.on('ready', () => {
+    if (!down) return
+    down = false
+    log?.info({ component: 'rate-limits' }, 'Redis is back: rate limits are shared again')
+  })
+  return {
+    client: redis,
+    close: () => {
+      closing = true
+      redis.disconnect()
     },
   }
 }
