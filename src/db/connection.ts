@@ -256,7 +256,16 @@ function openPostgres(url: string, max: number): Database {
     getTypeParser: (oid: number, format?: string) =>
       parsers[oid] ?? (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format),
   }
-  const pool = new pg.Pool({ connectionString: url, max, types: types as pg.CustomTypesConfig })
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types: types as pg.CustomTypesConfig,
+    // Fail fast while the server is down or unreachable (SPEC §11: a 503 within 5 s, never a
+    // hang): waiting for a connection — a free pooled one or a new one — gives up after 3 s;
+    // keepalive notices a peer that vanished without closing the socket.
+    connectionTimeoutMillis: 3_000,
+    keepAlive: true,
+  })
   // An idle client losing its connection must not crash the process.
   pool.on('error', () => undefined)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] })
