@@ -51,6 +51,12 @@ const EnvSchema = z.object({
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_FORCE_PATH_STYLE: bool(true),
   MASTER_KEY: base64Key,
+  MASTER_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((k) => k.trim()).filter((k) => k !== ''))
+    .refine((keys) => keys.every((k) => Buffer.from(k, 'base64').length === 32), 'must be a comma-separated list of 32-byte keys, base64-encoded'),
+  BACKUP_KEY: base64Key,
   JWT_SECRET: z
     .string()
     .optional()
@@ -129,6 +135,10 @@ export interface Config {
       }
   /** Set explicitly, or undefined to be filled from `$DATA_DIR/secrets.json`. */
   masterKey: Buffer | undefined
+  /** Master keys that wrapped data keys before a rotation (SPEC §11): still accepted for reading, never for writing. */
+  previousMasterKeys: Buffer[]
+  /** Key of backup archives (SPEC §11); undefined: derived from the master key (see `src/ops/archive.ts`). */
+  backupKey: Buffer | undefined
   jwtSecret: string | undefined
   /** Ed25519 private JWK signing prescription QR codes (SPEC §4.9); undefined: from `$DATA_DIR/secrets.json`. */
   prescriptionSigningKey: Ed25519PrivateJwk | undefined
@@ -235,6 +245,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             forcePathStyle: e.S3_FORCE_PATH_STYLE,
           },
     masterKey: e.MASTER_KEY ? Buffer.from(e.MASTER_KEY, 'base64') : undefined,
+    previousMasterKeys: e.MASTER_KEY_PREVIOUS.map((k) => Buffer.from(k, 'base64')),
+    backupKey: e.BACKUP_KEY ? Buffer.from(e.BACKUP_KEY, 'base64') : undefined,
     jwtSecret: e.JWT_SECRET,
     prescriptionSigningKey,
     prescriptionVerifyKeys,
