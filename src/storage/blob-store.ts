@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import { AppError } from '../app/errors.js'
 
 /** An inclusive byte range, as in an HTTP `Range: bytes=start-end` header (RFC 9110 §14.1.2). */
 export interface ByteRange {
@@ -48,6 +49,20 @@ export class BlobNotFoundError extends Error {
     super(`No blob is stored under key "${key}".`)
     this.name = 'BlobNotFoundError'
     this.key = key
+  }
+}
+
+/**
+ * 503: the blob store does not answer (S3 unreachable, timing out or failing with a 5xx;
+ * SPEC §11). Rendered as problem+json `type …/storage-unavailable`; only file routes meet it,
+ * the rest of the API keeps working. Carries the driver's error as `cause` for the log.
+ */
+export class StorageUnavailableError extends AppError {
+  constructor(cause?: unknown) {
+    super(503, 'storage-unavailable', 'File storage unavailable', 'File storage is not answering; try again in a moment. Nothing was stored or changed.', {
+      headers: { 'Retry-After': '30' },
+    })
+    if (cause !== undefined) this.cause = cause
   }
 }
 
