@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream'
 import type { BlobStore, ByteRange } from './blob-store.js'
-import { generateDataKey, unwrapDataKey, wrapDataKey } from './envelope.js'
+import { generateDataKey, unwrapDataKeyWithAny, wrapDataKey } from './envelope.js'
 import { createDecryptTransform, createEncryptTransform, planRange } from './segment-cipher.js'
 
 export { BlobNotFoundError, type ByteRange } from './blob-store.js'
@@ -29,7 +29,9 @@ export interface EncryptedBlobs {
  * gets a fresh data key (envelope.ts, wrapped by the 32-byte masterKey) and is encrypted in
  * authenticated 64 KiB segments (segment-cipher.ts, the STREAM construction over AES-256-GCM),
  * so no byte is released before its segment's tag is checked and a range read decrypts only
- * the segments it needs. Throws RangeError when masterKey is not 32 bytes.
+ * the segments it needs. New files are wrapped by masterKey; `previousMasterKeys` (during a
+ * master key rotation, SPEC §11) are tried after it when reading. Throws RangeError when a key
+ * is not 32 bytes.
  *
  * - `write` consumes plaintext (any Readable, also one whose first bytes were peeked and pushed
  *   back). If plaintext errors or is destroyed (aborted upload, size limit), it rejects with that
@@ -45,7 +47,7 @@ export interface EncryptedBlobs {
  *   stored bytes no longer match either.
  * - `remove` is idempotent. Forgetting wrappedKey alone already makes the bytes unreadable.
  */
-export function createEncryptedBlobs(store: BlobStore, masterKey: Buffer): EncryptedBlobs {
+export function createEncryptedBlobs(store: BlobStore, masterKey: Buffer, previousMasterKeys: readonly Buffer[] = []): EncryptedBlobs {
   if (!Buffer.isBuffer(masterKey) || masterKey.length !== 32) throw new RangeError('The master key must be 32 bytes.')
 
   const write = async (key: string, plaintext: Readable): Promise<StoredBlob> => {
@@ -90,7 +92,7 @@ export function createEncryptedBlobs(store: BlobStore, masterKey: Buffer): Encry
     range?: ByteRange,
   ): Promise<Readable> => {
     const plan = planRange(blob.sizeBytes, range)
-    const dataKey = unwrapDataKey(masterKey, blob.wrappedKey)
+    const dataKey = unwrapDataKeyWithAny([masterKey, ...previousMasterKeys], blob.wrappedKey)
     let decrypt: Transform
     try {
       decrypt = createDecryptTransform(dataKey, plan)

@@ -59,6 +59,22 @@ export function unwrapDataKey(masterKey: Buffer, wrapped: Buffer): Buffer {
   }
 }
 
+/**
+ * unwrapDataKey with each of masterKeys in turn (the current master key first, then the
+ * previous ones during a rotation, SPEC §11): GCM authentication tells which key wrapped it.
+ * Throws IntegrityError when none opens it, RangeError when a key is not 32 bytes.
+ */
+export function unwrapDataKeyWithAny(masterKeys: readonly Buffer[], wrapped: Buffer): Buffer {
+  for (const key of masterKeys) {
+    try {
+      return unwrapDataKey(key, wrapped)
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err
+    }
+  }
+  throw new IntegrityError('Wrapped data key failed authentication under every master key (wrong master key or altered).')
+}
+
 function assertKey(key: Buffer, what: string): void {
   if (!Buffer.isBuffer(key) || key.length !== KEY_SIZE) throw new RangeError(`The ${what} must be ${KEY_SIZE} bytes.`)
 }
