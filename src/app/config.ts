@@ -44,8 +44,11 @@ const EnvSchema = z.object({
     .transform((v) => (v === '' ? undefined : v))
     .refine((v) => v === undefined || v === 'memory://' || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL (or memory:// for an in-memory database)'),
   STORAGE: z.enum(['local', 's3']).default('local'),
-  S3_ENDPOINT: optionalString,
-  S3_BUCKET: optionalString,
+  S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s):// URL'),
+  S3_BUCKET: optionalString.refine(
+    (v) => v === undefined || /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(v),
+    'must be a bucket name: 3–63 characters of a-z, 0-9, "." and "-", starting and ending with a letter or digit',
+  ),
   S3_REGION: z.string().default('us-east-1'),
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,

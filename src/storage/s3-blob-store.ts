@@ -214,9 +214,6 @@ export function createS3BlobStore(config: S3StoreConfig): S3BlobStore {
   }
 }
 
-/** Bucket names are 3–63 characters of lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit (AWS "Bucket naming rules"). */
-export const S3_BUCKET_NAME = /^(?=.{3,63}$)[a-z0-9][a-z0-9.-]*[a-z0-9]$/
-
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE'])
 
 /** True when err says the endpoint did not answer usefully: a socket error, a timeout, or a 5xx. */
