@@ -8,7 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import pg from 'pg'
 import type { App } from './build-app.js'
-import { AppError, PROBLEM_BASE, type FieldError } from './errors.js'
+import { AppError, PROBLEM_BASE, ServiceUnavailableError, type FieldError } from './errors.js'
 
 export interface ProblemBody {
   type: string
@@ -112,6 +112,35 @@ export function errorLogFields(err: unknown): unknown {
   return err
 }
 
+/** Socket errors of a database connection that could not be made or was lost (Node.js `code`). */
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+/**
+ * SQLSTATEs that mean "the server is not serving now", not "this query is wrong"
+ * (PostgreSQL Appendix A): class 08 connection exception, 57P01 admin_shutdown, 57P02
+ * crash_shutdown, 57P03 cannot_connect_now (starting up or shutting down), 53300
+ * too_many_connections.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300'])
+
+/**
+ * True when `err` (or an error in its `cause` chain, or one of an AggregateError's — Node.js
+ * reports a refused connection to a name with several addresses that way) says the database
+ * cannot be reached, so the request gets a 503 rather than a 500 (SPEC §11).
+ */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 8) return false
+  const code = (err as Error & { code?: unknown }).code
+  if (typeof code === 'string') {
+    if (isDatabaseError(err) && (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code))) return true
+    if (!isDatabaseError(err) && CONNECTION_ERROR_CODES.has(code)) return true
+  }
+  if (err instanceof AggregateError && err.errors.some((e) => isDatabaseUnavailable(e, depth + 1))) return true
+  return isDatabaseUnavailable(err.cause, depth + 1)
+}
+
+/** Seconds a client is told to wait before retrying while the database is unavailable. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
 export function registerErrorHandlers(app: App): void {
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) return sendProblem(reply, err)
@@ -126,6 +155,11 @@ export function registerErrorHandlers(app: App): void {
     }
     const mapped = fromFastifyError(err as FastifyError)
     if (mapped) return sendProblem(reply, mapped)
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err: errorLogFields(err) }, 'database unavailable')
+      reply.header('retry-after', UNAVAILABLE_RETRY_AFTER_SECONDS)
+      return sendProblem(reply, new ServiceUnavailableError('The database is not answering; try again in a few seconds.'))
+    }
     req.log.error({ err: errorLogFields(err) }, 'unhandled error')
     return reply.code(500).type('application/problem+json').send({
       type: PROBLEM_BASE + 'internal-error',
