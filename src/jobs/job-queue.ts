@@ -264,7 +264,7 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
       const msg = final ? 'job failed, no tries left' : 'job failed, will retry'
       log[final ? 'error' : 'warn']({ ...fields, ms: Date.now() - started, err: errorSummary(err) }, msg)
       // The error is kept with the job, in the database (not the log), for `GET /admin/jobs`.
-      await boss.fail(name, job.id, err)
+      await boss.fail(name, job.id, err instanceof Error ? err : { value: String(err) })
       return
     }
     log.info({ ...fields, ms: Date.now() - started, ...result }, 'job done')
