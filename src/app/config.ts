@@ -87,6 +87,7 @@ const EnvSchema = z.object({
   LLM_TIMEOUT_MS: int(15_000, 100, 300_000),
   REDIS_URL: optionalString,
   REDIS_KEY_PREFIX: z.string().default('carelocker:'),
+  ORPHAN_SWEEP_AGE_MIN: int(60, 0, 525_600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RATE_LIMIT_LOGIN_PER_MIN: int(10, 1, 100_000),
   RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: int(10, 1, 1_000_000),
@@ -169,6 +170,8 @@ export interface Config {
   redisUrl: string | undefined
   /** Prefix of every Redis key this server writes (several lockers or test runs may share one Redis). */
   redisKeyPrefix: string
+  /** A blob with no record row is removed by the orphan sweeper once older than this (SPEC §11); 0: at once (tests). */
+  orphanSweepAgeMinutes: number
   logLevel: string
   rateLimits: RateLimits
   trustProxy: boolean
@@ -279,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     llm: e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS } : undefined,
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    orphanSweepAgeMinutes: e.ORPHAN_SWEEP_AGE_MIN,
     logLevel: e.LOG_LEVEL,
     rateLimits: {
       loginPerMinute: e.RATE_LIMIT_LOGIN_PER_MIN,
