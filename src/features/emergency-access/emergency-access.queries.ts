@@ -1,7 +1,8 @@
 /** SQL of emergency access. No business rules here (STYLE §2). */
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { allColumns, qualified } from '../../db/columns.js'
 import { precompiled } from '../../db/connection.js'
-import type { DB } from '../../db/schema.js'
+import type { DB, EmergencyAccessTable } from '../../db/schema.js'
 import { withinAlertCooldown } from './alert-cooldown.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -32,12 +33,14 @@ export async function rotateEmergencyToken(db: Db, patientId: string, next: { to
     .executeTakeFirstOrThrow()
 }
 
+const EMERGENCY_ACCESS_COLUMNS = allColumns<EmergencyAccessTable>()(['patientId', 'tokenHash', 'salt', 'createdAt', 'lastAlertAt'])
+
 /** The link lookup, compiled once: it opens every emergency access (SPEC §7). */
 const linkQuery = precompiled((db, p: { tokenHash: string }) =>
   db
     .selectFrom('emergencyAccess')
     .innerJoin('users', 'users.id', 'emergencyAccess.patientId')
-    .selectAll('emergencyAccess')
+    .select(qualified('emergencyAccess', EMERGENCY_ACCESS_COLUMNS))
     .select('users.status as patientStatus')
     .where('emergencyAccess.tokenHash', '=', p.tokenHash),
 )

@@ -1,5 +1,6 @@
 /** SQL of prescriptions. No business rules here (STYLE §2); `db` (or a transaction) comes first. */
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
+import { allColumns, qualified } from '../../db/columns.js'
 import type { DB, PrescriptionItemRow, PrescriptionItemsTable, PrescriptionsTable, StoredPrescriptionStatus } from '../../db/schema.js'
 import type { DispensationView, PrescriptionJoinedRow } from './prescriptions.schema.js'
 
@@ -31,6 +32,14 @@ export async function insertItems(trx: Db, items: Insertable<PrescriptionItemsTa
 }
 
 /** Prescriptions with the patient's and prescriber's names (and the rejecting pharmacist's). */
+const PRESCRIPTION_COLUMNS = allColumns<PrescriptionsTable>()([
+  'id', 'prescriptionNumber', 'referenceCode', 'qrNonce', 'patientId', 'doctorId', 'diagnosis', 'notes', 'status', 'issuedAt',
+  'expiresAt', 'scanCount', 'lastScannedAt', 'cancelledAt', 'rejectedAt', 'rejectedBy', 'rejectionReason', 'prescriberWarnings', 'updatedAt',
+])
+const ITEM_COLUMNS = allColumns<PrescriptionItemsTable>()([
+  'id', 'prescriptionId', 'position', 'medicineName', 'dosage', 'frequency', 'quantity', 'durationDays', 'instructions', 'dispensedQuantity',
+])
+
 function selectJoined(db: Db) {
   return db
     .selectFrom('prescriptions as p')
@@ -38,7 +47,7 @@ function selectJoined(db: Db) {
     .leftJoin('patientProfiles as pp', 'pp.patientId', 'p.patientId')
     .innerJoin('users as du', 'du.id', 'p.doctorId')
     .leftJoin('users as ru', 'ru.id', 'p.rejectedBy')
-    .selectAll('p')
+    .select(qualified('p', PRESCRIPTION_COLUMNS))
     .select([
       'pu.name as patientAccountName',
       'pp.fullName as patientFullName',
@@ -98,7 +107,7 @@ export function listJoined(db: Db, f: PrescriptionListFilter): Promise<Prescript
 /** Items of the given prescriptions, in prescription order. */
 export function findItems(db: Db, prescriptionIds: readonly string[]): Promise<PrescriptionItemRow[]> {
   if (prescriptionIds.length === 0) return Promise.resolve([])
-  return db.selectFrom('prescriptionItems').selectAll().where('prescriptionId', 'in', prescriptionIds).orderBy('prescriptionId').orderBy('position').execute()
+  return db.selectFrom('prescriptionItems').select(ITEM_COLUMNS).where('prescriptionId', 'in', prescriptionIds).orderBy('prescriptionId').orderBy('position').execute()
 }
 
 /** Dispensations of the given prescriptions with their items and pharmacists, oldest first. */

@@ -1,12 +1,17 @@
 /** SQL of the patient profile. No business rules here (STYLE §2). */
 import type { Kysely, Transaction } from 'kysely'
+import { allColumns } from '../../db/columns.js'
 import { precompiled } from '../../db/connection.js'
-import type { DB, ProfileRow } from '../../db/schema.js'
+import type { DB, PatientProfilesTable, ProfileRow } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
 /** The profile's read, compiled once: the emergency view and the pharmacy check run it on every request (SPEC §7). */
-const profileQuery = precompiled((db, p: { patientId: string }) => db.selectFrom('patientProfiles').selectAll().where('patientId', '=', p.patientId))
+const PROFILE_COLUMNS = allColumns<PatientProfilesTable>()([
+  'patientId', 'fullName', 'dateOfBirth', 'sex', 'bloodGroup', 'heightCm', 'organDonor', 'notes',
+  'allergies', 'conditions', 'medications', 'emergencyContacts', 'emergencyCard', 'updatedAt',
+])
+const profileQuery = precompiled((db, p: { patientId: string }) => db.selectFrom('patientProfiles').select(PROFILE_COLUMNS).where('patientId', '=', p.patientId))
 
 /** The stored profile, locked for update when `forUpdate`. */
 export async function findProfile(db: Db, patientId: string, forUpdate = false) {
