@@ -182,6 +182,8 @@ const MATRIX: Record<string, Row> = {
   'GET /health': { req: () => ({ method: 'GET', url: '/health' }), expect: all(200), audit: none },
   'GET /ready': { req: () => ({ method: 'GET', url: '/ready' }), expect: all(200), audit: none },
   'GET /favicon.ico': { req: () => ({ method: 'GET', url: '/favicon.ico' }), expect: all(204), audit: none },
+  // METRICS_TOKEN is unset here: the route answers 404 to everyone (src/app/metrics.test.ts covers it set).
+  'GET /metrics': { req: () => ({ method: 'GET', url: '/metrics' }), expect: all(404), audit: none },
   'GET /api/v1/openapi.json': { req: (r) => api(r, 'GET', '/openapi.json'), expect: all(200), audit: none },
 
   // Accounts (SPEC §4.1).

@@ -17,6 +17,7 @@ import type { Deps } from './deps.js'
 import { registerErrorHandlers } from './error-handler.js'
 import { loggerOptions } from './logger.js'
 import { createMethodIndex } from './method-index.js'
+import { instrumentRequests, registerMetricsRoute } from './metrics.js'
 import { registerNoStore } from './no-store.js'
 import { serializerCompiler } from './serializer.js'
 import { registerFeatureRoutes, registerPageRoutes } from './routes.js'
@@ -69,6 +70,8 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
       throw new Error(`Route ${String(route.method)} ${url} declares no config.access`)
     }
   })
+  // Before any route: it instruments each route as it is added (SPEC §11, METRICS_TOKEN).
+  const metrics = instrumentRequests(app, deps)
 
   const behindTls = deps.config.publicUrl.startsWith('https://')
   // Security headers on every response (SPEC §6). Helmet's middleware is built once here:
@@ -154,6 +157,7 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
       })
     }
   })
+  registerMetricsRoute(app, deps, metrics)
   // Browsers ask for it on every page; answer without an icon rather than with a 401.
   app.get('/favicon.ico', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
     reply.code(204).header('cache-control', 'public, max-age=86400').send(),
