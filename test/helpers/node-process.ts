@@ -73,15 +73,38 @@ export async function freePort(): Promise<number> {
  */
 export async function startNodeProcess(opts: NodeProcessOptions): Promise<NodeProcess> {
   const port = opts.port ?? (await freePort())
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-node-'))
   const url = `http://127.0.0.1:${port}`
+  const proc = await spawnTsx('src/main.ts', opts, { PORT: String(port), PUBLIC_URL: url })
+  const ready = () => fetch(`${url}/ready`).then((r) => r.status === 200, () => false)
+  await proc.waitReady(ready, opts.readyTimeoutMs ?? 90_000, `The node on port ${port}`)
+  return { url, port, pid: proc.pid, output: proc.output, exited: proc.exited, stop: proc.stop }
+}
+
+/** A worker node (`npm run worker`: job workers and the audit sealer, no HTTP, SPEC §11). */
+export type WorkerProcess = Omit<NodeProcess, 'url' | 'port'>
+
+/**
+ * Starts `node --import tsx src/cli/worker.ts` like `startNodeProcess` starts a server (same
+ * options but `port`) and resolves once it prints that its workers run.
+ */
+export async function startWorkerProcess(opts: Omit<NodeProcessOptions, 'port'>): Promise<WorkerProcess> {
+  const proc = await spawnTsx('src/cli/worker.ts', opts, {})
+  await proc.waitReady(() => proc.output().includes(WORKER_READY_MARK), opts.readyTimeoutMs ?? 90_000, 'The worker')
+  return { pid: proc.pid, output: proc.output, exited: proc.exited, stop: proc.stop }
+}
+
+/** What `src/cli/worker.ts` prints on stdout once its workers run. */
+const WORKER_READY_MARK = 'CareLocker worker running'
+
+/** One child process under tsx with a temporary DATA_DIR, its output kept, and a graceful stop. */
+async function spawnTsx(script: string, opts: Omit<NodeProcessOptions, 'port'>, extraEnv: Record<string, string>) {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-node-'))
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? os.tmpdir(),
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
-    PORT: String(port),
-    PUBLIC_URL: url,
+    ...extraEnv,
     DATA_DIR: dataDir,
     DATABASE_URL: opts.databaseUrl,
     LOG_LEVEL: 'warn',
@@ -89,7 +112,7 @@ export async function startNodeProcess(opts: NodeProcessOptions): Promise<NodePr
     ...opts.secrets,
     ...opts.env,
   }
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,21 +146,24 @@ export async function startNodeProcess(opts: NodeProcessOptions): Promise<NodePr
     return stopping
   }
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000)
-  for (;;) {
-    if (isExited()) {
-      await stop()
-      throw new Error(`The node on port ${port} exited (code ${String(exitCode)}) before it was ready:\n${output}`)
+  /** Polls `ready` every 100 ms; throws (after stopping the process) when it exits first or `timeoutMs` passes. */
+  const waitReady = async (ready: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> => {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      if (isExited()) {
+        await stop()
+        throw new Error(`${what} exited (code ${String(exitCode)}) before it was ready:\n${output}`)
+      }
+      if (await ready()) return
+      if (Date.now() > deadline) {
+        await stop()
+        throw new Error(`${what} was not ready within ${timeoutMs} ms:\n${output}`)
+      }
+      await new Promise((r) => setTimeout(r, 100))
     }
-    const ready = await fetch(`${url}/ready`).then((r) => r.status === 200, () => false)
-    if (ready) break
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`The node on port ${port} was not ready within ${opts.readyTimeoutMs ?? 90_000} ms:\n${output}`)
-    }
-    await new Promise((r) => setTimeout(r, 100))
   }
-  return { url, port, pid: child.pid ?? -1, output: () => output, exited: isExited, stop }
+
+  return { pid: child.pid ?? -1, output: () => output, exited: isExited, stop, waitReady }
 }
 
 /**
