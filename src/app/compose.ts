@@ -1,6 +1,6 @@
 /**
  * Wires the dependencies from a config: database (migrated), blob storage with envelope
- * encryption, rate limiters, the job queue with its workers and the audit sealer started. Used by `main.ts`, the CLI, the demo, the bench and tests.
+ * encryption (local disk or S3, checked at start), rate limiters, the job queue with its workers, the audit sealer and the orphan sweeper started. Used by `main.ts`, the CLI, the demo, the bench and tests.
  */
 import { openDatabase } from '../db/connection.js'
 import { createAuditLog } from '../audit/audit.service.js'
@@ -10,8 +10,11 @@ import { registerJobHandlers } from '../jobs/handlers.js'
 import { createJobLogger } from '../jobs/job-logger.js'
 import { createJobQueue, type JobLogger } from '../jobs/job-queue.js'
 import { createEncryptedBlobs } from '../storage/encrypted-blobs.js'
+import type { BlobStore } from '../storage/blob-store.js'
 import { createLocalBlobStore } from '../storage/local-blob-store.js'
-import type { Config } from './config.js'
+import { createOrphanSweeper } from '../storage/orphan-sweeper.js'
+import { createS3BlobStore, S3AccessError } from '../storage/s3-blob-store.js'
+import { ConfigError, type Config, type ResolvedConfig } from './config.js'
 import type { Deps } from './deps.js'
 import { createRateLimiters } from './rate-limits.js'
 import { resolveSecrets } from './secrets.js'
@@ -29,11 +32,12 @@ export interface Composed {
  */
 export async function composeDeps(config: Config, opts: { now?: () => Date; log?: JobLogger; workers?: boolean } = {}): Promise<Composed> {
   const resolved = await resolveSecrets(config)
-  if (resolved.storage.driver !== 'local') {
-    throw new Error('STORAGE=s3 is not available yet; use STORAGE=local.')
-  }
-  const database = await openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir })
-  const blobs = createEncryptedBlobs(createLocalBlobStore(resolved.storage.dir), resolved.masterKey)
+  const store = await openBlobStore(resolved)
+  const database = await openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir }).catch((err: unknown) => {
+    store.close()
+    throw err
+  })
+  const blobs = createEncryptedBlobs(store, resolved.masterKey)
   const log = opts.log ?? createJobLogger(resolved.logLevel)
   const rateLimits = createRateLimiters(resolved, log)
   const now = opts.now ?? (() => new Date())
@@ -41,6 +45,13 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
   const jobs = createJobQueue({ database, config: resolved, log, workers })
   const signer = createTreeHeadSigner(resolved)
   const sealer = createAuditSealer(database.db, signer, now, { onError: (err) => log.error({ err: String(err) }, 'audit sealer turn failed') })
+  const sweeper = createOrphanSweeper(database.db, store, {
+    ageMinutes: resolved.orphanSweepAgeMinutes,
+    now,
+    engine: database.engine,
+    onError: (err) => log.error({ err: String(err) }, 'orphan sweep failed'),
+    onSwept: ({ removed, incomplete }) => log.info({ removed, incomplete }, 'orphan sweep removed blobs with no record'),
+  })
   const deps: Deps = { config: resolved, database, db: database.db, blobs, rateLimits, audit: createAuditLog(database.db, now, signer, sealer), jobs, now }
   try {
     // Handlers first, then start: installs pg-boss's schema, creates the queues, starts the workers.
@@ -51,21 +62,44 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
       // an older one), then a seal every 0.5 s (SPEC §4.7: within 2 s).
       await sealer.sealNow()
       sealer.start()
+      // SPEC §11: orphaned blobs are swept at start and hourly, by nodes with workers.
+      sweeper.start()
     }
   } catch (err) {
+    await sweeper.stop()
     await sealer.stop()
     await jobs.stop().catch(() => undefined)
     await rateLimits.close()
     await database.close()
+    store.close()
     throw err
   }
   return {
     deps,
     close: async () => {
+      await sweeper.stop()
       await sealer.stop()
       await jobs.stop()
       await rateLimits.close()
       await database.close()
+      store.close()
     },
   }
+}
+
+/**
+ * The blob store of `STORAGE` (SPEC §1, §11) with a `close`. For S3 it checks the bucket and
+ * credentials first: a wrong bucket, refused credentials or an unreachable endpoint throw a
+ * ConfigError naming the variable (S3_BUCKET, S3_ACCESS_KEY_ID, S3_ENDPOINT…).
+ */
+async function openBlobStore(config: ResolvedConfig): Promise<BlobStore & { close(): void }> {
+  if (config.storage.driver === 'local') return { ...createLocalBlobStore(config.storage.dir), close: () => undefined }
+  const s3 = createS3BlobStore(config.storage)
+  try {
+    await s3.checkAccess()
+  } catch (err) {
+    s3.close()
+    throw err instanceof S3AccessError ? new ConfigError([err.message]) : err
+  }
+  return s3
 }
