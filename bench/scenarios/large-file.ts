@@ -2,16 +2,21 @@
  * A large upload and download streamed through real HTTP requests (SPEC §4.3, §7): the
  * multipart body is generated on the fly (a PDF header, then pseudo-random bytes in
  * 256 KiB chunks, never held whole in memory), the download is hashed as it arrives.
- * Measures MiB/s both ways and the server's RSS growth during each.
+ * Measures MiB/s both ways and the server's RSS growth during each, on local disk
+ * (`runLargeFile`) and on S3 (`runLargeFileOnS3`, against an s3rver it starts).
  */
 import { createHash, randomBytes, randomFillSync } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
 import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { startS3Server } from '../../test/helpers/s3-server.js'
 import type { BenchPatient } from '../api-client.js'
-import { authHeaders } from '../api-client.js'
+import { authHeaders, registerPatient } from '../api-client.js'
 import { MIB, type TransferResult } from '../report.js'
-import type { BenchServer } from '../server-process.js'
+import { startBenchServer, type BenchServer } from '../server-process.js'
 import { withServerMemory } from './memory.js'
 
 const CHUNK = 256 * 1024
@@ -133,4 +138,25 @@ export async function runLargeFile(server: BenchServer, patient: BenchPatient, s
     serverMemory: down.memory,
   }
   return [upload, download]
+}
+
+/**
+ * `runLargeFile` with `STORAGE=s3` (SPEC §11: streamed multipart upload, memory flat):
+ * starts s3rver (a real S3-compatible server, objects in a temporary directory) and a
+ * second bench server on it with `env` (the engine's; PGlite gets its own new DATA_DIR,
+ * PostgreSQL shares the database as a second node would), then uploads and downloads
+ * `sizeMb` MiB. Stops both and removes their directories, whatever happens.
+ */
+export async function runLargeFileOnS3(env: Record<string, string>, sizeMb: number): Promise<TransferResult[]> {
+  const s3 = await startS3Server({ bucket: 'carelocker-bench' })
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-bench-s3-'))
+  let server: BenchServer | undefined
+  try {
+    server = await startBenchServer({ ...env, ...s3.env, DATA_DIR: dataDir })
+    return await runLargeFile(server, await registerPatient(server.baseUrl, 'upload-s3'), sizeMb)
+  } finally {
+    await server?.stop()
+    await s3.close()
+    await rm(dataDir, { recursive: true, force: true })
+  }
 }
