@@ -150,4 +150,15 @@ describe('GET /metrics', () => {
     expect((await other.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
     expect(sample(await scrape(other), 'http_request_duration_seconds_count', route)).toBe(before + 1)
   })
+
+  it('counts a HEAD request once, as HEAD', async () => {
+    const head = { method: 'HEAD', route: '/health', status_code: '200' }
+    const get = { method: 'GET', route: '/health', status_code: '200' }
+    const text = await scrape(other)
+    const [headBefore, getBefore] = [sample(text, 'http_request_duration_seconds_count', head) ?? 0, sample(text, 'http_request_duration_seconds_count', get) ?? 0]
+    expect((await other.app.inject({ method: 'HEAD', url: '/health' })).statusCode).toBe(200)
+    const after = await scrape(other)
+    expect(sample(after, 'http_request_duration_seconds_count', head)).toBe(headBefore + 1)
+    expect(sample(after, 'http_request_duration_seconds_count', get) ?? 0).toBe(getBefore)
+  })
 })
