@@ -37,7 +37,7 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
     store.close()
     throw err
   })
-  const blobs = createEncryptedBlobs(store, resolved.masterKey)
+  const blobs = createEncryptedBlobs(store, resolved.masterKey, resolved.previousMasterKeys)
   const log = opts.log ?? createJobLogger(resolved.logLevel)
   const rateLimits = createRateLimiters(resolved, log)
   const now = opts.now ?? (() => new Date())
