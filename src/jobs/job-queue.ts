@@ -52,8 +52,8 @@ export interface JobContext {
 
 /**
  * Runs one job. Throw to fail the try (it is retried with backoff until the retry limit,
- * then kept as `failed`). The returned record is logged and stored as the job's output:
- * put ids and counts in it, never personal data (SPEC §6).
+ * then kept as `failed`, its error stored with it). The returned record is logged: put ids
+ * and counts in it, never personal data (SPEC §6).
  */
 export type JobHandler<N extends JobName> = (
   payload: JobPayloads[N],
@@ -251,24 +251,26 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
 
   const queueOptions = { policy: 'standard' as const, retryLimit, retryDelay: retryDelaySeconds, retryBackoff: true, expireInSeconds: HANDLER_TIMEOUT_SECONDS }
 
-  /** Runs one job of a fetched batch and records its outcome on that job alone. */
-  async function runJob(name: JobName, handler: JobHandler<JobName>, job: PgBoss.JobWithMetadata<JobPayloads[JobName]>): Promise<void> {
+  /**
+   * Runs one job of a fetched batch. A failure is recorded on that job alone (retried with
+   * backoff, or failed for good); resolves true on success, for the batch's one completion.
+   */
+  async function runJob(name: JobName, handler: JobHandler<JobName>, job: PgBoss.JobWithMetadata<JobPayloads[JobName]>): Promise<boolean> {
     const context: JobContext = { id: job.id, name, attempt: job.retryCount + 1, maxAttempts: job.retryLimit + 1 }
     const started = Date.now()
     const fields = { component: 'jobs', queue: name, jobId: job.id, attempt: context.attempt }
-    let result: Record<string, unknown> | void
     try {
-      result = await handler(job.data, context)
+      const result = await handler(job.data, context)
+      log.info({ ...fields, ms: Date.now() - started, ...result }, 'job done')
+      return true
     } catch (err) {
       const final = context.attempt >= context.maxAttempts
       const msg = final ? 'job failed, no tries left' : 'job failed, will retry'
       log[final ? 'error' : 'warn']({ ...fields, ms: Date.now() - started, err: errorSummary(err) }, msg)
       // The error is kept with the job, in the database (not the log), for `GET /admin/jobs`.
       await boss.fail(name, job.id, err instanceof Error ? err : { value: String(err) })
-      return
+      return false
     }
-    log.info({ ...fields, ms: Date.now() - started, ...result }, 'job done')
-    await boss.complete(name, job.id, result ?? undefined)
   }
 
   async function startWorker(name: JobName, handler: JobHandler<JobName>): Promise<void> {
@@ -283,8 +285,14 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
         // A full batch means more may be waiting: fetch again at once instead of sleeping.
         if (jobs.length >= BATCH_SIZE && workerId) boss.notifyWorker(workerId)
         const outcomes = await Promise.allSettled(jobs.map((job) => runJob(name, handler, job)))
-        // A completion or failure that could not be recorded (database gone): throwing makes
-        // pg-boss fail the jobs still active, so they are retried rather than lost.
+        // The successes in one statement (their results are in the log, not stored).
+        const done = jobs.filter((_, i) => {
+          const o = outcomes[i]
+          return o?.status === 'fulfilled' && o.value
+        })
+        if (done.length > 0) await boss.complete(name, done.map((j) => j.id))
+        // A failure that could not be recorded (database gone): throwing makes pg-boss fail
+        // the jobs still active, so they are retried rather than lost.
         const unrecorded = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
         if (unrecorded) throw unrecorded.reason
       })
