@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { FIXTURES_DIR } from '../test/helpers/fixtures.js'
 
 export type EngineName = 'pglite' | 'postgres'
-export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import', 'care', 'pharmacy'] as const
+export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import', 'care', 'pharmacy', 'jobs'] as const
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number]
 
 export interface BenchOptions {
@@ -25,6 +25,8 @@ export interface BenchOptions {
   /** Vitals of the care-team patient (trends scenarios). */
   vitals: number
   uploadMb: number
+  /** Emails in the job-throughput burst (the `jobs` group). */
+  jobs: number
   /** Admin URL of a PostgreSQL server; a fresh database is created on it and dropped after. */
   postgresAdminUrl: string
   fixturesDir: string
@@ -63,6 +65,7 @@ export function readOptions(env: Record<string, string | undefined> = process.en
     smallRecords: int('BENCH_SMALL_RECORDS', 100, 1, 1_000_000),
     vitals: int('BENCH_VITALS', 100_000, 1, 1_000_000),
     uploadMb: int('BENCH_UPLOAD_MB', quick ? 20 : 200, 1, 10_240),
+    jobs: int('BENCH_JOBS', quick ? 200 : 500, 1, 100_000),
     postgresAdminUrl: env.BENCH_DATABASE_URL || DEFAULT_PG,
     fixturesDir: env.BENCH_FIXTURES_DIR || FIXTURES_DIR,
     cpuProfileDir: env.BENCH_CPU_PROFILE === '1' ? fileURLToPath(new URL('./results/profiles/', import.meta.url)) : undefined,

@@ -18,10 +18,12 @@ import { runCareTeam } from './scenarios/care-team.js'
 import { runEmergencyView } from './scenarios/emergency-view.js'
 import { runPharmacy } from './scenarios/pharmacy.js'
 import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
+import { runJobs } from './scenarios/jobs.js'
 import { runLargeFile } from './scenarios/large-file.js'
 import { runRecordList, seedPatients } from './scenarios/record-list.js'
 import { PRODUCT_POOL_SIZE, referenceYardstick, runPageCeiling, runYardstickAgain, runYardsticks } from './scenarios/yardsticks.js'
 import { startBenchServer, startYardstickServer, type BenchServer, type YardstickServer } from './server-process.js'
+import { startSmtpSink, type SmtpSink } from '../test/helpers/smtp-sink.js'
 
 const log = (engine: string, message: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${engine}: ${message}`)
 
@@ -66,9 +68,11 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
   }
   let server: BenchServer | undefined
   let bare: YardstickServer | undefined
+  let smtp: SmtpSink | undefined
   cleanupCurrent = async () => {
     await bare?.stop()
     await server?.stop()
+    await smtp?.close()
     await setup.engine.cleanup()
   }
   const step = async (label: string, fn: () => Promise<ScenarioResult[] | ScenarioResult | void>) => {
@@ -82,8 +86,11 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
     }
   }
   try {
+    const runs = (group: ScenarioGroup) => options.scenarios.includes(group)
+    // The jobs group measures delivery to a real SMTP listener: the server's mail goes there.
+    if (runs('jobs')) smtp = await startSmtpSink()
     log(name, 'starting the server')
-    server = await startBenchServer(serverEnv(setup.engine, options), { cpuProfileDir: options.cpuProfileDir })
+    server = await startBenchServer({ ...serverEnv(setup.engine, options), ...(smtp ? { SMTP_URL: smtp.url } : {}) }, { cpuProfileDir: options.cpuProfileDir })
     const srv = server
     result.databaseVersion = srv.info.databaseVersion
     const [large, small, uploader] = [
@@ -91,7 +98,6 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
       await registerPatient(srv.baseUrl, 'small'),
       await registerPatient(srv.baseUrl, 'upload'),
     ]
-    const runs = (group: ScenarioGroup) => options.scenarios.includes(group)
     if (runs('yardsticks')) {
       const databaseUrl = setup.engine.env.DATABASE_URL
       // PostgreSQL: the bare yardstick process, on the same (migrated, seeded) database. PGlite has no server to reach.
@@ -117,6 +123,12 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
       for (const fixture of IMPORT_FIXTURES) {
         await step(fixture.name, async () => runImport(srv, await registerPatient(srv.baseUrl, 'import'), options.fixturesDir, fixture))
       }
+    }
+    if (runs('jobs')) {
+      const databaseUrl = setup.engine.env.DATABASE_URL
+      const sink = smtp
+      if (databaseUrl && sink) await step(`jobs: ${options.jobs} emails through the queue to an SMTP listener`, () => runJobs(databaseUrl, sink, options.jobs))
+      else log(name, 'jobs: skipped (needs PostgreSQL: the bench inserts the jobs from its own process)')
     }
     if (result.yardstick) await step('the yardstick again', () => runYardstickAgain(srv, bare, options, large.id))
   } catch (err) {
