@@ -77,6 +77,26 @@ describe('records on S3', () => {
     expect(await objectKeys()).not.toContain(key)
   })
 
+  it('refused uploads store no object: 413 over MAX_UPLOAD_MB (after a multipart upload began), 415 for a type not kept', async () => {
+    const small = await startTestApp({ ...s3.env, MAX_UPLOAD_MB: '6' })
+    try {
+      const p = await registerUser(small)
+      const before = await objectKeys()
+      const post = async (name: string, bytes: Buffer) => {
+        const { body, contentType } = await multipartBody({ category: 'other' }, { name, bytes })
+        return small.app.inject({ method: 'POST', url: records(), headers: { ...p.headers, 'content-type': contentType }, payload: body })
+      }
+      const tooLarge = await post('big.pdf', Buffer.concat([PDF, randomBytes(7 * 1024 * 1024)]))
+      expect(tooLarge.statusCode, tooLarge.body).toBe(413)
+      const exe = await post('invoice.pdf', Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58), Buffer.from([0x80, 0, 0, 0]), randomBytes(4000)]))
+      expect(exe.statusCode, exe.body).toBe(415)
+      expect(await small.deps.db.selectFrom('records').select('id').where('patientId', '=', p.id).execute()).toEqual([])
+      expect(await objectKeys()).toEqual(before)
+    } finally {
+      await small.close()
+    }
+  })
+
   it('a wrong bucket stops the start with a message naming S3_BUCKET, refused credentials name S3_ACCESS_KEY_ID', async () => {
     await expect(startTestApp({ ...s3.env, S3_BUCKET: 'no-such-bucket' })).rejects.toThrow(/S3_BUCKET: the bucket "no-such-bucket" does not exist/)
     await expect(startTestApp({ ...s3.env, S3_ACCESS_KEY_ID: 'UNKNOWN-KEY' })).rejects.toThrow(/S3_ACCESS_KEY_ID: S3 refused the credentials/)
