@@ -47,6 +47,8 @@ export interface SweepOptions {
   now: () => Date
   /** `pglite` sweeps without the advisory lock (one process). */
   engine: 'pglite' | 'postgres'
+  /** Aborted: the sweep stops after the blob at hand (a node shutting down does not wait for a long listing). */
+  signal?: AbortSignal
 }
 
 /**
@@ -56,19 +58,19 @@ export interface SweepOptions {
  */
 export async function sweepOrphans(db: Kysely<DB>, store: BlobStore, opts: SweepOptions): Promise<SweepResult> {
   const before = new Date(opts.now().getTime() - opts.ageMinutes * 60_000)
-  if (opts.engine === 'pglite') return { locked: true, ...(await sweepWith(db, store, before)) }
+  if (opts.engine === 'pglite') return { locked: true, ...(await sweepWith(db, store, before, opts.signal)) }
   return db.connection().execute(async (conn) => {
     const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_lock(${sql.lit(SWEEPER_LOCK_KEY)}) AS locked`.execute(conn)
     if (rows[0]?.locked !== true) return { locked: false, removed: 0, incomplete: 0, incompleteUnsupported: false }
     try {
-      return { locked: true, ...(await sweepWith(conn, store, before)) }
+      return { locked: true, ...(await sweepWith(conn, store, before, opts.signal)) }
     } finally {
       await sql`SELECT pg_advisory_unlock(${sql.lit(SWEEPER_LOCK_KEY)})`.execute(conn)
     }
   })
 }
 
-async function sweepWith(db: Kysely<DB>, store: BlobStore, before: Date): Promise<Omit<SweepResult, 'locked'>> {
+async function sweepWith(db: Kysely<DB>, store: BlobStore, before: Date, signal: AbortSignal | undefined): Promise<Omit<SweepResult, 'locked'>> {
   const incomplete = await store.removeIncomplete(before)
   let removed = 0
   let batch: string[] = []
@@ -82,6 +84,7 @@ async function sweepWith(db: Kysely<DB>, store: BlobStore, before: Date): Promis
     batch = []
   }
   for await (const entry of store.list()) {
+    if (signal?.aborted) break
     if (entry.lastModified >= before) continue
     batch.push(entry.key)
     if (batch.length >= BATCH) await flush()
@@ -103,7 +106,7 @@ async function referencedKeys(db: Kysely<DB>, keys: string[]): Promise<Set<strin
 export interface OrphanSweeper {
   /** Sweeps now (without waiting), then every `intervalMs`. */
   start(): void
-  /** Stops the loop and waits for a running sweep. */
+  /** Stops the loop; a running sweep ends after the blob at hand, and this waits for it. */
   stop(): Promise<void>
   /** One sweep now, after any running one; for tests and the CLI. */
   sweepNow(): Promise<SweepResult>
@@ -121,8 +124,9 @@ export function createOrphanSweeper(
   const intervalMs = opts.intervalMs ?? HOUR_MS
   let timer: NodeJS.Timeout | undefined
   let tail: Promise<unknown> = Promise.resolve()
+  const stopping = new AbortController()
   const sweepNow = (): Promise<SweepResult> => {
-    const next = tail.then(() => sweepOrphans(db, store, opts))
+    const next = tail.then(() => sweepOrphans(db, store, { ...opts, signal: stopping.signal }))
     tail = next.catch(() => undefined)
     return next
   }
@@ -141,6 +145,7 @@ export function createOrphanSweeper(
     stop: async () => {
       if (timer) clearInterval(timer)
       timer = undefined
+      stopping.abort()
       await tail
     },
     sweepNow,
