@@ -21,7 +21,8 @@ export interface PrivateRedis {
   keys(prefix: string): Promise<string[]>
 }
 
-async function answersPing(url: string): Promise<boolean> {
+/** True when a Redis at `url` answers PING now. */
+export async function answersPing(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null })
   client.on('error', () => undefined)
   try {

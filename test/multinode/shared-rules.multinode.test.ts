@@ -7,7 +7,8 @@
  * SMTP listener, each SMS at a local Twilio-compatible endpoint. Then a node with
  * `JOB_WORKERS=false` never runs a job, and `npm run worker` on the same database does.
  *
- * Needs DATABASE_URL=postgres://… and a Redis on 127.0.0.1:6379 (REDIS_URL overrides).
+ * Needs DATABASE_URL=postgres://…; uses the Redis on 127.0.0.1:6379 (REDIS_URL overrides),
+ * or, when none answers there, a private redis-server it starts itself.
  * Polls with a generous cap; never asserts how fast (STYLE §9).
  */
 import { randomBytes } from 'node:crypto'
@@ -15,6 +16,7 @@ import pg from 'pg'
 import PgBoss from 'pg-boss'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { callNode, clusterSecrets, startNodeProcess, startWorkerProcess, type NodeProcess } from '../helpers/node-process.js'
+import { answersPing, startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js'
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js'
 import { createServerDatabase } from '../helpers/test-app.js'
 import { startTwilioStub, type TwilioStub } from '../helpers/twilio-stub.js'
@@ -23,7 +25,7 @@ import { waitUntil } from '../helpers/wait.js'
 
 const baseUrl = process.env.DATABASE_URL
 if (!baseUrl?.startsWith('postgres')) throw new Error('npm run test:multinode needs DATABASE_URL=postgres://… (a PostgreSQL server).')
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** Failed logins per account and IP in 15 minutes, low enough to reach across two nodes. */
 const FAILURE_LIMIT = 4
@@ -35,8 +37,10 @@ let twilio: TwilioStub
 let nodeA: NodeProcess
 let nodeB: NodeProcess
 let sql: pg.Client
+let privateRedis: PrivateRedis | undefined
 
 beforeAll(async () => {
+  if (!(await answersPing(SHARED_REDIS_URL))) privateRedis = await startPrivateRedis()
   database = await createServerDatabase(baseUrl)
   smtp = await startSmtpSink()
   twilio = await startTwilioStub()
@@ -44,7 +48,7 @@ beforeAll(async () => {
   const env = {
     SMTP_URL: smtp.url,
     ...twilio.env,
-    REDIS_URL,
+    REDIS_URL: privateRedis?.url ?? SHARED_REDIS_URL,
     // This run's own keys: other runs (or lockers) may share the Redis.
     REDIS_KEY_PREFIX: `carelocker-test-${randomBytes(6).toString('hex')}:`,
     RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: String(FAILURE_LIMIT),
@@ -62,6 +66,7 @@ afterAll(async () => {
   await database?.drop()
   await smtp?.close()
   await twilio?.close()
+  await privateRedis?.kill()
 })
 
 const password = () => `Pw-${randomBytes(12).toString('hex')}`
