@@ -97,10 +97,11 @@ describe('records on S3', () => {
     }
   })
 
-  it('a wrong bucket stops the start with a message naming S3_BUCKET, refused credentials name S3_ACCESS_KEY_ID', async () => {
+  it('a wrong bucket stops the start with a message naming S3_BUCKET, refused credentials S3_ACCESS_KEY_ID, an endpoint that does not answer S3_ENDPOINT', async () => {
     await expect(startTestApp({ ...s3.env, S3_BUCKET: 'no-such-bucket' })).rejects.toThrow(/S3_BUCKET: the bucket "no-such-bucket" does not exist/)
     await expect(startTestApp({ ...s3.env, S3_ACCESS_KEY_ID: 'UNKNOWN-KEY' })).rejects.toThrow(/S3_ACCESS_KEY_ID: S3 refused the credentials/)
     await expect(startTestApp({ ...s3.env, S3_BUCKET: 'ab' })).rejects.toThrow(/S3_BUCKET: must be a bucket name/)
+    await expect(startTestApp({ ...s3.env, S3_ENDPOINT: 'http://127.0.0.1:1' })).rejects.toThrow(/S3_ENDPOINT: the S3 endpoint does not answer/)
   })
 
   it('with S3 stopped, file routes answer a 503 storage-unavailable problem, the rest works, and an upload leaves no row; all recover when S3 is back', async () => {
