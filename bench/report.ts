@@ -39,6 +39,12 @@ export interface LoadResult {
   non2xx: number
   statusCodes: Record<string, number>
   serverMemory: MemoryUse
+  /**
+   * CPU µs per completed request in the server process and in its PostgreSQL backends
+   * (null on PGlite, where the database runs inside the server). Hardly moved by other work
+   * on the host, unlike req/s (bench/cpu.ts). Absent off Linux.
+   */
+  cpuMicrosPerRequest?: { server: number; database: number | null }
   /** The host's 1-minute load average when the scenario ended: other processes skew the numbers. */
   hostLoad1m: number
   /** Emergency view only: what the views wrote during the scenario (probe and warm-up included). */
@@ -263,6 +269,10 @@ export async function writeReport(report: BenchReport): Promise<string> {
 }
 
 const pad = (s: string | number, n: number) => String(s).padStart(n)
+const cpuCell = (s: LoadResult) => {
+  const c = s.cpuMicrosPerRequest
+  return c ? `${c.server}${c.database === null ? '' : ` + ${c.database}`}` : '-'
+}
 const padEnd = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n))
 
 const loadAvg = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ')
@@ -311,13 +321,13 @@ export function formatReport(report: BenchReport): string {
     if (e.yardstick) lines.push(`   yardstick: ${e.yardstick.what}`)
     const yardstick = yardstickOf(e)
     lines.push(
-      `   ${padEnd('scenario', 44)}${pad('req/s', 9)}${pad('p50', 7)}${pad('p90', 7)}${pad('p99', 7)}${pad('max', 7)}${pad('err', 6)}${pad('non2xx', 8)}${pad('%yard', 7)}${pad('RSS+MB', 8)}${pad('load', 6)}`,
+      `   ${padEnd('scenario', 44)}${pad('req/s', 9)}${pad('p50', 7)}${pad('p90', 7)}${pad('p99', 7)}${pad('max', 7)}${pad('err', 6)}${pad('non2xx', 8)}${pad('%yard', 7)}${pad('RSS+MB', 8)}${pad('load', 6)}${pad('cpu µs/req srv+db', 19)}`,
     )
     for (const s of e.scenarios) {
       if (s.kind !== 'load') continue
       const pct = yardstick ? `${round((100 * s.reqPerSec) / yardstick.reqPerSec, 0)}%` : '-'
       lines.push(
-        `   ${padEnd(s.detail ? `${s.name} (${s.detail})` : s.name, 44)}${pad(Math.round(s.reqPerSec), 9)}${pad(s.latencyMs.p50, 7)}${pad(s.latencyMs.p90, 7)}${pad(s.latencyMs.p99, 7)}${pad(s.latencyMs.max, 7)}${pad(s.errors + s.timeouts, 6)}${pad(s.non2xx, 8)}${pad(pct, 7)}${pad(s.serverMemory.growthMb, 8)}${pad(s.hostLoad1m.toFixed(1), 6)}`,
+        `   ${padEnd(s.detail ? `${s.name} (${s.detail})` : s.name, 44)}${pad(Math.round(s.reqPerSec), 9)}${pad(s.latencyMs.p50, 7)}${pad(s.latencyMs.p90, 7)}${pad(s.latencyMs.p99, 7)}${pad(s.latencyMs.max, 7)}${pad(s.errors + s.timeouts, 6)}${pad(s.non2xx, 8)}${pad(pct, 7)}${pad(s.serverMemory.growthMb, 8)}${pad(s.hostLoad1m.toFixed(1), 6)}${pad(cpuCell(s), 19)}`,
       )
     }
     for (const s of e.scenarios) {

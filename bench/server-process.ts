@@ -3,6 +3,7 @@
  * yardstick (yardstick-server.ts). Forks each under tsx, starts it, and exposes its IPC
  * operations as promises.
  */
+import { cpuReader, type CpuSample } from './cpu.js'
 import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +20,8 @@ export interface LoadTarget {
   markMemory(): Promise<MemorySample>
   /** Current and peak RSS of the process since the last mark. */
   peakMemory(): Promise<MemorySample>
+  /** CPU used so far by the process and its database's backends (bench/cpu.ts); undefined off Linux. */
+  cpu(): CpuSample | undefined
 }
 
 export interface BenchServer extends LoadTarget {
@@ -61,6 +64,7 @@ export async function startBenchServer(
       emergencyWrites: (patientId) => call('emergency-writes', { patientId }),
       markMemory: () => call('mark-memory', {}),
       peakMemory: () => call('peak-memory', {}),
+      cpu: cpuReader(child.pid, env.DATABASE_URL),
       stop: async () => {
         await withTimeout(call('stop', {}), 15_000, 'stop').catch(() => undefined)
         await stopProcess(child)
@@ -95,6 +99,7 @@ export async function startYardstickServer(databaseUrl: string, poolSize: number
       baseUrl: `http://127.0.0.1:${started.port}`,
       markMemory: () => call('mark-memory', {}),
       peakMemory: () => call('peak-memory', {}),
+      cpu: cpuReader(child.pid, databaseUrl),
       stop: async () => {
         await withTimeout(call('stop', {}), 15_000, 'stop').catch(() => undefined)
         await stopProcess(child)

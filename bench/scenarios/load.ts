@@ -5,6 +5,13 @@ import type { BenchOptions } from '../options.js'
 import type { LoadResult } from '../report.js'
 import type { LoadTarget } from '../server-process.js'
 import { withServerMemory } from './memory.js'
+import { cpuUsedBetween, type CpuSample } from '../cpu.js'
+
+/** µs of CPU per completed request, in the server process and in its database's backends. */
+function cpuPerRequest(before: CpuSample, after: CpuSample, requests: number): { server: number; database: number | null } {
+  const used = cpuUsedBetween(before, after)
+  return { server: Math.round(used.processMicros / requests), database: used.databaseMicros === undefined ? null : Math.round(used.databaseMicros / requests) }
+}
 
 export interface LoadSpec {
   name: string
@@ -26,17 +33,16 @@ export async function runLoad(server: LoadTarget, options: BenchOptions, spec: L
   const probeBody = await probe.text()
   if (!probe.ok) throw new Error(`GET ${spec.path} → ${probe.status}: ${probeBody.slice(0, 300)}`)
 
-  const { value: r, memory } = await withServerMemory(server, async () =>
-    autocannon({
-      url,
-      title: spec.name,
-      connections: options.connections,
-      duration: options.durationSeconds,
-      timeout: 30,
-      headers: spec.headers ?? {},
-      ...(options.warmupSeconds > 0 ? { warmup: { connections: options.connections, duration: options.warmupSeconds } } : {}),
-    }),
-  )
+  const run = (duration: number) =>
+    autocannon({ url, title: spec.name, connections: options.connections, duration, timeout: 30, headers: spec.headers ?? {} })
+  // The warm-up is a run of its own, so the CPU read around the measured run is that run's alone.
+  if (options.warmupSeconds > 0) await run(options.warmupSeconds)
+  let cpuBefore: CpuSample | undefined
+  const { value: r, memory } = await withServerMemory(server, async () => {
+    cpuBefore = server.cpu()
+    return run(options.durationSeconds)
+  })
+  const cpuAfter = server.cpu()
   const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]))
   return {
     kind: 'load',
@@ -53,6 +59,7 @@ export async function runLoad(server: LoadTarget, options: BenchOptions, spec: L
     non2xx: r.non2xx,
     statusCodes,
     serverMemory: memory,
+    ...(cpuBefore && cpuAfter && r.requests.total > 0 ? { cpuMicrosPerRequest: cpuPerRequest(cpuBefore, cpuAfter, r.requests.total) } : {}),
     hostLoad1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   }
 }

@@ -368,17 +368,26 @@ const SENTINEL = '\u0000carelocker-param:'
  * are defined) is cached with the position of every input; a call binds the values in that
  * order and runs the SQL on `db` (a transaction too), with the dialect's plugins applied to
  * the result as for any Kysely query. Throws like the query would.
+ *
+ * Inputs named in `literals` reach `build` as their values and become part of the SQL text
+ * (each value is a shape of its own): only for small bounded integers such as a page size,
+ * written with `sql.lit`. A literal `LIMIT` lets PostgreSQL's plan cache estimate the rows
+ * right and keep a generic plan (no planning per call); a `LIMIT $n` is estimated at 10 % of
+ * the table and keeps it planning every call.
  */
 export function precompiled<P extends Record<string, unknown>, R>(
   build: (db: Kysely<DB> | Transaction<DB>, params: P) => Compilable<R>,
+  opts: { literals?: readonly (keyof P & string)[] } = {},
 ): (db: Kysely<DB> | Transaction<DB>, params: P) => Promise<R[]> {
   const shapes = new Map<string, { sql: string; slots: Slot[] }>()
+  const literals = new Set<string>(opts.literals ?? [])
   return async (db, params) => {
     const defined = Object.keys(params).filter((k) => params[k] !== undefined)
-    const shape = defined.join(',')
+    const shape = defined.map((k) => (literals.has(k) ? `${k}=${String(params[k])}` : k)).join(',')
     let compiled = shapes.get(shape)
     if (!compiled) {
-      const standIns = Object.fromEntries(defined.map((k) => [k, `${SENTINEL}${k}`])) as P
+      for (const k of literals) if (params[k] !== undefined && !Number.isSafeInteger(params[k])) throw new TypeError(`precompiled: literal ${k} must be an integer`)
+      const standIns = Object.fromEntries(defined.map((k) => [k, literals.has(k) ? params[k] : `${SENTINEL}${k}`])) as P
       const query = build(db, standIns).compile()
       const slots = query.parameters.map((v): Slot => (typeof v === 'string' && v.startsWith(SENTINEL) ? { name: v.slice(SENTINEL.length) } : { value: v }))
       compiled = { sql: query.sql, slots }

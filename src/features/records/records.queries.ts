@@ -1,5 +1,5 @@
 /** SQL of medical records (SPEC §4.3). No business rules here (STYLE §2). */
-import type { Insertable, Kysely, Transaction } from 'kysely'
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { ConflictError } from '../../app/errors.js'
 import { containsPattern, escapeLike } from '../../db/like.js'
 import { precompiled } from '../../db/connection.js'
@@ -200,8 +200,8 @@ const listQuery = precompiled((db, p: ListParams) => {
       eb(eb.refTuple('records.recordDate', 'records.uploadedAt', 'records.id'), '<', eb.tuple(afterDate, afterUploadedAt, afterId)),
     )
   }
-  return q.orderBy('records.recordDate', 'desc').orderBy('records.uploadedAt', 'desc').orderBy('records.id', 'desc').limit(p.take)
-})
+  return q.orderBy('records.recordDate', 'desc').orderBy('records.uploadedAt', 'desc').orderBy('records.id', 'desc').limit(sql.lit(p.take))
+}, { literals: ['take'] })
 
 /**
  * Live records newest first by (record_date, uploaded_at, id), keyset-paginated on the same
