@@ -14,6 +14,8 @@ import { ConfigError, loadConfig } from './app/config.js'
 import { ensureAdmin } from './features/accounts/accounts.service.js'
 import { isLocalUrl } from './features/admin-settings/admin-settings.service.js'
 import { prepareSetupLink } from './features/setup/setup.service.js'
+import { startOpsSocket } from './ops/ops-socket.js'
+import { openStore } from './ops/target.js'
 
 /** The lines a newcomer reads after `npm start` (plain text among the JSON log lines). */
 function startBanner(opts: { url: string; port: number; setupLink: string | undefined; local: boolean }): string {
@@ -54,6 +56,8 @@ async function main(): Promise<void> {
   const composed = await composeDeps(config)
   const { deps } = composed
   const app = await buildApp(deps)
+  // Embedded database only: `npm run backup` / `keys:rotate` reach this process through it (SPEC §11).
+  const ops = await startOpsSocket(deps, () => openStore(deps.config))
   if (config.admin && (await ensureAdmin(deps, config.admin.email, config.admin.password))) {
     app.log.info('created the admin account from ADMIN_EMAIL')
   }
@@ -66,6 +70,7 @@ async function main(): Promise<void> {
     const timer = setTimeout(() => process.exit(1), 15_000).unref()
     try {
       await app.close()
+      await ops?.close()
       await composed.close()
     } finally {
       clearTimeout(timer)
