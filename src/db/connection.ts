@@ -266,8 +266,12 @@ function openPostgres(url: string, max: number): Database {
     connectionTimeoutMillis: 3_000,
     keepAlive: true,
   })
-  // An idle client losing its connection must not crash the process.
+  // An idle client losing its connection must not crash the process (the pool drops it).
   pool.on('error', () => undefined)
+  // Nor one that is checked out between two statements (a transaction, the sealer) when the
+  // server ends its session (57P01 at a shutdown): pg emits 'error' on it, and the pool only
+  // listens while it is idle. Its next statement fails, and the caller sees that error.
+  pool.on('connect', (client) => client.on('error', () => undefined))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }), plugins: [new CamelCasePlugin()] })
   const cache = createListeningCache(url, types as pg.CustomTypesConfig)
   return {
