@@ -15,6 +15,7 @@
 import { chmod, unlink } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import path from 'node:path'
+import { z } from 'zod'
 import type { Deps } from '../app/deps.js'
 import type { BlobStore } from '../storage/blob-store.js'
 import { writeBackup } from './backup.js'
@@ -23,8 +24,13 @@ import { rotateMasterKey } from './key-rotation.js'
 /** Where the server listens for the operations CLIs. */
 export const opsSocketPath = (dataDir: string) => path.join(dataDir, 'ops.sock')
 
-/** A request of an operations CLI. */
-export type OpsRequest = { op: 'backup' } | { op: 'rotate'; newKey: string; batchSize?: number; limit?: number }
+const count = z.number().int().min(1).max(1_000_000).optional()
+/** A request of an operations CLI, parsed by this schema before anything runs. */
+const OpsRequest = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('backup') }).strict(),
+  z.object({ op: z.literal('rotate'), newKey: z.base64(), batchSize: count, limit: count }).strict(),
+])
+export type OpsRequest = z.infer<typeof OpsRequest>
 
 /**
  * Listens on `$DATA_DIR/ops.sock` when the server runs on an embedded database in a directory
@@ -73,7 +79,9 @@ async function listen(server: Server, file: string): Promise<void> {
 async function serve(deps: Deps, openStore: () => Promise<BlobStore & { close(): void }>, socket: Socket): Promise<void> {
   socket.on('error', () => undefined) // a client that goes away must not crash the server
   try {
-    const request = JSON.parse(await readLine(socket)) as OpsRequest
+    const parsed = OpsRequest.safeParse(JSON.parse(await readLine(socket)))
+    if (!parsed.success) throw new Error('Malformed request.')
+    const request = parsed.data
     if (request.op === 'backup') {
       const store = await openStore()
       try {
@@ -82,7 +90,7 @@ async function serve(deps: Deps, openStore: () => Promise<BlobStore & { close():
       } finally {
         store.close()
       }
-    } else if (request.op === 'rotate') {
+    } else {
       const newKey = Buffer.from(request.newKey, 'base64')
       if (!newKey.equals(deps.config.masterKey)) {
         throw new Error('The running server does not write with this key: restart it with MASTER_KEY=<new key> and MASTER_KEY_PREVIOUS=<old key> first, then rotate.')
@@ -90,8 +98,6 @@ async function serve(deps: Deps, openStore: () => Promise<BlobStore & { close():
       socket.write(`${JSON.stringify({ ok: true })}\n`)
       const progress = await rotateMasterKey(deps.db.withoutPlugins(), { newKey, oldKeys: deps.config.previousMasterKeys, batchSize: request.batchSize, limit: request.limit })
       socket.end(`${JSON.stringify(progress)}\n`)
-    } else {
-      throw new Error('Unknown operation.')
     }
   } catch (err) {
     if (socket.bytesWritten === 0) socket.end(`${JSON.stringify({ ok: false, error: (err as Error).message })}\n`)

@@ -6,7 +6,8 @@
  * the CLI reads the database; then `npm run restore` fills a fresh database and a fresh
  * DATA_DIR, a server starts on the restored locker and every record downloads with its
  * sha256, and `npm run audit:verify` passes. Bad input: a wrong key, an altered or cut-short
- * archive are refused with nothing written; a non-empty target is refused.
+ * archive are refused with nothing written; a non-empty target is refused. The same round
+ * trip on S3 storage: from one real S3-compatible server (s3rver) into an empty bucket on another.
  */
 import { randomBytes } from 'node:crypto'
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -16,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSigningKey } from '../../src/app/signing-keys.js'
 import { archiveKey } from '../../src/ops/archive.js'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js'
 import { download, ENGINE, freshKey, listRecordIds, login, newPlace, placeEnv, registerPatient, runCli, sha256, textFile, upload, type LockerPlace, type Patient } from './ops-helpers.js'
 
 const secrets = { MASTER_KEY: freshKey(), JWT_SECRET: randomBytes(32).toString('base64url') }
@@ -38,8 +40,8 @@ const place = async () => {
   places.push(p)
   return p
 }
-const startNode = async (p: LockerPlace) => {
-  const node = await startNodeProcess({ databaseUrl: p.databaseUrl, secrets, env: { ...placeEnv(p), AUDIT_SIGNING_KEY } })
+const startNode = async (p: LockerPlace, storageEnv: Record<string, string> = {}) => {
+  const node = await startNodeProcess({ databaseUrl: p.databaseUrl, secrets, env: { ...placeEnv(p), AUDIT_SIGNING_KEY, ...storageEnv } })
   nodes.push(node)
   return node
 }
@@ -192,5 +194,41 @@ describe('npm run backup / npm run restore', () => {
     const res = await runCli('backup', ['--out', archive], { ...placeEnv(source), ...lockerEnv })
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/already exists/)
+  })
+})
+
+describe('npm run backup / npm run restore on S3 storage', () => {
+  const servers: S3TestServer[] = []
+  afterAll(async () => {
+    for (const s3 of servers) await s3.close()
+  })
+
+  it('copies the live records’ objects from one bucket and restores them into an empty one, every file with its sha256', async () => {
+    const [from, to] = [await startS3Server(), await startS3Server()] as [S3TestServer, S3TestServer]
+    servers.push(from, to)
+    const origin = await place()
+    const node = await startNode(origin, from.env)
+    const owner = await registerPatient(node)
+    const sums = new Map<string, string>()
+    for (const size of [10, 70_000, 400_000]) {
+      const bytes = textFile(size)
+      const r = await upload(node, owner.token, bytes)
+      expect(r.status).toBe(201)
+      sums.set(r.id, sha256(bytes))
+    }
+    const file = `${archive}.s3`
+    const backup = await runCli('backup', ['--out', file], { ...placeEnv(origin), ...lockerEnv, ...from.env })
+    expect(backup.code, backup.stderr).toBe(0)
+    expect(JSON.parse(backup.stdout)).toMatchObject(ENGINE === 'pglite' ? { via: 'running server' } : { blobs: 3 })
+
+    const target = await place()
+    const restore = await runCli('restore', ['--in', file], { ...placeEnv(target), ...lockerEnv, ...to.env })
+    await rm(file, { force: true })
+    expect(restore.code, restore.stderr).toBe(0)
+    expect(JSON.parse(restore.stdout)).toMatchObject({ blobs: 3 })
+    const restored = await startNode(target, to.env)
+    const token = await login(restored, owner)
+    expect((await listRecordIds(restored, token)).sort()).toEqual([...sums.keys()].sort())
+    for (const [id, sum] of sums) expect(await download(restored, token, id)).toEqual({ status: 200, sha256: sum })
   })
 })
