@@ -19,7 +19,7 @@ import { runEmergencyView } from './scenarios/emergency-view.js'
 import { runPharmacy } from './scenarios/pharmacy.js'
 import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
 import { runJobs } from './scenarios/jobs.js'
-import { runLargeFile } from './scenarios/large-file.js'
+import { runLargeFile, runLargeFileOnS3 } from './scenarios/large-file.js'
 import { runRecordList, seedPatients } from './scenarios/record-list.js'
 import { PRODUCT_POOL_SIZE, referenceYardstick, runPageCeiling, runYardstickAgain, runYardsticks } from './scenarios/yardsticks.js'
 import { startBenchServer, startYardstickServer, type BenchServer, type YardstickServer } from './server-process.js'
@@ -119,6 +119,7 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
     if (runs('care')) await step(`care team: doctor's record list, trends over ${options.vitals} vitals`, () => runCareTeam(srv, options))
     if (runs('pharmacy')) await step('pharmacy: scan, and create → scan → dispense', () => runPharmacy(srv, options, BENCH_ADMIN))
     if (runs('files')) await step(`${options.uploadMb} MB upload and download`, () => runLargeFile(srv, uploader, options.uploadMb))
+    if (runs('files')) await step(`${options.uploadMb} MB upload and download on S3 (s3rver)`, () => runLargeFileOnS3(serverEnv(setup.engine, options), options.uploadMb))
     if (runs('import')) {
       for (const fixture of IMPORT_FIXTURES) {
         await step(fixture.name, async () => runImport(srv, await registerPatient(srv.baseUrl, 'import'), options.fixturesDir, fixture))

@@ -153,7 +153,8 @@ export async function runLargeFileOnS3(env: Record<string, string>, sizeMb: numb
   let server: BenchServer | undefined
   try {
     server = await startBenchServer({ ...env, ...s3.env, DATA_DIR: dataDir })
-    return await runLargeFile(server, await registerPatient(server.baseUrl, 'upload-s3'), sizeMb)
+    const results = await runLargeFile(server, await registerPatient(server.baseUrl, 'upload-s3'), sizeMb)
+    return results.map((result) => ({ ...result, storage: 's3' as const }))
   } finally {
     await server?.stop()
     await s3.close()
