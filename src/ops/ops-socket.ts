@@ -12,8 +12,10 @@
  * encrypted by the CLI), for a rotation one JSON line with the progress; then it closes.
  * A server on PostgreSQL opens no socket: every CLI connects to the database itself.
  */
+import { createHash } from 'node:crypto'
 import { chmod, unlink } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
 import type { Deps } from '../app/deps.js'
@@ -21,8 +23,15 @@ import type { BlobStore } from '../storage/blob-store.js'
 import { writeBackup } from './backup.js'
 import { rotateMasterKey } from './key-rotation.js'
 
-/** Where the server listens for the operations CLIs. */
-export const opsSocketPath = (dataDir: string) => path.join(dataDir, 'ops.sock')
+/**
+ * Where the server listens for the operations CLIs: `$DATA_DIR/ops.sock`, or — when that path
+ * is too long for a Unix socket (about 100 bytes) — `<tmpdir>/carelocker-ops-<hash of DATA_DIR>.sock`.
+ */
+export function opsSocketPath(dataDir: string): string {
+  const inDataDir = path.join(path.resolve(dataDir), 'ops.sock')
+  if (Buffer.byteLength(inDataDir) <= 100) return inDataDir
+  return path.join(os.tmpdir(), `carelocker-ops-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}.sock`)
+}
 
 const count = z.number().int().min(1).max(1_000_000).optional()
 /** A request of an operations CLI, parsed by this schema before anything runs. */
@@ -43,7 +52,7 @@ export async function startOpsSocket(deps: Deps, openStore: () => Promise<BlobSt
   if (deps.database.engine !== 'pglite' || deps.config.databaseUrl === 'memory://') return undefined
   const file = opsSocketPath(deps.config.dataDir)
   const server = createServer((socket) => void serve(deps, openStore, socket))
-  await listen(server, file)
+  await listen(server, file, deps.config.dataDir)
   await chmod(file, 0o600)
   return {
     close: async () => {
@@ -53,7 +62,7 @@ export async function startOpsSocket(deps: Deps, openStore: () => Promise<BlobSt
   }
 }
 
-async function listen(server: Server, file: string): Promise<void> {
+async function listen(server: Server, file: string, dataDir: string): Promise<void> {
   const attempt = () =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -66,10 +75,10 @@ async function listen(server: Server, file: string): Promise<void> {
     await attempt()
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
-    const other = await connectOpsSocket(path.dirname(file))
+    const other = await connectOpsSocket(dataDir)
     if (other) {
       other.destroy()
-      throw new Error(`Another CareLocker server is running on ${path.dirname(file)} (its ${path.basename(file)} answers); one embedded database serves one process.`)
+      throw new Error(`Another CareLocker server is running on ${dataDir} (its ${file} answers); one embedded database serves one process.`)
     }
     await unlink(file)
     await attempt()
