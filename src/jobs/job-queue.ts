@@ -248,6 +248,11 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
 
   const handlers = new Map<JobName, JobHandler<JobName>>()
   let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
+  const loops: Promise<void>[] = []
+  /** Job id → queue of every job running in this process. */
+  const running = new Map<string, JobName>()
+  const idle = createSleeper()
+  let stopping = false
 
   const queueOptions = { policy: 'standard' as const, retryLimit, retryDelay: retryDelaySeconds, retryBackoff: true, expireInSeconds: HANDLER_TIMEOUT_SECONDS }
 
@@ -273,29 +278,65 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     }
   }
 
+  /**
+   * Runs a fetched batch: every job at once, failures recorded one by one (in `runJob`), the
+   * successes completed in one statement. Never throws: a completion the database refuses
+   * leaves those jobs active until pg-boss expires them, then they are retried.
+   */
+  async function runBatch(name: JobName, handler: JobHandler<JobName>, jobs: PgBoss.JobWithMetadata<JobPayloads[JobName]>[]): Promise<void> {
+    for (const job of jobs) running.set(job.id, name)
+    try {
+      const outcomes = await Promise.allSettled(jobs.map((job) => withTimeout(runJob(name, handler, job), HANDLER_TIMEOUT_SECONDS * 1000)))
+      const done = jobs.filter((_, i) => {
+        const o = outcomes[i]
+        return o?.status === 'fulfilled' && o.value
+      })
+      if (done.length > 0) await boss.complete(name, done.map((j) => j.id))
+      const unrecorded = outcomes.filter((o) => o.status === 'rejected').length
+      if (unrecorded > 0) log.error({ component: 'jobs', queue: name, jobs: unrecorded }, 'job outcome not recorded; retried after it expires')
+    } catch (err) {
+      log.error({ component: 'jobs', queue: name, jobs: jobs.length, err: errorSummary(err) }, 'job completion not recorded; retried after it expires')
+    } finally {
+      for (const job of jobs) running.delete(job.id)
+    }
+  }
+
+  /**
+   * One worker of `name`: fetch up to BATCH_SIZE jobs, run them, and fetch again at once
+   * after a full batch or after `pollIntervalSeconds` otherwise, until stopped. Our own loop
+   * rather than pg-boss's `work()`, whose completion after each batch is not awaited (an
+   * unhandled rejection, i.e. a crash, when the database goes away at that moment).
+   */
+  async function pollLoop(name: JobName, handler: JobHandler<JobName>): Promise<void> {
+    while (!stopping) {
+      // pg-boss's fetch answers [] when the database does not answer.
+      const jobs = await boss.fetch<JobPayloads[JobName]>(name, { batchSize: BATCH_SIZE, includeMetadata: true })
+      if (jobs.length > 0) await runBatch(name, handler, jobs)
+      if (jobs.length < BATCH_SIZE && !stopping) await idle.sleep(pollIntervalSeconds * 1000)
+    }
+  }
+
   async function startWorker(name: JobName, handler: JobHandler<JobName>): Promise<void> {
     await boss.createQueue(name, { name, ...queueOptions })
     // createQueue leaves an existing queue alone: bring its retry policy up to date.
     await boss.updateQueue(name, { name, ...queueOptions })
     if (!runWorkers) return
-    const options = { pollingIntervalSeconds: pollIntervalSeconds, batchSize: BATCH_SIZE, includeMetadata: true as const }
-    for (let i = 0; i < WORKERS_PER_QUEUE; i++) {
-      let workerId: string | undefined
-      workerId = await boss.work<JobPayloads[JobName]>(name, options, async (jobs) => {
-        // A full batch means more may be waiting: fetch again at once instead of sleeping.
-        if (jobs.length >= BATCH_SIZE && workerId) boss.notifyWorker(workerId)
-        const outcomes = await Promise.allSettled(jobs.map((job) => runJob(name, handler, job)))
-        // The successes in one statement (their results are in the log, not stored).
-        const done = jobs.filter((_, i) => {
-          const o = outcomes[i]
-          return o?.status === 'fulfilled' && o.value
-        })
-        if (done.length > 0) await boss.complete(name, done.map((j) => j.id))
-        // A failure that could not be recorded (database gone): throwing makes pg-boss fail
-        // the jobs still active, so they are retried rather than lost.
-        const unrecorded = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')
-        if (unrecorded) throw unrecorded.reason
-      })
+    for (let i = 0; i < WORKERS_PER_QUEUE; i++) loops.push(pollLoop(name, handler))
+  }
+
+  /** Waits for the poll loops up to `stopTimeoutMs`; jobs still running then are failed, so they are retried. */
+  async function stopLoops(): Promise<void> {
+    stopping = true
+    idle.wakeAll()
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), stopTimeoutMs)
+    })
+    const outcome = await Promise.race([Promise.all(loops).then(() => 'done' as const), timedOut])
+    clearTimeout(timer)
+    if (outcome === 'done') return
+    for (const [id, name] of running) {
+      await boss.fail(name, id, { value: 'the worker stopped while this job ran' }).catch(() => undefined)
     }
   }
 
@@ -333,7 +374,10 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
       if (state === 'stopped') return
       const wasStarted = state !== 'new'
       state = 'stopped'
-      if (wasStarted) await boss.stop({ graceful: true, timeout: stopTimeoutMs, close: true, wait: true })
+      if (wasStarted) {
+        await stopLoops()
+        await boss.stop({ graceful: true, timeout: stopTimeoutMs, close: true, wait: true })
+      }
       await adapter?.close()
     },
 
@@ -361,6 +405,35 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
       return { queues: [...byName.values()], healthy: state === 'running' && (overdue.rows[0]?.n ?? 0) === 0 }
     },
   }
+}
+
+/** Sleeps that `wakeAll` ends early (a stop does not wait out a poll interval). */
+function createSleeper() {
+  const waiting = new Set<() => void>()
+  return {
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          waiting.delete(done)
+          resolve()
+        }
+        const timer = setTimeout(done, ms)
+        waiting.add(done)
+      }),
+    wakeAll: () => {
+      for (const done of [...waiting]) done()
+    },
+  }
+}
+
+/** `promise`, or a rejection after `ms` (the promise keeps running; its outcome is dropped). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** An error as log fields without its message (which may quote an address, SPEC §6). */
