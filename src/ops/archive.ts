@@ -85,14 +85,22 @@ export class EntryWriter {
         reject(new Error('The archive output closed early.'))
         return
       }
-      const onError = (err: Error) => reject(err)
-      this.out.once('error', onError)
-      const done = () => {
+      // A peer that goes away (a killed CLI) may close the stream without an error: never wait
+      // for a 'drain' that will not come (the server would keep its snapshot open).
+      const onError = (err: Error) => finish(err)
+      const onClose = () => finish(new Error('The archive output closed early.'))
+      const finish = (err?: Error) => {
         this.out.off('error', onError)
-        resolve()
+        this.out.off('close', onClose)
+        this.out.off('drain', onDrain)
+        if (err) reject(err)
+        else resolve()
       }
-      if (this.out.write(bytes)) done()
-      else this.out.once('drain', done)
+      const onDrain = () => finish()
+      this.out.once('error', onError)
+      this.out.once('close', onClose)
+      if (this.out.write(bytes)) finish()
+      else this.out.once('drain', onDrain)
     })
   }
 }

@@ -10,7 +10,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { registerUser } from '../../test/helpers/factories.js'
 import { startTestApp, type TestApp } from '../../test/helpers/test-app.js'
+import { uploadRecord } from '../../test/helpers/uploads.js'
+import { waitUntil } from '../../test/helpers/wait.js'
 import { createLocalBlobStore } from '../storage/local-blob-store.js'
 import { readAll, readEntries } from './archive.js'
 import { connectOpsSocket, opsSocketPath, readLine, requestOps, startOpsSocket } from './ops-socket.js'
@@ -66,6 +69,21 @@ describe('the operations socket', () => {
     const rotate = await connectOpsSocket(t.dataDir)
     await expect(requestOps(rotate!, { op: 'rotate', newKey: randomBytes(32).toString('base64') })).rejects.toThrow(/does not write with this key/)
     rotate?.destroy()
+  })
+
+  it('ends a backup whose CLI went away mid-stream (the server never waits forever on the socket)', async () => {
+    const t = await serverOnDirectory()
+    const u = await registerUser(t)
+    await uploadRecord(t, u, { name: 'big.txt', bytes: 'x'.repeat(4 * 1024 * 1024) })
+    let closed = 0
+    const ops = await startOpsSocket(t.deps, async () => ({ ...createLocalBlobStore(path.join(t.dataDir, 'blobs')), close: () => void (closed += 1) }))
+    if (ops) closers.push(ops.close)
+    const client = await connectOpsSocket(t.dataDir)
+    await requestOps(client!, { op: 'backup' })
+    client?.destroy() // reads nothing more: the 4 MiB file cannot all fit in the socket's buffers
+    await waitUntil(() => closed === 1, 30_000, 'the backup to end and close its store')
+    const users = await t.deps.db.selectFrom('users').select('id').execute()
+    expect(users.length).toBeGreaterThan(0)
   })
 
   it('refuses to start beside a server that answers on the same DATA_DIR', async () => {
