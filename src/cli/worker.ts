@@ -1,6 +1,6 @@
 /**
  * `npm run worker` — a worker node (SPEC §11): the job workers, the audit sealer and the
- * periodic tasks that `composeDeps` starts, and no HTTP server. Run API nodes with
+ * periodic tasks (the orphan sweeper) that `composeDeps` starts, and no HTTP server. Run API nodes with
  * `JOB_WORKERS=false` and one or more of these beside them on the same database; any mix
  * is safe (each job runs once, one sealer at a time). Same environment variables as the
  * server; `JOB_WORKERS` is ignored here (a worker always works).
@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '../app/config.js'
 import { createJobLogger } from '../jobs/job-logger.js'
 
 /** Printed on stdout once the workers run. */
-const WORKER_READY_LINE = 'CareLocker worker running (job workers, audit sealer); no HTTP'
+const WORKER_READY_LINE = 'CareLocker worker running (job workers, audit sealer, orphan sweeper); no HTTP'
 
 /** Past this, a stop that is still waiting exits anyway (the jobs it left are retried). */
 const STOP_DEADLINE_MS = 15_000
