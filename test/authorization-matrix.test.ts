@@ -135,6 +135,7 @@ const fresh = {
       .values({ patientId: users.owner.id, doctorId: users.docC.id, status, ...(status === 'approved' ? { decidedAt: new Date() } : {}) })
       .returning('id')
       .executeTakeFirstOrThrow()
+    await t.deps.database.cache.settle(t.deps.db) // raw SQL: wait for the trigger's invalidation (src/db/node-cache.ts)
     return row.id
   },
   async prescription(): Promise<{ id: string; referenceNumber: string; qrData: string; itemId: string }> {

@@ -11,7 +11,10 @@ import { CamelCasePlugin, CompiledQuery, Kysely, Migrator, PostgresDialect, sql,
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import { migrationProvider } from './migrations/index.js'
+import { attachCache, createListeningCache, createProcessCache, type NodeCache } from './node-cache.js'
 import type { DB } from './schema.js'
+
+export type { NodeCache } from './node-cache.js'
 
 export type Engine = 'pglite' | 'postgres'
 
@@ -31,169 +34,6 @@ export interface Database {
   /** This node's read cache, invalidated on every node when a change commits (see `NodeCache`). */
   cache: NodeCache
   close(): Promise<void>
-}
-
-/**
- * A per-node cache of rows that other nodes may change (first user: the session check of
- * every authenticated request, SPEC §6/§7). Entries carry tags (`user:<id>`, `session:<id>`);
- * `invalidate(trx, tags)` drops them on this node at once and on every node when `trx`
- * commits — PostgreSQL `NOTIFY` inside the transaction, heard by each node's `LISTEN` on a
- * dedicated connection (PGlite is one process: local invalidation is all there is).
- *
- * Never stale beyond a notification's flight: while the listener is down (before its first
- * `LISTEN`, or after a lost connection until it listens again) `get` answers nothing, and
- * every (re)connect clears the cache; a read that raced an invalidation is not stored
- * (`generation`). Entries also expire after `ttlMs`, a backstop only.
- */
-export interface NodeCache {
-  /** The value under `key`, or undefined (absent, expired, or the listener is down). */
-  get<T>(key: string): T | undefined
-  /** Take before reading the database; pass to `set` so a read that raced an invalidation is dropped. */
-  generation(): number
-  /** Stores `value` under `key` with `tags`, unless anything was invalidated since `generation`. */
-  set<T>(key: string, value: T, tags: readonly string[], generation: number): void
-  /**
-   * Drops every entry carrying one of `tags` on this node now, and on every node once `db`'s
-   * transaction commits (or at once when `db` is not in a transaction). Call inside the
-   * transaction that makes the change.
-   */
-  invalidate(db: Kysely<DB> | Transaction<DB>, tags: readonly string[]): Promise<void>
-}
-
-/** The PostgreSQL channel of cache invalidations; payload `{"tags":[…]}`. */
-const CACHE_CHANNEL = 'carelocker_cache'
-/** `application_name` of each node's listening connection (visible in pg_stat_activity). */
-export const CACHE_LISTENER_NAME = 'carelocker-cache-listener'
-const CACHE_TTL_MS = 30_000
-const CACHE_MAX_ENTRIES = 50_000
-
-interface CacheEntry {
-  value: unknown
-  tags: readonly string[]
-  storedAt: number
-}
-
-/** The local half of a NodeCache: entries, tags, generation, a listening flag. */
-function createLocalCache(opts: { ttlMs: number; maxEntries: number; listening: boolean }) {
-  const entries = new Map<string, CacheEntry>()
-  let generation = 0
-  let listening = opts.listening
-  const drop = (tags: readonly string[]) => {
-    generation++
-    if (tags.length === 0) return
-    const wanted = new Set(tags)
-    for (const [key, entry] of entries) if (entry.tags.some((t) => wanted.has(t))) entries.delete(key)
-  }
-  const clear = () => {
-    generation++
-    entries.clear()
-  }
-  const cache: Omit<NodeCache, 'invalidate'> = {
-    get<T>(key: string): T | undefined {
-      if (!listening) return undefined
-      const entry = entries.get(key)
-      if (!entry) return undefined
-      if (performance.now() - entry.storedAt > opts.ttlMs) {
-        entries.delete(key)
-        return undefined
-      }
-      return entry.value as T
-    },
-    generation: () => generation,
-    set(key, value, tags, seen) {
-      if (!listening || seen !== generation) return
-      if (entries.size >= opts.maxEntries) {
-        const oldest = entries.keys().next().value
-        if (oldest !== undefined) entries.delete(oldest)
-      }
-      entries.set(key, { value, tags, storedAt: performance.now() })
-    },
-  }
-  return {
-    cache,
-    drop,
-    setListening(on: boolean) {
-      listening = on
-      clear()
-    },
-  }
-}
-
-/** PGlite: one process, so dropping the local entries is the whole invalidation. */
-function createProcessCache(): NodeCache {
-  const local = createLocalCache({ ttlMs: CACHE_TTL_MS, maxEntries: CACHE_MAX_ENTRIES, listening: true })
-  return {
-    ...local.cache,
-    invalidate: async (_db, tags) => local.drop(tags),
-  }
-}
-
-/**
- * PostgreSQL: `LISTEN carelocker_cache` on a dedicated client, reconnecting with backoff
- * (0.1 s doubling to 5 s) after any error; the cache is bypassed while not listening and
- * cleared on every (re)connect, since notifications sent meanwhile are lost.
- */
-function createListeningCache(url: string, types: pg.CustomTypesConfig): NodeCache & { close(): Promise<void> } {
-  const local = createLocalCache({ ttlMs: CACHE_TTL_MS, maxEntries: CACHE_MAX_ENTRIES, listening: false })
-  let client: pg.Client | undefined
-  let closed = false
-  let delayMs = 100
-  let timer: NodeJS.Timeout | undefined
-
-  const onNotification = (msg: pg.Notification) => {
-    if (msg.channel !== CACHE_CHANNEL) return
-    try {
-      const { tags } = JSON.parse(msg.payload ?? '{}') as { tags?: unknown }
-      local.drop(Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [])
-    } catch {
-      local.setListening(true) // unreadable message: forget everything rather than keep a stale entry
-    }
-  }
-  const lost = (c: pg.Client) => {
-    if (client !== c) return
-    client = undefined
-    local.setListening(false)
-    c.removeAllListeners('notification')
-    c.end().catch(() => undefined)
-    if (!closed) {
-      timer = setTimeout(connect, delayMs)
-      delayMs = Math.min(delayMs * 2, 5_000)
-    }
-  }
-  const connect = () => {
-    timer = undefined
-    if (closed) return
-    const c = new pg.Client({ connectionString: url, application_name: CACHE_LISTENER_NAME, types })
-    client = c
-    c.on('error', () => lost(c))
-    c.on('end', () => lost(c))
-    c.on('notification', onNotification)
-    c.connect()
-      .then(() => c.query(`LISTEN ${CACHE_CHANNEL}`))
-      .then(() => {
-        if (client !== c || closed) return
-        delayMs = 100
-        local.setListening(true)
-      })
-      .catch(() => lost(c))
-  }
-  connect()
-
-  return {
-    ...local.cache,
-    invalidate: async (db, tags) => {
-      local.drop(tags)
-      await sql`SELECT pg_notify(${CACHE_CHANNEL}, ${JSON.stringify({ tags })})`.execute(db)
-    },
-    close: async () => {
-      closed = true
-      if (timer) clearTimeout(timer)
-      const c = client
-      client = undefined
-      local.setListening(false)
-      await c?.end().catch(() => undefined)
-    },
-  }
 }
 
 // PostgreSQL type OIDs whose default JavaScript mapping we override.
@@ -239,6 +79,9 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   }
   await client.waitReady
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client), plugins: [new CamelCasePlugin()] })
+  // Subscribed before Kysely sends anything: PGlite's listen runs a statement of its own.
+  const cache = await createProcessCache(client)
+  attachCache(db, cache)
   return {
     db,
     engine: 'pglite',
@@ -246,8 +89,11 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     ping: async () => {
       await sql`SELECT 1`.execute(db)
     },
-    cache: createProcessCache(),
-    close: () => db.destroy(),
+    cache,
+    close: async () => {
+      await cache.close()
+      await db.destroy()
+    },
   }
 }
 
@@ -274,6 +120,7 @@ function openPostgres(url: string, max: number): Database {
   pool.on('connect', (client) => client.on('error', () => undefined))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }), plugins: [new CamelCasePlugin()] })
   const cache = createListeningCache(url, types as pg.CustomTypesConfig)
+  attachCache(db, cache)
   return {
     db,
     engine: 'postgres',

@@ -18,6 +18,7 @@ import * as m0011 from './0011-allergy-safety.js'
 import * as m0012 from './0012-account-verification.js'
 import * as m0013 from './0013-setup-tokens.js'
 import * as m0014 from './0014-audit-merkle-tree.js'
+import * as m0015 from './0015-cache-invalidation.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0012-account-verification': m0012,
   '0013-setup-tokens': m0013,
   '0014-audit-merkle-tree': m0014,
+  '0015-cache-invalidation': m0015,
 }
 
 export const migrationProvider: MigrationProvider = {

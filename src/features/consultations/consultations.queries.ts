@@ -1,5 +1,6 @@
 /** SQL of consultations. No business rules here (STYLE §2). */
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import { cacheTags, forgetLocally, readThrough } from '../../db/node-cache.js'
 import type { ConsultationStatus, ConsultationsTable, DB } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -7,14 +8,26 @@ export type ConsultationRow = Selectable<ConsultationsTable>
 
 /** True when `doctorId` has a consultation with `patientId` in state `approved` right now. */
 export async function hasApprovedConsultation(db: Db, patientId: string, doctorId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('consultations')
-    .select('id')
-    .where('patientId', '=', patientId)
-    .where('doctorId', '=', doctorId)
-    .where('status', '=', 'approved')
-    .executeTakeFirst()
-  return row !== undefined
+  // Node-cached (src/db/node-cache.ts) when granted: every doctor's read of patient data asks it.
+  // A change to any of the patient's consultations drops it on every node when it commits. A
+  // refusal is not cached (rare, and an approval must count at once); inside a transaction, as
+  // for every write, it is always read from the database.
+  const granted = await readThrough(
+    db,
+    `consent:${patientId}:${doctorId}`,
+    async () => {
+      const row = await db
+        .selectFrom('consultations')
+        .select('id')
+        .where('patientId', '=', patientId)
+        .where('doctorId', '=', doctorId)
+        .where('status', '=', 'approved')
+        .executeTakeFirst()
+      return row ? true : undefined
+    },
+    () => [cacheTags.consultations(patientId)],
+  )
+  return granted === true
 }
 
 /**
@@ -22,13 +35,15 @@ export async function hasApprovedConsultation(db: Db, patientId: string, doctorI
  * index `consultations_open_key` decides, race-free; ON CONFLICT keeps the transaction usable).
  * Returns the row, or undefined when one is already open.
  */
-export function insertPendingConsultation(db: Db, c: { patientId: string; doctorId: string; reason: string | null; createdAt: Date }) {
-  return db
+export async function insertPendingConsultation(db: Db, c: { patientId: string; doctorId: string; reason: string | null; createdAt: Date }) {
+  const row = await db
     .insertInto('consultations')
     .values({ ...c, status: 'pending' })
     .onConflict((oc) => oc.columns(['patientId', 'doctorId']).where('status', 'in', ['pending', 'approved']).doNothing())
     .returningAll()
     .executeTakeFirst()
+  forgetLocally([cacheTags.consultations(c.patientId)])
+  return row
 }
 
 /** The consultation's parties and status (no names). */
@@ -40,14 +55,16 @@ export function findConsultation(db: Db, id: string) {
  * Moves a consultation from `from` to `to` in one conditional UPDATE (STYLE §2: no
  * read-then-write); `decidedAt` or `endedAt` as given. Undefined when it was not in `from`.
  */
-export function transitionConsultation(
+export async function transitionConsultation(
   db: Db,
   id: string,
   from: ConsultationStatus,
   to: ConsultationStatus,
   at: { decidedAt?: Date; endedAt?: Date },
 ) {
-  return db.updateTable('consultations').set({ status: to, ...at }).where('id', '=', id).where('status', '=', from).returningAll().executeTakeFirst()
+  const row = await db.updateTable('consultations').set({ status: to, ...at }).where('id', '=', id).where('status', '=', from).returningAll().executeTakeFirst()
+  if (row) forgetLocally([cacheTags.consultations(row.patientId)])
+  return row
 }
 
 /** Consultations joined with both parties' display names. */

@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import { allColumns, qualified } from '../../db/columns.js'
 import { precompiled } from '../../db/connection.js'
+import { cacheTags, forgetLocally, readThrough } from '../../db/node-cache.js'
 import type { DB, EmergencyAccessTable } from '../../db/schema.js'
 import { withinAlertCooldown } from './alert-cooldown.js'
 
@@ -16,6 +17,7 @@ export function findEmergencyAccess(db: Db, patientId: string) {
 /** Creates the patient's row unless one exists; returns the row that is now there. */
 export async function insertEmergencyAccessIfMissing(db: Db, row: { patientId: string; tokenHash: string; salt: string; createdAt: Date }) {
   await db.insertInto('emergencyAccess').values(row).onConflict((oc) => oc.column('patientId').doNothing()).execute()
+  forgetLocally([cacheTags.emergency(row.patientId)])
   return db.selectFrom('emergencyAccess').selectAll().where('patientId', '=', row.patientId).executeTakeFirstOrThrow()
 }
 
@@ -25,12 +27,14 @@ export async function rotateEmergencyToken(db: Db, patientId: string, next: { to
   if (current) {
     await db.insertInto('emergencyRotatedTokens').values({ tokenHash: current.tokenHash, patientId, rotatedAt: now }).onConflict((oc) => oc.doNothing()).execute()
   }
-  return db
+  const rotated = await db
     .insertInto('emergencyAccess')
     .values({ patientId, tokenHash: next.tokenHash, salt: next.salt, createdAt: now })
     .onConflict((oc) => oc.column('patientId').doUpdateSet({ tokenHash: next.tokenHash, salt: next.salt, createdAt: now }))
     .returningAll()
     .executeTakeFirstOrThrow()
+  forgetLocally([cacheTags.emergency(patientId)])
+  return rotated
 }
 
 const EMERGENCY_ACCESS_COLUMNS = allColumns<EmergencyAccessTable>()(['patientId', 'tokenHash', 'salt', 'createdAt', 'lastAlertAt'])
@@ -47,7 +51,14 @@ const linkQuery = precompiled((db, p: { tokenHash: string }) =>
 
 /** The live link of a token hash, with its patient's account status. */
 export async function findByTokenHash(db: Db, tokenHash: string) {
-  return (await linkQuery(db, { tokenHash }))[0]
+  // Node-cached (src/db/node-cache.ts): every emergency access starts here. The row carries the
+  // patient's account status and the last alert round, so both tags drop it.
+  return readThrough(
+    db,
+    `emergencyLink:${tokenHash}`,
+    async () => (await linkQuery(db, { tokenHash }))[0],
+    (link) => [cacheTags.emergency(link.patientId), cacheTags.user(link.patientId)],
+  )
 }
 
 export function findRotatedTokenHash(db: Db, tokenHash: string) {
@@ -79,6 +90,7 @@ export async function claimAlertRound(trx: Transaction<DB>, patientId: string, n
     .executeTakeFirstOrThrow()
   if (Number(sent) >= limits.maxPerDay) return false
   await trx.updateTable('emergencyAccess').set({ lastAlertAt: now }).where('patientId', '=', patientId).execute()
+  forgetLocally([cacheTags.emergency(patientId)])
   await trx.insertInto('emergencyAlertRounds').values({ patientId, sentAt: now }).execute()
   return true
 }

@@ -135,6 +135,7 @@ describe('issuing prescriptions (SPEC §4.9)', () => {
     await consent(t, p.id, doctor.id)
     expect((await post(doctor, '/prescriptions', { patientId: p.id, diagnosis: 'x', items: [AMOXICILLIN] })).statusCode).toBe(201)
     await t.deps.db.updateTable('consultations').set({ status: 'ended', endedAt: new Date() }).where('patientId', '=', p.id).execute()
+    await t.deps.database.cache.settle(t.deps.db) // raw SQL: wait for the trigger's invalidation (src/db/node-cache.ts)
     expect((await post(doctor, '/prescriptions', { patientId: p.id, diagnosis: 'x', items: [AMOXICILLIN] })).statusCode).toBe(404)
     expect((await post(doctor, '/prescriptions', { patientId: '00000000-0000-4000-8000-000000000000', diagnosis: 'x', items: [AMOXICILLIN] })).statusCode).toBe(404)
     // Another doctor with consent is not this one's consent.

@@ -2,6 +2,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import { allColumns } from '../../db/columns.js'
 import { precompiled } from '../../db/connection.js'
+import { cacheTags, forgetLocally, readThrough } from '../../db/node-cache.js'
 import type { DB, PatientProfilesTable, ProfileRow } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -16,7 +17,8 @@ const profileQuery = precompiled((db, p: { patientId: string }) => db.selectFrom
 /** The stored profile, locked for update when `forUpdate`. */
 export async function findProfile(db: Db, patientId: string, forUpdate = false) {
   if (forUpdate) return db.selectFrom('patientProfiles').selectAll().where('patientId', '=', patientId).forUpdate().executeTakeFirst()
-  return (await profileQuery(db, { patientId }))[0]
+  // Node-cached (src/db/node-cache.ts): the emergency view and the prescriber's checks read it on every request.
+  return readThrough(db, `profile:${patientId}`, async () => (await profileQuery(db, { patientId }))[0], () => [cacheTags.profile(patientId)])
 }
 
 /** The patient's account (name, creation time) if `patientId` is a patient. */
@@ -35,10 +37,12 @@ export async function upsertProfile(db: Db, row: ProfileRow): Promise<ProfileRow
     emergencyCard: JSON.stringify(row.emergencyCard),
   }
   const { patientId: _pk, ...update } = values
-  return db
+  const saved = await db
     .insertInto('patientProfiles')
     .values(values)
     .onConflict((oc) => oc.column('patientId').doUpdateSet(update))
     .returningAll()
     .executeTakeFirstOrThrow()
+  forgetLocally([cacheTags.profile(row.patientId)])
+  return saved
 }

@@ -131,6 +131,7 @@ describe('patient profile', () => {
     expect((await getProfile(doctor, owner.id)).json().bloodGroup).toBe('O-')
     expect((await putProfile(doctor, fullProfile, owner.id)).statusCode).toBe(403)
     await t.deps.db.updateTable('consultations').set({ status: 'ended', endedAt: new Date() }).where('id', '=', id).execute()
+    await t.deps.database.cache.settle(t.deps.db) // raw SQL: wait for the trigger's invalidation (src/db/node-cache.ts)
     expect((await getProfile(doctor, owner.id)).statusCode).toBe(404)
   })
 })

@@ -3,6 +3,7 @@ import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { ConflictError } from '../../app/errors.js'
 import { containsPattern, escapeLike } from '../../db/like.js'
 import { precompiled } from '../../db/connection.js'
+import { cacheTags, forgetLocally, readThrough } from '../../db/node-cache.js'
 import type { DB, RecordRow, RecordsTable, Role } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -106,12 +107,14 @@ export async function liveFileNamesLike(db: Db, patientId: string, prefix: strin
  */
 export async function insertRecordIfNameFree(db: Db, row: Insertable<RecordsTable>): Promise<RecordRow | undefined> {
   try {
-    return await db
+    const inserted = await db
       .insertInto('records')
       .values(row)
       .onConflict((oc) => oc.columns(['patientId', 'fileName']).where('deletedAt', 'is', null).doNothing())
       .returningAll()
       .executeTakeFirst()
+    forgetLocally([cacheTags.records(row.patientId)])
+    return inserted
   } catch (err) {
     if (isUniqueViolation(err, 'records_source_ref_key')) throw new ConflictError('This document was already imported.', 'duplicate-import')
     throw err
@@ -127,8 +130,8 @@ export interface RecordMetadataChange {
 }
 
 /** Updates metadata of a live record; returns the id, or undefined when there is no such live record. */
-export function updateRecordMetadata(db: Db, patientId: string, id: string, change: RecordMetadataChange) {
-  return db
+export async function updateRecordMetadata(db: Db, patientId: string, id: string, change: RecordMetadataChange) {
+  const updated = await db
     .updateTable('records')
     .set(change)
     .where('id', '=', id)
@@ -136,14 +139,16 @@ export function updateRecordMetadata(db: Db, patientId: string, id: string, chan
     .where('deletedAt', 'is', null)
     .returning('id')
     .executeTakeFirst()
+  forgetLocally([cacheTags.records(patientId)])
+  return updated
 }
 
 /**
  * Soft-deletes a live record and forgets its wrapped data key (crypto-shredding, SPEC §4.3) in
  * one conditional UPDATE; returns the blob key, or undefined when there was no live record.
  */
-export function softDeleteRecord(db: Db, patientId: string, id: string, now: Date) {
-  return db
+export async function softDeleteRecord(db: Db, patientId: string, id: string, now: Date) {
+  const deleted = await db
     .updateTable('records')
     .set({ deletedAt: now, wrappedKey: null })
     .where('id', '=', id)
@@ -151,6 +156,8 @@ export function softDeleteRecord(db: Db, patientId: string, id: string, now: Dat
     .where('deletedAt', 'is', null)
     .returning('blobKey')
     .executeTakeFirst()
+  forgetLocally([cacheTags.records(patientId)])
+  return deleted
 }
 
 export interface RecordFilter {
@@ -208,6 +215,20 @@ const listQuery = precompiled((db, p: ListParams) => {
  * key so `records_list_idx` serves the order (no OFFSET, SPEC §2). Takes limit + 1 rows.
  */
 export function listRecordViews(db: Db, f: RecordFilter): Promise<RecordView[]> {
+  // The first page of an unsearched list is node-cached (src/db/node-cache.ts): it is what every
+  // list, doctor's list and emergency view reads. Tags: the patient's records and each uploader's account.
+  if (f.q || f.after) return readListPage(db, f)
+  const key = `recordPage:${f.patientId}:${f.category ?? ''}:${f.fromDate ?? ''}:${f.toDate ?? ''}:${f.limit}`
+  return readThrough(
+    db,
+    key,
+    () => readListPage(db, f),
+    (rows) => [cacheTags.records(f.patientId), ...new Set(rows.map((r) => cacheTags.user(r.uploadedBy)))],
+    (rows) => rows.length + 1,
+  )
+}
+
+function readListPage(db: Db, f: RecordFilter): Promise<RecordView[]> {
   return listQuery(db, {
     patientId: f.patientId,
     category: f.category || undefined,

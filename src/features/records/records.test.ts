@@ -541,6 +541,7 @@ describe('who may do what (SPEC §3)', () => {
     expect(del.statusCode).toBe(403)
 
     await t.deps.db.updateTable('consultations').set({ status: 'ended', endedAt: new Date() }).where('id', '=', consultation.id).execute()
+    await t.deps.database.cache.settle(t.deps.db) // raw SQL: wait for the trigger's invalidation (src/db/node-cache.ts)
     expect((await get(doctor, url(patient.id))).statusCode).toBe(404)
     for (const suffix of ['', '/content', '/verify']) expect((await get(doctor, url(patient.id, `/${rec.id}${suffix}`))).statusCode).toBe(404)
     expect((await t.app.inject({ method: 'PATCH', url: url(patient.id, `/${rec.id}`), headers: doctor.headers, payload: { title: 'x' } })).statusCode).toBe(404)

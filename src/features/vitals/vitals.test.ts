@@ -218,6 +218,7 @@ describe('who may record and read vitals (SPEC §3)', () => {
     ])
 
     await t.deps.db.updateTable('consultations').set({ status: 'ended', endedAt: new Date() }).where('id', '=', consultation).execute()
+    await t.deps.database.cache.settle(t.deps.db) // raw SQL: wait for the trigger's invalidation (src/db/node-cache.ts)
     expect((await get(doctor, 'vitals', patient.id)).statusCode).toBe(404)
     expect((await post(doctor, { type: 'heart_rate', value: 70 }, patient.id)).statusCode).toBe(404)
     const denied = await t.deps.db.selectFrom('auditEvents').select('action').where('patientId', '=', patient.id).where('action', '=', 'vitals.denied').execute()

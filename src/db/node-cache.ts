@@ -1,0 +1,297 @@
+/**
+ * A per-node cache of rows that other nodes may change (SPEC §6/§7): the session check of
+ * every authenticated request, and the hot reads of patient data (a record page, a profile,
+ * an emergency link, a doctor's consent; issue 11). Entries carry tags (`user:<id>`,
+ * `session:<id>`, `records:<patientId>`…).
+ *
+ * Invalidation, in three layers:
+ * - **Triggers** (migration 0015) on the tables behind cached reads send
+ *   `NOTIFY carelocker_cache '{"tags":[…]}'` for every changed row, so no write path can
+ *   forget: every node drops the tags when the writing transaction commits.
+ * - `invalidate(trx, tags)` does the same from code, for tags no trigger knows (a session).
+ * - `forgetLocally(tags)` drops tags on this process at once, so the node that wrote reads
+ *   its own write without waiting for the notification's flight.
+ *
+ * Each node hears notifications through `LISTEN` on a dedicated PostgreSQL connection, or
+ * PGlite's `listen` in the embedded engine. Never stale beyond a notification's flight: while
+ * the listener is down (before its first `LISTEN`, or after a lost connection until it
+ * listens again) `get` answers nothing, and every (re)connect clears the cache; a read that
+ * raced an invalidation is not stored (`generation`). Entries expire after 30 s, a backstop.
+ */
+import { randomUUID } from 'node:crypto'
+import type { PGlite } from '@electric-sql/pglite'
+import { sql, type Kysely, type Transaction } from 'kysely'
+import pg from 'pg'
+import type { DB } from './schema.js'
+
+export interface NodeCache {
+  /** The value under `key`, or undefined (absent, expired, or the listener is down). */
+  get<T>(key: string): T | undefined
+  /** Take before reading the database; pass to `set` so a read that raced an invalidation is dropped. */
+  generation(): number
+  /**
+   * Stores `value` under `key` with `tags`, unless anything was invalidated since `generation`.
+   * `weight` (default 1) counts against the cache's capacity: about one per row held.
+   */
+  set<T>(key: string, value: T, tags: readonly string[], generation: number, weight?: number): void
+  /**
+   * Drops every entry carrying one of `tags` on this node now, and on every node once `db`'s
+   * transaction commits (or at once when `db` is not in a transaction). Call inside the
+   * transaction that makes the change.
+   */
+  invalidate(db: Kysely<DB> | Transaction<DB>, tags: readonly string[]): Promise<void>
+  /**
+   * Resolves once this node has applied every invalidation committed before the call (a
+   * marker notification sent after them has come back; notifications arrive in commit
+   * order). For a caller that changed rows outside the code paths that forget locally (raw
+   * SQL in a test, another process) and reads them next. Gives up after 5 s (the listener is
+   * down then, and `get` answers nothing anyway).
+   */
+  settle(db: Kysely<DB>): Promise<void>
+}
+
+/** The channel of cache invalidations; payload `{"tags":[…]}`, or `{"all":true}` after a TRUNCATE. */
+export const CACHE_CHANNEL = 'carelocker_cache'
+/** `application_name` of each node's listening connection (visible in pg_stat_activity). */
+export const CACHE_LISTENER_NAME = 'carelocker-cache-listener'
+const CACHE_TTL_MS = 30_000
+/** Capacity in weight units: about 50,000 sessions, or 2,500 pages of 20 records (~25 MB). */
+const CACHE_MAX_WEIGHT = 50_000
+
+/** The tags of the hot patient-data reads; the strings the triggers of migration 0015 send. */
+export const cacheTags = {
+  records: (patientId: string) => `records:${patientId}`,
+  profile: (patientId: string) => `profile:${patientId}`,
+  emergency: (patientId: string) => `emergency:${patientId}`,
+  consultations: (patientId: string) => `consultations:${patientId}`,
+  /** A user's account row (status, role, name): sessions, and reads that join the account. */
+  user: (userId: string) => `user:${userId}`,
+}
+
+interface CacheEntry {
+  value: unknown
+  tags: readonly string[]
+  weight: number
+  storedAt: number
+}
+
+interface LocalCache {
+  cache: Omit<NodeCache, 'invalidate' | 'settle'>
+  drop(tags: readonly string[]): void
+  setListening(on: boolean): void
+  /** Markers sent by `settle`, resolved when their notification comes back. */
+  markers: Map<string, () => void>
+}
+
+/** Every local cache of this process, for `forgetLocally`. */
+const liveCaches = new Set<LocalCache>()
+/** The cache of each root Kysely instance, for `readThrough`. */
+const cacheOfDb = new WeakMap<object, NodeCache>()
+
+/** The local half of a NodeCache: entries, tags, generation, a listening flag. */
+function createLocalCache(opts: { ttlMs: number; maxWeight: number; listening: boolean }): LocalCache {
+  const entries = new Map<string, CacheEntry>()
+  let generation = 0
+  let weight = 0
+  let listening = opts.listening
+  const remove = (key: string, entry: CacheEntry) => {
+    entries.delete(key)
+    weight -= entry.weight
+  }
+  const clear = () => {
+    generation++
+    entries.clear()
+    weight = 0
+  }
+  const local: LocalCache = {
+    markers: new Map(),
+    cache: {
+      get<T>(key: string): T | undefined {
+        if (!listening) return undefined
+        const entry = entries.get(key)
+        if (!entry) return undefined
+        if (performance.now() - entry.storedAt > opts.ttlMs) {
+          remove(key, entry)
+          return undefined
+        }
+        return entry.value as T
+      },
+      generation: () => generation,
+      set(key, value, tags, seen, w = 1) {
+        if (!listening || seen !== generation || w > opts.maxWeight) return
+        const previous = entries.get(key)
+        if (previous) remove(key, previous)
+        // Oldest first (Map order) until the new entry fits.
+        for (const [k, e] of entries) {
+          if (weight + w <= opts.maxWeight) break
+          remove(k, e)
+        }
+        entries.set(key, { value, tags, weight: w, storedAt: performance.now() })
+        weight += w
+      },
+    },
+    drop(tags) {
+      generation++
+      if (tags.length === 0) return
+      const wanted = new Set(tags)
+      for (const [key, entry] of entries) if (entry.tags.some((t) => wanted.has(t))) remove(key, entry)
+    },
+    setListening(on) {
+      listening = on
+      clear()
+    },
+  }
+  liveCaches.add(local)
+  return local
+}
+
+/** Applies one notification's payload to `local`: its tags, or everything when unreadable or `all`. */
+function applyNotification(local: LocalCache, payload: string | undefined): void {
+  try {
+    const { tags, all, marker } = JSON.parse(payload ?? '{}') as { tags?: unknown; all?: unknown; marker?: unknown }
+    if (typeof marker === 'string') {
+      local.markers.get(marker)?.()
+      return
+    }
+    if (all === true) return local.setListening(true)
+    local.drop(Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [])
+  } catch {
+    local.setListening(true) // unreadable message: forget everything rather than keep a stale entry
+  }
+}
+
+/**
+ * PGlite: one process. Code-level invalidations drop local entries; the triggers'
+ * notifications arrive through PGlite's `listen` (subscribed before any other use).
+ */
+export async function createProcessCache(client: PGlite): Promise<NodeCache & { close(): Promise<void> }> {
+  const local = createLocalCache({ ttlMs: CACHE_TTL_MS, maxWeight: CACHE_MAX_WEIGHT, listening: true })
+  const unlisten = await client.listen(CACHE_CHANNEL, (payload) => applyNotification(local, payload))
+  return {
+    ...local.cache,
+    invalidate: async (_db, tags) => local.drop(tags),
+    settle: (db) => settle(local, db),
+    close: async () => {
+      liveCaches.delete(local)
+      await unlisten().catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * PostgreSQL: `LISTEN carelocker_cache` on a dedicated client, reconnecting with backoff
+ * (0.1 s doubling to 5 s) after any error; the cache is bypassed while not listening and
+ * cleared on every (re)connect, since notifications sent meanwhile are lost.
+ */
+export function createListeningCache(url: string, types: pg.CustomTypesConfig): NodeCache & { close(): Promise<void> } {
+  const local = createLocalCache({ ttlMs: CACHE_TTL_MS, maxWeight: CACHE_MAX_WEIGHT, listening: false })
+  let client: pg.Client | undefined
+  let closed = false
+  let delayMs = 100
+  let timer: NodeJS.Timeout | undefined
+
+  const onNotification = (msg: pg.Notification) => {
+    if (msg.channel === CACHE_CHANNEL) applyNotification(local, msg.payload)
+  }
+  const lost = (c: pg.Client) => {
+    if (client !== c) return
+    client = undefined
+    local.setListening(false)
+    c.removeAllListeners('notification')
+    c.end().catch(() => undefined)
+    if (!closed) {
+      timer = setTimeout(connect, delayMs)
+      delayMs = Math.min(delayMs * 2, 5_000)
+    }
+  }
+  const connect = () => {
+    timer = undefined
+    if (closed) return
+    const c = new pg.Client({ connectionString: url, application_name: CACHE_LISTENER_NAME, types })
+    client = c
+    c.on('error', () => lost(c))
+    c.on('end', () => lost(c))
+    c.on('notification', onNotification)
+    c.connect()
+      .then(() => c.query(`LISTEN ${CACHE_CHANNEL}`))
+      .then(() => {
+        if (client !== c || closed) return
+        delayMs = 100
+        local.setListening(true)
+      })
+      .catch(() => lost(c))
+  }
+  connect()
+
+  return {
+    ...local.cache,
+    invalidate: async (db, tags) => {
+      local.drop(tags)
+      await sql`SELECT pg_notify(${CACHE_CHANNEL}, ${JSON.stringify({ tags })})`.execute(db)
+    },
+    settle: (db) => settle(local, db),
+    close: async () => {
+      closed = true
+      liveCaches.delete(local)
+      if (timer) clearTimeout(timer)
+      const c = client
+      client = undefined
+      local.setListening(false)
+      await c?.end().catch(() => undefined)
+    },
+  }
+}
+
+/** Sends a marker notification and waits (≤ 5 s) for it to come back to `local` (NodeCache.settle). */
+async function settle(local: LocalCache, db: Kysely<DB>): Promise<void> {
+  const marker = randomUUID()
+  let timer: NodeJS.Timeout | undefined
+  const back = new Promise<void>((resolve) => {
+    local.markers.set(marker, resolve)
+    timer = setTimeout(resolve, 5_000)
+  })
+  try {
+    await sql`SELECT pg_notify(${CACHE_CHANNEL}, ${JSON.stringify({ marker })})`.execute(db)
+    await back
+  } finally {
+    clearTimeout(timer)
+    local.markers.delete(marker)
+  }
+}
+
+/** Makes `cache` the one `readThrough` uses for queries on `db` (the root Kysely instance). */
+export function attachCache(db: Kysely<DB>, cache: NodeCache): void {
+  cacheOfDb.set(db, cache)
+}
+
+/**
+ * Drops `tags` from every cache of this process now. Call right after a write whose table has
+ * an invalidation trigger, so this node reads its own write at once; other nodes hear the
+ * trigger's notification when the transaction commits.
+ */
+export function forgetLocally(tags: readonly string[]): void {
+  for (const local of liveCaches) local.drop(tags)
+}
+
+/**
+ * The cached value of `key`, or `read()`'s, stored with the tags and weight computed from it
+ * (see NodeCache; undefined and null are not stored). Inside a transaction (`db.isTransaction`) it always reads: a transaction may hold writes
+ * of its own that no cache entry reflects. Values are shared between requests: never mutate
+ * what this returns. Throws what `read` throws (nothing is stored then).
+ */
+export async function readThrough<T>(
+  db: Kysely<DB> | Transaction<DB>,
+  key: string,
+  read: () => Promise<T>,
+  tagsOf: (value: NonNullable<T>) => readonly string[],
+  weightOf: (value: NonNullable<T>) => number = () => 1,
+): Promise<T> {
+  const cache = db.isTransaction ? undefined : cacheOfDb.get(db)
+  if (!cache) return read()
+  const hit = cache.get<T>(key)
+  if (hit !== undefined) return hit
+  const generation = cache.generation()
+  const value = await read()
+  if (value !== undefined && value !== null) cache.set(key, value, tagsOf(value), generation, weightOf(value))
+  return value
+}
