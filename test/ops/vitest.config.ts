@@ -11,8 +11,6 @@ export default defineConfig({
     include: ['test/ops/**/*.ops.test.ts'],
     pool: 'forks',
     fileParallelism: false,
-    // Until the first ops test lands (issue 12); removed then.
-    passWithNoTests: true,
     testTimeout: 180_000,
     hookTimeout: 180_000,
   },
