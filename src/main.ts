@@ -53,7 +53,17 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const composed = await composeDeps(config)
+  let composed
+  try {
+    composed = await composeDeps(config)
+  } catch (err) {
+    // A setting only checkable against a live system (an S3 bucket, its credentials) names the variable.
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(1)
+    }
+    throw err
+  }
   const { deps } = composed
   const app = await buildApp(deps)
   // Embedded database only: `npm run backup` / `keys:rotate` reach this process through it (SPEC §11).
