@@ -11,9 +11,9 @@ import { createJobLogger } from '../jobs/job-logger.js'
 import { createJobQueue, type JobLogger } from '../jobs/job-queue.js'
 import { createEncryptedBlobs } from '../storage/encrypted-blobs.js'
 import type { BlobStore } from '../storage/blob-store.js'
-import { createLocalBlobStore } from '../storage/local-blob-store.js'
 import { createOrphanSweeper } from '../storage/orphan-sweeper.js'
-import { createS3BlobStore, S3AccessError } from '../storage/s3-blob-store.js'
+import { openBlobStore } from '../storage/open-blob-store.js'
+import { S3AccessError } from '../storage/s3-blob-store.js'
 import { ConfigError, type Config, type ResolvedConfig } from './config.js'
 import type { Deps } from './deps.js'
 import { createRateLimiters } from './rate-limits.js'
@@ -32,7 +32,7 @@ export interface Composed {
  */
 export async function composeDeps(config: Config, opts: { now?: () => Date; log?: JobLogger; workers?: boolean } = {}): Promise<Composed> {
   const resolved = await resolveSecrets(config)
-  const store = await openBlobStore(resolved)
+  const store = await openConfiguredBlobStore(resolved)
   const database = await openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir }).catch((err: unknown) => {
     store.close()
     throw err
@@ -88,18 +88,13 @@ export async function composeDeps(config: Config, opts: { now?: () => Date; log?
 }
 
 /**
- * The blob store of `STORAGE` (SPEC §1, §11) with a `close`. For S3 it checks the bucket and
- * credentials first: a wrong bucket, refused credentials or an unreachable endpoint throw a
- * ConfigError naming the variable (S3_BUCKET, S3_ACCESS_KEY_ID, S3_ENDPOINT…).
+ * The blob store of `STORAGE` (src/storage/open-blob-store.ts) with a `close`; a wrong S3
+ * bucket, refused credentials or an unreachable endpoint become a ConfigError naming the variable.
  */
-async function openBlobStore(config: ResolvedConfig): Promise<BlobStore & { close(): void }> {
-  if (config.storage.driver === 'local') return { ...createLocalBlobStore(config.storage.dir), close: () => undefined }
-  const s3 = createS3BlobStore(config.storage)
+async function openConfiguredBlobStore(config: ResolvedConfig): Promise<BlobStore & { close(): void }> {
   try {
-    await s3.checkAccess()
+    return await openBlobStore(config.storage)
   } catch (err) {
-    s3.close()
     throw err instanceof S3AccessError ? new ConfigError([err.message]) : err
   }
-  return s3
 }

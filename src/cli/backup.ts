@@ -20,6 +20,7 @@ import { archiveKey, createArchiveEncryptor, EntryWriter, readEntries } from '..
 import { writeBackup } from '../ops/backup.js'
 import { connectOpsSocket, requestOps } from '../ops/ops-socket.js'
 import { openTarget, usesEmbeddedDirectory } from '../ops/target.js'
+import { runCli } from './run-cli.js'
 
 const USAGE = 'Usage: npm run backup -- --out <file>'
 
@@ -79,12 +80,4 @@ async function produce(config: Awaited<ReturnType<typeof resolveSecrets>>, input
   }
 }
 
-// A stall that empties the event loop must not pass for success.
-process.exitCode = 1
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`Backup failed: ${err instanceof Error ? err.message : String(err)}`)
-    process.exit(1)
-  },
-)
+runCli('Backup', main)

@@ -15,6 +15,7 @@ import { openDatabase } from '../db/connection.js'
 import { rotateMasterKey, type RotationProgress } from '../ops/key-rotation.js'
 import { connectOpsSocket, readLine, requestOps } from '../ops/ops-socket.js'
 import { usesEmbeddedDirectory } from '../ops/target.js'
+import { runCli } from './run-cli.js'
 
 const USAGE = 'Usage: npm run keys:rotate -- --new-key <base64 of 32 bytes> [--batch-size <n>] [--limit <n>]'
 
@@ -78,12 +79,4 @@ async function main(argv: string[]): Promise<number> {
   return 0
 }
 
-// A stall that empties the event loop must not pass for success.
-process.exitCode = 1
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`Key rotation failed: ${err instanceof Error ? err.message : String(err)}`)
-    process.exit(1)
-  },
-)
+runCli('Key rotation', main)

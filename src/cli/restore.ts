@@ -14,6 +14,7 @@ import { archiveKey } from '../ops/archive.js'
 import { connectOpsSocket } from '../ops/ops-socket.js'
 import { checkArchive, restoreBackup } from '../ops/restore.js'
 import { openTarget, usesEmbeddedDirectory } from '../ops/target.js'
+import { runCli } from './run-cli.js'
 
 const USAGE = 'Usage: npm run restore -- --in <file>'
 
@@ -46,12 +47,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// A stall that empties the event loop must not pass for success.
-process.exitCode = 1
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`Restore failed: ${err instanceof Error ? err.message : String(err)}`)
-    process.exit(1)
-  },
-)
+runCli('Restore', main)

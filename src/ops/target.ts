@@ -6,8 +6,7 @@
 import type { ResolvedConfig } from '../app/config.js'
 import { openDatabase, type Database } from '../db/connection.js'
 import type { BlobStore } from '../storage/blob-store.js'
-import { createLocalBlobStore } from '../storage/local-blob-store.js'
-import { createS3BlobStore } from '../storage/s3-blob-store.js'
+import { openBlobStore } from '../storage/open-blob-store.js'
 
 export interface OpsTarget {
   database: Database
@@ -16,16 +15,8 @@ export interface OpsTarget {
 }
 
 /** The raw blob store of `config.storage` (local directory, or S3 after its access check) with a `close`. */
-export async function openStore(config: ResolvedConfig): Promise<BlobStore & { close(): void }> {
-  if (config.storage.driver === 'local') return { ...createLocalBlobStore(config.storage.dir), close: () => undefined }
-  const s3 = createS3BlobStore(config.storage)
-  try {
-    await s3.checkAccess()
-  } catch (err) {
-    s3.close()
-    throw err
-  }
-  return s3
+export function openStore(config: ResolvedConfig): Promise<BlobStore & { close(): void }> {
+  return openBlobStore(config.storage)
 }
 
 /** Opens the database (applying migrations) and the store. Throws what they throw. */
