@@ -10,7 +10,7 @@
  */
 import { buildApp } from './app/build-app.js'
 import { composeDeps } from './app/compose.js'
-import { ConfigError, loadConfig } from './app/config.js'
+import { exitOnConfigError, loadConfig } from './app/config.js'
 import { ensureAdmin } from './features/accounts/accounts.service.js'
 import { isLocalUrl } from './features/admin-settings/admin-settings.service.js'
 import { prepareSetupLink } from './features/setup/setup.service.js'
@@ -43,27 +43,9 @@ function startBanner(opts: { url: string; port: number; setupLink: string | unde
 }
 
 async function main(): Promise<void> {
-  let config
-  try {
-    config = loadConfig(process.env)
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(1)
-    }
-    throw err
-  }
-  let composed
-  try {
-    composed = await composeDeps(config)
-  } catch (err) {
-    // A setting only checkable against a live system (an S3 bucket, its credentials) names the variable.
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(1)
-    }
-    throw err
-  }
+  const config = await exitOnConfigError(() => loadConfig(process.env))
+  // Some settings are only checkable against a live system (an S3 bucket, its credentials).
+  const composed = await exitOnConfigError(() => composeDeps(config))
   const { deps } = composed
   const app = await buildApp(deps)
   // Embedded database only: `npm run backup` / `keys:rotate` reach this process through it (SPEC §11).

@@ -16,6 +16,20 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * `fn()`'s value, for a process entry point: a ConfigError (a bad setting, named, SPEC §1) is
+ * printed without a stack trace and the process exits 1. Other errors propagate.
+ */
+export async function exitOnConfigError<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    console.error(err.message)
+    process.exit(1)
+  }
+}
+
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def)
 const bool = (def: boolean) =>
   z

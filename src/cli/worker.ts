@@ -11,7 +11,7 @@
  * configuration is invalid or the database cannot be opened.
  */
 import { composeDeps } from '../app/compose.js'
-import { ConfigError, loadConfig } from '../app/config.js'
+import { exitOnConfigError, loadConfig } from '../app/config.js'
 import { createJobLogger } from '../jobs/job-logger.js'
 
 /** Printed on stdout once the workers run. */
@@ -21,18 +21,9 @@ const WORKER_READY_LINE = 'CareLocker worker running (job workers, audit sealer,
 const STOP_DEADLINE_MS = 15_000
 
 async function main(): Promise<void> {
-  let config
-  try {
-    config = loadConfig(process.env)
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message)
-      process.exit(1)
-    }
-    throw err
-  }
+  const config = await exitOnConfigError(() => loadConfig(process.env))
   const log = createJobLogger(config.logLevel)
-  const composed = await composeDeps(config, { log, workers: true })
+  const composed = await exitOnConfigError(() => composeDeps(config, { log, workers: true }))
 
   let stopping = false
   const stop = async (signal: string) => {
