@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSigningKey } from '../../src/app/signing-keys.js'
-import { startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
+import { callNode, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
 import { download, freshKey, newPlace, placeEnv, registerPatient, runCli, sha256, textFile, upload, type LockerPlace, type Patient } from './ops-helpers.js'
 
 const OLD_KEY = freshKey()
@@ -72,9 +72,14 @@ describe('npm run keys:rotate', () => {
   })
 
   it('re-wraps every data key, resumably, with every file readable before, during and after', async () => {
+    const emergencyLink = async (n: NodeProcess) => callNode(n, 'GET', '/patients/me/emergency', patient.token)
+    const before = await emergencyLink(node as NodeProcess)
+    expect(before.status).toBe(200)
     // Operator step 1: the server knows both keys; old files read, a new upload is wrapped by the new key.
     const both = await restart(bothKeys)
     await expectAllReadable(both)
+    // The emergency link made under the old key is still shown as it is printed.
+    expect((await emergencyLink(both)).json.token).toBe(before.json.token)
     const fresh = textFile(90_000)
     const r = await upload(both, patient.token, fresh)
     expect(r.status).toBe(201)
@@ -96,6 +101,14 @@ describe('npm run keys:rotate', () => {
     // Step 3: the old key dropped; every file still reads, so no data key was left under it.
     const onlyNew = await restart({ MASTER_KEY: NEW_KEY })
     await expectAllReadable(onlyNew)
+    // The printed emergency link still opens the view; the app can no longer derive it and says so.
+    expect((await callNode(onlyNew, 'GET', `/emergency/${before.json.token}`)).status).toBe(200)
+    const underivable = await emergencyLink(onlyNew)
+    expect(underivable.status).toBe(409)
+    expect(underivable.json.code ?? underivable.json.type).toMatch(/emergency-link-underivable/)
+    const renewed = await callNode(onlyNew, 'POST', '/patients/me/emergency/rotate', patient.token)
+    expect(renewed.status).toBe(200)
+    expect((await emergencyLink(onlyNew)).json.token).toBe(renewed.json.token)
     const again = await rotate(['--new-key', NEW_KEY], { MASTER_KEY: NEW_KEY })
     expect(JSON.parse(again.stdout)).toMatchObject({ rewrapped: 0, alreadyCurrent: 7, finished: true })
   })

@@ -14,7 +14,7 @@ import { subMonths } from 'date-fns'
 import QRCode from 'qrcode'
 import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
-import { GoneError, NotFoundError } from '../../app/errors.js'
+import { ConflictError, GoneError, NotFoundError } from '../../app/errors.js'
 import { hashToken } from '../../app/opaque-tokens.js'
 import type { DB, ProfileRow } from '../../db/schema.js'
 import { authorize, type EmergencyActor, type RequestMeta, type UserActor } from '../../policy/index.js'
@@ -40,9 +40,22 @@ export interface EmergencyLink {
   createdAt: Date
 }
 
-const linkOf = (deps: Deps, row: { salt: string; createdAt: Date }): EmergencyLink => {
-  const token = deriveToken(deps.config.masterKey, row.salt)
-  return { url: `${deps.config.publicUrl}/e/${token}`, token, createdAt: row.createdAt }
+/**
+ * The live link of `row`, derived again. During a master key rotation (SPEC §11) a link made
+ * under a previous key (MASTER_KEY_PREVIOUS) is derived with that key, so the patient keeps
+ * seeing the link their printed card holds. Once that key is gone the token cannot be derived
+ * (it still opens the view: only its hash is looked up): ConflictError 409
+ * `emergency-link-underivable`, asking for a new link.
+ */
+const linkOf = (deps: Deps, row: { salt: string; tokenHash: string; createdAt: Date }): EmergencyLink => {
+  for (const key of [deps.config.masterKey, ...deps.config.previousMasterKeys]) {
+    const token = deriveToken(key, row.salt)
+    if (hashToken(token) === row.tokenHash) return { url: `${deps.config.publicUrl}/e/${token}`, token, createdAt: row.createdAt }
+  }
+  throw new ConflictError(
+    'Your emergency link was made under an encryption key this server no longer holds, so it cannot be shown again. The printed card still works; make a new link (rotate) to see and print it here.',
+    'emergency-link-underivable',
+  )
 }
 
 async function ownScope(deps: Deps, actor: UserActor) {
