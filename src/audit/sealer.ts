@@ -25,8 +25,11 @@ export interface SealResult {
   caughtUp: boolean
 }
 
-/** Events sealed per transaction: bounds the transaction's length and memory. */
-const BATCH = 2000
+/**
+ * Events sealed per transaction: bounds the transaction's length and memory, and the time the
+ * hashing holds the event loop (~5 ms for 500; 2000 showed in the p99 of audited requests).
+ */
+const BATCH = 500
 
 /**
  * One sealing transaction: up to `BATCH` events. Also signs the first (empty) tree head.
