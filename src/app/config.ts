@@ -8,6 +8,7 @@ import path from 'node:path'
 import { z } from 'zod'
 import { checkPassword } from '../features/accounts/password-policy.js'
 import { parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from './signing-keys.js'
+import type { S3StoreConfig } from '../storage/s3-blob-store.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -140,17 +141,7 @@ export interface Config {
   dataDir: string
   /** Unset: embedded PGlite in `$DATA_DIR/db`; `memory://` keeps PGlite in memory (tests). */
   databaseUrl: string | undefined
-  storage:
-    | { driver: 'local'; dir: string }
-    | {
-        driver: 's3'
-        endpoint: string | undefined
-        bucket: string
-        region: string
-        accessKeyId: string | undefined
-        secretAccessKey: string | undefined
-        forcePathStyle: boolean
-      }
+  storage: { driver: 'local'; dir: string } | ({ driver: 's3' } & S3StoreConfig)
   /** Set explicitly, or undefined to be filled from `$DATA_DIR/secrets.json`. */
   masterKey: Buffer | undefined
   /** Master keys that wrapped data keys before a rotation (SPEC §11): still accepted for reading, never for writing. */

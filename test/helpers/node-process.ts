@@ -11,7 +11,8 @@ import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { TEST_SERVER_ENV } from './test-app.js'
+import { afterAll, beforeAll } from 'vitest'
+import { createServerDatabase, TEST_SERVER_ENV } from './test-app.js'
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -178,4 +179,43 @@ export async function callNode(node: NodeProcess, method: string, path: string, 
   })
   const text = await res.text()
   return { status: res.status, json: text ? JSON.parse(text) : undefined }
+}
+
+/**
+ * Two API nodes (A, B) on a fresh database of `DATABASE_URL`'s PostgreSQL server, with one
+ * set of cluster secrets and `env`: started in `beforeAll` one after the other (the first
+ * runs the migrations), stopped and the database dropped in `afterAll`. Read the fields
+ * inside tests. Throws at import time of the caller when DATABASE_URL is not PostgreSQL.
+ */
+export function useTwoNodes(env: Record<string, string> = {}): { readonly a: NodeProcess; readonly b: NodeProcess; readonly databaseUrl: string } {
+  const baseUrl = process.env.DATABASE_URL
+  if (!baseUrl?.startsWith('postgres')) throw new Error('npm run test:multinode needs DATABASE_URL=postgres://… (a PostgreSQL server).')
+  let database: { url: string; drop: () => Promise<void> } | undefined
+  let a: NodeProcess | undefined
+  let b: NodeProcess | undefined
+  beforeAll(async () => {
+    database = await createServerDatabase(baseUrl)
+    const secrets = clusterSecrets()
+    a = await startNodeProcess({ databaseUrl: database.url, secrets, env })
+    b = await startNodeProcess({ databaseUrl: database.url, secrets, env })
+  })
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()])
+    await database?.drop()
+  })
+  const started = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the nodes are not started yet (read them inside a test)')
+    return v
+  }
+  return {
+    get a() {
+      return started(a)
+    },
+    get b() {
+      return started(b)
+    },
+    get databaseUrl() {
+      return started(database).url
+    },
+  }
 }

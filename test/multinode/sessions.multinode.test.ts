@@ -7,36 +7,15 @@
  */
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { callNode, clusterSecrets, startNodeProcess, type NodeProcess } from '../helpers/node-process.js'
-import { createServerDatabase } from '../helpers/test-app.js'
+import { describe, expect, it } from 'vitest'
+import { callNode, useTwoNodes, type NodeProcess } from '../helpers/node-process.js'
 import { waitUntil } from '../helpers/wait.js'
-
-const baseUrl = process.env.DATABASE_URL
-if (!baseUrl?.startsWith('postgres')) throw new Error('npm run test:multinode needs DATABASE_URL=postgres://… (a PostgreSQL server).')
 
 const ADMIN_EMAIL = 'admin@multinode.test'
 const ADMIN_PASSWORD = `Adm1n-${randomBytes(12).toString('hex')}`
 const REVOKED_WITHIN_MS = 20_000
 
-let database: { url: string; drop: () => Promise<void> }
-let nodeA: NodeProcess
-let nodeB: NodeProcess
-
-beforeAll(async () => {
-  database = await createServerDatabase(baseUrl)
-  const secrets = clusterSecrets()
-  const env = { ADMIN_EMAIL, ADMIN_PASSWORD }
-  // One after the other: the first runs the migrations, the second finds them done.
-  nodeA = await startNodeProcess({ databaseUrl: database.url, secrets, env })
-  nodeB = await startNodeProcess({ databaseUrl: database.url, secrets, env })
-})
-
-afterAll(async () => {
-  await Promise.all([nodeA?.stop(), nodeB?.stop()])
-  await database?.drop()
-})
-
+const nodes = useTwoNodes({ ADMIN_EMAIL, ADMIN_PASSWORD })
 
 const password = () => `Pw-${randomBytes(12).toString('hex')}`
 
@@ -59,88 +38,88 @@ const listStatus = async (node: NodeProcess, token: string) => (await callNode(n
 
 /** Uses the token on node B until B has it cached (two answers in a row are 200). */
 async function warmOnB(token: string): Promise<void> {
-  expect(await listStatus(nodeB, token)).toBe(200)
-  expect(await listStatus(nodeB, token)).toBe(200)
+  expect(await listStatus(nodes.b, token)).toBe(200)
+  expect(await listStatus(nodes.b, token)).toBe(200)
 }
 
 const answers401OnB = (token: string, what: string) =>
-  waitUntil(async () => (await listStatus(nodeB, token)) === 401, REVOKED_WITHIN_MS, `node B to refuse the token after ${what}`)
+  waitUntil(async () => (await listStatus(nodes.b, token)) === 401, REVOKED_WITHIN_MS, `node B to refuse the token after ${what}`)
 
 describe('sessions across two nodes', () => {
   it('a token from a sign-in on node A works on node B', async () => {
-    const p = await registerPatient(nodeA)
-    const token = await login(nodeA, p.email, p.password)
+    const p = await registerPatient(nodes.a)
+    const token = await login(nodes.a, p.email, p.password)
     await warmOnB(token)
-    expect((await callNode(nodeB, 'GET', '/auth/me', token)).json.user.id).toBe(p.id)
+    expect((await callNode(nodes.b, 'GET', '/auth/me', token)).json.user.id).toBe(p.id)
   })
 
   it('logging out on node A ends the session on node B', async () => {
-    const p = await registerPatient(nodeA)
-    const token = await login(nodeA, p.email, p.password)
+    const p = await registerPatient(nodes.a)
+    const token = await login(nodes.a, p.email, p.password)
     await warmOnB(token)
-    expect((await callNode(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
+    expect((await callNode(nodes.a, 'POST', '/auth/logout', token)).status).toBe(204)
     await answers401OnB(token, 'logout')
-    expect(await listStatus(nodeA, token)).toBe(401)
+    expect(await listStatus(nodes.a, token)).toBe(401)
   })
 
   it('an admin disabling the account on node A ends its sessions on node B', async () => {
-    const p = await registerPatient(nodeA)
-    const token = await login(nodeA, p.email, p.password)
+    const p = await registerPatient(nodes.a)
+    const token = await login(nodes.a, p.email, p.password)
     await warmOnB(token)
-    const admin = await login(nodeA, ADMIN_EMAIL, ADMIN_PASSWORD)
-    expect((await callNode(nodeA, 'POST', `/admin/users/${p.id}/disable`, admin)).status).toBe(200)
+    const admin = await login(nodes.a, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect((await callNode(nodes.a, 'POST', `/admin/users/${p.id}/disable`, admin)).status).toBe(200)
     await answers401OnB(token, 'disable')
   })
 
   it('a password change on node A ends the other sessions on node B and keeps the current one', async () => {
-    const p = await registerPatient(nodeA)
-    const current = await login(nodeA, p.email, p.password)
-    const other = await login(nodeA, p.email, p.password)
+    const p = await registerPatient(nodes.a)
+    const current = await login(nodes.a, p.email, p.password)
+    const other = await login(nodes.a, p.email, p.password)
     await warmOnB(current)
     await warmOnB(other)
-    const res = await callNode(nodeA, 'PUT', '/auth/password', current, { currentPassword: p.password, newPassword: password() })
+    const res = await callNode(nodes.a, 'PUT', '/auth/password', current, { currentPassword: p.password, newPassword: password() })
     expect(res.status).toBe(204)
     await answers401OnB(other, 'a password change')
-    expect(await listStatus(nodeB, current)).toBe(200)
+    expect(await listStatus(nodes.b, current)).toBe(200)
   })
 
   it("ending a consultation on node A stops the doctor's access to the patient's records on node B", async () => {
-    const p = await registerPatient(nodeA)
+    const p = await registerPatient(nodes.a)
     const doctorEmail = `d-${randomBytes(6).toString('hex')}@multinode.test`
     const doctorPassword = password()
-    const reg = await callNode(nodeA, 'POST', '/auth/register', undefined, {
+    const reg = await callNode(nodes.a, 'POST', '/auth/register', undefined, {
       email: doctorEmail, password: doctorPassword, role: 'doctor', name: 'Dr Multi', specialty: 'General practice', licenseNumber: 'MN-1',
     })
     expect(reg.status).toBe(201)
-    const admin = await login(nodeA, ADMIN_EMAIL, ADMIN_PASSWORD)
-    expect((await callNode(nodeA, 'POST', `/admin/users/${reg.json.user.id}/verify`, admin)).status).toBe(200)
-    const doctor = await login(nodeA, doctorEmail, doctorPassword)
-    const asked = await callNode(nodeA, 'POST', '/consultations', p.accessToken, { doctorId: reg.json.user.id })
+    const admin = await login(nodes.a, ADMIN_EMAIL, ADMIN_PASSWORD)
+    expect((await callNode(nodes.a, 'POST', `/admin/users/${reg.json.user.id}/verify`, admin)).status).toBe(200)
+    const doctor = await login(nodes.a, doctorEmail, doctorPassword)
+    const asked = await callNode(nodes.a, 'POST', '/consultations', p.accessToken, { doctorId: reg.json.user.id })
     expect(asked.status).toBe(201)
-    expect((await callNode(nodeA, 'POST', `/consultations/${asked.json.id}/approve`, doctor)).status).toBe(200)
-    const doctorList = async () => (await callNode(nodeB, 'GET', `/patients/${p.id}/records?limit=1`, doctor)).status
+    expect((await callNode(nodes.a, 'POST', `/consultations/${asked.json.id}/approve`, doctor)).status).toBe(200)
+    const doctorList = async () => (await callNode(nodes.b, 'GET', `/patients/${p.id}/records?limit=1`, doctor)).status
     expect(await doctorList()).toBe(200)
     expect(await doctorList()).toBe(200)
-    expect((await callNode(nodeA, 'POST', `/consultations/${asked.json.id}/end`, p.accessToken)).status).toBe(200)
+    expect((await callNode(nodes.a, 'POST', `/consultations/${asked.json.id}/end`, p.accessToken)).status).toBe(200)
     await waitUntil(async () => (await doctorList()) === 404, REVOKED_WITHIN_MS, 'node B to refuse the doctor after the consultation ended')
   })
 
   it('node B never trusts its cache while its invalidation listener is cut off: a logout in that gap still ends the session', async () => {
-    const p = await registerPatient(nodeA)
-    const token = await login(nodeA, p.email, p.password)
+    const p = await registerPatient(nodes.a)
+    const token = await login(nodes.a, p.email, p.password)
     await warmOnB(token)
     // Cut every session listener (both nodes), then log out before they can reconnect.
-    const admin = new pg.Client({ connectionString: database.url })
+    const admin = new pg.Client({ connectionString: nodes.databaseUrl })
     await admin.connect()
     try {
       await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'carelocker-cache-listener'`)
     } finally {
       await admin.end()
     }
-    expect((await callNode(nodeA, 'POST', '/auth/logout', token)).status).toBe(204)
+    expect((await callNode(nodes.a, 'POST', '/auth/logout', token)).status).toBe(204)
     await answers401OnB(token, 'a logout while its listener was cut off')
     // And once the listener is back, the node still serves (and caches) live sessions.
-    const fresh = await login(nodeA, p.email, p.password)
-    await waitUntil(async () => (await listStatus(nodeB, fresh)) === 200, REVOKED_WITHIN_MS, 'node B to serve a live session again')
+    const fresh = await login(nodes.a, p.email, p.password)
+    await waitUntil(async () => (await listStatus(nodes.b, fresh)) === 200, REVOKED_WITHIN_MS, 'node B to serve a live session again')
   })
 })

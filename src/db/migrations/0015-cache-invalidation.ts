@@ -9,6 +9,15 @@ import { runStatements } from './statements.js'
  * `profile:<patient>`, `emergency:<patient>`, `consultations:<patient>`, `user:<id>`
  * (node-cache.ts `cacheTags` builds the same strings).
  */
+/** [table, tag prefix, column holding the tag's id]; `users` fires only on the columns cached reads show. */
+const CACHED_TABLES = [
+  ['records', 'records', 'patient_id'],
+  ['patient_profiles', 'profile', 'patient_id'],
+  ['emergency_access', 'emergency', 'patient_id'],
+  ['consultations', 'consultations', 'patient_id'],
+  ['users', 'user', 'id'],
+] as const
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   // One statement per call (PGlite); the function body holds semicolons, so it is not split.
   await sql
@@ -32,48 +41,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       $$`,
     )
     .execute(db)
-  await runStatements(
-    db,
-    `
-    CREATE TRIGGER records_cache AFTER INSERT OR UPDATE OR DELETE ON records
-      FOR EACH ROW EXECUTE FUNCTION carelocker_cache_notify('records', 'patient_id');
-    CREATE TRIGGER records_cache_truncate AFTER TRUNCATE ON records
-      FOR EACH STATEMENT EXECUTE FUNCTION carelocker_cache_notify();
-    CREATE TRIGGER patient_profiles_cache AFTER INSERT OR UPDATE OR DELETE ON patient_profiles
-      FOR EACH ROW EXECUTE FUNCTION carelocker_cache_notify('profile', 'patient_id');
-    CREATE TRIGGER patient_profiles_cache_truncate AFTER TRUNCATE ON patient_profiles
-      FOR EACH STATEMENT EXECUTE FUNCTION carelocker_cache_notify();
-    CREATE TRIGGER emergency_access_cache AFTER INSERT OR UPDATE OR DELETE ON emergency_access
-      FOR EACH ROW EXECUTE FUNCTION carelocker_cache_notify('emergency', 'patient_id');
-    CREATE TRIGGER emergency_access_cache_truncate AFTER TRUNCATE ON emergency_access
-      FOR EACH STATEMENT EXECUTE FUNCTION carelocker_cache_notify();
-    CREATE TRIGGER consultations_cache AFTER INSERT OR UPDATE OR DELETE ON consultations
-      FOR EACH ROW EXECUTE FUNCTION carelocker_cache_notify('consultations', 'patient_id');
-    CREATE TRIGGER consultations_cache_truncate AFTER TRUNCATE ON consultations
-      FOR EACH STATEMENT EXECUTE FUNCTION carelocker_cache_notify();
-    CREATE TRIGGER users_cache AFTER UPDATE OF status, role, name OR DELETE ON users
-      FOR EACH ROW EXECUTE FUNCTION carelocker_cache_notify('user', 'id');
-    CREATE TRIGGER users_cache_truncate AFTER TRUNCATE ON users
-      FOR EACH STATEMENT EXECUTE FUNCTION carelocker_cache_notify();
-  `,
-  )
+  for (const [table, tag, key] of CACHED_TABLES) {
+    await runStatements(
+      db,
+      `
+      CREATE TRIGGER ${table}_cache AFTER ${table === 'users' ? 'UPDATE OF status, role, name OR DELETE' : 'INSERT OR UPDATE OR DELETE'} ON ${table}
+        FOR EACH ROW EXECUTE FUNCTION carelocker_cache_notify('${tag}', '${key}');
+      CREATE TRIGGER ${table}_cache_truncate AFTER TRUNCATE ON ${table}
+        FOR EACH STATEMENT EXECUTE FUNCTION carelocker_cache_notify();
+    `,
+    )
+  }
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await runStatements(
-    db,
-    `
-    DROP TRIGGER users_cache_truncate ON users;
-    DROP TRIGGER users_cache ON users;
-    DROP TRIGGER consultations_cache_truncate ON consultations;
-    DROP TRIGGER consultations_cache ON consultations;
-    DROP TRIGGER emergency_access_cache_truncate ON emergency_access;
-    DROP TRIGGER emergency_access_cache ON emergency_access;
-    DROP TRIGGER patient_profiles_cache_truncate ON patient_profiles;
-    DROP TRIGGER patient_profiles_cache ON patient_profiles;
-    DROP TRIGGER records_cache_truncate ON records;
-    DROP TRIGGER records_cache ON records;
-    DROP FUNCTION carelocker_cache_notify();
-  `,
-  )
+  for (const [table] of CACHED_TABLES) {
+    await runStatements(db, `DROP TRIGGER ${table}_cache_truncate ON ${table};\n DROP TRIGGER ${table}_cache ON ${table};`)
+  }
+  await runStatements(db, `DROP FUNCTION carelocker_cache_notify();`)
 }
