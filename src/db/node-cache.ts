@@ -64,6 +64,8 @@ export const cacheTags = {
   profile: (patientId: string) => `profile:${patientId}`,
   emergency: (patientId: string) => `emergency:${patientId}`,
   consultations: (patientId: string) => `consultations:${patientId}`,
+  /** A prescription, its items and dispensations (migration 0016). */
+  prescription: (prescriptionId: string) => `prescription:${prescriptionId}`,
   /** A user's account row (status, role, name): sessions, and reads that join the account. */
   user: (userId: string) => `user:${userId}`,
 }

@@ -19,6 +19,7 @@ import * as m0012 from './0012-account-verification.js'
 import * as m0013 from './0013-setup-tokens.js'
 import * as m0014 from './0014-audit-merkle-tree.js'
 import * as m0015 from './0015-cache-invalidation.js'
+import * as m0016 from './0016-prescription-cache.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0013-setup-tokens': m0013,
   '0014-audit-merkle-tree': m0014,
   '0015-cache-invalidation': m0015,
+  '0016-prescription-cache': m0016,
 }
 
 export const migrationProvider: MigrationProvider = {

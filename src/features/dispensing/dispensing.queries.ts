@@ -1,6 +1,7 @@
 /** SQL of the pharmacy counter. No business rules here (STYLE §2); `db` (or a transaction) comes first. */
 import { sql, type Kysely, type QueryCreator, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.js'
+import { cacheTags, forgetLocally } from '../../db/node-cache.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -67,6 +68,7 @@ export function findItemsOf(trx: Db, prescriptionId: string) {
  * dispensed_quantity + $q <= quantity RETURNING`. Undefined when it would exceed.
  */
 export function addDispensedQuantity(trx: Transaction<DB>, prescriptionId: string, itemId: string, quantity: number) {
+  forgetLocally([cacheTags.prescription(prescriptionId)])
   return trx
     .updateTable('prescriptionItems')
     .set((eb) => ({ dispensedQuantity: eb('dispensedQuantity', '+', quantity) }))
@@ -84,6 +86,7 @@ export async function insertDispensation(
   items: { itemId: string; quantity: number; batchNumber: string; expiryDate: string | null; unitPrice: number | null }[],
 ): Promise<string> {
   const { id } = await trx.insertInto('dispensations').values(d).returning('id').executeTakeFirstOrThrow()
+  forgetLocally([cacheTags.prescription(d.prescriptionId)])
   await trx
     .insertInto('dispensationItems')
     .values(items.map((i) => ({ ...i, dispensationId: id })))
@@ -108,11 +111,13 @@ export async function settleDispensedStatus(trx: Transaction<DB>, prescriptionId
     .where('status', 'in', ['active', 'partially_dispensed'])
     .returning('status')
     .executeTakeFirst()
+  forgetLocally([cacheTags.prescription(prescriptionId)])
   return row?.status
 }
 
 /** Rejects while dispensable and unexpired (one conditional UPDATE); undefined when the state forbids it. */
 export function rejectIfOpen(trx: Transaction<DB>, prescriptionId: string, pharmacistId: string, reason: string, now: Date) {
+  forgetLocally([cacheTags.prescription(prescriptionId)])
   return trx
     .updateTable('prescriptions')
     .set({ status: 'rejected', rejectedAt: now, rejectedBy: pharmacistId, rejectionReason: reason, updatedAt: now })

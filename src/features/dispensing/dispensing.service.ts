@@ -24,7 +24,7 @@ import { authorize, can, type PharmacyScope, type UserActor } from '../../policy
 import { instantBounds } from '../../app/dates.js'
 import { formatUtc } from '../notifications/notifications.templates.js'
 import type { PrescriptionView } from '../prescriptions/prescriptions.schema.js'
-import { allergyWarningsOf, findPrescriptionHead, loadPrescriptionView, prescriptionStatus } from '../prescriptions/prescriptions.service.js'
+import { allergyWarningsOf, findPrescriptionHead, loadPrescriptionView, loadPrescriptionViewForScan, prescriptionStatus } from '../prescriptions/prescriptions.service.js'
 import { verifyQrToken } from '../prescriptions/qr-token.js'
 import { parseReference } from '../prescriptions/reference-number.js'
 import { loadProfile } from '../profile/profile.service.js'
@@ -89,12 +89,11 @@ export function checkPrescription(view: PrescriptionView, allergies: readonly Pr
 }
 
 /** Counts a scan, audits it and returns the check — one transaction. */
-async function scanAndCheck(deps: Deps, actor: UserActor, prescriptionId: string, patientId: string, method: 'qr' | 'reference'): Promise<PharmacyCheckView> {
-  const now = deps.now()
-  // Reads on the pool, then the scan row, the counter and the audit event in one statement
-  // (atomic, no transaction): parallel scans of one prescription hold its row only that long.
-  const view = await loadPrescriptionView(deps, deps.db, prescriptionId, now)
-  if (!view) throw notFound()
+async function scanAndCheck(deps: Deps, actor: UserActor, view: PrescriptionView, method: 'qr' | 'reference', now: Date): Promise<PharmacyCheckView> {
+  // Reads on the pool (node-cached), then the scan row, the counter and the audit event in one
+  // statement (atomic, no transaction): parallel scans of one prescription hold its row only that long.
+  const prescriptionId = view.row.id
+  const patientId = view.row.patientId
   const profile = await loadProfile(deps.db, patientId)
   const scanned = deps.audit.inStatement(deps.db, actor, [{ action: 'prescription.scanned', target: target(patientId, prescriptionId) }])
   const counted = await q.recordScan(scanned, { prescriptionId, pharmacistId: actor.id, method, scannedAt: now })
@@ -111,16 +110,17 @@ async function scanAndCheck(deps: Deps, actor: UserActor, prescriptionId: string
 export async function scanPrescription(deps: Deps, actor: UserActor, qrData: string): Promise<PharmacyCheckView> {
   authorize(actor, 'prescription.scan', null)
   const claims = await verifyQrToken(deps.config, qrData)
-  const head = await findPrescriptionHead(deps.db, claims.prescriptionId)
-  if (!head) throw notFound()
+  const now = deps.now()
+  const view = await loadPrescriptionViewForScan(deps, deps.db, claims.prescriptionId, now)
+  if (!view) throw notFound()
+  const head = view.row
   if (head.qrNonce !== claims.nonce) {
     throw new ValidationError('This QR code is not the current one of its prescription.', [{ path: '/qrData', message: 'Superseded QR code.' }], 'invalid-qr-code')
   }
-  const now = deps.now()
   if (head.expiresAt.getTime() <= now.getTime() || claims.expiresAt.getTime() <= now.getTime()) {
     throw new GoneError(`This prescription expired on ${formatUtc(head.expiresAt)}.`, 'prescription-expired')
   }
-  return scanAndCheck(deps, actor, head.id, head.patientId, 'qr')
+  return scanAndCheck(deps, actor, view, 'qr', now)
 }
 
 /**
@@ -147,7 +147,10 @@ export async function lookupPrescription(deps: Deps, actor: UserActor, input: Lo
     await deps.db.transaction().execute((trx) => deps.audit.record(trx, actor, 'prescription.lookup_failed', target(found.patientId, found.id)))
     throw notFound()
   }
-  return scanAndCheck(deps, actor, found.id, found.patientId, 'reference')
+  const now = deps.now()
+  const view = await loadPrescriptionViewForScan(deps, deps.db, found.id, now)
+  if (!view) throw notFound()
+  return scanAndCheck(deps, actor, view, 'reference', now)
 }
 
 /** What the policy knows of this pharmacist and the prescription: did they scan it, and within the hour? */

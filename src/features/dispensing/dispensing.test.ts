@@ -64,6 +64,21 @@ describe('scanning and validating (SPEC §4.9)', () => {
     expect((await call(patient, 'GET', `/prescriptions/${rx.id}`)).json().scanCount).toBe(2)
   })
 
+  it('a scan reads a cached view (SPEC §7) yet sees every change: a dispense here at once, a change made straight in the database once its invalidation is back', async () => {
+    now = new Date()
+    const { rx } = await prescriptionFor()
+    expect((await scan(pharmacist, rx.qr.data)).json()).toMatchObject({ isValid: true, prescription: { status: 'active', scanCount: 1 } })
+    const item = (await itemsOf(rx.id))[0]!
+    expect((await dispense(pharmacist, rx.id, [{ itemId: item.id, quantity: 5, batchNumber: 'B-1' }])).statusCode).toBe(200)
+    const afterDispense = (await scan(pharmacist, rx.qr.data)).json()
+    expect(afterDispense.prescription).toMatchObject({ status: 'partially_dispensed', scanCount: 2 })
+    expect(afterDispense.prescription.items[0].dispensedQuantity).toBe(5)
+    await t.deps.db.updateTable('prescriptions').set({ status: 'cancelled', cancelledAt: now }).where('id', '=', rx.id).execute()
+    await t.deps.database.cache.settle(t.deps.db) // raw SQL: wait for the trigger's invalidation (migration 0016)
+    const afterCancel = (await scan(pharmacist, rx.qr.data)).json()
+    expect(afterCancel).toMatchObject({ isValid: false, canDispense: false, prescription: { status: 'cancelled', scanCount: 3 } })
+  })
+
   it('validate reports amoxicillin for a penicillin allergy as an allergy warning naming both, without counting a scan', async () => {
     const { rx } = await prescriptionFor({ allergies: [{ substance: 'Penicillin', severity: 'severe' }] }, { items: [AMOXICILLIN, IBUPROFEN], allergyOverride: OVERRIDE })
     expect((await scan(pharmacist, rx.qr.data)).statusCode).toBe(200)

@@ -1,6 +1,7 @@
 /** SQL of prescriptions. No business rules here (STYLE §2); `db` (or a transaction) comes first. */
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { allColumns, qualified } from '../../db/columns.js'
+import { cacheTags, forgetLocally } from '../../db/node-cache.js'
 import type { DB, PrescriptionItemRow, PrescriptionItemsTable, PrescriptionsTable, StoredPrescriptionStatus } from '../../db/schema.js'
 import type { DispensationView, PrescriptionJoinedRow } from './prescriptions.schema.js'
 
@@ -144,8 +145,8 @@ export async function findDispensations(db: Db, prescriptionIds: readonly string
 }
 
 /** Cancels while active and unexpired (one conditional UPDATE); undefined when the state forbids it. */
-export function cancelIfActive(trx: Db, id: string, now: Date) {
-  return trx
+export async function cancelIfActive(trx: Db, id: string, now: Date) {
+  const cancelled = await trx
     .updateTable('prescriptions')
     .set({ status: 'cancelled', cancelledAt: now, updatedAt: now })
     .where('id', '=', id)
@@ -153,4 +154,6 @@ export function cancelIfActive(trx: Db, id: string, now: Date) {
     .where('expiresAt', '>', now)
     .returning('id')
     .executeTakeFirst()
+  forgetLocally([cacheTags.prescription(id)])
+  return cancelled
 }

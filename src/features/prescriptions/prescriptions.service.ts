@@ -17,6 +17,7 @@ import type { ResolvedConfig } from '../../app/config.js'
 import type { Deps } from '../../app/deps.js'
 import { AppError, ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
+import { cacheTags, readThrough } from '../../db/node-cache.js'
 import type { DB, PrescriberWarning, PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
 import { authorize, type Actor, type PrescriptionScope, type UserActor } from '../../policy/index.js'
 import { withPatientData, withPatientResource } from '../../audit/patient-data.js'
@@ -75,8 +76,29 @@ export async function viewsOf(deps: Pick<Deps, 'config'>, db: Db, rows: Prescrip
 
 /** One prescription with everything its DTO shows, or undefined. Does not authorize. */
 export async function loadPrescriptionView(deps: Pick<Deps, 'config'>, db: Db, id: string, now: Date): Promise<PrescriptionView | undefined> {
-  const rows = await q.findJoinedByIds(db, [id])
-  return (await viewsOf(deps, db, rows, now))[0]
+  return (await viewsOf(deps, db, await q.findJoinedByIds(db, [id]), now))[0]
+}
+
+/**
+ * `loadPrescriptionView` for the pharmacy scan (SPEC §7 reads it on every scan): outside a
+ * transaction the view is node-cached (src/db/node-cache.ts) with the tags of what it shows —
+ * the prescription with its items and dispensations (migration 0016), the patient's profile
+ * and the accounts named in it. Its status is judged at `now` on every call. Its scan counter
+ * (`scanCount`, `lastScannedAt`) is not kept fresh: the scan answers the counter its own
+ * statement returns, and nothing else may show this view's counter.
+ */
+export async function loadPrescriptionViewForScan(deps: Pick<Deps, 'config'>, db: Db, id: string, now: Date): Promise<PrescriptionView | undefined> {
+  const loaded = await readThrough(
+    db,
+    `prescriptionView:${id}`,
+    () => loadPrescriptionView(deps, db, id, now),
+    (v) => [
+      cacheTags.prescription(id),
+      cacheTags.profile(v.row.patientId),
+      ...new Set([v.row.patientId, v.row.doctorId, ...(v.row.rejectedBy ? [v.row.rejectedBy] : []), ...v.dispensations.map((d) => d.pharmacistId)].map(cacheTags.user)),
+    ],
+  )
+  return loaded && { ...loaded, status: prescriptionStatus(loaded.row, now) }
 }
 
 /** Parties, state, reference code and QR nonce of one prescription, or undefined (for features/dispensing). */
