@@ -6,7 +6,7 @@
  * slow it down nor flatter the ratios. A second route, `GET /page/:patientId`, runs the
  * record list's SQL (the same columns, join, filter, order and 21 rows) and returns the
  * same 20-record page shape with Fastify's default serialiser: what any server answering
- * that page costs on this machine (mostly the ~12 KB written per answer). Driven over IPC by server-process.ts
+ * that page from the database costs on this machine (the query and the parsing of its rows; a constant ~12 KB answer alone runs faster than the yardstick). Driven over IPC by server-process.ts
  * (startYardstickServer, see protocol.ts); exits when the parent goes away.
  */
 import Fastify, { type FastifyInstance } from 'fastify'
