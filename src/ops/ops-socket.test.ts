@@ -7,7 +7,7 @@
  * socket exists only there), whatever DATABASE_URL says.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { registerUser } from '../../test/helpers/factories.js'
@@ -102,6 +102,22 @@ describe('the operations socket', () => {
     const socket = await connectOpsSocket(longDir)
     expect(socket).toBeDefined()
     socket?.destroy()
+  })
+
+  it('outside DATA_DIR, refuses a socket directory other users can reach, on the server and in the CLI', async () => {
+    const t = await serverOnDirectory()
+    const longDir = path.join(t.dataDir, 'y'.repeat(120))
+    await mkdir(longDir)
+    const shared = path.dirname(opsSocketPath(longDir))
+    await rm(shared, { recursive: true, force: true })
+    await mkdir(shared, { mode: 0o777 })
+    await chmod(shared, 0o777) // a directory someone else could have prepared, open to all
+    try {
+      await expect(startOpsSocket({ ...t.deps, config: { ...t.deps.config, dataDir: longDir } }, openStore(t))).rejects.toThrow(/not a private directory/)
+      await expect(connectOpsSocket(longDir)).rejects.toThrow(/not a private directory/)
+    } finally {
+      await rm(shared, { recursive: true, force: true })
+    }
   })
 
   it('is not opened for a server on PostgreSQL or an in-memory database', async () => {

@@ -13,7 +13,7 @@
  * A server on PostgreSQL opens no socket: every CLI connects to the database itself.
  */
 import { createHash } from 'node:crypto'
-import { chmod, unlink } from 'node:fs/promises'
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -25,12 +25,32 @@ import { rotateMasterKey } from './key-rotation.js'
 
 /**
  * Where the server listens for the operations CLIs: `$DATA_DIR/ops.sock`, or — when that path
- * is too long for a Unix socket (about 100 bytes) — `<tmpdir>/carelocker-ops-<hash of DATA_DIR>.sock`.
+ * is too long for a Unix socket (about 100 bytes) — `ops.sock` in a directory of this user's
+ * own under the temporary directory, `<tmpdir>/carelocker-ops-<uid>-<hash of DATA_DIR>/`
+ * (`privateSocketDir` makes and checks it: the temporary directory is shared by all users).
  */
 export function opsSocketPath(dataDir: string): string {
   const inDataDir = path.join(path.resolve(dataDir), 'ops.sock')
   if (Buffer.byteLength(inDataDir) <= 100) return inDataDir
-  return path.join(os.tmpdir(), `carelocker-ops-${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}.sock`)
+  const hash = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)
+  return path.join(os.tmpdir(), `carelocker-ops-${process.getuid?.() ?? 0}-${hash}`, 'ops.sock')
+}
+
+/**
+ * For a socket outside DATA_DIR: its directory exists (made with mode 0700 when `create`),
+ * is a real directory owned by this user and closed to everyone else. Throws otherwise, so
+ * neither the server nor a CLI ever uses a socket another local user could have placed or
+ * could reach (the key rotation sends the new key through it).
+ */
+async function privateSocketDir(file: string, dataDir: string, create: boolean): Promise<void> {
+  if (path.dirname(file) === path.resolve(dataDir)) return
+  const dir = path.dirname(file)
+  if (create) await mkdir(dir, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err })
+  const info = await lstat(dir)
+  const uid = process.getuid?.()
+  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is not a private directory of this user (owner-only, mode 0700): refusing to use the operations socket in it.`)
+  }
 }
 
 const count = z.number().int().min(1).max(1_000_000).optional()
@@ -51,6 +71,7 @@ export type OpsRequest = z.infer<typeof OpsRequest>
 export async function startOpsSocket(deps: Deps, openStore: () => Promise<BlobStore & { close(): void }>): Promise<{ close(): Promise<void> } | undefined> {
   if (deps.database.engine !== 'pglite' || deps.config.databaseUrl === 'memory://') return undefined
   const file = opsSocketPath(deps.config.dataDir)
+  await privateSocketDir(file, deps.config.dataDir, true)
   const server = createServer((socket) => void serve(deps, openStore, socket))
   await listen(server, file, deps.config.dataDir)
   await chmod(file, 0o600)
@@ -118,9 +139,16 @@ async function serve(deps: Deps, openStore: () => Promise<BlobStore & { close():
  * Connects to the server's operations socket in `dataDir`; undefined when no server listens
  * there (no socket file, or one left by a killed server).
  */
-export function connectOpsSocket(dataDir: string): Promise<Socket | undefined> {
+export async function connectOpsSocket(dataDir: string): Promise<Socket | undefined> {
+  const file = opsSocketPath(dataDir)
+  try {
+    await privateSocketDir(file, dataDir, false)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined // no server has listened there
+    throw err
+  }
   return new Promise((resolve, reject) => {
-    const socket = connect(opsSocketPath(dataDir))
+    const socket = connect(file)
     socket.once('connect', () => {
       socket.removeAllListeners('error')
       resolve(socket)
