@@ -75,6 +75,9 @@ export const Problem = z
   })
   .loose()
 
+/** 503 `storage-unavailable` of a route that reads or writes files (SPEC §11): nothing was stored; `Retry-After`. */
+export const StorageUnavailable = Problem.describe('File storage (S3) is not answering: nothing was stored or read; try again after Retry-After.')
+
 /** An action route's body: none, or `{}` (SPEC §2). */
 export const EmptyBody = z.object({}).strict().nullish()
 

@@ -57,6 +57,11 @@ export const CACHE_LISTENER_NAME = 'carelocker-cache-listener'
 const CACHE_TTL_MS = 30_000
 /** Capacity in weight units: about 50,000 sessions, or 2,500 pages of 20 records (~25 MB). */
 const CACHE_MAX_WEIGHT = 50_000
+/**
+ * How long `forgetLocally` keeps its tags out of the cache: longer than a writing transaction
+ * normally stays open after the write, plus the flight of its trigger's notification.
+ */
+const HOLD_MS = 2_000
 
 /** The tags of the hot patient-data reads; the strings the triggers of migration 0015 send. */
 export const cacheTags = {
@@ -80,6 +85,8 @@ interface CacheEntry {
 interface LocalCache {
   cache: Omit<NodeCache, 'invalidate' | 'settle'>
   drop(tags: readonly string[]): void
+  /** Drops `tags` and refuses to store entries carrying them for `HOLD_MS` (see `forgetLocally`). */
+  hold(tags: readonly string[]): void
   setListening(on: boolean): void
   /** Markers sent by `settle`, resolved when their notification comes back. */
   markers: Map<string, () => void>
@@ -96,6 +103,13 @@ function createLocalCache(opts: { ttlMs: number; maxWeight: number; listening: b
   let generation = 0
   let weight = 0
   let listening = opts.listening
+  /** Tag → time until which entries carrying it are not stored. */
+  const held = new Map<string, number>()
+  const isHeld = (tags: readonly string[]) => {
+    if (held.size === 0) return false
+    const now = performance.now()
+    return tags.some((t) => (held.get(t) ?? 0) > now)
+  }
   const remove = (key: string, entry: CacheEntry) => {
     entries.delete(key)
     weight -= entry.weight
@@ -120,7 +134,7 @@ function createLocalCache(opts: { ttlMs: number; maxWeight: number; listening: b
       },
       generation: () => generation,
       set(key, value, tags, seen, w = 1) {
-        if (!listening || seen !== generation || w > opts.maxWeight) return
+        if (!listening || seen !== generation || w > opts.maxWeight || isHeld(tags)) return
         const previous = entries.get(key)
         if (previous) remove(key, previous)
         // Oldest first (Map order) until the new entry fits.
@@ -137,6 +151,12 @@ function createLocalCache(opts: { ttlMs: number; maxWeight: number; listening: b
       if (tags.length === 0) return
       const wanted = new Set(tags)
       for (const [key, entry] of entries) if (entry.tags.some((t) => wanted.has(t))) remove(key, entry)
+    },
+    hold(tags) {
+      const now = performance.now()
+      if (held.size > 10_000) for (const [t, until] of held) if (until <= now) held.delete(t)
+      for (const t of tags) held.set(t, now + HOLD_MS)
+      local.drop(tags)
     },
     setListening(on) {
       listening = on
@@ -267,12 +287,14 @@ export function attachCache(db: Kysely<DB>, cache: NodeCache): void {
 }
 
 /**
- * Drops `tags` from every cache of this process now. Call right after a write whose table has
- * an invalidation trigger, so this node reads its own write at once; other nodes hear the
+ * Drops `tags` from every cache of this process now, and stores nothing carrying them for the
+ * next 2 s: the write is not committed yet, so a read on another connection meanwhile still
+ * sees the old rows and must not put them back. Call with a write whose table has an
+ * invalidation trigger, so this node reads its own write at once; other nodes hear the
  * trigger's notification when the transaction commits.
  */
 export function forgetLocally(tags: readonly string[]): void {
-  for (const local of liveCaches) local.drop(tags)
+  for (const local of liveCaches) local.hold(tags)
 }
 
 /**

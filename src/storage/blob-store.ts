@@ -76,6 +76,9 @@ export class InvalidBlobKeyError extends Error {
 
 const KEY_PATTERN = /^[A-Za-z0-9_-]{2,128}$/
 
+/** True for a name a blob key can be (listings skip anything else a directory or bucket holds). */
+export const isBlobKey = (name: string): boolean => KEY_PATTERN.test(name)
+
 /**
  * Throws InvalidBlobKeyError unless key is 2–128 characters of `[A-Za-z0-9_-]`, so a key can
  * never name a path outside the store (no `/`, `.`, `..`) and always has a 2-character shard.

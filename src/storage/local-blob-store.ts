@@ -8,6 +8,7 @@ import {
   assertBlobKey,
   assertByteRange,
   BlobNotFoundError,
+  isBlobKey,
   type BlobEntry,
   type BlobStore,
   type ByteRange,
@@ -87,7 +88,7 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
 
     async *list(): AsyncIterable<BlobEntry> {
       for await (const file of shardFiles(root)) {
-        if (file.name.startsWith('.')) continue
+        if (!isBlobKey(file.name)) continue // temp files of puts (dot names) and anything stray
         const info = await stat(file.path).catch(ignoreMissingAs(undefined))
         if (info?.isFile()) yield { key: file.name, lastModified: info.mtime, bytes: info.size }
       }

@@ -15,6 +15,7 @@ import {
   assertBlobKey,
   assertByteRange,
   BlobNotFoundError,
+  isBlobKey,
   type BlobEntry,
   type BlobStore,
   type ByteRange,
@@ -63,7 +64,6 @@ const PARTS_IN_FLIGHT = 2
 /** A stopped endpoint is refused at once; one that does not answer fails the request after this long. */
 const CONNECT_TIMEOUT_MS = 5_000
 const REQUEST_TIMEOUT_MS = 30_000
-const KEY_PATTERN = /^[A-Za-z0-9_-]{2,128}$/
 
 /**
  * A BlobStore on an S3-compatible object store (SPEC §11, `STORAGE=s3`), AWS SDK v3: key
@@ -169,7 +169,7 @@ export function createS3BlobStore(config: S3StoreConfig): S3BlobStore {
       try {
         for await (const page of paginateListObjectsV2({ client }, { Bucket })) {
           for (const object of page.Contents ?? []) {
-            if (!object.Key || !KEY_PATTERN.test(object.Key)) continue
+            if (!object.Key || !isBlobKey(object.Key)) continue
             yield { key: object.Key, lastModified: object.LastModified ?? new Date(0), bytes: object.Size ?? 0 }
           }
         }
@@ -185,7 +185,7 @@ export function createS3BlobStore(config: S3StoreConfig): S3BlobStore {
         for (;;) {
           const page = await client.send(new ListMultipartUploadsCommand({ Bucket, ...markers }))
           for (const upload of page.Uploads ?? []) {
-            if (!upload.Key || !upload.UploadId || !KEY_PATTERN.test(upload.Key)) continue
+            if (!upload.Key || !upload.UploadId || !isBlobKey(upload.Key)) continue
             if (!upload.Initiated || upload.Initiated >= before) continue
             await client.send(new AbortMultipartUploadCommand({ Bucket, Key: upload.Key, UploadId: upload.UploadId }))
             removed += 1

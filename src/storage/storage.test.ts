@@ -438,12 +438,13 @@ describe('local blob store', () => {
     await store.put('abcdef', Readable.from([Buffer.from('hello')]))
     const stale = path.join(root, 'blobs', 'ab', '.abzzz.0123456789abcdef.tmp')
     await writeFile(stale, 'partial')
+    await writeFile(path.join(root, 'blobs', 'ab', 'ab-notes.txt'), 'an operator left this here') // not a blob key: never listed (a sweep would fail on it)
     const entries = []
     for await (const entry of store.list()) entries.push(entry)
     expect(entries).toEqual([{ key: 'abcdef', bytes: 5, lastModified: expect.any(Date) }])
     expect(await store.removeIncomplete(new Date(Date.now() - 60_000))).toEqual({ removed: 0 })
     expect(await store.removeIncomplete(new Date(Date.now() + 60_000))).toEqual({ removed: 1 })
-    expect(await listFiles(root)).toEqual([path.join(root, 'blobs', 'ab', 'abcdef')])
+    expect(await listFiles(root)).toEqual([path.join(root, 'blobs', 'ab', 'ab-notes.txt'), path.join(root, 'blobs', 'ab', 'abcdef')])
   })
 })
 

@@ -18,6 +18,9 @@ const CACHED_TABLES = [
   ['users', 'user', 'id'],
 ] as const
 
+/** The account columns cached reads show: sessions (status, role, name), uploaders, prescribers and pharmacists. */
+const USER_COLUMNS = 'status, role, name, specialty, license_number, pharmacy_name'
+
 export async function up(db: Kysely<unknown>): Promise<void> {
   // One statement per call (PGlite); the function body holds semicolons, so it is not split.
   await sql
@@ -45,7 +48,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await runStatements(
       db,
       `
-      CREATE TRIGGER ${table}_cache AFTER ${table === 'users' ? 'UPDATE OF status, role, name OR DELETE' : 'INSERT OR UPDATE OR DELETE'} ON ${table}
+      CREATE TRIGGER ${table}_cache AFTER ${table === 'users' ? `UPDATE OF ${USER_COLUMNS} OR DELETE` : 'INSERT OR UPDATE OR DELETE'} ON ${table}
         FOR EACH ROW EXECUTE FUNCTION carelocker_cache_notify('${tag}', '${key}');
       CREATE TRIGGER ${table}_cache_truncate AFTER TRUNCATE ON ${table}
         FOR EACH STATEMENT EXECUTE FUNCTION carelocker_cache_notify();

@@ -7,6 +7,7 @@ import type { Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import { ForbiddenError, UnauthorizedError } from '../../app/errors.js'
 import type { LimitCounter } from '../../app/rate-limits.js'
+import { cacheTags } from '../../db/node-cache.js'
 import type { DB, Role, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
 import type { AccountAttempt, AuditTarget } from '../../audit/audit.service.js'
@@ -185,8 +186,8 @@ export async function changePassword(deps: Deps, actor: UserActor, currentPasswo
 
 /** Cache tag of one session (`deps.database.cache`): invalidate it when the session ends. */
 export const sessionTag = (sessionId: string) => `session:${sessionId}`
-/** Cache tag of every cached session of a user: invalidate it when the user's status or sessions change. */
-export const userSessionsTag = (userId: string) => `user:${userId}`
+/** Cache tag of every cached session of a user (the account's tag, which the users trigger sends too): invalidate it when the user's status or sessions change. */
+export const userSessionsTag = cacheTags.user
 
 type LiveSession = NonNullable<Awaited<ReturnType<typeof q.findActiveSession>>>
 

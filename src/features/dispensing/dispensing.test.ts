@@ -66,17 +66,21 @@ describe('scanning and validating (SPEC §4.9)', () => {
 
   it('a scan reads a cached view (SPEC §7) yet sees every change: a dispense here at once, a change made straight in the database once its invalidation is back', async () => {
     now = new Date()
-    const { rx } = await prescriptionFor()
+    const { patient, rx } = await prescriptionFor()
     expect((await scan(pharmacist, rx.qr.data)).json()).toMatchObject({ isValid: true, prescription: { status: 'active', scanCount: 1 } })
+    // An allergy recorded after the first scan shows on the next (the profile is read per scan; the cached view carries its tag).
+    const saved = await t.app.inject({ method: 'PUT', url: '/api/v1/patients/me/profile', headers: patient.headers, payload: { fullName: 'Pat Example', dateOfBirth: patient.dateOfBirth, allergies: [{ substance: 'Ibuprofen', severity: 'moderate' }] } })
+    expect(saved.statusCode, saved.body).toBe(200)
+    expect((await scan(pharmacist, rx.qr.data)).json().allergies).toEqual([{ substance: 'Ibuprofen', severity: 'moderate' }])
     const item = (await itemsOf(rx.id))[0]!
     expect((await dispense(pharmacist, rx.id, [{ itemId: item.id, quantity: 5, batchNumber: 'B-1' }])).statusCode).toBe(200)
     const afterDispense = (await scan(pharmacist, rx.qr.data)).json()
-    expect(afterDispense.prescription).toMatchObject({ status: 'partially_dispensed', scanCount: 2 })
+    expect(afterDispense.prescription).toMatchObject({ status: 'partially_dispensed', scanCount: 3 })
     expect(afterDispense.prescription.items[0].dispensedQuantity).toBe(5)
     await t.deps.db.updateTable('prescriptions').set({ status: 'cancelled', cancelledAt: now }).where('id', '=', rx.id).execute()
     await t.deps.database.cache.settle(t.deps.db) // raw SQL: wait for the trigger's invalidation (migration 0016)
     const afterCancel = (await scan(pharmacist, rx.qr.data)).json()
-    expect(afterCancel).toMatchObject({ isValid: false, canDispense: false, prescription: { status: 'cancelled', scanCount: 3 } })
+    expect(afterCancel).toMatchObject({ isValid: false, canDispense: false, prescription: { status: 'cancelled', scanCount: 4 } })
   })
 
   it('validate reports amoxicillin for a penicillin allergy as an allergy warning naming both, without counting a scan', async () => {

@@ -10,7 +10,7 @@ import { requestMeta } from '../../app/auth-hook.js'
 import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
 import { AppError } from '../../app/errors.js'
-import { EmptyBody, Problem, Uuid } from '../../app/schemas.js'
+import { EmptyBody, Problem, StorageUnavailable, Uuid } from '../../app/schemas.js'
 import { headerOf, sendRecordContent } from '../records/content-reply.js'
 import { EmergencyLinkDto, EmergencyViewDto, toEmergencyLinkDto, toEmergencyViewDto } from './emergency-access.schema.js'
 import { emergencyQr, getEmergencyLink, openEmergencyContent, rotateEmergencyLink, viewEmergency } from './emergency-access.service.js'
@@ -26,7 +26,7 @@ const limitPerIp = (deps: Deps) => async (req: FastifyRequest, reply: FastifyRep
 export function emergencyAccessRoutes(app: App, deps: Deps): void {
   app.get('/patients/me/emergency', {
     config: { access: patientOnly },
-    schema: { tags, summary: 'Your emergency link (created on first call)', response: { 200: EmergencyLinkDto } },
+    schema: { tags, summary: 'Your emergency link (created on first call)', response: { 200: EmergencyLinkDto, 409: Problem.describe('emergency-link-underivable: the link was made under a master key this server no longer holds (after a key rotation); the printed card still works; rotate for a new link.') } },
   }, async (req) => toEmergencyLinkDto(await getEmergencyLink(deps, userOf(req))))
 
   app.post('/patients/me/emergency/rotate', {
@@ -36,12 +36,12 @@ export function emergencyAccessRoutes(app: App, deps: Deps): void {
 
   app.get('/patients/me/emergency/qr.png', {
     config: { access: patientOnly },
-    schema: { tags, summary: 'QR code (PNG) of your emergency link, made locally', produces: ['image/png'] },
+    schema: { tags, summary: 'QR code (PNG) of your emergency link, made locally; 409 like the link when it cannot be derived', produces: ['image/png'] },
   }, async (req, reply) => reply.type('image/png').header('cache-control', 'no-store').send(await emergencyQr(deps, userOf(req), 'png')))
 
   app.get('/patients/me/emergency/qr.svg', {
     config: { access: patientOnly },
-    schema: { tags, summary: 'QR code (SVG) of your emergency link, made locally', produces: ['image/svg+xml'] },
+    schema: { tags, summary: 'QR code (SVG) of your emergency link, made locally; 409 like the link when it cannot be derived', produces: ['image/svg+xml'] },
   }, async (req, reply) => reply.type('image/svg+xml').header('cache-control', 'no-store').send(await emergencyQr(deps, userOf(req), 'svg')))
 
   // HEAD is not exposed on the public routes (405 with Allow): a HEAD must neither see
@@ -69,7 +69,7 @@ export function emergencyAccessRoutes(app: App, deps: Deps): void {
       security: [],
       produces: ['application/octet-stream'],
       params: TokenParams.extend({ id: Uuid }),
-      response: { 404: Problem, 410: Problem, 429: Problem },
+      response: { 404: Problem, 410: Problem, 429: Problem, 503: StorageUnavailable },
     },
   }, async (req, reply) =>
     sendRecordContent(reply, await openEmergencyContent(deps, req.params.token, requestMeta(req), req.params.id, { range: headerOf(req, 'range') })))

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
-import { PatientIdParam, Problem } from '../../app/schemas.js'
+import { PatientIdParam, Problem, StorageUnavailable } from '../../app/schemas.js'
 import { importBundle } from './fhir-import.service.js'
 
 const Params = z.object({ pid: PatientIdParam }).strict()
@@ -54,7 +54,7 @@ export function fhirImportRoutes(app: App, deps: Deps): void {
       params: Params,
       querystring: ImportQuery,
       body: z.unknown(),
-      response: { 200: ImportResult, 400: Problem, 403: Problem, 404: Problem, 409: IdentityMismatch, 413: Problem },
+      response: { 200: ImportResult, 400: Problem, 403: Problem, 404: Problem, 409: IdentityMismatch, 413: Problem, 503: StorageUnavailable },
     },
   }, async (req) => importBundle(deps, userOf(req), req.params.pid, req.body, { confirmIdentity: req.query.confirm === 'identity' }))
 }

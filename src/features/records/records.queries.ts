@@ -228,8 +228,16 @@ export function listRecordViews(db: Db, f: RecordFilter): Promise<RecordView[]> 
   )
 }
 
-function readListPage(db: Db, f: RecordFilter): Promise<RecordView[]> {
-  return listQuery(db, {
+/**
+ * The row counts the list's SQL asks for: the page size + 1 rounded up to one of these, so the
+ * literal LIMIT (a generic plan, see `precompiled`) makes at most three statement texts per
+ * filter shape instead of one per page size (named statements are capped per process).
+ */
+const TAKE_SIZES = [21, 51, 101] as const
+
+async function readListPage(db: Db, f: RecordFilter): Promise<RecordView[]> {
+  const wanted = f.limit + 1
+  const rows = await listQuery(db, {
     patientId: f.patientId,
     category: f.category || undefined,
     fromDate: f.fromDate || undefined,
@@ -238,6 +246,7 @@ function readListPage(db: Db, f: RecordFilter): Promise<RecordView[]> {
     afterDate: f.after?.recordDate,
     afterUploadedAt: f.after?.uploadedAt,
     afterId: f.after?.id,
-    take: f.limit + 1,
-  }) as Promise<RecordView[]>
+    take: TAKE_SIZES.find((n) => n >= wanted) ?? wanted,
+  })
+  return (rows as RecordView[]).slice(0, wanted)
 }

@@ -6,7 +6,7 @@ import { userOf } from '../../app/actor-of.js'
 import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
-import { Problem } from '../../app/schemas.js'
+import { Problem, StorageUnavailable } from '../../app/schemas.js'
 import { discardUnreadBody } from '../../app/unread-body.js'
 import { headerOf, sendRecordContent } from './content-reply.js'
 import { RECORD_CATEGORIES } from './record-category.js'
@@ -132,7 +132,7 @@ function registerRoutes(app: App, deps: Deps): void {
       consumes: ['multipart/form-data'],
       params: RecordsParams,
       body: UploadBodyDoc,
-      response: { 201: MedicalRecord, 400: Problem, 403: Problem, 404: Problem, 413: Problem, 415: Problem },
+      response: { 201: MedicalRecord, 400: Problem, 403: Problem, 404: Problem, 413: Problem, 415: Problem, 503: StorageUnavailable },
     },
   }, async (req, reply) => reply.code(201).send(toRecordDto(await uploadRecord(deps, userOf(req), req.params.pid, uploadPartsOf(req, deps)))))
 
@@ -184,7 +184,7 @@ function registerRoutes(app: App, deps: Deps): void {
       summary: "A record's bytes (Range, If-None-Match supported)",
       produces: ['application/octet-stream'],
       params: RecordParams,
-      response: { 200: Bytes, 206: Bytes, 304: z.null().describe('Not modified'), 403: Problem, 404: Problem, 416: Problem },
+      response: { 200: Bytes, 206: Bytes, 304: z.null().describe('Not modified'), 403: Problem, 404: Problem, 416: Problem, 503: StorageUnavailable },
     },
   }, async (req, reply) =>
     sendRecordContent(
@@ -202,7 +202,7 @@ function registerRoutes(app: App, deps: Deps): void {
       tags,
       summary: 'Re-hash the stored bytes and compare with the recorded SHA-256',
       params: RecordParams,
-      response: { 200: RecordVerification, 403: Problem, 404: Problem },
+      response: { 200: RecordVerification, 403: Problem, 404: Problem, 503: StorageUnavailable },
     },
   }, async (req) => verifyRecord(deps, userOf(req), req.params.pid, req.params.id))
 }

@@ -8,7 +8,7 @@ import { userOf } from '../../app/actor-of.js'
 import { requestMeta } from '../../app/auth-hook.js'
 import type { App } from '../../app/build-app.js'
 import type { Deps } from '../../app/deps.js'
-import { ListQuery, Page, Problem, Uuid, toInstant } from '../../app/schemas.js'
+import { ListQuery, Page, Problem, StorageUnavailable, Uuid, toInstant } from '../../app/schemas.js'
 import { headerOf, sendRecordContent, sendRecordHead } from '../records/content-reply.js'
 import { MedicalRecord, toRecordDto } from '../records/records.schema.js'
 import { CreateShareBody, CreatedShare, ShareLink } from './share-links.schema.js'
@@ -87,7 +87,7 @@ export function shareLinksRoutes(app: App, deps: Deps): void {
       security: [],
       produces: ['application/octet-stream'],
       params: TokenParams,
-      response: { 200: Bytes, 206: Bytes, 401: Problem, 404: Problem, 410: Problem, 416: Problem, 429: Problem },
+      response: { 200: Bytes, 206: Bytes, 401: Problem, 404: Problem, 410: Problem, 416: Problem, 429: Problem, 503: StorageUnavailable },
     },
   }, async (req, reply) =>
     sendRecordContent(reply, await openSharedContent(deps, req.params.token, headerOf(req, PASSCODE_HEADER), requestMeta(req), { range: headerOf(req, 'range') })))
