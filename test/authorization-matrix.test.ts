@@ -556,7 +556,7 @@ async function enumerateRoutes(app: App): Promise<string[]> {
   mirror.addHook('onRoute', (route) => {
     for (const m of [route.method].flat()) if (m !== 'HEAD') found.add(`${m} ${route.url}`)
   })
-  await mirror.register(async (scope) => registerFeatureRoutes(scope as unknown as App, t.deps), { prefix: API_PREFIX })
+  await mirror.register(async (scope) => registerFeatureRoutes(scope, t.deps), { prefix: API_PREFIX })
   registerPageRoutes(mirror as unknown as App, t.deps)
   await mirror.ready()
   await mirror.close()

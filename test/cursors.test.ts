@@ -195,7 +195,7 @@ describe('list cursors (SPEC §2)', () => {
       const query = route.schema?.querystring as { shape?: Record<string, unknown> } | undefined
       if ([route.method].flat().includes('GET') && query?.shape && 'cursor' in query.shape) found.add(route.url.slice(API_PREFIX.length))
     })
-    await mirror.register(async (scope) => registerFeatureRoutes(scope as unknown as App, t.deps), { prefix: API_PREFIX })
+    await mirror.register(async (scope) => registerFeatureRoutes(scope, t.deps), { prefix: API_PREFIX })
     await mirror.ready()
     await mirror.close()
     expect(found.size).toBeGreaterThan(0)

@@ -21,6 +21,7 @@ import { instrumentRequests, registerMetricsRoute } from './metrics.js'
 import { registerNoStore } from './no-store.js'
 import { serializerCompiler } from './serializer.js'
 import { registerFeatureRoutes, registerPageRoutes } from './routes.js'
+import { API_PREFIX, type App } from './app-types.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,9 +34,8 @@ declare module 'fastify' {
   }
 }
 
-export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>
-
-export const API_PREFIX = '/api/v1'
+export type { App } from './app-types.js'
+export { API_PREFIX } from './app-types.js'
 
 export interface BuildOptions {
   /** Pino level; defaults to the config's. Tests pass 'silent'. */
@@ -165,9 +165,7 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
   app.get(`${API_PREFIX}/openapi.json`, { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
 
   await app.register(
-    async (api) => {
-      registerFeatureRoutes(api as unknown as App, deps)
-    },
+    async (api) => registerFeatureRoutes(api, deps),
     { prefix: API_PREFIX },
   )
   registerPageRoutes(app, deps)

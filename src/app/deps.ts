@@ -3,6 +3,7 @@
  * (STYLE §2: no hidden globals).
  */
 import type { Kysely } from 'kysely'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Database } from '../db/connection.js'
 import type { DB } from '../db/schema.js'
 import type { AuditLog } from '../audit/audit.service.js'
@@ -24,3 +25,14 @@ export interface Deps {
   /** Injectable clock so tests can reason about expiry; defaults to `new Date()`. */
   now: () => Date
 }
+
+/** What every feature's route plugin receives: `app.register(notesRoutes, { deps })`. */
+export interface RouteOptions {
+  deps: Deps
+}
+
+/**
+ * A feature's routes as a Fastify plugin (STYLE §9): registered under the API prefix by
+ * `app/routes.ts`, typed with zod schemas, given `deps` explicitly.
+ */
+export type FeatureRoutes = FastifyPluginAsyncZod<RouteOptions>

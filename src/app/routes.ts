@@ -19,11 +19,12 @@ import { emergencyAccessRoutes, emergencyPageRoutes } from '../features/emergenc
 import { sharePageRoutes } from '../features/share-links/share-page.routes.js'
 import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
 import { setupRoutes } from '../features/setup/setup.routes.js'
-import type { App } from './build-app.js'
+import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
 
-export function registerFeatureRoutes(app: App, deps: Deps): void {
+/** Registers every feature's routes on `app` (the API-prefixed scope); each feature is a plugin (STYLE §9). */
+export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void> {
   shareLinksRoutes(app, deps)
   emergencyAccessRoutes(app, deps)
   accountsRoutes(app, deps)
@@ -42,7 +43,7 @@ export function registerFeatureRoutes(app: App, deps: Deps): void {
   dispensingRoutes(app, deps)
   doctorsRoutes(app, deps)
   consultationsRoutes(app, deps)
-  notesRoutes(app, deps)
+  await app.register(notesRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

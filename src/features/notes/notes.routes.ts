@@ -1,7 +1,6 @@
 /** HTTP routes of doctors' notes (SPEC §4.8). One service call per handler. */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/build-app.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { Page, Problem } from '../../app/schemas.js'
 import { CreateNoteBody, Note, NoteListQuery, NotesParams } from './notes.schema.js'
 import { createNote, listNotes } from './notes.service.js'
@@ -9,7 +8,7 @@ import { createNote, listNotes } from './notes.service.js'
 const tags = ['notes']
 
 /** Mounts `POST` (doctors) and `GET` (patients and doctors) `/patients/{pid}/notes`. */
-export function notesRoutes(app: App, deps: Deps): void {
+export const notesRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/patients/:pid/notes', {
     // Patients read notes but never write them: 403 for them (SPEC §3).
     config: { access: { roles: ['doctor'] } },
