@@ -7,7 +7,8 @@
  */
 import { sql } from 'kysely'
 import { z } from 'zod'
-import { buildApp, type App } from '../src/app/build-app.js'
+import { buildApp } from '../src/app/build-app.js'
+import type { App } from '../src/app/app-types.js'
 import { composeDeps, type Composed } from '../src/app/compose.js'
 import { loadConfig } from '../src/app/config.js'
 import type { Deps } from '../src/app/deps.js'

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto'
 import helmet from 'helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault } from 'fastify'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import Fastify from 'fastify'
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { ANY_ROLE, checkRouteAccess, type Actor, type RouteAccess } from '../policy/index.js'
 import { authenticateRequest } from './auth-hook.js'
@@ -34,8 +33,6 @@ declare module 'fastify' {
   }
 }
 
-export type { App } from './app-types.js'
-export { API_PREFIX } from './app-types.js'
 
 export interface BuildOptions {
   /** Pino level; defaults to the config's. Tests pass 'silent'. */

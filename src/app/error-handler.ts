@@ -7,7 +7,7 @@ import { protocol as pgliteProtocol } from '@electric-sql/pglite'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import pg from 'pg'
-import type { App } from './build-app.js'
+import type { App } from './app-types.js'
 import { AppError, PROBLEM_BASE, ServiceUnavailableError, type FieldError } from './errors.js'
 
 export interface ProblemBody {

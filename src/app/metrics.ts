@@ -23,7 +23,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { App } from './build-app.js'
+import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { AppError } from './errors.js'
 

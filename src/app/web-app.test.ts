@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../../test/helpers/test-app.js'
-import type { App } from './build-app.js'
+import type { App } from './app-types.js'
 import { webAppRoutes } from './web-app.js'
 
 let t: TestApp

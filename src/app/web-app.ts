@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
-import type { App } from './build-app.js'
+import type { App } from './app-types.js'
 
 /** Client-side route prefixes of the web app (web/src/routes). */
 export const WEB_APP_PAGES = ['/', '/login', '/register', '/reset-password', '/setup'] as const

@@ -1,6 +1,6 @@
 /** HTTP routes of the audit log (SPEC §4.7). One service call per handler. */
 import { userOf } from '../app/actor-of.js'
-import type { App } from '../app/build-app.js'
+import type { App } from '../app/app-types.js'
 import type { Deps } from '../app/deps.js'
 import { Problem } from '../app/schemas.js'
 import {

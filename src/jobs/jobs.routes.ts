@@ -1,5 +1,5 @@
 /** Queue status for admins (SPEC §4.1 admin, §5: failures stay visible). */
-import type { App } from '../app/build-app.js'
+import type { App } from '../app/app-types.js'
 import type { Deps } from '../app/deps.js'
 import { Problem } from '../app/schemas.js'
 import { JobQueueStatus } from './jobs.schema.js'

@@ -1,6 +1,6 @@
 /** HTTP routes of accounts and sessions (SPEC §4.1). One service call per handler. */
 import { z } from 'zod'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'

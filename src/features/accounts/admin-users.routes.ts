@@ -1,6 +1,6 @@
 /** Admin routes for accounts (SPEC §4.1 Admin). */
 import { z } from 'zod'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { EmptyBody, ListQuery, Page, Problem, Uuid, singleLine } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'

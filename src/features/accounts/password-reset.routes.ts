@@ -1,6 +1,6 @@
 /** HTTP routes of the password reset (SPEC §4.1). */
 import { z } from 'zod'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { Problem } from '../../app/schemas.js'
 import { Email, Password } from './accounts.schema.js'

@@ -1,5 +1,5 @@
 /** `GET /admin/settings`: the server settings the admin screens show (SPEC §6 localhost warning). */
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { Problem } from '../../app/schemas.js'
 import { AdminSettings } from './admin-settings.schema.js'

@@ -4,7 +4,7 @@
  * field. Pending (unverified) doctors get 403 account-not-verified on all of them.
  */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { EmptyBody, Page, Problem } from '../../app/schemas.js'
 import {

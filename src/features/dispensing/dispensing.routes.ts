@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { EmptyBody, Page, Problem } from '../../app/schemas.js'
 import { Prescription, PrescriptionParams, toPrescriptionDto } from '../prescriptions/prescriptions.schema.js'

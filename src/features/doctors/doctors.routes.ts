@@ -1,6 +1,6 @@
 /** HTTP route of the doctor directory (SPEC §4.8). */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { Page, Problem } from '../../app/schemas.js'
 import { ANY_ROLE } from '../../policy/index.js'

@@ -1,6 +1,6 @@
 /** HTTP route of the FHIR import (SPEC §4.4). */
 import { z } from 'zod'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { PatientIdParam, Problem, StorageUnavailable } from '../../app/schemas.js'

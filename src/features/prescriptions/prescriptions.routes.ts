@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { EmptyBody, Page, Problem } from '../../app/schemas.js'
 import { CreatePrescriptionBody, Prescription, PrescriptionListQuery, PrescriptionParams, toPrescriptionDto } from './prescriptions.schema.js'

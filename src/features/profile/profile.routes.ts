@@ -1,6 +1,6 @@
 /** HTTP routes of the patient profile (SPEC §4.2). */
 import { z } from 'zod'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { PatientIdParam, Problem } from '../../app/schemas.js'

@@ -1,5 +1,5 @@
 /** HTTP route of the first-run setup (SPEC §1). One service call per handler. */
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { requestMeta } from '../../app/auth-hook.js'
 import { Problem } from '../../app/schemas.js'

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
 import { requestMeta } from '../../app/auth-hook.js'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { ListQuery, Page, Problem, StorageUnavailable, Uuid, toInstant } from '../../app/schemas.js'
 import { headerOf, sendRecordContent, sendRecordHead } from '../records/content-reply.js'

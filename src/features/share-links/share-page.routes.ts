@@ -10,7 +10,7 @@
 import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { requestMeta } from '../../app/auth-hook.js'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { AppError } from '../../app/errors.js'
 import { html, page, type SafeHtml } from '../../app/html.js'

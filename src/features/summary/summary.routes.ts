@@ -1,6 +1,6 @@
 /** HTTP route of the health summary (SPEC §4.8). */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/build-app.js'
+import type { App } from '../../app/app-types.js'
 import type { Deps } from '../../app/deps.js'
 import { Problem } from '../../app/schemas.js'
 import { Summary, SummaryParams } from './summary.schema.js'
