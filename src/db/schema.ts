@@ -1,6 +1,8 @@
 /**
  * Table types for Kysely. SQL is snake_case; Kysely's CamelCasePlugin maps it to the
- * camelCase names below (STYLE §6). Keep in step with `migrations/`.
+ * camelCase names below (STYLE §6). Written by hand beside `migrations/`; `schema.test.ts`
+ * keeps it honest: it migrates a fresh database on each engine and fails, naming each
+ * difference, when a table, a column or a column's nullability (`| null`) disagrees.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 
