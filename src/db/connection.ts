@@ -81,20 +81,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client), plugins: [new CamelCasePlugin()] })
   // Subscribed before Kysely sends anything: PGlite's listen runs a statement of its own.
   const cache = await createProcessCache(client)
-  attachCache(db, cache)
-  return {
-    db,
-    engine: 'pglite',
-    pglite: client,
-    ping: async () => {
-      await sql`SELECT 1`.execute(db)
-    },
-    cache,
-    close: async () => {
-      await cache.close()
-      await db.destroy()
-    },
-  }
+  return { ...withCache(db, cache), engine: 'pglite', pglite: client }
 }
 
 function openPostgres(url: string, max: number): Database {
@@ -120,11 +107,18 @@ function openPostgres(url: string, max: number): Database {
   pool.on('connect', (client) => client.on('error', () => undefined))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }), plugins: [new CamelCasePlugin()] })
   const cache = createListeningCache(url, types as pg.CustomTypesConfig)
+  return {
+    ...withCache(db, cache),
+    engine: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  }
+}
+
+/** What both engines share: `db` with its read cache attached, `ping`, and `close` (cache first, then the pool). */
+function withCache(db: Kysely<DB>, cache: NodeCache & { close(): Promise<void> }): Pick<Database, 'db' | 'ping' | 'cache' | 'close'> {
   attachCache(db, cache)
   return {
     db,
-    engine: 'postgres',
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     ping: async () => {
       await sql`SELECT 1`.execute(db)
     },
