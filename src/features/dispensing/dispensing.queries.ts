@@ -1,6 +1,6 @@
 /** SQL of the pharmacy counter. No business rules here (STYLE §2); `db` (or a transaction) comes first. */
-import { sql, type Kysely, type QueryCreator, type Transaction } from 'kysely'
-import type { DB } from '../../db/schema.js'
+import { sql, type Kysely, type QueryCreator, type Selectable, type Transaction } from 'kysely'
+import type { DB, DispensationItemsTable, DispensationsTable, PrescriptionScansTable } from '../../db/schema.js'
 import { cacheTags, forgetLocally } from '../../db/node-cache.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -13,7 +13,7 @@ type Db = Kysely<DB> | Transaction<DB>
  * (undefined only if the prescription vanished, which the scan row's foreign key turns into
  * an error first).
  */
-export function recordScan(qc: QueryCreator<DB>, scan: { prescriptionId: string; pharmacistId: string; method: 'qr' | 'reference'; scannedAt: Date }) {
+export function recordScan(qc: QueryCreator<DB>, scan: Omit<Selectable<PrescriptionScansTable>, 'id'>) {
   return qc
     .with('scan', (db) => db.insertInto('prescriptionScans').values(scan))
     .updateTable('prescriptions')
@@ -79,11 +79,11 @@ export function addDispensedQuantity(trx: Transaction<DB>, prescriptionId: strin
     .executeTakeFirst()
 }
 
-/** Inserts a dispensation and its lines (batch, expiry date, unit price per item); returns its id. */
+/** Inserts a dispensation (`acknowledgedWarnings` as JSON text) and its lines (batch, expiry date, unit price per item); returns its id. */
 export async function insertDispensation(
   trx: Transaction<DB>,
-  d: { prescriptionId: string; pharmacistId: string; dispensedAt: Date; notes: string | null; acknowledgedWarnings: string | null },
-  items: { itemId: string; quantity: number; batchNumber: string; expiryDate: string | null; unitPrice: number | null }[],
+  d: Omit<Selectable<DispensationsTable>, 'id' | 'acknowledgedWarnings'> & { acknowledgedWarnings: string | null },
+  items: Omit<Selectable<DispensationItemsTable>, 'dispensationId'>[],
 ): Promise<string> {
   const { id } = await trx.insertInto('dispensations').values(d).returning('id').executeTakeFirstOrThrow()
   forgetLocally([cacheTags.prescription(d.prescriptionId)])

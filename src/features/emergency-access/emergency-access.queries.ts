@@ -1,5 +1,5 @@
 /** SQL of emergency access. No business rules here (STYLE §2). */
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
 import { allColumns, qualified } from '../../db/columns.js'
 import { precompiled } from '../../db/connection.js'
 import { cacheTags, forgetLocally, readThrough } from '../../db/node-cache.js'
@@ -15,7 +15,7 @@ export function findEmergencyAccess(db: Db, patientId: string) {
 }
 
 /** Creates the patient's row unless one exists; returns the row that is now there. */
-export async function insertEmergencyAccessIfMissing(db: Db, row: { patientId: string; tokenHash: string; salt: string; createdAt: Date }) {
+export async function insertEmergencyAccessIfMissing(db: Db, row: Omit<Selectable<EmergencyAccessTable>, 'lastAlertAt'>) {
   await db.insertInto('emergencyAccess').values(row).onConflict((oc) => oc.column('patientId').doNothing()).execute()
   forgetLocally([cacheTags.emergency(row.patientId)])
   return db.selectFrom('emergencyAccess').selectAll().where('patientId', '=', row.patientId).executeTakeFirstOrThrow()

@@ -1,11 +1,11 @@
 /** SQL of doctors' notes. No business rules here (STYLE §2). */
-import { sql, type Kysely, type Transaction } from 'kysely'
-import type { DB } from '../../db/schema.js'
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely'
+import type { DB, NotesTable } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
 /** Inserts a note; returns its id. */
-export function insertNote(db: Db, n: { patientId: string; authorId: string; body: string; sharedWithPatient: boolean; createdAt: Date }) {
+export function insertNote(db: Db, n: Omit<Selectable<NotesTable>, 'id'>) {
   return db.insertInto('notes').values(n).returning('id').executeTakeFirstOrThrow()
 }
 

@@ -1,6 +1,6 @@
 /** SQL of vitals. No business rules here (STYLE §2). */
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
-import type { DB, Role, VitalsTable } from '../../db/schema.js'
+import type { DB, Role, VitalRow, VitalsTable } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -24,25 +24,8 @@ export async function insertVital(db: Db, row: Insertable<VitalsTable>): Promise
   return id
 }
 
-/** A vital as the API shows it: the row plus whoever recorded it (null for a deleted account). */
-export interface VitalView {
-  id: string
-  patientId: string
-  type: string
-  loinc: string
-  value: number | null
-  systolic: number | null
-  diastolic: number | null
-  unit: string
-  context: string | null
-  measuredAt: Date
-  recordedBy: string | null
-  source: 'manual' | 'import'
-  note: string | null
-  flag: string
-  recorderName: string | null
-  recorderRole: Role | null
-}
+/** A vital as the API shows it: the row (less its import key and insert time) plus whoever recorded it (null for a deleted account). */
+export type VitalView = Omit<VitalRow, 'sourceRef' | 'createdAt'> & { recorderName: string | null; recorderRole: Role | null }
 
 const VIEW_COLUMNS = [
   'vitals.id',
@@ -157,19 +140,10 @@ export function trendBuckets(db: Db, f: TrendFilter): Promise<TrendRow[]> {
     .execute() as Promise<TrendRow[]>
 }
 
-/** A reading as the summary rules read it (canonical units). */
-export interface VitalPoint {
-  id: string
-  type: string
-  value: number | null
-  systolic: number | null
-  diastolic: number | null
-  context: string | null
-  measuredAt: Date
-  flag: string
-}
-
 const POINT_COLUMNS = ['id', 'type', 'value', 'systolic', 'diastolic', 'context', 'measuredAt', 'flag'] as const
+
+/** A reading as the summary rules read it (canonical units). */
+export type VitalPoint = Pick<VitalRow, (typeof POINT_COLUMNS)[number]>
 
 /**
  * Exact least-squares sums of each type's readings measured at or after `since` (SPEC §4.8
