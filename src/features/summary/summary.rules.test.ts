@@ -94,11 +94,8 @@ describe('glucose (ADA Standards of Care)', () => {
   })
 
   it('recognises diabetes conditions but not prediabetes', () => {
-    expect(isDiabetesCondition('Diabetes mellitus type 2 (disorder)')).toBe(true)
-    expect(isDiabetesCondition('Neuropathy due to type 2 diabetes mellitus (disorder)')).toBe(true)
-    expect(isDiabetesCondition('Diabetic retinopathy')).toBe(true)
-    expect(isDiabetesCondition('Prediabetes')).toBe(false)
-    expect(isDiabetesCondition('Hypertension')).toBe(false)
+    const names = { 'Diabetes mellitus type 2 (disorder)': true, 'Neuropathy due to type 2 diabetes mellitus (disorder)': true, 'Diabetic retinopathy': true, Prediabetes: false, Hypertension: false }
+    for (const [name, diabetes] of Object.entries(names)) expect(isDiabetesCondition(name), name).toBe(diabetes)
   })
 
   it('with diabetes on the condition list the glucose history is at least a warning and cites readings and the condition', () => {
@@ -142,9 +139,10 @@ describe('SpO₂, heart rate, temperature and respiratory rate', () => {
   })
 
   it('temperature and respiratory rate appear only when flagged', () => {
-    expect(find(facts({ vitals: [vital('body_temperature', 1, { value: 36.8 })] }), /temperature/)).toBeUndefined()
-    expect(find(facts({ vitals: [vital('body_temperature', 1, { value: 38.6 })] }), /^Latest body temperature/)?.severity).toBe('warning')
-    expect(find(facts({ vitals: [vital('respiratory_rate', 1, { value: 26 })] }), /^Latest respiratory/)?.severity).toBe('critical')
+    const latest = (type: VitalType, value: number, re: RegExp) => find(facts({ vitals: [vital(type, 1, { value })] }), re)
+    expect(latest('body_temperature', 36.8, /temperature/)).toBeUndefined()
+    expect(latest('body_temperature', 38.6, /^Latest body temperature/)?.severity).toBe('warning')
+    expect(latest('respiratory_rate', 26, /^Latest respiratory/)?.severity).toBe('critical')
   })
 })
 
