@@ -557,7 +557,7 @@ async function enumerateRoutes(app: App): Promise<string[]> {
     for (const m of [route.method].flat()) if (m !== 'HEAD') found.add(`${m} ${route.url}`)
   })
   await mirror.register(async (scope) => registerFeatureRoutes(scope, t.deps), { prefix: API_PREFIX })
-  registerPageRoutes(mirror as unknown as App, t.deps)
+  await registerPageRoutes(mirror, t.deps)
   await mirror.ready()
   await mirror.close()
 

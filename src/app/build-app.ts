@@ -165,7 +165,7 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
     async (api) => registerFeatureRoutes(api, deps),
     { prefix: API_PREFIX },
   )
-  registerPageRoutes(app, deps)
+  await registerPageRoutes(app, deps)
 
   return app
 }

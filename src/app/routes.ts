@@ -25,30 +25,30 @@ import { webAppRoutes } from './web-app.js'
 
 /** Registers every feature's routes on `app` (the API-prefixed scope); each feature is a plugin (STYLE §9). */
 export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void> {
-  shareLinksRoutes(app, deps)
-  emergencyAccessRoutes(app, deps)
-  accountsRoutes(app, deps)
-  adminUsersRoutes(app, deps)
-  adminSettingsRoutes(app, deps)
-  passwordResetRoutes(app, deps)
-  setupRoutes(app, deps)
-  recordsRoutes(app, deps)
-  vitalsRoutes(app, deps)
-  summaryRoutes(app, deps)
-  profileRoutes(app, deps)
-  fhirImportRoutes(app, deps)
-  jobsRoutes(app, deps)
-  auditRoutes(app, deps)
-  prescriptionsRoutes(app, deps)
-  dispensingRoutes(app, deps)
-  doctorsRoutes(app, deps)
-  consultationsRoutes(app, deps)
+  await app.register(shareLinksRoutes, { deps })
+  await app.register(emergencyAccessRoutes, { deps })
+  await app.register(accountsRoutes, { deps })
+  await app.register(adminUsersRoutes, { deps })
+  await app.register(adminSettingsRoutes, { deps })
+  await app.register(passwordResetRoutes, { deps })
+  await app.register(setupRoutes, { deps })
+  await app.register(recordsRoutes, { deps })
+  await app.register(vitalsRoutes, { deps })
+  await app.register(summaryRoutes, { deps })
+  await app.register(profileRoutes, { deps })
+  await app.register(fhirImportRoutes, { deps })
+  await app.register(jobsRoutes, { deps })
+  await app.register(auditRoutes, { deps })
+  await app.register(prescriptionsRoutes, { deps })
+  await app.register(dispensingRoutes, { deps })
+  await app.register(doctorsRoutes, { deps })
+  await app.register(consultationsRoutes, { deps })
   await app.register(notesRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */
-export function registerPageRoutes(app: App, deps: Deps): void {
-  sharePageRoutes(app, deps)
-  emergencyPageRoutes(app, deps)
-  webAppRoutes(app)
+export async function registerPageRoutes(app: App, deps: Deps): Promise<void> {
+  await app.register(sharePageRoutes, { deps })
+  await app.register(emergencyPageRoutes, { deps })
+  await app.register(webAppRoutes)
 }

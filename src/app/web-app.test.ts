@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import Fastify from 'fastify'
+import type { ZodTypeProvider } from 'fastify-type-provider-zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from '../../test/helpers/test-app.js'
 import type { App } from './app-types.js'
@@ -10,7 +11,7 @@ import { webAppRoutes } from './web-app.js'
 
 let t: TestApp
 let dir: string
-let web: ReturnType<typeof Fastify>
+let web: App
 beforeAll(async () => {
   t = await startTestApp()
   dir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-web-'))
@@ -18,8 +19,8 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'index.html'), '<!doctype html><div id="root"></div>')
   await writeFile(path.join(dir, 'assets', 'index-abc123.js'), 'console.log(1)')
   await writeFile(path.join(dir, 'assets', 'index-abc123.js.gz'), gzipSync('console.log(1)'))
-  web = Fastify()
-  webAppRoutes(web as unknown as App, { dir })
+  web = Fastify().withTypeProvider<ZodTypeProvider>()
+  await web.register(webAppRoutes, { dir })
   await web.ready()
 })
 afterAll(async () => {

@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fastifyStatic from '@fastify/static'
-import type { App } from './app-types.js'
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 
 /** Client-side route prefixes of the web app (web/src/routes). */
 export const WEB_APP_PAGES = ['/', '/login', '/register', '/reset-password', '/setup'] as const
@@ -37,8 +37,13 @@ export function defaultWebDir(): string {
   return path.join(dir, 'dist', 'web')
 }
 
-/** Registers the web app's routes on `app` (outside `/api/v1`). */
-export function webAppRoutes(app: App, opts: { dir?: string } = {}): void {
+/** Where the built web app is; defaults to `defaultWebDir()`. */
+export interface WebAppOptions {
+  dir?: string
+}
+
+/** The web app's routes as a plugin, registered outside `/api/v1`: `app.register(webAppRoutes, { dir })`. */
+export const webAppRoutes: FastifyPluginAsyncZod<WebAppOptions> = async (app, opts) => {
   const dir = opts.dir ?? defaultWebDir()
   const hide = { hide: true }
 
@@ -62,14 +67,12 @@ export function webAppRoutes(app: App, opts: { dir?: string } = {}): void {
     app.get(`${section}/*`, { config: { access: 'public' }, schema: hide }, sendIndex)
   }
 
-  // `serve: false`: @fastify/static only lends `reply.sendFile` (path checks, ETag, Range);
-  // the route is ours so it carries an access declaration like every other.
-  void app.register(async (scope) => {
-    // preCompressed: the build writes .br/.gz next to each asset (web/vite.config.ts).
-    await scope.register(fastifyStatic, { root: path.join(dir, 'assets'), serve: false, preCompressed: true })
-    scope.get('/assets/*', { config: { access: 'public' }, schema: hide }, async (req, reply) => {
-      const file = (req.params as { '*': string })['*']
-      return reply.sendFile(file, { maxAge: '1y', immutable: true })
-    })
+  // `serve: false`: @fastify/static only lends `reply.sendFile` (path checks, ETag, Range),
+  // inside this plugin only; the route is ours so it carries an access declaration like every other.
+  // preCompressed: the build writes .br/.gz next to each asset (web/vite.config.ts).
+  await app.register(fastifyStatic, { root: path.join(dir, 'assets'), serve: false, preCompressed: true })
+  app.get('/assets/*', { config: { access: 'public' }, schema: hide }, async (req, reply) => {
+    const file = (req.params as { '*': string })['*']
+    return reply.sendFile(file, { maxAge: '1y', immutable: true })
   })
 }

@@ -1,7 +1,6 @@
 /** HTTP routes of the audit log (SPEC §4.7). One service call per handler. */
 import { userOf } from '../app/actor-of.js'
-import type { App } from '../app/app-types.js'
-import type { Deps } from '../app/deps.js'
+import type { FeatureRoutes } from '../app/deps.js'
 import { Problem } from '../app/schemas.js'
 import {
   AuditListQuery,
@@ -21,7 +20,8 @@ import { getConsistencyProof, getInclusionProof, getTreeHead, getTreeHeadKeys } 
 
 const tags = ['audit']
 
-export function auditRoutes(app: App, deps: Deps): void {
+/** Mounts the patient's audit log and proofs, the public tree head, keys and consistency proofs, and the admin's verification. */
+export const auditRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/patients/:pid/audit', {
     config: { access: { roles: ['patient'] } },
     schema: {

@@ -1,11 +1,10 @@
 /** Queue status for admins (SPEC §4.1 admin, §5: failures stay visible). */
-import type { App } from '../app/app-types.js'
-import type { Deps } from '../app/deps.js'
+import type { FeatureRoutes } from '../app/deps.js'
 import { Problem } from '../app/schemas.js'
 import { JobQueueStatus } from './jobs.schema.js'
 
 /** `GET /admin/jobs` → `{queues: [{name, queued, active, completed, failed, retrying}], healthy}`; admins only (route gate). */
-export function jobsRoutes(app: App, deps: Deps): void {
+export const jobsRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/admin/jobs', {
     config: { access: { roles: ['admin'] } },
     schema: {

@@ -1,7 +1,6 @@
 /** HTTP routes of accounts and sessions (SPEC §4.1). One service call per handler. */
 import { z } from 'zod'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
 import { requestMeta } from '../../app/auth-hook.js'
@@ -14,7 +13,8 @@ import { clearRefreshCookie, RefreshBodyOrCookie, refreshFromRequest, SessionRep
 const signedIn = { roles: ANY_ROLE, allowPending: true } as const
 const tags = ['accounts']
 
-export function accountsRoutes(app: App, deps: Deps): void {
+/** Mounts `/auth/*`: register, login, refresh, logout, me and password change (SPEC §4.1). */
+export const accountsRoutes: FeatureRoutes = async (app, { deps }) => {
   // The hash unknown emails are checked against exists before the first login (no slow first miss).
   app.addHook('onReady', async () => {
     await dummyPasswordHash()

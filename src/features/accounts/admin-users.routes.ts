@@ -1,7 +1,6 @@
 /** Admin routes for accounts (SPEC §4.1 Admin). */
 import { z } from 'zod'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, ListQuery, Page, Problem, Uuid, singleLine } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
 import { User, toUserDto } from './accounts.schema.js'
@@ -11,7 +10,8 @@ const adminOnly = { roles: ['admin'] } as const
 const tags = ['admin']
 const UserParams = z.object({ id: Uuid }).strict()
 
-export function adminUsersRoutes(app: App, deps: Deps): void {
+/** Mounts `/admin/users` and its verify/disable/enable actions (admins only). */
+export const adminUsersRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/admin/users', {
     config: { access: adminOnly },
     schema: {

@@ -1,14 +1,14 @@
 /** HTTP routes of the password reset (SPEC §4.1). */
 import { z } from 'zod'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { Problem } from '../../app/schemas.js'
 import { Email, Password } from './accounts.schema.js'
 import { confirmPasswordReset, requestPasswordReset } from './password-reset.service.js'
 
 const tags = ['accounts']
 
-export function passwordResetRoutes(app: App, deps: Deps): void {
+/** Mounts `/auth/password-reset/request` and `/confirm` (public, rate-limited). */
+export const passwordResetRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/auth/password-reset/request', {
     config: { access: 'public' },
     preHandler: async (req, reply) => deps.rateLimits.hit('passwordReset', (req.body as { email: string }).email, reply),

@@ -1,11 +1,11 @@
 /** `GET /admin/settings`: the server settings the admin screens show (SPEC §6 localhost warning). */
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { Problem } from '../../app/schemas.js'
 import { AdminSettings } from './admin-settings.schema.js'
 import { getAdminSettings } from './admin-settings.service.js'
 
-export function adminSettingsRoutes(app: App, deps: Deps): void {
+/** Mounts `GET /admin/settings` (admins only). */
+export const adminSettingsRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/admin/settings', {
     config: { access: { roles: ['admin'] } },
     schema: {

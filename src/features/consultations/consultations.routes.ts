@@ -4,8 +4,7 @@
  * field. Pending (unverified) doctors get 403 account-not-verified on all of them.
  */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, Page, Problem } from '../../app/schemas.js'
 import {
   Consultation,
@@ -23,7 +22,7 @@ const doctorOnly = { roles: ['doctor'] } as const
 const action = { params: ConsultationParams, body: EmptyBody, response: { 200: Consultation, 403: Problem, 404: Problem, 409: Problem } }
 
 /** Mounts the consultation routes and `GET /doctor/patients`, each with its roles (SPEC §4.8). */
-export function consultationsRoutes(app: App, deps: Deps): void {
+export const consultationsRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/consultations', {
     config: { access: { roles: ['patient'] } },
     schema: {

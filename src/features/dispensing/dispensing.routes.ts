@@ -6,8 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, Page, Problem } from '../../app/schemas.js'
 import { Prescription, PrescriptionParams, toPrescriptionDto } from '../prescriptions/prescriptions.schema.js'
 import {
@@ -35,7 +34,7 @@ const pharmacistOnly = { roles: ['pharmacist'] } as const
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 
 /** Registers the `/pharmacy/*` routes (under `/api/v1`). */
-export function dispensingRoutes(app: App, deps: Deps): void {
+export const dispensingRoutes: FeatureRoutes = async (app, { deps }) => {
   const limitLookups = async (req: FastifyRequest, reply: FastifyReply) => deps.rateLimits.hit('pharmacyLookup', userOf(req).id, reply)
 
   app.post('/pharmacy/scan', {

@@ -1,14 +1,13 @@
 /** HTTP route of the doctor directory (SPEC §4.8). */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { Page, Problem } from '../../app/schemas.js'
 import { ANY_ROLE } from '../../policy/index.js'
 import { DirectoryDoctor, DirectoryQuery } from './doctors.schema.js'
 import { searchDoctors } from './doctors.service.js'
 
 /** Mounts `GET /doctors` (any verified account; 403 for pending ones). */
-export function doctorsRoutes(app: App, deps: Deps): void {
+export const doctorsRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/doctors', {
     // Every verified account; pending doctors and pharmacists get 403 account-not-verified.
     config: { access: { roles: ANY_ROLE } },

@@ -7,8 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
 import { requestMeta } from '../../app/auth-hook.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { Deps, FeatureRoutes } from '../../app/deps.js'
 import { AppError } from '../../app/errors.js'
 import { EmptyBody, Problem, StorageUnavailable, Uuid } from '../../app/schemas.js'
 import { headerOf, sendRecordContent } from '../records/content-reply.js'
@@ -23,7 +22,8 @@ const TokenParams = z.object({ token: z.string().min(16).max(128) }).strict()
 
 const limitPerIp = (deps: Deps) => async (req: FastifyRequest, reply: FastifyReply) => deps.rateLimits.hit('public', req.ip, reply)
 
-export function emergencyAccessRoutes(app: App, deps: Deps): void {
+/** Mounts the patient's emergency link and QR codes and the public emergency view. */
+export const emergencyAccessRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/patients/me/emergency', {
     config: { access: patientOnly },
     schema: { tags, summary: 'Your emergency link (created on first call)', response: { 200: EmergencyLinkDto, 409: Problem.describe('emergency-link-underivable: the link was made under a master key this server no longer holds (after a key rotation); the printed card still works; rotate for a new link.') } },
@@ -89,7 +89,7 @@ const PageQuery = z.object({ show: z.string().max(8).optional() })
  * "Show emergency information" link (`?show=1`) opens the full card — with the alert
  * logic — for a person whose browser was mistaken for a bot (SPEC §4.6).
  */
-export function emergencyPageRoutes(app: App, deps: Deps): void {
+export const emergencyPageRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/e/:token', { config: { access: 'public' }, schema: { hide: true, params: TokenParams, querystring: PageQuery } }, async (req, reply) => {
     try {
       if (req.method === 'HEAD') return sendPage(reply, 200, emergencyPreviewPage(req.params.token))

@@ -4,8 +4,7 @@
  */
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, Page, Problem } from '../../app/schemas.js'
 import { CreatePrescriptionBody, Prescription, PrescriptionListQuery, PrescriptionParams, toPrescriptionDto } from './prescriptions.schema.js'
 import {
@@ -23,7 +22,7 @@ const patientOrDoctor = { roles: ['patient', 'doctor'] } as const
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem }
 
 /** Registers the prescription routes (under `/api/v1`). */
-export function prescriptionsRoutes(app: App, deps: Deps): void {
+export const prescriptionsRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/prescriptions', {
     config: { access: doctorOnly },
     schema: {

@@ -1,7 +1,6 @@
 /** HTTP routes of the patient profile (SPEC §4.2). */
 import { z } from 'zod'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { PatientIdParam, Problem } from '../../app/schemas.js'
 import { Profile, ProfileBody, toProfileDto } from './profile.schema.js'
@@ -10,7 +9,8 @@ import { getProfile, replaceProfile } from './profile.service.js'
 const tags = ['profile']
 const Params = z.object({ pid: PatientIdParam }).strict()
 
-export function profileRoutes(app: App, deps: Deps): void {
+/** Mounts the patient's profile routes (SPEC §4.2). */
+export const profileRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/patients/:pid/profile', {
     config: { access: { roles: ['patient', 'doctor'] } },
     schema: { tags, summary: "A patient's medical profile", params: Params, response: { 200: Profile, 403: Problem, 404: Problem } },

@@ -1,13 +1,13 @@
 /** HTTP route of the first-run setup (SPEC §1). One service call per handler. */
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { requestMeta } from '../../app/auth-hook.js'
 import { Problem } from '../../app/schemas.js'
 import { SessionReply, sessionReply } from '../accounts/refresh-cookie.js'
 import { SetupAdminBody } from './setup.schema.js'
 import { completeSetup } from './setup.service.js'
 
-export function setupRoutes(app: App, deps: Deps): void {
+/** Mounts `POST /setup/admin` (public, with the one-time setup token). */
+export const setupRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/setup/admin', {
     config: { access: 'public' },
     schema: {

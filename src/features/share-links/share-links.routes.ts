@@ -6,8 +6,7 @@
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
 import { requestMeta } from '../../app/auth-hook.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { Deps, FeatureRoutes } from '../../app/deps.js'
 import { ListQuery, Page, Problem, StorageUnavailable, Uuid, toInstant } from '../../app/schemas.js'
 import { headerOf, sendRecordContent, sendRecordHead } from '../records/content-reply.js'
 import { MedicalRecord, toRecordDto } from '../records/records.schema.js'
@@ -20,7 +19,8 @@ const TokenParams = z.object({ token: z.string().min(16).max(128) }).strict()
 const Bytes = z.string().describe('The file bytes')
 const PASSCODE_HEADER = 'x-share-passcode'
 
-export function shareLinksRoutes(app: App, deps: Deps): void {
+/** Mounts the patient's share links and the public `/shared/{token}` routes. */
+export const shareLinksRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/patients/:pid/records/:id/shares', {
     config: { access: { roles: ['patient', 'doctor'] } },
     schema: {

@@ -10,8 +10,7 @@
 import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { requestMeta } from '../../app/auth-hook.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { AppError } from '../../app/errors.js'
 import { html, page, type SafeHtml } from '../../app/html.js'
 import { sendRecordContent } from '../records/content-reply.js'
@@ -86,46 +85,44 @@ function sendErrorPage(reply: FastifyReply, token: string, err: unknown): Fastif
   throw err
 }
 
-export function sharePageRoutes(app: App, deps: Deps): void {
-  app.register(async (plugin) => {
-    const scope = plugin as unknown as App
-    // A passcode form is posted as application/x-www-form-urlencoded.
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)))
-    })
+/** Mounts `GET` and `POST /s/<token>` (outside `/api/v1`); the form parser stays inside this plugin. */
+export const sharePageRoutes: FeatureRoutes = async (app, { deps }) => {
+  // A passcode form is posted as application/x-www-form-urlencoded.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
 
-    scope.get('/s/:token', {
-      config: { access: 'public' },
-      schema: { hide: true, params: TokenParams },
-    }, async (req, reply) => {
-      try {
-        await deps.rateLimits.hit('public', req.ip, reply)
-        const { record, expiresAt } = await getSharedRecord(deps, req.params.token, undefined, requestMeta(req))
-        return sendPage(reply, 200, recordPage(req.params.token, record, expiresAt))
-      } catch (err) {
-        return sendErrorPage(reply, req.params.token, err)
-      }
-    })
+  app.get('/s/:token', {
+    config: { access: 'public' },
+    schema: { hide: true, params: TokenParams },
+  }, async (req, reply) => {
+    try {
+      await deps.rateLimits.hit('public', req.ip, reply)
+      const { record, expiresAt } = await getSharedRecord(deps, req.params.token, undefined, requestMeta(req))
+      return sendPage(reply, 200, recordPage(req.params.token, record, expiresAt))
+    } catch (err) {
+      return sendErrorPage(reply, req.params.token, err)
+    }
+  })
 
-    scope.post('/s/:token', {
-      config: { access: 'public' },
-      schema: {
-        hide: true,
-        params: TokenParams,
-        body: z.object({ passcode: z.string().max(64).default(''), download: z.literal('1').optional() }).strict(),
-      },
-    }, async (req, reply) => {
-      try {
-        await deps.rateLimits.hit('public', req.ip, reply)
-        const passcode = req.body.passcode || undefined
-        if (req.body.download === '1') {
-          return sendRecordContent(reply, await openSharedContent(deps, req.params.token, passcode, requestMeta(req), {}))
-        }
-        const { record, expiresAt } = await getSharedRecord(deps, req.params.token, passcode, requestMeta(req))
-        return sendPage(reply, 200, recordPage(req.params.token, record, expiresAt, req.body.passcode))
-      } catch (err) {
-        return sendErrorPage(reply, req.params.token, err)
+  app.post('/s/:token', {
+    config: { access: 'public' },
+    schema: {
+      hide: true,
+      params: TokenParams,
+      body: z.object({ passcode: z.string().max(64).default(''), download: z.literal('1').optional() }).strict(),
+    },
+  }, async (req, reply) => {
+    try {
+      await deps.rateLimits.hit('public', req.ip, reply)
+      const passcode = req.body.passcode || undefined
+      if (req.body.download === '1') {
+        return sendRecordContent(reply, await openSharedContent(deps, req.params.token, passcode, requestMeta(req), {}))
       }
-    })
+      const { record, expiresAt } = await getSharedRecord(deps, req.params.token, passcode, requestMeta(req))
+      return sendPage(reply, 200, recordPage(req.params.token, record, expiresAt, req.body.passcode))
+    } catch (err) {
+      return sendErrorPage(reply, req.params.token, err)
+    }
   })
 }

@@ -1,13 +1,12 @@
 /** HTTP route of the health summary (SPEC §4.8). */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { Problem } from '../../app/schemas.js'
 import { Summary, SummaryParams } from './summary.schema.js'
 import { getSummary } from './summary.service.js'
 
 /** Mounts `GET /patients/{pid}/summary` (SPEC §4.8). */
-export function summaryRoutes(app: App, deps: Deps): void {
+export const summaryRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/patients/:pid/summary', {
     config: { access: { roles: ['patient', 'doctor'] } },
     schema: {

@@ -1,7 +1,6 @@
 /** HTTP routes of vital signs (SPEC §4.8). One service call per handler. */
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { Problem } from '../../app/schemas.js'
 import { Trend, TrendQuery, Vital, VitalBody, VitalListQuery, VitalPage, VitalsParams, toVitalDto } from './vitals.schema.js'
 import { getTrends, listVitals, recordVital } from './vitals.service.js'
@@ -10,7 +9,7 @@ const tags = ['vitals']
 const patientOrDoctor = { roles: ['patient', 'doctor'] } as const
 
 /** Mounts the vitals routes of SPEC §4.8: record, list, trends. */
-export function vitalsRoutes(app: App, deps: Deps): void {
+export const vitalsRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/patients/:pid/vitals', {
     config: { access: patientOrDoctor },
     schema: {
