@@ -15,7 +15,7 @@ import {
   TreeHeadKeys,
   TreeVerification,
 } from './audit.schema.js'
-import { listPatientAudit, verifyAuditLog } from './audit.service.js'
+import { listPatientAudit, verifyAuditLog } from './audit-views.service.js'
 import { getConsistencyProof, getInclusionProof, getTreeHead, getTreeHeadKeys } from './proofs.service.js'
 
 const tags = ['audit']

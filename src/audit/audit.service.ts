@@ -12,20 +12,12 @@
  * refused by the policy module for anyone but the patient (`<feature>.denied`, see `guard`).
  */
 import type { Kysely, QueryCreator, Transaction } from 'kysely'
-import { z } from 'zod'
-import type { Deps } from '../app/deps.js'
-import { instantBounds } from '../app/dates.js'
 import { ForbiddenError, NotFoundError } from '../app/errors.js'
-import { decodeCursor, toPage } from '../db/keyset.js'
 import type { AuditActorKind, DB, Role } from '../db/schema.js'
-import { authorize, type Actor, type RequestMeta } from '../policy/index.js'
-import { resolvePatientScope } from '../features/consultations/consultations.service.js'
-import { eventOfRow, type AuditEvent } from './audit-event.js'
+import type { Actor, RequestMeta } from '../policy/index.js'
 import type { AuditSealer } from './sealer.js'
 import type { TreeHeadSigner } from './tree-head.js'
-import { verifyAuditTree, type TreeVerification } from './verify.js'
 import * as q from './audit.queries.js'
-import type { AuditListInput } from './audit.schema.js'
 
 /** `feature.verb` in the past tense (SPEC §4.7): `record.viewed`, `auth.login_failed`. */
 export type AuditAction = `${string}.${string}`
@@ -171,41 +163,4 @@ export function createAuditLog(db: Kysely<DB>, now: () => Date, signer: TreeHead
       }
     },
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// Verification
-
-/** `GET /admin/audit/verify`: `verifyAuditTree` for an admin (policy rule 'audit.verify'; 404 otherwise). */
-export async function verifyAuditLog(deps: Deps, actor: Actor): Promise<TreeVerification> {
-  authorize(actor, 'audit.verify', null)
-  return verifyAuditTree(deps.db, deps.audit.signer)
-}
-
-// ---------------------------------------------------------------------------------------
-// The patient's view
-
-/** The audit list's sort key `[seq]`: a chain position (bigint ≥ 1, within JavaScript's safe integers). */
-const AuditCursor = z.tuple([z.int().min(1)])
-
-/**
- * `GET /patients/{pid}/audit` (SPEC §4.7, §2): the patient's own events, newest first, as
- * `{items, nextCursor}` keyed on `seq`. Filters: `action` (exact name), `from`/`to` (dates
- * or instants, inclusive). Only the patient (`{pid}` = `me` or their id; 404 otherwise);
- * 400 for a bad cursor or `from` after `to`.
- */
-export async function listPatientAudit(deps: Deps, actor: Actor, pid: string, query: AuditListInput): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {
-  const scope = await resolvePatientScope(deps.db, actor, pid)
-  authorize(actor, 'audit.read', scope)
-  const beforeSeq = query.cursor !== undefined ? decodeCursor(query.cursor, AuditCursor)[0] : undefined
-  const bounds = instantBounds(query.from, query.to)
-  const rows = await q.listPatientEvents(deps.db, {
-    patientId: scope.patientId,
-    action: query.action,
-    from: bounds.from,
-    before: bounds.before,
-    beforeSeq,
-    limit: query.limit + 1,
-  })
-  return toPage(rows, query.limit, (r) => [r.seq], eventOfRow)
 }

@@ -32,7 +32,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../app/deps.js'
 import type { DB } from '../db/schema.js'
-import { resolvePatientScope } from '../features/consultations/consultations.service.js'
+import { resolvePatientScope } from '../policy/patient-scope.js'
 import { authorize, type Action, type Actor, type PatientScope, type can } from '../policy/index.js'
 import type { AuditAction, AuditTarget } from './audit.service.js'
 

@@ -6,7 +6,7 @@
 import type { Deps } from '../app/deps.js'
 import { ConflictError, NotFoundError, ServiceUnavailableError, ValidationError } from '../app/errors.js'
 import { authorize, type Actor } from '../policy/index.js'
-import { resolvePatientScope } from '../features/consultations/consultations.service.js'
+import { resolvePatientScope } from '../policy/patient-scope.js'
 import { eventLeafHash, eventOfRow } from './audit-event.js'
 import * as q from './audit.queries.js'
 import { consistencyProof, getterOf, inclusionPath, nodesRead, rootHash, type NodeGetter } from './merkle.js'

@@ -1,7 +1,7 @@
 /**
  * Consultations are the patient's consent (SPEC §3, §4.8): a doctor reaches a patient's data
  * only while a consultation between them is `approved` — checked on every request by
- * `resolvePatientScope`, so approving grants access at once and ending removes it on the
+ * `resolvePatientScope` (src/policy/patient-scope.ts), so approving grants access at once and ending removes it on the
  * very next request.
  *
  * State machine (each move one conditional UPDATE … WHERE status = … RETURNING):
@@ -19,7 +19,7 @@ import type { Deps } from '../../app/deps.js'
 import { ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { ConsultationStatus, DB } from '../../db/schema.js'
-import { authorize, can, isUser, type Actor, type PatientScope, type UserActor } from '../../policy/index.js'
+import { authorize, can, type UserActor } from '../../policy/index.js'
 import { findVerifiedDoctor } from '../doctors/doctors.service.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
 import * as q from './consultations.queries.js'
@@ -34,32 +34,6 @@ import {
 
 type Db = Kysely<DB> | Transaction<DB>
 type Trx = Transaction<DB>
-
-/**
- * Resolves `{pid}` (a patient id or `me`, SPEC §4) to the scope the policy module judges.
- * Throws NotFoundError for `me` when the actor is not a patient, and for a share or
- * emergency actor asking for any patient but its own. Does not authorize: call
- * `authorize(actor, '<feature>.<verb>', scope)` next.
- */
-export async function resolvePatientScope(db: Db, actor: Actor | null, pid: string): Promise<PatientScope> {
-  // A share link or emergency token reaches exactly one patient: its own.
-  if (actor?.kind === 'share' || actor?.kind === 'emergency') {
-    if (pid !== actor.patientId) throw new NotFoundError()
-    return { patientId: pid, actorHasApprovedConsultation: false }
-  }
-  if (!isUser(actor)) throw new NotFoundError()
-  if (pid === 'me') {
-    if (actor.role !== 'patient') throw new NotFoundError('Only a patient has a "me" record locker.')
-    return { patientId: actor.id, actorHasApprovedConsultation: false }
-  }
-  const consented = actor.role === 'doctor' && (await hasApprovedConsultation(db, pid, actor.id))
-  return { patientId: pid, actorHasApprovedConsultation: consented }
-}
-
-/** True when `doctorId` has an `approved` consultation with `patientId` right now. */
-export function hasApprovedConsultation(db: Db, patientId: string, doctorId: string): Promise<boolean> {
-  return q.hasApprovedConsultation(db, patientId, doctorId)
-}
 
 // ---------------------------------------------------------------------------------------
 // Helpers
