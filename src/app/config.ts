@@ -7,6 +7,7 @@
 import path from 'node:path'
 import { z } from 'zod'
 import { checkPassword } from '../features/accounts/password-policy.js'
+import { fieldErrorsOf } from './field-errors.js'
 import { parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from './signing-keys.js'
 import type { S3StoreConfig } from '../storage/s3-blob-store.js'
 
@@ -195,7 +196,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(env)
   const problems: string[] = []
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`)
+    // Each variable by its name: a top-level key, so its pointer `/NAME` less the slash.
+    for (const e of fieldErrorsOf(parsed.error.issues)) problems.push(`${e.path.slice(1)}: ${e.message}`)
     throw new ConfigError(problems)
   }
   const e = parsed.data

@@ -9,6 +9,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import pg from 'pg'
 import type { App } from './app-types.js'
 import { AppError, PROBLEM_BASE, ServiceUnavailableError, type FieldError } from './errors.js'
+import { fieldErrorsOf } from './field-errors.js'
 
 export interface ProblemBody {
   type: string
@@ -33,18 +34,21 @@ export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply 
   return reply.code(error.status).type('application/problem+json').send(body)
 }
 
-/** Field errors from a zod schema failure; unknown keys get one entry each. */
+/**
+ * Field errors of a request-schema failure. fastify-type-provider-zod hands over each zod
+ * issue with its path already joined (`instancePath`, `/` for the root) and the rest of the
+ * issue in `params`; the path is split back into segments for the one mapper
+ * (`fieldErrorsOf`), which escapes them as RFC 6901 says.
+ */
 function schemaFieldErrors(validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[]): FieldError[] {
-  const out: FieldError[] = []
-  for (const v of validation) {
-    const base = v.instancePath === '/' ? '' : v.instancePath
-    if (v.keyword === 'unrecognized_keys' && Array.isArray(v.params.keys)) {
-      for (const key of v.params.keys as string[]) out.push({ path: `${base}/${key}`, message: 'Unknown field.' })
-    } else {
-      out.push({ path: base || '/', message: v.message ?? 'Invalid value.' })
-    }
-  }
-  return out
+  return fieldErrorsOf(
+    validation.map((v) => ({
+      code: v.keyword,
+      path: v.instancePath === '/' ? [] : v.instancePath.slice(1).split('/'),
+      message: v.message ?? 'Invalid value.',
+      keys: Array.isArray(v.params.keys) ? (v.params.keys as string[]) : undefined,
+    })),
+  )
 }
 
 /** Maps Fastify's own errors (body parsing, limits) to domain errors. */
