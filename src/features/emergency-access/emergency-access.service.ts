@@ -22,7 +22,8 @@ import { resolvePatientScope } from '../../policy/patient-scope.js'
 import { enqueueEmail, enqueueSms } from '../notifications/notifications.service.js'
 import { emergencyCardSelection } from '../profile/emergency-card.js'
 import { loadProfile } from '../profile/profile.service.js'
-import { openRecordContent, prepareRecordList, readRecordList, type ContentRequest, type RecordContent } from '../records/records.service.js'
+import { openRecordContent, type ContentRequest, type RecordContent } from '../records/records-content.service.js'
+import { prepareRecordList, readRecordList } from '../records/records.service.js'
 import type { RecordDto } from '../records/records.schema.js'
 import { withinAlertCooldown } from './alert-cooldown.js'
 import * as q from './emergency-access.queries.js'
@@ -193,7 +194,7 @@ export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta
   // and no transaction, so many people opening one link never wait for each other (SPEC §7).
   const profile = await loadProfile(deps.db, actor.patientId)
   const accessed = { action: 'emergency.accessed' as const, target: { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } } }
-  const { items } = await readRecordList(deps, deps.db, actor, plan, [accessed])
+  const { items } = await readRecordList(deps.db, plan, [accessed])
   await alertIfDue(deps, actor.patientId, alertMayBeDue, now)
   return { profile: onEmergencyCard(profile), records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
 }

@@ -1,7 +1,6 @@
 /** HTTP route of the FHIR import (SPEC §4.4). */
 import { z } from 'zod'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { PatientIdParam, Problem, StorageUnavailable } from '../../app/schemas.js'
 import { importBundle } from './fhir-import.service.js'
@@ -30,7 +29,11 @@ const ImportResult = z.object({
   skipped: z.array(z.object({ resourceType: z.string(), count: Count, reason: z.string() })),
 })
 
-export function fhirImportRoutes(app: App, deps: Deps): void {
+/**
+ * Mounts `POST /patients/{pid}/import`, with a parser for FHIR's own JSON media type
+ * (`application/fhir+json`) in this plugin's scope.
+ */
+export const fhirImportRoutes: FeatureRoutes = async (app, { deps }) => {
   // FHIR's own media type is JSON too.
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string', bodyLimit: deps.config.maxImportBytes }, (_req, body, done) => {
     try {

@@ -8,12 +8,10 @@
 import { randomUUID } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
-import type { Transaction } from 'kysely'
-import type { DB } from '../../db/schema.js'
 import type { UserActor } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import { applyImportedProfile, loadProfile } from '../profile/profile.service.js'
-import { addRecordFromBytes, removeRecordBlob } from '../records/records.service.js'
+import { withImportedRecords, type AddRecordFromBytes, type RecordWriteGrant } from '../records/records-upload.service.js'
 import { addImportedVitals } from '../vitals/vitals.service.js'
 import { parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
 import { findImportedKeys, markImported } from './fhir-import.queries.js'
@@ -73,30 +71,27 @@ export async function importBundle(deps: Deps, actor: UserActor, pid: string, bu
     // Parsed once the policy has spoken: someone who may not import gets 404/403, not 400.
     prepare: () => parseFhirBundle(bundle, { now }),
   } as const
-  const writtenBlobs: string[] = []
-  try {
-    const run = await withPatientData(deps, actor, pid, access, ({ scope, db: trx, prepared: plan }) =>
-      importPlan(deps, trx, { actor, patientId: scope.patientId, plan, now, confirmIdentity: options.confirmIdentity === true, writtenBlobs }),
-    )
-    return run.result
-  } catch (err) {
-    // The rows rolled back; their encrypted blobs must go too.
-    await Promise.allSettled(writtenBlobs.map((key) => removeRecordBlob(deps, key)))
-    throw err
-  }
+  // The records' blobs are written outside the transaction: withImportedRecords removes them if it rolls back.
+  const run = await withImportedRecords(deps, (addRecord) =>
+    withPatientData(deps, actor, pid, access, ({ scope, db: trx, prepared: plan }) =>
+      importPlan({ actor, scope, db: trx }, { plan, now, confirmIdentity: options.confirmIdentity === true, addRecord }),
+    ),
+  )
+  return run.result
 }
 
 /**
- * Takes `plan` into `patientId`'s locker inside `trx` (see `importBundle`). The blob keys of
- * the records it stores are pushed to `writtenBlobs`, for the caller to remove on rollback.
- * `confirmed`: the identity differed and the patient confirmed it.
+ * Takes `plan` into the grant's patient's locker inside the grant's transaction (see
+ * `importBundle`); documents go through `addRecord`. `confirmed`: the identity differed and
+ * the patient confirmed it.
  */
 async function importPlan(
-  deps: Deps,
-  trx: Transaction<DB>,
-  run: { actor: UserActor; patientId: string; plan: ImportPlan; now: Date; confirmIdentity: boolean; writtenBlobs: string[] },
+  grant: RecordWriteGrant,
+  run: { plan: ImportPlan; now: Date; confirmIdentity: boolean; addRecord: AddRecordFromBytes },
 ): Promise<{ result: ImportResult; confirmed: boolean }> {
-  const { actor, patientId, plan, now, writtenBlobs } = run
+  const { actor, db: trx } = grant
+  const patientId = grant.scope.patientId
+  const { plan, now } = run
   const tracked = {
     allergies: plan.allergies.map((a) => ({ item: a, key: { resourceType: TRACKED.allergies, fhirId: a.fhirId } })),
     conditions: plan.conditions.map((c) => ({ item: c, key: { resourceType: TRACKED.conditions, fhirId: c.fhirId } })),
@@ -140,9 +135,7 @@ async function importPlan(
   const taken: typeof attachments = []
   for (const entry of attachments) {
     const { item } = entry
-    const row = await addRecordFromBytes(deps, trx, {
-      patientId,
-      uploadedBy: actor.id,
+    const row = await run.addRecord(grant, {
       category: item.category,
       contentType: item.contentType,
       data: item.data,
@@ -151,7 +144,6 @@ async function importPlan(
       recordDate: item.recordDate,
       doctorName: item.doctorName,
       description: item.description,
-      source: 'import',
       sourceRef: `${item.resourceType}/${item.fhirId}`,
     }).catch((err: unknown) => {
       // A document in a format CareLocker does not store is reported, not fatal.
@@ -162,7 +154,6 @@ async function importPlan(
       addSkipped(skipped, item.resourceType, 'attachment type not supported')
       continue
     }
-    writtenBlobs.push(row.blobKey)
     taken.push(entry)
   }
   await markImported(trx, patientId, [allergies, conditions, medications, vitals, taken].flatMap((l) => l.map((e) => e.key)), now)

@@ -1,7 +1,7 @@
 /** HTTP side of a record download, shared by every route that serves a record's bytes. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { RecordView } from './records.queries.js'
-import type { RecordContent } from './records.service.js'
+import type { RecordContent } from './records-content.service.js'
 
 /** The entity headers of a record's bytes (SPEC §4.3): type, attachment name, ETag, no-store, ranges. */
 function setRecordHeaders(reply: FastifyReply, record: Pick<RecordView, 'contentType' | 'fileName' | 'sha256'>): void {

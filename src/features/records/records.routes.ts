@@ -1,15 +1,15 @@
 /** HTTP routes of medical records (SPEC §4.3). One service call per handler. */
 import multipart from '@fastify/multipart'
-import type { FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
-import type { App } from '../../app/app-types.js'
-import type { Deps } from '../../app/deps.js'
-import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
+import type { FeatureRoutes } from '../../app/deps.js'
 import { Problem, StorageUnavailable } from '../../app/schemas.js'
 import { discardUnreadBody } from '../../app/unread-body.js'
 import { headerOf, sendRecordContent } from './content-reply.js'
 import { RECORD_CATEGORIES } from './record-category.js'
+import { openRecordContent, verifyRecord } from './records-content.service.js'
+import { uploadRecord } from './records-upload.service.js'
+import { multipartOptions, uploadBodyOf } from './records.multipart.js'
 import {
   DESCRIPTION_MAX,
   DOCTOR_NAME_MAX,
@@ -22,17 +22,7 @@ import {
   TITLE_MAX,
   toRecordDto,
 } from './records.schema.js'
-import {
-  deleteRecord,
-  getRecord,
-  listRecords,
-  openRecordContent,
-  updateRecord,
-  uploadRecord,
-  verifyRecord,
-  type RecordContent,
-  type UploadPart,
-} from './records.service.js'
+import { deleteRecord, getRecord, listRecords, updateRecord } from './records.service.js'
 
 const tags = ['records']
 const patientOrDoctor = { roles: ['patient', 'doctor'] } as const
@@ -40,7 +30,7 @@ const Page = z.object({ items: z.array(MedicalRecord), nextCursor: z.string().nu
 
 /**
  * The upload body, for the OpenAPI document only: a multipart body cannot be a zod schema, so
- * validation accepts anything here and the service validates each part itself.
+ * validation accepts anything here and `records.multipart.ts` checks each part itself.
  */
 const UploadBodyDoc = z.unknown().meta({
   type: 'object',
@@ -57,67 +47,10 @@ const UploadBodyDoc = z.unknown().meta({
 })
 const Bytes = z.unknown().meta({ type: 'string', format: 'binary', description: 'The file bytes, with the Content-Type decided at upload.' })
 
-/** Multipart parser limits: one file of at most MAX_UPLOAD_MB, a handful of short fields. */
-const multipartLimits = (deps: Deps) => ({
-  fileSize: deps.config.maxUploadBytes,
-  files: 1,
-  fields: 10,
-  parts: 12,
-  fieldNameSize: 100,
-  fieldSize: 16 * 1024,
-  headerPairs: 50,
-})
+/** Mounts the records routes, with @fastify/multipart registered in this plugin's scope only. */
+export const recordsRoutes: FeatureRoutes = async (app, { deps }) => {
+  await app.register(multipart, multipartOptions(deps))
 
-/** A multipart parser error as a domain error (400 / 413 / 415 with a field path where there is one). */
-function toUploadError(err: unknown, deps: Deps): unknown {
-  if (err instanceof AppError) return err
-  switch ((err as { code?: string }).code) {
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new PayloadTooLargeError(`A file may be at most ${deps.config.maxUploadBytes / (1024 * 1024)} MB.`)
-    case 'FST_FILES_LIMIT':
-      return new ValidationError('Send exactly one file.', [{ path: '/file', message: 'Only one file per upload.' }])
-    case 'FST_FIELDS_LIMIT':
-    case 'FST_PARTS_LIMIT':
-      return new ValidationError('Too many form fields.')
-    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return new UnsupportedMediaTypeError('Send the file as multipart/form-data.')
-    case 'FST_MP_PREMATURE_CLOSE':
-      return err // the client is gone; nobody reads the answer
-    default:
-      // busboy's own parse errors (no boundary, truncated part, prototype names, bad JSON field).
-      return new ValidationError('The multipart body is malformed.')
-  }
-}
-
-/**
- * The request's multipart parts as the service's UploadPart: a file whose size hits the limit
- * errors at once with 413 (busboy would otherwise just end it, marked truncated).
- */
-async function* uploadPartsOf(req: FastifyRequest, deps: Deps): AsyncGenerator<UploadPart> {
-  try {
-    for await (const part of req.parts()) {
-      if (part.type === 'field') {
-        yield { type: 'field', name: part.fieldname, value: String(part.value), truncated: part.fieldnameTruncated || part.valueTruncated }
-      } else {
-        const file = part.file
-        file.once('limit', () => file.destroy(toUploadError({ code: 'FST_REQ_FILE_TOO_LARGE' }, deps) as Error))
-        yield { type: 'file', name: part.fieldname, fileName: part.filename, stream: file, truncated: () => file.truncated }
-      }
-    }
-  } catch (err) {
-    throw toUploadError(err, deps)
-  }
-}
-
-/** Mounts the records routes, with @fastify/multipart registered in their own scope only. */
-export function recordsRoutes(app: App, deps: Deps): void {
-  void app.register(async (scope) => {
-    await scope.register(multipart, { limits: multipartLimits(deps), throwFileSizeLimit: true })
-    registerRoutes(scope as unknown as App, deps)
-  })
-}
-
-function registerRoutes(app: App, deps: Deps): void {
   app.post('/patients/:pid/records', {
     config: { access: patientOrDoctor },
     // A refusal is decided from the first bytes; the rest of the body must not block the connection (SPEC §4.3).
@@ -134,7 +67,7 @@ function registerRoutes(app: App, deps: Deps): void {
       body: UploadBodyDoc,
       response: { 201: MedicalRecord, 400: Problem, 403: Problem, 404: Problem, 413: Problem, 415: Problem, 503: StorageUnavailable },
     },
-  }, async (req, reply) => reply.code(201).send(toRecordDto(await uploadRecord(deps, userOf(req), req.params.pid, uploadPartsOf(req, deps)))))
+  }, async (req, reply) => reply.code(201).send(toRecordDto(await uploadRecord(deps, userOf(req), req.params.pid, uploadBodyOf(req, deps)))))
 
   app.get('/patients/:pid/records', {
     config: { access: patientOrDoctor },

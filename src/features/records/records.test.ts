@@ -9,7 +9,7 @@ import { fixturePath } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { parseRangeHeader } from './byte-range.js'
 import { detectContentType, isPlainText } from './detect-content-type.js'
-import { nextFileName } from './records.service.js'
+import { nextFileName } from './records-upload.service.js'
 
 const FIXTURES = fixturePath('docs')
 let PDF = Buffer.alloc(0)
