@@ -1,35 +1,20 @@
 /** SQL of medical records (SPEC §4.3). No business rules here (STYLE §2). */
-import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
+import { sql, type Insertable, type Kysely, type Transaction, type Updateable } from 'kysely'
 import { ConflictError } from '../../app/errors.js'
 import { containsPattern, escapeLike } from '../../db/like.js'
 import { precompiled } from '../../db/connection.js'
 import { cacheTags, forgetLocally, readThrough } from '../../db/node-cache.js'
-import type { DB, RecordRow, RecordsTable, Role } from '../../db/schema.js'
+import type { DB, RecordRow, RecordsTable, UserRow } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
 const isUniqueViolation = (err: unknown, constraint: string) =>
   (err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === constraint
 
-/** A live record as the API shows it: the row without its key material, plus its uploader. */
-export interface RecordView {
-  id: string
-  patientId: string
-  fileName: string
-  originalFileName: string
-  title: string | null
-  category: string
-  contentType: string
-  sizeBytes: number
-  sha256: string
-  recordDate: string
-  doctorName: string | null
-  description: string | null
-  uploadedAt: Date
-  uploadedBy: string
-  source: 'upload' | 'import'
-  uploaderName: string
-  uploaderRole: Role
+/** A live record as the API shows it: the row without its key material and bookkeeping, plus its uploader's name and role. */
+export type RecordView = Omit<RecordRow, 'sourceRef' | 'blobKey' | 'wrappedKey' | 'deletedAt'> & {
+  uploaderName: UserRow['name']
+  uploaderRole: UserRow['role']
 }
 
 const VIEW_COLUMNS = [
@@ -69,7 +54,6 @@ export function findRecordBlob(db: Db, patientId: string, id: string) {
     .executeTakeFirst()
 }
 
-/** True when the patient already has a record (live or deleted) imported from `sourceRef`. */
 /** A live record's `recordDate`, or undefined. */
 export async function findRecordDate(db: Db, patientId: string, id: string): Promise<string | undefined> {
   const row = await db
@@ -82,6 +66,7 @@ export async function findRecordDate(db: Db, patientId: string, id: string): Pro
   return row?.recordDate
 }
 
+/** True when the patient already has a record (live or deleted) imported from `sourceRef`. */
 export async function sourceRefExists(db: Db, patientId: string, sourceRef: string): Promise<boolean> {
   const row = await db.selectFrom('records').select('id').where('patientId', '=', patientId).where('sourceRef', '=', sourceRef).executeTakeFirst()
   return row !== undefined
@@ -121,13 +106,8 @@ export async function insertRecordIfNameFree(db: Db, row: Insertable<RecordsTabl
   }
 }
 
-export interface RecordMetadataChange {
-  title?: string | null
-  category?: string
-  recordDate?: string
-  doctorName?: string | null
-  description?: string | null
-}
+/** The metadata a PATCH may change (SPEC §4.3): these columns of the records table, each optional. */
+export type RecordMetadataChange = Pick<Updateable<RecordsTable>, 'title' | 'category' | 'recordDate' | 'doctorName' | 'description'>
 
 /** Updates metadata of a live record; returns the id, or undefined when there is no such live record. */
 export async function updateRecordMetadata(db: Db, patientId: string, id: string, change: RecordMetadataChange) {
