@@ -1,25 +1,22 @@
+/**
+ * Encrypted blobs on each blob store driver (local files, S3): round trips, ranges, tamper
+ * detection, streaming writes and failed writes leaving nothing. The stored format itself:
+ * storage-format.test.ts; the local store's own rules: storage-local.test.ts.
+ */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { collect, collectUntilError, largestFileSize, listFiles, SIZES, totalFileSize } from '../../test/helpers/storage.js'
 import { startS3Server, type S3TestServer } from '../../test/helpers/s3-server.js'
-import { BlobNotFoundError, type BlobStore, type ByteRange } from './blob-store.js'
+import type { BlobStore, ByteRange } from './blob-store.js'
 import { createEncryptedBlobs, type EncryptedBlobs, type StoredBlob } from './encrypted-blobs.js'
-import { generateDataKey, unwrapDataKey, WRAPPED_KEY_SIZE, wrapDataKey } from './envelope.js'
+import { unwrapDataKey } from './envelope.js'
 import { createLocalBlobStore } from './local-blob-store.js'
 import { createS3BlobStore, type S3BlobStore } from './s3-blob-store.js'
-import {
-  CIPHER_SEGMENT_SIZE,
-  ciphertextSize,
-  IntegrityError,
-  planRange,
-  SEGMENT_SIZE,
-  segmentCount,
-} from './segment-cipher.js'
-
-const SIZES = [0, 1, 65535, 65536, 65537, 3 * 65536 + 5]
+import { CIPHER_SEGMENT_SIZE, ciphertextSize, IntegrityError, SEGMENT_SIZE } from './segment-cipher.js'
 
 let root: string
 let store: BlobStore
@@ -91,28 +88,6 @@ afterAll(async () => {
 
 const newKey = () => randomUUID()
 
-async function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks)
-}
-
-/** Everything a stream emitted before it failed, and the failure. */
-async function collectUntilError(stream: Readable): Promise<{ emitted: Buffer; error: unknown }> {
-  const chunks: Buffer[] = []
-  try {
-    for await (const chunk of stream) chunks.push(chunk as Buffer)
-  } catch (error) {
-    return { emitted: Buffer.concat(chunks), error }
-  }
-  return { emitted: Buffer.concat(chunks), error: undefined }
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))
-}
-
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 async function writeRandom(size: number): Promise<{ key: string; plaintext: Buffer; blob: StoredBlob }> {
@@ -136,40 +111,6 @@ async function flipByte(key: string, offset: number): Promise<void> {
   bytes[offset] = bytes[offset]! ^ 0x01
   await replaceStored(key, bytes)
 }
-
-describe('segment layout (STREAM over AES-256-GCM)', () => {
-  it('counts an empty file as one empty final segment and adds one 16-byte tag per segment', () => {
-    expect(SIZES.map(segmentCount)).toEqual([1, 1, 1, 1, 2, 4])
-    expect(SIZES.map(ciphertextSize)).toEqual([16, 17, 65551, 65552, 65569, 3 * 65552 + 5 + 16])
-  })
-
-  it('plans whole segments of ciphertext and the plaintext bytes to skip and emit', () => {
-    const size = 3 * SEGMENT_SIZE + 5
-    expect(planRange(size, { start: 65530, end: 65540 })).toEqual({
-      plainSize: size,
-      firstSegment: 0,
-      lastSegment: 1,
-      cipherRange: { start: 0, end: 2 * CIPHER_SEGMENT_SIZE - 1 },
-      skip: 65530,
-      length: 11,
-    })
-    expect(planRange(size, { start: size - 1, end: size - 1 })).toMatchObject({
-      firstSegment: 3,
-      lastSegment: 3,
-      cipherRange: { start: 3 * CIPHER_SEGMENT_SIZE, end: ciphertextSize(size) - 1 },
-      skip: 4,
-      length: 1,
-    })
-    expect(planRange(0)).toMatchObject({ cipherRange: { start: 0, end: 15 }, length: 0 })
-  })
-
-  it('refuses a range outside the file', () => {
-    expect(() => planRange(10, { start: 0, end: 10 })).toThrow(RangeError)
-    expect(() => planRange(10, { start: 5, end: 4 })).toThrow(RangeError)
-    expect(() => planRange(0, { start: 0, end: 0 })).toThrow(RangeError)
-    expect(() => planRange(-1)).toThrow(RangeError)
-  })
-})
 
 describe.each([localDriver, s3Driver])('encrypted blobs on $name storage', (driver) => {
   beforeEach(async () => {
@@ -396,58 +337,6 @@ describe.each([localDriver, s3Driver])('encrypted blobs on $name storage', (driv
   })
 })
 
-describe('envelope', () => {
-  it('wraps as 0x01 ‖ nonce ‖ ciphertext ‖ tag, and any altered byte fails unwrap with IntegrityError', () => {
-    const dataKey = generateDataKey()
-    const wrapped = wrapDataKey(masterKey, dataKey)
-    expect(wrapped.length).toBe(WRAPPED_KEY_SIZE)
-    expect(wrapped[0]).toBe(0x01)
-    expect(unwrapDataKey(masterKey, wrapped).equals(dataKey)).toBe(true)
-    expect(wrapDataKey(masterKey, dataKey).equals(wrapped)).toBe(false) // fresh nonce each time
-    for (let i = 0; i < wrapped.length; i++) {
-      const altered = Buffer.from(wrapped)
-      altered[i] = altered[i]! ^ 0x80
-      expect(() => unwrapDataKey(masterKey, altered)).toThrow(IntegrityError)
-    }
-    expect(() => unwrapDataKey(masterKey, wrapped.subarray(0, 40))).toThrow(IntegrityError)
-  })
-})
-
-describe('local blob store', () => {
-  it('shards by the first two characters with 0700 directories and 0600 files', async () => {
-    await store.put('abcdef', Readable.from([Buffer.from('hello')]))
-    expect(await readFile(path.join(root, 'blobs', 'ab', 'abcdef'), 'utf8')).toBe('hello')
-    expect((await stat(path.join(root, 'blobs'))).mode & 0o777).toBe(0o700)
-    expect((await stat(path.join(root, 'blobs', 'ab'))).mode & 0o777).toBe(0o700)
-    expect((await stat(path.join(root, 'blobs', 'ab', 'abcdef'))).mode & 0o777).toBe(0o600)
-    expect(await collect(await store.get('abcdef', { start: 1, end: 3 }))).toEqual(Buffer.from('ell'))
-  })
-
-  it('refuses keys outside [A-Za-z0-9_-] and missing blobs', async () => {
-    for (const key of ['', 'a', '../etc', 'ab/cd', 'ab.cd', '..', 'ab cd']) {
-      await expect(store.put(key, Readable.from([Buffer.from('x')]))).rejects.toThrow(/Invalid blob key/)
-      await expect(store.get(key)).rejects.toThrow(/Invalid blob key/)
-    }
-    await expect(store.get('missing')).rejects.toBeInstanceOf(BlobNotFoundError)
-    expect(await store.exists('missing')).toBe(false)
-    await store.delete('missing')
-    expect(await listFiles(root)).toEqual([])
-  })
-
-  it('lists complete blobs only, and removes temp files of unfinished puts older than the given date', async () => {
-    await store.put('abcdef', Readable.from([Buffer.from('hello')]))
-    const stale = path.join(root, 'blobs', 'ab', '.abzzz.0123456789abcdef.tmp')
-    await writeFile(stale, 'partial')
-    await writeFile(path.join(root, 'blobs', 'ab', 'ab-notes.txt'), 'an operator left this here') // not a blob key: never listed (a sweep would fail on it)
-    const entries = []
-    for await (const entry of store.list()) entries.push(entry)
-    expect(entries).toEqual([{ key: 'abcdef', bytes: 5, lastModified: expect.any(Date) }])
-    expect(await store.removeIncomplete(new Date(Date.now() - 60_000))).toEqual({ removed: 0 })
-    expect(await store.removeIncomplete(new Date(Date.now() + 60_000))).toEqual({ removed: 1 })
-    expect(await listFiles(root)).toEqual([path.join(root, 'blobs', 'ab', 'ab-notes.txt'), path.join(root, 'blobs', 'ab', 'abcdef')])
-  })
-})
-
 /**
  * Random bytes in 16 KiB chunks; after `bytes`, destroys itself (with `error` when given),
  * first reporting how many bytes the store had on disk at that moment to `onAbort`.
@@ -468,14 +357,4 @@ function randomSource(bytes: number, error?: Error, onAbort?: (bytesOnDisk: numb
       this.push(chunk)
     },
   })
-}
-
-async function totalFileSize(dir: string): Promise<number> {
-  const sizes = await Promise.all((await listFiles(dir)).map(async (file) => (await stat(file)).size))
-  return sizes.reduce((a, b) => a + b, 0)
-}
-
-async function largestFileSize(dir: string): Promise<number> {
-  const sizes = await Promise.all((await listFiles(dir)).map(async (file) => (await stat(file)).size))
-  return Math.max(0, ...sizes)
 }

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { expect } from 'vitest'
 import { ensureAdmin } from '../../src/features/accounts/accounts.service.js'
-import type { TestApp } from './test-app.js'
+import { startTestApp, type TestApp } from './test-app.js'
 
 export interface TestUser {
   id: string
@@ -74,4 +74,13 @@ export async function registerVerified(t: TestApp, role: 'doctor' | 'pharmacist'
   const res = await t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${user.id}/verify`, headers: a.headers })
   expect(res.statusCode, res.body).toBe(200)
   return user
+}
+
+/**
+ * Starts a test app (`startTestApp(env, opts)`) with an admin account: the first lines of most
+ * test files' `beforeAll`, e.g. `({ t, admin } = await startWithAdmin())`.
+ */
+export async function startWithAdmin(env: Record<string, string> = {}, opts: { now?: () => Date } = {}): Promise<{ t: TestApp; admin: TestUser }> {
+  const t = await startTestApp(env, opts)
+  return { t, admin: await createAdmin(t) }
 }

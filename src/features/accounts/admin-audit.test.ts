@@ -4,15 +4,12 @@
  * change's own transaction: a refused change (409) leaves no event.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAdmin, registerUser, type TestUser } from '../../../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { registerUser, startWithAdmin, type TestUser } from '../../../test/helpers/factories.js'
+import type { TestApp } from '../../../test/helpers/test-app.js'
 
 let t: TestApp
 let admin: TestUser
-beforeAll(async () => {
-  t = await startTestApp()
-  admin = await createAdmin(t)
-})
+beforeAll(async () => ({ t, admin } = await startWithAdmin()))
 afterAll(async () => t?.close())
 
 const ADMIN_UA = 'CareLocker admin console test'

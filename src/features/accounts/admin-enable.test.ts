@@ -4,15 +4,12 @@
  * audited as `user.enabled` in the change's transaction (SPEC §4.7).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAdmin, loginAs, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { loginAs, registerUser, registerVerified, startWithAdmin, type TestUser } from '../../../test/helpers/factories.js'
+import type { TestApp } from '../../../test/helpers/test-app.js'
 
 let t: TestApp
 let admin: TestUser
-beforeAll(async () => {
-  t = await startTestApp()
-  admin = await createAdmin(t)
-})
+beforeAll(async () => ({ t, admin } = await startWithAdmin()))
 afterAll(async () => t?.close())
 
 const act = (action: 'verify' | 'disable' | 'enable', userId: string, headers = admin.headers) =>

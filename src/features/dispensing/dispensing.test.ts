@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAdmin, loginAs, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
+import { createAdmin, loginAs, registerUser, registerVerified, startWithAdmin, type TestUser } from '../../../test/helpers/factories.js'
 import { AMOXICILLIN, IBUPROFEN, OVERRIDE, consent, issue, patientWithProfile } from '../../../test/helpers/prescriptions.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
@@ -9,14 +9,10 @@ const DAY = 24 * HOUR
 /** The test's clock: real time unless a test moves it. */
 let now = new Date()
 let t: TestApp
-let admin: TestUser
-let doctor: TestUser
-let pharmacist: TestUser
-let other: TestUser
+let admin: TestUser, doctor: TestUser, pharmacist: TestUser, other: TestUser
 
 beforeAll(async () => {
-  t = await startTestApp({}, { now: () => now })
-  admin = await createAdmin(t)
+  ;({ t, admin } = await startWithAdmin({}, { now: () => now }))
   doctor = await registerVerified(t, 'doctor', admin)
   pharmacist = await registerVerified(t, 'pharmacist', admin)
   other = await registerVerified(t, 'pharmacist', admin)

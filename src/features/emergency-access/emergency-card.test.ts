@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser, type TestUser } from '../../../test/helpers/factories.js'
-import { fixturePath } from '../../../test/helpers/fixtures.js'
+import { DOMENICA_CARD_CONDITIONS, DOMENICA_FILE, fixturePath } from '../../../test/helpers/fixtures.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
-// Domenica436 Brown30: active disorders next to active findings and situations (employment,
-// education, a criminal record, "Medication review due"), and 12 current medications.
-const DOMENICA = readFileSync(fixturePath('synthea/Domenica436_Brown30_ec8a12cb-be19-e117-d5fc-6fa3743ab6f4.json'), 'utf8')
+const DOMENICA = readFileSync(fixturePath(`synthea/${DOMENICA_FILE}`), 'utf8')
 
 let t: TestApp
 beforeAll(async () => {
@@ -56,17 +54,7 @@ describe('emergency card (SPEC §4.2 emergencyCard, §4.6)', () => {
     const view = await emergencyView(p)
 
     expect(view.allergies.map((a) => a.substance).sort()).toEqual(profile.allergies.map((a) => a.substance).sort())
-    expect(names(view.conditions)).toEqual([
-      'Anemia (disorder)',
-      'Diabetes mellitus type 2 (disorder)',
-      'History of amputation of foot (situation)',
-      'History of coronary artery bypass grafting (situation)',
-      'Hypertriglyceridemia (disorder)',
-      'Ischemic heart disease (disorder)',
-      'Metabolic syndrome X (disorder)',
-      'Neuropathy due to type 2 diabetes mellitus (disorder)',
-      'Osteoarthritis of knee (disorder)',
-    ])
+    expect(names(view.conditions)).toEqual(DOMENICA_CARD_CONDITIONS)
     const left = names(profile.conditions).filter((n) => !names(view.conditions).includes(n))
     expect(left).toEqual(expect.arrayContaining(['Full-time employment (finding)', 'Has a criminal record (finding)', 'Medication review due (situation)', 'Received higher education (finding)', 'Stress (finding)', 'Social isolation (finding)']))
     expect(names(view.medications)).toEqual(names(profile.medications))

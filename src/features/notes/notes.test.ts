@@ -1,16 +1,12 @@
 import type { InjectOptions } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAdmin, registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { registerUser, registerVerified, startWithAdmin, type TestUser } from '../../../test/helpers/factories.js'
+import type { TestApp } from '../../../test/helpers/test-app.js'
 import { can, readableNotes, type UserActor } from '../../policy/index.js'
 
 let t: TestApp
 let admin: TestUser
-
-beforeAll(async () => {
-  t = await startTestApp()
-  admin = await createAdmin(t)
-})
+beforeAll(async () => ({ t, admin } = await startWithAdmin()))
 afterAll(async () => t?.close())
 
 interface NoteDto {

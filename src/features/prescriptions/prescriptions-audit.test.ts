@@ -10,9 +10,7 @@ import { consent, issue, patientWithProfile } from '../../../test/helpers/prescr
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
 let t: TestApp
-let patient: TestUser
-let prescriber: TestUser
-let otherDoctor: TestUser
+let patient: TestUser, prescriber: TestUser, otherDoctor: TestUser
 let rxId: string
 beforeAll(async () => {
   t = await startTestApp()
