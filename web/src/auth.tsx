@@ -1,6 +1,6 @@
 /** Who is signed in, for the whole app. The tokens themselves stay in api/client.ts. */
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react'
-import { get, onSessionChange, resumeSession, signOut } from './api/client'
+import { api, onSessionChange, resumeSession, signOut, unwrap } from './api/client'
 import type { Role, User } from './api/types'
 
 interface AuthState {
@@ -34,7 +34,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, [])
 
   const reloadUser = useCallback(async () => {
-    const { user: fresh } = await get<{ user: User }>('/auth/me')
+    const { user: fresh } = await unwrap(api.GET('/api/v1/auth/me'))
     setUser(fresh)
   }, [])
 

@@ -5,12 +5,12 @@
  */
 import { Alert, Code, Text } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
-import { get } from '../api/client'
-import type { AdminSettings } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
 
 export function LocalhostBanner() {
   // The setting changes only with a restart: read it once per visit.
-  const settings = useQuery({ queryKey: ['admin-settings'], queryFn: () => get<AdminSettings>('/admin/settings'), staleTime: Infinity })
+  const settings = useQuery({ queryKey: queryKeys.adminSettings, queryFn: () => unwrap(api.GET('/api/v1/admin/settings')), staleTime: Infinity })
   if (!settings.data?.publicUrlIsLocal) return null
   return (
     <Alert color="orange" variant="light" title="This server's address is localhost" mb="md" maw={1100} data-testid="localhost-banner" role="alert">

@@ -1,14 +1,15 @@
 /** Job queue status (SPEC §5) and the audit log's hash-chain check (SPEC §4.7). */
-import { Alert, Badge, Button, Card, Code, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { Alert, Badge, Button, Card, Code, Group, Stack, Text, Title } from '@mantine/core'
 import { useMutation, useQuery } from '@tanstack/react-query'
-import { get } from '../api/client'
-import type { AuditVerification, JobQueues } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import { DataTable } from '../components/DataTable'
 import { Page } from '../components/Page'
 import { ErrorState, QueryState } from '../components/states'
 
 export function SystemPage() {
-  const jobs = useQuery({ queryKey: ['admin-jobs'], queryFn: () => get<JobQueues>('/admin/jobs'), refetchInterval: 10_000 })
-  const verify = useMutation({ mutationFn: () => get<AuditVerification>('/admin/audit/verify') })
+  const jobs = useQuery({ queryKey: queryKeys.adminJobs, queryFn: () => unwrap(api.GET('/api/v1/admin/jobs')), refetchInterval: 10_000 })
+  const verify = useMutation({ mutationFn: () => unwrap(api.GET('/api/v1/admin/audit/verify')) })
   return (
     <Page title="Jobs and audit">
       <Card withBorder component="section" aria-label="Job queue">
@@ -24,36 +25,26 @@ export function SystemPage() {
         </Group>
         <QueryState query={jobs} isEmpty={(d) => d.queues.length === 0} empty="No queues.">
           {(d) => (
-            <div className="table-scroll">
-              <Table aria-label="Queues">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Queue</Table.Th>
-                    <Table.Th>Queued</Table.Th>
-                    <Table.Th>Active</Table.Th>
-                    <Table.Th>Retrying</Table.Th>
-                    <Table.Th>Failed</Table.Th>
-                    <Table.Th>Completed</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {d.queues.map((q) => (
-                    <Table.Tr key={q.name}>
-                      <Table.Td>{q.name}</Table.Td>
-                      <Table.Td>{q.queued}</Table.Td>
-                      <Table.Td>{q.active}</Table.Td>
-                      <Table.Td>{q.retrying}</Table.Td>
-                      <Table.Td>
-                        <Text size="sm" c={q.failed > 0 ? 'red' : undefined} fw={q.failed > 0 ? 700 : undefined}>
-                          {q.failed}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{q.completed}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </div>
+            <DataTable
+              aria-label="Queues"
+              rows={d.queues}
+              rowKey={(q) => q.name}
+              columns={[
+                { header: 'Queue', cell: (q) => q.name },
+                { header: 'Queued', cell: (q) => q.queued },
+                { header: 'Active', cell: (q) => q.active },
+                { header: 'Retrying', cell: (q) => q.retrying },
+                {
+                  header: 'Failed',
+                  cell: (q) => (
+                    <Text size="sm" c={q.failed > 0 ? 'red' : undefined} fw={q.failed > 0 ? 700 : undefined}>
+                      {q.failed}
+                    </Text>
+                  ),
+                },
+                { header: 'Completed', cell: (q) => q.completed },
+              ]}
+            />
           )}
         </QueryState>
       </Card>

@@ -1,14 +1,16 @@
 /** Accounts (SPEC §4.1 Admin): verify pending doctors and pharmacists, disable and enable accounts. */
-import { Badge, Button, Group, Select, SimpleGrid, Table, Text, TextInput } from '@mantine/core'
+import { Button, Group, Select, SimpleGrid, Text, TextInput } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { get, post } from '../api/client'
-import type { Page as PageOf, User } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { UserFilters } from '../api/types'
 import { ROLE_LABEL } from '../auth'
-import { formatDate, STATUS_COLOR } from '../components/format'
+import { actionsColumn, DataTable, StatusBadge } from '../components/DataTable'
+import { formatDate } from '../components/format'
 import { Page } from '../components/Page'
-import { Empty, ErrorState, Loading } from '../components/states'
+import { ErrorState, PagedState } from '../components/states'
 
 export function UsersPage() {
   const qc = useQueryClient()
@@ -16,16 +18,16 @@ export function UsersPage() {
   const [status, setStatus] = useState<string | null>('pending')
   const [search, setSearch] = useState('')
   const [q] = useDebouncedValue(search.trim(), 300)
-  const filters = { role: role ?? undefined, status: status ?? undefined, q: q || undefined }
+  const filters: UserFilters = { role: (role ?? undefined) as UserFilters['role'], status: (status ?? undefined) as UserFilters['status'], q: q || undefined }
   const users = useInfiniteQuery({
-    queryKey: ['admin-users', filters],
-    queryFn: ({ pageParam, signal }) => get<PageOf<User>>('/admin/users', { ...filters, limit: 50, cursor: pageParam ?? undefined }, signal),
+    queryKey: queryKeys.adminUserList(filters),
+    queryFn: ({ pageParam, signal }) => unwrap(api.GET('/api/v1/admin/users', { params: { query: { ...filters, limit: 50, cursor: pageParam ?? undefined } }, signal })),
     initialPageParam: null as string | null,
     getNextPageParam: (p) => p.nextCursor,
   })
   const act = useMutation({
-    mutationFn: ({ id, action }: { id: string; action: 'verify' | 'disable' | 'enable' }) => post<User>(`/admin/users/${id}/${action}`),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['admin-users'] }),
+    mutationFn: ({ id, action }: { id: string; action: 'verify' | 'disable' | 'enable' }) => unwrap(api.POST(`/api/v1/admin/users/{id}/${action}`, { params: { path: { id } }, body: {} })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.adminUsers }),
   })
   const items = users.data?.pages.flatMap((p) => p.items) ?? []
 
@@ -55,90 +57,72 @@ export function UsersPage() {
         />
       </SimpleGrid>
       {act.isError && <ErrorState error={act.error} title="That did not work" />}
-      {users.isPending ? (
-        <Loading />
-      ) : users.isError ? (
-        <ErrorState error={users.error} onRetry={() => void users.refetch()} />
-      ) : items.length === 0 ? (
-        <Empty>No accounts match.</Empty>
-      ) : (
-        <div className="table-scroll">
-          <Table striped aria-label="Accounts">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Role</Table.Th>
-                <Table.Th>Licence</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Since</Table.Th>
-                <Table.Th>
-                  <span className="visually-hidden">Actions</span>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((u) => (
-                <Table.Tr key={u.id} data-testid="user-row">
-                  <Table.Td>
+      <PagedState query={users} items={items} empty="No accounts match.">
+        {(rows) => (
+          <DataTable
+            striped
+            aria-label="Accounts"
+            rows={rows}
+            rowKey={(u) => u.id}
+            rowProps={() => ({ 'data-testid': 'user-row' })}
+            columns={[
+              {
+                header: 'Name',
+                cell: (u) => (
+                  <>
                     <Text size="sm" fw={600}>
                       {u.name}
                     </Text>
                     <Text size="xs" c="dimmed">
                       {u.email}
                     </Text>
-                  </Table.Td>
-                  <Table.Td>
+                  </>
+                ),
+              },
+              {
+                header: 'Role',
+                cell: (u) => (
+                  <>
                     {ROLE_LABEL[u.role]}
                     {u.doctor ? <Text size="xs" c="dimmed">{u.doctor.specialty}{u.doctor.organization ? `, ${u.doctor.organization}` : ''}</Text> : null}
                     {u.pharmacist ? <Text size="xs" c="dimmed">{u.pharmacist.pharmacyName}</Text> : null}
-                  </Table.Td>
-                  <Table.Td>{u.doctor?.licenseNumber ?? u.pharmacist?.licenseNumber ?? '—'}</Table.Td>
-                  <Table.Td>
-                    <Badge color={STATUS_COLOR[u.status]} variant="light">
-                      {u.status}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td>{formatDate(u.createdAt)}</Table.Td>
-                  <Table.Td>
-                    <Group gap={6} wrap="nowrap">
-                      {u.status === 'pending' && (
-                        <Button size="xs" onClick={() => act.mutate({ id: u.id, action: 'verify' })} aria-label={`Verify ${u.name}`}>
-                          Verify
-                        </Button>
-                      )}
-                      {u.status !== 'disabled' && u.role !== 'admin' && (
-                        <Button
-                          size="xs"
-                          color="red"
-                          variant="light"
-                          aria-label={`Disable ${u.name}`}
-                          onClick={() => {
-                            if (window.confirm(`Disable ${u.name}? Their sessions end at once.`)) act.mutate({ id: u.id, action: 'disable' })
-                          }}
-                        >
-                          Disable
-                        </Button>
-                      )}
-                      {u.status === 'disabled' && (
-                        <Button size="xs" variant="light" onClick={() => act.mutate({ id: u.id, action: 'enable' })} aria-label={`Enable ${u.name}`}>
-                          Enable
-                        </Button>
-                      )}
-                    </Group>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </div>
-      )}
-      {users.hasNextPage && (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void users.fetchNextPage()} loading={users.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      )}
+                  </>
+                ),
+              },
+              { header: 'Licence', cell: (u) => u.doctor?.licenseNumber ?? u.pharmacist?.licenseNumber ?? '—' },
+              { header: 'Status', cell: (u) => <StatusBadge status={u.status} /> },
+              { header: 'Since', cell: (u) => formatDate(u.createdAt) },
+              actionsColumn<(typeof rows)[number]>((u) => (
+                <Group gap={6} wrap="nowrap">
+                  {u.status === 'pending' && (
+                    <Button size="xs" onClick={() => act.mutate({ id: u.id, action: 'verify' })} aria-label={`Verify ${u.name}`}>
+                      Verify
+                    </Button>
+                  )}
+                  {u.status !== 'disabled' && u.role !== 'admin' && (
+                    <Button
+                      size="xs"
+                      color="red"
+                      variant="light"
+                      aria-label={`Disable ${u.name}`}
+                      onClick={() => {
+                        if (window.confirm(`Disable ${u.name}? Their sessions end at once.`)) act.mutate({ id: u.id, action: 'disable' })
+                      }}
+                    >
+                      Disable
+                    </Button>
+                  )}
+                  {u.status === 'disabled' && (
+                    <Button size="xs" variant="light" onClick={() => act.mutate({ id: u.id, action: 'enable' })} aria-label={`Enable ${u.name}`}>
+                      Enable
+                    </Button>
+                  )}
+                </Group>
+              )),
+            ]}
+          />
+        )}
+      </PagedState>
     </Page>
   )
 }

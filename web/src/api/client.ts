@@ -1,5 +1,6 @@
 /**
- * The one way the web app talks to the API (SPEC §2).
+ * The one way the web app talks to the API (SPEC §2): `api`, an openapi-fetch client typed
+ * by the generated `paths` (`npm run gen:api`, STYLE §9), and the session around it.
  *
  * - The access token lives in this module's memory only; the refresh token is the
  *   httpOnly `cl_refresh` cookie the server sets when we send `X-Refresh-Cookie: 1`
@@ -7,46 +8,14 @@
  * - A 401 on an authenticated call triggers one refresh (single-flight, and serialized
  *   across tabs with the Web Locks API so two tabs never present the same rotated token,
  *   which the server would treat as reuse and end the session) and one retry.
- * - Errors are `ApiError`s carrying the problem+json body, with field errors by JSON pointer.
+ * - Errors are `ApiError`s carrying the problem+json body (`unwrap`).
  */
-import type { SessionAnswer, User } from './types'
+import createClient from 'openapi-fetch'
+import { ApiError, problemBody, problemFromText } from './errors'
+import type { paths } from './schema.gen'
+import type { ApiPath, RegisterInput, SessionAnswer, User } from './types'
 
-export const API = '/api/v1'
-
-export interface FieldError {
-  path: string
-  message: string
-}
-
-export class ApiError extends Error {
-  readonly status: number
-  readonly type: string
-  readonly title: string
-  readonly errors: FieldError[]
-  readonly body: Record<string, unknown>
-
-  constructor(status: number, body: Record<string, unknown>) {
-    const detail = typeof body.detail === 'string' ? body.detail : typeof body.title === 'string' ? body.title : `Request failed (${status}).`
-    super(detail)
-    this.status = status
-    this.body = body
-    this.type = typeof body.type === 'string' ? body.type : ''
-    this.title = typeof body.title === 'string' ? body.title : 'Error'
-    this.errors = Array.isArray(body.errors) ? (body.errors as FieldError[]) : []
-  }
-
-  /** The problem slug (`…/problems/<slug>`). */
-  get slug(): string {
-    return this.type.split('/').pop() ?? ''
-  }
-}
-
-/** A human message for any thrown value. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof ApiError) return err.message
-  if (err instanceof Error) return err.message
-  return 'Something went wrong.'
-}
+export { ApiError, errorMessage, type FieldError } from './errors'
 
 // ---- session state -------------------------------------------------------------------
 
@@ -80,41 +49,93 @@ function setSession(answer: SessionAnswer | null, end: SessionEnd = 'signed-out'
 
 export const hasAccessToken = (): boolean => accessToken !== null
 
+/** The `Authorization` header value of the current session, if any (for XMLHttpRequest uploads). */
+export const bearer = (): string | null => (accessToken ? `Bearer ${accessToken}` : null)
+
 /** The server's non-secret hint cookie: a refresh cookie exists, so resuming is worth a try. */
 export const hasSessionHint = (): boolean => document.cookie.split(/;\s*/).includes('cl_session=1')
 
 const COOKIE_FLOW = { 'x-refresh-cookie': '1' }
+const ACCEPT = { accept: 'application/json, application/problem+json, */*' }
 
-async function readBody(res: Response): Promise<Record<string, unknown>> {
-  const text = await res.text()
-  if (!text) return {}
-  try {
-    const parsed: unknown = JSON.parse(text)
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : { value: parsed }
-  } catch {
-    return { detail: text.slice(0, 300) }
-  }
+// ---- clients -------------------------------------------------------------------------
+
+/**
+ * A 401 that is about the access token (expired, revoked), so a refresh may help — not a
+ * wrong password checked by the route itself (`invalid-credentials`, e.g. a wrong current
+ * password on `PUT /auth/password`), where refreshing would only rotate the session.
+ */
+async function isTokenRefusal(res: Response): Promise<boolean> {
+  if (res.status !== 401) return false
+  const body = problemFromText(await res.clone().text())
+  return !(typeof body.type === 'string' && body.type.endsWith('/invalid-credentials'))
 }
+
+function withToken(request: Request): Request {
+  if (accessToken) request.headers.set('authorization', `Bearer ${accessToken}`)
+  return request
+}
+
+/** `fetch` with the access token, refreshing once on a token refusal and retrying. */
+export async function authedFetch(request: Request): Promise<Response> {
+  const retry = request.clone()
+  const res = await fetch(withToken(request))
+  if (accessToken && (await isTokenRefusal(res))) {
+    const user = await refreshSession()
+    if (user) return fetch(withToken(retry))
+  }
+  return res
+}
+
+const options = { baseUrl: '', headers: ACCEPT, credentials: 'same-origin' } as const
+
+/** The API with the session's access token (refreshed on 401). */
+export const api = createClient<paths>({ ...options, fetch: authedFetch })
+
+/** The API without a token: sign-in, registration, setup, password reset, refresh. */
+export const publicApi = createClient<paths>(options)
+
+type Outcome<D> = { data?: D; error?: unknown; response: Response }
+
+/** The data of an openapi-fetch call; an `ApiError` with the problem body when it failed. */
+export async function unwrap<D>(pending: Promise<Outcome<D>>): Promise<D> {
+  const { data, error, response } = await pending
+  if (!response.ok) throw new ApiError(response.status, problemBody(error))
+  return data as D
+}
+
+/**
+ * An API path with its `{name}` parameters filled (URL-encoded), for the calls that need
+ * the raw URL (XMLHttpRequest uploads): `pathTo('/api/v1/patients/{pid}/records', { pid })`.
+ */
+export function pathTo(path: ApiPath, params: Record<string, string>, query?: Record<string, string>): string {
+  const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''))
+  const qs = new URLSearchParams(query).toString()
+  return qs ? `${filled}?${qs}` : filled
+}
+
+/** An authenticated binary GET of a URL the API gave (QR images) as a Blob. */
+export async function getBlob(url: string, signal?: AbortSignal): Promise<Blob> {
+  const res = await authedFetch(new Request(url, { headers: ACCEPT, credentials: 'same-origin', signal }))
+  if (!res.ok) throw new ApiError(res.status, problemFromText(await res.text()))
+  return res.blob()
+}
+
+// ---- session calls -------------------------------------------------------------------
 
 let refreshing: Promise<User | null> | null = null
 
 async function doRefresh(): Promise<User | null> {
-  const res = await fetch(`${API}/auth/refresh`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...COOKIE_FLOW },
-    body: '{}',
-    credentials: 'same-origin',
-  })
-  if (res.status === 401) {
+  const { data, error, response } = await publicApi.POST('/api/v1/auth/refresh', { body: {}, headers: COOKIE_FLOW })
+  if (response.status === 401) {
     // The session is over (signed out elsewhere, revoked, or the cookie is gone).
     setSession(null, 'ended')
     return null
   }
   // Anything else (a restart, a 5xx) is not a sign-out: keep the session and report it.
-  if (!res.ok) throw new ApiError(res.status, await readBody(res))
-  const answer = (await res.json()) as SessionAnswer
-  setSession(answer)
-  return answer.user
+  if (!data) throw new ApiError(response.status, problemBody(error))
+  setSession(data)
+  return data.user
 }
 
 /**
@@ -130,7 +151,7 @@ export function refreshSession(): Promise<User | null> {
       refreshing = null
     })
   }
-  return refreshing as Promise<User | null>
+  return refreshing
 }
 
 /** Resumes a session after a page load, when the hint cookie says there is one. */
@@ -143,189 +164,31 @@ export async function resumeSession(): Promise<User | null> {
   }
 }
 
-export async function signIn(email: string, password: string): Promise<User> {
-  const answer = await request<SessionAnswer>('POST', '/auth/login', { body: { email, password }, auth: false, headers: COOKIE_FLOW })
+async function startSession(pending: Promise<Outcome<SessionAnswer>>): Promise<User> {
+  const answer = await unwrap(pending)
   setSession(answer)
   return answer.user
 }
 
-export interface RegisterInput {
-  email: string
-  password: string
-  role: 'patient' | 'doctor' | 'pharmacist'
-  name: string
-  specialty?: string
-  licenseNumber?: string
-  organization?: string
-  pharmacyName?: string
-}
+/** Signs in with a password (SPEC §4.1); throws `ApiError` (e.g. `invalid-credentials`). */
+export const signIn = (email: string, password: string): Promise<User> =>
+  startSession(publicApi.POST('/api/v1/auth/login', { body: { email, password }, headers: COOKIE_FLOW }))
 
-export async function signUp(input: RegisterInput): Promise<User> {
-  const answer = await request<SessionAnswer>('POST', '/auth/register', { body: input, auth: false, headers: COOKIE_FLOW })
-  setSession(answer)
-  return answer.user
-}
+/** Creates an account and signs it in (SPEC §4.1). */
+export const signUp = (input: RegisterInput): Promise<User> => startSession(publicApi.POST('/api/v1/auth/register', { body: input, headers: COOKIE_FLOW }))
 
 /**
  * First-run setup (SPEC §1): creates the first admin with the token of the link the server
  * printed, and signs them in. The token travels in the body, never in a URL.
  */
-export async function setUpFirstAdmin(input: { token: string; email: string; password: string; name: string }): Promise<User> {
-  const answer = await request<SessionAnswer>('POST', '/setup/admin', { body: input, auth: false, headers: COOKIE_FLOW })
-  setSession(answer)
-  return answer.user
-}
+export const setUpFirstAdmin = (input: { token: string; email: string; password: string; name: string }): Promise<User> =>
+  startSession(publicApi.POST('/api/v1/setup/admin', { body: input, headers: COOKIE_FLOW }))
 
+/** Ends the session on the server (when there is one) and here. */
 export async function signOut(): Promise<void> {
   try {
-    if (accessToken) await request('POST', '/auth/logout', { body: {} })
+    if (accessToken) await unwrap(api.POST('/api/v1/auth/logout', { body: {} }))
   } finally {
     setSession(null)
   }
-}
-
-// ---- requests ------------------------------------------------------------------------
-
-export type Query = Record<string, string | number | boolean | null | undefined>
-
-export function withQuery(path: string, query?: Query): string {
-  if (!query) return path
-  const params = new URLSearchParams()
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v))
-  const qs = params.toString()
-  return qs ? `${path}?${qs}` : path
-}
-
-interface RequestOptions {
-  body?: unknown
-  query?: Query
-  auth?: boolean
-  headers?: Record<string, string>
-  signal?: AbortSignal
-}
-
-async function send(method: string, path: string, opts: RequestOptions): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json, application/problem+json, */*', ...opts.headers }
-  let body: BodyInit | undefined
-  if (opts.body instanceof FormData || opts.body instanceof Blob) body = opts.body
-  else if (opts.body !== undefined) {
-    headers['content-type'] = 'application/json'
-    body = JSON.stringify(opts.body)
-  }
-  if (opts.auth !== false && accessToken) headers.authorization = `Bearer ${accessToken}`
-  return fetch(`${API}${withQuery(path, opts.query)}`, { method, headers, body, credentials: 'same-origin', signal: opts.signal })
-}
-
-/**
- * A 401 that is about the access token (expired, revoked), so a refresh may help — not a
- * wrong password checked by the route itself (`invalid-credentials`, e.g. a wrong current
- * password on `PUT /auth/password`), where refreshing would only rotate the session.
- */
-async function isTokenRefusal(res: Response): Promise<boolean> {
-  if (res.status !== 401) return false
-  const body = await readBody(res.clone())
-  return !(typeof body.type === 'string' && body.type.endsWith('/invalid-credentials'))
-}
-
-/** Sends a request, refreshing once on 401; returns the raw response when it is OK. */
-async function fetchOk(method: string, path: string, opts: RequestOptions): Promise<Response> {
-  let res = await send(method, path, opts)
-  if (opts.auth !== false && accessToken && (await isTokenRefusal(res))) {
-    const user = await refreshSession()
-    if (user) res = await send(method, path, opts)
-  }
-  if (!res.ok) throw new ApiError(res.status, await readBody(res))
-  return res
-}
-
-/** JSON request → parsed JSON (undefined for 204). */
-export async function request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const res = await fetchOk(method, path, opts)
-  if (res.status === 204) return undefined as T
-  const type = res.headers.get('content-type') ?? ''
-  if (!type.includes('json')) return (await res.text()) as T
-  return (await res.json()) as T
-}
-
-export const get = <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>('GET', path, { query, signal })
-export const post = <T>(path: string, body: unknown = {}) => request<T>('POST', path, { body })
-export const put = <T>(path: string, body: unknown) => request<T>('PUT', path, { body })
-export const patch = <T>(path: string, body: unknown) => request<T>('PATCH', path, { body })
-export const del = (path: string) => request<void>('DELETE', path)
-
-/** An authenticated binary GET (record content, QR images) as a Blob. */
-export async function getBlob(path: string, signal?: AbortSignal): Promise<Blob> {
-  const res = await fetchOk('GET', path, { signal })
-  return res.blob()
-}
-
-/**
- * Uploads `form` with XMLHttpRequest so the upload's progress can be shown (fetch has no
- * upload progress). Refreshes once on 401 like the other calls.
- */
-export function uploadForm<T>(path: string, form: FormData, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<T> {
-  const attempt = () =>
-    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-      const xhr = new XMLHttpRequest()
-      xhr.open('POST', `${API}${path}`)
-      xhr.setRequestHeader('accept', 'application/json, application/problem+json')
-      if (accessToken) xhr.setRequestHeader('authorization', `Bearer ${accessToken}`)
-      xhr.upload.onprogress = (e) => {
-        if (e.lengthComputable) onProgress(e.loaded / e.total)
-      }
-      xhr.onload = () => {
-        let body: Record<string, unknown> = {}
-        try {
-          body = xhr.responseText ? (JSON.parse(xhr.responseText) as Record<string, unknown>) : {}
-        } catch {
-          body = { detail: xhr.responseText.slice(0, 300) }
-        }
-        resolve({ status: xhr.status, body })
-      }
-      xhr.onerror = () => reject(new Error('The upload failed: the connection was interrupted.'))
-      xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'))
-      signal?.addEventListener('abort', () => xhr.abort(), { once: true })
-      xhr.send(form)
-    })
-  return (async () => {
-    let res = await attempt()
-    if (res.status === 401 && accessToken && (await refreshSession())) {
-      onProgress(0)
-      res = await attempt()
-    }
-    if (res.status < 200 || res.status >= 300) throw new ApiError(res.status, res.body)
-    onProgress(1)
-    return res.body as T
-  })()
-}
-
-/** POSTs a JSON file as-is (FHIR import), reporting upload progress like `uploadForm`. */
-export function uploadJsonFile<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const run = (retried: boolean) => {
-      const xhr = new XMLHttpRequest()
-      xhr.open('POST', `${API}${path}`)
-      xhr.setRequestHeader('content-type', 'application/fhir+json')
-      xhr.setRequestHeader('accept', 'application/json, application/problem+json')
-      if (accessToken) xhr.setRequestHeader('authorization', `Bearer ${accessToken}`)
-      xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total)
-      xhr.onload = () => {
-        let body: Record<string, unknown> = {}
-        try {
-          body = xhr.responseText ? (JSON.parse(xhr.responseText) as Record<string, unknown>) : {}
-        } catch {
-          body = { detail: xhr.responseText.slice(0, 300) }
-        }
-        if (xhr.status === 401 && !retried && accessToken) {
-          void refreshSession().then((u) => (u ? run(true) : reject(new ApiError(401, body))), reject)
-          return
-        }
-        if (xhr.status >= 200 && xhr.status < 300) resolve(body as T)
-        else reject(new ApiError(xhr.status, body))
-      }
-      xhr.onerror = () => reject(new Error('The import failed: the connection was interrupted.'))
-      xhr.send(file)
-    }
-    run(false)
-  })
 }

@@ -1,365 +1,78 @@
-/** Shapes of the API (SPEC §4), as the web app reads them. */
+/**
+ * Short names for the API's shapes (SPEC §4), derived from the generated OpenAPI types
+ * (`schema.gen.ts`, `npm run gen:api`) — never declared by hand (STYLE §9). A name here
+ * is an alias of a response or request body of one operation; the select options the
+ * server enumerates come from the document too (`apiEnums`).
+ */
+import { apiEnums, type paths } from './schema.gen'
 
-export type Role = 'patient' | 'doctor' | 'pharmacist' | 'admin'
-export type UserStatus = 'active' | 'pending' | 'disabled'
+/** Every path of the API, as the OpenAPI document spells it (`/api/v1/...`). */
+export type ApiPath = keyof paths
+type Method = 'get' | 'put' | 'post' | 'delete' | 'patch'
+type Operation<P extends ApiPath, M extends Method> = NonNullable<paths[P][M]>
+type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never
 
-export interface User {
-  id: string
-  email: string
-  role: Role
-  status: UserStatus
-  name: string
-  createdAt: string
-  doctor?: { specialty: string; licenseNumber: string; organization?: string }
-  pharmacist?: { pharmacyName: string; licenseNumber: string }
-}
+/** The JSON body of the success answer (200, else 201) of `M path`. */
+export type ResponseOf<P extends ApiPath, M extends Method> =
+  Operation<P, M> extends { responses: infer R } ? (R extends { 200: infer A } ? Json<A> : R extends { 201: infer B } ? Json<B> : never) : never
 
-export interface SessionAnswer {
-  user: User
-  accessToken: string
-  expiresIn: number
-}
+/** The JSON request body of `M path`. */
+export type BodyOf<P extends ApiPath, M extends Method> = Operation<P, M> extends { requestBody?: infer B } ? Json<NonNullable<B>> : never
 
-export interface Page<T> {
-  items: T[]
-  nextCursor: string | null
-}
+/** The query parameters of `M path`. */
+export type QueryOf<P extends ApiPath, M extends Method> = Operation<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never
 
-export interface Coding {
-  system: string
-  code: string
-  display?: string
-}
+// ---- accounts (§4.1) --------------------------------------------------------------------
+export type SessionAnswer = ResponseOf<'/api/v1/auth/login', 'post'>
+export type User = ResponseOf<'/api/v1/auth/me', 'get'>['user']
+export type Role = User['role']
+export type RegisterInput = BodyOf<'/api/v1/auth/register', 'post'>
 
-export interface Allergy {
-  id?: string
-  substance: string
-  reaction?: string
-  severity?: 'mild' | 'moderate' | 'severe'
-  code?: Coding
-}
-export interface Condition {
-  id?: string
-  name: string
-  status?: 'active' | 'resolved'
-  since?: string
-  code?: Coding
-}
-export interface Medication {
-  id?: string
-  name: string
-  dosage?: string
-  frequency?: string
-  since?: string
-  code?: Coding
-}
-export interface EmergencyContact {
-  id?: string
-  name: string
-  relationship?: string
-  phone: string
-  email?: string
-}
+// ---- profile (§4.2) ---------------------------------------------------------------------
+export type Profile = ResponseOf<'/api/v1/patients/{pid}/profile', 'get'>
+export type ProfileInput = BodyOf<'/api/v1/patients/{pid}/profile', 'put'>
+export type Allergy = NonNullable<ProfileInput['allergies']>[number]
+export type Condition = NonNullable<ProfileInput['conditions']>[number]
+export type Medication = NonNullable<ProfileInput['medications']>[number]
+export type EmergencyContact = NonNullable<ProfileInput['emergencyContacts']>[number]
+export const SEXES = apiEnums.sex
+export const BLOOD_GROUPS = apiEnums.bloodGroup
 
-export const SEXES = ['female', 'male', 'other', 'unknown'] as const
-export const BLOOD_GROUPS = ['A+', 'A-', 'B+', 'B-', 'AB+', 'AB-', 'O+', 'O-'] as const
+// ---- records and shares (§4.3–§4.5) -----------------------------------------------------
+export type MedicalRecord = ResponseOf<'/api/v1/patients/{pid}/records/{id}', 'get'>
+export type RecordCategory = MedicalRecord['category']
+export const RECORD_CATEGORIES = apiEnums.recordCategory
+export type RecordFilters = QueryOf<'/api/v1/patients/{pid}/records', 'get'>
+export type CreatedShare = ResponseOf<'/api/v1/patients/{pid}/records/{id}/shares', 'post'>
+export type ShareLink = ResponseOf<'/api/v1/shares', 'get'>['items'][number]
+export type EmergencyLink = ResponseOf<'/api/v1/patients/me/emergency', 'get'>
+export type ImportResult = ResponseOf<'/api/v1/patients/{pid}/import', 'post'>
 
-export interface Profile {
-  fullName: string
-  dateOfBirth: string | null
-  age: number | null
-  /** null until recorded (SPEC §4.2: before the first PUT everything but fullName is null). */
-  sex: (typeof SEXES)[number] | null
-  bloodGroup: string | null
-  heightCm: number | null
-  organDonor: boolean | null
-  notes: string | null
-  allergies: Allergy[]
-  conditions: Condition[]
-  medications: Medication[]
-  emergencyContacts: EmergencyContact[]
-  /** What the emergency view shows (SPEC §4.2): chosen ids, or null for the default. */
-  emergencyCard: EmergencyCardChoice
-  /** Read-only: the ids the default picks (active conditions without findings or social history; all medications). */
-  emergencyCardDefault: { conditionIds: string[]; medicationIds: string[] }
-  updatedAt: string
-}
-export interface EmergencyCardChoice {
-  conditionIds: string[] | null
-  medicationIds: string[] | null
-}
+// ---- audit and administration (§4.7, §6) ------------------------------------------------
+export type AuditEvent = ResponseOf<'/api/v1/patients/{pid}/audit', 'get'>['items'][number]
+export type AuditFilters = QueryOf<'/api/v1/patients/{pid}/audit', 'get'>
+export type UserFilters = QueryOf<'/api/v1/admin/users', 'get'>
 
-export const RECORD_CATEGORIES = [
-  'lab_report',
-  'prescription',
-  'imaging',
-  'discharge_summary',
-  'vaccination',
-  'insurance',
-  'clinical_note',
-  'other',
-] as const
-export type RecordCategory = (typeof RECORD_CATEGORIES)[number]
+// ---- care team (§4.8) -------------------------------------------------------------------
+export type Consultation = ResponseOf<'/api/v1/consultations', 'get'>['items'][number]
+export type Doctor = ResponseOf<'/api/v1/doctors', 'get'>['items'][number]
+export type DoctorPatient = ResponseOf<'/api/v1/doctor/patients', 'get'>['items'][number]
+export type Note = ResponseOf<'/api/v1/patients/{pid}/notes', 'get'>['items'][number]
+export type Vital = ResponseOf<'/api/v1/patients/{pid}/vitals', 'get'>['items'][number]
+export type VitalType = Vital['type']
+export const VITAL_TYPES = apiEnums.vitalType
+export type VitalInput = BodyOf<'/api/v1/patients/{pid}/vitals', 'post'>
+export type Trends = ResponseOf<'/api/v1/patients/{pid}/vitals/trends', 'get'>
 
-export interface MedicalRecord {
-  id: string
-  patientId: string
-  fileName: string
-  originalFileName: string
-  title: string | null
-  category: RecordCategory
-  contentType: string
-  sizeBytes: number
-  sha256: string
-  recordDate: string
-  doctorName: string | null
-  description: string | null
-  uploadedAt: string
-  uploadedBy: { id: string; role: Role; name: string }
-  source: 'upload' | 'import'
-}
-
-export interface CreatedShare {
-  id: string
-  recordId: string
-  url: string
-  token: string
-  expiresAt: string
-  passcodeRequired: boolean
-  maxViews: number | null
-  createdAt: string
-}
-
-export type ShareStatus = 'active' | 'expired' | 'revoked' | 'exhausted' | 'locked'
-export interface ShareLink {
-  id: string
-  recordId: string
-  expiresAt: string
-  passcodeRequired: boolean
-  maxViews: number | null
-  views: number
-  lastViewedAt: string | null
-  status: ShareStatus
-  createdAt: string
-}
-
-export interface EmergencyLink {
-  url: string
-  token: string
-  createdAt: string
-}
-
-export interface ImportResult {
-  imported: { allergies: number; conditions: number; medications: number; vitals: number; records: number }
-  skipped: { resourceType: string; count: number; reason: string }[]
-}
-
-export interface AuditEvent {
-  seq: number
-  at: string
-  action: string
-  actor: { kind: string; id?: string; name?: string }
-  patientId?: string
-  resource: { type: string; id: string }
-  ip: string | null
-  userAgent: string | null
-}
-
-/** `GET /admin/audit/verify` (SPEC §4.7). */
-export interface AuditVerification {
-  ok: boolean
-  events: number
-  treeSize: number
-  rootHash: string
-  firstBadSeq?: number
-}
-
-export interface JobQueues {
-  queues: { name: string; queued: number; active: number; completed: number; failed: number; retrying: number }[]
-  healthy: boolean
-}
-
-/** `GET /admin/settings` (SPEC §6): PUBLIC_URL and whether it only works on this machine. */
-export interface AdminSettings {
-  publicUrl: string
-  publicUrlIsLocal: boolean
-}
-
-// §4.8 care team
-
-export interface Doctor {
-  id: string
-  name: string
-  specialty: string
-  organization?: string
-}
-
-export type ConsultationStatus = 'pending' | 'approved' | 'rejected' | 'ended' | 'cancelled'
-export interface Consultation {
-  id: string
-  patient: { id: string; name: string }
-  doctor: { id: string; name: string; specialty: string }
-  status: ConsultationStatus
-  reason: string | null
-  createdAt: string
-  decidedAt: string | null
-}
-
-export interface DoctorPatient {
-  id: string
-  fullName: string
-  dateOfBirth: string | null
-  consultationId: string
-  /** When the consultation was approved. */
-  since: string
-}
-
-export const VITAL_TYPES = [
-  'blood_pressure',
-  'heart_rate',
-  'blood_glucose',
-  'body_weight',
-  'body_height',
-  'body_temperature',
-  'oxygen_saturation',
-  'respiratory_rate',
-] as const
-export type VitalType = (typeof VITAL_TYPES)[number]
-export type VitalFlag = 'low' | 'normal' | 'high' | 'critical'
-
-export interface Vital {
-  id: string
-  type: VitalType
-  loinc: string
-  value?: number
-  systolic?: number
-  diastolic?: number
-  unit: string
-  context?: string | null
-  measuredAt: string
-  recordedBy?: unknown
-  source?: string
-  flag: VitalFlag
-  note?: string | null
-}
-
-export interface Stat {
-  min: number
-  max: number
-  mean: number
-}
-export interface TrendItem {
-  bucketStart: string
-  count: number
-  min?: number
-  max?: number
-  mean?: number
-  systolic?: Stat
-  diastolic?: Stat
-}
-export interface Trends {
-  type: VitalType
-  unit: string
-  bucket: 'day' | 'week' | 'month'
-  items: TrendItem[]
-}
-
-export interface Note {
-  id: string
-  patientId: string
-  author: { id: string; name: string }
-  body: string
-  sharedWithPatient: boolean
-  createdAt: string
-}
-
-export interface Summary {
-  generatedAt: string
-  generator: string
-  text: string
-  highlights: { severity: 'info' | 'warning' | 'critical'; message: string; evidence: { type: string; id: string }[] }[]
-}
-
-// §4.9 prescriptions
-
-export interface PrescriptionItem {
-  id: string
-  medicineName: string
-  dosage: string
-  frequency: string
-  quantity: number
-  durationDays: number | null
-  instructions: string | null
-  dispensedQuantity: number
-}
-
-export type PrescriptionStatus = 'active' | 'partially_dispensed' | 'dispensed' | 'rejected' | 'cancelled' | 'expired'
-
-/** An allergy warning of `POST /prescriptions` (409 `allergy-warning`), SPEC §4.9. */
-export interface AllergyWarning {
-  code: 'allergy'
-  message: string
-  itemIndex: number
-  substance: string
-}
-
-/** The allergy warnings a prescriber overrode when issuing, and why. */
-export interface PrescriberWarnings {
-  reason: string
-  warnings: (AllergyWarning & { itemId: string })[]
-}
-
+// ---- prescriptions (§4.9) ---------------------------------------------------------------
+export type Prescription = ResponseOf<'/api/v1/prescriptions/{id}', 'get'>
+export type PrescriptionStatus = Prescription['status']
+export type PrescriptionInput = BodyOf<'/api/v1/prescriptions', 'post'>
+/** An allergy warning of `POST /prescriptions` (409 `allergy-warning`), as kept with the prescription. */
+export type AllergyWarning = Omit<NonNullable<Prescription['prescriberWarnings']>['warnings'][number], 'itemId'>
+export type PharmacyCheck = ResponseOf<'/api/v1/pharmacy/scan', 'post'>
 /** A warning at the pharmacy counter: `allergy` or `prescriber_override`. */
-export interface CounterWarning {
-  code: string
-  message: string
-  itemId?: string
-  substance?: string
-}
-
-export interface Prescription {
-  id: string
-  prescriptionNumber: string
-  referenceNumber: string
-  patient: { id: string; fullName: string; dateOfBirth: string | null }
-  doctor: { id: string; name: string; specialty: string; licenseNumber: string }
-  diagnosis: string
-  notes: string | null
-  items: PrescriptionItem[]
-  status: PrescriptionStatus
-  issuedAt: string
-  expiresAt: string
-  qr: { data: string; pngUrl: string; svgUrl: string }
-  scanCount: number
-  lastScannedAt: string | null
-  dispensations: {
-    id: string
-    pharmacist: { id: string; name: string; pharmacyName: string }
-    at: string
-    items: { itemId: string; quantity: number; batchNumber: string; expiryDate?: string | null; unitPrice?: number | null }[]
-    warningsAcknowledged?: boolean
-    acknowledgedWarnings?: { code: string; message: string }[]
-  }[]
-  rejection?: { reason: string; by: unknown; at: string } | null
-  prescriberWarnings?: PrescriberWarnings | null
-}
-
-export interface PharmacyCheck {
-  prescription: Prescription
-  isValid: boolean
-  canDispense: boolean
-  problems: { code: string; message: string }[]
-  warnings: CounterWarning[]
-  allergies?: { substance: string; reaction?: string; severity?: string }[]
-}
-
-export interface HistoryEntry {
-  kind: 'dispensation' | 'rejection'
-  id: string
-  at: string
-  prescriptionId: string
-  prescriptionNumber: string
-  items?: { itemId: string; medicineName: string; quantity: number; batchNumber: string; expiryDate?: string; unitPrice?: number }[]
-  notes?: string | null
-  reason?: string
-}
+export type CounterWarning = PharmacyCheck['warnings'][number]
+export type DispenseInput = BodyOf<'/api/v1/pharmacy/prescriptions/{id}/dispense', 'post'>
+export type HistoryEntry = ResponseOf<'/api/v1/pharmacy/history', 'get'>['items'][number]
+export type HistoryFilters = QueryOf<'/api/v1/pharmacy/history', 'get'>

@@ -1,6 +1,6 @@
 /** Loading, error and empty states, used everywhere data is fetched (issue 6 §7). */
 import { Alert, Button, Center, Group, Loader, Stack, Text } from '@mantine/core'
-import type { UseQueryResult } from '@tanstack/react-query'
+import type { UseInfiniteQueryResult, UseQueryResult } from '@tanstack/react-query'
 import type { ReactNode } from 'react'
 import { ApiError, errorMessage } from '../api/client'
 
@@ -64,4 +64,41 @@ export function QueryState<T>({
   if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />
   if (empty !== undefined && isEmpty?.(query.data)) return <Empty>{empty}</Empty>
   return <>{children(query.data)}</>
+}
+
+/**
+ * A cursor-paged list (`useInfiniteQuery`): loading, error (with retry), `empty` when
+ * `items` is empty, else `children(items)`; then "Load more" while the server has more.
+ */
+export function PagedState<T>({
+  query,
+  items,
+  empty,
+  children,
+}: {
+  query: UseInfiniteQueryResult<unknown>
+  items: T[]
+  empty: ReactNode
+  children: (items: T[]) => ReactNode
+}) {
+  return (
+    <>
+      {query.isPending ? (
+        <Loading />
+      ) : query.isError ? (
+        <ErrorState error={query.error} onRetry={() => void query.refetch()} />
+      ) : items.length === 0 ? (
+        <Empty>{empty}</Empty>
+      ) : (
+        children(items)
+      )}
+      {query.hasNextPage && (
+        <Group justify="center">
+          <Button variant="default" onClick={() => void query.fetchNextPage()} loading={query.isFetchingNextPage}>
+            Load more
+          </Button>
+        </Group>
+      )}
+    </>
+  )
 }

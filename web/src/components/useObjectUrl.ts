@@ -2,12 +2,14 @@
 import { useQuery } from '@tanstack/react-query'
 import { useEffect, useMemo } from 'react'
 import { getBlob } from '../api/client'
+import { queryKeys } from '../api/query-keys'
 
-export function useBlob(path: string | null, key: unknown[] = []) {
+/** The binary at `url` (an API URL: `pathTo(...)` or one the API gave), refetched when `version` changes. */
+export function useBlob(url: string | null, version?: unknown) {
   return useQuery({
-    queryKey: ['blob', path, ...key],
-    queryFn: ({ signal }) => getBlob(path ?? '', signal),
-    enabled: path !== null,
+    queryKey: queryKeys.blob(url, version),
+    queryFn: ({ signal }) => getBlob(url ?? '', signal),
+    enabled: url !== null,
     staleTime: 60_000,
     gcTime: 60_000,
   })

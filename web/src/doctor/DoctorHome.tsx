@@ -2,16 +2,21 @@
 import { Anchor, Card, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
 import { Link } from 'react-router'
-import { get } from '../api/client'
-import type { Consultation, DoctorPatient, Page as PageOf } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import { useDoctorPatients } from './useDoctorPatients'
 import { formatDate } from '../components/format'
 import { Page } from '../components/Page'
 import { QueryState } from '../components/states'
 import { ConsultationList } from '../shared/ConsultationList'
 
 export function DoctorHome() {
-  const pending = useQuery({ queryKey: ['consultations', 'pending'], queryFn: () => get<PageOf<Consultation>>('/consultations', { status: 'pending', limit: 100 }), refetchInterval: 30_000 })
-  const patients = useQuery({ queryKey: ['doctor-patients'], queryFn: () => get<PageOf<DoctorPatient>>('/doctor/patients', { limit: 100 }) })
+  const pending = useQuery({
+    queryKey: queryKeys.consultationList({ status: 'pending', limit: 100 }),
+    queryFn: () => unwrap(api.GET('/api/v1/consultations', { params: { query: { status: 'pending', limit: 100 } } })),
+    refetchInterval: 30_000,
+  })
+  const patients = useDoctorPatients()
   return (
     <Page title="Requests and patients">
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">

@@ -2,8 +2,9 @@
 import { Button, SegmentedControl, Stack } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { get, post } from '../api/client'
-import type { Page as PageOf, Prescription } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { PrescriptionStatus } from '../api/types'
 import { Page } from '../components/Page'
 import { ErrorState, QueryState } from '../components/states'
 import { PrescriptionCard } from '../shared/PrescriptionCard'
@@ -12,12 +13,12 @@ export default function IssuedPrescriptions() {
   const qc = useQueryClient()
   const [status, setStatus] = useState('all')
   const list = useQuery({
-    queryKey: ['prescriptions', 'issued', status],
-    queryFn: () => get<PageOf<Prescription>>('/prescriptions', { status: status === 'all' ? undefined : status, limit: 100 }),
+    queryKey: queryKeys.prescriptionList({ status, limit: 100 }),
+    queryFn: () => unwrap(api.GET('/api/v1/prescriptions', { params: { query: { status: status === 'all' ? undefined : (status as PrescriptionStatus), limit: 100 } } })),
   })
   const cancel = useMutation({
-    mutationFn: (id: string) => post<Prescription>(`/prescriptions/${id}/cancel`),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ['prescriptions'] }),
+    mutationFn: (id: string) => unwrap(api.POST('/api/v1/prescriptions/{id}/cancel', { params: { path: { id } }, body: {} })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.prescriptions }),
   })
   return (
     <Page title="Issued prescriptions">

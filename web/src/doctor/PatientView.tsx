@@ -6,8 +6,9 @@ import { Alert, Badge, Button, Card, Checkbox, Group, Stack, Tabs, Text, Textare
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { useNavigate, useParams } from 'react-router'
-import { get, post } from '../api/client'
-import type { DoctorPatient, Note, Page as PageOf, Prescription, Profile, Summary } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import { useDoctorPatients } from './useDoctorPatients'
 import { fieldErrorsOf } from '../components/forms'
 import { formatDateTime, STATUS_COLOR } from '../components/format'
 import { Page } from '../components/Page'
@@ -22,7 +23,7 @@ import { PrescriptionForm } from './PrescriptionForm'
 const SEVERITY_WORD = { critical: 'Critical', warning: 'Warning', info: 'Info' } as const
 
 function SummaryTab({ pid }: { pid: string }) {
-  const summary = useQuery({ queryKey: ['summary', pid], queryFn: () => get<Summary>(`/patients/${pid}/summary`) })
+  const summary = useQuery({ queryKey: queryKeys.summary(pid), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/summary', { params: { path: { pid } } })) })
   return (
     <QueryState query={summary} loadingLabel="Building the summary…">
       {(s) => {
@@ -66,16 +67,19 @@ function SummaryTab({ pid }: { pid: string }) {
 
 function NotesTab({ pid }: { pid: string }) {
   const qc = useQueryClient()
-  const notes = useQuery({ queryKey: ['notes', pid], queryFn: () => get<PageOf<Note>>(`/patients/${pid}/notes`, { limit: 100 }) })
+  const notes = useQuery({
+    queryKey: queryKeys.notes(pid),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/notes', { params: { path: { pid }, query: { limit: 100 } } })),
+  })
   const [body, setBody] = useState('')
   const [shared, setShared] = useState(false)
   const [error, setError] = useState<string | undefined>()
   const add = useMutation({
-    mutationFn: () => post<Note>(`/patients/${pid}/notes`, { body: body.trim(), sharedWithPatient: shared }),
+    mutationFn: () => unwrap(api.POST('/api/v1/patients/{pid}/notes', { params: { path: { pid } }, body: { body: body.trim(), sharedWithPatient: shared } })),
     onSuccess: () => {
       setBody('')
       setShared(false)
-      void qc.invalidateQueries({ queryKey: ['notes', pid] })
+      void qc.invalidateQueries({ queryKey: queryKeys.notes(pid) })
     },
     onError: (err) => setError(fieldErrorsOf(err)['/body']),
   })
@@ -126,7 +130,10 @@ function NotesTab({ pid }: { pid: string }) {
 }
 
 function PrescriptionsTab({ pid }: { pid: string }) {
-  const list = useQuery({ queryKey: ['prescriptions', 'issued'], queryFn: () => get<PageOf<Prescription>>('/prescriptions', { limit: 100 }) })
+  const list = useQuery({
+    queryKey: queryKeys.prescriptionList({ status: 'all', limit: 100 }),
+    queryFn: () => unwrap(api.GET('/api/v1/prescriptions', { params: { query: { limit: 100 } } })),
+  })
   const mine = (list.data?.items ?? []).filter((rx) => rx.patient.id === pid)
   return (
     <Stack gap="md">
@@ -157,13 +164,13 @@ export default function PatientView() {
   const navigate = useNavigate()
   const qc = useQueryClient()
   const [tab, setTab] = useState<string | null>('profile')
-  const profile = useQuery({ queryKey: ['profile', pid], queryFn: () => get<Profile>(`/patients/${pid}/profile`) })
-  const patients = useQuery({ queryKey: ['doctor-patients'], queryFn: () => get<PageOf<DoctorPatient>>('/doctor/patients', { limit: 100 }) })
+  const profile = useQuery({ queryKey: queryKeys.profile(pid), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid } } })) })
+  const patients = useDoctorPatients()
   const link = patients.data?.items.find((p) => p.id === pid)
   const end = useMutation({
-    mutationFn: (id: string) => post(`/consultations/${id}/end`),
+    mutationFn: (id: string) => unwrap(api.POST('/api/v1/consultations/{id}/end', { params: { path: { id } }, body: {} })),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['doctor-patients'] })
+      void qc.invalidateQueries({ queryKey: queryKeys.doctorPatients })
       navigate('/doctor')
     },
   })

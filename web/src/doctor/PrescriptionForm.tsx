@@ -8,8 +8,9 @@
 import { Alert, Button, Card, Group, List, Modal, NumberInput, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { ApiError, post } from '../api/client'
-import type { AllergyWarning, Prescription } from '../api/types'
+import { api, ApiError, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { AllergyWarning, Prescription, PrescriptionInput } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
 
 /** The server's minimum for an override reason (SPEC §4.9). */
@@ -40,12 +41,12 @@ export function PrescriptionForm({ patientId, onCreated }: { patientId: string; 
   const [items, setItems] = useState<ItemDraft[]>([blankItem()])
   const [errors, setErrors] = useState<FieldErrors>({})
   /** The allergy warnings of the last attempt and the body it sent, while the dialog is open. */
-  const [warned, setWarned] = useState<{ warnings: AllergyWarning[]; body: Record<string, unknown> } | null>(null)
+  const [warned, setWarned] = useState<{ warnings: AllergyWarning[]; body: PrescriptionInput } | null>(null)
   const [reason, setReason] = useState('')
   const [reasonError, setReasonError] = useState<string | undefined>()
 
   const create = useMutation({
-    mutationFn: (body: Record<string, unknown>) => post<Prescription>('/prescriptions', body),
+    mutationFn: (body: PrescriptionInput) => unwrap(api.POST('/api/v1/prescriptions', { body })),
     onSuccess: (rx) => {
       setDiagnosis('')
       setNotes('')
@@ -54,7 +55,7 @@ export function PrescriptionForm({ patientId, onCreated }: { patientId: string; 
       setWarned(null)
       setReason('')
       setReasonError(undefined)
-      void qc.invalidateQueries({ queryKey: ['prescriptions'] })
+      void qc.invalidateQueries({ queryKey: queryKeys.prescriptions })
       onCreated?.(rx)
     },
     onError: (err, body) => {

@@ -1,9 +1,11 @@
-import { Alert, Anchor, Button, PasswordInput, SegmentedControl, Stack, Text, TextInput } from '@mantine/core'
+import { Anchor, Button, SegmentedControl, Stack, Text, TextInput } from '@mantine/core'
 import { useState, type FormEvent } from 'react'
 import { Link, Navigate, useNavigate } from 'react-router'
-import { ApiError, signUp, type RegisterInput } from '../api/client'
+import { ApiError, signUp } from '../api/client'
+import type { RegisterInput } from '../api/types'
 import { HOME_OF, useAuth } from '../auth'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { AccountFields, FormErrorAlert } from '../components/fields'
 import { AuthLayout } from './AuthLayout'
 
 type SignUpRole = RegisterInput['role']
@@ -77,11 +79,7 @@ export default function RegisterPage() {
     >
       <form onSubmit={submit} noValidate>
         <Stack>
-          {formError && (
-            <Alert color="red" role="alert" title="Could not create the account">
-              {formError}
-            </Alert>
-          )}
+          <FormErrorAlert title="Could not create the account" message={formError} />
           <div>
             <Text component="label" size="sm" fw={500} id="role-label">
               I am a
@@ -98,17 +96,7 @@ export default function RegisterPage() {
               ]}
             />
           </div>
-          <TextInput label="Full name" autoComplete="name" required value={form.name} onChange={set('name')} error={errors['/name']} />
-          <TextInput label="Email" type="email" autoComplete="email" required value={form.email} onChange={set('email')} error={errors['/email']} />
-          <PasswordInput
-            label="Password"
-            description="10 to 128 characters; a passphrase is easiest to remember."
-            autoComplete="new-password"
-            required
-            value={form.password}
-            onChange={set('password')}
-            error={errors['/password']}
-          />
+          <AccountFields form={form} set={set} errors={errors} passwordHint="10 to 128 characters; a passphrase is easiest to remember." />
           {role === 'doctor' && (
             <>
               <TextInput label="Specialty" required value={form.specialty} onChange={set('specialty')} error={errors['/specialty']} />

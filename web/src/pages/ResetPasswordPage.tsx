@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@mantine/core'
 import { useState, type FormEvent } from 'react'
 import { Link } from 'react-router'
-import { request } from '../api/client'
+import { publicApi, unwrap } from '../api/client'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
 import { AuthLayout } from './AuthLayout'
 
@@ -32,7 +32,7 @@ export default function ResetPasswordPage() {
   const requestCode = (e: FormEvent) => {
     e.preventDefault()
     void run(async () => {
-      await request('POST', '/auth/password-reset/request', { body: { email: email.trim() }, auth: false })
+      await unwrap(publicApi.POST('/api/v1/auth/password-reset/request', { body: { email: email.trim() } }))
       setStep('confirm')
     })
   }
@@ -43,7 +43,7 @@ export default function ResetPasswordPage() {
       return
     }
     void run(async () => {
-      await request('POST', '/auth/password-reset/confirm', { body: { email: email.trim(), code: code.trim(), newPassword }, auth: false })
+      await unwrap(publicApi.POST('/api/v1/auth/password-reset/confirm', { body: { email: email.trim(), code: code.trim(), newPassword } }))
       setStep('done')
     })
   }

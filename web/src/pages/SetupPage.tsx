@@ -4,12 +4,13 @@
  * never sends to a server — and posted in the body of `POST /setup/admin`; the new admin
  * is then signed in.
  */
-import { Alert, Anchor, Button, PasswordInput, Stack, Text, TextInput } from '@mantine/core'
+import { Alert, Anchor, Button, Stack, Text } from '@mantine/core'
 import { useState, type FormEvent } from 'react'
 import { Link, Navigate, useLocation, useNavigate } from 'react-router'
 import { ApiError, setUpFirstAdmin } from '../api/client'
 import { HOME_OF, useAuth } from '../auth'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { AccountFields, FormErrorAlert } from '../components/fields'
 import { AuthLayout } from './AuthLayout'
 
 export default function SetupPage() {
@@ -96,22 +97,8 @@ export default function SetupPage() {
             This is the first start of CareLocker. The administrator verifies doctors and pharmacists and looks after accounts; it sees no patient
             data.
           </Text>
-          {formError && (
-            <Alert color="red" role="alert" title="Could not create the administrator">
-              {formError}
-            </Alert>
-          )}
-          <TextInput label="Full name" autoComplete="name" required value={form.name} onChange={set('name')} error={errors['/name']} />
-          <TextInput label="Email" type="email" autoComplete="email" required value={form.email} onChange={set('email')} error={errors['/email']} />
-          <PasswordInput
-            label="Password"
-            description="10 to 128 characters, not a common password; a passphrase is easiest to remember."
-            autoComplete="new-password"
-            required
-            value={form.password}
-            onChange={set('password')}
-            error={errors['/password']}
-          />
+          <FormErrorAlert title="Could not create the administrator" message={formError} />
+          <AccountFields form={form} set={set} errors={errors} passwordHint="10 to 128 characters, not a common password; a passphrase is easiest to remember." />
           <Button type="submit" loading={busy} fullWidth>
             Create administrator
           </Button>

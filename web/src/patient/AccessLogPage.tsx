@@ -1,13 +1,15 @@
 /** Who looked at or changed my data (SPEC §4.7 `GET /patients/me/audit`). */
-import { Badge, Button, Group, SimpleGrid, Table, Text, TextInput } from '@mantine/core'
+import { Badge, Button, SimpleGrid, Text, TextInput } from '@mantine/core'
 import { useInfiniteQuery, useQueries } from '@tanstack/react-query'
 import { useState } from 'react'
 import type { EventCheck } from './verify-event'
-import { ApiError, get } from '../api/client'
-import type { AuditEvent, MedicalRecord, Page as PageOf } from '../api/types'
+import { api, ApiError, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { AuditEvent } from '../api/types'
+import { DataTable } from '../components/DataTable'
 import { formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
-import { Empty, ErrorState, Loading } from '../components/states'
+import { PagedState } from '../components/states'
 import { describeAuditAction, describeAuditResource } from './audit-words'
 
 const KIND_COLOR: Record<string, string> = { share: 'violet', emergency: 'red', doctor: 'blue', pharmacist: 'cyan', patient: 'gray', admin: 'orange', system: 'gray' }
@@ -55,8 +57,8 @@ export default function AccessLogPage() {
   const validAction = /^[a-z][a-z_-]*\.[a-z][a-z_]*$/.test(action.trim())
   const filters = { action: validAction ? action.trim() : undefined, from: from || undefined, to: to || undefined }
   const log = useInfiniteQuery({
-    queryKey: ['audit', filters],
-    queryFn: ({ pageParam, signal }) => get<PageOf<AuditEvent>>('/patients/me/audit', { ...filters, limit: 50, cursor: pageParam ?? undefined }, signal),
+    queryKey: queryKeys.audit(filters),
+    queryFn: ({ pageParam, signal }) => unwrap(api.GET('/api/v1/patients/{pid}/audit', { params: { path: { pid: 'me' }, query: { ...filters, limit: 50, cursor: pageParam ?? undefined } }, signal })),
     initialPageParam: null as string | null,
     getNextPageParam: (p) => p.nextCursor,
   })
@@ -66,8 +68,8 @@ export default function AccessLogPage() {
   const recordIds = [...new Set(items.filter((e) => e.resource.type === 'record').map((e) => e.resource.id))]
   const records = useQueries({
     queries: recordIds.map((id) => ({
-      queryKey: ['audit-record', id],
-      queryFn: ({ signal }: { signal: AbortSignal }) => get<MedicalRecord>(`/patients/me/records/${id}`, undefined, signal),
+      queryKey: queryKeys.auditRecord(id),
+      queryFn: ({ signal }: { signal: AbortSignal }) => unwrap(api.GET('/api/v1/patients/{pid}/records/{id}', { params: { path: { pid: 'me', id } }, signal })),
       staleTime: 5 * 60_000,
       retry: (count: number, err: Error) => !(err instanceof ApiError && err.status === 404) && count < 2,
     })),
@@ -95,54 +97,34 @@ export default function AccessLogPage() {
         <TextInput label="From" type="date" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
         <TextInput label="To" type="date" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
       </SimpleGrid>
-      {log.isPending ? (
-        <Loading />
-      ) : log.isError ? (
-        <ErrorState error={log.error} onRetry={() => void log.refetch()} />
-      ) : items.length === 0 ? (
-        <Empty>No events.</Empty>
-      ) : (
-        <div className="table-scroll">
-          <Table striped aria-label="Access events">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>When</Table.Th>
-                <Table.Th>Who</Table.Th>
-                <Table.Th>What</Table.Th>
-                <Table.Th>Item</Table.Th>
-                <Table.Th>From</Table.Th>
-                <Table.Th>Proof</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((e) => (
-                <Table.Tr key={e.seq}>
-                  <Table.Td style={{ whiteSpace: 'nowrap' }}>{formatDateTime(e.at)}</Table.Td>
-                  <Table.Td>
+      <PagedState query={log} items={items} empty="No events.">
+        {(rows) => (
+          <DataTable
+            striped
+            aria-label="Access events"
+            rows={rows}
+            rowKey={(e) => e.seq}
+            columns={[
+              { header: 'When', cell: (e) => formatDateTime(e.at), style: { whiteSpace: 'nowrap' } },
+              {
+                header: 'Who',
+                cell: (e) => (
+                  <>
                     <Badge size="xs" variant="light" color={KIND_COLOR[e.actor.kind] ?? 'gray'}>
                       {e.actor.kind}
                     </Badge>{' '}
                     {e.actor.name ?? ''}
-                  </Table.Td>
-                  <Table.Td>{describeAuditAction(e.action)}</Table.Td>
-                  <Table.Td>{e.resource.type === 'record' ? recordName(e.resource.id) : describeAuditResource(e.resource.type)}</Table.Td>
-                  <Table.Td>{e.ip ?? '—'}</Table.Td>
-                  <Table.Td>
-                    <EventProof event={e} />
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </div>
-      )}
-      {log.hasNextPage && (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void log.fetchNextPage()} loading={log.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      )}
+                  </>
+                ),
+              },
+              { header: 'What', cell: (e) => describeAuditAction(e.action) },
+              { header: 'Item', cell: (e) => (e.resource.type === 'record' ? recordName(e.resource.id) : describeAuditResource(e.resource.type)) },
+              { header: 'From', cell: (e) => e.ip ?? '—' },
+              { header: 'Proof', cell: (e) => <EventProof event={e} /> },
+            ]}
+          />
+        )}
+      </PagedState>
     </Page>
   )
 }

@@ -6,8 +6,9 @@ import { Alert, Button, Card, Group, Modal, SimpleGrid, Stack, Text, TextInput, 
 import { useDebouncedValue } from '@mantine/hooks'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { ApiError, get, post } from '../api/client'
-import type { Consultation, Doctor, Note, Page as PageOf } from '../api/types'
+import { api, ApiError, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { Consultation, Doctor } from '../api/types'
 import { formErrorOf } from '../components/forms'
 import { formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
@@ -22,13 +23,16 @@ function FindDoctor({ open }: { open: Consultation[] }) {
   const [ds] = useDebouncedValue(specialty.trim(), 300)
   const [asking, setAsking] = useState<Doctor | null>(null)
   const [reason, setReason] = useState('')
-  const doctors = useQuery({ queryKey: ['doctors', dq, ds], queryFn: () => get<PageOf<Doctor>>('/doctors', { q: dq || undefined, specialty: ds || undefined, limit: 20 }) })
+  const doctors = useQuery({
+    queryKey: queryKeys.doctors({ q: dq, specialty: ds }),
+    queryFn: () => unwrap(api.GET('/api/v1/doctors', { params: { query: { q: dq || undefined, specialty: ds || undefined, limit: 20 } } })),
+  })
   const request = useMutation({
-    mutationFn: (body: { doctorId: string; reason?: string }) => post<Consultation>('/consultations', body),
+    mutationFn: (body: { doctorId: string; reason?: string }) => unwrap(api.POST('/api/v1/consultations', { body })),
     onSuccess: () => {
       setAsking(null)
       setReason('')
-      void qc.invalidateQueries({ queryKey: ['consultations'] })
+      void qc.invalidateQueries({ queryKey: queryKeys.consultations })
     },
   })
   const openWith = new Set(open.filter((c) => c.status === 'pending' || c.status === 'approved').map((c) => c.doctor.id))
@@ -91,7 +95,10 @@ function FindDoctor({ open }: { open: Consultation[] }) {
 
 /** Notes your doctors chose to share with you (SPEC §3: doctor notes "those shared with the patient"). */
 function SharedNotes() {
-  const notes = useQuery({ queryKey: ['notes', 'me'], queryFn: () => get<PageOf<Note>>('/patients/me/notes', { limit: 50 }) })
+  const notes = useQuery({
+    queryKey: queryKeys.notes('me'),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/notes', { params: { path: { pid: 'me' }, query: { limit: 50 } } })),
+  })
   return (
     <Card withBorder component="section" aria-label="Notes from your doctors">
       <Title order={3} size="h5" mb="xs">
@@ -118,7 +125,11 @@ function SharedNotes() {
 }
 
 export default function ConsultationsPage() {
-  const list = useQuery({ queryKey: ['consultations', 'all'], queryFn: () => get<PageOf<Consultation>>('/consultations', { limit: 100 }), refetchInterval: 30_000 })
+  const list = useQuery({
+    queryKey: queryKeys.consultationList({ limit: 100 }),
+    queryFn: () => unwrap(api.GET('/api/v1/consultations', { params: { query: { limit: 100 } } })),
+    refetchInterval: 30_000,
+  })
   return (
     <Page title="Doctors">
       <Stack gap="md">

@@ -3,8 +3,8 @@ import { Alert, Anchor, Badge, Card, Group, SimpleGrid, Stack, Text, Title } fro
 import { useQuery } from '@tanstack/react-query'
 import type { ReactNode } from 'react'
 import { Link } from 'react-router'
-import { get } from '../api/client'
-import type { Consultation, MedicalRecord, Page as PageOf, Prescription, Profile, Vital } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
 import { formatDate, formatDateTime, humanize, STATUS_COLOR } from '../components/format'
 import { Page } from '../components/Page'
 import { QueryState } from '../components/states'
@@ -29,11 +29,23 @@ function Panel({ title, to, linkLabel, children }: { title: string; to: string; 
 
 export function Dashboard() {
   const user = useUser()
-  const profile = useQuery({ queryKey: ['profile', 'me'], queryFn: () => get<Profile>('/patients/me/profile') })
-  const vitals = useQuery({ queryKey: ['vitals', 'me', 'latest'], queryFn: () => get<PageOf<Vital>>('/patients/me/vitals', { limit: 100 }) })
-  const records = useQuery({ queryKey: ['records', 'me', 'recent'], queryFn: () => get<PageOf<MedicalRecord>>('/patients/me/records', { limit: 5 }) })
-  const prescriptions = useQuery({ queryKey: ['prescriptions', 'active'], queryFn: () => get<PageOf<Prescription>>('/prescriptions', { status: 'active', limit: 5 }) })
-  const consultations = useQuery({ queryKey: ['consultations', 'pending'], queryFn: () => get<PageOf<Consultation>>('/consultations', { status: 'pending', limit: 5 }) })
+  const profile = useQuery({ queryKey: queryKeys.profile('me'), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid: 'me' } } })) })
+  const vitals = useQuery({
+    queryKey: queryKeys.vitalList('me', { limit: 100 }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/vitals', { params: { path: { pid: 'me' }, query: { limit: 100 } } })),
+  })
+  const records = useQuery({
+    queryKey: queryKeys.recordList('me', { limit: 5 }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/records', { params: { path: { pid: 'me' }, query: { limit: 5 } } })),
+  })
+  const prescriptions = useQuery({
+    queryKey: queryKeys.prescriptionList({ status: 'active', limit: 5 }),
+    queryFn: () => unwrap(api.GET('/api/v1/prescriptions', { params: { query: { status: 'active', limit: 5 } } })),
+  })
+  const consultations = useQuery({
+    queryKey: queryKeys.consultationList({ status: 'pending', limit: 5 }),
+    queryFn: () => unwrap(api.GET('/api/v1/consultations', { params: { query: { status: 'pending', limit: 5 } } })),
+  })
 
   const incomplete = profile.data && (!profile.data.dateOfBirth || profile.data.emergencyContacts.length === 0)
 

@@ -6,8 +6,9 @@
 import { Alert, Anchor, Button, Card, CopyButton, Group, List, SimpleGrid, Stack, Text } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { Link } from 'react-router'
-import { ApiError, get, post } from '../api/client'
-import type { EmergencyLink, Profile } from '../api/types'
+import { api, ApiError, pathTo, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { Profile } from '../api/types'
 import { AuthedImage } from '../components/AuthedImage'
 import { formatDate, formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
@@ -60,11 +61,11 @@ function CardPreview({ profile }: { profile: Profile }) {
 
 export default function EmergencyPage() {
   const qc = useQueryClient()
-  const link = useQuery({ queryKey: ['emergency'], queryFn: () => get<EmergencyLink>('/patients/me/emergency') })
-  const profile = useQuery({ queryKey: ['profile', 'me'], queryFn: () => get<Profile>('/patients/me/profile') })
+  const link = useQuery({ queryKey: queryKeys.emergency, queryFn: () => unwrap(api.GET('/api/v1/patients/me/emergency')) })
+  const profile = useQuery({ queryKey: queryKeys.profile('me'), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid: 'me' } } })) })
   const rotate = useMutation({
-    mutationFn: () => post<EmergencyLink>('/patients/me/emergency/rotate'),
-    onSuccess: (l) => qc.setQueryData(['emergency'], l),
+    mutationFn: () => unwrap(api.POST('/api/v1/patients/me/emergency/rotate', { body: {} })),
+    onSuccess: (l) => qc.setQueryData(queryKeys.emergency, l),
   })
   // After a master key rotation the server may no longer derive the link (SPEC §11): the printed
   // card still works, and the patient makes a new link to see and print it here.
@@ -94,7 +95,7 @@ export default function EmergencyPage() {
             <Stack gap="md">
               <div className="print-area">
                 <div className="wallet-card" aria-label="Wallet card" data-testid="wallet-card">
-                  <AuthedImage path="/patients/me/emergency/qr.svg" alt="QR code of your emergency link" className="qr-img" version={l.token} />
+                  <AuthedImage url={pathTo('/api/v1/patients/me/emergency/qr.svg', {})} alt="QR code of your emergency link" className="qr-img" version={l.token} />
                   <div>
                     <h2>Medical emergency</h2>
                     <p>

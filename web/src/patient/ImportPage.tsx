@@ -10,13 +10,12 @@
 import { Alert, Button, FileButton, Group, Modal, Progress, Stack, Table, Text } from '@mantine/core'
 import { useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { ApiError, uploadJsonFile } from '../api/client'
+import { ApiError } from '../api/client'
 import type { ImportResult } from '../api/types'
+import { uploadJsonFile } from '../api/uploads'
 import { formErrorOf } from '../components/forms'
 import { formatDate, formatSize, humanize } from '../components/format'
 import { Page } from '../components/Page'
-
-const IMPORT_PATH = '/patients/me/import'
 
 /** One member of a 409 `identity-mismatch` problem's `differences` (SPEC §4.4): the locker's value and the file's, as written. */
 interface IdentityDifference {
@@ -57,7 +56,7 @@ export default function ImportPage() {
     setCancelled(false)
     setProgress(0)
     try {
-      const r = await uploadJsonFile<ImportResult>(confirmIdentity ? `${IMPORT_PATH}?confirm=identity` : IMPORT_PATH, file, setProgress)
+      const r = await uploadJsonFile('/api/v1/patients/{pid}/import', { pid: 'me' }, confirmIdentity ? { confirm: 'identity' } : {}, file, setProgress)
       setResult(r)
       await qc.invalidateQueries()
     } catch (err) {

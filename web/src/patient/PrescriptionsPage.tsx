@@ -2,14 +2,15 @@
 import { Button, Group, SegmentedControl, Stack, Text } from '@mantine/core'
 import { useMutation, useQuery } from '@tanstack/react-query'
 import { useState } from 'react'
-import { get, post } from '../api/client'
-import type { Page as PageOf, Prescription } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { PrescriptionStatus } from '../api/types'
 import { Page } from '../components/Page'
 import { ErrorState, QueryState } from '../components/states'
 import { PrescriptionCard } from '../shared/PrescriptionCard'
 
 function EmailAgain({ id }: { id: string }) {
-  const send = useMutation({ mutationFn: () => post(`/prescriptions/${id}/email`) })
+  const send = useMutation({ mutationFn: () => unwrap(api.POST('/api/v1/prescriptions/{id}/email', { params: { path: { id } }, body: {} })) })
   return (
     <Group gap="xs">
       <Button size="xs" variant="default" onClick={() => send.mutate()} loading={send.isPending} disabled={send.isSuccess}>
@@ -23,8 +24,8 @@ function EmailAgain({ id }: { id: string }) {
 export default function PrescriptionsPage() {
   const [status, setStatus] = useState('active')
   const list = useQuery({
-    queryKey: ['prescriptions', status],
-    queryFn: () => get<PageOf<Prescription>>('/prescriptions', { status: status === 'all' ? undefined : status, limit: 50 }),
+    queryKey: queryKeys.prescriptionList({ status, limit: 50 }),
+    queryFn: () => unwrap(api.GET('/api/v1/prescriptions', { params: { query: { status: status === 'all' ? undefined : (status as PrescriptionStatus), limit: 50 } } })),
   })
   return (
     <Page title="Prescriptions">

@@ -6,14 +6,22 @@
 import { Alert, Badge, Button, Card, Checkbox, Fieldset, Group, NumberInput, Select, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react'
-import { get, put } from '../api/client'
-import { BLOOD_GROUPS, SEXES, type Allergy, type Condition, type EmergencyContact, type Medication, type Profile } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import { BLOOD_GROUPS, SEXES, type Allergy, type Condition, type EmergencyContact, type Medication, type Profile, type ProfileInput } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { SubmitRow } from '../components/fields'
 import { formatDateTime, humanize, todayIso } from '../components/format'
 import { Page } from '../components/Page'
 import { ErrorState, Loading } from '../components/states'
 
-type Draft = Omit<Profile, 'age' | 'updatedAt' | 'emergencyCardDefault'>
+/** The form's state: the profile without its read-only fields; list entries not saved yet have no id. */
+type Draft = Omit<Profile, 'age' | 'updatedAt' | 'emergencyCardDefault' | 'allergies' | 'conditions' | 'medications' | 'emergencyContacts'> & {
+  allergies: Allergy[]
+  conditions: Condition[]
+  medications: Medication[]
+  emergencyContacts: EmergencyContact[]
+}
 
 const E164 = /^\+[1-9]\d{6,14}$/
 
@@ -209,7 +217,7 @@ function EmergencyCardPicker({
 
 export default function ProfilePage() {
   const qc = useQueryClient()
-  const profile = useQuery({ queryKey: ['profile', 'me'], queryFn: () => get<Profile>('/patients/me/profile') })
+  const profile = useQuery({ queryKey: queryKeys.profile('me'), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid: 'me' } } })) })
   const [draft, setDraft] = useState<Draft | null>(null)
   const [errors, setErrors] = useState<FieldErrors>({})
   const [saved, setSaved] = useState(false)
@@ -219,9 +227,9 @@ export default function ProfilePage() {
   }, [profile.data, draft])
 
   const save = useMutation({
-    mutationFn: (body: Record<string, unknown>) => put<Profile>('/patients/me/profile', body),
+    mutationFn: (body: ProfileInput) => unwrap(api.PUT('/api/v1/patients/{pid}/profile', { params: { path: { pid: 'me' } }, body })),
     onSuccess: (p) => {
-      qc.setQueryData(['profile', 'me'], p)
+      qc.setQueryData(queryKeys.profile('me'), p)
       setDraft(toDraft(p))
       setErrors({})
       setSaved(true)
@@ -260,11 +268,11 @@ export default function ProfilePage() {
     setErrors(local)
     setSaved(false)
     if (Object.keys(local).length) return
-    const body: Record<string, unknown> = {
+    const body: ProfileInput = {
       fullName: draft.fullName.trim(),
       dateOfBirth: draft.dateOfBirth || null,
       sex: draft.sex,
-      bloodGroup: draft.bloodGroup || null,
+      bloodGroup: (draft.bloodGroup || null) as ProfileInput['bloodGroup'],
       heightCm: draft.heightCm ?? null,
       organDonor: draft.organDonor,
       notes: draft.notes?.trim() ? draft.notes.trim() : null,
@@ -458,11 +466,9 @@ export default function ProfilePage() {
               Your profile was saved{profile.data?.updatedAt ? ` (${formatDateTime(profile.data.updatedAt)})` : ''}.
             </Alert>
           )}
-          <Group justify="flex-end">
-            <Button type="submit" loading={save.isPending}>
-              Save profile
-            </Button>
-          </Group>
+          <SubmitRow loading={save.isPending}>
+            Save profile
+          </SubmitRow>
           <Title order={3} size="h6" c="dimmed">
             Age: {profile.data?.age ?? '—'}
           </Title>

@@ -2,14 +2,17 @@
  * Share one record (SPEC §4.5): expiry, optional passcode and view limit; the link is shown
  * once (the server keeps only its hash) with a copy button; the record's links can be revoked.
  */
-import { Alert, Badge, Button, CopyButton, Group, Modal, NumberInput, PasswordInput, Select, Stack, Table, Text, TextInput } from '@mantine/core'
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { Alert, Button, CopyButton, Group, Modal, NumberInput, PasswordInput, Select, Stack, Text, TextInput } from '@mantine/core'
+import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { del, get, post } from '../api/client'
-import type { CreatedShare, MedicalRecord, Page, ShareLink } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import type { BodyOf, CreatedShare, MedicalRecord } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
-import { formatDateTime, STATUS_COLOR } from '../components/format'
+import { FormErrorAlert, SubmitRow } from '../components/fields'
+import { formatDateTime } from '../components/format'
 import { QueryState } from '../components/states'
+import { SharesTable, useShares } from './SharesTable'
 
 export const EXPIRY_OPTIONS = [
   { value: '1', label: '1 hour' },
@@ -18,26 +21,6 @@ export const EXPIRY_OPTIONS = [
   { value: '168', label: '7 days' },
   { value: '720', label: '30 days' },
 ]
-
-export const sharesKey = ['shares'] as const
-
-export function useShares() {
-  return useQuery({ queryKey: sharesKey, queryFn: () => get<Page<ShareLink>>('/shares', { limit: 100 }) })
-}
-
-export function RevokeButton({ share }: { share: ShareLink }) {
-  const qc = useQueryClient()
-  const revoke = useMutation({
-    mutationFn: () => del(`/shares/${share.id}`),
-    onSuccess: () => qc.invalidateQueries({ queryKey: sharesKey }),
-  })
-  if (share.status !== 'active') return null
-  return (
-    <Button size="xs" color="red" variant="light" loading={revoke.isPending} onClick={() => revoke.mutate()}>
-      Revoke
-    </Button>
-  )
-}
 
 export function ShareDialog({ record, onClose }: { record: MedicalRecord | null; onClose: () => void }) {
   const qc = useQueryClient()
@@ -49,11 +32,12 @@ export function ShareDialog({ record, onClose }: { record: MedicalRecord | null;
   const shares = useShares()
 
   const create = useMutation({
-    mutationFn: (body: Record<string, unknown>) => post<CreatedShare>(`/patients/me/records/${record?.id}/shares`, body),
+    mutationFn: (body: BodyOf<'/api/v1/patients/{pid}/records/{id}/shares', 'post'>) =>
+      unwrap(api.POST('/api/v1/patients/{pid}/records/{id}/shares', { params: { path: { pid: 'me', id: record?.id ?? '' } }, body })),
     onSuccess: (share) => {
       setCreated(share)
       setPasscode('')
-      void qc.invalidateQueries({ queryKey: sharesKey })
+      void qc.invalidateQueries({ queryKey: queryKeys.shares })
     },
     onError: (err) => setErrors(fieldErrorsOf(err)),
   })
@@ -120,16 +104,10 @@ export function ShareDialog({ record, onClose }: { record: MedicalRecord | null;
                 error={errors['/passcode']}
               />
               <NumberInput label="Maximum downloads (optional)" min={1} max={10000} value={maxViews} onChange={setMaxViews} error={errors['/maxViews']} allowDecimal={false} />
-              {create.isError && (
-                <Alert color="red" role="alert">
-                  {formErrorOf(create.error, (p) => p in errors)}
-                </Alert>
-              )}
-              <Group justify="flex-end">
-                <Button type="submit" loading={create.isPending}>
-                  Create link
-                </Button>
-              </Group>
+              <FormErrorAlert message={create.isError ? formErrorOf(create.error, (p) => p in errors) : null} />
+              <SubmitRow loading={create.isPending}>
+                Create link
+              </SubmitRow>
             </Stack>
           </form>
         )}
@@ -137,43 +115,7 @@ export function ShareDialog({ record, onClose }: { record: MedicalRecord | null;
           Links to this record
         </Text>
         <QueryState query={shares} isEmpty={() => mine.length === 0} empty="No links yet.">
-          {() => (
-            <div className="table-scroll">
-              <Table striped>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>Created</Table.Th>
-                    <Table.Th>Expires</Table.Th>
-                    <Table.Th>Views</Table.Th>
-                    <Table.Th>Status</Table.Th>
-                    <Table.Th>
-                      <span className="visually-hidden">Actions</span>
-                    </Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {mine.map((s) => (
-                    <Table.Tr key={s.id}>
-                      <Table.Td>{formatDateTime(s.createdAt)}</Table.Td>
-                      <Table.Td>{formatDateTime(s.expiresAt)}</Table.Td>
-                      <Table.Td>
-                        {s.views}
-                        {s.maxViews ? ` / ${s.maxViews}` : ''}
-                      </Table.Td>
-                      <Table.Td>
-                        <Badge color={STATUS_COLOR[s.status]} variant="light">
-                          {s.status}
-                        </Badge>
-                      </Table.Td>
-                      <Table.Td>
-                        <RevokeButton share={s} />
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </div>
-          )}
+          {() => <SharesTable links={mine} />}
         </QueryState>
       </Stack>
     </Modal>

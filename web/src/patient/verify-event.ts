@@ -6,24 +6,11 @@
  * against the published keys. Nothing here trusts the server's arithmetic.
  */
 import canonicalize from 'canonicalize'
-import { compactVerify, createLocalJWKSet, type JSONWebKeySet } from 'jose'
-import { get } from '../api/client'
-import type { AuditEvent } from '../api/types'
+import { compactVerify, createLocalJWKSet } from 'jose'
+import { api, unwrap } from '../api/client'
+import type { AuditEvent, ResponseOf } from '../api/types'
 
-interface TreeHead {
-  treeSize: number
-  rootHash: string
-  timestamp: string
-  signature: string
-}
-
-interface InclusionProof {
-  seq: number
-  leafHash: string
-  treeSize: number
-  rootHash: string
-  auditPath: string[]
-}
+type TreeHead = ResponseOf<'/api/v1/audit/tree-head', 'get'>
 
 /** The outcome shown to the patient. */
 export type EventCheck =
@@ -78,7 +65,7 @@ export async function inclusionHolds(index: number, size: number, leafHex: strin
  * a failed check (it says why); throws only when the server cannot be reached.
  */
 export async function checkEvent(event: AuditEvent): Promise<EventCheck> {
-  const [head, keys] = await Promise.all([get<TreeHead>('/audit/tree-head'), get<JSONWebKeySet>('/audit/keys')])
+  const [head, keys] = await Promise.all([unwrap(api.GET('/api/v1/audit/tree-head')), unwrap(api.GET('/api/v1/audit/keys'))])
   let kid: string
   try {
     const { payload, protectedHeader } = await compactVerify(head.signature, createLocalJWKSet(keys))
@@ -91,7 +78,7 @@ export async function checkEvent(event: AuditEvent): Promise<EventCheck> {
     return { ok: false, reason: 'The tree head is not signed by a published key.' }
   }
   if (event.seq > head.treeSize) return { ok: false, reason: 'This event is not sealed into the log yet; try again in a few seconds.' }
-  const proof = await get<InclusionProof>(`/patients/me/audit/${event.seq}/proof`, { treeSize: head.treeSize })
+  const proof = await unwrap(api.GET('/api/v1/patients/{pid}/audit/{seq}/proof', { params: { path: { pid: 'me', seq: event.seq }, query: { treeSize: head.treeSize } } }))
   const leaf = await leafHashOf(event)
   if (leaf !== proof.leafHash) return { ok: false, reason: 'The event shown differs from the one in the log.' }
   if (proof.rootHash !== head.rootHash || !(await inclusionHolds(event.seq - 1, head.treeSize, leaf, proof.auditPath, head.rootHash))) {

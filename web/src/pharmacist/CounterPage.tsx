@@ -7,9 +7,10 @@
 import { Alert, Badge, Button, Card, Checkbox, Group, List, Modal, NumberInput, SimpleGrid, Stack, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core'
 import { useMutation } from '@tanstack/react-query'
 import { lazy, Suspense, useState, type FormEvent } from 'react'
-import { ApiError, post } from '../api/client'
-import type { CounterWarning, PharmacyCheck, Prescription } from '../api/types'
+import { api, ApiError, unwrap } from '../api/client'
+import type { CounterWarning, DispenseInput, PharmacyCheck, Prescription } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { FormErrorAlert, SubmitRow } from '../components/fields'
 import { todayIso } from '../components/format'
 import { Page } from '../components/Page'
 import { Loading } from '../components/states'
@@ -33,9 +34,9 @@ function FindPrescription({ onFound }: { onFound: (c: PharmacyCheck) => void }) 
   const [dob, setDob] = useState('')
   const [errors, setErrors] = useState<FieldErrors>({})
 
-  const scan = useMutation({ mutationFn: (qrData: string) => post<PharmacyCheck>('/pharmacy/scan', { qrData }), onSuccess: onFound })
+  const scan = useMutation({ mutationFn: (qrData: string) => unwrap(api.POST('/api/v1/pharmacy/scan', { body: { qrData } })), onSuccess: onFound })
   const lookup = useMutation({
-    mutationFn: (body: { referenceNumber: string; patientDateOfBirth: string }) => post<PharmacyCheck>('/pharmacy/lookup', body),
+    mutationFn: (body: { referenceNumber: string; patientDateOfBirth: string }) => unwrap(api.POST('/api/v1/pharmacy/lookup', { body })),
     onSuccess: onFound,
     onError: (err) => setErrors(fieldErrorsOf(err)),
   })
@@ -94,16 +95,10 @@ function FindPrescription({ onFound }: { onFound: (c: PharmacyCheck) => void }) 
                   error={errors['/patientDateOfBirth']}
                 />
               </SimpleGrid>
-              {lookup.isError && Object.keys(errors).length === 0 && (
-                <Alert color="red" role="alert">
-                  {lookupMessage(lookup.error)}
-                </Alert>
-              )}
-              <Group justify="flex-end">
-                <Button type="submit" loading={lookup.isPending}>
-                  Look up
-                </Button>
-              </Group>
+              <FormErrorAlert message={lookup.isError && Object.keys(errors).length === 0 ? lookupMessage(lookup.error) : null} />
+              <SubmitRow loading={lookup.isPending}>
+                Look up
+              </SubmitRow>
             </Stack>
           </form>
         </Tabs.Panel>
@@ -198,9 +193,9 @@ function DispenseForm({ rx, warnings, onDone }: { rx: Prescription; warnings: Co
   const [notes, setNotes] = useState('')
   const [errors, setErrors] = useState<FieldErrors>({})
   /** The body waiting for the pharmacist's acknowledgement, and the warnings to acknowledge. */
-  const [pending, setPending] = useState<{ body: Record<string, unknown>; warnings: CounterWarning[] } | null>(null)
+  const [pending, setPending] = useState<{ body: DispenseInput; warnings: CounterWarning[] } | null>(null)
   const dispense = useMutation({
-    mutationFn: (body: Record<string, unknown>) => post<Prescription>(`/pharmacy/prescriptions/${rx.id}/dispense`, body),
+    mutationFn: (body: DispenseInput) => unwrap(api.POST('/api/v1/pharmacy/prescriptions/{id}/dispense', { params: { path: { id: rx.id } }, body })),
     onSuccess: (updated) => {
       setPending(null)
       onDone(updated)
@@ -298,11 +293,9 @@ function DispenseForm({ rx, warnings, onDone }: { rx: Prescription; warnings: Co
                 : formErrorOf(dispense.error, (p) => p in errors))}
           </Alert>
         )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={dispense.isPending}>
-            Dispense {chosen.length > 0 ? `${chosen.length} item${chosen.length === 1 ? '' : 's'}` : ''}
-          </Button>
-        </Group>
+        <SubmitRow loading={dispense.isPending}>
+          Dispense {chosen.length > 0 ? `${chosen.length} item${chosen.length === 1 ? '' : 's'}` : ''}
+        </SubmitRow>
       </Stack>
       <AcknowledgeWarnings
         key={(pending?.warnings ?? []).map((w) => w.message).join('\n')}
@@ -320,7 +313,7 @@ function DispenseForm({ rx, warnings, onDone }: { rx: Prescription; warnings: Co
 function RejectForm({ rx, onDone }: { rx: Prescription; onDone: () => void }) {
   const [reason, setReason] = useState('')
   const [error, setError] = useState<string | undefined>()
-  const reject = useMutation({ mutationFn: () => post<Prescription>(`/pharmacy/prescriptions/${rx.id}/reject`, { reason: reason.trim() }), onSuccess: onDone })
+  const reject = useMutation({ mutationFn: () => unwrap(api.POST('/api/v1/pharmacy/prescriptions/{id}/reject', { params: { path: { id: rx.id } }, body: { reason: reason.trim() } })), onSuccess: onDone })
   return (
     <form
       onSubmit={(e) => {
@@ -338,11 +331,9 @@ function RejectForm({ rx, onDone }: { rx: Prescription; onDone: () => void }) {
             {formErrorOf(reject.error)}
           </Alert>
         )}
-        <Group justify="flex-end">
-          <Button type="submit" color="red" variant="light" loading={reject.isPending}>
-            Reject prescription
-          </Button>
-        </Group>
+        <SubmitRow color="red" variant="light" loading={reject.isPending}>
+          Reject prescription
+        </SubmitRow>
       </Stack>
     </form>
   )
@@ -350,7 +341,7 @@ function RejectForm({ rx, onDone }: { rx: Prescription; onDone: () => void }) {
 
 function CheckResult({ check, onChange }: { check: PharmacyCheck; onChange: (c: PharmacyCheck) => void }) {
   const rx = check.prescription
-  const revalidate = useMutation({ mutationFn: () => post<PharmacyCheck>(`/pharmacy/prescriptions/${rx.id}/validate`), onSuccess: onChange })
+  const revalidate = useMutation({ mutationFn: () => unwrap(api.POST('/api/v1/pharmacy/prescriptions/{id}/validate', { params: { path: { id: rx.id } }, body: {} })), onSuccess: onChange })
   const [dispensed, setDispensed] = useState<string | null>(null)
   const warnedItems = new Set(check.warnings.flatMap((w) => (w.itemId ? [w.itemId] : [])))
   return (

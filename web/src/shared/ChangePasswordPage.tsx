@@ -3,10 +3,11 @@
  * every other session of the account, this one stays signed in). Reached from the user
  * menu in the header at `/<role>/password`.
  */
-import { Alert, Button, PasswordInput, Stack, Text } from '@mantine/core'
+import { Alert, Button, Stack, Text } from '@mantine/core'
 import { useState, type FormEvent } from 'react'
-import { ApiError, put } from '../api/client'
+import { api, ApiError, unwrap } from '../api/client'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { FormErrorAlert, PasswordField } from '../components/fields'
 import { Page } from '../components/Page'
 
 const MIN_LENGTH = 10
@@ -46,7 +47,7 @@ export default function ChangePasswordPage() {
     if (Object.keys(local).length > 0) return
     setBusy(true)
     try {
-      await put('/auth/password', { currentPassword, newPassword })
+      await unwrap(api.PUT('/api/v1/auth/password', { body: { currentPassword, newPassword } }))
       setCurrentPassword('')
       setNewPassword('')
       setConfirm('')
@@ -74,35 +75,10 @@ export default function ChangePasswordPage() {
               Password changed. Other devices were signed out.
             </Alert>
           )}
-          {formError && (
-            <Alert color="red" role="alert" title="Could not change the password">
-              {formError}
-            </Alert>
-          )}
-          <PasswordInput
-            label="Current password"
-            autoComplete="current-password"
-            required
-            value={currentPassword}
-            onChange={(e) => setCurrentPassword(e.currentTarget.value)}
-            error={errors['/currentPassword']}
-          />
-          <PasswordInput
-            label="New password"
-            autoComplete="new-password"
-            required
-            value={newPassword}
-            onChange={(e) => setNewPassword(e.currentTarget.value)}
-            error={errors['/newPassword']}
-          />
-          <PasswordInput
-            label="Repeat the new password"
-            autoComplete="new-password"
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.currentTarget.value)}
-            error={errors['/confirm']}
-          />
+          <FormErrorAlert title="Could not change the password" message={formError} />
+          <PasswordField label="Current password" autoComplete="current-password" value={currentPassword} onChange={setCurrentPassword} error={errors['/currentPassword']} />
+          <PasswordField label="New password" autoComplete="new-password" value={newPassword} onChange={setNewPassword} error={errors['/newPassword']} />
+          <PasswordField label="Repeat the new password" autoComplete="new-password" value={confirm} onChange={setConfirm} error={errors['/confirm']} />
           <div>
             <Button type="submit" loading={busy}>
               Change password

@@ -1,18 +1,20 @@
 /** Consultations as a list with the actions each side may take (SPEC §4.8). */
-import { Badge, Button, Card, Group, Stack, Text } from '@mantine/core'
+import { Button, Card, Group, Stack, Text } from '@mantine/core'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
-import { post } from '../api/client'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
 import type { Consultation } from '../api/types'
-import { formatDateTime, humanize, STATUS_COLOR } from '../components/format'
+import { StatusBadge } from '../components/DataTable'
+import { formatDateTime, humanize } from '../components/format'
 import { ErrorState } from '../components/states'
 
 export function ConsultationList({ items, side }: { items: Consultation[]; side: 'patient' | 'doctor' }) {
   const qc = useQueryClient()
   const act = useMutation({
-    mutationFn: ({ id, action }: { id: string; action: 'approve' | 'reject' | 'end' }) => post<Consultation>(`/consultations/${id}/${action}`),
+    mutationFn: ({ id, action }: { id: string; action: 'approve' | 'reject' | 'end' }) => unwrap(api.POST(`/api/v1/consultations/{id}/${action}`, { params: { path: { id } }, body: {} })),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['consultations'] })
-      void qc.invalidateQueries({ queryKey: ['doctor-patients'] })
+      void qc.invalidateQueries({ queryKey: queryKeys.consultations })
+      void qc.invalidateQueries({ queryKey: queryKeys.doctorPatients })
     },
   })
   return (
@@ -26,9 +28,7 @@ export function ConsultationList({ items, side }: { items: Consultation[]; side:
               <div style={{ minWidth: 0 }}>
                 <Group gap={6}>
                   <Text fw={600}>{other}</Text>
-                  <Badge color={STATUS_COLOR[c.status]} variant="light">
-                    {humanize(c.status)}
-                  </Badge>
+                  <StatusBadge status={c.status} label={humanize(c.status)} />
                 </Group>
                 <Text size="xs" c="dimmed">
                   Requested {formatDateTime(c.createdAt)}

@@ -1,8 +1,10 @@
 /** A prescription as people read it (SPEC §4.9): items, numbers, status, dispensations, optional QR. */
-import { Badge, Card, Group, Stack, Table, Text, Title } from '@mantine/core'
+import { Badge, Card, Group, Stack, Text, Title } from '@mantine/core'
 import type { ReactNode } from 'react'
+import { pathTo } from '../api/client'
 import type { Prescription } from '../api/types'
 import { AuthedImage } from '../components/AuthedImage'
+import { DataTable } from '../components/DataTable'
 import { formatDate, formatDateTime, humanize, STATUS_COLOR } from '../components/format'
 
 /** `ABCD-EFGH-J` style grouping for reading over a counter. */
@@ -64,43 +66,35 @@ export function PrescriptionCard({
             </Text>
           </Stack>
           {showQr && (rx.status === 'active' || rx.status === 'partially_dispensed') && (
-            <AuthedImage path={`/prescriptions/${rx.id}/qr.svg`} alt={`QR code of prescription ${rx.prescriptionNumber}`} className="qr-img" />
+            <AuthedImage url={pathTo('/api/v1/prescriptions/{id}/qr.svg', { id: rx.id })} alt={`QR code of prescription ${rx.prescriptionNumber}`} className="qr-img" />
           )}
         </Group>
-        <div className="table-scroll">
-          <Table fz="sm" aria-label="Items">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Medicine</Table.Th>
-                <Table.Th>Dosage</Table.Th>
-                <Table.Th>Frequency</Table.Th>
-                <Table.Th>Qty</Table.Th>
-                <Table.Th>Dispensed</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rx.items.map((i) => (
-                <Table.Tr key={i.id} className={highlightItems?.has(i.id) ? 'problem-row' : undefined}>
-                  <Table.Td>
-                    {i.medicineName}
-                    {i.instructions ? (
-                      <Text size="xs" c="dimmed">
-                        {i.instructions}
-                      </Text>
-                    ) : null}
-                  </Table.Td>
-                  <Table.Td>{i.dosage}</Table.Td>
-                  <Table.Td>
-                    {i.frequency}
-                    {i.durationDays ? `, ${i.durationDays} days` : ''}
-                  </Table.Td>
-                  <Table.Td>{i.quantity}</Table.Td>
-                  <Table.Td>{i.dispensedQuantity}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </div>
+        <DataTable
+          fz="sm"
+          aria-label="Items"
+          rows={rx.items}
+          rowKey={(i) => i.id}
+          rowProps={(i) => ({ className: highlightItems?.has(i.id) ? 'problem-row' : undefined })}
+          columns={[
+            {
+              header: 'Medicine',
+              cell: (i) => (
+                <>
+                  {i.medicineName}
+                  {i.instructions ? (
+                    <Text size="xs" c="dimmed">
+                      {i.instructions}
+                    </Text>
+                  ) : null}
+                </>
+              ),
+            },
+            { header: 'Dosage', cell: (i) => i.dosage },
+            { header: 'Frequency', cell: (i) => `${i.frequency}${i.durationDays ? `, ${i.durationDays} days` : ''}` },
+            { header: 'Qty', cell: (i) => i.quantity },
+            { header: 'Dispensed', cell: (i) => i.dispensedQuantity },
+          ]}
+        />
         {rx.dispensations.length > 0 && (
           <Text size="xs" c="dimmed">
             Dispensed: {rx.dispensations.map((d) => `${formatDateTime(d.at)} by ${d.pharmacist.name} (${d.pharmacist.pharmacyName})`).join('; ')}

@@ -6,7 +6,8 @@
 import { Alert, Button, Code, Group, Modal, ScrollArea, Stack, Text } from '@mantine/core'
 import { useQuery } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
-import { get } from '../api/client'
+import { api, pathTo, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
 import type { MedicalRecord } from '../api/types'
 import { formatDate, formatSize, humanize } from '../components/format'
 import { ErrorState, Loading } from '../components/states'
@@ -34,8 +35,8 @@ function TextPreview({ blob }: { blob: Blob }) {
 function Verify({ pid, record }: { pid: string; record: MedicalRecord }) {
   const [asked, setAsked] = useState(false)
   const check = useQuery({
-    queryKey: ['verify', pid, record.id],
-    queryFn: () => get<{ sha256: string; matches: boolean }>(`/patients/${pid}/records/${record.id}/verify`),
+    queryKey: queryKeys.recordVerify(pid, record.id),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/records/{id}/verify', { params: { path: { pid, id: record.id } } })),
     enabled: asked,
   })
   if (!asked)
@@ -54,7 +55,7 @@ function Verify({ pid, record }: { pid: string; record: MedicalRecord }) {
 }
 
 export function RecordPreview({ pid, record, onClose }: { pid: string; record: MedicalRecord | null; onClose: () => void }) {
-  const content = useBlob(record ? `/patients/${pid}/records/${record.id}/content` : null)
+  const content = useBlob(record ? pathTo('/api/v1/patients/{pid}/records/{id}/content', { pid, id: record.id }) : null)
   const url = useObjectUrl(content.data)
   const type = record?.contentType ?? ''
   const pdfViewer = typeof navigator !== 'undefined' && navigator.pdfViewerEnabled === true

@@ -7,17 +7,14 @@ import { ActionIcon, Badge, Button, Card, Group, Menu, Select, SimpleGrid, Stack
 import { useDebouncedValue } from '@mantine/hooks'
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { del, get } from '../api/client'
-import { RECORD_CATEGORIES, type MedicalRecord, type Page } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import { RECORD_CATEGORIES, type MedicalRecord, type RecordCategory } from '../api/types'
 import { formatDate, formatSize, humanize } from '../components/format'
 import { Empty, ErrorState, Loading } from '../components/states'
 import { RecordPreview } from './RecordPreview'
 
 export const CATEGORY_OPTIONS = RECORD_CATEGORIES.map((c) => ({ value: c, label: humanize(c) }))
-
-export function recordsKey(pid: string) {
-  return ['records', pid] as const
-}
 
 export function RecordsBrowser({
   pid,
@@ -36,18 +33,18 @@ export function RecordsBrowser({
   const [q] = useDebouncedValue(search.trim(), 300)
   const [preview, setPreview] = useState<MedicalRecord | null>(null)
 
-  const filters = { category: category ?? undefined, from: from || undefined, to: to || undefined, q: q || undefined }
+  const filters = { category: (category ?? undefined) as RecordCategory | undefined, from: from || undefined, to: to || undefined, q: q || undefined }
   const list = useInfiniteQuery({
-    queryKey: [...recordsKey(pid), filters],
+    queryKey: queryKeys.recordList(pid, filters),
     queryFn: ({ pageParam, signal }) =>
-      get<Page<MedicalRecord>>(`/patients/${pid}/records`, { ...filters, limit: 20, cursor: pageParam ?? undefined }, signal),
+      unwrap(api.GET('/api/v1/patients/{pid}/records', { params: { path: { pid }, query: { ...filters, limit: 20, cursor: pageParam ?? undefined } }, signal })),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
   })
 
   const remove = useMutation({
-    mutationFn: (id: string) => del(`/patients/${pid}/records/${id}`),
-    onSuccess: () => qc.invalidateQueries({ queryKey: recordsKey(pid) }),
+    mutationFn: (id: string) => unwrap(api.DELETE('/api/v1/patients/{pid}/records/{id}', { params: { path: { pid, id } } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.records(pid) }),
   })
 
   const items = list.data?.pages.flatMap((p) => p.items) ?? []

@@ -6,11 +6,13 @@
 import { Alert, Button, FileButton, Group, Progress, Select, SimpleGrid, Stack, Text, TextInput, Textarea } from '@mantine/core'
 import { useQueryClient } from '@tanstack/react-query'
 import { useRef, useState, type DragEvent, type FormEvent } from 'react'
-import { ApiError, uploadForm } from '../api/client'
+import { ApiError } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import { uploadForm } from '../api/uploads'
 import type { MedicalRecord, RecordCategory } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
 import { formatSize, todayIso } from '../components/format'
-import { CATEGORY_OPTIONS, recordsKey } from './RecordsBrowser'
+import { CATEGORY_OPTIONS } from './RecordsBrowser'
 
 export function UploadPanel({ pid, onDone }: { pid: string; onDone?: (r: MedicalRecord) => void }) {
   const qc = useQueryClient()
@@ -56,13 +58,13 @@ export function UploadPanel({ pid, onDone }: { pid: string; onDone?: (r: Medical
     setProgress(0)
     abort.current = new AbortController()
     try {
-      const record = await uploadForm<MedicalRecord>(`/patients/${pid}/records`, form, setProgress, abort.current.signal)
+      const record = await uploadForm('/api/v1/patients/{pid}/records', { pid }, form, setProgress, abort.current.signal)
       setDone(record)
       setFile(null)
       setTitle('')
       setDoctorName('')
       setDescription('')
-      await qc.invalidateQueries({ queryKey: recordsKey(pid) })
+      await qc.invalidateQueries({ queryKey: queryKeys.records(pid) })
       onDone?.(record)
     } catch (err) {
       const fields = fieldErrorsOf(err)

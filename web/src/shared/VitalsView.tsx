@@ -5,12 +5,14 @@
  * value goes to the server, whose 400 names the range under the field), and "Measured at"
  * is the moment of saving unless the user sets it.
  */
-import { Alert, Badge, Button, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Badge, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react'
-import { get, post } from '../api/client'
-import { VITAL_TYPES, type Page, type Trends, type Vital, type VitalType } from '../api/types'
+import { api, unwrap } from '../api/client'
+import { queryKeys } from '../api/query-keys'
+import { VITAL_TYPES, type Vital, type VitalInput, type VitalType } from '../api/types'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
+import { SubmitRow } from '../components/fields'
 import { formatDate, formatDateTime, STATUS_COLOR } from '../components/format'
 import { Empty, ErrorState, Loading, QueryState } from '../components/states'
 import { formatVital, unitLabel, VITALS } from './vitals'
@@ -47,7 +49,7 @@ function VitalForm({ pid }: { pid: string }) {
   }, [measuredAt])
 
   const add = useMutation({
-    mutationFn: (body: Record<string, unknown>) => post<Vital>(`/patients/${pid}/vitals`, body),
+    mutationFn: (body: VitalInput) => unwrap(api.POST('/api/v1/patients/{pid}/vitals', { params: { path: { pid } }, body })),
     onSuccess: () => {
       setValue('')
       setSystolic('')
@@ -56,7 +58,7 @@ function VitalForm({ pid }: { pid: string }) {
       setMeasuredAt(null)
       setShownNow(localNow())
       setErrors({})
-      void qc.invalidateQueries({ queryKey: ['vitals', pid] })
+      void qc.invalidateQueries({ queryKey: queryKeys.vitals(pid) })
     },
     onError: (err) => setErrors(fieldErrorsOf(err)),
   })
@@ -80,7 +82,7 @@ function VitalForm({ pid }: { pid: string }) {
   const submit = (e: FormEvent) => {
     e.preventDefault()
     const local: FieldErrors = {}
-    const body: Record<string, unknown> = { type, unit }
+    const body: VitalInput = { type, unit }
     if (type === 'blood_pressure') {
       if (systolic === '') local['/systolic'] = 'Enter the systolic (upper) value.'
       if (diastolic === '') local['/diastolic'] = 'Enter the diastolic (lower) value.'
@@ -90,7 +92,7 @@ function VitalForm({ pid }: { pid: string }) {
     } else {
       if (value === '') local['/value'] = 'Enter a value.'
       body.value = Number(value)
-      if (type === 'blood_glucose' && context) body.context = context
+      if (type === 'blood_glucose' && context) body.context = context as VitalInput['context']
     }
     if (measuredAt !== null) {
       const when = new Date(measuredAt)
@@ -163,18 +165,19 @@ function VitalForm({ pid }: { pid: string }) {
             {add.data.flag && add.data.flag !== 'normal' ? ` (${add.data.flag})` : ''}.
           </Text>
         )}
-        <Group justify="flex-end">
-          <Button type="submit" loading={add.isPending}>
-            Add reading
-          </Button>
-        </Group>
+        <SubmitRow loading={add.isPending}>
+          Add reading
+        </SubmitRow>
       </Stack>
     </form>
   )
 }
 
 function TrendTable({ pid, type }: { pid: string; type: VitalType }) {
-  const trends = useQuery({ queryKey: ['vitals', pid, 'trends', type], queryFn: () => get<Trends>(`/patients/${pid}/vitals/trends`, { type, bucket: 'week' }) })
+  const trends = useQuery({
+    queryKey: queryKeys.vitalTrends(pid, { type }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/vitals/trends', { params: { path: { pid }, query: { type, bucket: 'week' } } })),
+  })
   if (trends.isPending) return <Loading label="Loading the weekly trend…" />
   if (trends.isError) return <ErrorState error={trends.error} title="Could not load the trend" />
   const rows = trends.data.items.slice(-6)
@@ -196,10 +199,10 @@ function TrendTable({ pid, type }: { pid: string; type: VitalType }) {
             <Table.Tr key={b.bucketStart}>
               <Table.Td>{formatDate(b.bucketStart.slice(0, 10))}</Table.Td>
               <Table.Td>{b.count}</Table.Td>
-              <Table.Td>{type === 'blood_pressure' ? `${r1(b.systolic?.mean)}/${r1(b.diastolic?.mean)}` : r1(b.mean)}</Table.Td>
+              <Table.Td>{'systolic' in b ? `${r1(b.systolic.mean)}/${r1(b.diastolic.mean)}` : r1(b.mean)}</Table.Td>
               <Table.Td>
-                {type === 'blood_pressure'
-                  ? `${r1(b.systolic?.min)}–${r1(b.systolic?.max)} / ${r1(b.diastolic?.min)}–${r1(b.diastolic?.max)}`
+                {'systolic' in b
+                  ? `${r1(b.systolic.min)}–${r1(b.systolic.max)} / ${r1(b.diastolic.min)}–${r1(b.diastolic.max)}`
                   : `${r1(b.min)}–${r1(b.max)}`}
               </Table.Td>
             </Table.Tr>
@@ -243,10 +246,10 @@ function TypeCard({ pid, type, items }: { pid: string; type: VitalType; items: V
 }
 
 export function VitalsView({ pid, canAdd = true }: { pid: string; canAdd?: boolean }) {
-  const [filter, setFilter] = useState<string | null>(null)
+  const [filter, setFilter] = useState<VitalType | null>(null)
   const list = useQuery({
-    queryKey: ['vitals', pid, 'list', filter],
-    queryFn: () => get<Page<Vital>>(`/patients/${pid}/vitals`, { type: filter ?? undefined, limit: 100 }),
+    queryKey: queryKeys.vitalList(pid, { type: filter }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/vitals', { params: { path: { pid }, query: { type: filter ?? undefined, limit: 100 } } })),
   })
   return (
     <Stack gap="md">
