@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser, registerVerified, type TestUser } from '../../../test/helpers/factories.js'
 import { FIXTURES_URL, fixturePath } from '../../../test/helpers/fixtures.js'
+import { recordHelpers } from '../../../test/helpers/records.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
 const SYNTHEA = new URL('synthea/', FIXTURES_URL)
@@ -32,6 +33,7 @@ beforeAll(async () => {
   t = await startTestApp({ MAX_IMPORT_MB: '3' })
 })
 afterAll(async () => t.close())
+const { blobFiles } = recordHelpers(() => t)
 
 const importJson = (u: TestUser, body: string, pid = 'me', contentType = 'application/json') =>
   t.app.inject({ method: 'POST', url: `/api/v1/patients/${pid}/import`, headers: { ...u.headers, 'content-type': contentType }, payload: body })
@@ -149,6 +151,24 @@ describe('FHIR import of unusual attachments', () => {
     expect(res.json().imported.records).toBe(1)
     expect(res.json().skipped).toContainEqual({ resourceType: 'DocumentReference', count: 1, reason: 'attachment type not supported' })
     expect(await listAll(p, 'records')).toHaveLength(1)
+  })
+
+  it('an import that fails after storing a document rolls back and leaves no record and no blob of it', async () => {
+    // Documents over MAX_UPLOAD_MB fail the import (413); the first, small one is stored before that.
+    const small = await startTestApp({ MAX_UPLOAD_MB: '1', MAX_IMPORT_MB: '3' })
+    try {
+      const p = await registerUser(small)
+      const doc = (id: string, text: string) => ({
+        resource: { resourceType: 'DocumentReference', id, status: 'current', date: '2024-01-02T00:00:00Z', content: [{ attachment: { contentType: 'text/plain', data: Buffer.from(text).toString('base64') } }] },
+      })
+      const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [doc('doc-small', 'A short letter.'), doc('doc-large', 'x'.repeat(1.5 * 1024 * 1024))] })
+      const res = await small.app.inject({ method: 'POST', url: '/api/v1/patients/me/import', headers: { ...p.headers, 'content-type': 'application/json' }, payload: bundle })
+      expect(res.statusCode, res.body).toBe(413)
+      expect(await small.deps.db.selectFrom('records').select('id').where('patientId', '=', p.id).execute()).toEqual([])
+      expect(await blobFiles(small)).toEqual([])
+    } finally {
+      await small.close()
+    }
   })
 })
 
