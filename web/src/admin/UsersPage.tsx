@@ -7,10 +7,10 @@ import { api, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
 import type { UserFilters } from '../api/types'
 import { ROLE_LABEL } from '../auth'
-import { actionsColumn, DataTable, StatusBadge } from '../components/DataTable'
+import { actionsColumn, PagedTable, StatusBadge } from '../components/DataTable'
 import { formatDate } from '../components/format'
 import { Page } from '../components/Page'
-import { ErrorState, PagedState } from '../components/states'
+import { ErrorState } from '../components/states'
 
 export function UsersPage() {
   const qc = useQueryClient()
@@ -57,72 +57,70 @@ export function UsersPage() {
         />
       </SimpleGrid>
       {act.isError && <ErrorState error={act.error} title="That did not work" />}
-      <PagedState query={users} items={items} empty="No accounts match.">
-        {(rows) => (
-          <DataTable
-            striped
-            aria-label="Accounts"
-            rows={rows}
-            rowKey={(u) => u.id}
-            rowProps={() => ({ 'data-testid': 'user-row' })}
-            columns={[
-              {
-                header: 'Name',
-                cell: (u) => (
-                  <>
-                    <Text size="sm" fw={600}>
-                      {u.name}
-                    </Text>
-                    <Text size="xs" c="dimmed">
-                      {u.email}
-                    </Text>
-                  </>
-                ),
-              },
-              {
-                header: 'Role',
-                cell: (u) => (
-                  <>
-                    {ROLE_LABEL[u.role]}
-                    {u.doctor ? <Text size="xs" c="dimmed">{u.doctor.specialty}{u.doctor.organization ? `, ${u.doctor.organization}` : ''}</Text> : null}
-                    {u.pharmacist ? <Text size="xs" c="dimmed">{u.pharmacist.pharmacyName}</Text> : null}
-                  </>
-                ),
-              },
-              { header: 'Licence', cell: (u) => u.doctor?.licenseNumber ?? u.pharmacist?.licenseNumber ?? '—' },
-              { header: 'Status', cell: (u) => <StatusBadge status={u.status} /> },
-              { header: 'Since', cell: (u) => formatDate(u.createdAt) },
-              actionsColumn<(typeof rows)[number]>((u) => (
-                <Group gap={6} wrap="nowrap">
-                  {u.status === 'pending' && (
-                    <Button size="xs" onClick={() => act.mutate({ id: u.id, action: 'verify' })} aria-label={`Verify ${u.name}`}>
-                      Verify
-                    </Button>
-                  )}
-                  {u.status !== 'disabled' && u.role !== 'admin' && (
-                    <Button
-                      size="xs"
-                      color="red"
-                      variant="light"
-                      aria-label={`Disable ${u.name}`}
-                      onClick={() => {
-                        if (window.confirm(`Disable ${u.name}? Their sessions end at once.`)) act.mutate({ id: u.id, action: 'disable' })
-                      }}
-                    >
-                      Disable
-                    </Button>
-                  )}
-                  {u.status === 'disabled' && (
-                    <Button size="xs" variant="light" onClick={() => act.mutate({ id: u.id, action: 'enable' })} aria-label={`Enable ${u.name}`}>
-                      Enable
-                    </Button>
-                  )}
-                </Group>
-              )),
-            ]}
-          />
-        )}
-      </PagedState>
+      <PagedTable
+        query={users}
+        items={items}
+        empty="No accounts match."
+        striped
+        aria-label="Accounts"
+        rowKey={(u) => u.id}
+        rowProps={() => ({ 'data-testid': 'user-row' })}
+        columns={[
+          {
+            header: 'Name',
+            cell: (u) => (
+              <>
+                <Text size="sm" fw={600}>
+                  {u.name}
+                </Text>
+                <Text size="xs" c="dimmed">
+                  {u.email}
+                </Text>
+              </>
+            ),
+          },
+          {
+            header: 'Role',
+            cell: (u) => (
+              <>
+                {ROLE_LABEL[u.role]}
+                {u.doctor ? <Text size="xs" c="dimmed">{u.doctor.specialty}{u.doctor.organization ? `, ${u.doctor.organization}` : ''}</Text> : null}
+                {u.pharmacist ? <Text size="xs" c="dimmed">{u.pharmacist.pharmacyName}</Text> : null}
+              </>
+            ),
+          },
+          { header: 'Licence', cell: (u) => u.doctor?.licenseNumber ?? u.pharmacist?.licenseNumber ?? '—' },
+          { header: 'Status', cell: (u) => <StatusBadge status={u.status} /> },
+          { header: 'Since', cell: (u) => formatDate(u.createdAt) },
+          actionsColumn<(typeof items)[number]>((u) => (
+            <Group gap={6} wrap="nowrap">
+              {u.status === 'pending' && (
+                <Button size="xs" onClick={() => act.mutate({ id: u.id, action: 'verify' })} aria-label={`Verify ${u.name}`}>
+                  Verify
+                </Button>
+              )}
+              {u.status !== 'disabled' && u.role !== 'admin' && (
+                <Button
+                  size="xs"
+                  color="red"
+                  variant="light"
+                  aria-label={`Disable ${u.name}`}
+                  onClick={() => {
+                    if (window.confirm(`Disable ${u.name}? Their sessions end at once.`)) act.mutate({ id: u.id, action: 'disable' })
+                  }}
+                >
+                  Disable
+                </Button>
+              )}
+              {u.status === 'disabled' && (
+                <Button size="xs" variant="light" onClick={() => act.mutate({ id: u.id, action: 'enable' })} aria-label={`Enable ${u.name}`}>
+                  Enable
+                </Button>
+              )}
+            </Group>
+          )),
+        ]}
+      />
     </Page>
   )
 }

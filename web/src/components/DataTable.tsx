@@ -4,8 +4,10 @@
  * are data, so a page says what it shows, not how a table is built.
  */
 import { Badge, Table, type TableProps } from '@mantine/core'
+import type { UseInfiniteQueryResult } from '@tanstack/react-query'
 import type { CSSProperties, ReactNode } from 'react'
 import { STATUS_COLOR } from './format'
+import { PagedState } from './states'
 
 /** One column: its header (a `hiddenHeader` is read by screen readers only), its cell and the cell's style. */
 export interface Column<T> {
@@ -63,5 +65,19 @@ export function StatusBadge({ status, label }: { status: string; label?: string 
     <Badge color={STATUS_COLOR[status]} variant="light">
       {label ?? status}
     </Badge>
+  )
+}
+
+/** A cursor-paged list as a table: `PagedState` (loading, error, `empty`, "Load more") around a `DataTable` of `items`. */
+export function PagedTable<T>({
+  query,
+  items,
+  empty,
+  ...table
+}: { query: UseInfiniteQueryResult<unknown>; items: T[]; empty: ReactNode } & Omit<Parameters<typeof DataTable<T>>[0], 'rows'>) {
+  return (
+    <PagedState query={query} items={items} empty={empty}>
+      {(rows) => <DataTable rows={rows} {...table} />}
+    </PagedState>
   )
 }

@@ -87,3 +87,13 @@ export function SubmitRow({ children, loading, ...button }: { children: ReactNod
     </Group>
   )
 }
+
+/** "From" and "To" date inputs of a list filter (calendar dates, `YYYY-MM-DD`; empty = open). */
+export function DateRangeFields({ from, to, onFrom, onTo }: { from: string; to: string; onFrom: (date: string) => void; onTo: (date: string) => void }) {
+  return (
+    <>
+      <TextInput label="From" type="date" value={from} onChange={(e) => onFrom(e.currentTarget.value)} />
+      <TextInput label="To" type="date" value={to} onChange={(e) => onTo(e.currentTarget.value)} />
+    </>
+  )
+}

@@ -6,10 +6,10 @@ import type { EventCheck } from './verify-event'
 import { api, ApiError, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
 import type { AuditEvent } from '../api/types'
-import { DataTable } from '../components/DataTable'
+import { PagedTable } from '../components/DataTable'
+import { DateRangeFields } from '../components/fields'
 import { formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
-import { PagedState } from '../components/states'
 import { describeAuditAction, describeAuditResource } from './audit-words'
 
 const KIND_COLOR: Record<string, string> = { share: 'violet', emergency: 'red', doctor: 'blue', pharmacist: 'cyan', patient: 'gray', admin: 'orange', system: 'gray' }
@@ -94,37 +94,34 @@ export default function AccessLogPage() {
           onChange={(e) => setAction(e.currentTarget.value)}
           error={action.trim() && !validAction ? 'Use an action name such as record.viewed.' : undefined}
         />
-        <TextInput label="From" type="date" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
-        <TextInput label="To" type="date" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
+        <DateRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} />
       </SimpleGrid>
-      <PagedState query={log} items={items} empty="No events.">
-        {(rows) => (
-          <DataTable
-            striped
-            aria-label="Access events"
-            rows={rows}
-            rowKey={(e) => e.seq}
-            columns={[
-              { header: 'When', cell: (e) => formatDateTime(e.at), style: { whiteSpace: 'nowrap' } },
-              {
-                header: 'Who',
-                cell: (e) => (
-                  <>
-                    <Badge size="xs" variant="light" color={KIND_COLOR[e.actor.kind] ?? 'gray'}>
-                      {e.actor.kind}
-                    </Badge>{' '}
-                    {e.actor.name ?? ''}
-                  </>
-                ),
-              },
-              { header: 'What', cell: (e) => describeAuditAction(e.action) },
-              { header: 'Item', cell: (e) => (e.resource.type === 'record' ? recordName(e.resource.id) : describeAuditResource(e.resource.type)) },
-              { header: 'From', cell: (e) => e.ip ?? '—' },
-              { header: 'Proof', cell: (e) => <EventProof event={e} /> },
-            ]}
-          />
-        )}
-      </PagedState>
+      <PagedTable
+        query={log}
+        items={items}
+        empty="No events."
+        striped
+        aria-label="Access events"
+        rowKey={(e) => e.seq}
+        columns={[
+          { header: 'When', cell: (e) => formatDateTime(e.at), style: { whiteSpace: 'nowrap' } },
+          {
+            header: 'Who',
+            cell: (e) => (
+              <>
+                <Badge size="xs" variant="light" color={KIND_COLOR[e.actor.kind] ?? 'gray'}>
+                  {e.actor.kind}
+                </Badge>{' '}
+                {e.actor.name ?? ''}
+              </>
+            ),
+          },
+          { header: 'What', cell: (e) => describeAuditAction(e.action) },
+          { header: 'Item', cell: (e) => (e.resource.type === 'record' ? recordName(e.resource.id) : describeAuditResource(e.resource.type)) },
+          { header: 'From', cell: (e) => e.ip ?? '—' },
+          { header: 'Proof', cell: (e) => <EventProof event={e} /> },
+        ]}
+      />
     </Page>
   )
 }

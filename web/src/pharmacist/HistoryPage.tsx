@@ -1,13 +1,13 @@
 /** The pharmacist's own dispensations and rejections (SPEC §4.9 `GET /pharmacy/history`). */
-import { Badge, SimpleGrid, TextInput } from '@mantine/core'
+import { Badge, SimpleGrid } from '@mantine/core'
 import { useInfiniteQuery } from '@tanstack/react-query'
 import { useState } from 'react'
 import { api, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
-import { DataTable } from '../components/DataTable'
+import { PagedTable } from '../components/DataTable'
+import { DateRangeFields } from '../components/fields'
 import { formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
-import { PagedState } from '../components/states'
 
 export default function HistoryPage() {
   const [from, setFrom] = useState('')
@@ -23,36 +23,33 @@ export default function HistoryPage() {
   return (
     <Page title="History">
       <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="xs" maw={520}>
-        <TextInput label="From" type="date" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
-        <TextInput label="To" type="date" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
+        <DateRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} />
       </SimpleGrid>
-      <PagedState query={history} items={items} empty="Nothing dispensed or rejected in this period.">
-        {(rows) => (
-          <DataTable
-            striped
-            aria-label="Dispensations and rejections"
-            rows={rows}
-            rowKey={(h) => `${h.kind}-${h.id}`}
-            columns={[
-              { header: 'When', cell: (h) => formatDateTime(h.at), style: { whiteSpace: 'nowrap' } },
-              { header: 'Prescription', cell: (h) => h.prescriptionNumber },
-              {
-                header: 'What',
-                cell: (h) => (
-                  <Badge color={h.kind === 'rejection' ? 'red' : 'teal'} variant="light">
-                    {h.kind === 'rejection' ? 'Rejected' : 'Dispensed'}
-                  </Badge>
-                ),
-              },
-              {
-                header: 'Details',
-                cell: (h) =>
-                  h.kind === 'rejection' ? h.reason : (h.items ?? []).map((i) => `${i.quantity} × ${i.medicineName} (batch ${i.batchNumber})`).join('; '),
-              },
-            ]}
-          />
-        )}
-      </PagedState>
+      <PagedTable
+        query={history}
+        items={items}
+        empty="Nothing dispensed or rejected in this period."
+        striped
+        aria-label="Dispensations and rejections"
+        rowKey={(h) => `${h.kind}-${h.id}`}
+        columns={[
+          { header: 'When', cell: (h) => formatDateTime(h.at), style: { whiteSpace: 'nowrap' } },
+          { header: 'Prescription', cell: (h) => h.prescriptionNumber },
+          {
+            header: 'What',
+            cell: (h) => (
+              <Badge color={h.kind === 'rejection' ? 'red' : 'teal'} variant="light">
+                {h.kind === 'rejection' ? 'Rejected' : 'Dispensed'}
+              </Badge>
+            ),
+          },
+          {
+            header: 'Details',
+            cell: (h) =>
+              h.kind === 'rejection' ? h.reason : (h.items ?? []).map((i) => `${i.quantity} × ${i.medicineName} (batch ${i.batchNumber})`).join('; '),
+          },
+        ]}
+      />
     </Page>
   )
 }

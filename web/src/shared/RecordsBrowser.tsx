@@ -10,6 +10,7 @@ import { useState } from 'react'
 import { api, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
 import { RECORD_CATEGORIES, type MedicalRecord, type RecordCategory } from '../api/types'
+import { DateRangeFields } from '../components/fields'
 import { formatDate, formatSize, humanize } from '../components/format'
 import { Empty, ErrorState, Loading } from '../components/states'
 import { RecordPreview } from './RecordPreview'
@@ -55,8 +56,7 @@ export function RecordsBrowser({
       <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="xs">
         <TextInput label="Search" placeholder="Title, doctor, file name…" type="search" value={search} onChange={(e) => setSearch(e.currentTarget.value)} />
         <Select label="Category" placeholder="All categories" data={CATEGORY_OPTIONS} value={category} onChange={setCategory} clearable />
-        <TextInput label="From" type="date" value={from} onChange={(e) => setFrom(e.currentTarget.value)} />
-        <TextInput label="To" type="date" value={to} onChange={(e) => setTo(e.currentTarget.value)} />
+        <DateRangeFields from={from} to={to} onFrom={setFrom} onTo={setTo} />
       </SimpleGrid>
       {remove.isError && <ErrorState error={remove.error} title="Could not delete the record" />}
       {list.isPending ? (
