@@ -62,13 +62,7 @@ export async function startBenchServer(
       seed: (patientId, count) => call('seed', { patientId, count }),
       seedCareTeam: (patientId, doctorId, vitals) => call('seed-care-team', { patientId, doctorId, vitals }),
       emergencyWrites: (patientId) => call('emergency-writes', { patientId }),
-      markMemory: () => call('mark-memory', {}),
-      peakMemory: () => call('peak-memory', {}),
-      cpu: cpuReader(child.pid, env.DATABASE_URL),
-      stop: async () => {
-        await withTimeout(call('stop', {}), 15_000, 'stop').catch(() => undefined)
-        await stopProcess(child)
-      },
+      ...childControls(child, (op) => call(op, {}), env.DATABASE_URL),
     }
   } catch (err) {
     await stopProcess(child)
@@ -97,17 +91,30 @@ export async function startYardstickServer(databaseUrl: string, poolSize: number
     const started = await withTimeout(call('start', { databaseUrl, poolSize }), 60_000, 'the yardstick server did not start')
     return {
       baseUrl: `http://127.0.0.1:${started.port}`,
-      markMemory: () => call('mark-memory', {}),
-      peakMemory: () => call('peak-memory', {}),
-      cpu: cpuReader(child.pid, databaseUrl),
-      stop: async () => {
-        await withTimeout(call('stop', {}), 15_000, 'stop').catch(() => undefined)
-        await stopProcess(child)
-      },
+      ...childControls(child, (op) => call(op, {}), databaseUrl),
     }
   } catch (err) {
     await stopProcess(child)
     throw err
+  }
+}
+
+/** An IPC call of an operation every bench child answers alike (protocol.ts: a MemorySample, or null for `stop`). */
+type CommonCall = (op: 'mark-memory' | 'peak-memory' | 'stop') => Promise<MemorySample | null>
+
+/**
+ * What the parent does with any bench child: memory marks, CPU readings (of the process and
+ * of `databaseUrl`'s backends) and the stop: ask it to close, then disconnect (killed after 15 s).
+ */
+function childControls(child: ChildProcess, call: CommonCall, databaseUrl: string | undefined): Omit<LoadTarget, 'baseUrl'> & { stop(): Promise<void> } {
+  return {
+    markMemory: () => call('mark-memory') as Promise<MemorySample>,
+    peakMemory: () => call('peak-memory') as Promise<MemorySample>,
+    cpu: cpuReader(child.pid, databaseUrl),
+    stop: async () => {
+      await withTimeout(call('stop'), 15_000, 'stop').catch(() => undefined)
+      await stopProcess(child)
+    },
   }
 }
 

@@ -87,15 +87,15 @@ async function emergencyWrites(patientId: string): Promise<EmergencyWrites> {
   return { auditEvents: Number(audit.n), alertRounds: Number(rounds.n) }
 }
 
+/** Closes the app and its dependencies (the memory tracker is stopped by serveIpc). */
 async function stop(): Promise<void> {
-  memory.stop()
   await app?.close()
   await composed?.close()
   app = undefined
   composed = undefined
 }
 
-async function handle(req: ServerRequest): Promise<unknown> {
+async function handle(req: Exclude<ServerRequest, { op: 'mark-memory' | 'peak-memory' | 'stop' }>): Promise<unknown> {
   switch (req.op) {
     case 'start':
       return start(req.env)
@@ -110,13 +110,7 @@ async function handle(req: ServerRequest): Promise<unknown> {
       return seedVitals(composed.deps.db, req.patientId, req.vitals)
     case 'emergency-writes':
       return emergencyWrites(req.patientId)
-    case 'mark-memory':
-      return memory.mark()
-    case 'peak-memory':
-      return memory.peak()
-    case 'stop':
-      return stop()
   }
 }
 
-serveIpc(handle, stop)
+serveIpc<ServerRequest>(handle, memory, stop)

@@ -52,25 +52,12 @@ async function start(databaseUrl: string, poolSize: number): Promise<StartedServ
   return { port: address.port }
 }
 
+/** Closes the server and ends the pool (the memory tracker is stopped by serveIpc). */
 async function stop(): Promise<void> {
-  memory.stop()
   await app?.close()
   await pool?.end()
   app = undefined
   pool = undefined
 }
 
-async function handle(req: YardstickRequest): Promise<unknown> {
-  switch (req.op) {
-    case 'start':
-      return start(req.databaseUrl, req.poolSize)
-    case 'mark-memory':
-      return memory.mark()
-    case 'peak-memory':
-      return memory.peak()
-    case 'stop':
-      return stop()
-  }
-}
-
-serveIpc(handle, stop)
+serveIpc<YardstickRequest>((req) => start(req.databaseUrl, req.poolSize), memory, stop)

@@ -13,6 +13,27 @@ function cpuPerRequest(before: CpuSample, after: CpuSample, requests: number): {
   return { server: Math.round(used.processMicros / requests), database: used.databaseMicros === undefined ? null : Math.round(used.databaseMicros / requests) }
 }
 
+/**
+ * The measured part of an autocannon run as the report keeps it: req/s = completed requests ÷
+ * measured seconds (1 decimal), latencies in ms, and the count of each status code.
+ */
+export function autocannonStats(r: autocannon.Result, connections: number) {
+  return {
+    connections,
+    durationSeconds: r.duration,
+    requests: r.requests.total,
+    reqPerSec: Math.round((r.requests.total / r.duration) * 10) / 10,
+    latencyMs: { average: r.latency.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)])),
+  }
+}
+
+/** The host's 1-minute load average (2 decimals), reported beside each run. */
+export const hostLoad1m = () => Math.round((os.loadavg()[0] ?? 0) * 100) / 100
+
 export interface LoadSpec {
   name: string
   detail?: string
@@ -43,23 +64,14 @@ export async function runLoad(server: LoadTarget, options: BenchOptions, spec: L
     return run(options.durationSeconds)
   })
   const cpuAfter = server.cpu()
-  const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)]))
   return {
     kind: 'load',
     name: spec.name,
     ...(spec.detail ? { detail: spec.detail } : {}),
     path: spec.path.replace(/cursor=[^&]+/, 'cursor=…'),
-    connections: options.connections,
-    durationSeconds: r.duration,
-    requests: r.requests.total,
-    reqPerSec: Math.round((r.requests.total / r.duration) * 10) / 10,
-    latencyMs: { average: r.latency.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-    errors: r.errors,
-    timeouts: r.timeouts,
-    non2xx: r.non2xx,
-    statusCodes,
+    ...autocannonStats(r, options.connections),
     serverMemory: memory,
     ...(cpuBefore && cpuAfter && r.requests.total > 0 ? { cpuMicrosPerRequest: cpuPerRequest(cpuBefore, cpuAfter, r.requests.total) } : {}),
-    hostLoad1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+    hostLoad1m: hostLoad1m(),
   }
 }

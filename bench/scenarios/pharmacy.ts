@@ -18,6 +18,7 @@ import { authHeaders, registerPatient, requestJson, type BenchPatient } from '..
 import type { BenchOptions } from '../options.js'
 import type { LoadResult } from '../report.js'
 import type { BenchServer } from '../server-process.js'
+import { autocannonStats, hostLoad1m } from './load.js'
 import { withServerMemory } from './memory.js'
 
 export const PHARMACY_SCENARIO = {
@@ -124,17 +125,9 @@ export async function runPharmacy(server: BenchServer, options: BenchOptions, ad
     name: PHARMACY_SCENARIO.scan,
     detail: `${SCAN_PRESCRIPTIONS} prescriptions`,
     path: scanPath,
-    connections: options.connections,
-    durationSeconds: r.duration,
-    requests: r.requests.total,
-    reqPerSec: Math.round((r.requests.total / r.duration) * 10) / 10,
-    latencyMs: { average: r.latency.average, p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
-    errors: r.errors,
-    timeouts: r.timeouts,
-    non2xx: r.non2xx,
-    statusCodes: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, s]) => [code, Number(s.count)])),
+    ...autocannonStats(r, options.connections),
     serverMemory: scanMemory,
-    hostLoad1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
+    hostLoad1m: hostLoad1m(),
   }
 
   // --- create → scan → dispense -------------------------------------------------------------
