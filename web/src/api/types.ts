@@ -16,6 +16,10 @@ type Json<R> = R extends { content: { 'application/json': infer T } } ? T : neve
 export type ResponseOf<P extends ApiPath, M extends Method> =
   Operation<P, M> extends { responses: infer R } ? (R extends { 200: infer A } ? Json<A> : R extends { 201: infer B } ? Json<B> : never) : never
 
+/** The JSON problem body `M path` declares for `status` (e.g. a 409 with its extension members). */
+export type ProblemOf<P extends ApiPath, M extends Method, S extends number> =
+  Operation<P, M> extends { responses: infer R } ? (S extends keyof R ? Json<R[S]> : never) : never
+
 /** The JSON request body of `M path`. */
 export type BodyOf<P extends ApiPath, M extends Method> = Operation<P, M> extends { requestBody?: infer B } ? Json<NonNullable<B>> : never
 
@@ -47,6 +51,8 @@ export type CreatedShare = ResponseOf<'/api/v1/patients/{pid}/records/{id}/share
 export type ShareLink = ResponseOf<'/api/v1/shares', 'get'>['items'][number]
 export type EmergencyLink = ResponseOf<'/api/v1/patients/me/emergency', 'get'>
 export type ImportResult = ResponseOf<'/api/v1/patients/{pid}/import', 'post'>
+/** One member of a 409 `identity-mismatch` problem's `differences` (SPEC §4.4). */
+export type IdentityDifference = ProblemOf<'/api/v1/patients/{pid}/import', 'post', 409>['differences'][number]
 
 // ---- audit and administration (§4.7, §6) ------------------------------------------------
 export type AuditEvent = ResponseOf<'/api/v1/patients/{pid}/audit', 'get'>['items'][number]

@@ -11,18 +11,11 @@ import { Alert, Button, FileButton, Group, Modal, Progress, Stack, Table, Text }
 import { useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { ApiError } from '../api/client'
-import type { ImportResult } from '../api/types'
+import type { IdentityDifference, ImportResult } from '../api/types'
 import { uploadJsonFile } from '../api/uploads'
 import { formErrorOf } from '../components/forms'
 import { formatDate, formatSize, humanize } from '../components/format'
 import { Page } from '../components/Page'
-
-/** One member of a 409 `identity-mismatch` problem's `differences` (SPEC §4.4): the locker's value and the file's, as written. */
-interface IdentityDifference {
-  field: 'fullName' | 'dateOfBirth' | 'sex'
-  locker: string
-  source: string
-}
 
 const FIELD_LABEL: Record<IdentityDifference['field'], string> = { fullName: 'Name', dateOfBirth: 'Date of birth', sex: 'Sex' }
 
