@@ -92,13 +92,19 @@ export function PagedState<T>({
       ) : (
         children(items)
       )}
-      {query.hasNextPage && (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void query.fetchNextPage()} loading={query.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      )}
+      <LoadMore query={query} />
     </>
+  )
+}
+
+/** "Load more" under a cursor-paged list while the server has more pages. */
+export function LoadMore({ query }: { query: UseInfiniteQueryResult<unknown> }) {
+  if (!query.hasNextPage) return null
+  return (
+    <Group justify="center">
+      <Button variant="default" onClick={() => void query.fetchNextPage()} loading={query.isFetchingNextPage}>
+        Load more
+      </Button>
+    </Group>
   )
 }

@@ -12,7 +12,7 @@ import { queryKeys } from '../api/query-keys'
 import { RECORD_CATEGORIES, type MedicalRecord, type RecordCategory } from '../api/types'
 import { DateRangeFields } from '../components/fields'
 import { formatDate, formatSize, humanize } from '../components/format'
-import { Empty, ErrorState, Loading } from '../components/states'
+import { Empty, ErrorState, Loading, LoadMore } from '../components/states'
 import { RecordPreview } from './RecordPreview'
 
 export const CATEGORY_OPTIONS = RECORD_CATEGORIES.map((c) => ({ value: c, label: humanize(c) }))
@@ -131,13 +131,7 @@ export function RecordsBrowser({
           ))}
         </Stack>
       )}
-      {list.hasNextPage && (
-        <Group justify="center">
-          <Button variant="default" onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      )}
+      <LoadMore query={list} />
       <RecordPreview pid={pid} record={preview} onClose={() => setPreview(null)} />
     </Stack>
   )
