@@ -46,29 +46,24 @@ export const BLOOD_GROUPS = apiEnums.bloodGroup
 export type MedicalRecord = ResponseOf<'/api/v1/patients/{pid}/records/{id}', 'get'>
 export type RecordCategory = MedicalRecord['category']
 export const RECORD_CATEGORIES = apiEnums.recordCategory
-export type RecordFilters = QueryOf<'/api/v1/patients/{pid}/records', 'get'>
 export type CreatedShare = ResponseOf<'/api/v1/patients/{pid}/records/{id}/shares', 'post'>
 export type ShareLink = ResponseOf<'/api/v1/shares', 'get'>['items'][number]
-export type EmergencyLink = ResponseOf<'/api/v1/patients/me/emergency', 'get'>
 export type ImportResult = ResponseOf<'/api/v1/patients/{pid}/import', 'post'>
 /** One member of a 409 `identity-mismatch` problem's `differences` (SPEC §4.4). */
 export type IdentityDifference = ProblemOf<'/api/v1/patients/{pid}/import', 'post', 409>['differences'][number]
 
 // ---- audit and administration (§4.7, §6) ------------------------------------------------
 export type AuditEvent = ResponseOf<'/api/v1/patients/{pid}/audit', 'get'>['items'][number]
-export type AuditFilters = QueryOf<'/api/v1/patients/{pid}/audit', 'get'>
 export type UserFilters = QueryOf<'/api/v1/admin/users', 'get'>
 
 // ---- care team (§4.8) -------------------------------------------------------------------
 export type Consultation = ResponseOf<'/api/v1/consultations', 'get'>['items'][number]
 export type Doctor = ResponseOf<'/api/v1/doctors', 'get'>['items'][number]
-export type DoctorPatient = ResponseOf<'/api/v1/doctor/patients', 'get'>['items'][number]
 export type Note = ResponseOf<'/api/v1/patients/{pid}/notes', 'get'>['items'][number]
 export type Vital = ResponseOf<'/api/v1/patients/{pid}/vitals', 'get'>['items'][number]
 export type VitalType = Vital['type']
 export const VITAL_TYPES = apiEnums.vitalType
 export type VitalInput = BodyOf<'/api/v1/patients/{pid}/vitals', 'post'>
-export type Trends = ResponseOf<'/api/v1/patients/{pid}/vitals/trends', 'get'>
 
 // ---- prescriptions (§4.9) ---------------------------------------------------------------
 export type Prescription = ResponseOf<'/api/v1/prescriptions/{id}', 'get'>
@@ -80,5 +75,3 @@ export type PharmacyCheck = ResponseOf<'/api/v1/pharmacy/scan', 'post'>
 /** A warning at the pharmacy counter: `allergy` or `prescriber_override`. */
 export type CounterWarning = PharmacyCheck['warnings'][number]
 export type DispenseInput = BodyOf<'/api/v1/pharmacy/prescriptions/{id}/dispense', 'post'>
-export type HistoryEntry = ResponseOf<'/api/v1/pharmacy/history', 'get'>['items'][number]
-export type HistoryFilters = QueryOf<'/api/v1/pharmacy/history', 'get'>
