@@ -39,6 +39,7 @@ export interface ContentRequest {
   ifRange?: string | undefined
 }
 
+/** What a content request gets: the record, its ETag, and a 304, the whole bytes (200) or one range (206) as a stream. */
 export type RecordContent = { record: RecordView; etag: string } & (
   | { status: 304 }
   | { status: 200; stream: Readable; length: number }

@@ -224,6 +224,7 @@ export interface RecordWriteGrant {
   db: Trx
 }
 
+/** A document to add as a record: its bytes and the metadata the source gives (SPEC §4.4). */
 export interface AddRecordFromBytesInput {
   category: RecordCategory
   /** As declared by the source; informational only: the bytes decide the stored type (SPEC §4.3). */
