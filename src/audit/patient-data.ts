@@ -33,7 +33,7 @@ import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../app/deps.js'
 import type { DB } from '../db/schema.js'
 import { resolvePatientScope } from '../policy/patient-scope.js'
-import { authorize, type Action, type Actor, type PatientScope, type can } from '../policy/index.js'
+import { authorize, type Action, type Actor, type Granted, type PatientScope, type can } from '../policy/index.js'
 import type { AuditAction, AuditTarget } from './audit.service.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -96,8 +96,11 @@ export interface PatientDataAccess<T, K extends AccessKind, P, A extends Patient
 
 /** What `fn` gets. */
 export interface PatientDataContext<K extends AccessKind, P> {
-  /** The scope the policy allowed (for writes, as judged inside the transaction). */
-  scope: PatientScope
+  /**
+   * The scope the policy allowed (for writes, as judged inside the transaction): the proof
+   * another feature's helper asks for (`loadProfile`).
+   */
+  scope: Granted<PatientScope>
   db: DbOf<K>
   prepared: P
 }
@@ -114,7 +117,7 @@ const eventsOf = <T>(audited: AuditedAccess<T, AccessKind, unknown>['audited'], 
  * the success events. Call `within` once.
  */
 export interface PatientDataGrant<T, K extends AccessKind, P> {
-  scope: PatientScope
+  scope: Granted<PatientScope>
   prepared: P
   /**
    * Runs `fn` with `db` (a write: the caller's transaction), then writes its events there —
@@ -139,13 +142,15 @@ async function grantAccess<T, K extends AccessKind, P>(
   const patientId = scope.patientId
   const resource = typeof access.resource === 'function' ? access.resource(patientId) : access.resource
   await deps.audit.guard(actor, check.denied, { patientId, resource }, check.judge)
-  const prepared = (access.prepare ? await access.prepare(scope) : undefined) as P
+  // `guard` ran the policy's judgement and it passed: this module is where a scope becomes a grant.
+  const allowed = scope as Granted<PatientScope>
+  const prepared = (access.prepare ? await access.prepare(allowed) : undefined) as P
   const write = access.kind === 'write'
   return {
-    scope,
+    scope: allowed,
     prepared,
     within: async (db, fn, also = []) => {
-      const current = write && check.recheck ? await check.recheck(db as Transaction<DB>) : scope
+      const current = write && check.recheck ? ((await check.recheck(db as Transaction<DB>)) as Granted<PatientScope>) : allowed
       const result = await fn({ scope: current, db, prepared })
       const events = [...eventsOf(access.audited, resource, result), ...also].map((e) => ({ action: e.action, target: { patientId, resource: e.resource } }))
       if (!write) await deps.audit.recordRead(db, actor, events)

@@ -2,9 +2,11 @@
 import type { Deps } from '../app/deps.js'
 import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
 import { registerNotificationJobs } from '../features/notifications/notifications.jobs.js'
+import { registerPrescriptionJobs } from '../features/prescriptions/prescriptions.jobs.js'
 
 /** Registers each feature's handlers; `composeDeps` calls it before `deps.jobs.start()`. */
 export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerNotificationJobs(deps)
   await registerPasswordResetJobs(deps)
+  await registerPrescriptionJobs(deps)
 }

@@ -21,11 +21,13 @@
  * fetches with `FOR UPDATE SKIP LOCKED` and moves a fetched job to `active` in the same
  * statement, so two workers never get the same job.
  */
-import { CompiledQuery, sql, type Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import PgBoss from 'pg-boss'
 import type { ResolvedConfig } from '../app/config.js'
 import type { Database } from '../db/connection.js'
 import type { DB } from '../db/schema.js'
+import { moveQueuedJobs } from './job-moves.js'
+import { pgliteAdapter, transactionAdapter } from './pg-boss-adapters.js'
 
 /**
  * Job name → payload type. Each feature that owns jobs adds its names by declaration
@@ -76,6 +78,20 @@ export interface JobSendOptions {
   retryLimit?: number
 }
 
+/** Jobs of an earlier release's queue that this handler now runs (see `moveQueuedJobs`). */
+export interface JobAdoption<N extends JobName> {
+  /** The queue they were sent to. */
+  from: string
+  /** Payload fields that single them out. */
+  match: Record<string, unknown>
+  /** Their payload in this queue's shape; throw for one that cannot be read (it stays). */
+  payload: (legacy: unknown) => JobPayloads[N]
+}
+
+export interface WorkOptions<N extends JobName> {
+  adopt?: JobAdoption<N>
+}
+
 export interface QueueStats {
   name: string
   /** Waiting for their first try. */
@@ -111,9 +127,10 @@ export interface JobQueue {
   send<N extends JobName>(trx: Kysely<DB>, name: N, payload: JobPayloads[N], options?: JobSendOptions): Promise<string | null>
   /**
    * Registers the handler of `name` (one per name). Registered before `start()`, it
-   * starts with it; after, it starts at once.
+   * starts with it; after, it starts at once. `options.adopt`: jobs an earlier release
+   * queued elsewhere for this handler, moved here when its queue is created (job-moves.ts).
    */
-  work<N extends JobName>(name: N, handler: JobHandler<N>): Promise<void>
+  work<N extends JobName>(name: N, handler: JobHandler<N>, options?: WorkOptions<N>): Promise<void>
   /** Installs or migrates pg-boss's schema, creates the queues and starts their workers (unless `workers: false`). */
   start(): Promise<void>
   /**
@@ -155,64 +172,6 @@ const DAY = 24 * 60 * 60
 const BATCH_SIZE = 25
 const WORKERS_PER_QUEUE = 2
 
-interface SqlResult {
-  rows: unknown[]
-}
-type Executor = { executeSql(text: string, values?: unknown[]): Promise<SqlResult> }
-
-/** pg-boss's `db` option over a Kysely transaction: its INSERT joins the caller's work. */
-function transactionAdapter(trx: Kysely<DB>): Executor {
-  const raw = trx.withoutPlugins()
-  return {
-    executeSql: async (text, values = []) => ({ rows: (await raw.executeQuery(CompiledQuery.raw(text, values))).rows }),
-  }
-}
-
-/**
- * pg-boss's `db` option on PGlite: every statement behind Kysely's connection mutex.
- * After `close()` it answers `undefined`, as pg-boss's own pool does once closed, so a
- * late completion of pg-boss's never fails against a closed database.
- */
-function pgliteAdapter(database: Database) {
-  const pglite = database.pglite
-  if (!pglite) throw new Error('The PGlite adapter needs the PGlite instance.')
-  const raw = database.db.withoutPlugins()
-  const inFlight = new Set<Promise<unknown>>()
-  let closed = false
-
-  const run = (text: string, values: unknown[] | undefined): Promise<SqlResult> =>
-    raw.connection().execute(async (conn) => {
-      if (values !== undefined && values.length > 0) {
-        return { rows: (await conn.executeQuery(CompiledQuery.raw(text, values))).rows }
-      }
-      // Parameter-less text may hold several statements (schema install, maintenance).
-      try {
-        const results = await pglite.exec(text)
-        return { rows: results.at(-1)?.rows ?? [] }
-      } catch (err) {
-        // A failed `BEGIN; …` script leaves an aborted transaction on our only session.
-        if (pglite.isInTransaction()) await pglite.exec('ROLLBACK')
-        throw err
-      }
-    })
-
-  return {
-    executeSql(text: string, values?: unknown[]): Promise<SqlResult> {
-      if (closed) return Promise.resolve(undefined as unknown as SqlResult)
-      const p = run(text, values)
-      inFlight.add(p)
-      const forget = () => inFlight.delete(p)
-      p.then(forget, forget)
-      return p
-    },
-    /** Refuses new statements and waits for those running. */
-    async close(): Promise<void> {
-      closed = true
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight])
-    },
-  }
-}
-
 /**
  * Creates the queue (not started). On PGlite `database.pglite` must be set. Sources:
  * pg-boss 10 (`send` with a per-call `db`, queues created before use, `retryBackoff`:
@@ -247,6 +206,7 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
   boss.on('error', (err: unknown) => log.error({ component: 'jobs', err: errorSummary(err) }, 'job queue error'))
 
   const handlers = new Map<JobName, JobHandler<JobName>>()
+  const adoptions = new Map<JobName, JobAdoption<JobName>>()
   let state: 'new' | 'starting' | 'running' | 'stopped' = 'new'
   const loops: Promise<void>[] = []
   /** Job id → queue of every job running in this process. */
@@ -316,10 +276,22 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     }
   }
 
-  async function startWorker(name: JobName, handler: JobHandler<JobName>): Promise<void> {
+  /**
+   * Creates `name`'s queue (or brings its retry policy up to date) and moves into it the
+   * jobs it adopts. Every queue is prepared before any worker polls, so a worker of an old
+   * queue never fetches a job that is about to move.
+   */
+  async function prepareQueue(name: JobName): Promise<void> {
     await boss.createQueue(name, { name, ...queueOptions })
     // createQueue leaves an existing queue alone: bring its retry policy up to date.
     await boss.updateQueue(name, { name, ...queueOptions })
+    const adopt = adoptions.get(name)
+    if (!adopt) return
+    const { moved, left } = await moveQueuedJobs(database.db.withoutPlugins(), { schema: SCHEMA, ...adopt, to: name })
+    if (moved + left > 0) log[left > 0 ? 'warn' : 'info']({ component: 'jobs', queue: name, from: adopt.from, moved, left }, 'queued jobs of an earlier release moved')
+  }
+
+  function startWorkers(name: JobName, handler: JobHandler<JobName>): void {
     if (!runWorkers) return
     for (let i = 0; i < WORKERS_PER_QUEUE; i++) loops.push(pollLoop(name, handler))
   }
@@ -355,17 +327,21 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
       return id
     },
 
-    async work(name, handler) {
+    async work(name, handler, options = {}) {
       if (handlers.has(name)) throw new Error(`A job handler for "${name}" is already registered.`)
       handlers.set(name, handler as unknown as JobHandler<JobName>)
-      if (state === 'running') await startWorker(name, handler as unknown as JobHandler<JobName>)
+      if (options.adopt) adoptions.set(name, options.adopt as JobAdoption<JobName>)
+      if (state !== 'running') return
+      await prepareQueue(name)
+      startWorkers(name, handler as unknown as JobHandler<JobName>)
     },
 
     async start() {
       if (state !== 'new') throw new Error('The job queue was already started.')
       state = 'starting'
       await boss.start()
-      for (const [name, handler] of handlers) await startWorker(name, handler)
+      for (const name of handlers.keys()) await prepareQueue(name)
+      for (const [name, handler] of handlers) startWorkers(name, handler)
       state = 'running'
       log.info({ component: 'jobs', engine: database.engine, queues: [...handlers.keys()], workers: runWorkers, pollIntervalSeconds }, 'job queue started')
     },

@@ -1,13 +1,10 @@
-import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import os from 'node:os'
-import path from 'node:path'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { enqueueSms } from '../features/notifications/notifications.service.js'
 import { createAdmin, registerUser } from '../../test/helpers/factories.js'
 import { startSmtpSink, type SmtpSink } from '../../test/helpers/smtp-sink.js'
-import { createServerDatabase, startTestApp, type TestApp } from '../../test/helpers/test-app.js'
+import { durableData, type DurableData } from '../../test/helpers/durable-data.js'
+import { startTestApp, type TestApp } from '../../test/helpers/test-app.js'
 import { startTwilioStub, type TwilioStub } from '../../test/helpers/twilio-stub.js'
 import { waitUntil } from '../../test/helpers/wait.js'
 
@@ -18,23 +15,14 @@ describe('the job queue', () => {
   let t: TestApp
   let smtp: SmtpSink
   let twilio: TwilioStub
-  let dataDir: string
-  let server: Awaited<ReturnType<typeof createServerDatabase>> | undefined
+  let data: DurableData | undefined
   const beforeRestart = { email: '', queued: undefined as unknown, received: -1 }
 
   beforeAll(async () => {
     smtp = await startSmtpSink()
     twilio = await startTwilioStub({ reject: (to) => to === INVALID_NUMBER })
-    // Data that outlives an app: PGlite on disk ('' = $DATA_DIR/db) or a server database.
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-jobs-'))
-    server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : undefined
-    const env = {
-      DATA_DIR: dataDir,
-      DATABASE_URL: server?.url ?? '',
-      MASTER_KEY: randomBytes(32).toString('base64'),
-      SMTP_URL: smtp.url,
-      ...twilio.env,
-    }
+    data = await durableData('jobs')
+    const env = { ...data.env, SMTP_URL: smtp.url, ...twilio.env }
     // Before the restart: this run's workers poll once at start, then sleep, so the
     // welcome email of this registration is still queued when the app stops.
     const first = await startTestApp({ ...env, JOB_POLL_INTERVAL_SECONDS: '600' })
@@ -49,8 +37,7 @@ describe('the job queue', () => {
   })
   afterAll(async () => {
     await t?.close()
-    await server?.drop()
-    if (dataDir) await rm(dataDir, { recursive: true, force: true })
+    await data?.remove()
     await smtp?.close()
     await twilio?.close()
   })

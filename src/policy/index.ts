@@ -52,6 +52,26 @@ export function authorize<A extends Action, V extends Action>(
   }
 }
 
+declare const granted: unique symbol
+
+/**
+ * `R` as the policy allowed it: the proof a helper that reads a patient's data without
+ * asking the policy (`loadProfile`, `loadPrescriptionView`) takes from a caller in another
+ * feature, instead of a bare id (STYLE §9). Made only by `grant` — which authorizes first —
+ * and handed out by `withPatientData` (`ctx.scope`). A mark of the type alone: nothing is
+ * added at run time.
+ */
+export type Granted<R> = R & { readonly [granted]: true }
+
+/**
+ * `authorize(actor, action, resource, visibility)`, then `resource` itself marked as
+ * `Granted`. Throws NotFoundError or ForbiddenError exactly as `authorize`.
+ */
+export function grant<A extends Action, V extends Action, R extends ResourceOf<A> & ResourceOf<V>>(actor: Actor | null | undefined, action: A, resource: R, visibility?: V): Granted<R> {
+  authorize<A, V>(actor, action, resource, visibility)
+  return resource as Granted<R>
+}
+
 /** What a route declares in `config.access` (STYLE §3); every route must declare one. */
 export type RouteAccess =
   | 'public'

@@ -20,9 +20,8 @@ import type { Deps } from '../../app/deps.js'
 import { AppError, ConflictError, GoneError, NotFoundError, UnprocessableError, ValidationError, type FieldError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import type { PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
-import { authorize, can, type PharmacyScope, type UserActor } from '../../policy/index.js'
-import { instantBounds } from '../../app/dates.js'
-import { formatUtc } from '../notifications/notifications.templates.js'
+import { authorize, can, grant, type PharmacyScope, type UserActor } from '../../policy/index.js'
+import { formatUtc, instantBounds, utcDate } from '../../app/dates.js'
 import type { PrescriptionView } from '../prescriptions/prescriptions.schema.js'
 import { allergyWarningsOf, findPrescriptionHead, loadPrescriptionView, loadPrescriptionViewForScan, prescriptionStatus } from '../prescriptions/prescriptions.service.js'
 import { verifyQrToken } from '../prescriptions/qr-token.js'
@@ -94,7 +93,8 @@ async function scanAndCheck(deps: Deps, actor: UserActor, view: PrescriptionView
   // statement (atomic, no transaction): parallel scans of one prescription hold its row only that long.
   const prescriptionId = view.row.id
   const patientId = view.row.patientId
-  const profile = await loadProfile(deps.db, patientId)
+  // Holding the code (or number and date of birth) shows the patient's allergies with it.
+  const profile = await loadProfile(deps.db, grant(actor, 'prescription.scan', { prescriptionId, patientId }))
   const scanned = deps.audit.inStatement(deps.db, actor, [{ action: 'prescription.scanned', target: target(patientId, prescriptionId) }])
   const counted = await q.recordScan(scanned, { prescriptionId, pharmacistId: actor.id, method, scannedAt: now })
   if (!counted) throw notFound()
@@ -111,7 +111,7 @@ export async function scanPrescription(deps: Deps, actor: UserActor, qrData: str
   authorize(actor, 'prescription.scan', null)
   const claims = await verifyQrToken(deps.config, qrData)
   const now = deps.now()
-  const view = await loadPrescriptionViewForScan(deps, deps.db, claims.prescriptionId, now)
+  const view = await loadPrescriptionViewForScan(deps, deps.db, grant(actor, 'prescription.scan', { prescriptionId: claims.prescriptionId }), now)
   if (!view) throw notFound()
   const head = view.row
   if (head.qrNonce !== claims.nonce) {
@@ -148,7 +148,7 @@ export async function lookupPrescription(deps: Deps, actor: UserActor, input: Lo
     throw notFound()
   }
   const now = deps.now()
-  const view = await loadPrescriptionViewForScan(deps, deps.db, found.id, now)
+  const view = await loadPrescriptionViewForScan(deps, deps.db, grant(actor, 'prescription.scan', { prescriptionId: found.id }), now)
   if (!view) throw notFound()
   return scanAndCheck(deps, actor, view, 'reference', now)
 }
@@ -168,11 +168,11 @@ export async function validatePrescription(deps: Deps, actor: UserActor, id: str
   const now = deps.now()
   const head = await findPrescriptionHead(deps.db, id)
   if (!head) throw notFound()
-  authorize(actor, 'prescription.validate', await pharmacyScope(deps.db, actor, id, now))
+  const allowed = grant(actor, 'prescription.validate', { ...(await pharmacyScope(deps.db, actor, id, now)), prescriptionId: id, patientId: head.patientId })
   return deps.db.transaction().execute(async (trx) => {
-    const view = await loadPrescriptionView(deps, trx, id, now)
+    const view = await loadPrescriptionView(deps, trx, allowed, now)
     if (!view) throw notFound()
-    const profile = await loadProfile(trx, head.patientId)
+    const profile = await loadProfile(trx, allowed)
     await deps.audit.record(trx, actor, 'prescription.validated', target(head.patientId, id))
     return checkPrescription(view, profile.allergies, now)
   })
@@ -192,8 +192,6 @@ function assertDispensable(row: { status: string; expiresAt: Date }, now: Date):
     default:
   }
 }
-
-const utcToday = (now: Date) => now.toISOString().slice(0, 10)
 
 /**
  * `POST /pharmacy/prescriptions/{id}/dispense` (SPEC §4.9): hands out some or all of what
@@ -220,7 +218,7 @@ export async function dispensePrescription(deps: Deps, actor: UserActor, id: str
   })
   if (duplicates.length > 0) throw new ValidationError('Each item may appear once per dispensation.', duplicates)
   const expiredBatches = input.items.flatMap((item, i) =>
-    item.expiryDate !== undefined && item.expiryDate < utcToday(now) ? [{ path: `/items/${i}/expiryDate`, message: 'This batch has expired.' }] : [],
+    item.expiryDate !== undefined && item.expiryDate < utcDate(now) ? [{ path: `/items/${i}/expiryDate`, message: 'This batch has expired.' }] : [],
   )
   if (expiredBatches.length > 0) throw new UnprocessableError('A batch past its expiry date cannot be dispensed.', expiredBatches)
 
@@ -230,13 +228,13 @@ export async function dispensePrescription(deps: Deps, actor: UserActor, id: str
     const scope = await pharmacyScope(trx, actor, id, now)
     if (!can(actor, 'prescription.handle', scope)) throw notFound()
     assertDispensable(row, now)
-    authorize(actor, 'prescription.dispense', scope)
+    const allowed = grant(actor, 'prescription.dispense', { ...scope, prescriptionId: id, patientId: row.patientId })
 
     const itemRows = await q.findItemsOf(trx, id)
     const items = new Map(itemRows.map((i) => [i.id, i]))
     const unknown = input.items.flatMap((item, i) => (items.has(item.itemId) ? [] : [{ path: `/items/${i}/itemId`, message: 'Not an item of this prescription.' }]))
     if (unknown.length > 0) throw new ValidationError('An item is not on this prescription.', unknown)
-    const warnings = counterWarnings(itemRows, (await loadProfile(trx, row.patientId)).allergies, row.prescriberWarnings)
+    const warnings = counterWarnings(itemRows, (await loadProfile(trx, allowed)).allergies, row.prescriberWarnings)
     if (warnings.length > 0 && input.warningsAcknowledged !== true) {
       throw new AppError(409, 'warnings-not-acknowledged', 'Warnings not acknowledged', 'This prescription has warnings: check them with the patient or the prescriber, then dispense with warningsAcknowledged: true.', {
         extra: { warnings },
@@ -265,7 +263,7 @@ export async function dispensePrescription(deps: Deps, actor: UserActor, id: str
       input.items.map((i) => ({ itemId: i.itemId, quantity: i.quantity, batchNumber: i.batchNumber, expiryDate: i.expiryDate ?? null, unitPrice: i.unitPrice ?? null })),
     )
     if (!(await q.settleDispensedStatus(trx, id, now))) throw new ConflictError('The prescription changed state meanwhile.', 'prescription-not-dispensable')
-    const view = await loadPrescriptionView(deps, trx, id, now)
+    const view = await loadPrescriptionView(deps, trx, allowed, now)
     await deps.audit.record(trx, actor, 'prescription.dispensed', target(row.patientId, id))
     return view as PrescriptionView
   })
@@ -285,9 +283,9 @@ export async function rejectPrescription(deps: Deps, actor: UserActor, id: strin
     const scope = await pharmacyScope(trx, actor, id, now)
     if (!can(actor, 'prescription.handle', scope)) throw notFound()
     assertDispensable(row, now)
-    authorize(actor, 'prescription.reject', scope)
+    const allowed = grant(actor, 'prescription.reject', { ...scope, prescriptionId: id })
     if (!(await q.rejectIfOpen(trx, id, actor.id, input.reason, now))) throw new ConflictError('The prescription changed state meanwhile.', 'prescription-not-dispensable')
-    const view = await loadPrescriptionView(deps, trx, id, now)
+    const view = await loadPrescriptionView(deps, trx, allowed, now)
     await deps.audit.record(trx, actor, 'prescription.rejected', target(row.patientId, id))
     return view as PrescriptionView
   })

@@ -17,7 +17,7 @@ import type { Deps } from '../../app/deps.js'
 import { ConflictError, GoneError, NotFoundError } from '../../app/errors.js'
 import { hashToken } from '../../app/opaque-tokens.js'
 import type { DB, ProfileRow } from '../../db/schema.js'
-import { authorize, type EmergencyActor, type RequestMeta, type UserActor } from '../../policy/index.js'
+import { authorize, grant, type EmergencyActor, type Granted, type PatientScope, type RequestMeta, type UserActor } from '../../policy/index.js'
 import { resolvePatientScope } from '../../policy/patient-scope.js'
 import { enqueueEmail, enqueueSms } from '../notifications/notifications.service.js'
 import { emergencyCardSelection } from '../profile/emergency-card.js'
@@ -121,8 +121,8 @@ async function openToken(deps: Deps, token: string, meta: RequestMeta): Promise<
 }
 
 /** The alert logic in its own transaction, when a round may be due (see `openToken`). */
-async function alertIfDue(deps: Deps, patientId: string, alertMayBeDue: boolean, now: Date): Promise<void> {
-  if (alertMayBeDue) await deps.db.transaction().execute((trx) => runAlertLogic(deps, trx, patientId, now))
+async function alertIfDue(deps: Deps, patient: Granted<PatientScope>, alertMayBeDue: boolean, now: Date): Promise<void> {
+  if (alertMayBeDue) await deps.db.transaction().execute((trx) => runAlertLogic(deps, trx, patient, now))
 }
 
 /** SPEC §4.6: at most 3 alert rounds per patient per 24 hours. */
@@ -137,12 +137,13 @@ export const MAX_ALERT_SMS_PER_NUMBER_PER_DAY = 10
  * that is under its own 24-hour cap. Delivery happens in the job queue; nothing waits for it.
  * Returns whether a round was sent.
  */
-async function runAlertLogic(deps: Deps, trx: Transaction<DB>, patientId: string, now: Date): Promise<boolean> {
+async function runAlertLogic(deps: Deps, trx: Transaction<DB>, patient: Granted<PatientScope>, now: Date): Promise<boolean> {
+  const patientId = patient.patientId
   const limits = { cooldownMinutes: deps.config.emergencyAlertCooldownMinutes, maxPerDay: MAX_ALERT_ROUNDS_PER_DAY }
   if (!(await q.claimAlertRound(trx, patientId, now, limits))) return false
   const accessedAt = now.toISOString()
   await enqueueEmail(deps, trx, { template: 'emergency-access', to: { userId: patientId }, data: { accessedAt } })
-  const profile = await loadProfile(trx, patientId)
+  const profile = await loadProfile(trx, patient)
   const destinations = new Map(profile.emergencyContacts.map((c) => [hashToken(c.phone), c.phone]))
   for (const [destinationHash, phone] of [...destinations].sort(([a], [b]) => a.localeCompare(b))) {
     if (!(await q.claimAlertSms(trx, destinationHash, patientId, now, MAX_ALERT_SMS_PER_NUMBER_PER_DAY))) continue
@@ -185,17 +186,16 @@ export function onEmergencyCard(profile: ProfileRow): ProfileRow {
  */
 export async function viewEmergency(deps: Deps, token: string, meta: RequestMeta): Promise<EmergencyView> {
   const { actor, alertMayBeDue } = await openToken(deps, token, meta)
-  const scope = await resolvePatientScope(deps.db, actor, actor.patientId)
-  authorize(actor, 'emergency.view', scope)
+  const scope = grant(actor, 'emergency.view', await resolvePatientScope(deps.db, actor, actor.patientId))
   const plan = await prepareRecordList(deps, actor, actor.patientId, { from: actor.recordsSince, limit: 100 })
   const now = deps.now()
   // Reads on the pool, then both events in one INSERT, then the alert logic: no data leaves
   // before all three are done. Inside the cooldown (the common case) that is 4 statements
   // and no transaction, so many people opening one link never wait for each other (SPEC §7).
-  const profile = await loadProfile(deps.db, actor.patientId)
+  const profile = await loadProfile(deps.db, scope)
   const accessed = { action: 'emergency.accessed' as const, target: { patientId: actor.patientId, resource: { type: 'emergency-link', id: actor.patientId } } }
   const { items } = await readRecordList(deps.db, plan, [accessed])
-  await alertIfDue(deps, actor.patientId, alertMayBeDue, now)
+  await alertIfDue(deps, scope, alertMayBeDue, now)
   return { profile: onEmergencyCard(profile), records: items, contentBase: `${deps.config.publicUrl}/api/v1/emergency/${token}/records`, generatedAt: now }
 }
 
@@ -208,7 +208,9 @@ export async function openEmergencyContent(deps: Deps, token: string, meta: Requ
   const { actor, alertMayBeDue } = await openToken(deps, token, meta)
   const content = await openRecordContent(deps, actor, actor.patientId, recordId, req)
   try {
-    await alertIfDue(deps, actor.patientId, alertMayBeDue, deps.now())
+    // The link's holder reaches this patient's emergency data: the alert reads its contacts.
+    const scope = grant(actor, 'emergency.view', await resolvePatientScope(deps.db, actor, actor.patientId))
+    await alertIfDue(deps, scope, alertMayBeDue, deps.now())
   } catch (err) {
     if (content.status !== 304) content.stream.destroy()
     throw err

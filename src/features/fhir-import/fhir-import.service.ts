@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
-import type { UserActor } from '../../policy/index.js'
+import type { Granted, PatientScope, UserActor } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import { applyImportedProfile, loadProfile } from '../profile/profile.service.js'
 import { withImportedRecords, type AddRecordFromBytes, type RecordWriteGrant } from '../records/records-upload.service.js'
@@ -86,7 +86,7 @@ export async function importBundle(deps: Deps, actor: UserActor, pid: string, bu
  * the patient confirmed it.
  */
 async function importPlan(
-  grant: RecordWriteGrant,
+  grant: RecordWriteGrant & { scope: Granted<PatientScope> },
   run: { plan: ImportPlan; now: Date; confirmIdentity: boolean; addRecord: AddRecordFromBytes },
 ): Promise<{ result: ImportResult; confirmed: boolean }> {
   const { actor, db: trx } = grant
@@ -102,7 +102,7 @@ async function importPlan(
   const allKeys = Object.values(tracked).flatMap((list) => list.map((e) => e.key))
 
   // Locked for update: the profile compared is the one the import fills.
-  const profile = await loadProfile(trx, patientId, true)
+  const profile = await loadProfile(trx, grant.scope, true)
   const differences = identityDifferences(profile, plan.demographics)
   if (differences.length > 0 && !run.confirmIdentity) {
     throw new ConflictError(

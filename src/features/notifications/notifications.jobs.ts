@@ -9,12 +9,9 @@
  */
 import { z } from 'zod'
 import type { Deps } from '../../app/deps.js'
-import type { Role } from '../../db/schema.js'
-import type { JobContext } from '../../jobs/job-queue.js'
 import { openJobSecret } from '../../jobs/job-secrets.js'
-import { prescriptionIssuedContent } from '../prescriptions/prescriptions.service.js'
-import { createMailer, type Mailer } from './mailer.js'
-import { findPatientName, findRecipient } from './notifications.queries.js'
+import { createEmailSender, EmailRecipient, UserRecipient, type EmailSender, type RecipientAccount } from './email-sender.js'
+import { findPatientName } from './notifications.queries.js'
 import {
   consultationDecisionEmail,
   emergencyAccessEmail,
@@ -27,9 +24,7 @@ import {
 import { createSmsSender, type SmsSender } from './sms-sender.js'
 
 const Instant = z.iso.datetime({ offset: true })
-const UserRecipient = z.object({ userId: z.uuid() }).strict()
-/** A user (preferred: the address is read when sending) or a bare address. */
-const Recipient = z.union([UserRecipient, z.object({ email: z.email() }).strict()])
+const Recipient = EmailRecipient
 /** E.164, as profiles store emergency contacts' phones. */
 const Phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number.')
 
@@ -49,14 +44,6 @@ export const EmailJob = z.discriminatedUnion('template', [
   z.object({ template: z.literal('password-changed'), to: Recipient, data: z.object({ changedAt: Instant }).strict() }).strict(),
   z.object({ template: z.literal('consultation-approved'), to: UserRecipient, data: ConsultationDecision }).strict(),
   z.object({ template: z.literal('consultation-rejected'), to: UserRecipient, data: ConsultationDecision }).strict(),
-  z
-    .object({
-      template: z.literal('prescription-issued'),
-      to: Recipient,
-      /** Only the id: the handler loads items, numbers and the QR code when it runs (no drugs in the queue). */
-      data: z.object({ prescriptionId: z.uuid() }).strict(),
-    })
-    .strict(),
 ])
 export type EmailJob = z.infer<typeof EmailJob>
 
@@ -80,24 +67,18 @@ declare module '../../jobs/job-queue.js' {
 
 /** Registers the notification handlers on `deps.jobs` (before `start()`). */
 export async function registerNotificationJobs(deps: Deps): Promise<void> {
-  const mailer = createMailer(deps.config)
+  const email = createEmailSender(deps)
   const sms = await createSmsSender(deps.config)
-  await deps.jobs.work('notify.email', (payload, job) => deliverEmail(deps, mailer, EmailJob.parse(payload), job))
+  await deps.jobs.work('notify.email', (payload, job) => deliverEmail(deps, email, EmailJob.parse(payload), job.id))
   await deps.jobs.work('notify.sms', (payload) => deliverSms(deps, sms, SmsJob.parse(payload)))
 }
 
 /** Renders and sends one email; skips (completes) when the recipient account is gone. */
-async function deliverEmail(deps: Deps, mailer: Mailer, job: EmailJob, ctx: JobContext) {
-  const user = 'userId' in job.to ? await findRecipient(deps.db, job.to.userId) : undefined
-  if ('userId' in job.to && !user) return { template: job.template, skipped: 'recipient-gone' }
-  const to = user?.email ?? ('email' in job.to ? job.to.email : '')
-  const content = job.template === 'prescription-issued' ? await prescriptionIssuedContent(deps, job.data.prescriptionId) : renderEmail(deps, job, user)
-  if (!content) return { template: job.template, skipped: 'prescription-gone' }
-  const sent = await mailer.send({ to, ...content }, ctx.id)
-  return { template: job.template, transport: sent.transport, messageId: sent.messageId }
+async function deliverEmail(deps: Deps, email: EmailSender, job: EmailJob, jobId: string) {
+  return { template: job.template, ...(await email.send(job.to, jobId, (user) => renderEmail(deps, job, user))) }
 }
 
-function renderEmail(deps: Deps, job: Exclude<EmailJob, { template: 'prescription-issued' }>, user: { name: string; role: Role } | undefined): EmailContent {
+function renderEmail(deps: Deps, job: EmailJob, user: RecipientAccount | undefined): EmailContent {
   const name = user?.name
   const publicUrl = deps.config.publicUrl
   switch (job.template) {

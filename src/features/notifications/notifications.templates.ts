@@ -1,8 +1,10 @@
 /**
- * Email and SMS templates (SPEC §5): small pure functions. Every email has a text part
- * and an HTML part whose interpolated values are HTML-escaped; no remote images (the QR
- * code of a prescription is an inline CID attachment). Times are named in UTC.
+ * Email and SMS templates (SPEC §5): small pure functions, and the building blocks
+ * (`layout`, `p`, `greeting`, `escapeHtml`) a feature's own template uses (prescriptions).
+ * Every email has a text part and an HTML part whose interpolated values are HTML-escaped;
+ * no remote images (an image is an inline CID attachment). Times are named in UTC.
  */
+import { formatUtc } from '../../app/dates.js'
 import type { Role } from '../../db/schema.js'
 
 export interface EmailAttachment {
@@ -27,19 +29,11 @@ export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
 }
 
-/** `2026-11-20T08:15:42.000Z` → `2026-11-20 08:15 UTC`. */
-export function formatUtc(instant: Date | string): string {
-  const iso = (typeof instant === 'string' ? new Date(instant) : instant).toISOString()
-  return `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
-}
-
-/** `2026-11-20T08:15:42.000Z` → `2026-11-20` (the UTC calendar date). */
-const formatUtcDate = (instant: Date | string): string => (typeof instant === 'string' ? new Date(instant) : instant).toISOString().slice(0, 10)
-
-const greeting = (name: string | undefined) => (name ? `Hello ${name},` : 'Hello,')
+/** `Hello Ann,`, or `Hello,` without a name. */
+export const greeting = (name: string | undefined): string => (name ? `Hello ${name},` : 'Hello,')
 
 /** Wraps paragraphs (already-escaped HTML) in a minimal, inline-styled document. */
-function layout(title: string, bodyHtml: string): string {
+export function layout(title: string, bodyHtml: string): string {
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -52,7 +46,8 @@ function layout(title: string, bodyHtml: string): string {
   ].join('\n')
 }
 
-const p = (html: string) => `<p style="margin:0 0 12px">${html}</p>`
+/** One paragraph of an email's HTML; `html` is already escaped. */
+export const p = (html: string): string => `<p style="margin:0 0 12px">${html}</p>`
 const link = (url: string, label: string) => `<a href="${escapeHtml(url)}" style="color:#0b6e4f">${escapeHtml(label)}</a>`
 
 export interface WelcomeData {
@@ -139,76 +134,6 @@ export function passwordChangedEmail(d: PasswordChangedData): EmailContent {
     subject: 'Your CareLocker password was changed',
     text: [greeting(d.name), '', changed, '', notYou, ''].join('\n'),
     html: layout('Your CareLocker password was changed', [p(escapeHtml(greeting(d.name))), p(escapeHtml(changed)), p(escapeHtml(notYou))].join('\n')),
-  }
-}
-
-export interface PrescriptionItemData {
-  medicineName: string
-  dosage: string
-  frequency: string
-  quantity: number
-  durationDays?: number | null | undefined
-  instructions?: string | null | undefined
-}
-
-export interface PrescriptionIssuedData {
-  name?: string | undefined
-  prescriptionNumber: string
-  referenceNumber: string
-  doctorName: string
-  issuedAt: Date | string
-  expiresAt: Date | string
-  items: PrescriptionItemData[]
-  /** The prescription's QR code as PNG, shown inline. */
-  qrPng?: Buffer | undefined
-}
-
-const QR_CID = 'prescription-qr@carelocker'
-
-/**
- * To the patient when a prescription is issued (SPEC §4.9): items, reference number,
- * expiry, and the QR code as an inline image (CID attachment) when given.
- */
-export function prescriptionIssuedEmail(d: PrescriptionIssuedData): EmailContent {
-  const intro = `${d.doctorName} issued prescription ${d.prescriptionNumber} for you on ${formatUtcDate(d.issuedAt)}.`
-  const validUntil = `Valid until ${formatUtc(d.expiresAt)}.`
-  const howTo = d.qrPng
-    ? `At the pharmacy, show the QR code below, or give the reference number ${d.referenceNumber} and your date of birth.`
-    : `At the pharmacy, give the reference number ${d.referenceNumber} and your date of birth.`
-  const itemLine = (i: PrescriptionItemData) =>
-    [`${i.medicineName} ${i.dosage}`, i.frequency, `quantity ${i.quantity}`, i.durationDays ? `${i.durationDays} days` : '', i.instructions ?? '']
-      .filter((s) => s !== '')
-      .join(' — ')
-  const cell = (s: string) => `<td style="padding:6px 8px;border-bottom:1px solid #e3e7ec">${escapeHtml(s)}</td>`
-  const rows = d.items
-    .map((i) => `<tr>${cell(i.medicineName)}${cell(i.dosage)}${cell(i.frequency)}${cell(String(i.quantity))}${cell(i.instructions ?? '')}</tr>`)
-    .join('\n')
-  const head = ['Medicine', 'Dosage', 'Frequency', 'Quantity', 'Instructions'].map((h) => `<th style="text-align:left;padding:6px 8px">${h}</th>`).join('')
-  const html = [
-    p(escapeHtml(greeting(d.name))),
-    p(escapeHtml(intro)),
-    `<table style="border-collapse:collapse;width:100%;margin:0 0 12px;font-size:14px"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`,
-    p(`Reference number: <strong style="font-family:monospace;font-size:18px">${escapeHtml(d.referenceNumber)}</strong>`),
-    p(escapeHtml(validUntil)),
-    p(escapeHtml(howTo)),
-    d.qrPng ? `<p style="margin:0 0 12px"><img src="cid:${QR_CID}" alt="Prescription QR code" width="220" height="220"></p>` : '',
-  ].join('\n')
-  return {
-    subject: `Your prescription ${d.prescriptionNumber}`,
-    text: [
-      greeting(d.name),
-      '',
-      intro,
-      '',
-      ...d.items.map((i) => `- ${itemLine(i)}`),
-      '',
-      `Reference number: ${d.referenceNumber}`,
-      validUntil,
-      howTo,
-      '',
-    ].join('\n'),
-    html: layout(`Your prescription ${d.prescriptionNumber}`, html),
-    ...(d.qrPng ? { attachments: [{ filename: 'prescription-qr.png', content: d.qrPng, contentType: 'image/png', cid: QR_CID }] } : {}),
   }
 }
 

@@ -8,7 +8,6 @@ import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { startTwilioStub, TWILIO_TEST, type TwilioStub } from '../../../test/helpers/twilio-stub.js'
 import { waitUntil } from '../../../test/helpers/wait.js'
 import { enqueueEmail, enqueueSms } from './notifications.service.js'
-import { prescriptionIssuedEmail } from './notifications.templates.js'
 
 const { accountSid: TWILIO_SID, authToken: TWILIO_TOKEN, from: TWILIO_FROM } = TWILIO_TEST
 const ACCESSED_AT = '2026-11-20T08:15:42.000Z'
@@ -87,29 +86,6 @@ describe('notifications through SMTP and Twilio', () => {
     )
     const mail = await smtp.waitFor((m) => m.envelopeTo.includes(patient.email) && m.subject.includes('password was changed'))
     expect(mail.text).toContain('2026-11-20 08:15 UTC')
-  })
-
-  it('the prescription email template lists the items, the reference number and the expiry, with the QR code inline', () => {
-    // The job carries only the prescription id; prescriptions.test.ts follows a real one to
-    // the SMTP listener. Here: the template, with a real 1×1 PNG standing in for the QR code.
-    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
-    const mail = prescriptionIssuedEmail({
-      name: 'Ann',
-      prescriptionNumber: 'RX-20261120-0042',
-      referenceNumber: 'K7QF-9M2X-4TRB-8',
-      doctorName: 'Dr. Grey',
-      issuedAt: ACCESSED_AT,
-      expiresAt: '2026-12-20T08:15:42.000Z',
-      items: [{ medicineName: 'Amoxicillin', dosage: '500 mg', frequency: 'three times a day', quantity: 21, durationDays: 7, instructions: 'after meals' }],
-      qrPng: png,
-    })
-    expect(mail.subject).toContain('RX-20261120-0042')
-    expect(mail.text).toContain('Amoxicillin 500 mg')
-    expect(mail.text).toContain('K7QF-9M2X-4TRB-8')
-    expect(mail.text).toContain('Valid until 2026-12-20 08:15 UTC')
-    expect(mail.attachments?.[0]).toMatchObject({ cid: 'prescription-qr@carelocker', contentType: 'image/png', content: png })
-    expect(mail.html).toContain('src="cid:prescription-qr@carelocker"')
-    expect(mail.html).toContain('Amoxicillin')
   })
 
   it('an emergency alert SMS reaches the Twilio Messages API with the patient name and the UTC time', async () => {

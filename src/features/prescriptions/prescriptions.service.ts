@@ -14,17 +14,18 @@ import { randomBytes } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import QRCode from 'qrcode'
 import type { ResolvedConfig } from '../../app/config.js'
+import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
 import { AppError, ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import { cacheTags, readThrough } from '../../db/node-cache.js'
 import type { DB, PrescriberWarning, PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
-import { authorize, type Actor, type PrescriptionScope, type UserActor } from '../../policy/index.js'
+import { authorize, type Actor, type Granted, type PatientScope, type PrescriptionScope, type UserActor } from '../../policy/index.js'
 import { withPatientData, withPatientResource } from '../../audit/patient-data.js'
-import { enqueueEmail } from '../notifications/notifications.service.js'
-import { prescriptionIssuedEmail, type EmailContent } from '../notifications/notifications.templates.js'
 import { loadProfile } from '../profile/profile.service.js'
+import type { EmailContent } from '../notifications/notifications.templates.js'
 import { findAllergyConflicts } from './allergy-check.js'
+import { prescriptionIssuedEmail } from './prescription-email.js'
 import * as q from './prescriptions.queries.js'
 import type { CreatePrescriptionInput, PrescriptionJoinedRow, PrescriptionListInput, PrescriptionStatusValue, PrescriptionView } from './prescriptions.schema.js'
 import { signQrToken } from './qr-token.js'
@@ -35,7 +36,7 @@ const DAY_MS = 86_400_000
 
 /** `RX-YYYYMMDD-NNNN`: the UTC date of issue and the serial, zero-padded to at least 4 digits. */
 export function formatPrescriptionNumber(issuedAt: Date, serial: number): string {
-  return `RX-${issuedAt.toISOString().slice(0, 10).replace(/-/g, '')}-${String(serial).padStart(4, '0')}`
+  return `RX-${utcDate(issuedAt).replace(/-/g, '')}-${String(serial).padStart(4, '0')}`
 }
 
 /**
@@ -75,8 +76,17 @@ export async function viewsOf(deps: Pick<Deps, 'config'>, db: Db, rows: Prescrip
 }
 
 /** One prescription with everything its DTO shows, or undefined. Does not authorize. */
-export async function loadPrescriptionView(deps: Pick<Deps, 'config'>, db: Db, id: string, now: Date): Promise<PrescriptionView | undefined> {
+async function findView(deps: Pick<Deps, 'config'>, db: Db, id: string, now: Date): Promise<PrescriptionView | undefined> {
   return (await viewsOf(deps, db, await q.findJoinedByIds(db, [id]), now))[0]
+}
+
+/**
+ * One prescription with everything its DTO shows, or undefined, for a caller the policy let
+ * reach it (`prescription`: a `grant`, e.g. of `prescription.validate`) — another feature's
+ * way in (the pharmacy counter): it neither authorizes nor audits (STYLE §9).
+ */
+export function loadPrescriptionView(deps: Pick<Deps, 'config'>, db: Db, prescription: Granted<{ prescriptionId: string }>, now: Date): Promise<PrescriptionView | undefined> {
+  return findView(deps, db, prescription.prescriptionId, now)
 }
 
 /**
@@ -87,11 +97,12 @@ export async function loadPrescriptionView(deps: Pick<Deps, 'config'>, db: Db, i
  * (`scanCount`, `lastScannedAt`) is not kept fresh: the scan answers the counter its own
  * statement returns, and nothing else may show this view's counter.
  */
-export async function loadPrescriptionViewForScan(deps: Pick<Deps, 'config'>, db: Db, id: string, now: Date): Promise<PrescriptionView | undefined> {
+export async function loadPrescriptionViewForScan(deps: Pick<Deps, 'config'>, db: Db, prescription: Granted<{ prescriptionId: string }>, now: Date): Promise<PrescriptionView | undefined> {
+  const id = prescription.prescriptionId
   const loaded = await readThrough(
     db,
     `prescriptionView:${id}`,
-    () => loadPrescriptionView(deps, db, id, now),
+    () => findView(deps, db, id, now),
     (v) => [
       cacheTags.prescription(id),
       cacheTags.profile(v.row.patientId),
@@ -137,7 +148,7 @@ export class AllergyWarningError extends AppError {
  * `prescription.allergy_warned`); with it, the warnings and the reason are stored as the
  * prescription's `prescriberWarnings` (audited as `prescription.allergy_overridden`).
  * In one transaction: the serial, the row (reference number redrawn on the astronomically
- * rare collision), the items, the `prescription-issued` email job and `prescription.created`.
+ * rare collision), the items, the `notify.prescription-issued` job (prescriptions.jobs.ts) and `prescription.created`.
  * The allergies are read in that transaction, so the check sees what the row is written with.
  */
 export async function createPrescription(deps: Deps, actor: UserActor, input: CreatePrescriptionInput): Promise<PrescriptionView> {
@@ -160,7 +171,7 @@ export async function createPrescription(deps: Deps, actor: UserActor, input: Cr
             ]
           : [{ action: 'prescription.allergy_warned', resource: patient }],
     },
-    ({ scope, db: trx }) => issuePrescription(deps, trx, actor, scope.patientId, input, now, expiresAt),
+    ({ scope, db: trx }) => issuePrescription(deps, trx, actor, scope, input, now, expiresAt),
   )
   if (created.issued) return created.view
   throw new AllergyWarningError(created.warnings)
@@ -178,12 +189,13 @@ async function issuePrescription(
   deps: Deps,
   trx: Transaction<DB>,
   actor: UserActor,
-  patientId: string,
+  patient: Granted<PatientScope>,
   input: CreatePrescriptionInput,
   now: Date,
   expiresAt: Date,
 ): Promise<IssueOutcome> {
-  const warnings = allergyWarningsOf(input.items, (await loadProfile(trx, patientId)).allergies)
+  const patientId = patient.patientId
+  const warnings = allergyWarningsOf(input.items, (await loadProfile(trx, patient)).allergies)
   if (warnings.length > 0 && !input.allergyOverride) return { issued: false, warnings }
   const prescriberWarnings: PrescriberWarnings | null = warnings.length > 0 && input.allergyOverride ? { reason: input.allergyOverride.reason, warnings } : null
   const prescriptionNumber = formatPrescriptionNumber(now, await q.nextPrescriptionSerial(trx))
@@ -219,8 +231,8 @@ async function issuePrescription(
       instructions: item.instructions ?? null,
     })),
   )
-  await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: patientId }, data: { prescriptionId } })
-  const view = await loadPrescriptionView(deps, trx, prescriptionId, now)
+  await deps.jobs.send(trx, 'notify.prescription-issued', { prescriptionId, to: { userId: patientId } })
+  const view = await findView(deps, trx, prescriptionId, now)
   return { issued: true, view: view as PrescriptionView, overridden: prescriberWarnings !== null }
 }
 
@@ -284,7 +296,7 @@ async function readPrescription<T>(
 
 /** Reads one prescription: its patient or its prescriber, else 404. Audited as `readPrescription` says. */
 export function getPrescription(deps: Deps, actor: Actor, id: string): Promise<PrescriptionView> {
-  return readPrescription(deps, actor, id, (db) => loadPrescriptionView(deps, db, id, deps.now()))
+  return readPrescription(deps, actor, id, (db) => findView(deps, db, id, deps.now()))
 }
 
 /**
@@ -302,7 +314,7 @@ export async function cancelPrescription(deps: Deps, actor: Actor, id: string): 
       const status = prescriptionStatus(head, now)
       throw new ConflictError(`Only an active prescription can be cancelled; this one is ${status.replace('_', ' ')}.`, 'prescription-not-active')
     }
-    return (await loadPrescriptionView(deps, trx, id, now)) as PrescriptionView
+    return (await findView(deps, trx, id, now)) as PrescriptionView
   })
 }
 
@@ -321,7 +333,7 @@ export async function resendPrescriptionEmail(deps: Deps, actor: Actor, id: stri
   }
   const access = { action: 'prescription.email', visibility: 'prescription.read', scope, kind: 'write', resource: prescriptionResource(id), audited: 'prescription.emailed', prepare } as const
   await withPatientResource(deps, actor, access, async ({ db: trx }) => {
-    await enqueueEmail(deps, trx, { template: 'prescription-issued', to: { userId: scope.patientId }, data: { prescriptionId: id } })
+    await deps.jobs.send(trx, 'notify.prescription-issued', { prescriptionId: id, to: { userId: scope.patientId } })
   })
 }
 
@@ -336,12 +348,13 @@ export async function prescriptionQr(deps: Deps, actor: Actor, id: string, forma
 }
 
 /**
- * The `prescription-issued` email (SPEC §4.9, §5), rendered when the job runs from the
- * prescription's id: items with dosage and frequency, the reference number, the expiry and
- * the QR code as an inline PNG (CID). Undefined when the prescription no longer exists.
+ * The `prescription-issued` email (SPEC §4.9, §5) of prescription `prescriptionId` as it is
+ * now, for its job (prescriptions.jobs.ts): items with dosage and frequency, the reference
+ * number, the expiry and the QR code as an inline PNG (CID). Undefined when the
+ * prescription no longer exists.
  */
 export async function prescriptionIssuedContent(deps: Deps, prescriptionId: string): Promise<EmailContent | undefined> {
-  const view = await loadPrescriptionView(deps, deps.db, prescriptionId, deps.now())
+  const view = await findView(deps, deps.db, prescriptionId, deps.now())
   if (!view) return undefined
   const r = view.row
   return prescriptionIssuedEmail({

@@ -56,7 +56,7 @@ describe('the patient email (SPEC §4.9, §5)', () => {
     expect(mail.html).toContain('src="cid:prescription-qr@carelocker"')
     expect(decodeQrPng(image!.content)).toBe(rx.qr.data)
     // The queued job held the prescription's id only: no drugs or names in the queue.
-    const { rows } = await sql<{ data: string }>`SELECT data::text AS data FROM pgboss.job WHERE name = 'notify.email' AND data->'data'->>'prescriptionId' = ${rx.id}`.execute(t.deps.db)
+    const { rows } = await sql<{ data: string }>`SELECT data::text AS data FROM pgboss.job WHERE name = 'notify.prescription-issued' AND data->>'prescriptionId' = ${rx.id}`.execute(t.deps.db)
     expect(rows[0]?.data).toBeDefined()
     expect(rows[0]?.data).not.toContain('Amoxicillin')
   })

@@ -7,7 +7,7 @@ import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import { NotFoundError, ValidationError, type FieldError } from '../../app/errors.js'
 import type { Coding, DB, EmergencyCardChoice, ProfileAllergy, ProfileCondition, ProfileMedication, ProfileRow } from '../../db/schema.js'
-import type { Actor } from '../../policy/index.js'
+import type { Actor, Granted } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import * as q from './profile.queries.js'
 import { utcDate } from '../../app/dates.js'
@@ -17,10 +17,19 @@ import { DEFAULT_EMERGENCY_CARD } from './emergency-card.js'
 type Db = Kysely<DB> | Transaction<DB>
 
 /**
+ * The profile of a patient the policy let the caller reach (`patient`: the `ctx.scope` of
+ * `withPatientData`, or a `grant`) — another feature's way in: it neither authorizes nor
+ * audits, the caller's access did (STYLE §9). See `profileOrDefault`.
+ */
+export function loadProfile(db: Db, patient: Granted<{ patientId: string }>, forUpdate = false): Promise<ProfileRow> {
+  return profileOrDefault(db, patient.patientId, forUpdate)
+}
+
+/**
  * The stored profile, or — before the first save — the default one: `fullName` from the
  * registration name, everything else empty (SPEC §4.2). NotFoundError if not a patient.
  */
-export async function loadProfile(db: Db, patientId: string, forUpdate = false): Promise<ProfileRow> {
+async function profileOrDefault(db: Db, patientId: string, forUpdate: boolean): Promise<ProfileRow> {
   const row = await q.findProfile(db, patientId, forUpdate)
   if (row) return row
   const account = await q.findPatientAccount(db, patientId)
@@ -57,7 +66,7 @@ export function getProfile(deps: Deps, actor: Actor, pid: string): Promise<Profi
     actor,
     pid,
     { action: 'profile.read', kind: 'read', resource: profileResource, audited: 'profile.viewed' },
-    ({ scope, db }) => loadProfile(db, scope.patientId),
+    ({ scope, db }) => loadProfile(db, scope),
   )
 }
 
@@ -108,7 +117,7 @@ export function replaceProfile(deps: Deps, actor: Actor, pid: string, input: Pro
   }
   const access = { action: 'profile.write', visibility: 'profile.read', kind: 'write', resource: profileResource, audited: 'profile.updated', prepare } as const
   return withPatientData(deps, actor, pid, access, async ({ scope, db: trx, prepared }) => {
-    await loadProfile(trx, scope.patientId, true)
+    await loadProfile(trx, scope, true)
     return q.upsertProfile(trx, {
       patientId: scope.patientId,
       fullName: input.fullName,
@@ -169,7 +178,7 @@ const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries
  * entry per distinct code, the most recent resource winning; medications: active ones.
  */
 export async function applyImportedProfile(trx: Transaction<DB>, patientId: string, data: ImportedProfileData, now: Date): Promise<void> {
-  const row = await loadProfile(trx, patientId, true)
+  const row = await profileOrDefault(trx, patientId, true)
   const d = data.demographics
   const allergies = latestByKey(data.allergies, (a) => entryKey(a.code, a.substance))
   const conditions = latestByKey(data.conditions, (c) => entryKey(c.code, c.name))

@@ -10,6 +10,7 @@
 import type { FastifyReply } from 'fastify'
 import { z } from 'zod'
 import { requestMeta } from '../../app/auth-hook.js'
+import { formatUtc } from '../../app/dates.js'
 import type { FeatureRoutes } from '../../app/deps.js'
 import { AppError } from '../../app/errors.js'
 import { html, page, type SafeHtml } from '../../app/html.js'
@@ -45,7 +46,7 @@ ${passcode === undefined
 <input type="hidden" name="download" value="1">
 <p><button class="button" type="submit">Download</button></p>
 </form>`}
-<p class="muted">Shared through CareLocker. This link expires ${expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC and may be limited to a number of downloads.</p>
+<p class="muted">Shared through CareLocker. This link expires ${formatUtc(expiresAt)} and may be limited to a number of downloads.</p>
 </main>`,
   })
 }

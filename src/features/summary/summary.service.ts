@@ -7,9 +7,10 @@
  * patient reads it, in the read's transaction; `summary.denied` when the policy refuses someone.
  */
 import type { Kysely, Transaction } from 'kysely'
+import { utcDate } from '../../app/dates.js'
 import type { Deps } from '../../app/deps.js'
 import type { DB } from '../../db/schema.js'
-import type { Actor } from '../../policy/index.js'
+import type { Actor, Granted } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import { loadProfile } from '../profile/profile.service.js'
 import type { GlucoseContext, VitalType } from '../vitals/vital-types.js'
@@ -28,13 +29,15 @@ const MAX_RECORDS = 100
  * Everything the rules read, as of `asOf`: the profile's allergies, conditions and medications;
  * the GLUCOSE_HISTORY latest readings of each type and, per type, the 90-day window's exact
  * least-squares sums (computed by the database); live records dated within the window.
+ * `patient`: the scope `withPatientData` allowed (the proof `loadProfile` asks for).
  * NotFoundError when `patientId` is not a patient.
  */
-export async function loadSummaryFacts(db: Db, patientId: string, asOf: Date): Promise<SummaryFacts> {
+export async function loadSummaryFacts(db: Db, patient: Granted<{ patientId: string }>, asOf: Date): Promise<SummaryFacts> {
+  const patientId = patient.patientId
   const start = windowStart(asOf)
-  const profile = await loadProfile(db, patientId)
+  const profile = await loadProfile(db, patient)
   const vitals = await loadVitalsForSummary(db, patientId, start, GLUCOSE_HISTORY)
-  const records = await listRecordsSince(db, patientId, start.toISOString().slice(0, 10), MAX_RECORDS)
+  const records = await listRecordsSince(db, patientId, utcDate(start), MAX_RECORDS)
   const sums = (n: number, x: string, y: string, xx: string, xy: string): LeastSquaresSums => ({ n, x: BigInt(x), y: BigInt(y), xx: BigInt(xx), xy: BigInt(xy) })
   return {
     asOf,
@@ -73,7 +76,7 @@ export async function loadSummaryFacts(db: Db, patientId: string, asOf: Date): P
 export async function getSummary(deps: Deps, actor: Actor, pid: string): Promise<SummaryDto> {
   const asOf = deps.now()
   const access = { action: 'summary.read', kind: 'read', resource: (patientId: string) => ({ type: 'summary', id: patientId }), audited: 'summary.viewed' } as const
-  const facts = await withPatientData(deps, actor, pid, access, ({ scope, db }) => loadSummaryFacts(db, scope.patientId, asOf))
+  const facts = await withPatientData(deps, actor, pid, access, ({ scope, db }) => loadSummaryFacts(db, scope, asOf))
   const rules = summarizeByRules(facts)
   const summary: SummaryDto = { generatedAt: asOf.toISOString(), generator: 'rules', text: rules.text, highlights: rules.highlights }
   // The model is asked outside any transaction: a slow model must not hold a database connection.

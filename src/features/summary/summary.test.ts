@@ -8,6 +8,7 @@ import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { waitUntil } from '../../../test/helpers/wait.js'
 import type { VitalType } from '../vitals/vital-types.js'
 import { windowStart, trendSeriesOf } from './summary.rules.js'
+import { grant } from '../../policy/index.js'
 import { loadSummaryFacts } from './summary.service.js'
 
 const DOMENICA = readFileSync(
@@ -93,7 +94,9 @@ describe('health summary (SPEC §4.8), rules generator', () => {
       expect(res.statusCode, res.body).toBe(201)
     }
     const asOf = new Date()
-    const facts = await loadSummaryFacts(t.deps.db, p.id, asOf)
+    // The proof withPatientData hands getSummary: the policy's grant of the patient's own data.
+    const patient = { kind: 'user', id: p.id, role: 'patient', status: 'active', name: 'Pat', sessionId: 's', meta: { ip: '127.0.0.1', userAgent: 'test' } } as const
+    const facts = await loadSummaryFacts(t.deps.db, grant(patient, 'summary.read', { patientId: p.id, actorHasApprovedConsultation: false }), asOf)
     const start = windowStart(asOf)
     const rows = await t.deps.db.selectFrom('vitals').selectAll().where('patientId', '=', p.id).where('measuredAt', '>=', start).execute()
     const points = rows.map((r) => ({ id: r.id, type: r.type as VitalType, value: r.value, systolic: r.systolic, diastolic: r.diastolic, context: null, measuredAt: r.measuredAt }))

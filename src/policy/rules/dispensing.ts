@@ -12,6 +12,15 @@ export interface PharmacyScope {
   scannedByActor: boolean
   /** … and did so within the last hour (SPEC §4.9). */
   scannedByActorRecently: boolean
+  /** What a `grant` of it names (the rules do not read them): the prescription and its patient. */
+  prescriptionId?: string
+  patientId?: string
+}
+
+/** A prescription the pharmacist holds the key to (its QR code, or its number and the patient's date of birth). */
+export interface ScannedPrescription {
+  prescriptionId: string
+  patientId?: string
 }
 
 /** The pharmacist's own history. */
@@ -23,7 +32,7 @@ const recentlyScanned = (a: Actor, r: PharmacyScope) => isActiveRole(a, 'pharmac
 
 export const dispensingRules = {
   /** Scanning and looking up need no earlier contact: the code (or number + date of birth) is the key. */
-  'prescription.scan': (a: Actor, _r: null) => isActiveRole(a, 'pharmacist'),
+  'prescription.scan': (a: Actor, _r: ScannedPrescription | null) => isActiveRole(a, 'pharmacist'),
   /** Seeing a prescription's state at all: a pharmacist who handled it before. */
   'prescription.handle': (a: Actor, r: PharmacyScope) => isActiveRole(a, 'pharmacist') && r.scannedByActor,
   'prescription.validate': recentlyScanned,
