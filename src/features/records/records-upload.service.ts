@@ -19,7 +19,7 @@ import { ConflictError, NotFoundError, PayloadTooLargeError, UnsupportedMediaTyp
 import { SINGLE_LINE_FORBIDDEN } from '../../app/schemas.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import type { DB, RecordRow } from '../../db/schema.js'
-import { authorize, isUser, type Actor, type PatientScope, type UserActor } from '../../policy/index.js'
+import { authorize, isUser, type Actor, type Granted, type PatientScope, type UserActor } from '../../policy/index.js'
 import type { StoredBlob } from '../../storage/encrypted-blobs.js'
 import { detectContentType, peekStream, SNIFF_BYTES, type DetectedType } from './detect-content-type.js'
 import { checkRecordDate, recordResource, recordsResource } from './record-access.js'
@@ -216,11 +216,12 @@ export async function uploadRecord(deps: Deps, actor: Actor, pid: string, body: 
 
 /**
  * The write grant an importer holds: what `withPatientData` handed its `fn` for a write
- * (the scope the policy allowed, judged again in `db`, the write's transaction), and who acts.
+ * (the scope the policy allowed — `Granted`, so only the policy makes one — judged again in
+ * `db`, the write's transaction), and who acts.
  */
 export interface RecordWriteGrant {
   actor: UserActor
-  scope: PatientScope
+  scope: Granted<PatientScope>
   db: Trx
 }
 
