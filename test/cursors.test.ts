@@ -16,10 +16,10 @@
 import { randomUUID } from 'node:crypto'
 import { Writable } from 'node:stream'
 import Fastify from 'fastify'
-import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { API_PREFIX, type App } from '../src/app/app-types.js'
+import { API_PREFIX } from '../src/app/app-types.js'
 import { errorLogFields, registerErrorHandlers } from '../src/app/error-handler.js'
 import { PROBLEM_BASE } from '../src/app/errors.js'
 import { registerFeatureRoutes } from '../src/app/routes.js'
@@ -259,8 +259,8 @@ describe('a database error behind a 500', () => {
       },
     })
     // The real error handler on a bare instance whose log we can read, in front of the real database.
-    const bare = Fastify({ logger: { level: 'error', stream } }).withTypeProvider()
-    registerErrorHandlers(bare as unknown as App)
+    const bare = Fastify({ logger: { level: 'error', stream } }).withTypeProvider<ZodTypeProvider>()
+    registerErrorHandlers(bare)
     bare.get('/db', async () => {
       await castToUuid(secret)
       return {}
