@@ -17,55 +17,32 @@
  * the API. Screenshots at 390 px and desktop width go to e2e/screenshots/account-*.png.
  */
 import { randomUUID } from 'node:crypto'
-import net from 'node:net'
 import path from 'node:path'
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
 import { createAdmin, PASSWORD, registerUser } from '../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+import type { TestApp } from '../test/helpers/test-app.js'
+import { DESKTOP, PHONE_390, SCREENSHOT_DIR } from './browser.js'
+import { checkStep, ConsoleErrors, field, signIn as signInWith, useBrowserApp } from './browser-app.js'
 
-/** The phone width of these screenshots (a common 390 px phone). */
-const PHONE_390 = { width: 390, height: 844 }
 const NEW_PASSWORD = 'a brand new passphrase 7'
 
-let t: TestApp
-let base: string
-let browser: Browser
+let t: TestApp, base: string, browser: Browser
 const contexts: BrowserContext[] = []
-let consoleErrors: string[] = []
+const consoleErrors = new ConsoleErrors()
 const pages: Record<string, Page> = {}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 async function newPage(who: string): Promise<Page> {
   const ctx = await browser.newContext({ viewport: DESKTOP })
   contexts.push(ctx)
-  const page = await ctx.newPage()
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`[${who}] ${m.text()}`)
-  })
-  page.on('pageerror', (e) => consoleErrors.push(`[${who}] uncaught: ${e.message}`))
+  const page = consoleErrors.watch(await ctx.newPage(), { who })
   pages[who] = page
   return page
 }
 
 /** Removes the browser's log lines of deliberate failed requests with `status`; fails if there is none. */
-function allowNetworkErrors(status: number): void {
-  const before = consoleErrors.length
-  consoleErrors = consoleErrors.filter((e) => !e.includes(`status of ${status}`))
-  expect(before - consoleErrors.length, `expected a logged ${status}`).toBeGreaterThan(0)
-}
+const allowNetworkErrors = (status: number) => consoleErrors.allowAll(status)
 
 async function settle(page: Page): Promise<void> {
   await page.waitForLoadState('networkidle').catch(() => undefined)
@@ -101,9 +78,6 @@ async function shoot(page: Page, name: string): Promise<void> {
   }
 }
 
-const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-/** An input by its label, exactly — Mantine appends " *" to required fields' labels. */
-const field = (scope: Page | Locator, label: string): Locator => scope.getByLabel(new RegExp(`^${escapeRe(label)}( \\*)?$`))
 
 /** The error text Mantine renders under an input (`<id>-error`). */
 async function errorUnder(page: Page, label: string): Promise<string> {
@@ -119,38 +93,14 @@ async function fillSignIn(page: Page, email: string, password: string): Promise<
   await page.getByRole('button', { name: 'Sign in', exact: true }).click()
 }
 
-async function signIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await page.goto(`${base}/login`)
-  await fillSignIn(page, email, password)
-  await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor()
-}
+const signIn = (page: Page, email: string, password = PASSWORD) => signInWith(page, base, { email, password }, 'click')
 
-beforeAll(async () => {
-  const port = await freePort()
-  t = await startTestApp({ PUBLIC_URL: `http://localhost:${port}` })
-  base = await t.app.listen({ host: '127.0.0.1', port })
-  const index = await t.app.inject({ method: 'GET', url: '/login' })
-  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
-  browser = await launchChromium()
-})
+useBrowserApp((app) => ({ t, base, browser } = app), {}, { publicUrl: (port) => `http://localhost:${port}` })
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    // Evidence for a failed step: every open page as it is now.
-    const slug = ctx.task.name.replace(/\W+/g, '-').slice(0, 60)
-    for (const [who, page] of Object.entries(pages)) {
-      if (!page.isClosed()) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `failed-account-${slug}-${who}.png`), fullPage: true }).catch(() => undefined)
-    }
-  }
-  const errors = consoleErrors
-  consoleErrors = []
-  expect(errors, 'console errors').toEqual([])
-})
+afterEach((ctx) => checkStep(ctx, pages, consoleErrors, 'account-'))
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await t?.close()
 })
 
 describe('the first hour of an account, in real Chromium', () => {

@@ -13,23 +13,18 @@
 import path from 'node:path'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createAdmin, PASSWORD, registerUser, registerVerified, type TestUser } from '../test/helpers/factories.js'
+import { createAdmin, registerUser, registerVerified, type TestUser } from '../test/helpers/factories.js'
 import type { TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { DESKTOP, PHONE_390, SCREENSHOT_DIR } from './browser.js'
+import { ConsoleErrors, field, signIn, useBrowserApp } from './browser-app.js'
 
-const PHONE_390 = { width: 390, height: 844 }
 const DOB = '1975-09-14'
 const REASON = 'Tolerated amoxicillin in 2024 under observation; no alternative suits this infection.'
 
-let t: TestApp
-let base: string
-let browser: Browser
+let t: TestApp, base: string, browser: Browser
 const contexts: BrowserContext[] = []
-let consoleErrors: string[] = []
-let patient: TestUser
-let doctor: TestUser
-let pharmacist: TestUser
+const consoleErrors = new ConsoleErrors()
+let patient: TestUser, doctor: TestUser, pharmacist: TestUser
 let referenceNumber = ''
 let prescriptionId = ''
 
@@ -39,9 +34,8 @@ const api = async (u: TestUser, method: 'GET' | 'POST' | 'PUT', url: string, pay
   return res.json()
 }
 
+useBrowserApp((app) => ({ t, base, browser } = app))
 beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
-
   const admin = await createAdmin(t)
   doctor = await registerVerified(t, 'doctor', admin)
   pharmacist = await registerVerified(t, 'pharmacist', admin)
@@ -55,42 +49,22 @@ beforeAll(async () => {
   await api(doctor, 'POST', `/consultations/${consultation.id}/approve`)
 })
 
-afterEach(() => {
-  const errors = consoleErrors
-  consoleErrors = []
-  expect(errors, 'console errors').toEqual([])
-})
+afterEach(() => consoleErrors.expectNone())
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await t?.close()
 })
 
 async function signedInPage(who: TestUser): Promise<Page> {
   const context = await browser.newContext({ viewport: DESKTOP })
   contexts.push(context)
-  const page = await context.newPage()
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()))
-  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`))
-  await page.goto(`${base}/login`)
-  await page.getByLabel(/^Email( \*)?$/).fill(who.email)
-  await page.locator('input[type=password]').fill(PASSWORD)
-  await page.locator('input[type=password]').press('Enter')
-  await page.getByRole('button', { name: 'Sign out' }).waitFor()
+  const page = consoleErrors.watch(await context.newPage())
+  await signIn(page, base, who)
   return page
 }
 
-const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-/** An input by its label, exactly — Mantine appends " *" to required fields' labels. */
-const field = (scope: Page | Locator, label: string) => scope.getByLabel(new RegExp(`^${escapeRe(label)}( \\*)?$`))
-
 /** Removes exactly one browser log line of a deliberate 409, failing when it is absent. */
-function allowConflictLog(): void {
-  const i = consoleErrors.findIndex((e) => e.includes('status of 409'))
-  expect(i, `expected one logged 409: ${consoleErrors.join('\n')}`).toBeGreaterThanOrEqual(0)
-  consoleErrors.splice(i, 1)
-}
+const allowConflictLog = () => consoleErrors.allowOne(409)
 
 /** The open dialog at desktop width and at 390 px, where nothing in it may paint right of the screen. */
 async function shootDialog(page: Page, dialog: Locator, name: string, buttons: string[]): Promise<void> {

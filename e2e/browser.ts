@@ -33,3 +33,5 @@ export async function launchChromium(extraArgs: string[] = []): Promise<Browser>
 /** Viewports of the screenshots: a small phone and a desktop. */
 export const PHONE = { width: 360, height: 740 }
 export const DESKTOP = { width: 1280, height: 800 }
+/** A common 390 px phone (the width several stories check for sideways scrolling). */
+export const PHONE_390 = { width: 390, height: 844 }

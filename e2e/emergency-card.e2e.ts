@@ -7,19 +7,16 @@
  */
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { registerUser, type TestUser } from '../test/helpers/factories.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { signIn, useBrowserApp } from './browser-app.js'
 
-let t: TestApp
-let base: string
-let browser: Browser
-let patient: TestUser
-let page: Page
+let t: TestApp, base: string, browser: Browser
+let patient: TestUser, page: Page
+useBrowserApp((app) => ({ t, base, browser } = app))
 beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
   patient = await registerUser(t, 'patient', { name: 'Domenica Brown' })
   const put = await t.app.inject({
     method: 'PUT',
@@ -38,15 +35,7 @@ beforeAll(async () => {
   })
   expect(put.statusCode, put.body).toBe(200)
   page = await (await browser.newContext({ viewport: DESKTOP })).newPage()
-  await page.goto(`${base}/login`)
-  await page.getByLabel(/^Email/).fill(patient.email)
-  await page.locator('input[type=password]').fill(patient.password)
-  await page.locator('input[type=password]').press('Enter')
-  await page.getByRole('button', { name: 'Sign out' }).waitFor()
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
+  await signIn(page, base, patient)
 })
 
 describe('the emergency card picker', () => {

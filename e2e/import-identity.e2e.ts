@@ -8,14 +8,13 @@
 import path from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PASSWORD, registerUser, type TestUser } from '../test/helpers/factories.js'
+import { registerUser, type TestUser } from '../test/helpers/factories.js'
 import { fixturePath } from '../test/helpers/fixtures.js'
 import type { TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
-import { startBrowserApp } from './browser-app.js'
+import { DESKTOP, PHONE_390, SCREENSHOT_DIR } from './browser.js'
+import { ConsoleErrors, signIn, useBrowserApp } from './browser-app.js'
 
 const BOBBIE = fixturePath('synthea/Bobbie849_Brekke496_60739794-1d06-debc-7835-30f2f8e4314c.json')
-const PHONE_390 = { width: 390, height: 844 }
 
 let t: TestApp
 let base: string
@@ -23,14 +22,13 @@ let browser: Browser
 let context: BrowserContext
 let page: Page
 let maria: TestUser
-let consoleErrors: string[] = []
+const consoleErrors = new ConsoleErrors()
 
+useBrowserApp((app) => ({ t, base, browser } = app))
 beforeAll(async () => {
-  ;({ t, base, browser } = await startBrowserApp())
   context = await browser.newContext({ viewport: DESKTOP })
   page = await context.newPage()
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()))
-  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`))
+  consoleErrors.watch(page)
 
   maria = await registerUser(t, 'patient', { name: 'Maria Lopez' })
   const put = await t.app.inject({
@@ -44,8 +42,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close()
-  await browser?.close()
-  await t?.close()
 })
 
 /** What Maria's locker holds, read through the API (not the page under test). */
@@ -67,11 +63,7 @@ async function lockerCounts() {
 }
 
 /** Removes exactly one browser log line of the deliberate 409, failing when it is absent. */
-function allowConflictLog(): void {
-  const i = consoleErrors.findIndex((e) => e.includes('status of 409'))
-  expect(i, `expected one logged 409: ${consoleErrors.join('\n')}`).toBeGreaterThanOrEqual(0)
-  consoleErrors.splice(i, 1)
-}
+const allowConflictLog = () => consoleErrors.allowOne(409)
 
 async function uploadBundle(): Promise<void> {
   await page.locator('input[type=file]').setInputFiles(BOBBIE)
@@ -80,11 +72,7 @@ async function uploadBundle(): Promise<void> {
 
 describe('import identity check in real Chromium (SPEC §4.4)', () => {
   it("shows the differences of another person's bundle in a dialog; Cancel imports nothing", async () => {
-    await page.goto(`${base}/login`)
-    await page.getByLabel(/^Email( \*)?$/).fill(maria.email)
-    await page.locator('input[type=password]').fill(PASSWORD)
-    await page.locator('input[type=password]').press('Enter')
-    await page.getByRole('button', { name: 'Sign out' }).waitFor()
+    await signIn(page, base, maria)
     await page.goto(`${base}/patient/import`)
     await page.getByRole('heading', { name: 'Import from another system' }).waitFor()
 
@@ -122,7 +110,7 @@ describe('import identity check in real Chromium (SPEC §4.4)', () => {
       imports: [],
       profile: { fullName: 'Maria Lopez', dateOfBirth: '1980-04-02', sex: 'female' },
     })
-    expect(consoleErrors).toEqual([])
+    expect(consoleErrors.lines).toEqual([])
   })
 
   it('"Import anyway" imports the bundle, shows the counts, and the audit log says it was confirmed', async () => {
@@ -145,6 +133,6 @@ describe('import identity check in real Chromium (SPEC §4.4)', () => {
     expect(after.vitals).toBeGreaterThan(0)
     expect(after.profile).toEqual({ fullName: 'Maria Lopez', dateOfBirth: '1980-04-02', sex: 'female' })
     expect(after.imports.map((e) => e.resource.type)).toEqual(['import-confirmed'])
-    expect(consoleErrors).toEqual([])
+    expect(consoleErrors.lines).toEqual([])
   })
 })

@@ -8,13 +8,13 @@
  * (the refresh cookie is not `Secure` over plain HTTP) — with no console error.
  */
 import { randomUUID } from 'node:crypto'
-import net from 'node:net'
 import path from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { registerUser } from '../test/helpers/factories.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
-import { DESKTOP, launchChromium, SCREENSHOT_DIR } from './browser.js'
+import type { TestApp } from '../test/helpers/test-app.js'
+import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
+import { useBrowserApp, watchConsole } from './browser-app.js'
 
 const HOST = 'carelocker.test'
 
@@ -22,28 +22,10 @@ let t: TestApp
 let base: string
 let browser: Browser
 
-/** A port that was free a moment ago, so PUBLIC_URL can name the real origin. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-beforeAll(async () => {
-  const port = await freePort()
-  base = `http://${HOST}:${port}`
-  t = await startTestApp({ PUBLIC_URL: base })
-  await t.app.listen({ host: '127.0.0.1', port })
-  browser = await launchChromium([`--host-resolver-rules=MAP ${HOST} 127.0.0.1`])
-})
-afterAll(async () => {
-  await browser?.close()
-  await t?.close()
+// The browser opens the public origin, which Chromium resolves to the app's loopback listener.
+useBrowserApp((app) => ({ t, browser, publicUrl: base = '' } = app), {}, {
+  publicUrl: (port) => `http://${HOST}:${port}`,
+  chromiumArgs: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`],
 })
 
 describe('the web app over plain HTTP on a host that is not localhost', () => {
@@ -52,8 +34,7 @@ describe('the web app over plain HTTP on a host that is not localhost', () => {
     const context = await browser.newContext({ viewport: DESKTOP })
     const page = await context.newPage()
     const errors: string[] = []
-    page.on('console', (m) => m.type() === 'error' && errors.push(`${m.text()} (${m.location().url})`))
-    page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`))
+    watchConsole(page, (line) => errors.push(line), { withUrl: true })
     try {
       const res = await page.goto(`${base}/login`)
       expect(res?.status()).toBe(200)

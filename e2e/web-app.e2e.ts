@@ -23,15 +23,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest'
 import { ensureAdmin } from '../src/features/accounts/accounts.service.js'
 import { fixturePath } from '../test/helpers/fixtures.js'
-import { startTestApp, type TestApp } from '../test/helpers/test-app.js'
+import type { TestApp } from '../test/helpers/test-app.js'
 import { DESKTOP, launchChromium, PHONE, SCREENSHOT_DIR } from './browser.js'
+import { checkStep, ConsoleErrors, escapeRe, field, signIn as signInWith, useBrowserApp } from './browser-app.js'
 import { pngToY4m } from './fake-camera.js'
 
 const FIXTURE_PDF = fixturePath('docs/ccda-unstructured-UD_sample.pdf')
@@ -56,20 +56,8 @@ let tmp: string
 let routes: Set<string>
 const contexts: BrowserContext[] = []
 const pages: Record<string, Page> = {}
-let consoleErrors: string[] = []
+const consoleErrors = new ConsoleErrors()
 let referenceNumber = ''
-
-/** A port that was free a moment ago, so PUBLIC_URL can name the real origin (share links, QR). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 const hasRoute = (method: string, p: string) => routes.has(`${method.toLowerCase()} /api/v1${p}`)
 
@@ -79,25 +67,13 @@ function needRoutes(_ctx: TestContext, ...wanted: [string, string][]): void {
   expect(missing, 'server routes this step needs').toEqual([])
 }
 
-function watch(page: Page, who: string): Page {
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(`[${who}] ${m.text()} (${m.location().url})`)
-  })
-  page.on('pageerror', (e) => consoleErrors.push(`[${who}] uncaught: ${e.message}`))
-  return page
-}
-
 /** Removes exactly one expected browser network log line (a deliberate 4xx), failing if absent. */
-function allowNetworkError(status: number): void {
-  const i = consoleErrors.findIndex((e) => e.includes(`status of ${status}`))
-  expect(i, `expected one logged ${status}: ${consoleErrors.join('\n')}`).toBeGreaterThanOrEqual(0)
-  consoleErrors.splice(i, 1)
-}
+const allowNetworkError = (status: number) => consoleErrors.allowOne(status)
 
 async function newPage(who: string, opts: { browser?: Browser; permissions?: string[] } = {}): Promise<Page> {
   const ctx = await (opts.browser ?? browser).newContext({ viewport: DESKTOP, acceptDownloads: true, permissions: opts.permissions ?? [] })
   contexts.push(ctx)
-  return watch(await ctx.newPage(), who)
+  return consoleErrors.watch(await ctx.newPage(), { who, withUrl: true })
 }
 
 async function settle(page: Page): Promise<void> {
@@ -160,21 +136,8 @@ async function nav(page: Page, label: string): Promise<void> {
   await settle(page)
 }
 
-async function signIn(page: Page, who: Person, password = PASSWORD): Promise<void> {
-  await page.goto(`${base}/login`)
-  await field(page, 'Email').fill(who.email)
-  await page.locator('input[type=password]').fill(password)
-  // With the keyboard, as many people sign in: Enter in the password field submits.
-  await page.locator('input[type=password]').press('Enter')
-  await page.getByRole('button', { name: 'Sign out' }).waitFor()
-}
-
-const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-/** An input by its label, exactly — Mantine appends " *" to required fields' labels. */
-function field(scope: Page | Locator, label: string): Locator {
-  return scope.getByLabel(new RegExp(`^${escapeRe(label)}( \\*)?$`))
-}
+/** Signs in with the keyboard, as many people do: Enter in the password field submits. */
+const signIn = (page: Page, who: Person, password = PASSWORD) => signInWith(page, base, { email: who.email, password })
 
 async function chooseOption(scope: Page | Locator, label: string, option: string): Promise<void> {
   await scope.getByRole('combobox', { name: new RegExp(`^${escapeRe(label)}( \\*)?$`) }).click()
@@ -200,36 +163,18 @@ async function apiLogin(email: string): Promise<{ authorization: string }> {
   return { authorization: `Bearer ${res.json().accessToken}` }
 }
 
+useBrowserApp((app) => ({ t, base, browser } = app), {}, { publicUrl: (port) => `http://127.0.0.1:${port}` })
 beforeAll(async () => {
-  const port = await freePort()
-  t = await startTestApp({ PUBLIC_URL: `http://127.0.0.1:${port}` })
-  base = await t.app.listen({ host: '127.0.0.1', port })
   const doc = (await t.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> }
   routes = new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`)))
-  const index = await t.app.inject({ method: 'GET', url: '/login' })
-  if (index.statusCode !== 200) throw new Error('dist/web is not built: run `npm run build:web` (npm run test:e2e does it first)')
-  browser = await launchChromium()
   tmp = await mkdtemp(path.join(os.tmpdir(), 'carelocker-e2e-'))
   await ensureAdmin(t.deps, admin.email, PASSWORD)
 })
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    // Evidence for a failed step: every open page as it is now.
-    const slug = ctx.task.name.replace(/\W+/g, '-').slice(0, 60)
-    for (const [who, page] of Object.entries(pages)) {
-      if (!page.isClosed()) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `failed-${slug}-${who}.png`), fullPage: true }).catch(() => undefined)
-    }
-  }
-  const errors = consoleErrors
-  consoleErrors = []
-  expect(errors, 'console errors').toEqual([])
-})
+afterEach((ctx) => checkStep(ctx, pages, consoleErrors))
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined)
-  await browser?.close()
-  await t?.close()
   if (tmp) await rm(tmp, { recursive: true, force: true })
 })
 
