@@ -23,6 +23,8 @@ const IdentityMismatch = Problem.extend({
     }),
   ),
 }).describe('identity-mismatch: the file\'s patient differs from the profile; nothing was imported')
+/** The route's two conflicts: the identity check's (with its differences), or a plain `duplicate-import` problem. */
+const ImportConflict = z.union([IdentityMismatch, Problem.describe('duplicate-import: a document of this file was stored by an import running at the same time; nothing was imported')])
 const Count = z.number().int().min(0)
 const ImportResult = z.object({
   imported: z.object({ allergies: Count, conditions: Count, medications: Count, vitals: Count, records: Count }),
@@ -57,7 +59,7 @@ export const fhirImportRoutes: FeatureRoutes = async (app, { deps }) => {
       params: Params,
       querystring: ImportQuery,
       body: z.unknown(),
-      response: { 200: ImportResult, 400: Problem, 403: Problem, 404: Problem, 409: IdentityMismatch, 413: Problem, 503: StorageUnavailable },
+      response: { 200: ImportResult, 400: Problem, 403: Problem, 404: Problem, 409: ImportConflict, 413: Problem, 503: StorageUnavailable },
     },
   }, async (req) => importBundle(deps, userOf(req), req.params.pid, req.body, { confirmIdentity: req.query.confirm === 'identity' }))
 }

@@ -153,6 +153,30 @@ describe('FHIR import of unusual attachments', () => {
     expect(await listAll(p, 'records')).toHaveLength(1)
   })
 
+  it('a document stored meanwhile under the same source (a concurrent import) is a 409 duplicate-import problem, and nothing of the file is imported', async () => {
+    const p = await registerUser(t)
+    const doc = { resourceType: 'DocumentReference', id: 'doc-race', status: 'current', date: '2024-01-03T00:00:00Z', content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('Follow-up in two weeks.').toString('base64') } }] }
+    const allergy = { resourceType: 'AllergyIntolerance', id: 'allergy-race', code: { text: 'Penicillin' } }
+    const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: allergy }, { resource: doc }] })
+    expect((await importJson(p, bundle)).statusCode).toBe(200)
+    // What the loser of two simultaneous imports meets: the document row is there (the winner
+    // committed), but this import's check of what was imported ran before it.
+    await t.deps.db.deleteFrom('fhirImportedResources').where('patientId', '=', p.id).execute()
+    await t.deps.database.cache.settle(t.deps.db)
+    const before = await listAll(p, 'records')
+
+    const res = await importJson(p, bundle)
+    expect(res.statusCode, res.body).toBe(409)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(res.json()).toMatchObject({ type: 'https://carelocker.dev/problems/duplicate-import', status: 409 })
+    expect(res.json()).not.toHaveProperty('differences')
+    expect(await listAll(p, 'records')).toEqual(before)
+    const imported = await t.deps.db.selectFrom('fhirImportedResources').select('fhirId').where('patientId', '=', p.id).execute()
+    expect(imported).toEqual([])
+    const profile = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/profile', headers: p.headers })
+    expect(profile.json().allergies).toHaveLength(1)
+  })
+
   it('an import that fails after storing a document rolls back and leaves no record and no blob of it', async () => {
     // Documents over MAX_UPLOAD_MB fail the import (413); the first, small one is stored before that.
     const small = await startTestApp({ MAX_UPLOAD_MB: '1', MAX_IMPORT_MB: '3' })

@@ -3134,13 +3134,13 @@ export interface paths {
                         };
                     };
                 };
-                /** @description identity-mismatch: the file's patient differs from the profile; nothing was imported */
+                /** @description Default Response */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": ({
                             detail: string;
                             differences: {
                                 /** @enum {string} */
@@ -3159,7 +3159,18 @@ export interface paths {
                             type: string;
                         } & {
                             [key: string]: unknown;
-                        };
+                        }) | ({
+                            detail: string;
+                            errors?: {
+                                message: string;
+                                path: string;
+                            }[];
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
                 /** @description Default Response */

@@ -50,7 +50,7 @@ export type CreatedShare = ResponseOf<'/api/v1/patients/{pid}/records/{id}/share
 export type ShareLink = ResponseOf<'/api/v1/shares', 'get'>['items'][number]
 export type ImportResult = ResponseOf<'/api/v1/patients/{pid}/import', 'post'>
 /** One member of a 409 `identity-mismatch` problem's `differences` (SPEC §4.4). */
-export type IdentityDifference = ProblemOf<'/api/v1/patients/{pid}/import', 'post', 409>['differences'][number]
+export type IdentityDifference = Extract<ProblemOf<'/api/v1/patients/{pid}/import', 'post', 409>, { differences: unknown }>['differences'][number]
 
 // ---- audit and administration (§4.7, §6) ------------------------------------------------
 export type AuditEvent = ResponseOf<'/api/v1/patients/{pid}/audit', 'get'>['items'][number]
