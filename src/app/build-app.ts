@@ -8,7 +8,7 @@ import helmet from 'helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import Fastify from 'fastify'
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { ANY_ROLE, checkRouteAccess, type Actor, type RouteAccess } from '../policy/index.js'
 import { authenticateRequest } from './auth-hook.js'
 import { MethodNotAllowedError } from './errors.js'
@@ -120,6 +120,8 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Schemas with a registry id (`.meta({ id })`, e.g. Problem) become components, referenced by `$ref`.
+    transformObject: jsonSchemaTransformObject,
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 

@@ -74,6 +74,8 @@ export const Problem = z
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .loose()
+  // One OpenAPI component (`#/components/schemas/Problem`), referenced by every error answer.
+  .meta({ id: 'Problem' })
 
 /** 503 `storage-unavailable` of a route that reads or writes files (SPEC §11): nothing was stored; `Retry-After`. */
 export const StorageUnavailable = Problem.describe('File storage (S3) is not answering: nothing was stored or read; try again after Retry-After.')
