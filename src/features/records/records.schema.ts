@@ -4,6 +4,9 @@ import { CalendarDate, DateOrInstant, ListQuery, PatientIdParam, Uuid, multiLine
 import { RECORD_CATEGORIES } from './record-category.js'
 import type { RecordView } from './records.queries.js'
 
+/** A record as the services hand it to `toRecordDto` (other features name it from here, not from the queries). */
+export type { RecordView }
+
 export const RecordCategorySchema = z.enum(RECORD_CATEGORIES)
 
 /** Limits of the metadata fields, in characters. */

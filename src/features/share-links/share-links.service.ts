@@ -15,7 +15,7 @@ import { hashToken, newOpaqueToken } from '../../app/opaque-tokens.js'
 import { resolvePatientScope } from '../../policy/patient-scope.js'
 import { openRecordContent, type ContentRequest, type RecordContent } from '../records/records-content.service.js'
 import { getRecord } from '../records/records.service.js'
-import type { RecordView } from '../records/records.queries.js'
+import type { RecordView } from '../records/records.schema.js'
 import * as q from './share-links.queries.js'
 import { MAX_PASSCODE_ATTEMPTS, shareStatus, toShareLinkDto, type CreateShareInput, type ShareLinkDto } from './share-links.schema.js'
 

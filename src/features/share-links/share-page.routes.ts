@@ -15,7 +15,7 @@ import type { FeatureRoutes } from '../../app/deps.js'
 import { AppError } from '../../app/errors.js'
 import { html, page, type SafeHtml } from '../../app/html.js'
 import { sendRecordContent } from '../records/content-reply.js'
-import type { RecordView } from '../records/records.queries.js'
+import type { RecordView } from '../records/records.schema.js'
 import { getSharedRecord, openSharedContent } from './share-links.service.js'
 
 const TokenParams = z.object({ token: z.string().min(16).max(128) }).strict()
