@@ -98,20 +98,13 @@ export function recordVital(deps: Deps, actor: Actor, pid: string, input: VitalB
   const access = { action: 'vitals.create', kind: 'write', resource: vitalsResource, audited: recorded, prepare } as const
   return withPatientData(deps, actor, pid, access, async ({ scope, db: trx, prepared: { v, measuredAt, recordedBy } }) => {
     const id = await q.insertVital(trx, {
+      ...vitalColumns(v),
       patientId: scope.patientId,
-      type: v.type,
-      loinc: v.loinc,
-      value: v.value ?? null,
-      systolic: v.systolic ?? null,
-      diastolic: v.diastolic ?? null,
-      unit: v.unit,
-      context: v.context ?? null,
       measuredAt,
       recordedBy,
       source: 'manual',
       sourceRef: null,
       note: input.note ? input.note : null,
-      flag: v.flag,
       createdAt: now,
     })
     const view = await q.findVitalView(trx, scope.patientId, id)
@@ -230,21 +223,28 @@ export function addImportedVitals(trx: Transaction<DB>, patientId: string, recor
   return q.insertVitals(
     trx,
     vitals.map((v) => ({
+      ...vitalColumns(v),
       patientId,
-      type: v.type,
-      loinc: v.loinc,
-      value: v.value ?? null,
-      systolic: v.systolic ?? null,
-      diastolic: v.diastolic ?? null,
-      unit: v.unit,
-      context: v.context ?? null,
       measuredAt: v.measuredAt,
       recordedBy,
       source: 'import' as const,
       sourceRef: v.sourceRef,
       note: null,
-      flag: v.flag,
       createdAt: now,
     })),
   )
+}
+
+/** The columns of a vitals row that come from the normalized reading itself (absent parts stored as NULL). */
+function vitalColumns(v: NormalizedVital) {
+  return {
+    type: v.type,
+    loinc: v.loinc,
+    value: v.value ?? null,
+    systolic: v.systolic ?? null,
+    diastolic: v.diastolic ?? null,
+    unit: v.unit,
+    context: v.context ?? null,
+    flag: v.flag,
+  }
 }
