@@ -57,9 +57,9 @@ declare const granted: unique symbol
 /**
  * `R` as the policy allowed it: the proof a helper that reads a patient's data without
  * asking the policy (`loadProfile`, `loadPrescriptionView`) takes from a caller in another
- * feature, instead of a bare id (STYLE §9). Made only by `grant` — which authorizes first —
- * and handed out by `withPatientData` (`ctx.scope`). A mark of the type alone: nothing is
- * added at run time.
+ * feature, instead of a bare id (STYLE §9). Made by `grant`, which authorizes first, and by
+ * `withPatientData`/`openPatientData` (`src/audit/patient-data.ts`) for the scope its policy
+ * check just allowed (`ctx.scope`). A mark of the type alone: nothing is added at run time.
  */
 export type Granted<R> = R & { readonly [granted]: true }
 

@@ -5,7 +5,7 @@
  * storing a file and committing its row (an upload, an import), or a failed clean-up.
  *
  * Why the age: a blob is stored before its row commits (no transaction is held while a file
- * streams, records.service.ts), so a young blob without a row may be an upload about to
+ * streams: records-upload.service.ts), so a young blob without a row may be an upload about to
  * commit. Keys are checked against the rows in batches just before their deletion.
  *
  * One node at a time: on PostgreSQL a sweep runs under a session-level advisory lock on a

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto'
 import { ValidationError } from '../../app/errors.js'
+import { utcDate } from '../../app/dates.js'
 import { mapAllergy, mapCondition, mapMedication, mapPatient, type ImportedAllergy, type ImportedCondition, type ImportedDemographics, type ImportedMedication } from './fhir-clinical.js'
 import { mapAttachment, type ImportedAttachment } from './fhir-documents.js'
 import { obj, statusCode, str, toDate, type Json } from './fhir-json.js'
@@ -98,7 +99,7 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
     attachments: [],
     skipped: [],
   }
-  const fallbackDate = toDate(bundle.timestamp) ?? (options.now ?? new Date()).toISOString().slice(0, 10)
+  const fallbackDate = toDate(bundle.timestamp) ?? utcDate(options.now ?? new Date())
   const seenAttachments = new Set<string>()
   let patientSeen = false
 

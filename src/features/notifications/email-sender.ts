@@ -46,8 +46,11 @@ export interface EmailSender {
 export function createEmailSender(deps: Deps, mailer: Mailer = createMailer(deps.config)): EmailSender {
   return {
     async send(to, jobId, render) {
-      const account = 'userId' in to ? await findRecipient(deps.db, to.userId) : undefined
-      if ('userId' in to && !account) return { skipped: 'recipient-gone' }
+      let account: RecipientAccount | undefined
+      if ('userId' in to) {
+        account = await findRecipient(deps.db, to.userId)
+        if (!account) return { skipped: 'recipient-gone' }
+      }
       const content = await render(account)
       if ('skipped' in content) return content
       const sent = await mailer.send({ to: account?.email ?? ('email' in to ? to.email : ''), ...content }, jobId)

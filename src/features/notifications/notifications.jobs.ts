@@ -24,7 +24,6 @@ import {
 import { createSmsSender, type SmsSender } from './sms-sender.js'
 
 const Instant = z.iso.datetime({ offset: true })
-const Recipient = EmailRecipient
 /** E.164, as profiles store emergency contacts' phones. */
 const Phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'Expected an E.164 phone number.')
 
@@ -33,15 +32,15 @@ const ConsultationDecision = z.object({ consultationId: z.uuid(), doctorName: z.
 
 export const EmailJob = z.discriminatedUnion('template', [
   z.object({ template: z.literal('welcome'), to: UserRecipient }).strict(),
-  z.object({ template: z.literal('emergency-access'), to: Recipient, data: z.object({ accessedAt: Instant }).strict() }).strict(),
+  z.object({ template: z.literal('emergency-access'), to: EmailRecipient, data: z.object({ accessedAt: Instant }).strict() }).strict(),
   z
     .object({
       template: z.literal('password-reset-code'),
-      to: Recipient,
+      to: EmailRecipient,
       data: z.object({ sealedCode: z.string().min(1), expiresInMinutes: z.int().positive() }).strict(),
     })
     .strict(),
-  z.object({ template: z.literal('password-changed'), to: Recipient, data: z.object({ changedAt: Instant }).strict() }).strict(),
+  z.object({ template: z.literal('password-changed'), to: EmailRecipient, data: z.object({ changedAt: Instant }).strict() }).strict(),
   z.object({ template: z.literal('consultation-approved'), to: UserRecipient, data: ConsultationDecision }).strict(),
   z.object({ template: z.literal('consultation-rejected'), to: UserRecipient, data: ConsultationDecision }).strict(),
 ])

@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Readable } from 'node:stream'
 import type { Deps } from '../../app/deps.js'
 import { AppError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
-import { fieldErrorsOf } from '../../app/field-errors.js'
+import { fieldErrorsOf, jsonPointer } from '../../app/field-errors.js'
 import type { UploadBody, UploadFile } from './records-upload.service.js'
 import { UploadFields } from './records.schema.js'
 
@@ -86,7 +86,7 @@ const UPLOAD_FIELD_NAMES: ReadonlySet<string> = new Set(Object.keys(UploadFields
 
 /** One text field checked on arrival, so a bad value is refused before a file that follows it is stored. */
 function checkField(part: FieldPart, fields: Record<string, string>): void {
-  const path = `/${part.name}`
+  const path = jsonPointer([part.name])
   if (!UPLOAD_FIELD_NAMES.has(part.name)) throw new ValidationError('Unknown field.', [{ path, message: 'Unknown field.' }])
   if (part.truncated) throw new ValidationError('A field is too long.', [{ path, message: 'Too long.' }])
   if (Object.hasOwn(fields, part.name)) throw new ValidationError('A field was sent twice.', [{ path, message: 'Send this field once.' }])
@@ -114,7 +114,7 @@ export function uploadBodyOf(req: FastifyRequest, deps: Deps): UploadBody {
         }
         if (part.name !== 'file') {
           part.stream.destroy()
-          throw new ValidationError('Unknown file field.', [{ path: `/${part.name}`, message: 'Unknown field; send the file as "file".' }])
+          throw new ValidationError('Unknown file field.', [{ path: jsonPointer([part.name]), message: 'Unknown field; send the file as "file".' }])
         }
         // At most one file reaches here (the parser's files limit is 1).
         stored = { file: await storeFile(part) }

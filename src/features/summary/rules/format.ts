@@ -2,6 +2,7 @@
  * Fixed, locale-free formatting of the summary's numbers and dates, the labels and units of
  * each vital type, stable orderings, and the 90-day window (SPEC §4.8). Same input, same text.
  */
+import { utcDate } from '../../../app/dates.js'
 import type { VitalType } from '../../vitals/vital-types.js'
 import type { Evidence, Severity, SummaryVital } from './facts.js'
 
@@ -60,8 +61,8 @@ export const signed = (v: number, d: number) => {
 export const amount = (type: VitalType, v: number) => `${formatNumber(v, DECIMALS[type])} ${UNIT[type]}`
 /** A blood pressure reading, e.g. `128/82 mmHg`. */
 export const bp = (s: number, d: number) => `${formatNumber(s, 0)}/${formatNumber(d, 0)} mmHg`
-/** The UTC calendar date `YYYY-MM-DD` of an instant. */
-export const dateOf = (d: Date) => d.toISOString().slice(0, 10)
+/** The UTC calendar date `YYYY-MM-DD` of an instant (`utcDate` of `src/app/dates.ts`). */
+export const dateOf = utcDate
 /** Case-insensitive text order, ties broken by exact text (stable across locales). */
 export const byText = (a: string, b: string) => {
   const x = a.toLowerCase()
