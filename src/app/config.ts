@@ -10,6 +10,7 @@ import { checkPassword } from '../features/accounts/password-policy.js'
 import { fieldErrorsOf } from './field-errors.js'
 import { parseSigningKey, parseVerifyKeys, type Ed25519Jwk, type Ed25519PrivateJwk } from './signing-keys.js'
 import type { S3StoreConfig } from '../storage/s3-blob-store.js'
+import type { Role } from '../db/schema.js'
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -118,6 +119,17 @@ const EnvSchema = z.object({
   AUDIT_SIGNING_KEY: optionalString,
   AUDIT_VERIFY_KEYS: optionalString,
   METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default('doctor,pharmacist,admin')
+    .transform((v) => v.split(',').map((r) => r.trim()).filter((r) => r !== ''))
+    .pipe(z.array(z.enum(['patient', 'doctor', 'pharmacist', 'admin'], 'must be a comma-separated list of patient, doctor, pharmacist, admin'))),
+  SESSION_IDLE_DAYS: z.coerce.number().positive().max(3650).default(30),
+  SESSION_MAX_DAYS: z.coerce.number().positive().max(3650).default(90),
+  OIDC_ISSUER: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]/.test(v), 'must be an http(s):// URL'),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_NAME: z.string().min(1).max(60).default('OpenID Connect'),
 })
 
 /** SPEC §6. The two failure limits count only failed logins (see `RateLimiters.limitFailures`). */
@@ -183,6 +195,12 @@ export interface Config {
   trustProxy: boolean
   /** Bearer token of `GET /metrics` (SPEC §11); undefined: the route does not exist. */
   metricsToken: string | undefined
+  /** Roles that must enrol a second factor before using anything but the account routes (SPEC §8 `MFA_REQUIRED_ROLES`). */
+  mfaRequiredRoles: readonly Role[]
+  /** Session lifetimes in days (SPEC §8): ended after `idleDays` without a refresh, and `maxDays` after sign-in. */
+  sessions: { idleDays: number; maxDays: number }
+  /** Sign-in with an OpenID Connect provider (SPEC §8); undefined: not offered. `clientSecret` undefined: a public client (PKCE only). */
+  oidc: { issuer: string; clientId: string; clientSecret: string | undefined; name: string } | undefined
 }
 
 /** A Config whose secrets are resolved (see `resolveSecrets`). */
@@ -214,6 +232,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const adminPasswordRefusal = e.ADMIN_PASSWORD !== undefined ? checkPassword(e.ADMIN_PASSWORD, e.ADMIN_EMAIL) : undefined
   if (adminPasswordRefusal) problems.push(`ADMIN_PASSWORD: ${adminPasswordRefusal.message} (10–128 characters, not a common password, not the email)`)
+  if ((e.OIDC_ISSUER === undefined) !== (e.OIDC_CLIENT_ID === undefined)) problems.push('OIDC_ISSUER/OIDC_CLIENT_ID: set both or neither')
+  if (e.SESSION_IDLE_DAYS > e.SESSION_MAX_DAYS) problems.push('SESSION_IDLE_DAYS: must not exceed SESSION_MAX_DAYS')
   if (e.LLM_BASE_URL && !e.LLM_MODEL) problems.push('LLM_MODEL: required when LLM_BASE_URL is set')
   if (e.LLM_BASE_URL && !/^https?:\/\//.test(e.LLM_BASE_URL)) problems.push('LLM_BASE_URL: must be an http(s):// URL')
   if (e.NODE_ENV === 'production') {
@@ -302,5 +322,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     trustProxy: e.TRUST_PROXY,
     metricsToken: e.METRICS_TOKEN,
+    mfaRequiredRoles: [...new Set(e.MFA_REQUIRED_ROLES)],
+    sessions: { idleDays: e.SESSION_IDLE_DAYS, maxDays: e.SESSION_MAX_DAYS },
+    oidc:
+      e.OIDC_ISSUER && e.OIDC_CLIENT_ID
+        ? { issuer: e.OIDC_ISSUER, clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET, name: e.OIDC_NAME }
+        : undefined,
   })
 }

@@ -17,7 +17,8 @@ export type UserStatus = 'active' | 'pending' | 'disabled'
 export interface UsersTable {
   id: Generated<string>
   email: string
-  passwordHash: string
+  /** argon2id; null for an account made by OpenID Connect sign-in that never set a password (migration 0017). */
+  passwordHash: string | null
   role: Role
   status: UserStatus
   name: string
@@ -27,6 +28,8 @@ export interface UsersTable {
   pharmacyName: string | null
   /** When an admin verified this doctor or pharmacist (migration 0012); null for other roles and the never verified. */
   verifiedAt: Timestamp | null
+  /** When the user proved they read mail at `email` (SPEC §8, migration 0017); null until then. */
+  emailVerifiedAt: Timestamp | null
   createdAt: Timestamp
   updatedAt: Timestamp
 }
@@ -45,6 +48,101 @@ export interface SessionsTable {
   createdAt: Timestamp
   revokedAt: Timestamp | null
   revokedReason: string | null
+  /** Sign-in, then every refresh (SPEC §8 idle lifetime, migration 0017). */
+  lastUsedAt: ColumnType<Date, Date | string | undefined, Date | string>
+  ip: string | null
+  userAgent: string | null
+  /** How the session was opened: `password`, `totp`, `recovery`, `passkey`, `oidc`, `setup`. */
+  authMethod: string | null
+}
+
+/** A single-use email verification link (SPEC §8): `token_hash` = SHA-256 of the token in the link. */
+export interface EmailVerificationsTable {
+  tokenHash: string
+  userId: string
+  /** The address the link was sent to; verifying marks the account only if it still has it. */
+  email: string
+  createdAt: Timestamp
+  expiresAt: Timestamp
+  usedAt: Timestamp | null
+}
+
+/** A user's TOTP secret (RFC 6238), encrypted under the master key; confirmed once a code was checked. */
+export interface TotpFactorsTable {
+  userId: string
+  secretCiphertext: string
+  createdAt: Timestamp
+  confirmedAt: Timestamp | null
+  /** The last 30-second time step accepted: a code of this step or earlier is a replay. */
+  lastUsedStep: number | null
+}
+
+/** One recovery code (SPEC §8), SHA-256 hashed; usable once ever. */
+export interface RecoveryCodesTable {
+  codeHash: string
+  userId: string
+  createdAt: Timestamp
+  usedAt: Timestamp | null
+}
+
+/** The `mfaToken` of a login waiting for its second factor (SPEC §8): 5 minutes, 5 wrong codes. */
+export interface MfaChallengesTable {
+  tokenHash: string
+  userId: string
+  createdAt: Timestamp
+  expiresAt: Timestamp
+  failures: Generated<number>
+  usedAt: Timestamp | null
+}
+
+/** A WebAuthn credential (passkey) of a user (SPEC §8). `credentialId` is base64url. */
+export interface PasskeysTable {
+  id: Generated<string>
+  userId: string
+  credentialId: string
+  publicKey: Buffer
+  counter: Generated<number>
+  transports: ColumnType<string[], string | undefined, string>
+  deviceType: string
+  backedUp: boolean
+  name: string
+  createdAt: Timestamp
+  lastUsedAt: Timestamp | null
+}
+
+/** A WebAuthn challenge we issued (5 minutes, single use); `userId` null for a discoverable sign-in. */
+export interface WebauthnChallengesTable {
+  challenge: string
+  userId: string | null
+  purpose: 'registration' | 'authentication'
+  createdAt: Timestamp
+  expiresAt: Timestamp
+  usedAt: Timestamp | null
+}
+
+/** An OpenID Connect authorization request in flight (SPEC §8): keyed by the SHA-256 of its `state`. */
+export interface OidcLoginsTable {
+  stateHash: string
+  codeVerifier: string
+  nonce: string
+  createdAt: Timestamp
+  expiresAt: Timestamp
+  usedAt: Timestamp | null
+}
+
+/** An account's identity at an OpenID Connect provider: (`iss`, `sub`) of its ID tokens. */
+export interface OidcIdentitiesTable {
+  issuer: string
+  subject: string
+  userId: string
+  createdAt: Timestamp
+}
+
+/** Browsers a user has signed in from (SPEC §8 new-browser notice): SHA-256 of the browser's id. */
+export interface KnownBrowsersTable {
+  userId: string
+  browserHash: string
+  firstSeenAt: Timestamp
 }
 
 export interface RefreshTokensTable {
@@ -388,6 +486,15 @@ export interface DB {
   auditTreeNodes: AuditTreeNodesTable
   auditTreeHeads: AuditTreeHeadsTable
   setupTokens: SetupTokensTable
+  emailVerifications: EmailVerificationsTable
+  totpFactors: TotpFactorsTable
+  recoveryCodes: RecoveryCodesTable
+  mfaChallenges: MfaChallengesTable
+  passkeys: PasskeysTable
+  webauthnChallenges: WebauthnChallengesTable
+  oidcLogins: OidcLoginsTable
+  oidcIdentities: OidcIdentitiesTable
+  knownBrowsers: KnownBrowsersTable
 }
 
 export type UserRow = Selectable<UsersTable>

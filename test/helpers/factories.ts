@@ -23,8 +23,17 @@ const extraFields: Record<string, Record<string, string>> = {
   pharmacist: { pharmacyName: 'Corner Pharmacy', licenseNumber: 'PH-555' },
 }
 
-/** Registers a user of `role` with a unique email; asserts 201. */
-export async function registerUser(t: TestApp, role: 'patient' | 'doctor' | 'pharmacist' = 'patient', fields: Record<string, string> = {}): Promise<TestUser> {
+/**
+ * Registers a user of `role` with a unique email; asserts 201. Its email counts as verified
+ * (SPEC §8) unless `opts.emailVerified` is false: the suites that test verification click the
+ * emailed link themselves; the others need mail to reach their users.
+ */
+export async function registerUser(
+  t: TestApp,
+  role: 'patient' | 'doctor' | 'pharmacist' = 'patient',
+  fields: Record<string, string> = {},
+  opts: { emailVerified?: boolean } = {},
+): Promise<TestUser> {
   const email = `${role}-${randomUUID()}@example.test`
   const res = await t.app.inject({
     method: 'POST',
@@ -33,6 +42,7 @@ export async function registerUser(t: TestApp, role: 'patient' | 'doctor' | 'pha
   })
   expect(res.statusCode, res.body).toBe(201)
   const body = res.json()
+  if (opts.emailVerified !== false) await markEmailVerified(t, body.user.id)
   return {
     id: body.user.id,
     email,
@@ -42,6 +52,11 @@ export async function registerUser(t: TestApp, role: 'patient' | 'doctor' | 'pha
     refreshToken: body.refreshToken,
     headers: { authorization: `Bearer ${body.accessToken}` },
   }
+}
+
+/** Marks a user's email verified, as clicking the link of SPEC §8 would (test setup only). */
+export async function markEmailVerified(t: TestApp, userId: string): Promise<void> {
+  await t.deps.db.updateTable('users').set({ emailVerifiedAt: new Date() }).where('id', '=', userId).execute()
 }
 
 /** Logs in; asserts 200. */

@@ -13,7 +13,7 @@ import { composeDeps } from '../../src/app/compose.js'
 import { loadConfig } from '../../src/app/config.js'
 import type { Deps } from '../../src/app/deps.js'
 
-/** What every test server gets unless a test says otherwise: rate limits out of the way, jobs polled every 0.5 s and retried after 1 s. */
+/** What every test server gets unless a test says otherwise: rate limits out of the way, jobs polled every 0.5 s and retried after 1 s, no role required to enrol a second factor. */
 export const TEST_SERVER_ENV: Readonly<Record<string, string>> = {
   RATE_LIMIT_LOGIN_PER_MIN: '10000',
   RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN: '10000',
@@ -24,6 +24,9 @@ export const TEST_SERVER_ENV: Readonly<Record<string, string>> = {
   RATE_LIMIT_PHARMACY_LOOKUP_PER_MIN: '10000',
   JOB_POLL_INTERVAL_SECONDS: '0.5',
   JOB_RETRY_DELAY_SECONDS: '1',
+  // SPEC §8's default (doctor,pharmacist,admin) is tested by the MFA suites and the
+  // authorization matrix's second-factor gate; elsewhere clinicians sign in with a password.
+  MFA_REQUIRED_ROLES: '',
 }
 
 export interface TestApp {

@@ -20,6 +20,7 @@ import * as m0013 from './0013-setup-tokens.js'
 import * as m0014 from './0014-audit-merkle-tree.js'
 import * as m0015 from './0015-cache-invalidation.js'
 import * as m0016 from './0016-prescription-cache.js'
+import * as m0017 from './0017-accounts-trust.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0014-audit-merkle-tree': m0014,
   '0015-cache-invalidation': m0015,
   '0016-prescription-cache': m0016,
+  '0017-accounts-trust': m0017,
 }
 
 export const migrationProvider: MigrationProvider = {

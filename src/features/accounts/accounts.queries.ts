@@ -1,5 +1,5 @@
 /** SQL of accounts and sessions. No business rules here (STYLE §2). */
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import { ConflictError } from '../../app/errors.js'
 import { containsPattern } from '../../db/like.js'
 import type { DB, NewUser, UserRow, UserStatus } from '../../db/schema.js'
@@ -26,8 +26,8 @@ export function findUserById(db: Db, id: string) {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export function insertSession(db: Db, userId: string, now: Date) {
-  return db.insertInto('sessions').values({ userId, createdAt: now }).returning('id').executeTakeFirstOrThrow()
+export function insertSession(db: Db, session: Insertable<DB['sessions']>) {
+  return db.insertInto('sessions').values(session).returning('id').executeTakeFirstOrThrow()
 }
 
 export async function insertRefreshToken(db: Db, sessionId: string, tokenHash: string, now: Date) {

@@ -3,11 +3,11 @@ import { z } from 'zod'
 import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
-import { requestMeta } from '../../app/auth-hook.js'
 import { ANY_ROLE } from '../../policy/index.js'
 import { ChangePasswordBody, LoginBody, RegisterBody, User, toUserDto } from './accounts.schema.js'
 import { changePassword, getMe, login, logout, register } from './accounts.service.js'
 import { dummyPasswordHash } from './passwords.js'
+import { signInRequest } from './sign-in.js'
 import { clearRefreshCookie, RefreshBodyOrCookie, refreshFromRequest, SessionReply, sessionReply } from './refresh-cookie.js'
 
 const signedIn = { roles: ANY_ROLE, allowPending: true } as const
@@ -24,14 +24,14 @@ export const accountsRoutes: FeatureRoutes = async (app, { deps }) => {
     config: { access: 'public' },
     schema: { tags, summary: 'Create an account', security: [], body: RegisterBody, response: { 201: SessionReply, 400: Problem, 409: Problem, 429: Problem } },
     preHandler: async (req, reply) => deps.rateLimits.hit('register', req.ip, reply),
-  }, async (req, reply) => reply.code(201).send(sessionReply(deps, req, reply, await register(deps, req.body))))
+  }, async (req, reply) => reply.code(201).send(sessionReply(deps, req, reply, await register(deps, req.body, signInRequest(req)))))
 
   app.post('/auth/login', {
     config: { access: 'public' },
     schema: { tags, summary: 'Sign in', security: [], body: LoginBody, response: { 200: SessionReply, 401: Problem, 403: Problem, 429: Problem } },
     // Every attempt counts here; the failure limits (SPEC §6) are kept by `login` itself.
     preHandler: async (req, reply) => deps.rateLimits.hit('login', `${req.ip}|${req.body.email}`, reply),
-  }, async (req, reply) => sessionReply(deps, req, reply, await login(deps, req.body.email, req.body.password, requestMeta(req))))
+  }, async (req, reply) => sessionReply(deps, req, reply, await login(deps, req.body.email, req.body.password, signInRequest(req))))
 
   app.post('/auth/refresh', {
     config: { access: 'public' },

@@ -16,34 +16,19 @@ import type { RegisterInput } from './accounts.schema.js'
 import { assertPasswordAllowed } from './password-policy.js'
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js'
+import { completeSignIn, openSession, type Session, type SignInRequest } from './sign-in.js'
 
-export interface Session {
-  user: UserRow
-  accessToken: string
-  refreshToken: string
-  expiresIn: number
-  /** The server-side session the tokens are bound to (kept in the audit log, never sent). */
-  sessionId: string
-}
+export type { Session } from './sign-in.js'
 
 /** Roles that must be verified by an admin before clinical use (SPEC §3). */
 export const VERIFIED_ROLES: readonly Role[] = ['doctor', 'pharmacist']
-
-async function openSession(deps: Deps, db: Parameters<typeof q.insertSession>[0], user: UserRow): Promise<Session> {
-  const now = deps.now()
-  const { id: sessionId } = await q.insertSession(db, user.id, now)
-  const refreshToken = newRefreshToken()
-  await q.insertRefreshToken(db, sessionId, hashToken(refreshToken), now)
-  const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: user.id, sessionId }, now)
-  return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId }
-}
 
 /**
  * Creates an account and its first session, and enqueues the welcome email (SPEC §5).
  * Doctors and pharmacists start `pending`. Throws ValidationError `password-too-common`
  * (password-policy.ts) and ConflictError for a taken email.
  */
-export async function register(deps: Deps, input: RegisterInput): Promise<Session> {
+export async function register(deps: Deps, input: RegisterInput, from: SignInRequest): Promise<Session> {
   assertPasswordAllowed(input.password, input.email, '/password')
   const passwordHash = await hashPassword(input.password)
   const now = deps.now()
@@ -62,7 +47,7 @@ export async function register(deps: Deps, input: RegisterInput): Promise<Sessio
       updatedAt: now,
     })
     await deps.jobs.send(trx, 'notify.email', { template: 'welcome', to: { userId: user.id } })
-    return openSession(deps, trx, user)
+    return openSession(deps, trx, user, 'register', from)
   })
 }
 
@@ -86,16 +71,18 @@ export async function register(deps: Deps, input: RegisterInput): Promise<Sessio
  * unknown email to no account (resource `email`: a keyed digest of the address, so attempts
  * on one address can be grouped without keeping it). The attempted password is never kept.
  */
-export async function login(deps: Deps, email: string, password: string, meta: RequestMeta): Promise<Session> {
+export async function login(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session> {
+  const { meta } = from
   const perAccount: LimitCounter = { name: 'loginFailures', key: `${email}|${meta.ip}` }
   const perIp: LimitCounter = { name: 'loginFailuresPerIp', key: meta.ip }
-  return deps.rateLimits.limitFailures([perAccount, perIp], () => checkCredentials(deps, email, password, meta), {
+  return deps.rateLimits.limitFailures([perAccount, perIp], () => checkCredentials(deps, email, password, from), {
     isFailure: (err) => err instanceof UnauthorizedError || err instanceof ForbiddenError,
     resetOnSuccess: [perAccount],
   })
 }
 
-async function checkCredentials(deps: Deps, email: string, password: string, meta: RequestMeta): Promise<Session> {
+async function checkCredentials(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session> {
+  const { meta } = from
   const user = await q.findUserByEmail(deps.db, email)
   const verified = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password)
   if (!user || !verified || user.status === 'disabled') {
@@ -107,13 +94,7 @@ async function checkCredentials(deps: Deps, email: string, password: string, met
     if (!user || !verified) throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
     throw new ForbiddenError('This account has been disabled.', 'account-disabled')
   }
-  const patientId = user.role === 'patient' ? user.id : null
-  return deps.db.transaction().execute(async (trx) => {
-    const session = await openSession(deps, trx, user)
-    const actor: UserActor = { kind: 'user', id: user.id, role: user.role, status: user.status, name: user.name, sessionId: session.sessionId, meta }
-    await deps.audit.record(trx, actor, 'auth.logged_in', { patientId, resource: { type: 'session', id: session.sessionId } })
-    return session
-  })
+  return completeSignIn(deps, user, 'password', from)
 }
 
 /** HMAC-SHA256 under the master key of an email with no account (hex): groups attempts, keeps no address. */
@@ -173,7 +154,8 @@ export async function getMe(deps: Deps, actor: UserActor): Promise<UserRow> {
 export async function changePassword(deps: Deps, actor: UserActor, currentPassword: string, newPassword: string): Promise<void> {
   const user = await getMe(deps, actor)
   assertPasswordAllowed(newPassword, user.email, '/newPassword')
-  if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+  // An account made by OpenID Connect sign-in has no password: it sets one by a reset.
+  if (!(await verifyPassword(user.passwordHash ?? (await dummyPasswordHash()), currentPassword))) {
     throw new UnauthorizedError('The current password is wrong.', 'invalid-credentials')
   }
   const hash = await hashPassword(newPassword)
@@ -232,6 +214,8 @@ export async function ensureAdmin(deps: Deps, email: string, password: string, n
     role: 'admin',
     status: 'active',
     name,
+    // The operator chose this address (ADMIN_EMAIL, the admin CLI): no link to click.
+    emailVerifiedAt: now,
     createdAt: now,
     updatedAt: now,
   })
@@ -247,6 +231,7 @@ export async function createAdminWithSession(
   deps: Deps,
   trx: Transaction<DB>,
   input: { email: string; password: string; name: string },
+  from?: SignInRequest,
 ): Promise<Session> {
   assertPasswordAllowed(input.password, input.email, '/password')
   const now = deps.now()
@@ -256,8 +241,9 @@ export async function createAdminWithSession(
     role: 'admin',
     status: 'active',
     name: input.name,
+    emailVerifiedAt: now,
     createdAt: now,
     updatedAt: now,
   })
-  return openSession(deps, trx, user)
+  return openSession(deps, trx, user, 'setup', from)
 }

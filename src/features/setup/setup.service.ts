@@ -70,7 +70,7 @@ export async function completeSetup(deps: Deps, input: SetupInput, meta: Request
   return deps.db.transaction().execute(async (trx) => {
     await q.lockSetup(trx)
     if (await q.hasActiveAdmin(trx)) throw setupComplete()
-    const session = await createAdminWithSession(deps, trx, { email: input.email, password: input.password, name: input.name })
+    const session = await createAdminWithSession(deps, trx, { email: input.email, password: input.password, name: input.name }, { meta, browserId: undefined })
     if (!(await q.useSetupToken(trx, tokenHash, session.user.id, deps.now()))) {
       throw (await q.findSetupToken(trx, tokenHash)) ? tokenUsed() : new NotFoundError('This setup link is not valid. Use the link printed by the latest start of the server.')
     }
