@@ -1,7 +1,10 @@
 /** Turns the `Authorization: Bearer` header into an actor (SPEC §2 Auth). */
 import type { FastifyRequest } from 'fastify'
 import { authenticateAccessToken } from '../features/accounts/accounts.service.js'
-import type { Actor, RequestMeta } from '../policy/index.js'
+import type { Actor } from '../policy/index.js'
+import { requestMeta } from './request-meta.js'
+
+export { requestMeta } from './request-meta.js'
 import type { Deps } from './deps.js'
 import { UnauthorizedError } from './errors.js'
 
@@ -16,9 +19,4 @@ export async function authenticateRequest(deps: Deps, req: FastifyRequest, isPub
   const actor = match?.[1] ? await authenticateAccessToken(deps, match[1], requestMeta(req)) : null
   if (!actor) throw new UnauthorizedError('The access token is invalid, expired or revoked.', 'invalid-token')
   return actor
-}
-
-/** The caller's IP and user agent, as kept in audit events. */
-export function requestMeta(req: FastifyRequest): RequestMeta {
-  return { ip: req.ip, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 500) }
 }

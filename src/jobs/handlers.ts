@@ -1,5 +1,6 @@
 /** Every feature's job handlers, registered on `deps.jobs` before it starts (like `app/routes.ts`). */
 import type { Deps } from '../app/deps.js'
+import { registerAccountNoticeJobs } from '../features/accounts/account-notices.jobs.js'
 import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
 import { registerNotificationJobs } from '../features/notifications/notifications.jobs.js'
 import { registerPrescriptionJobs } from '../features/prescriptions/prescriptions.jobs.js'
@@ -8,5 +9,6 @@ import { registerPrescriptionJobs } from '../features/prescriptions/prescription
 export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerNotificationJobs(deps)
   await registerPasswordResetJobs(deps)
+  await registerAccountNoticeJobs(deps)
   await registerPrescriptionJobs(deps)
 }

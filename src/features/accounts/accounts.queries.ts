@@ -34,6 +34,11 @@ export async function insertRefreshToken(db: Db, sessionId: string, tokenHash: s
   await db.insertInto('refreshTokens').values({ tokenHash, sessionId, createdAt: now }).execute()
 }
 
+/** The device a session was opened from (for the new-browser notice). */
+export function findSessionDevice(db: Db, sessionId: string) {
+  return db.selectFrom('sessions').select(['userAgent', 'ip']).where('id', '=', sessionId).executeTakeFirst()
+}
+
 /** The live session and its user, for authenticating a request. */
 export function findActiveSession(db: Db, sessionId: string, userId: string) {
   return db

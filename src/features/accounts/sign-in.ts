@@ -9,7 +9,7 @@ import { parse } from 'cookie'
 import type { Deps } from '../../app/deps.js'
 import type { DB, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
-import { requestMeta } from '../../app/auth-hook.js'
+import { requestMeta } from '../../app/request-meta.js'
 import * as q from './accounts.queries.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken } from './tokens.js'
 
