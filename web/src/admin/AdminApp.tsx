@@ -7,6 +7,7 @@ import { SystemPage } from './SystemPage'
 import { UsersPage } from './UsersPage'
 
 const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
+const SecurityPage = lazy(() => import('../security/SecurityPage'))
 
 const NAV: NavItem[] = [
   { to: '/admin', label: 'Accounts', end: true },
@@ -27,6 +28,7 @@ export default function AdminApp() {
         <Route index element={<UsersPage />} />
         <Route path="system" element={<SystemPage />} />
         <Route path="password" element={<ChangePasswordPage />} />
+        <Route path="security" element={<SecurityPage />} />
         <Route path="*" element={<Navigate to="/admin" replace />} />
       </Route>
     </Routes>

@@ -64,6 +64,9 @@ export function Shell({ nav, children }: { nav: NavItem[]; children?: ReactNode 
               </Menu.Target>
               <Menu.Dropdown>
                 <Menu.Label>Signed in as {user.email}</Menu.Label>
+                <Menu.Item component={Link} to={`${HOME_OF[user.role]}/security`}>
+                  Security
+                </Menu.Item>
                 <Menu.Item component={Link} to={`${HOME_OF[user.role]}/password`}>
                   Change password
                 </Menu.Item>

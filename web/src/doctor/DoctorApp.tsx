@@ -9,6 +9,7 @@ import { DoctorHome } from './DoctorHome'
 const PatientView = lazy(() => import('./PatientView'))
 const IssuedPrescriptions = lazy(() => import('./IssuedPrescriptions'))
 const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
+const SecurityPage = lazy(() => import('../security/SecurityPage'))
 
 const NAV: NavItem[] = [
   { to: '/doctor', label: 'Requests and patients', end: true },
@@ -25,6 +26,7 @@ export default function DoctorApp() {
         <Route path="patients/:pid" element={<PatientView />} />
         <Route path="prescriptions" element={<IssuedPrescriptions />} />
         <Route path="password" element={<ChangePasswordPage />} />
+        <Route path="security" element={<SecurityPage />} />
         <Route path="*" element={<Navigate to="/doctor" replace />} />
       </Route>
     </Routes>

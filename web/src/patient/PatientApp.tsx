@@ -14,6 +14,7 @@ const PrescriptionsPage = lazy(() => import('./PrescriptionsPage'))
 const ImportPage = lazy(() => import('./ImportPage'))
 const AccessLogPage = lazy(() => import('./AccessLogPage'))
 const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
+const SecurityPage = lazy(() => import('../security/SecurityPage'))
 
 const NAV: NavItem[] = [
   { to: '/patient', label: 'Overview', end: true },
@@ -43,6 +44,7 @@ export default function PatientApp() {
         <Route path="import" element={<ImportPage />} />
         <Route path="access-log" element={<AccessLogPage />} />
         <Route path="password" element={<ChangePasswordPage />} />
+        <Route path="security" element={<SecurityPage />} />
         <Route path="*" element={<Navigate to="/patient" replace />} />
       </Route>
     </Routes>

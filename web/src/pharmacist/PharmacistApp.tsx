@@ -8,6 +8,7 @@ import { CounterPage } from './CounterPage'
 
 const HistoryPage = lazy(() => import('./HistoryPage'))
 const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
+const SecurityPage = lazy(() => import('../security/SecurityPage'))
 
 const NAV: NavItem[] = [
   { to: '/pharmacist', label: 'Counter', end: true },
@@ -23,6 +24,7 @@ export default function PharmacistApp() {
         <Route index element={<CounterPage />} />
         <Route path="history" element={<HistoryPage />} />
         <Route path="password" element={<ChangePasswordPage />} />
+        <Route path="security" element={<SecurityPage />} />
         <Route path="*" element={<Navigate to="/pharmacist" replace />} />
       </Route>
     </Routes>
