@@ -29,11 +29,15 @@ export interface Composed {
  * `opts.workers: false` (a CLI) installs the job queue so `deps.jobs.send` works, without
  * running job workers nor the audit sealer; unset, `JOB_WORKERS` decides (SPEC §11).
  * `opts.log` gets the job and rate-limit log (default: pino-style JSON on stderr).
+ * `opts.databaseSnapshot`: see `OpenOptions.snapshot` (in-memory PGlite only).
  */
-export async function composeDeps(config: Config, opts: { now?: () => Date; log?: JobLogger; workers?: boolean } = {}): Promise<Composed> {
+export async function composeDeps(
+  config: Config,
+  opts: { now?: () => Date; log?: JobLogger; workers?: boolean; databaseSnapshot?: Blob | undefined } = {},
+): Promise<Composed> {
   const resolved = await resolveSecrets(config)
   const store = await openConfiguredBlobStore(resolved)
-  const database = await openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir }).catch((err: unknown) => {
+  const database = await openDatabase({ databaseUrl: resolved.databaseUrl, dataDir: resolved.dataDir, snapshot: opts.databaseSnapshot }).catch((err: unknown) => {
     store.close()
     throw err
   })

@@ -54,6 +54,13 @@ export interface OpenOptions {
   dataDir: string
   /** Pool size for PostgreSQL (default 10). */
   poolSize?: number
+  /**
+   * `memory://` only: start from this PGlite data-directory dump (`PGlite.dumpDataDir()`)
+   * instead of an empty cluster; migrations then run from wherever the dump stands. The test
+   * suite migrates once and starts every file's database from the dump (about 5 s saved per
+   * file on this 2-core machine).
+   */
+  snapshot?: Blob | undefined
 }
 
 /** Opens the database and applies pending migrations. Throws when a migration fails. */
@@ -71,7 +78,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 async function openPglite(opts: OpenOptions): Promise<Database> {
   let client: PGlite
   if (opts.databaseUrl === 'memory://') {
-    client = new PGlite({ parsers })
+    client = new PGlite({ parsers, ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}) })
   } else {
     const dir = path.join(opts.dataDir, 'db')
     await mkdir(dir, { recursive: true, mode: 0o700 })

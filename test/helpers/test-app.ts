@@ -3,10 +3,11 @@
  * on the PostgreSQL server named by `DATABASE_URL`, dropped when the file ends.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { inject } from 'vitest'
 import { buildApp } from '../../src/app/build-app.js'
 import type { App } from '../../src/app/app-types.js'
 import { composeDeps } from '../../src/app/compose.js'
@@ -34,6 +35,14 @@ export interface TestApp {
   deps: Deps
   dataDir: string
   close(): Promise<void>
+}
+
+/** The migrated PGlite dump of this run (`pglite-snapshot.ts`), read once per file; undefined outside `npm test`. */
+let snapshot: Promise<Blob | undefined> | undefined
+const migratedSnapshot = (): Promise<Blob | undefined> => {
+  const file = inject('pgliteSnapshot')
+  snapshot ??= file ? readFile(file).then((bytes) => new Blob([bytes])) : Promise.resolve(undefined)
+  return snapshot
 }
 
 /** Creates a fresh database on the server of `baseUrl`; returns its URL and a dropper. */
@@ -78,7 +87,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: { now
     ...TEST_SERVER_ENV,
     ...env,
   })
-  const composed = await composeDeps(config, opts)
+  const composed = await composeDeps(config, { ...opts, databaseSnapshot: config.databaseUrl === 'memory://' ? await migratedSnapshot() : undefined })
   const app = await buildApp(composed.deps, { logLevel: 'silent' })
   await app.ready()
   return {
