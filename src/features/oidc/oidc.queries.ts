@@ -1,7 +1,7 @@
-/** SQL of OpenID Connect sign-in (SPEC §8): logins in flight, identities, and the accounts they open. No business rules here (STYLE §2). */
+/** SQL of OpenID Connect sign-in (SPEC §8): logins in flight and identities (accounts themselves through accounts/sign-in.ts). No business rules here (STYLE §2). */
 import type { Insertable, Kysely, Transaction } from 'kysely'
 import { ConflictError } from '../../app/errors.js'
-import type { DB, NewUser, UserRow } from '../../db/schema.js'
+import type { DB } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -47,27 +47,12 @@ export function findIdentityUser(db: Db, issuer: string, subject: string) {
     .executeTakeFirst()
 }
 
-/** The account with this email (case-insensitive), if any. */
-export function findUserByEmail(db: Db, email: string) {
-  return db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).executeTakeFirst()
-}
-
 /** Links an identity to an account; an identity already linked is a ConflictError. */
 export async function insertIdentity(db: Db, identity: Insertable<DB['oidcIdentities']>): Promise<void> {
   try {
     await db.insertInto('oidcIdentities').values(identity).execute()
   } catch (err) {
     if (isUniqueViolation(err)) throw new ConflictError('This identity is already linked to an account.', 'oidc-identity-taken')
-    throw err
-  }
-}
-
-/** Inserts an account; a taken email (case-insensitive) is a ConflictError. */
-export async function insertUser(db: Db, user: NewUser): Promise<UserRow> {
-  try {
-    return await db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow()
-  } catch (err) {
-    if (isUniqueViolation(err)) throw new ConflictError('An account with this email already exists.', 'email-taken')
     throw err
   }
 }

@@ -30,7 +30,7 @@ import { API_PREFIX } from '../../app/app-types.js'
 import { SINGLE_LINE_FORBIDDEN } from '../../app/schemas.js'
 import type { UserRow } from '../../db/schema.js'
 import type { AccountAttempt } from '../../audit/audit.service.js'
-import { completeSignIn, type Session, type SignInRequest } from '../accounts/sign-in.js'
+import { completeSignIn, findAccountByEmail, insertAccount, type Session, type SignInRequest } from '../accounts/sign-in.js'
 import * as q from './oidc.queries.js'
 
 /** How long a login may take at the provider (SPEC §8). */
@@ -284,7 +284,7 @@ async function findOrCreateAccount(deps: Deps, claims: ProviderClaims, providerN
   }
   const now = deps.now()
   return deps.db.transaction().execute(async (trx) => {
-    const existing = await q.findUserByEmail(trx, email)
+    const existing = await findAccountByEmail(trx, email)
     if (existing && !claims.emailVerified) {
       throw new OidcSignInError(403, 'oidc-email-unverified', 'Your email is not verified there',
         `An account with this email already exists here, but ${providerName} does not say the address is verified, so we cannot link them. Sign in with your email and password instead.`)
@@ -295,7 +295,7 @@ async function findOrCreateAccount(deps: Deps, claims: ProviderClaims, providerN
     }
     // A disabled account is refused by the caller; it is not linked meanwhile.
     if (existing?.status === 'disabled') return existing
-    const user = existing ?? (await q.insertUser(trx, {
+    const user = existing ?? (await insertAccount(trx, {
       email,
       passwordHash: null,
       role: 'patient',
