@@ -24,7 +24,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import * as client from 'openid-client'
 import { z } from 'zod'
 import type { Deps } from '../../app/deps.js'
-import { AppError, NotFoundError } from '../../app/errors.js'
+import { AppError, ConflictError, NotFoundError } from '../../app/errors.js'
 import type { ResolvedConfig } from '../../app/config.js'
 import { API_PREFIX } from '../../app/app-types.js'
 import { SINGLE_LINE_FORBIDDEN } from '../../app/schemas.js'
@@ -272,7 +272,8 @@ async function redeem(
 
 /**
  * The account for the provider's identity, linking or creating it (see the module's rules).
- * One transaction; the identity's primary key and the email's unique index settle races.
+ * One transaction; the identity's primary key and the email's unique index settle races (the
+ * loser gets a 400 page `oidc-conflict`).
  */
 async function findOrCreateAccount(deps: Deps, claims: ProviderClaims, providerName: string, from: SignInRequest): Promise<UserRow> {
   const linked = await q.findIdentityUser(deps.db, claims.iss, claims.sub)
@@ -283,6 +284,14 @@ async function findOrCreateAccount(deps: Deps, claims: ProviderClaims, providerN
       `CareLocker needs the email address of your ${providerName} account to sign you in. Allow access to it and try again, or sign in with your email and password.`)
   }
   const now = deps.now()
+  return linkOrCreate(deps, claims, email, providerName, from, now).catch((err: unknown) => {
+    // Two sign-ins of the same person at once: the other one linked or created the account first.
+    if (err instanceof ConflictError) throw new OidcSignInError(400, 'oidc-conflict', 'Signed in twice at once', 'Another sign-in for this account finished at the same moment. Start again from the sign-in page.', err)
+    throw err
+  })
+}
+
+async function linkOrCreate(deps: Deps, claims: ProviderClaims, email: string, providerName: string, from: SignInRequest, now: Date): Promise<UserRow> {
   return deps.db.transaction().execute(async (trx) => {
     const existing = await findAccountByEmail(trx, email)
     if (existing && !claims.emailVerified) {

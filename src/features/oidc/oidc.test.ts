@@ -197,6 +197,17 @@ describe('OpenID Connect sign-in (SPEC §8)', () => {
     expect((await callback(redirect, state)).statusCode).toBe(302)
   })
 
+  it('two first sign-ins of the same person at once make one account: the loser of the race gets a 400 page, never a 500', async () => {
+    const sub = `race-${randomUUID()}`
+    const email = newEmail()
+    const [a, b] = await Promise.all([atProvider(sub, { email, email_verified: true }), atProvider(sub)])
+    const answers = await Promise.all([callback(a.redirect, a.state), callback(b.redirect, b.state)])
+    expect(answers.some((r) => r.statusCode === 302)).toBe(true)
+    for (const r of answers.filter((r) => r.statusCode !== 302)) expectRefusal(r, 400, /at the same moment/)
+    const user = await userByEmail(email)
+    expect(await identitiesOf(user!.id)).toHaveLength(1)
+  })
+
   it('a replayed callback is refused with a 400 page and opens no second session', async () => {
     const email = newEmail()
     const { redirect, state } = await atProvider(`replay-${randomUUID()}`, { email, email_verified: true })
