@@ -224,6 +224,12 @@ const MATRIX: Record<string, Row> = {
   // The same password again: checks the route without changing anyone's credentials.
   'PUT /api/v1/auth/password': { req: (r) => api(r, 'PUT', '/auth/password', { currentPassword: PASSWORD, newPassword: PASSWORD }), expect: x({}, 204), audit: none },
 
+  // Sign in with an OpenID Connect provider (SPEC §8): public. OIDC_* are unset here, so the
+  // button is off and start/callback are 404 for everyone (src/features/oidc/oidc.test.ts runs them against a provider).
+  'GET /api/v1/auth/oidc': { req: (r) => api(r, 'GET', '/auth/oidc'), expect: all(200), audit: none },
+  'GET /api/v1/auth/oidc/start': { req: (r) => api(r, 'GET', '/auth/oidc/start'), expect: all(404), audit: none },
+  'GET /api/v1/auth/oidc/callback': { req: (r) => api(r, 'GET', '/auth/oidc/callback?code=c&state=s'), expect: all(404), audit: none },
+
   // First-run setup (SPEC §1): public; this world has an admin, so it is over for everyone.
   'POST /api/v1/setup/admin': {
     req: (r) => api(r, 'POST', '/setup/admin', { token: 'a'.repeat(43), email: `s-${randomUUID()}@example.test`, password: PASSWORD, name: 'Setup' }),

@@ -19,6 +19,7 @@ import { emergencyAccessRoutes, emergencyPageRoutes } from '../features/emergenc
 import { sharePageRoutes } from '../features/share-links/share-page.routes.js'
 import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
 import { setupRoutes } from '../features/setup/setup.routes.js'
+import { oidcRoutes } from '../features/oidc/oidc.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -32,6 +33,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(adminSettingsRoutes, { deps })
   await app.register(passwordResetRoutes, { deps })
   await app.register(setupRoutes, { deps })
+  await app.register(oidcRoutes, { deps })
   await app.register(recordsRoutes, { deps })
   await app.register(vitalsRoutes, { deps })
   await app.register(summaryRoutes, { deps })

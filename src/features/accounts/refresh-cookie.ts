@@ -64,7 +64,8 @@ function cookieOptions(deps: Deps, req: FastifyRequest): SerializeOptions {
   }
 }
 
-function setRefreshCookie(deps: Deps, req: FastifyRequest, reply: FastifyReply, token: string): void {
+/** Sets `cl_refresh` and `cl_session` on `reply` (appended to its other cookies): also the end of an OpenID Connect sign-in. */
+export function setRefreshCookie(deps: Deps, req: FastifyRequest, reply: FastifyReply, token: string): void {
   const opts = cookieOptions(deps, req)
   reply.header('set-cookie', [
     serialize(REFRESH_COOKIE, token, opts),

@@ -7,7 +7,7 @@ import type { Kysely, Transaction } from 'kysely'
 import type { FastifyRequest } from 'fastify'
 import { parse } from 'cookie'
 import type { Deps } from '../../app/deps.js'
-import type { DB, UserRow } from '../../db/schema.js'
+import type { DB, NewUser, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
 import { requestMeta } from '../../app/request-meta.js'
 import * as q from './accounts.queries.js'
@@ -85,3 +85,12 @@ export async function completeSignIn(deps: Deps, user: UserRow, method: AuthMeth
     return session
   })
 }
+
+/**
+ * The account with this email (case-insensitive), if any: for sign-ins that find an account
+ * by the address a provider vouches for (OpenID Connect linking, SPEC §8).
+ */
+export const findAccountByEmail = (db: Kysely<DB> | Transaction<DB>, email: string): Promise<UserRow | undefined> => q.findUserByEmail(db, email)
+
+/** Inserts an account (an OpenID Connect sign-in's new patient); a taken email is a ConflictError `email-taken`. */
+export const insertAccount = (db: Kysely<DB> | Transaction<DB>, user: NewUser): Promise<UserRow> => q.insertUser(db, user)

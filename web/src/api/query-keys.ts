@@ -37,4 +37,6 @@ export const queryKeys = {
   adminUserList: (query: object) => ['admin-users', query] as const,
   adminJobs: ['admin-jobs'] as const,
   adminSettings: ['admin-settings'] as const,
+  /** Whether sign-in with an OpenID Connect provider is offered (public). */
+  oidc: ['oidc'] as const,
 }
