@@ -12,8 +12,16 @@ const B64url = (max: number) => z.string().min(1).max(max).regex(/^[A-Za-z0-9_-]
 
 const Transport = z.enum(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])
 
-/** Client extension outputs (`credProps`…): kept loose, never stored. */
-const ClientExtensionResults = z.record(z.string().max(64), z.unknown())
+/**
+ * Client extension outputs (WebAuthn L2 §9): the ones a browser may report unasked are
+ * listed; others are dropped (never stored, never an error: browsers and password
+ * managers add their own).
+ */
+const ClientExtensionResults = z.object({
+  appid: z.boolean().optional(),
+  credProps: z.object({ rk: z.boolean().optional() }).optional(),
+  hmacCreateSecret: z.boolean().optional(),
+})
 
 const credential = {
   id: B64url(1366),
@@ -79,7 +87,9 @@ export const PasskeyList = z.object({ items: z.array(Passkey) }).strict()
 const Extensions = z.object({ credProps: z.boolean().optional() }).strict()
 
 /** A `PublicKeyCredentialDescriptorJSON`. */
-const Descriptor = z.object({ id: z.string(), type: z.literal('public-key'), transports: z.array(z.string()).optional() }).strict()
+const Descriptor = z.object({ id: z.string(), type: z.literal('public-key'), transports: z.array(Transport).optional() }).strict()
+const UserVerification = z.enum(['required', 'preferred', 'discouraged'])
+const Hint = z.enum(['hybrid', 'security-key', 'client-device'])
 
 /**
  * `PublicKeyCredentialCreationOptionsJSON` (WebAuthn L3 §5.1.3 JSON form; what
@@ -95,15 +105,15 @@ export const RegistrationOptions = z
     excludeCredentials: z.array(Descriptor).optional(),
     authenticatorSelection: z
       .object({
-        authenticatorAttachment: z.string().optional(),
+        authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
         requireResidentKey: z.boolean().optional(),
-        residentKey: z.string().optional(),
-        userVerification: z.string().optional(),
+        residentKey: z.enum(['required', 'preferred', 'discouraged']).optional(),
+        userVerification: UserVerification.optional(),
       })
       .strict()
       .optional(),
-    hints: z.array(z.string()).optional(),
-    attestation: z.string().optional(),
+    hints: z.array(Hint).optional(),
+    attestation: z.enum(['none', 'indirect', 'direct', 'enterprise']).optional(),
     extensions: Extensions.optional(),
   })
   .strict()
@@ -116,8 +126,8 @@ export const AuthenticationOptions = z
     timeout: z.number().int().optional(),
     rpId: z.string().optional(),
     allowCredentials: z.array(Descriptor).optional(),
-    userVerification: z.string().optional(),
-    hints: z.array(z.string()).optional(),
+    userVerification: UserVerification.optional(),
+    hints: z.array(Hint).optional(),
     extensions: Extensions.optional(),
   })
   .strict()

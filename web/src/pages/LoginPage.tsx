@@ -4,6 +4,7 @@ import { Link, Navigate, useLocation, useNavigate } from 'react-router'
 import { errorMessage, signIn } from '../api/client'
 import { returnPath, useAuth } from '../auth'
 import { AuthLayout } from './AuthLayout'
+import { PasskeySignInButton } from './PasskeySignInButton'
 
 export function LoginPage() {
   const { user } = useAuth()
@@ -61,6 +62,7 @@ export function LoginPage() {
           <Button type="submit" loading={busy} fullWidth>
             Sign in
           </Button>
+          <PasskeySignInButton onSignedIn={(u) => navigate(returnPath(from, u.role), { replace: true })} />
           <Anchor component={Link} to="/reset-password" size="sm" ta="center">
             Forgot your password?
           </Anchor>
