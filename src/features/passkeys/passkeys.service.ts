@@ -145,9 +145,9 @@ export async function registerPasskey(deps: Deps, actor: UserActor, input: { res
       })
       if (!verified.verified) throw new Error('attestation not verified')
       registration = verified.registrationInfo
-    } catch (err) {
+    } catch {
       // The library's message is not passed on: it quotes the client's data.
-      throw refusedRegistration(`The passkey could not be verified${err instanceof Error && /origin|RP ID/i.test(err.message) ? ' for this site' : ''}.`)
+      throw refusedRegistration('The passkey could not be verified: it was made for another site or challenge, or its answer is damaged.')
     }
     const { credential } = registration
     const passkey = await q.insertPasskey(trx, {
