@@ -7,7 +7,8 @@
  *   it listed; adding a second one on the same device says it already holds one;
  * - signs out, and signs in again with "Sign in with a passkey" alone — no email, no
  *   password — landing where a password sign-in would; the passkey now shows its last use;
- * - renames it, then removes it after confirming.
+ * - renames it, then removes it after confirming; the device still offers it, and the
+ *   sign-in page says it is not registered; a prompt that finds no passkey says so too.
  *
  * WebAuthn needs a secure context and a domain RP id: the server runs with
  * PUBLIC_URL=http://localhost:<port> and the browser opens that address.
@@ -110,5 +111,20 @@ describe('passkeys in Chromium (SPEC §8)', () => {
     await page.getByRole('dialog', { name: 'Remove passkey?' }).getByRole('button', { name: 'Remove passkey' }).click()
     await passkeyTable().getByText('No passkeys yet.').waitFor()
     expect(await t.deps.db.selectFrom('passkeys').select('id').where('userId', '=', patient.id).execute()).toHaveLength(0)
+  })
+
+  it('the removed passkey, still on the device, is refused with a clear message; with none at all, the prompt ends without a sign-in', async () => {
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click()
+    await page.waitForURL(/\/login$/)
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not sign in with a passkey' })
+    await expect.poll(() => alert.textContent()).toMatch(/not registered with CareLocker/)
+    consoleErrors.allowOne(401)
+
+    await cdp.send('WebAuthn.clearCredentials', { authenticatorId })
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+    await expect.poll(() => alert.textContent()).toMatch(/cancelled, timed out, or found no CareLocker passkey/)
+    expect(new URL(page.url()).pathname).toBe('/login')
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'passkeys-sign-in-refused.png'), fullPage: true, animations: 'disabled' })
   })
 })

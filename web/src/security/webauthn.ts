@@ -21,7 +21,7 @@ export function passkeyErrorMessage(err: unknown): string {
   const name = err instanceof Error ? err.name : ''
   if (code === 'ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED') return 'This device already holds a passkey for your account.'
   if (name === 'NotAllowedError' || name === 'AbortError' || code === 'ERROR_CEREMONY_ABORTED') {
-    return 'The passkey request was cancelled or timed out. Nothing was changed; try again when you are ready.'
+    return 'The passkey prompt was cancelled, timed out, or found no CareLocker passkey on this device.'
   }
   if (name === 'SecurityError' || code === 'ERROR_INVALID_DOMAIN' || code === 'ERROR_INVALID_RP_ID') {
     return 'Passkeys do not work at this address. Open CareLocker at the address your administrator gave you.'
