@@ -25,6 +25,7 @@
  * declared event that is not written.
  */
 import { randomUUID } from 'node:crypto'
+import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server'
 import Fastify, { type InjectOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -34,6 +35,7 @@ import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type Te
 import { startTestApp, type TestApp } from './helpers/test-app.js'
 import { multipartBody, uploadRecord } from './helpers/uploads.js'
 import { waitUntil } from './helpers/wait.js'
+import { SoftAuthenticator, type SoftCredential } from './helpers/webauthn-authenticator.js'
 
 const ROLES = ['anon', 'owner', 'other', 'docC', 'docN', 'docP', 'pharm', 'admin'] as const
 type Role = (typeof ROLES)[number]
@@ -79,6 +81,8 @@ const pharmacistOnly = (ok = 200) => x({ pharm: ok })
 const none: Audit = {}
 /** Every role's request writes `actions` (public routes: the actor is the link, not the caller). */
 const everyone = (...actions: string[]): Audit => Object.fromEntries(ROLES.map((r) => [r, actions]))
+/** Every signed-in role's request writes `actions`; an anonymous one nothing. */
+const signedInRoles = (...actions: string[]): Audit => Object.fromEntries(ROLES.filter((r) => r !== 'anon').map((r) => [r, actions]))
 /** `<feature>.denied` for the `<feature>.<verb>` given. */
 const deniedOf = (action: string) => `${action.slice(0, action.indexOf('.'))}.denied`
 /** `patientRead`'s events: the consenting doctor's read is `viewed`; the owner's own read is not logged; refusals are. */
@@ -163,6 +167,18 @@ const fresh = {
   },
 }
 
+/** The software authenticator of the passkey rows (PUBLIC_URL of the test app). */
+const authenticator = new SoftAuthenticator('http://carelocker.test')
+let otherPasskey: SoftCredential | undefined
+/** Registration options issued to `role`. */
+const passkeyOptions = (role: Exclude<Role, 'anon'>) => must<PublicKeyCredentialCreationOptionsJSON>(api(role, 'POST', '/auth/passkeys/registration/options', {}), 200)
+/** A fresh passkey of `role` (the owner's for `other`, whose 404 the rows check; any id for `anon`). */
+async function passkeyFor(role: Role): Promise<string> {
+  if (role === 'anon') return randomUUID()
+  const who = role === 'other' ? 'owner' : role
+  return (await must<{ id: string }>(api(who, 'POST', '/auth/passkeys/registration', { response: authenticator.register(await passkeyOptions(who)) }), 201)).id
+}
+
 /** A session of its own for `role` (logout must not end the world's sessions). */
 async function ownSession(role: Role): Promise<Record<string, string>> {
   if (role === 'anon') return {}
@@ -229,6 +245,39 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/auth/oidc': { req: (r) => api(r, 'GET', '/auth/oidc'), expect: all(200), audit: none },
   'GET /api/v1/auth/oidc/start': { req: (r) => api(r, 'GET', '/auth/oidc/start'), expect: all(404), audit: none },
   'GET /api/v1/auth/oidc/callback': { req: (r) => api(r, 'GET', '/auth/oidc/callback?code=c&state=s'), expect: all(404), audit: none },
+  // Passkeys (SPEC §8): each signed-in role manages its own (a fresh one per cell); another patient's is 404.
+  'POST /api/v1/auth/passkeys/registration/options': { req: (r) => api(r, 'POST', '/auth/passkeys/registration/options', {}), expect: x({}, 200), audit: none },
+  'POST /api/v1/auth/passkeys/registration': {
+    req: async (r) => api(r, 'POST', '/auth/passkeys/registration', { response: authenticator.register(await passkeyOptions(r === 'anon' ? 'owner' : r)) }),
+    expect: x({}, 201),
+    audit: signedInRoles('passkey.added'),
+  },
+  'GET /api/v1/auth/passkeys': { req: (r) => api(r, 'GET', '/auth/passkeys'), expect: x({}, 200), audit: none },
+  'PATCH /api/v1/auth/passkeys/:id': {
+    req: async (r) => api(r, 'PATCH', `/auth/passkeys/${await passkeyFor(r)}`, { name: 'Renamed' }),
+    expect: x({ other: 404 }, 200),
+    audit: { ...signedInRoles('passkey.renamed'), other: [] },
+  },
+  'DELETE /api/v1/auth/passkeys/:id': {
+    req: async (r) => api(r, 'DELETE', `/auth/passkeys/${await passkeyFor(r)}`),
+    expect: x({ other: 404 }, 204),
+    audit: { ...signedInRoles('passkey.removed'), other: [] },
+  },
+  'POST /api/v1/auth/passkeys/authentication/options': { req: (r) => api(r, 'POST', '/auth/passkeys/authentication/options', {}), expect: all(200), audit: none },
+  // Anyone holding the other patient's passkey signs in as them (the caller's own token plays no part).
+  'POST /api/v1/auth/passkeys/authentication': {
+    req: async (r) => {
+      otherPasskey ??= await (async () => {
+        const response = authenticator.register(await passkeyOptions('other'))
+        await must(api('other', 'POST', '/auth/passkeys/registration', { response }), 201)
+        return authenticator.credentials.at(-1)!
+      })()
+      const options = await must<PublicKeyCredentialRequestOptionsJSON>(api('anon', 'POST', '/auth/passkeys/authentication/options', {}), 200)
+      return api(r, 'POST', '/auth/passkeys/authentication', { response: authenticator.assert(options, { credential: otherPasskey }) })
+    },
+    expect: all(200),
+    audit: everyone('auth.logged_in'),
+  },
 
   // First-run setup (SPEC §1): public; this world has an admin, so it is over for everyone.
   'POST /api/v1/setup/admin': {
@@ -669,8 +718,15 @@ describe('authorization matrix: every route × every role, its status and its au
       const [method, path] = r.split(' ') as [string, string]
       byPath.set(path, (byPath.get(path) ?? new Set()).add(method))
     }
+    // A method whose parameterised sibling captures this path (`DELETE /auth/passkeys/:id` for
+    // `/auth/passkeys/authentication`) routes there instead: it is not a missing method.
+    const captured = (method: string, path: string) =>
+      routes.some((r) => {
+        const [m, p] = r.split(' ') as [string, string]
+        return m === method && p !== path && p.includes('/:') && new RegExp(`^${p.replace(/:\w+/g, '[^/]+')}$`).test(path)
+      })
     for (const [path, methods] of byPath) {
-      const wrong = ['DELETE', 'PATCH', 'PUT', 'POST'].find((m) => !methods.has(m))
+      const wrong = ['DELETE', 'PATCH', 'PUT', 'POST'].find((m) => !methods.has(m) && !captured(m, path))
       if (!wrong || path.includes('*')) continue
       const url = path.replace(':pid', users.owner.id).replace(':token', 'a'.repeat(43)).replace(/:id/g, randomUUID())
       const res = await t.app.inject({ method: wrong as 'PUT', url })

@@ -3,6 +3,7 @@ import { accountsRoutes } from '../features/accounts/accounts.routes.js'
 import { adminUsersRoutes } from '../features/accounts/admin-users.routes.js'
 import { adminSettingsRoutes } from '../features/admin-settings/admin-settings.routes.js'
 import { passwordResetRoutes } from '../features/accounts/password-reset.routes.js'
+import { passkeysRoutes } from '../features/passkeys/passkeys.routes.js'
 import { auditRoutes } from '../audit/audit.routes.js'
 import { consultationsRoutes } from '../features/consultations/consultations.routes.js'
 import { doctorsRoutes } from '../features/doctors/doctors.routes.js'
@@ -32,6 +33,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(adminUsersRoutes, { deps })
   await app.register(adminSettingsRoutes, { deps })
   await app.register(passwordResetRoutes, { deps })
+  await app.register(passkeysRoutes, { deps })
   await app.register(setupRoutes, { deps })
   await app.register(oidcRoutes, { deps })
   await app.register(recordsRoutes, { deps })

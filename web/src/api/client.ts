@@ -13,7 +13,7 @@
 import createClient from 'openapi-fetch'
 import { ApiError, problemBody, problemFromText } from './errors'
 import type { paths } from './schema.gen'
-import type { ApiPath, RegisterInput, SessionAnswer, User } from './types'
+import type { ApiPath, PasskeySignInBody, RegisterInput, SessionAnswer, User } from './types'
 
 export { ApiError, errorMessage, type FieldError } from './errors'
 
@@ -173,6 +173,10 @@ async function startSession(pending: Promise<Outcome<SessionAnswer>>): Promise<U
 /** Signs in with a password (SPEC §4.1); throws `ApiError` (e.g. `invalid-credentials`). */
 export const signIn = (email: string, password: string): Promise<User> =>
   startSession(publicApi.POST('/api/v1/auth/login', { body: { email, password }, headers: COOKIE_FLOW }))
+
+/** Signs in with a passkey's answer (SPEC §8: `startAuthentication`'s result for `POST /auth/passkeys/authentication/options`). */
+export const signInWithPasskey = (response: PasskeySignInBody['response']): Promise<User> =>
+  startSession(publicApi.POST('/api/v1/auth/passkeys/authentication', { body: { response }, headers: COOKIE_FLOW }))
 
 /** Creates an account and signs it in (SPEC §4.1). */
 export const signUp = (input: RegisterInput): Promise<User> => startSession(publicApi.POST('/api/v1/auth/register', { body: input, headers: COOKIE_FLOW }))

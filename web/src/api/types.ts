@@ -75,3 +75,7 @@ export type PharmacyCheck = ResponseOf<'/api/v1/pharmacy/scan', 'post'>
 /** A warning at the pharmacy counter: `allergy` or `prescriber_override`. */
 export type CounterWarning = PharmacyCheck['warnings'][number]
 export type DispenseInput = BodyOf<'/api/v1/pharmacy/prescriptions/{id}/dispense', 'post'>
+
+// ---- passkeys (§8) ---------------------------------------------------------------------
+export type Passkey = ResponseOf<'/api/v1/auth/passkeys', 'get'>['items'][number]
+export type PasskeySignInBody = BodyOf<'/api/v1/auth/passkeys/authentication', 'post'>

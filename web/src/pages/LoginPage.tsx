@@ -5,6 +5,7 @@ import { errorMessage, signIn } from '../api/client'
 import { returnPath, useAuth } from '../auth'
 import { AuthLayout } from './AuthLayout'
 import { OidcSignInButton } from './OidcSignInButton'
+import { PasskeySignInButton } from './PasskeySignInButton'
 
 export function LoginPage() {
   const { user } = useAuth()
@@ -63,6 +64,7 @@ export function LoginPage() {
             Sign in
           </Button>
           <OidcSignInButton />
+          <PasskeySignInButton onSignedIn={(u) => navigate(returnPath(from, u.role), { replace: true })} />
           <Anchor component={Link} to="/reset-password" size="sm" ta="center">
             Forgot your password?
           </Anchor>
