@@ -79,15 +79,6 @@ describe('notifications through SMTP and Twilio', () => {
     expect(mail.text).toContain('expires in 10 minutes')
   })
 
-  it('the password-changed email goes out with the time of the change', async () => {
-    const patient = await registerUser(t)
-    await t.deps.db.transaction().execute((trx) =>
-      enqueueEmail(t.deps, trx, { template: 'password-changed', to: { userId: patient.id }, data: { changedAt: ACCESSED_AT } }),
-    )
-    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(patient.email) && m.subject.includes('password was changed'))
-    expect(mail.text).toContain('2026-11-20 08:15 UTC')
-  })
-
   it('an emergency alert SMS reaches the Twilio Messages API with the patient name and the UTC time', async () => {
     const patient = await registerUser(t, 'patient', { name: 'Ann Example' })
     const to = '+4915112345678'
