@@ -85,8 +85,9 @@ export function clearRefreshCookie(deps: Deps, req: FastifyRequest, reply: Fasti
 
 /**
  * Sets the `cl_browser` cookie (SPEC §8 new-browser notice) when the session came with a
- * new browser id: 400 days (browsers' cap), httpOnly, SameSite=Lax, `Path=/`, `Secure` as
- * the session cookies. It names the browser, it grants nothing.
+ * new browser id (a browser that sent none: `signInRequest`): 400 days (browsers' cap),
+ * httpOnly, SameSite=Lax, `Path=/`, `Secure` as the session cookies. It names the browser,
+ * it grants nothing. A route that answers a sign-in otherwise (a redirect) calls it too.
  */
 export function setBrowserCookie(deps: Deps, req: FastifyRequest, reply: FastifyReply, s: Pick<Session, 'browserCookie'>): void {
   if (!s.browserCookie) return
@@ -97,7 +98,7 @@ export function setBrowserCookie(deps: Deps, req: FastifyRequest, reply: Fastify
 /**
  * The JSON answer for a new or rotated session: with the cookie flow, sets `cl_refresh`
  * and leaves `refreshToken` out of the body; otherwise the plain token pair. Sets
- * `cl_browser` when the request had none (`setBrowserCookie`).
+ * `cl_browser` for a browser that had none (`setBrowserCookie`).
  */
 export function sessionReply(deps: Deps, req: FastifyRequest, reply: FastifyReply, s: Session): z.infer<typeof SessionReply> {
   setBrowserCookie(deps, req, reply, s)

@@ -56,14 +56,13 @@ export async function touchLiveSession(db: Db, sessionId: string, now: Date, cut
   return row !== undefined
 }
 
-/** Records that the user signed in from each browser of `hashes`; returns those not seen before. */
-export async function recordKnownBrowsers(db: Db, userId: string, hashes: readonly string[], now: Date): Promise<string[]> {
-  if (hashes.length === 0) return []
-  const rows = await db
+/** Records that the user signed in from the browser of `browserHash`; true when it had not before. */
+export async function recordKnownBrowser(db: Db, userId: string, browserHash: string, now: Date): Promise<boolean> {
+  const row = await db
     .insertInto('knownBrowsers')
-    .values(hashes.map((browserHash) => ({ userId, browserHash, firstSeenAt: now })))
+    .values({ userId, browserHash, firstSeenAt: now })
     .onConflict((oc) => oc.columns(['userId', 'browserHash']).doNothing())
     .returning('browserHash')
-    .execute()
-  return rows.map((r) => r.browserHash)
+    .executeTakeFirst()
+  return row !== undefined
 }

@@ -13,7 +13,7 @@ import { requestMeta } from '../../app/request-meta.js'
 import { randomBytes } from 'node:crypto'
 import * as q from './accounts.queries.js'
 import { enqueueAccountNotice } from './account-notices.js'
-import { recordKnownBrowsers } from './sessions.queries.js'
+import { recordKnownBrowser } from './sessions.queries.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken } from './tokens.js'
 
 export interface Session {
@@ -40,48 +40,41 @@ export type AuthMethod = 'password' | 'totp' | 'recovery' | 'passkey' | 'oidc' |
 export interface SignInRequest {
   meta: RequestMeta
   browserId: string | undefined
-  /** When the request sent no `cl_browser`: the id the session reply gives it. */
+  /** A browser that sent no `cl_browser`: the id the session reply gives it (`setBrowserCookie`). */
   newBrowserId?: string | undefined
-  /** The web app's cookie flow (`X-Refresh-Cookie: 1`): a browser that keeps cookies. */
-  keepsCookies?: boolean
 }
 
 /** Cookie naming a browser across sign-ins (never a secret: it only tells browsers apart). */
 export const BROWSER_COOKIE = 'cl_browser'
 
-/** The sign-in request of a Fastify request; a request without a valid `cl_browser` gets a new id (32 random bytes, base64url). */
+/**
+ * The sign-in request of a Fastify request. A browser — the web app's cookie flow
+ * (`X-Refresh-Cookie: 1`) or a top-level navigation (`Sec-Fetch-Mode: navigate`, e.g. an
+ * OpenID Connect callback) — without a valid `cl_browser` gets a new id (32 random bytes,
+ * base64url). API clients get none: they keep no cookies (refresh-cookie.ts).
+ */
 export function signInRequest(req: FastifyRequest): SignInRequest {
   const raw = parse(req.headers.cookie ?? '')[BROWSER_COOKIE]
   const browserId = raw && /^[A-Za-z0-9_-]{16,64}$/.test(raw) ? raw : undefined
-  return {
-    meta: requestMeta(req),
-    browserId,
-    ...(browserId ? {} : { newBrowserId: randomBytes(32).toString('base64url') }),
-    keepsCookies: req.headers['x-refresh-cookie'] === '1',
-  }
+  const isBrowser = req.headers['x-refresh-cookie'] === '1' || req.headers['sec-fetch-mode'] === 'navigate'
+  return { meta: requestMeta(req), browserId, ...(!browserId && isBrowser ? { newBrowserId: randomBytes(32).toString('base64url') } : {}) }
 }
 
 /**
- * The browsers a sign-in is from, as `known_browsers` hashes (SHA-256; the raw id is never
- * stored): `identity` decides whether it is new; `also` are recorded with it.
- * - the `cl_browser` cookie's id when the request sent one;
- * - else, for the web app (it keeps cookies), the new id it is about to get: a browser
- *   without the cookie (new, or cleared) is a new browser;
- * - else (an API client without cookies) the user agent, so a script does not count as new
- *   at every sign-in; the new id is recorded too, for a client that does keep the cookie.
+ * The browser a sign-in is from, as its `known_browsers` hash (SHA-256; the raw id is never
+ * stored): the `cl_browser` id it sent; else the new id it is about to get (a browser without
+ * the cookie — new, or cleared — is a new browser); else, for an API client, its user agent,
+ * so a script does not count as new at every sign-in.
  */
-export function browserHashes(from: SignInRequest): { identity: string; also: string[] } {
-  const ofId = (id: string) => hashToken(`carelocker/browser/v1|id|${id}`)
-  if (from.browserId) return { identity: ofId(from.browserId), also: [] }
-  const fresh = from.newBrowserId ? [ofId(from.newBrowserId)] : []
-  if (from.keepsCookies && fresh.length > 0) return { identity: fresh[0]!, also: [] }
-  return { identity: hashToken(`carelocker/browser/v1|ua|${from.meta.userAgent ?? ''}`), also: fresh }
+export function browserHash(from: SignInRequest): string {
+  const id = from.browserId ?? from.newBrowserId
+  return id ? hashToken(`carelocker/browser/v1|id|${id}`) : hashToken(`carelocker/browser/v1|ua|${from.meta.userAgent ?? ''}`)
 }
 
 /**
  * Inserts a session and its first refresh token inside `db` (the caller's transaction) and
  * signs the access token. Records the device (IP, user agent), `method` and the browser in
- * `known_browsers` (`browserHashes`; `newBrowser` says whether it was new). No audit event
+ * `known_browsers` (`browserHash`; `newBrowser` says whether it was new). No audit event
  * and no notice: see `completeSignIn` for a sign-in (registration's first session is not a
  * "new browser").
  */
@@ -105,10 +98,7 @@ export async function openSession(
   await q.insertRefreshToken(db, sessionId, hashToken(refreshToken), now)
   const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: user.id, sessionId }, now)
   let newBrowser = false
-  if (from) {
-    const { identity, also } = browserHashes(from)
-    newBrowser = (await recordKnownBrowsers(db, user.id, [identity, ...also], now)).includes(identity)
-  }
+  if (from) newBrowser = await recordKnownBrowser(db, user.id, browserHash(from), now)
   return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId, browserCookie: from?.newBrowserId, newBrowser }
 }
 
