@@ -45,7 +45,7 @@ export async function registerAccountNoticeJobs(deps: Deps): Promise<void> {
     const { userId, notice, at, sessionId } = AccountNoticeJob.parse(payload)
     const device = sessionId ? await findSessionDevice(deps.db, sessionId) : undefined
     const outcome = await email.send({ userId }, job.id, (account) =>
-      accountNoticeEmail({ name: account?.name, notice, at, publicUrl: deps.config.publicUrl, device }),
+      accountNoticeEmail({ name: account?.name, role: account?.role, notice, at, publicUrl: deps.config.publicUrl, device }),
     )
     return { notice, userId, ...outcome }
   }, { adopt })

@@ -129,7 +129,8 @@ describe('sessions, their lifetimes and the security notices (SPEC §8)', () => 
     const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email) && m.subject === 'Your CareLocker password was changed')
     expect(mail.text).toContain('Hello Cleo Owner,')
     expect(mail.text).not.toContain('another good passphrase')
-    expect(mail.text).toContain('http://carelocker.test')
+    // The link opens the web app's Security page of the account's role.
+    expect(mail.text).toContain('http://carelocker.test/patient/security')
   })
 
   it('a password reset emails the password-changed notice', async () => {
