@@ -48,15 +48,16 @@ export interface SignInRequest {
 export const BROWSER_COOKIE = 'cl_browser'
 
 /**
- * The sign-in request of a Fastify request. A browser — the web app's cookie flow
- * (`X-Refresh-Cookie: 1`) or a top-level navigation (`Sec-Fetch-Mode: navigate`, e.g. an
- * OpenID Connect callback) — without a valid `cl_browser` gets a new id (32 random bytes,
- * base64url). API clients get none: they keep no cookies (refresh-cookie.ts).
+ * The sign-in request of a Fastify request. The web app (its cookie flow, `X-Refresh-Cookie:
+ * 1`) without a valid `cl_browser` gets a new id (32 random bytes, base64url) that its
+ * session reply sets (`setBrowserCookie`). API clients get none: they keep no cookies
+ * (refresh-cookie.ts). Pass `{asBrowser: true}` for a browser navigation that answers with
+ * a redirect (it must then call `setBrowserCookie` itself).
  */
-export function signInRequest(req: FastifyRequest): SignInRequest {
+export function signInRequest(req: FastifyRequest, opts: { asBrowser?: boolean } = {}): SignInRequest {
   const raw = parse(req.headers.cookie ?? '')[BROWSER_COOKIE]
   const browserId = raw && /^[A-Za-z0-9_-]{16,64}$/.test(raw) ? raw : undefined
-  const isBrowser = req.headers['x-refresh-cookie'] === '1' || req.headers['sec-fetch-mode'] === 'navigate'
+  const isBrowser = opts.asBrowser === true || req.headers['x-refresh-cookie'] === '1'
   return { meta: requestMeta(req), browserId, ...(!browserId && isBrowser ? { newBrowserId: randomBytes(32).toString('base64url') } : {}) }
 }
 
