@@ -37,7 +37,7 @@ export function VerifyEmailBanner() {
   return (
     <Alert color="yellow" mb="md" withCloseButton closeButtonLabel="Dismiss" onClose={dismiss} data-testid="verify-email-banner" title="Check your inbox">
       <Group justify="space-between" wrap="wrap" gap="xs">
-        <Text size="sm">
+        <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
           {state.kind === 'sent'
             ? `A new link is on its way to ${user.email}.`
             : `We sent a link to ${user.email} to confirm it is yours. Until you open it, CareLocker sends no other email there.`}
