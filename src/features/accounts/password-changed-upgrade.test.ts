@@ -4,12 +4,11 @@
  * `password-changed` account notice, and a job still waiting is moved to
  * `notify.account-notice` at start (account-notices.jobs.ts), so it is delivered.
  */
-import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser } from '../../../test/helpers/factories.js'
-import { durableData, type DurableData } from '../../../test/helpers/durable-data.js'
+import { completedJob, durableData, restartWithQueuedJobs, type DurableData } from '../../../test/helpers/durable-data.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
-import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import type { TestApp } from '../../../test/helpers/test-app.js'
 
 const CHANGED_AT = '2026-11-20T08:15:42.000Z'
 
@@ -23,18 +22,15 @@ describe('a password-changed email queued by the previous release (notify.email)
     smtp = await startSmtpSink()
     data = await durableData('password-changed-upgrade')
     const env = { ...data.env, SMTP_URL: smtp.url }
-    // Before the "upgrade": the workers poll once at start, then sleep, so the job stays queued.
-    const before = await startTestApp({ ...env, JOB_POLL_INTERVAL_SECONDS: '600' })
-    try {
+    const restarted = await restartWithQueuedJobs(env, async (before) => {
       const user = await registerUser(before)
       legacy.userId = user.id
       legacy.email = user.email
+      // Exactly the payload the previous release enqueued (its EmailJob had this template).
       const payload = { template: 'password-changed', to: { userId: user.id }, data: { changedAt: CHANGED_AT } }
       legacy.jobId = await before.deps.db.transaction().execute((trx) => before.deps.jobs.send(trx, 'notify.email', payload as never))
-    } finally {
-      await before.close()
-    }
-    t = await startTestApp(env)
+    })
+    t = restarted.t
   })
   afterAll(async () => {
     await t?.close()
@@ -46,12 +42,6 @@ describe('a password-changed email queued by the previous release (notify.email)
     expect(legacy.jobId).toMatch(/^[0-9a-f-]{36}$/)
     const mail = await smtp.waitFor((m) => m.envelopeTo.includes(legacy.email) && m.subject === 'Your CareLocker password was changed', 30_000)
     expect(mail.text).toContain('2026-11-20 08:15 UTC')
-    const job = async () => {
-      const { rows } = await sql<{ name: string; state: string; data: unknown }>`
-        SELECT name, state::text AS state, data FROM pgboss.job WHERE id = ${legacy.jobId}`.execute(t.deps.db.withoutPlugins())
-      return rows
-    }
-    await expect.poll(async () => (await job())[0]?.state, { timeout: 15_000 }).toBe('completed')
-    expect(await job()).toEqual([{ name: 'notify.account-notice', state: 'completed', data: { userId: legacy.userId, notice: 'password-changed', at: CHANGED_AT } }])
+    expect(await completedJob(t, legacy.jobId)).toEqual({ name: 'notify.account-notice', state: 'completed', data: { userId: legacy.userId, notice: 'password-changed', at: CHANGED_AT } })
   })
 })
