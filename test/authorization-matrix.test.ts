@@ -30,6 +30,7 @@ import Fastify, { type InjectOptions } from 'fastify'
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_PREFIX, type App } from '../src/app/app-types.js'
+import { hashToken, newOpaqueToken } from '../src/app/opaque-tokens.js'
 import { registerFeatureRoutes, registerPageRoutes } from '../src/app/routes.js'
 import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type TestUser } from './helpers/factories.js'
 import { startTestApp, type TestApp } from './helpers/test-app.js'
@@ -159,6 +160,21 @@ const fresh = {
     const row = await t.deps.db.selectFrom('auditEvents').select('seq').where('patientId', '=', users.owner.id).where('seq', 'is not', null).limit(1).executeTakeFirstOrThrow()
     return row.seq as number
   },
+  /** The token of a new verification link of a new unverified patient (as the emailed link carries it). */
+  async verificationLink(): Promise<string> {
+    const u = await registerUser(t, 'patient', {}, { emailVerified: false })
+    const token = newOpaqueToken()
+    const now = new Date()
+    await t.deps.db.insertInto('emailVerifications').values({ tokenHash: hashToken(token), userId: u.id, email: u.email, createdAt: now, expiresAt: new Date(now.getTime() + 3_600_000) }).execute()
+    return token
+  },
+  /** The id of a new session of `role`'s account (anon: an unknown id). */
+  async sessionOf(role: Role): Promise<string> {
+    if (role === 'anon') return randomUUID()
+    await loginAs(t, users[role].email)
+    const row = await t.deps.db.selectFrom('sessions').select('id').where('userId', '=', users[role].id).where('revokedAt', 'is', null).orderBy('createdAt', 'desc').limit(1).executeTakeFirstOrThrow()
+    return row.id
+  },
   /** A fresh prescription the pharmacist has just scanned (validate, dispense and reject need that). */
   async scannedPrescription() {
     const p = await fresh.prescription()
@@ -192,7 +208,7 @@ const restoreConsent = async () => {
 // ---------------------------------------------------------------------------------------
 // The matrix: "METHOD /path" as registered → request and expected status per role
 
-const WEB_PAGES = ['/', '/login', '/register', '/reset-password', '/setup', '/patient', '/doctor', '/pharmacist', '/admin']
+const WEB_PAGES = ['/', '/login', '/register', '/reset-password', '/setup', '/verify-email', '/patient', '/doctor', '/pharmacist', '/admin']
 
 const MATRIX: Record<string, Row> = {
   // Operations and documents: public.
@@ -239,6 +255,21 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/auth/me': { req: (r) => api(r, 'GET', '/auth/me'), expect: x({}, 200), audit: none },
   // The same password again: checks the route without changing anyone's credentials.
   'PUT /api/v1/auth/password': { req: (r) => api(r, 'PUT', '/auth/password', { currentPassword: PASSWORD, newPassword: PASSWORD }), expect: x({}, 204), audit: none },
+  // Email verification (SPEC §8): public, a fresh link of a fresh unverified account per cell.
+  'POST /api/v1/auth/email/verify': {
+    req: async (r) => api(r, 'POST', '/auth/email/verify', { token: await fresh.verificationLink() }),
+    expect: all(200),
+    audit: everyone('auth.email_verified'),
+  },
+  // The world's accounts are verified: nothing to resend.
+  'POST /api/v1/auth/email/resend': { req: (r) => api(r, 'POST', '/auth/email/resend'), expect: x({}, 409), audit: none },
+  // Sessions (SPEC §8): each account its own; the cell ends a session it just opened.
+  'GET /api/v1/auth/sessions': { req: (r) => api(r, 'GET', '/auth/sessions'), expect: x({}, 200), audit: none },
+  'DELETE /api/v1/auth/sessions/:id': {
+    req: async (r) => api(r, 'DELETE', `/auth/sessions/${await fresh.sessionOf(r)}`),
+    expect: x({}, 204),
+    audit: { owner: ['auth.session_revoked'], other: ['auth.session_revoked'], docC: ['auth.session_revoked'], docN: ['auth.session_revoked'], docP: ['auth.session_revoked'], pharm: ['auth.session_revoked'], admin: ['auth.session_revoked'] },
+  },
 
   // Sign in with an OpenID Connect provider (SPEC §8): public. OIDC_* are unset here, so the
   // button is off and start/callback are 404 for everyone (src/features/oidc/oidc.test.ts runs them against a provider).
@@ -567,7 +598,7 @@ const MATRIX: Record<string, Row> = {
 const SHELL = -1
 for (const page of WEB_PAGES) {
   MATRIX[`GET ${page}`] = { req: () => ({ method: 'GET', url: page }), expect: all(SHELL), audit: none }
-  if (page !== '/' && !['/login', '/register', '/reset-password', '/setup'].includes(page)) {
+  if (page !== '/' && !['/login', '/register', '/reset-password', '/setup', '/verify-email'].includes(page)) {
     MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL), audit: none }
   }
 }

@@ -36,7 +36,7 @@ const START_SAMPLES = 5
 const DRAIN_CAP_MS = 300_000
 
 /** The payload of `notify.email` for a bare address (no account lookup; see notifications.jobs.ts). */
-const emailJob = (email: string) => ({ name: 'notify.email', data: { template: 'password-changed', to: { email }, data: { changedAt: new Date().toISOString() } } })
+const emailJob = (email: string) => ({ name: 'notify.email', data: { template: 'emergency-access', to: { email }, data: { accessedAt: new Date().toISOString() } } })
 
 /** Runs the scenario against the server on `databaseUrl` whose mail goes to `sink`. Throws when a message does not arrive. */
 export async function runJobs(databaseUrl: string, sink: SmtpSink, messages: number): Promise<JobsResult> {

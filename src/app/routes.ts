@@ -4,6 +4,8 @@ import { adminUsersRoutes } from '../features/accounts/admin-users.routes.js'
 import { adminSettingsRoutes } from '../features/admin-settings/admin-settings.routes.js'
 import { passwordResetRoutes } from '../features/accounts/password-reset.routes.js'
 import { passkeysRoutes } from '../features/passkeys/passkeys.routes.js'
+import { sessionsRoutes } from '../features/accounts/sessions.routes.js'
+import { emailVerificationRoutes } from '../features/email-verification/email-verification.routes.js'
 import { auditRoutes } from '../audit/audit.routes.js'
 import { consultationsRoutes } from '../features/consultations/consultations.routes.js'
 import { doctorsRoutes } from '../features/doctors/doctors.routes.js'
@@ -34,6 +36,8 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(adminSettingsRoutes, { deps })
   await app.register(passwordResetRoutes, { deps })
   await app.register(passkeysRoutes, { deps })
+  await app.register(sessionsRoutes, { deps })
+  await app.register(emailVerificationRoutes, { deps })
   await app.register(setupRoutes, { deps })
   await app.register(oidcRoutes, { deps })
   await app.register(recordsRoutes, { deps })

@@ -2,6 +2,7 @@
 import type { Deps } from '../app/deps.js'
 import { registerAccountNoticeJobs } from '../features/accounts/account-notices.jobs.js'
 import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
+import { registerEmailVerificationJobs } from '../features/email-verification/email-verification.jobs.js'
 import { registerNotificationJobs } from '../features/notifications/notifications.jobs.js'
 import { registerPrescriptionJobs } from '../features/prescriptions/prescriptions.jobs.js'
 
@@ -10,5 +11,6 @@ export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerNotificationJobs(deps)
   await registerPasswordResetJobs(deps)
   await registerAccountNoticeJobs(deps)
+  await registerEmailVerificationJobs(deps)
   await registerPrescriptionJobs(deps)
 }

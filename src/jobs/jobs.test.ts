@@ -24,11 +24,11 @@ describe('the job queue', () => {
     data = await durableData('jobs')
     const env = { ...data.env, SMTP_URL: smtp.url, ...twilio.env }
     // Before the restart: this run's workers poll once at start, then sleep, so the
-    // welcome email of this registration is still queued when the app stops.
+    // verification email of this registration is still queued when the app stops.
     const first = await startTestApp({ ...env, JOB_POLL_INTERVAL_SECONDS: '600' })
     try {
       beforeRestart.email = (await registerUser(first)).email
-      beforeRestart.queued = (await first.deps.jobs.stats()).queues.find((q) => q.name === 'notify.email')
+      beforeRestart.queued = (await first.deps.jobs.stats()).queues.find((q) => q.name === 'notify.email-verification')
     } finally {
       await first.close()
     }
@@ -46,7 +46,7 @@ describe('the job queue', () => {
     expect(beforeRestart.queued).toMatchObject({ queued: 1, completed: 0 })
     expect(beforeRestart.received).toBe(0)
     const mail = await smtp.waitFor((m) => m.envelopeTo.includes(beforeRestart.email))
-    expect(mail.subject).toBe('Welcome to CareLocker')
+    expect(mail.subject).toBe('Confirm your email address for CareLocker')
   })
 
   it('GET /admin/jobs counts jobs per queue and keeps a failed job visible', async () => {
@@ -64,7 +64,7 @@ describe('the job queue', () => {
       return status.queues.find((q) => q.name === 'notify.sms')?.failed === 1 ? status : undefined
     }, 10_000, 'the failed SMS job')
     expect(body.healthy).toBe(true)
-    const email = body.queues.find((q) => q.name === 'notify.email')
+    const email = body.queues.find((q) => q.name === 'notify.email-verification')
     expect(email).toMatchObject({ queued: 0, active: 0, failed: 0, retrying: 0 })
     expect(email?.completed).toBeGreaterThanOrEqual(1)
     expect(Object.keys(body.queues.find((q) => q.name === 'notify.sms') ?? {}).sort()).toEqual(['active', 'completed', 'failed', 'name', 'queued', 'retrying'])
@@ -107,7 +107,7 @@ describe('the job queue', () => {
     expect(twilio.messages.filter((m) => m.to === marker)).toHaveLength(1)
   })
 
-  it('a failed registration (email taken) enqueues no welcome email', async () => {
+  it('a failed registration (email taken) enqueues no verification email', async () => {
     const first = await registerUser(t)
     const res = await t.app.inject({
       method: 'POST',
@@ -116,8 +116,8 @@ describe('the job queue', () => {
     })
     expect(res.statusCode).toBe(409)
     const { rows } = await sql<{ n: number }>`
-      SELECT count(*)::int AS n FROM pgboss.job j JOIN users u ON u.id::text = j.data->'to'->>'userId'
-      WHERE j.name = 'notify.email' AND lower(u.email) = ${first.email}`.execute(t.deps.db)
+      SELECT count(*)::int AS n FROM pgboss.job j JOIN users u ON u.id::text = j.data->>'userId'
+      WHERE j.name = 'notify.email-verification' AND lower(u.email) = ${first.email}`.execute(t.deps.db)
     expect(rows[0]?.n).toBe(1)
   })
 })

@@ -1,6 +1,6 @@
 /**
  * An SMTP server that is down delays email, which is delivered after it comes back
- * (SPEC §5, §11): the welcome email of a sign-up made while nothing listens on the SMTP
+ * (SPEC §5, §11): the verification email of a sign-up made while nothing listens on the SMTP
  * port fails its first try (connection refused), is retried with backoff (visible as
  * `retrying` in `GET /admin/jobs`), and arrives once a real SMTP listener
  * (test/helpers/smtp-sink.ts) starts on that port. Runs on both engines.
@@ -34,14 +34,14 @@ describe('SMTP server down, then up', () => {
     const emailQueue = async () => {
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/admin/jobs', headers: admin.headers })
       expect(res.statusCode).toBe(200)
-      return (res.json() as { queues: { name: string; retrying: number; failed: number }[] }).queues.find((q) => q.name === 'notify.email')
+      return (res.json() as { queues: { name: string; retrying: number; failed: number }[] }).queues.find((q) => q.name === 'notify.email-verification')
     }
     const user = await registerUser(t)
     await waitUntil(async () => ((await emailQueue())?.retrying ?? 0) >= 1, 30_000, 'a failed try waiting for its retry')
 
     smtp = await startSmtpSink({ port })
     const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email), 60_000)
-    expect(mail.subject).toBe('Welcome to CareLocker')
+    expect(mail.subject).toBe('Confirm your email address for CareLocker')
     expect(smtp.messages.filter((m) => m.envelopeTo.includes(user.email))).toHaveLength(1)
     expect((await emailQueue())?.failed).toBe(0)
   })

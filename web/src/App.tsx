@@ -12,6 +12,7 @@ import { LoginPage } from './pages/LoginPage'
 const RegisterPage = lazy(() => import('./pages/RegisterPage'))
 const ResetPasswordPage = lazy(() => import('./pages/ResetPasswordPage'))
 const SetupPage = lazy(() => import('./pages/SetupPage'))
+const VerifyEmailPage = lazy(() => import('./pages/VerifyEmailPage'))
 const PatientApp = lazy(() => import('./patient/PatientApp'))
 const DoctorApp = lazy(() => import('./doctor/DoctorApp'))
 const PharmacistApp = lazy(() => import('./pharmacist/PharmacistApp'))
@@ -42,6 +43,7 @@ export function App() {
         <Route path="/register" element={<RegisterPage />} />
         <Route path="/reset-password" element={<ResetPasswordPage />} />
         <Route path="/setup" element={<SetupPage />} />
+        <Route path="/verify-email" element={<VerifyEmailPage />} />
         <Route path="/patient/*" element={<RequireRole role="patient"><PatientApp /></RequireRole>} />
         <Route path="/doctor/*" element={<RequireRole role="doctor"><DoctorApp /></RequireRole>} />
         <Route path="/pharmacist/*" element={<RequireRole role="pharmacist"><PharmacistApp /></RequireRole>} />

@@ -70,12 +70,14 @@ export function accountNoticeEmail(d: {
   notice: AccountNotice
   at: Date | string
   publicUrl: string
+  /** The account's role: the Security page is `/<role>/security` in the web app. */
+  role?: string | undefined
   device?: { userAgent: string | null; ip: string | null } | undefined
 }): EmailContent {
   const { subject, happened } = SENTENCES[d.notice]
   const when = `When: ${formatUtc(d.at)}.`
   const where = d.device ? `Browser: ${d.device.userAgent || 'unknown'}; IP address: ${d.device.ip || 'unknown'}.` : undefined
-  const notYou = `If this was not you, change your password and review your sessions and second factors on the Security page: ${d.publicUrl}/security`
+  const notYou = `If this was not you, change your password and review your sessions and second factors on the Security page: ${d.publicUrl}/${d.role ?? 'patient'}/security`
   const lines = [happened, when, ...(where ? [where] : []), notYou]
   return {
     subject,

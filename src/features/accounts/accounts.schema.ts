@@ -46,6 +46,8 @@ export const User = z.object({
   status: z.enum(['active', 'pending', 'disabled']),
   name: z.string(),
   createdAt: z.string(),
+  /** SPEC §8: until it is, no email but the verification link goes to the address. */
+  emailVerified: z.boolean(),
   doctor: z.object({ specialty: z.string(), licenseNumber: z.string(), organization: z.string().optional() }).optional(),
   pharmacist: z.object({ pharmacyName: z.string(), licenseNumber: z.string() }).optional(),
 })
@@ -60,7 +62,7 @@ export const TokenPair = z.object({
 
 /** users row → `User` (SPEC §4.1). */
 export function toUserDto(u: UserRow): UserDto {
-  const dto: UserDto = { id: u.id, email: u.email, role: u.role, status: u.status, name: u.name, createdAt: toInstant(u.createdAt) }
+  const dto: UserDto = { id: u.id, email: u.email, role: u.role, status: u.status, name: u.name, createdAt: toInstant(u.createdAt), emailVerified: u.emailVerifiedAt !== null }
   if (u.role === 'doctor') {
     dto.doctor = { specialty: u.specialty ?? '', licenseNumber: u.licenseNumber ?? '', ...(u.organization ? { organization: u.organization } : {}) }
   }

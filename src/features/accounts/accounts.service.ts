@@ -15,8 +15,10 @@ import * as q from './accounts.queries.js'
 import type { RegisterInput } from './accounts.schema.js'
 import { assertPasswordAllowed } from './password-policy.js'
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js'
-import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js'
+import { verifyAccessToken } from './tokens.js'
 import { completeSignIn, openSession, type Session, type SignInRequest } from './sign-in.js'
+import { enqueueAccountNotice } from './account-notices.js'
+import { enqueueEmailVerification } from '../email-verification/email-verification.service.js'
 
 export type { Session } from './sign-in.js'
 
@@ -24,8 +26,9 @@ export type { Session } from './sign-in.js'
 export const VERIFIED_ROLES: readonly Role[] = ['doctor', 'pharmacist']
 
 /**
- * Creates an account and its first session, and enqueues the welcome email (SPEC §5).
- * Doctors and pharmacists start `pending`. Throws ValidationError `password-too-common`
+ * Creates an account and its first session, and enqueues the one message registration sends:
+ * the email verification link (SPEC §8; the welcome email follows verification). Doctors
+ * and pharmacists start `pending`. Throws ValidationError `password-too-common`
  * (password-policy.ts) and ConflictError for a taken email.
  */
 export async function register(deps: Deps, input: RegisterInput, from: SignInRequest): Promise<Session> {
@@ -46,7 +49,7 @@ export async function register(deps: Deps, input: RegisterInput, from: SignInReq
       createdAt: now,
       updatedAt: now,
     })
-    await deps.jobs.send(trx, 'notify.email', { template: 'welcome', to: { userId: user.id } })
+    await enqueueEmailVerification(deps, trx, user.id)
     return openSession(deps, trx, user, 'register', from)
   })
 }
@@ -101,37 +104,6 @@ async function checkCredentials(deps: Deps, email: string, password: string, fro
 const attemptedEmailDigest = (masterKey: Buffer, email: string) =>
   createHmac('sha256', masterKey).update(`carelocker/login-attempt/v1|${email}`).digest('hex')
 
-/**
- * Rotates a refresh token: the old one stops working. Presenting one that was already
- * used revokes the whole session (reuse detection, SPEC §4.1) and is a 401.
- */
-export async function refresh(deps: Deps, refreshToken: string): Promise<Session> {
-  const tokenHash = hashToken(refreshToken)
-  const now = deps.now()
-  const outcome = await deps.db.transaction().execute(async (trx) => {
-    const consumed = await q.consumeRefreshToken(trx, tokenHash, now)
-    if (!consumed) {
-      const known = await q.findRefreshToken(trx, tokenHash)
-      if (known) {
-        await q.revokeSession(trx, known.sessionId, 'refresh-token-reuse', now)
-        await deps.database.cache.invalidate(trx, [sessionTag(known.sessionId)])
-      }
-      return { reused: Boolean(known) } as const
-    }
-    const session = await q.findLiveSessionUser(trx, consumed.sessionId)
-    if (!session) return { reused: false } as const
-    const next = newRefreshToken()
-    await q.insertRefreshToken(trx, consumed.sessionId, hashToken(next), now)
-    const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: session.id, sessionId: consumed.sessionId }, now)
-    return { session: { user: session, accessToken, refreshToken: next, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId: consumed.sessionId } }
-  })
-  if ('session' in outcome && outcome.session) return outcome.session
-  throw new UnauthorizedError(
-    outcome.reused ? 'This refresh token was already used; the session has been ended for safety.' : 'The refresh token is not valid.',
-    outcome.reused ? 'refresh-token-reused' : 'invalid-refresh-token',
-  )
-}
-
 /** Ends the actor's session: its access and refresh tokens stop working at once. */
 export async function logout(deps: Deps, actor: UserActor): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
@@ -149,7 +121,7 @@ export async function getMe(deps: Deps, actor: UserActor): Promise<UserRow> {
 
 /**
  * Changes the password after checking the current one; every other session is revoked
- * (SPEC §4.1). The new one must pass the password policy (400 `password-too-common`).
+ * (SPEC §4.1) and the owner gets the `password-changed` notice (SPEC §8). The new one must pass the password policy (400 `password-too-common`).
  */
 export async function changePassword(deps: Deps, actor: UserActor, currentPassword: string, newPassword: string): Promise<void> {
   const user = await getMe(deps, actor)
@@ -163,6 +135,7 @@ export async function changePassword(deps: Deps, actor: UserActor, currentPasswo
     await q.updatePasswordHash(trx, actor.id, hash, deps.now())
     await q.revokeUserSessions(trx, actor.id, 'password-changed', deps.now(), actor.sessionId)
     await deps.database.cache.invalidate(trx, [userSessionsTag(actor.id)])
+    await enqueueAccountNotice(deps, trx, actor.id, 'password-changed')
   })
 }
 

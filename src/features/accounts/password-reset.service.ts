@@ -5,8 +5,8 @@
  * search). A request only enqueues a job (`accounts.password-reset-code`) and answers 202:
  * the same work whether or not the email has an account, so neither the answer nor its
  * time tells (SPEC §6); the job looks the account up, stores the code and enqueues the
- * email. A successful reset revokes every session of the user and emails them that the
- * password changed.
+ * email. A successful reset revokes every session of the user and sends the
+ * `password-changed` notice (SPEC §8).
  */
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
 import type { Deps } from '../../app/deps.js'
@@ -14,6 +14,8 @@ import { ValidationError } from '../../app/errors.js'
 import { sealJobSecret } from '../../jobs/job-secrets.js'
 import { systemActor } from '../../policy/index.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
+import { enqueueEmailVerification } from '../email-verification/email-verification.service.js'
+import { enqueueAccountNotice } from './account-notices.js'
 import * as accounts from './accounts.queries.js'
 import { userSessionsTag } from './accounts.service.js'
 import { assertPasswordAllowed } from './password-policy.js'
@@ -43,11 +45,18 @@ export async function requestPasswordReset(deps: Deps, email: string): Promise<v
 /**
  * Runs in the job: emails a new code to the account of `email`, replacing older codes, in
  * one transaction (code, email job, audit event). Does nothing for an unknown or disabled
- * account. Returns the account's id when a code was issued.
+ * account. An account whose address is not verified gets no code (no mail but the
+ * verification link goes to an unverified address, SPEC §8): a new verification link is
+ * sent instead, after which the owner can ask for the code. Returns the account's id when
+ * a code was issued.
  */
 export async function issuePasswordResetCode(deps: Deps, email: string): Promise<string | undefined> {
   const user = await accounts.findUserByEmail(deps.db, email)
   if (!user || user.status === 'disabled') return undefined
+  if (!user.emailVerifiedAt) {
+    await enqueueEmailVerification(deps, deps.db, user.id)
+    return undefined
+  }
   const code = newResetCode()
   const now = deps.now()
   await deps.db.transaction().execute(async (trx) => {
@@ -90,7 +99,7 @@ export async function confirmPasswordReset(deps: Deps, email: string, code: stri
     await accounts.updatePasswordHash(trx, user.id, passwordHash, now)
     await accounts.revokeUserSessions(trx, user.id, 'password-reset', now)
     await deps.database.cache.invalidate(trx, [userSessionsTag(user.id)])
-    await enqueueEmail(deps, trx, { template: 'password-changed', to: { userId: user.id }, data: { changedAt: now.toISOString() } })
+    await enqueueAccountNotice(deps, trx, user.id, 'password-changed')
     await deps.audit.record(trx, systemActor, 'auth.password_reset', { patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } })
   })
 }

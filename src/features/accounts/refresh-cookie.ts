@@ -27,7 +27,9 @@ import { z } from 'zod'
 import type { Deps } from '../../app/deps.js'
 import { UnauthorizedError } from '../../app/errors.js'
 import { TokenPair, toUserDto } from './accounts.schema.js'
-import { refresh, type Session } from './accounts.service.js'
+import type { Session } from './accounts.service.js'
+import { refresh } from './sessions.service.js'
+import { BROWSER_COOKIE } from './sign-in.js'
 
 export const REFRESH_COOKIE = 'cl_refresh'
 /** Non-secret hint cookie for the web app: a refresh cookie was set. */
@@ -83,10 +85,24 @@ export function clearRefreshCookie(deps: Deps, req: FastifyRequest, reply: Fasti
 }
 
 /**
+ * Sets the `cl_browser` cookie (SPEC §8 new-browser notice) when the session came with a
+ * new browser id (a browser that sent none: `signInRequest`): 400 days (browsers' cap),
+ * httpOnly, SameSite=Lax, `Path=/`, `Secure` as the session cookies. It names the browser,
+ * it grants nothing. A route that answers a sign-in otherwise (a redirect) calls it too.
+ */
+export function setBrowserCookie(deps: Deps, req: FastifyRequest, reply: FastifyReply, s: Pick<Session, 'browserCookie'>): void {
+  if (!s.browserCookie) return
+  const { secure } = cookieOptions(deps, req)
+  reply.header('set-cookie', serialize(BROWSER_COOKIE, s.browserCookie, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: 400 * 86_400 }))
+}
+
+/**
  * The JSON answer for a new or rotated session: with the cookie flow, sets `cl_refresh`
- * and leaves `refreshToken` out of the body; otherwise the plain token pair.
+ * and leaves `refreshToken` out of the body; otherwise the plain token pair. Sets
+ * `cl_browser` for a browser that had none (`setBrowserCookie`).
  */
 export function sessionReply(deps: Deps, req: FastifyRequest, reply: FastifyReply, s: Session): z.infer<typeof SessionReply> {
+  setBrowserCookie(deps, req, reply, s)
   const body = { user: toUserDto(s.user), accessToken: s.accessToken, expiresIn: s.expiresIn }
   if (!wantsRefreshCookie(req)) return { ...body, refreshToken: s.refreshToken }
   setRefreshCookie(deps, req, reply, s.refreshToken)

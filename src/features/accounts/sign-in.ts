@@ -10,7 +10,10 @@ import type { Deps } from '../../app/deps.js'
 import type { DB, NewUser, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
 import { requestMeta } from '../../app/request-meta.js'
+import { randomBytes } from 'node:crypto'
 import * as q from './accounts.queries.js'
+import { enqueueAccountNotice } from './account-notices.js'
+import { recordKnownBrowser } from './sessions.queries.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken } from './tokens.js'
 
 export interface Session {
@@ -20,6 +23,10 @@ export interface Session {
   expiresIn: number
   /** The server-side session the tokens are bound to (kept in the audit log, never sent). */
   sessionId: string
+  /** A new `cl_browser` id for the session reply to set (the request sent none). */
+  browserCookie?: string | undefined
+  /** The sign-in came from a browser this account had not signed in from before. */
+  newBrowser?: boolean
 }
 
 /** How a session was opened (`sessions.auth_method`). */
@@ -33,21 +40,44 @@ export type AuthMethod = 'password' | 'totp' | 'recovery' | 'passkey' | 'oidc' |
 export interface SignInRequest {
   meta: RequestMeta
   browserId: string | undefined
+  /** A browser that sent no `cl_browser`: the id the session reply gives it (`setBrowserCookie`). */
+  newBrowserId?: string | undefined
 }
 
 /** Cookie naming a browser across sign-ins (never a secret: it only tells browsers apart). */
 export const BROWSER_COOKIE = 'cl_browser'
 
-/** The sign-in request of a Fastify request. */
-export function signInRequest(req: FastifyRequest): SignInRequest {
+/**
+ * The sign-in request of a Fastify request. The web app (its cookie flow, `X-Refresh-Cookie:
+ * 1`) without a valid `cl_browser` gets a new id (32 random bytes, base64url) that its
+ * session reply sets (`setBrowserCookie`). API clients get none: they keep no cookies
+ * (refresh-cookie.ts). Pass `{asBrowser: true}` for a browser navigation that answers with
+ * a redirect (it must then call `setBrowserCookie` itself).
+ */
+export function signInRequest(req: FastifyRequest, opts: { asBrowser?: boolean } = {}): SignInRequest {
   const raw = parse(req.headers.cookie ?? '')[BROWSER_COOKIE]
-  return { meta: requestMeta(req), browserId: raw && /^[A-Za-z0-9_-]{16,64}$/.test(raw) ? raw : undefined }
+  const browserId = raw && /^[A-Za-z0-9_-]{16,64}$/.test(raw) ? raw : undefined
+  const isBrowser = opts.asBrowser === true || req.headers['x-refresh-cookie'] === '1'
+  return { meta: requestMeta(req), browserId, ...(!browserId && isBrowser ? { newBrowserId: randomBytes(32).toString('base64url') } : {}) }
+}
+
+/**
+ * The browser a sign-in is from, as its `known_browsers` hash (SHA-256; the raw id is never
+ * stored): the `cl_browser` id it sent; else the new id it is about to get (a browser without
+ * the cookie — new, or cleared — is a new browser); else, for an API client, its user agent,
+ * so a script does not count as new at every sign-in.
+ */
+export function browserHash(from: SignInRequest): string {
+  const id = from.browserId ?? from.newBrowserId
+  return id ? hashToken(`carelocker/browser/v1|id|${id}`) : hashToken(`carelocker/browser/v1|ua|${from.meta.userAgent ?? ''}`)
 }
 
 /**
  * Inserts a session and its first refresh token inside `db` (the caller's transaction) and
- * signs the access token. Records the device (IP, user agent) and `method`. No audit event:
- * see `completeSignIn` for a sign-in.
+ * signs the access token. Records the device (IP, user agent), `method` and the browser in
+ * `known_browsers` (`browserHash`; `newBrowser` says whether it was new). No audit event
+ * and no notice: see `completeSignIn` for a sign-in (registration's first session is not a
+ * "new browser").
  */
 export async function openSession(
   deps: Deps,
@@ -68,13 +98,16 @@ export async function openSession(
   const refreshToken = newRefreshToken()
   await q.insertRefreshToken(db, sessionId, hashToken(refreshToken), now)
   const accessToken = await signAccessToken(deps.config.jwtSecret, { userId: user.id, sessionId }, now)
-  return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId }
+  let newBrowser = false
+  if (from) newBrowser = await recordKnownBrowser(db, user.id, browserHash(from), now)
+  return { user, accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, sessionId, browserCookie: from?.newBrowserId, newBrowser }
 }
 
 /**
  * A sign-in that succeeded: opens the session and writes `auth.logged_in` (resource: the
- * session; SPEC §4.7) in one transaction. Callers have checked every factor and the
- * account's status before calling.
+ * session; SPEC §4.7) in one transaction, with the `new-browser-sign-in` notice (SPEC §8)
+ * when the browser had not signed in to this account before. Callers have checked every
+ * factor and the account's status before calling.
  */
 export async function completeSignIn(deps: Deps, user: UserRow, method: AuthMethod, from: SignInRequest): Promise<Session> {
   const patientId = user.role === 'patient' ? user.id : null
@@ -82,6 +115,7 @@ export async function completeSignIn(deps: Deps, user: UserRow, method: AuthMeth
     const session = await openSession(deps, trx, user, method, from)
     const actor: UserActor = { kind: 'user', id: user.id, role: user.role, status: user.status, name: user.name, sessionId: session.sessionId, meta: from.meta }
     await deps.audit.record(trx, actor, 'auth.logged_in', { patientId, resource: { type: 'session', id: session.sessionId } })
+    if (session.newBrowser) await enqueueAccountNotice(deps, trx, user.id, 'new-browser-sign-in', { sessionId: session.sessionId })
     return session
   })
 }

@@ -6,6 +6,9 @@
  * Enqueue inside the business transaction:
  * `await deps.jobs.send(trx, 'notify.email', { template: 'welcome', to: { userId } })`,
  * or `enqueueEmail` / `enqueueSms` from `notifications.service.ts`.
+ *
+ * The `password-changed` template of earlier releases is now an account notice
+ * (`notify.account-notice`, accounts/account-notices.jobs.ts adopts the queued ones).
  */
 import { z } from 'zod'
 import type { Deps } from '../../app/deps.js'
@@ -16,7 +19,6 @@ import {
   consultationDecisionEmail,
   emergencyAccessEmail,
   emergencyAlertSms,
-  passwordChangedEmail,
   passwordResetCodeEmail,
   welcomeEmail,
   type EmailContent,
@@ -40,7 +42,6 @@ export const EmailJob = z.discriminatedUnion('template', [
       data: z.object({ sealedCode: z.string().min(1), expiresInMinutes: z.int().positive() }).strict(),
     })
     .strict(),
-  z.object({ template: z.literal('password-changed'), to: EmailRecipient, data: z.object({ changedAt: Instant }).strict() }).strict(),
   z.object({ template: z.literal('consultation-approved'), to: UserRecipient, data: ConsultationDecision }).strict(),
   z.object({ template: z.literal('consultation-rejected'), to: UserRecipient, data: ConsultationDecision }).strict(),
 ])
@@ -87,8 +88,6 @@ function renderEmail(deps: Deps, job: EmailJob, user: RecipientAccount | undefin
       return emergencyAccessEmail({ name, accessedAt: job.data.accessedAt, publicUrl })
     case 'password-reset-code':
       return passwordResetCodeEmail({ name, code: openJobSecret(deps.config.masterKey, job.data.sealedCode), expiresInMinutes: job.data.expiresInMinutes })
-    case 'password-changed':
-      return passwordChangedEmail({ name, changedAt: job.data.changedAt, publicUrl })
     case 'consultation-approved':
     case 'consultation-rejected':
       return consultationDecisionEmail({

@@ -5,9 +5,20 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.js'
 
-/** The account's email, display name and role; undefined when it no longer exists. */
+/** The account's email, display name, role and when its email was verified; undefined when it no longer exists. */
 export function findRecipient(db: Kysely<DB>, userId: string) {
-  return db.selectFrom('users').select(['email', 'name', 'role']).where('id', '=', userId).executeTakeFirst()
+  return db.selectFrom('users').select(['email', 'name', 'role', 'emailVerifiedAt']).where('id', '=', userId).executeTakeFirst()
+}
+
+/** Whether an account has `email` (case-insensitive) and has not verified it. */
+export async function isUnverifiedAddress(db: Kysely<DB>, email: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('users')
+    .select('id')
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+    .where('emailVerifiedAt', 'is', null)
+    .executeTakeFirst()
+  return row !== undefined
 }
 
 /** The name to show for a patient: the profile's full name, else the account name. */

@@ -120,23 +120,6 @@ export function passwordResetCodeEmail(d: PasswordResetCodeData): EmailContent {
   }
 }
 
-export interface PasswordChangedData {
-  name?: string | undefined
-  changedAt: Date | string
-  publicUrl: string
-}
-
-/** After a password change or reset (issue 3: "the user is emailed that the password changed"). */
-export function passwordChangedEmail(d: PasswordChangedData): EmailContent {
-  const changed = `The password of your CareLocker account was changed at ${formatUtc(d.changedAt)}, and your other sessions were signed out.`
-  const notYou = `If you did not do this, reset your password now at ${d.publicUrl}.`
-  return {
-    subject: 'Your CareLocker password was changed',
-    text: [greeting(d.name), '', changed, '', notYou, ''].join('\n'),
-    html: layout('Your CareLocker password was changed', [p(escapeHtml(greeting(d.name))), p(escapeHtml(changed)), p(escapeHtml(notYou))].join('\n')),
-  }
-}
-
 export interface ConsultationDecisionData {
   name?: string | undefined
   /** Whom the email is for: the patient who asked, or the doctor who decided. */

@@ -33,11 +33,20 @@ describe('notifications through SMTP and Twilio', () => {
     await twilio?.close()
   })
 
-  it('a new account gets a welcome email with a text and an HTML part at the SMTP server', async () => {
-    const user = await registerUser(t, 'patient', { name: 'Ann <b>& "Bo"</b>' })
-    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email))
+  /** Registers through the API and clicks the emailed verification link: the welcome email follows verification (SPEC §5, §8). */
+  const registerAndVerify = async (role: 'patient' | 'doctor', fields: Record<string, string> = {}) => {
+    const user = await registerUser(t, role, fields, { emailVerified: false })
+    const link = await smtp.waitFor((m) => m.envelopeTo.includes(user.email) && m.subject === 'Confirm your email address for CareLocker')
+    const token = /verify-email#([A-Za-z0-9_-]{43})/.exec(link.text ?? '')?.[1]
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/email/verify', payload: { token } })
+    expect(res.statusCode, res.body).toBe(200)
+    return user
+  }
+
+  it('a verified new account gets a welcome email with a text and an HTML part at the SMTP server', async () => {
+    const user = await registerAndVerify('patient', { name: 'Ann <b>& "Bo"</b>' })
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email) && m.subject === 'Welcome to CareLocker')
     expect(mail.user).toBe('mailer')
-    expect(mail.subject).toBe('Welcome to CareLocker')
     expect(mail.headers.to).toContain(user.email)
     expect(mail.headers.from).toBe('CareLocker <no-reply@carelocker.test>')
     expect(mail.headers['content-type']).toMatch(/^multipart\/alternative/)
@@ -49,8 +58,8 @@ describe('notifications through SMTP and Twilio', () => {
   })
 
   it('a doctor is told that an administrator verifies the account', async () => {
-    const doctor = await registerUser(t, 'doctor')
-    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(doctor.email))
+    const doctor = await registerAndVerify('doctor')
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(doctor.email) && m.subject === 'Welcome to CareLocker')
     expect(mail.text).toContain('An administrator will verify your account')
   })
 
@@ -79,15 +88,6 @@ describe('notifications through SMTP and Twilio', () => {
     expect(mail.text).toContain('expires in 10 minutes')
   })
 
-  it('the password-changed email goes out with the time of the change', async () => {
-    const patient = await registerUser(t)
-    await t.deps.db.transaction().execute((trx) =>
-      enqueueEmail(t.deps, trx, { template: 'password-changed', to: { userId: patient.id }, data: { changedAt: ACCESSED_AT } }),
-    )
-    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(patient.email) && m.subject.includes('password was changed'))
-    expect(mail.text).toContain('2026-11-20 08:15 UTC')
-  })
-
   it('an emergency alert SMS reaches the Twilio Messages API with the patient name and the UTC time', async () => {
     const patient = await registerUser(t, 'patient', { name: 'Ann Example' })
     const to = '+4915112345678'
@@ -107,13 +107,13 @@ describe('notifications through SMTP and Twilio', () => {
     const jobOf = async () => {
       const { rows } = await sql<{ state: string; retryCount: number }>`
         SELECT state::text AS state, retry_count AS "retryCount" FROM pgboss.job
-        WHERE name = 'notify.email' AND data->'to'->>'userId' = ${user.id}`.execute(t.deps.db.withoutPlugins())
+        WHERE name = 'notify.email-verification' AND data->>'userId' = ${user.id}`.execute(t.deps.db.withoutPlugins())
       return rows[0]
     }
     await waitUntil(async () => (await jobOf())?.state === 'retry', 10_000, 'the job to wait for a retry')
     smtp = await startSmtpSink({ port, auth: SMTP_AUTH })
     const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email), 15_000)
-    expect(mail.subject).toBe('Welcome to CareLocker')
+    expect(mail.subject).toBe('Confirm your email address for CareLocker')
     const job = await waitUntil(async () => ((await jobOf())?.state === 'completed' ? jobOf() : undefined))
     expect(job.retryCount).toBeGreaterThanOrEqual(1)
   })
@@ -139,7 +139,7 @@ describe('the outbox when no SMTP server or SMS provider is configured', () => {
       }
       return undefined
     })
-    expect(file).toMatch(/^Subject: Welcome to CareLocker$/m)
+    expect(file).toMatch(/^Subject: Confirm your email address for CareLocker$/m)
     expect(file).toContain('Content-Type: text/plain')
     expect(file).toContain('Content-Type: text/html')
   })

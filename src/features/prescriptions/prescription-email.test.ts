@@ -3,13 +3,12 @@
  * an upgrade — a `notify.email` job of template `prescription-issued`, as the previous
  * release queued it, is still delivered (moved to `notify.prescription-issued` at start).
  */
-import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAdmin, registerVerified } from '../../../test/helpers/factories.js'
 import { consent, decodeQrPng, issue, patientWithProfile } from '../../../test/helpers/prescriptions.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
-import { durableData, type DurableData } from '../../../test/helpers/durable-data.js'
-import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import { completedJob, durableData, restartWithQueuedJobs, type DurableData } from '../../../test/helpers/durable-data.js'
+import type { TestApp } from '../../../test/helpers/test-app.js'
 import { prescriptionIssuedEmail } from './prescription-email.js'
 
 const ACCESSED_AT = '2026-11-20T08:15:42.000Z'
@@ -49,9 +48,7 @@ describe('a prescription email queued by the previous release (notify.email, tem
     smtp = await startSmtpSink()
     data = await durableData('rx-upgrade')
     const env = { ...data.env, SMTP_URL: smtp.url }
-    // Before the "upgrade": the workers poll once at start, then sleep, so the legacy job stays queued.
-    const before = await startTestApp({ ...env, JOB_POLL_INTERVAL_SECONDS: '600' })
-    try {
+    const restarted = await restartWithQueuedJobs(env, async (before) => {
       const admin = await createAdmin(before)
       const doctor = await registerVerified(before, 'doctor', admin)
       const patient = await patientWithProfile(before)
@@ -60,10 +57,8 @@ describe('a prescription email queued by the previous release (notify.email, tem
       // Exactly the payload the previous release enqueued (its EmailJob had this template).
       const payload = { template: 'prescription-issued', to: { email: legacy.to }, data: { prescriptionId: legacy.rx.id } }
       legacy.jobId = await before.deps.db.transaction().execute((trx) => before.deps.jobs.send(trx, 'notify.email', payload as never))
-    } finally {
-      await before.close()
-    }
-    t = await startTestApp(env)
+    })
+    t = restarted.t
   })
   afterAll(async () => {
     await t?.close()
@@ -79,13 +74,7 @@ describe('a prescription email queued by the previous release (notify.email, tem
     const image = mail.parts.find((part) => part.contentType === 'image/png')
     expect(decodeQrPng(image!.content)).toBe(legacy.rx.qr.data)
     // The job kept its id and moved queues; none is left in notify.email to fail.
-    const job = async () => {
-      const { rows } = await sql<{ name: string; state: string; data: unknown }>`
-        SELECT name, state::text AS state, data FROM pgboss.job WHERE id = ${legacy.jobId}`.execute(t.deps.db.withoutPlugins())
-      return rows
-    }
-    await expect.poll(async () => (await job())[0]?.state, { timeout: 15_000 }).toBe('completed')
-    expect(await job()).toEqual([{ name: 'notify.prescription-issued', state: 'completed', data: { prescriptionId: legacy.rx.id, to: { email: legacy.to } } }])
+    expect(await completedJob(t, legacy.jobId)).toEqual({ name: 'notify.prescription-issued', state: 'completed', data: { prescriptionId: legacy.rx.id, to: { email: legacy.to } } })
     expect(smtp.messages.filter((m) => m.envelopeTo.includes(legacy.to))).toHaveLength(1)
   })
 })

@@ -39,4 +39,6 @@ export const queryKeys = {
   adminSettings: ['admin-settings'] as const,
   /** Whether sign-in with an OpenID Connect provider is offered (public). */
   oidc: ['oidc'] as const,
+  /** The signed-in account's sessions (Security page). */
+  sessions: ['sessions'] as const,
 }

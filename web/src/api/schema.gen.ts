@@ -228,6 +228,7 @@ export interface paths {
                                     specialty: string;
                                 };
                                 email: string;
+                                emailVerified: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -311,6 +312,7 @@ export interface paths {
                                 specialty: string;
                             };
                             email: string;
+                            emailVerified: boolean;
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -393,6 +395,7 @@ export interface paths {
                                 specialty: string;
                             };
                             email: string;
+                            emailVerified: boolean;
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -472,6 +475,7 @@ export interface paths {
                                 specialty: string;
                             };
                             email: string;
+                            emailVerified: boolean;
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -675,6 +679,162 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the verification email again (409 when already verified) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify the email address with the emailed link’s token */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            user: {
+                                createdAt: string;
+                                doctor?: {
+                                    licenseNumber: string;
+                                    organization?: string;
+                                    specialty: string;
+                                };
+                                email: string;
+                                emailVerified: boolean;
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                pharmacist?: {
+                                    licenseNumber: string;
+                                    pharmacyName: string;
+                                };
+                                /** @enum {string} */
+                                role: "patient" | "doctor" | "pharmacist" | "admin";
+                                /** @enum {string} */
+                                status: "active" | "pending" | "disabled";
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -721,6 +881,7 @@ export interface paths {
                                     specialty: string;
                                 };
                                 email: string;
+                                emailVerified: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -850,6 +1011,7 @@ export interface paths {
                                     specialty: string;
                                 };
                                 email: string;
+                                emailVerified: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -1265,6 +1427,7 @@ export interface paths {
                                     specialty: string;
                                 };
                                 email: string;
+                                emailVerified: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -1790,6 +1953,7 @@ export interface paths {
                                     specialty: string;
                                 };
                                 email: string;
+                                emailVerified: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -1875,6 +2039,7 @@ export interface paths {
                                     specialty: string;
                                 };
                                 email: string;
+                                emailVerified: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -1920,6 +2085,118 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live sessions of this account */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description Sign-in. */
+                                createdAt: string;
+                                /** @description The session of this request. */
+                                current: boolean;
+                                /** Format: uuid */
+                                id: string;
+                                ip: string | null;
+                                /** @description Sign-in or the last refresh. */
+                                lastUsedAt: string;
+                                userAgent: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one session of this account (its tokens stop at once) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -6869,6 +7146,7 @@ export interface paths {
                                     specialty: string;
                                 };
                                 email: string;
+                                emailVerified: boolean;
                                 /** Format: uuid */
                                 id: string;
                                 name: string;

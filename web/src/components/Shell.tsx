@@ -8,6 +8,7 @@ import { Suspense, useEffect, type ReactNode } from 'react'
 import { Link, Outlet, useLocation, useNavigate } from 'react-router'
 import { HOME_OF, ROLE_LABEL, useAuth, useUser } from '../auth'
 import { Loading } from './states'
+import { VerifyEmailBanner } from './VerifyEmailBanner'
 
 export interface NavItem {
   to: string
@@ -98,6 +99,7 @@ export function Shell({ nav, children }: { nav: NavItem[]; children?: ReactNode 
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
+        <VerifyEmailBanner />
         <Suspense fallback={<Loading />}>{children ?? <Outlet />}</Suspense>
       </AppShell.Main>
     </AppShell>

@@ -8,6 +8,7 @@ import { Link } from 'react-router'
 import { Page } from '../components/Page'
 import { HOME_OF, useAuth } from '../auth'
 import { PasskeysSection } from './PasskeysSection'
+import { SessionsSection } from './SessionsSection'
 
 function PasswordSection() {
   const { user } = useAuth()
@@ -35,6 +36,7 @@ export default function SecurityPage() {
     <Page title="Security">
       <PasswordSection />
       <PasskeysSection />
+      <SessionsSection />
     </Page>
   )
 }
