@@ -23,7 +23,7 @@ import { AppError } from '../../app/errors.js'
 import { html, page } from '../../app/html.js'
 import { Problem } from '../../app/schemas.js'
 import { signInRequest } from '../accounts/sign-in.js'
-import { setRefreshCookie } from '../accounts/refresh-cookie.js'
+import { setBrowserCookie, setRefreshCookie } from '../accounts/refresh-cookie.js'
 import { CallbackQuery, OidcStatus, StartQuery } from './oidc.schema.js'
 import { CALLBACK_PATH, completeOidcSignIn, createRelyingParty, LOGIN_TTL_MS, OidcSignInError, startOidcSignIn } from './oidc.service.js'
 
@@ -106,7 +106,9 @@ export const oidcRoutes: FeatureRoutes = async (app, { deps }) => {
       await deps.rateLimits.hit('public', req.ip, reply)
       const search = req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : ''
       const cookieState = parse(req.headers.cookie ?? '')[STATE_COOKIE] || undefined
-      const session = await completeOidcSignIn(deps, rp, { search, cookieState }, signInRequest(req))
+      // A browser navigation: known by its cl_browser cookie, which a new browser gets here.
+      const session = await completeOidcSignIn(deps, rp, { search, cookieState }, signInRequest(req, { asBrowser: true }))
+      setBrowserCookie(deps, req, reply, session)
       setRefreshCookie(deps, req, reply, session.refreshToken)
       return reply.redirect('/', 302)
     } catch (err) {
