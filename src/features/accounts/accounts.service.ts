@@ -17,6 +17,8 @@ import { assertPasswordAllowed } from './password-policy.js'
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken, verifyAccessToken } from './tokens.js'
 import { completeSignIn, openSession, type Session, type SignInRequest } from './sign-in.js'
+import { startSecondFactor } from '../mfa/mfa.service.js'
+import type { MfaRequired } from '../mfa/mfa.schema.js'
 
 export type { Session } from './sign-in.js'
 
@@ -52,7 +54,9 @@ export async function register(deps: Deps, input: RegisterInput, from: SignInReq
 }
 
 /**
- * Checks credentials and opens a session. Unknown email and wrong password are the same
+ * Checks credentials and opens a session — or, when the account has a second factor (a
+ * confirmed TOTP or a passkey, SPEC §8), opens none and answers the `mfaToken` step
+ * (`MfaRequired`, see `startSecondFactor`). Unknown email and wrong password are the same
  * 401; a disabled account with the right password is 403.
  *
  * Limits (SPEC §6): failed logins count per account (email) and IP, and per IP across
@@ -71,7 +75,7 @@ export async function register(deps: Deps, input: RegisterInput, from: SignInReq
  * unknown email to no account (resource `email`: a keyed digest of the address, so attempts
  * on one address can be grouped without keeping it). The attempted password is never kept.
  */
-export async function login(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session> {
+export async function login(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session | MfaRequired> {
   const { meta } = from
   const perAccount: LimitCounter = { name: 'loginFailures', key: `${email}|${meta.ip}` }
   const perIp: LimitCounter = { name: 'loginFailuresPerIp', key: meta.ip }
@@ -81,7 +85,7 @@ export async function login(deps: Deps, email: string, password: string, from: S
   })
 }
 
-async function checkCredentials(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session> {
+async function checkCredentials(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session | MfaRequired> {
   const { meta } = from
   const user = await q.findUserByEmail(deps.db, email)
   const verified = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password)
@@ -94,7 +98,7 @@ async function checkCredentials(deps: Deps, email: string, password: string, fro
     if (!user || !verified) throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
     throw new ForbiddenError('This account has been disabled.', 'account-disabled')
   }
-  return completeSignIn(deps, user, 'password', from)
+  return (await startSecondFactor(deps, user)) ?? completeSignIn(deps, user, 'password', from)
 }
 
 /** HMAC-SHA256 under the master key of an email with no account (hex): groups attempts, keeps no address. */
@@ -196,7 +200,7 @@ export async function authenticateAccessToken(deps: Deps, token: string, meta: R
     cache.set(key, row, [key, userSessionsTag(row.id)], generation)
   }
   if (row.id !== claims.userId || row.status === 'disabled') return null
-  return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId, meta }
+  return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId, secondFactor: row.secondFactor === true, meta }
 }
 
 /**

@@ -1,0 +1,39 @@
+/** Request and response schemas of two-factor sign-in (SPEC §8: TOTP, recovery codes, the `mfaToken` step). */
+import { z } from 'zod'
+
+/** A TOTP code (6 digits) or a recovery code (`xxxx-xxxx-xxxx-xxxx`; spaces, dashes and case do not matter). */
+export const SecondFactorCode = z
+  .string()
+  .trim()
+  .min(6, 'Enter the 6-digit code or a recovery code.')
+  .max(64)
+  .describe('A 6-digit code of the authenticator app, or one of the recovery codes.')
+/** A TOTP code alone (6 digits). */
+export const TotpCode = z.string().trim().regex(/^\d{6}$/, 'Enter the 6 digits your authenticator app shows.')
+
+export const TotpSetup = z.object({
+  secret: z.string().describe('The shared secret, base32 (RFC 4648), for typing into an authenticator app.'),
+  otpauthUrl: z.string().describe('`otpauth://totp/…` key URI: SHA1, 6 digits, 30 seconds.'),
+  qrSvg: z.string().describe('The key URI as a QR code, an SVG document.'),
+})
+
+export const ConfirmTotpBody = z.object({ code: TotpCode }).strict()
+export const RecoveryCodes = z.object({
+  recoveryCodes: z.array(z.string()).describe('10 single-use codes, shown once: they are stored only hashed.'),
+})
+export const DisableTotpBody = z.object({ password: z.string().min(1).max(128), code: SecondFactorCode }).strict()
+export const RegenerateRecoveryCodesBody = z.object({ code: SecondFactorCode }).strict()
+
+/** What a second factor can be: an authenticator code, a recovery code, a passkey. */
+export const SecondFactorMethod = z.enum(['totp', 'recovery', 'passkey'])
+export type SecondFactorMethod = z.infer<typeof SecondFactorMethod>
+
+/** `POST /auth/login`'s answer when the account has a second factor: no session yet (SPEC §8). */
+export const MfaRequired = z.object({
+  mfaRequired: z.literal(true),
+  mfaToken: z.string().describe('Single use, 5 minutes, 5 wrong codes: send it to `POST /auth/login/mfa` with a code.'),
+  methods: z.array(SecondFactorMethod).describe('The second factors this account has.'),
+})
+export type MfaRequired = z.infer<typeof MfaRequired>
+
+export const LoginMfaBody = z.object({ mfaToken: z.string().min(1).max(200), code: SecondFactorCode }).strict()
