@@ -95,27 +95,32 @@ export const ACCOUNT_ROUTE_ACCESS = { roles: ANY_ROLE, allowPending: true, allow
 
 /**
  * The route gate, run before the handler: public routes pass; others need a user actor
- * (401), of an allowed role (403 forbidden), with a verified account unless the route
- * allows pending ones (403 account-not-verified), and — when the role is one of
- * `mfaRequiredRoles` (`MFA_REQUIRED_ROLES`, SPEC §8) — a second factor unless the route
- * allows going without (403 mfa-setup-required). A pending account hears of its verification
- * first: that is what it waits for, and it may enrol a second factor meanwhile. Disabled
- * accounts never get here: their sessions are refused at authentication.
+ * (401) and then:
+ * - when the role is one of `mfaRequiredRoles` (`MFA_REQUIRED_ROLES`, SPEC §8) and the account
+ *   has no second factor, 403 mfa-setup-required on every route that does not allow going
+ *   without (`allowWithoutSecondFactor`: the account, MFA and passkey routes) — whatever the
+ *   route, since enrolling is what the user must do next; except that a pending account on a
+ *   route closed to pending accounts hears of its verification (below) — that is what it
+ *   waits for, and it may enrol meanwhile;
+ * - a role the route serves (403 forbidden);
+ * - a verified account unless the route allows pending ones (403 account-not-verified).
+ * Disabled accounts never get here: their sessions are refused at authentication.
  */
 export function checkRouteAccess(actor: Actor | null, access: RouteAccess, opts: { mfaRequiredRoles: readonly Role[] }): void {
   if (access === 'public') return
   if (!isUser(actor)) throw new UnauthorizedError()
-  if (!access.roles.includes(actor.role)) {
-    throw new ForbiddenError(`This route is not available to the ${actor.role} role.`)
-  }
-  if (actor.status === 'pending' && !access.allowPending) {
-    throw new ForbiddenError('Your account is waiting for verification by an administrator.', 'account-not-verified')
-  }
   if (actor.status !== 'active' && actor.status !== 'pending') throw new UnauthorizedError()
-  if (!actor.secondFactor && !access.allowWithoutSecondFactor && opts.mfaRequiredRoles.includes(actor.role)) {
+  const waitsForVerification = actor.status === 'pending' && !access.allowPending
+  if (!actor.secondFactor && !access.allowWithoutSecondFactor && !waitsForVerification && opts.mfaRequiredRoles.includes(actor.role)) {
     throw new ForbiddenError(
       `Accounts of the ${actor.role} role must set up two-factor sign-in (an authenticator app or a passkey) on the Security page first.`,
       'mfa-setup-required',
     )
+  }
+  if (!access.roles.includes(actor.role)) {
+    throw new ForbiddenError(`This route is not available to the ${actor.role} role.`)
+  }
+  if (waitsForVerification) {
+    throw new ForbiddenError('Your account is waiting for verification by an administrator.', 'account-not-verified')
   }
 }

@@ -95,8 +95,11 @@ describe('route gate', () => {
     // A pending account hears of its verification first; it may enrol meanwhile.
     expect(codeOf(() => checkRouteAccess(user('doctor', undefined, 'pending'), clinical, required))).toBe('account-not-verified')
     expect(codeOf(() => checkRouteAccess(user('doctor', undefined, 'pending'), { ...clinical, allowPending: true, allowWithoutSecondFactor: true }, required))).toBe('allowed')
-    // The role check comes first: a route the role can never use stays 403 forbidden.
-    expect(codeOf(() => checkRouteAccess(user('pharmacist'), clinical, { mfaRequiredRoles: ['pharmacist'] }))).toBe('forbidden')
+    // Every route, even one the role can never use: enrolling is what comes next.
+    expect(codeOf(() => checkRouteAccess(user('pharmacist'), clinical, { mfaRequiredRoles: ['pharmacist'] }))).toBe('mfa-setup-required')
+    expect(codeOf(() => checkRouteAccess({ ...user('pharmacist'), secondFactor: true }, clinical, { mfaRequiredRoles: ['pharmacist'] }))).toBe('forbidden')
+    // A pending account on a route closed to it: the role check, then its verification, as without the gate.
+    expect(codeOf(() => checkRouteAccess(user('pharmacist', undefined, 'pending'), clinical, { mfaRequiredRoles: ['pharmacist'] }))).toBe('forbidden')
   })
 })
 

@@ -184,7 +184,8 @@ type LiveSession = NonNullable<Awaited<ReturnType<typeof q.findActiveSession>>>
  * The session and its user's status come from this node's cache (`deps.database.cache`,
  * key `session:<id>`) when present, else from the database. Whatever ends a session or
  * changes a user's status (logout, refresh-token reuse, password change or reset, an admin's
- * disable, verify or enable) invalidates the session's or user's tag in its transaction, so
+ * disable, verify or enable; a second factor added or removed, which the `MFA_REQUIRED_ROLES`
+ * gate reads from `secondFactor`) invalidates the session's or user's tag in its transaction, so
  * every node stops accepting the token as soon as the change commits.
  */
 export async function authenticateAccessToken(deps: Deps, token: string, meta: RequestMeta): Promise<UserActor | null> {
