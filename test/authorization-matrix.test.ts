@@ -242,6 +242,7 @@ const MATRIX: Record<string, Row> = {
 
   // Two-factor sign-in (SPEC §8): account routes, every role (MFA_REQUIRED_ROLES is empty here; the
   // gate has its own check below). Each cell enrols the world's user and the row's `after` turns it off.
+  'GET /api/v1/auth/mfa/totp': { req: (r) => api(r, 'GET', '/auth/mfa/totp'), expect: x({}, 200), audit: none },
   'POST /api/v1/auth/mfa/totp/setup': { req: (r) => api(r, 'POST', '/auth/mfa/totp/setup', {}), expect: x({}, 200), audit: none, after: () => dropFactors() },
   'POST /api/v1/auth/mfa/totp/confirm': {
     req: async (r) => api(r, 'POST', '/auth/mfa/totp/confirm', { code: r === 'anon' ? '123456' : totpCode(await setUpSecret(r)) }),

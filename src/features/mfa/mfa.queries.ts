@@ -98,6 +98,16 @@ export async function findSecondFactors(db: Db, userId: string) {
   return { totp: row.totp === true, recovery: row.recovery === true, passkey: row.passkey === true }
 }
 
+/** When the user's TOTP was confirmed (null: none, or not confirmed) and how many recovery codes are unused. */
+export async function findTotpStatus(db: Db, userId: string) {
+  return db
+    .selectNoFrom((eb) => [
+      eb.selectFrom('totpFactors').select('confirmedAt').where('userId', '=', userId).as('confirmedAt'),
+      eb.selectFrom('recoveryCodes').select((e) => e.fn.countAll<string>().as('n')).where('userId', '=', userId).where('usedAt', 'is', null).as('recoveryCodesLeft'),
+    ])
+    .executeTakeFirstOrThrow()
+}
+
 export async function insertMfaChallenge(db: Db, row: { tokenHash: string; userId: string; createdAt: Date; expiresAt: Date }) {
   await db.insertInto('mfaChallenges').values(row).execute()
 }

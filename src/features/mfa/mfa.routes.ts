@@ -6,13 +6,22 @@ import { userOf } from '../../app/actor-of.js'
 import { ACCOUNT_ROUTE_ACCESS } from '../../policy/index.js'
 import { sessionReply, SessionReply } from '../accounts/refresh-cookie.js'
 import { signInRequest } from '../accounts/sign-in.js'
-import { ConfirmTotpBody, DisableTotpBody, LoginMfaBody, RecoveryCodes, RegenerateRecoveryCodesBody, TotpSetup } from './mfa.schema.js'
-import { completeSecondFactor, confirmTotp, disableTotp, replaceRecoveryCodes, setUpTotp } from './mfa.service.js'
+import { toInstant } from '../../app/schemas.js'
+import { ConfirmTotpBody, DisableTotpBody, LoginMfaBody, RecoveryCodes, RegenerateRecoveryCodesBody, TotpSetup, TotpStatus } from './mfa.schema.js'
+import { completeSecondFactor, confirmTotp, disableTotp, getTotpStatus, replaceRecoveryCodes, setUpTotp } from './mfa.service.js'
 
 const tags = ['accounts']
 
 /** Mounts `/auth/mfa/*` (account routes: open to every role before it enrols, SPEC §8) and `POST /auth/login/mfa` (public). */
 export const mfaRoutes: FeatureRoutes = async (app, { deps }) => {
+  app.get('/auth/mfa/totp', {
+    config: { access: ACCOUNT_ROUTE_ACCESS },
+    schema: { tags, summary: 'Whether two-factor sign-in (TOTP) is on, and the recovery codes left', response: { 200: TotpStatus, 401: Problem } },
+  }, async (req) => {
+    const { enabledAt, recoveryCodesLeft } = await getTotpStatus(deps, userOf(req))
+    return { enabled: enabledAt !== null, enabledAt: enabledAt ? toInstant(enabledAt) : null, recoveryCodesLeft }
+  })
+
   app.post('/auth/mfa/totp/setup', {
     config: { access: ACCOUNT_ROUTE_ACCESS },
     schema: { tags, summary: 'Start setting up an authenticator app (TOTP)', body: EmptyBody, response: { 200: TotpSetup, 401: Problem, 409: Problem } },

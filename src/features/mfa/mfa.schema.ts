@@ -17,6 +17,12 @@ export const TotpSetup = z.object({
   qrSvg: z.string().describe('The key URI as a QR code, an SVG document.'),
 })
 
+export const TotpStatus = z.object({
+  enabled: z.boolean(),
+  enabledAt: z.string().nullable().describe('When the authenticator was confirmed (ISO-8601 UTC); null when two-factor sign-in is off.'),
+  recoveryCodesLeft: z.number().int().describe('Recovery codes not used yet.'),
+})
+
 export const ConfirmTotpBody = z.object({ code: TotpCode }).strict()
 export const RecoveryCodes = z.object({
   recoveryCodes: z.array(z.string()).describe('10 single-use codes, shown once: they are stored only hashed.'),

@@ -94,6 +94,12 @@ export async function setUpTotp(deps: Deps, actor: UserActor): Promise<{ secret:
   return { secret, otpauthUrl, qrSvg }
 }
 
+/** The caller's TOTP state for the Security page: on since when (null: off), recovery codes unused. */
+export async function getTotpStatus(deps: Deps, actor: UserActor): Promise<{ enabledAt: Date | null; recoveryCodesLeft: number }> {
+  const row = await q.findTotpStatus(deps.db, actor.id)
+  return { enabledAt: row.confirmedAt ?? null, recoveryCodesLeft: Number(row.recoveryCodesLeft ?? 0) }
+}
+
 /**
  * Confirms the enrolment with a current code (SPEC §8 `POST /auth/mfa/totp/confirm`): the
  * factor becomes active (its step counts as used), ten recovery codes replace any old ones

@@ -54,6 +54,7 @@ describe('TOTP set-up and confirmation (SPEC §8)', () => {
     expect(qrSvg).toMatch(/^<svg[\s\S]*<\/svg>\s*$/)
     const row = await t.deps.db.selectFrom('totpFactors').selectAll().where('userId', '=', u.id).executeTakeFirstOrThrow()
     expect(row.confirmedAt).toBeNull()
+    expect((await inject('GET', '/auth/mfa/totp', undefined, u.headers)).json()).toEqual({ enabled: false, enabledAt: null, recoveryCodesLeft: 0 })
     expect(row.secretCiphertext).not.toContain(secret)
     // Unconfirmed, it is no second factor: the password alone still signs in.
     const login = await inject('POST', '/auth/login', { email: u.email, password: PASSWORD })
@@ -85,6 +86,8 @@ describe('TOTP set-up and confirmation (SPEC §8)', () => {
     expect(await actionsOf(u.id)).toContain('auth.totp_enabled')
     await smtp.waitFor((m) => m.envelopeTo.includes(u.email) && m.subject === 'Two-factor sign-in was turned on')
 
+    const status = await inject('GET', '/auth/mfa/totp', undefined, u.headers)
+    expect(status.json()).toEqual({ enabled: true, enabledAt: now.toISOString(), recoveryCodesLeft: 10 })
     const setupAgain = await inject('POST', '/auth/mfa/totp/setup', {}, u.headers)
     expect(setupAgain.statusCode).toBe(409)
     expect(slugOf(setupAgain)).toBe('totp-already-enabled')
