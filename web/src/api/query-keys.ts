@@ -37,4 +37,6 @@ export const queryKeys = {
   adminUserList: (query: object) => ['admin-users', query] as const,
   adminJobs: ['admin-jobs'] as const,
   adminSettings: ['admin-settings'] as const,
+  /** The account's two-factor (TOTP) state. */
+  totp: ['account', 'totp'] as const,
 }

@@ -7,6 +7,7 @@ import { Button, Card, Group, Stack, Text, Title } from '@mantine/core'
 import { Link } from 'react-router'
 import { Page } from '../components/Page'
 import { HOME_OF, useAuth } from '../auth'
+import { TotpSection } from './TotpSection'
 
 function PasswordSection() {
   const { user } = useAuth()
@@ -33,6 +34,7 @@ export default function SecurityPage() {
   return (
     <Page title="Security">
       <PasswordSection />
+      <TotpSection />
     </Page>
   )
 }
