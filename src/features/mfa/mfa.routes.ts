@@ -6,8 +6,7 @@ import { userOf } from '../../app/actor-of.js'
 import { ACCOUNT_ROUTE_ACCESS } from '../../policy/index.js'
 import { sessionReply, SessionReply } from '../accounts/refresh-cookie.js'
 import { signInRequest } from '../accounts/sign-in.js'
-import { toInstant } from '../../app/schemas.js'
-import { ConfirmTotpBody, DisableTotpBody, LoginMfaBody, RecoveryCodes, RegenerateRecoveryCodesBody, TotpSetup, TotpStatus } from './mfa.schema.js'
+import { ConfirmTotpBody, DisableTotpBody, LoginMfaBody, RecoveryCodes, RegenerateRecoveryCodesBody, TotpSetup, TotpStatus, toTotpStatusDto } from './mfa.schema.js'
 import { completeSecondFactor, confirmTotp, disableTotp, getTotpStatus, replaceRecoveryCodes, setUpTotp } from './mfa.service.js'
 
 const tags = ['accounts']
@@ -17,10 +16,7 @@ export const mfaRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/auth/mfa/totp', {
     config: { access: ACCOUNT_ROUTE_ACCESS },
     schema: { tags, summary: 'Whether two-factor sign-in (TOTP) is on, and the recovery codes left', response: { 200: TotpStatus, 401: Problem } },
-  }, async (req) => {
-    const { enabledAt, recoveryCodesLeft } = await getTotpStatus(deps, userOf(req))
-    return { enabled: enabledAt !== null, enabledAt: enabledAt ? toInstant(enabledAt) : null, recoveryCodesLeft }
-  })
+  }, async (req) => toTotpStatusDto(await getTotpStatus(deps, userOf(req))))
 
   app.post('/auth/mfa/totp/setup', {
     config: { access: ACCOUNT_ROUTE_ACCESS },

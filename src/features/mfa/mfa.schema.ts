@@ -1,5 +1,6 @@
 /** Request and response schemas of two-factor sign-in (SPEC §8: TOTP, recovery codes, the `mfaToken` step). */
 import { z } from 'zod'
+import { toInstant } from '../../app/schemas.js'
 
 /** A TOTP code (6 digits) or a recovery code (`xxxx-xxxx-xxxx-xxxx`; spaces, dashes and case do not matter). */
 export const SecondFactorCode = z
@@ -21,6 +22,13 @@ export const TotpStatus = z.object({
   enabled: z.boolean(),
   enabledAt: z.string().nullable().describe('When the authenticator was confirmed (ISO-8601 UTC); null when two-factor sign-in is off.'),
   recoveryCodesLeft: z.number().int().describe('Recovery codes not used yet.'),
+})
+
+/** The service's TOTP state → `TotpStatus`. */
+export const toTotpStatusDto = (s: { enabledAt: Date | null; recoveryCodesLeft: number }): z.infer<typeof TotpStatus> => ({
+  enabled: s.enabledAt !== null,
+  enabledAt: s.enabledAt ? toInstant(s.enabledAt) : null,
+  recoveryCodesLeft: s.recoveryCodesLeft,
 })
 
 export const ConfirmTotpBody = z.object({ code: TotpCode }).strict()

@@ -20,7 +20,6 @@ import { Secret, TOTP } from 'otpauth'
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, UnauthorizedError, ValidationError } from '../../app/errors.js'
 import { hashToken, newOpaqueToken } from '../../app/opaque-tokens.js'
-import { openSecret, sealSecret } from '../../app/sealed-secrets.js'
 import { cacheTags } from '../../db/node-cache.js'
 import type { DB, UserRow } from '../../db/schema.js'
 import type { UserActor } from '../../policy/index.js'
@@ -29,13 +28,13 @@ import { enqueueAccountNotice } from '../accounts/account-notices.js'
 import { dummyPasswordHash, verifyPassword } from '../accounts/passwords.js'
 import { completeSignIn, type Session, type SignInRequest } from '../accounts/sign-in.js'
 import * as q from './mfa.queries.js'
+import { openTotpSecret as openSealed, sealTotpSecret as seal } from './totp-secret.js'
 import type { MfaRequired, SecondFactorMethod } from './mfa.schema.js'
 
 /** RFC 6238 parameters of SPEC §8. */
 const TOTP_PARAMS = { issuer: 'CareLocker', algorithm: 'SHA1', digits: 6, period: 30 } as const
 /** Steps of drift accepted either side of now. */
 const TOTP_WINDOW = 1
-const SECRET_PURPOSE = 'carelocker totp-secret'
 /** SPEC §8: an `mfaToken` lives 5 minutes and dies after 5 wrong codes. */
 export const MFA_TOKEN_TTL_MS = 5 * 60_000
 export const MFA_MAX_FAILURES = 5
@@ -45,12 +44,9 @@ const RECOVERY_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789'
 
 const userTarget = (u: { id: string; role: string }): AuditTarget => ({ patientId: u.role === 'patient' ? u.id : null, resource: { type: 'user', id: u.id } })
 
-const sealTotpSecret = (deps: Deps, userId: string, base32: string) => sealSecret(deps.config.masterKey, SECRET_PURPOSE, base32, userId)
-
-function openTotpSecret(deps: Deps, factor: { userId: string; secretCiphertext: string }) {
-  const { plaintext, current } = openSecret([deps.config.masterKey, ...deps.config.previousMasterKeys], SECRET_PURPOSE, factor.secretCiphertext, factor.userId)
-  return { base32: plaintext, current }
-}
+const sealTotpSecret = (deps: Deps, userId: string, base32: string) => seal(deps.config.masterKey, userId, base32)
+const openTotpSecret = (deps: Deps, factor: { userId: string; secretCiphertext: string }) =>
+  openSealed([deps.config.masterKey, ...deps.config.previousMasterKeys], factor.userId, factor.secretCiphertext)
 
 const totpOf = (base32: string, label = 'account') => new TOTP({ ...TOTP_PARAMS, label, secret: Secret.fromBase32(base32) })
 

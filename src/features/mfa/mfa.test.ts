@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { sealSecret } from '../../app/sealed-secrets.js'
+import { openSecret, sealSecret } from '../../app/sealed-secrets.js'
+import { rotateMasterKey } from '../../ops/key-rotation.js'
 import { PASSWORD, registerUser } from '../../../test/helpers/factories.js'
 import { enrolTotp, mfaTokenFor, totpCode } from '../../../test/helpers/mfa.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
@@ -249,6 +250,27 @@ describe('signing in with a second factor (SPEC §8)', () => {
     expect(row.secretCiphertext.split('.')[0]).toBe(current.split('.')[0])
     now = new Date(now.getTime() + 30_000)
     expect((await loginMfa(await mfaTokenFor(t, u.email, PASSWORD), totpCode(secret, now))).statusCode).toBe(200)
+  })
+})
+
+describe('master key rotation (SPEC §11) re-seals TOTP secrets', () => {
+  it('keys:rotate re-seals a secret sealed under the previous key, so the previous key can go; unreadable ones are reported', async () => {
+    const u = await registerUser(t)
+    const stray = await registerUser(t)
+    const secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ'
+    const old = sealSecret(previousKey, 'carelocker totp-secret', secret, u.id)
+    await t.deps.db.insertInto('totpFactors').values({ userId: u.id, secretCiphertext: old, createdAt: now, confirmedAt: now, lastUsedStep: null }).execute()
+    // Sealed under a key this locker never had: reported, left alone.
+    const lost = sealSecret(randomBytes(32), 'carelocker totp-secret', secret, stray.id)
+    await t.deps.db.insertInto('totpFactors').values({ userId: stray.id, secretCiphertext: lost, createdAt: now, confirmedAt: now, lastUsedStep: null }).execute()
+    const progress = await rotateMasterKey(t.deps.db.withoutPlugins(), { newKey: t.deps.config.masterKey, oldKeys: [previousKey] })
+    expect(progress.unreadable).toEqual([`totp:${stray.id}`])
+    expect(progress.rewrapped).toBeGreaterThanOrEqual(1)
+    const row = await t.deps.db.selectFrom('totpFactors').select('secretCiphertext').where('userId', '=', u.id).executeTakeFirstOrThrow()
+    expect(openSecret([t.deps.config.masterKey], 'carelocker totp-secret', row.secretCiphertext, u.id).plaintext).toBe(secret)
+    const again = await rotateMasterKey(t.deps.db.withoutPlugins(), { newKey: t.deps.config.masterKey, oldKeys: [previousKey] })
+    expect(again.rewrapped).toBe(0)
+    await t.deps.db.deleteFrom('totpFactors').where('userId', '=', stray.id).execute()
   })
 })
 
