@@ -8,14 +8,14 @@
  *   and computes codes with `otpauth`, as the phone would —, download and save the recovery
  *   codes, and their workspace opens;
  * - signed out, they sign in with password and a code (a wrong code first, shown clearly);
- * - then with a recovery code instead.
+ * - then with a recovery code instead, and replaces the recovery codes on the Security page.
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PASSWORD, registerUser, type TestUser } from '../test/helpers/factories.js'
-import { totpCode } from '../test/helpers/mfa.js'
+import { mfaTokenFor, totpCode } from '../test/helpers/mfa.js'
 import type { TestApp } from '../test/helpers/test-app.js'
 import { DESKTOP, SCREENSHOT_DIR } from './browser.js'
 import { checkStep, ConsoleErrors, field, useBrowserApp } from './browser-app.js'
@@ -117,5 +117,22 @@ describe('two-factor sign-in in the web app (SPEC §8)', () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).waitFor()
     const methods = await t.deps.db.selectFrom('sessions').select('authMethod').where('userId', '=', doctor.id).orderBy('createdAt').execute()
     expect(methods.map((m) => m.authMethod)).toEqual(['register', 'password', 'totp', 'recovery'])
+  })
+
+  it('on the Security page the doctor sees 9 codes left and replaces them; an old one stops working', async () => {
+    await page.goto(`${base}/doctor/security`)
+    await expect.poll(() => page.getByTestId('totp-on').innerText()).toContain('9 recovery codes left')
+    await page.getByRole('button', { name: 'New recovery codes' }).click()
+    await field(page, 'Code from the app, or a recovery code').fill(recoveryCodes[1]!)
+    await page.getByRole('button', { name: 'Make new codes' }).click()
+    await page.getByTestId('recovery-codes').waitFor()
+    const fresh = (await page.getByTestId('recovery-code').allInnerTexts()).map((c) => c.trim())
+    expect(fresh).toHaveLength(10)
+    expect(fresh).not.toContain(recoveryCodes[2])
+    await page.getByRole('button', { name: 'I have saved them' }).click()
+    await expect.poll(() => page.getByTestId('totp-on').innerText()).toContain('10 recovery codes left')
+    const old = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login/mfa', payload: { mfaToken: await mfaTokenFor(t, doctor.email, PASSWORD), code: recoveryCodes[2] } })
+    expect(old.statusCode).toBe(401)
+    recoveryCodes = fresh
   })
 })

@@ -192,6 +192,64 @@ function TurnOff({ onDone }: { onDone: () => void }) {
   )
 }
 
+/** New recovery codes for a code (the old ones stop working); `onCodes` gets them to show once. */
+function ReplaceRecoveryCodes({ onCodes }: { onCodes: (codes: string[]) => void }) {
+  const [open, setOpen] = useState(false)
+  const [code, setCode] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const replace = useMutation({
+    mutationFn: () => unwrap(api.POST('/api/v1/auth/mfa/recovery-codes', { body: { code: code.trim() } })),
+    onSuccess: (r) => {
+      setOpen(false)
+      setCode('')
+      onCodes(r.recoveryCodes)
+    },
+    onError: (err) => setError(err instanceof ApiError && err.slug === 'invalid-code' ? 'The code is wrong or was already used.' : errorMessage(err)),
+  })
+  if (!open) {
+    return (
+      <Button variant="default" onClick={() => setOpen(true)}>
+        New recovery codes
+      </Button>
+    )
+  }
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault()
+        setError(null)
+        replace.mutate()
+      }}
+      noValidate
+      style={{ maxWidth: 320 }}
+    >
+      <Stack>
+        {error && (
+          <Alert color="red" role="alert">
+            {error}
+          </Alert>
+        )}
+        <TextInput
+          label="Code from the app, or a recovery code"
+          description="Your current recovery codes stop working."
+          autoComplete="one-time-code"
+          required
+          value={code}
+          onChange={(e) => setCode(e.currentTarget.value)}
+        />
+        <Group>
+          <Button type="submit" loading={replace.isPending}>
+            Make new codes
+          </Button>
+          <Button variant="subtle" onClick={() => setOpen(false)}>
+            Cancel
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  )
+}
+
 export function TotpSection() {
   const queryClient = useQueryClient()
   const location = useLocation()
@@ -235,7 +293,10 @@ export function TotpSection() {
               <Text size="sm" data-testid="totp-on">
                 On since {formatDateTime(status.data.enabledAt)}. {status.data.recoveryCodesLeft} recovery code{status.data.recoveryCodesLeft === 1 ? '' : 's'} left.
               </Text>
-              <TurnOff onDone={() => void refresh()} />
+              <Group align="flex-start">
+                <ReplaceRecoveryCodes onCodes={setCodes} />
+                <TurnOff onDone={() => void refresh()} />
+              </Group>
             </Stack>
           ) : (
             <SetUp
