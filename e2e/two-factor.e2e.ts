@@ -8,7 +8,8 @@
  *   and computes codes with `otpauth`, as the phone would —, download and save the recovery
  *   codes, and their workspace opens;
  * - signed out, they sign in with password and a code (a wrong code first, shown clearly);
- * - then with a recovery code instead, and replaces the recovery codes on the Security page.
+ * - then with a recovery code instead, replaces the recovery codes on the Security page, and
+ *   turns two-factor sign-in off.
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -134,5 +135,18 @@ describe('two-factor sign-in in the web app (SPEC §8)', () => {
     const old = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login/mfa', payload: { mfaToken: await mfaTokenFor(t, doctor.email, PASSWORD), code: recoveryCodes[2] } })
     expect(old.statusCode).toBe(401)
     recoveryCodes = fresh
+  })
+
+  it('the doctor turns two-factor sign-in off with the password and a code (a wrong password says so); the set-up is offered again', async () => {
+    await page.getByRole('button', { name: 'Turn off', exact: true }).click()
+    await page.locator('input[type=password]').fill('not my password')
+    await field(page, 'Code from the app, or a recovery code').fill(recoveryCodes[0]!)
+    await page.getByRole('button', { name: 'Turn off two-factor sign-in' }).click()
+    await expect.poll(() => page.getByRole('alert').innerText()).toContain('The password is wrong.')
+    consoleErrors.allowOne(401)
+    await page.locator('input[type=password]').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Turn off two-factor sign-in' }).click()
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).waitFor()
+    expect(await t.deps.db.selectFrom('totpFactors').select('userId').where('userId', '=', doctor.id).execute()).toEqual([])
   })
 })

@@ -131,16 +131,35 @@ function SetUp({ onConfirmed }: { onConfirmed: (codes: string[]) => void }) {
   )
 }
 
-function TurnOff({ onDone }: { onDone: () => void }) {
+/**
+ * A button that opens a small form asking for a code (and the password when `withPassword`)
+ * before `run`; the form shows what went wrong in the user's words and closes on success.
+ */
+function CodeAction({
+  label,
+  submitLabel,
+  color,
+  withPassword = false,
+  description,
+  run,
+}: {
+  label: string
+  submitLabel: string
+  color?: string
+  withPassword?: boolean
+  description?: string
+  run: (input: { password: string; code: string }) => Promise<unknown>
+}) {
   const [open, setOpen] = useState(false)
   const [password, setPassword] = useState('')
   const [code, setCode] = useState('')
   const [error, setError] = useState<string | null>(null)
-  const off = useMutation({
-    mutationFn: () => unwrap(api.DELETE('/api/v1/auth/mfa/totp', { body: { password, code: code.trim() } })),
+  const action = useMutation({
+    mutationFn: () => run({ password, code: code.trim() }),
     onSuccess: () => {
       setOpen(false)
-      onDone()
+      setPassword('')
+      setCode('')
     },
     onError: (err) => {
       if (err instanceof ApiError && err.slug === 'invalid-credentials') setError('The password is wrong.')
@@ -150,8 +169,8 @@ function TurnOff({ onDone }: { onDone: () => void }) {
   })
   if (!open) {
     return (
-      <Button variant="default" color="red" onClick={() => setOpen(true)}>
-        Turn off
+      <Button variant="default" color={color} onClick={() => setOpen(true)}>
+        {label}
       </Button>
     )
   }
@@ -160,7 +179,7 @@ function TurnOff({ onDone }: { onDone: () => void }) {
       onSubmit={(e) => {
         e.preventDefault()
         setError(null)
-        off.mutate()
+        action.mutate()
       }}
       noValidate
       style={{ maxWidth: 320 }}
@@ -171,75 +190,20 @@ function TurnOff({ onDone }: { onDone: () => void }) {
             {error}
           </Alert>
         )}
-        <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
-        <TextInput
-          label="Code from the app, or a recovery code"
-          autoComplete="one-time-code"
-          required
-          value={code}
-          onChange={(e) => setCode(e.currentTarget.value)}
-        />
-        <Group>
-          <Button type="submit" color="red" loading={off.isPending}>
-            Turn off two-factor sign-in
-          </Button>
-          <Button variant="subtle" onClick={() => setOpen(false)}>
-            Cancel
-          </Button>
-        </Group>
-      </Stack>
-    </form>
-  )
-}
-
-/** New recovery codes for a code (the old ones stop working); `onCodes` gets them to show once. */
-function ReplaceRecoveryCodes({ onCodes }: { onCodes: (codes: string[]) => void }) {
-  const [open, setOpen] = useState(false)
-  const [code, setCode] = useState('')
-  const [error, setError] = useState<string | null>(null)
-  const replace = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v1/auth/mfa/recovery-codes', { body: { code: code.trim() } })),
-    onSuccess: (r) => {
-      setOpen(false)
-      setCode('')
-      onCodes(r.recoveryCodes)
-    },
-    onError: (err) => setError(err instanceof ApiError && err.slug === 'invalid-code' ? 'The code is wrong or was already used.' : errorMessage(err)),
-  })
-  if (!open) {
-    return (
-      <Button variant="default" onClick={() => setOpen(true)}>
-        New recovery codes
-      </Button>
-    )
-  }
-  return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault()
-        setError(null)
-        replace.mutate()
-      }}
-      noValidate
-      style={{ maxWidth: 320 }}
-    >
-      <Stack>
-        {error && (
-          <Alert color="red" role="alert">
-            {error}
-          </Alert>
+        {withPassword && (
+          <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
         )}
         <TextInput
           label="Code from the app, or a recovery code"
-          description="Your current recovery codes stop working."
+          description={description}
           autoComplete="one-time-code"
           required
           value={code}
           onChange={(e) => setCode(e.currentTarget.value)}
         />
         <Group>
-          <Button type="submit" loading={replace.isPending}>
-            Make new codes
+          <Button type="submit" color={color} loading={action.isPending}>
+            {submitLabel}
           </Button>
           <Button variant="subtle" onClick={() => setOpen(false)}>
             Cancel
@@ -294,8 +258,22 @@ export function TotpSection() {
                 On since {formatDateTime(status.data.enabledAt)}. {status.data.recoveryCodesLeft} recovery code{status.data.recoveryCodesLeft === 1 ? '' : 's'} left.
               </Text>
               <Group align="flex-start">
-                <ReplaceRecoveryCodes onCodes={setCodes} />
-                <TurnOff onDone={() => void refresh()} />
+                <CodeAction
+                  label="New recovery codes"
+                  submitLabel="Make new codes"
+                  description="Your current recovery codes stop working."
+                  run={async ({ code }) => setCodes((await unwrap(api.POST('/api/v1/auth/mfa/recovery-codes', { body: { code } }))).recoveryCodes)}
+                />
+                <CodeAction
+                  label="Turn off"
+                  submitLabel="Turn off two-factor sign-in"
+                  color="red"
+                  withPassword
+                  run={async (input) => {
+                    await unwrap(api.DELETE('/api/v1/auth/mfa/totp', { body: input }))
+                    await refresh()
+                  }}
+                />
               </Group>
             </Stack>
           ) : (
