@@ -4,9 +4,13 @@
  * Synthea bundles in test/fixtures/synthea, the first with the sample documents of
  * test/fixtures/docs uploaded. Passwords are random per data
  * directory (no default credentials), kept in `$DATA_DIR/demo-logins.json` (0600), and
- * printed at every start.
+ * printed at every start. The admin, doctor and pharmacist must sign in with a second
+ * factor (SPEC §8 `MFA_REQUIRED_ROLES`): each gets an authenticator (TOTP) enrolled through
+ * the API, whose secret and `otpauth://` URI are kept and printed with the password (add
+ * either to an authenticator app), and its recovery codes kept in the same file.
  */
 import { randomBytes } from 'node:crypto'
+import { Secret, TOTP } from 'otpauth'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -23,6 +27,10 @@ interface Login {
   password: string
   name: string
   note?: string
+  /** Base32 TOTP secret (SHA1, 6 digits, 30 s) of a role that needs a second factor. */
+  totpSecret?: string
+  otpauthUrl?: string
+  recoveryCodes?: string[]
 }
 
 const SYNTHEA_PATIENTS = [
@@ -51,6 +59,14 @@ async function call(app: App, method: 'GET' | 'POST' | 'PUT', url: string, token
   return res.json()
 }
 
+/** Enrols an authenticator for the account of `token` (set-up, then a code of now) and records it on `login`. */
+async function enrolTotp(app: App, login: Login, token: string): Promise<void> {
+  const { secret, otpauthUrl } = await call(app, 'POST', '/auth/mfa/totp/setup', token, {})
+  const code = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate()
+  const { recoveryCodes } = await call(app, 'POST', '/auth/mfa/totp/confirm', token, { code })
+  Object.assign(login, { totpSecret: secret, otpauthUrl, recoveryCodes })
+}
+
 async function register(app: App, login: Login, extra: Record<string, string> = {}): Promise<{ id: string; token: string }> {
   const body = await call(app, 'POST', '/auth/register', undefined, { email: login.email, password: login.password, role: login.role, name: login.name, ...extra })
   return { id: body.user.id, token: body.accessToken }
@@ -62,13 +78,16 @@ async function seed(app: App, deps: Awaited<ReturnType<typeof composeDeps>>['dep
   await ensureAdmin(deps, admin.email, admin.password, admin.name)
   logins.push(admin)
   const adminToken = (await call(app, 'POST', '/auth/login', undefined, { email: admin.email, password: admin.password })).accessToken
+  await enrolTotp(app, admin, adminToken)
 
   const doctor: Login = { role: 'doctor', email: 'doctor@demo.carelocker.dev', password: password(), name: 'Dr. Ada Okafor' }
   const d = await register(app, doctor, { specialty: 'Internal Medicine', licenseNumber: 'MD-DEMO-001', organization: 'CareLocker Demo Clinic' })
+  await enrolTotp(app, doctor, d.token)
   await call(app, 'POST', `/admin/users/${d.id}/verify`, adminToken)
   logins.push(doctor)
   const pharmacist: Login = { role: 'pharmacist', email: 'pharmacist@demo.carelocker.dev', password: password(), name: 'Sam Rivera' }
   const ph = await register(app, pharmacist, { pharmacyName: 'Demo Corner Pharmacy', licenseNumber: 'PH-DEMO-001' })
+  await enrolTotp(app, pharmacist, ph.token)
   await call(app, 'POST', `/admin/users/${ph.id}/verify`, adminToken)
   logins.push(pharmacist)
 
@@ -120,7 +139,12 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop())
   await app.listen({ port: config.port, host: config.host })
   console.log(`\nCareLocker demo at ${config.publicUrl} (API docs: ${config.publicUrl}/docs)\nDemo logins (stored in ${loginsFile}):`)
-  console.table(logins.map((l) => ({ role: l.role, email: l.email, password: l.password, name: l.name, note: l.note ?? '' })))
+  console.table(logins.map((l) => ({ role: l.role, email: l.email, password: l.password, 'TOTP secret': l.totpSecret ?? '', name: l.name, note: l.note ?? '' })))
+  const withTotp = logins.filter((l) => l.otpauthUrl)
+  if (withTotp.length > 0) {
+    console.log('Two-factor sign-in: add the TOTP secret above (or this otpauth URI) to an authenticator app; recovery codes are in the file.')
+    for (const l of withTotp) console.log(`  ${l.email}: ${l.otpauthUrl}`)
+  }
 }
 
 main().catch((err: unknown) => {

@@ -32,7 +32,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_PREFIX, type App } from '../src/app/app-types.js'
 import { hashToken, newOpaqueToken } from '../src/app/opaque-tokens.js'
 import { registerFeatureRoutes, registerPageRoutes } from '../src/app/routes.js'
+import { cacheTags } from '../src/db/node-cache.js'
 import { createAdmin, loginAs, PASSWORD, registerUser, registerVerified, type TestUser } from './helpers/factories.js'
+import { enrolTotp, mfaTokenFor, totpCode } from './helpers/mfa.js'
 import { startTestApp, type TestApp } from './helpers/test-app.js'
 import { multipartBody, uploadRecord } from './helpers/uploads.js'
 import { waitUntil } from './helpers/wait.js'
@@ -201,6 +203,20 @@ async function ownSession(role: Role): Promise<Record<string, string>> {
   return (await loginAs(t, users[role].email)).headers
 }
 
+/** Every signed-in role's request writes `action`. */
+const signedInAudit = (action: string): Audit => Object.fromEntries(ROLES.filter((r) => r !== 'anon').map((r) => [r, [action]]))
+/** Starts a TOTP set-up for the world's user of `role`; its secret. */
+async function setUpSecret(role: Exclude<Role, 'anon'>): Promise<string> {
+  return (await must<{ secret: string }>(api(role, 'POST', '/auth/mfa/totp/setup', {}), 200)).secret
+}
+/** Removes the world's users' second factors (test cleanup: they sign in with a password elsewhere). */
+async function dropFactors(): Promise<void> {
+  const ids = Object.values(users).map((u) => u.id)
+  await t.deps.db.deleteFrom('totpFactors').where('userId', 'in', ids).execute()
+  await t.deps.db.deleteFrom('recoveryCodes').where('userId', 'in', ids).execute()
+  await t.deps.database.cache.invalidate(t.deps.db, ids.map(cacheTags.user))
+}
+
 const restoreConsent = async () => {
   consultationId = await fresh.consultation('approved')
 }
@@ -308,6 +324,38 @@ const MATRIX: Record<string, Row> = {
     },
     expect: all(200),
     audit: everyone('auth.logged_in'),
+  },
+
+  // Two-factor sign-in (SPEC §8): account routes, every role (MFA_REQUIRED_ROLES is empty here; the
+  // gate has its own check below). Each cell enrols the world's user and the row's `after` turns it off.
+  'GET /api/v1/auth/mfa/totp': { req: (r) => api(r, 'GET', '/auth/mfa/totp'), expect: x({}, 200), audit: none },
+  'POST /api/v1/auth/mfa/totp/setup': { req: (r) => api(r, 'POST', '/auth/mfa/totp/setup', {}), expect: x({}, 200), audit: none, after: () => dropFactors() },
+  'POST /api/v1/auth/mfa/totp/confirm': {
+    req: async (r) => api(r, 'POST', '/auth/mfa/totp/confirm', { code: r === 'anon' ? '123456' : totpCode(await setUpSecret(r)) }),
+    expect: x({}, 200),
+    audit: signedInAudit('auth.totp_enabled'),
+    after: () => dropFactors(),
+  },
+  'DELETE /api/v1/auth/mfa/totp': {
+    req: async (r) => api(r, 'DELETE', '/auth/mfa/totp', { password: PASSWORD, code: r === 'anon' ? '123456' : (await enrolTotp(t, users[r])).recoveryCodes[0] }),
+    expect: x({}, 204),
+    audit: signedInAudit('auth.totp_disabled'),
+  },
+  'POST /api/v1/auth/mfa/recovery-codes': {
+    req: async (r) => api(r, 'POST', '/auth/mfa/recovery-codes', { code: r === 'anon' ? '123456' : (await enrolTotp(t, users[r])).recoveryCodes[0] }),
+    expect: x({}, 200),
+    audit: signedInAudit('auth.recovery_codes_replaced'),
+    after: () => dropFactors(),
+  },
+  // A fresh enrolled patient per cell; the code is a recovery code (a TOTP code's step was spent confirming).
+  'POST /api/v1/auth/login/mfa': {
+    req: async (r) => {
+      const p = await fresh.patient()
+      const { recoveryCodes } = await enrolTotp(t, p)
+      return api(r, 'POST', '/auth/login/mfa', { mfaToken: await mfaTokenFor(t, p.email, PASSWORD), code: recoveryCodes[0] })
+    },
+    expect: all(200),
+    audit: everyone('auth.recovery_code_used', 'auth.logged_in'),
   },
 
   // First-run setup (SPEC §1): public; this world has an admin, so it is over for everyone.
@@ -763,6 +811,32 @@ describe('authorization matrix: every route × every role, its status and its au
       const res = await t.app.inject({ method: wrong as 'PUT', url })
       expect(res.statusCode, `${wrong} ${url}`).toBe(405)
       expect(res.headers.allow, `${wrong} ${url}`).toContain([...methods][0])
+    }
+  })
+})
+
+describe('the second-factor gate on every route (SPEC §8: MFA_REQUIRED_ROLES, default doctor,pharmacist,admin)', () => {
+  it('an unenrolled, verified doctor gets 403 mfa-setup-required on every signed-in route except the account routes (/auth/*), which never say it', async () => {
+    const gated = await startTestApp({ MFA_REQUIRED_ROLES: 'doctor,pharmacist,admin' })
+    try {
+      const doctor = await registerUser(gated, 'doctor')
+      await gated.deps.db.updateTable('users').set({ status: 'active', verifiedAt: new Date() }).where('id', '=', doctor.id).execute()
+      const failures: string[] = []
+      const signedIn = (await enumerateRoutes(gated.app)).filter((r) => MATRIX[r] !== undefined && MATRIX[r]!.expect.anon === 401)
+      // Logout ends the session the check uses: last.
+      signedIn.sort((a, b) => Number(a.endsWith('/auth/logout')) - Number(b.endsWith('/auth/logout')))
+      expect(signedIn.length).toBeGreaterThan(40)
+      for (const route of signedIn) {
+        const [method, path] = route.split(' ') as [InjectOptions['method'], string]
+        const url = path.replace(':pid', doctor.id).replace(':token', 'a'.repeat(43)).replace(':seq', '1').replace(/:id/g, randomUUID())
+        const res = await gated.app.inject({ method, url, headers: doctor.headers })
+        const gatedHere = res.statusCode === 403 && res.body.includes('/problems/mfa-setup-required')
+        const accountRoute = path.startsWith(`${API_PREFIX}/auth/`)
+        if (gatedHere === accountRoute) failures.push(`${route}: ${res.statusCode} ${res.body.slice(0, 120)}`)
+      }
+      expect(failures).toEqual([])
+    } finally {
+      await gated.close()
     }
   })
 })

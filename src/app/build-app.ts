@@ -133,10 +133,10 @@ export async function buildApp(deps: Deps, opts: BuildOptions = {}): Promise<App
       if (allowed.length > 0) throw new MethodNotAllowedError(allowed.join(', '))
     }
     const access: RouteAccess = req.is404
-      ? { roles: ANY_ROLE, allowPending: true }
+      ? { roles: ANY_ROLE, allowPending: true, allowWithoutSecondFactor: true }
       : (req.routeOptions.config.access ?? { roles: [] })
     req.actor = await authenticateRequest(deps, req, access === 'public')
-    checkRouteAccess(req.actor, access)
+    checkRouteAccess(req.actor, access, { mfaRequiredRoles: deps.config.mfaRequiredRoles })
   })
 
   registerErrorHandlers(app)

@@ -23,6 +23,7 @@ import { sharePageRoutes } from '../features/share-links/share-page.routes.js'
 import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
 import { setupRoutes } from '../features/setup/setup.routes.js'
 import { oidcRoutes } from '../features/oidc/oidc.routes.js'
+import { mfaRoutes } from '../features/mfa/mfa.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -52,6 +53,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(doctorsRoutes, { deps })
   await app.register(consultationsRoutes, { deps })
   await app.register(notesRoutes, { deps })
+  await app.register(mfaRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

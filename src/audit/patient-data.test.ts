@@ -17,7 +17,7 @@ let stranger: UserActor
 let consultationId: string
 
 const meta = { ip: '203.0.113.9', userAgent: 'patient-data test' }
-const actorOf = (u: TestUser, role: 'patient' | 'doctor'): UserActor => ({ kind: 'user', id: u.id, role, status: 'active', name: `Test ${role}`, sessionId: 'test', meta })
+const actorOf = (u: TestUser, role: 'patient' | 'doctor'): UserActor => ({ kind: 'user', id: u.id, role, status: 'active', name: `Test ${role}`, sessionId: 'test', secondFactor: false, meta })
 
 async function lastEventId(): Promise<number> {
   const row = await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst()

@@ -68,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
   }
   console.log(JSON.stringify({ ...progress, unreadable: progress.unreadable.length }))
   if (progress.unreadable.length > 0) {
-    console.error(`${progress.unreadable.length} record(s) open under none of MASTER_KEY and MASTER_KEY_PREVIOUS (first: ${progress.unreadable[0]}); set MASTER_KEY_PREVIOUS to the old key and run again.`)
+    console.error(`${progress.unreadable.length} record(s) or TOTP secret(s) open under none of MASTER_KEY and MASTER_KEY_PREVIOUS (first: ${progress.unreadable[0]}); set MASTER_KEY_PREVIOUS to the old key and run again.`)
     return 1
   }
   console.error(

@@ -1,6 +1,8 @@
 /**
- * Master key rotation (SPEC §11): re-wraps every data key under the new master key. Only
- * `records.wrapped_key` holds wrapped keys (a NULL one was crypto-shredded by a delete).
+ * Master key rotation (SPEC §11): re-wraps every data key under the new master key —
+ * `records.wrapped_key` (a NULL one was crypto-shredded by a delete) — and re-seals every
+ * TOTP secret (`totp_factors.secret_ciphertext`, SPEC §8; its unreadable ones are reported
+ * as `totp:<user id>`).
  *
  * Resumable without bookkeeping: a row whose wrapped key opens under the new key is done
  * (GCM authentication tells which key wrapped it), so a run that was stopped — killed, or
@@ -12,9 +14,10 @@
 import { sql, type Kysely } from 'kysely'
 import { IntegrityError } from '../storage/segment-cipher.js'
 import { unwrapDataKey, unwrapDataKeyWithAny, wrapDataKey } from '../storage/envelope.js'
+import { openTotpSecret, sealTotpSecret } from '../features/mfa/totp-secret.js'
 
 export interface RotationProgress {
-  /** Live records looked at. */
+  /** Live records and TOTP secrets looked at. */
   scanned: number
   /** Re-wrapped by this run. */
   rewrapped: number
@@ -27,7 +30,7 @@ export interface RotationProgress {
 }
 
 /**
- * Re-wraps, under `newKey`, each live record's data key that opens under one of `oldKeys`,
+ * Re-wraps, under `newKey`, each live record's data key (then re-seals each TOTP secret) that opens under one of `oldKeys`,
  * `batchSize` rows per read (keyset by id), stopping after `limit` re-wraps when given.
  * `db` is a Kysely without the camel-case plugin. Throws RangeError on a key of the wrong size.
  */
@@ -68,8 +71,39 @@ export async function rotateMasterKey(
     }
     opts.onBatch?.(progress)
   }
+  if (!(await resealTotpSecrets(db, opts.newKey, oldKeys, batchSize, opts.limit, progress))) return progress
   progress.finished = true
   return progress
+}
+
+/** The TOTP pass of `rotateMasterKey`, counted in the same `progress`; false when `limit` stopped it. */
+async function resealTotpSecrets(db: Kysely<any>, newKey: Buffer, oldKeys: readonly Buffer[], batchSize: number, limit: number | undefined, progress: RotationProgress): Promise<boolean> {
+  let after = '00000000-0000-0000-0000-000000000000'
+  for (;;) {
+    const batch = await sql<{ userId: string; sealed: string }>`
+      SELECT user_id AS "userId", secret_ciphertext AS "sealed" FROM totp_factors
+      WHERE user_id > ${after}::uuid ORDER BY user_id LIMIT ${batchSize}`.execute(db)
+    if (batch.rows.length === 0) return true
+    for (const row of batch.rows) {
+      after = row.userId
+      progress.scanned += 1
+      let opened: { base32: string; current: boolean }
+      try {
+        opened = openTotpSecret([newKey, ...oldKeys], row.userId, row.sealed)
+      } catch {
+        progress.unreadable.push(`totp:${row.userId}`)
+        continue
+      }
+      if (opened.current) {
+        progress.alreadyCurrent += 1
+        continue
+      }
+      if (limit !== undefined && progress.rewrapped >= limit) return false
+      const resealed = sealTotpSecret(newKey, row.userId, opened.base32)
+      const updated = await sql`UPDATE totp_factors SET secret_ciphertext = ${resealed} WHERE user_id = ${row.userId}::uuid AND secret_ciphertext = ${row.sealed}`.execute(db)
+      if (Number(updated.numAffectedRows ?? 0) > 0) progress.rewrapped += 1
+    }
+  }
 }
 
 function opensUnder(key: Buffer, wrapped: Buffer): boolean {

@@ -11,6 +11,8 @@ export interface UserActor {
   status: UserStatus
   name: string
   sessionId: string
+  /** The account has a second factor (a confirmed TOTP or a passkey, SPEC §8): the `MFA_REQUIRED_ROLES` gate lets it through. */
+  secondFactor: boolean
   /** Where the request came from, for the audit log. */
   meta: RequestMeta
 }

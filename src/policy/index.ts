@@ -80,25 +80,47 @@ export type RouteAccess =
       roles: readonly Role[]
       /** Pending doctors and pharmacists may use it (account routes); default false → 403 account-not-verified. */
       allowPending?: boolean
+      /**
+       * Users of a role in `MFA_REQUIRED_ROLES` without a second factor may use it (the account,
+       * MFA and passkey routes, where they enrol one); default false → 403 mfa-setup-required (SPEC §8).
+       */
+      allowWithoutSecondFactor?: boolean
     }
 
 /** Every role, for routes any signed-in user may call. */
 export const ANY_ROLE: readonly Role[] = ['patient', 'doctor', 'pharmacist', 'admin']
 
+/** Routes of the account itself (me, logout, password, sessions, MFA, passkeys, email): every role, pending or not, with or without a second factor. */
+export const ACCOUNT_ROUTE_ACCESS = { roles: ANY_ROLE, allowPending: true, allowWithoutSecondFactor: true } as const satisfies RouteAccess
+
 /**
  * The route gate, run before the handler: public routes pass; others need a user actor
- * (401), of an allowed role (403 forbidden), with a verified account unless the route
- * allows pending ones (403 account-not-verified). Disabled accounts never get here: their
- * sessions are refused at authentication.
+ * (401) and then:
+ * - when the role is one of `mfaRequiredRoles` (`MFA_REQUIRED_ROLES`, SPEC §8) and the account
+ *   has no second factor, 403 mfa-setup-required on every route that does not allow going
+ *   without (`allowWithoutSecondFactor`: the account, MFA and passkey routes) — whatever the
+ *   route, since enrolling is what the user must do next; except that a pending account on a
+ *   route closed to pending accounts hears of its verification (below) — that is what it
+ *   waits for, and it may enrol meanwhile;
+ * - a role the route serves (403 forbidden);
+ * - a verified account unless the route allows pending ones (403 account-not-verified).
+ * Disabled accounts never get here: their sessions are refused at authentication.
  */
-export function checkRouteAccess(actor: Actor | null, access: RouteAccess): void {
+export function checkRouteAccess(actor: Actor | null, access: RouteAccess, opts: { mfaRequiredRoles: readonly Role[] }): void {
   if (access === 'public') return
   if (!isUser(actor)) throw new UnauthorizedError()
+  if (actor.status !== 'active' && actor.status !== 'pending') throw new UnauthorizedError()
+  const waitsForVerification = actor.status === 'pending' && !access.allowPending
+  if (!actor.secondFactor && !access.allowWithoutSecondFactor && !waitsForVerification && opts.mfaRequiredRoles.includes(actor.role)) {
+    throw new ForbiddenError(
+      `Accounts of the ${actor.role} role must set up two-factor sign-in (an authenticator app or a passkey) on the Security page first.`,
+      'mfa-setup-required',
+    )
+  }
   if (!access.roles.includes(actor.role)) {
     throw new ForbiddenError(`This route is not available to the ${actor.role} role.`)
   }
-  if (actor.status === 'pending' && !access.allowPending) {
+  if (waitsForVerification) {
     throw new ForbiddenError('Your account is waiting for verification by an administrator.', 'account-not-verified')
   }
-  if (actor.status !== 'active' && actor.status !== 'pending') throw new UnauthorizedError()
 }

@@ -5,7 +5,7 @@ import { authorize, can, checkRouteAccess, type Action, type UserActor } from '.
 
 const PATIENT_ID = '11111111-1111-4111-8111-111111111111'
 const user = (role: Role, id = '22222222-2222-4222-8222-222222222222', status: UserStatus = 'active'): UserActor => ({
-  kind: 'user', id, role, status, name: role, sessionId: 's', meta: { ip: '127.0.0.1', userAgent: 'test' },
+  kind: 'user', id, role, status, name: role, sessionId: 's', secondFactor: false, meta: { ip: '127.0.0.1', userAgent: 'test' },
 })
 
 const patientActions = ['profile.read', 'profile.write', 'record.list', 'record.read', 'record.create', 'record.update', 'record.delete', 'vitals.read', 'vitals.create', 'summary.read', 'import.run'] as const
@@ -61,17 +61,45 @@ describe('account administration rules', () => {
 })
 
 describe('route gate', () => {
+  const none = { mfaRequiredRoles: [] }
   it('401 without a user, 403 for a role that can never use the route, 403 account-not-verified for pending', () => {
-    expect(() => checkRouteAccess(null, { roles: ['patient'] })).toThrow(UnauthorizedError)
-    expect(() => checkRouteAccess(user('pharmacist'), { roles: ['patient', 'doctor'] })).toThrow(ForbiddenError)
+    expect(() => checkRouteAccess(null, { roles: ['patient'] }, none)).toThrow(UnauthorizedError)
+    expect(() => checkRouteAccess(user('pharmacist'), { roles: ['patient', 'doctor'] }, none)).toThrow(ForbiddenError)
     try {
-      checkRouteAccess(user('doctor', undefined, 'pending'), { roles: ['doctor'] })
+      checkRouteAccess(user('doctor', undefined, 'pending'), { roles: ['doctor'] }, none)
       expect.unreachable()
     } catch (err) {
       expect((err as ForbiddenError).code).toBe('account-not-verified')
     }
-    expect(() => checkRouteAccess(user('doctor', undefined, 'pending'), { roles: ['doctor'], allowPending: true })).not.toThrow()
-    expect(() => checkRouteAccess(null, 'public')).not.toThrow()
+    expect(() => checkRouteAccess(user('doctor', undefined, 'pending'), { roles: ['doctor'], allowPending: true }, none)).not.toThrow()
+    expect(() => checkRouteAccess(null, 'public', none)).not.toThrow()
+  })
+
+  const codeOf = (fn: () => void) => {
+    try {
+      fn()
+      return 'allowed'
+    } catch (err) {
+      return (err as ForbiddenError).code
+    }
+  }
+  it('MFA_REQUIRED_ROLES (SPEC §8): a listed role without a second factor gets 403 mfa-setup-required except on routes that allow it; others pass', () => {
+    const required = { mfaRequiredRoles: ['doctor', 'admin'] as const }
+    const clinical = { roles: ['doctor', 'admin', 'patient'] as const }
+    expect(codeOf(() => checkRouteAccess(user('doctor'), clinical, required))).toBe('mfa-setup-required')
+    expect(codeOf(() => checkRouteAccess(user('admin'), clinical, required))).toBe('mfa-setup-required')
+    expect(codeOf(() => checkRouteAccess({ ...user('doctor'), secondFactor: true }, clinical, required))).toBe('allowed')
+    expect(codeOf(() => checkRouteAccess(user('patient'), clinical, required))).toBe('allowed')
+    expect(codeOf(() => checkRouteAccess(user('doctor'), { ...clinical, allowWithoutSecondFactor: true }, required))).toBe('allowed')
+    expect(codeOf(() => checkRouteAccess(user('doctor'), clinical, none))).toBe('allowed')
+    // A pending account hears of its verification first; it may enrol meanwhile.
+    expect(codeOf(() => checkRouteAccess(user('doctor', undefined, 'pending'), clinical, required))).toBe('account-not-verified')
+    expect(codeOf(() => checkRouteAccess(user('doctor', undefined, 'pending'), { ...clinical, allowPending: true, allowWithoutSecondFactor: true }, required))).toBe('allowed')
+    // Every route, even one the role can never use: enrolling is what comes next.
+    expect(codeOf(() => checkRouteAccess(user('pharmacist'), clinical, { mfaRequiredRoles: ['pharmacist'] }))).toBe('mfa-setup-required')
+    expect(codeOf(() => checkRouteAccess({ ...user('pharmacist'), secondFactor: true }, clinical, { mfaRequiredRoles: ['pharmacist'] }))).toBe('forbidden')
+    // A pending account on a route closed to it: the role check, then its verification, as without the gate.
+    expect(codeOf(() => checkRouteAccess(user('pharmacist', undefined, 'pending'), clinical, { mfaRequiredRoles: ['pharmacist'] }))).toBe('forbidden')
   })
 })
 

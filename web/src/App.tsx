@@ -8,6 +8,7 @@ import type { Role } from './api/types'
 import { HOME_OF, useAuth } from './auth'
 import { Loading } from './components/states'
 import { LoginPage } from './pages/LoginPage'
+import { MfaSetupRedirect } from './security/MfaSetupRedirect'
 
 const RegisterPage = lazy(() => import('./pages/RegisterPage'))
 const ResetPasswordPage = lazy(() => import('./pages/ResetPasswordPage'))
@@ -37,6 +38,7 @@ function Home() {
 export function App() {
   return (
     <Suspense fallback={<Loading />}>
+      <MfaSetupRedirect />
       <Routes>
         <Route path="/" element={<Home />} />
         <Route path="/login" element={<LoginPage />} />

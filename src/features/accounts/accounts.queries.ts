@@ -39,12 +39,23 @@ export function findSessionDevice(db: Db, sessionId: string) {
   return db.selectFrom('sessions').select(['userAgent', 'ip']).where('id', '=', sessionId).executeTakeFirst()
 }
 
-/** The live session and its user, for authenticating a request. */
+/**
+ * The live session and its user, for authenticating a request. `secondFactor`: the user has a
+ * confirmed TOTP or a passkey (SPEC §8, the `MFA_REQUIRED_ROLES` gate).
+ */
 export function findActiveSession(db: Db, sessionId: string, userId: string) {
   return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.userId')
     .select(['sessions.id as sessionId', 'users.id', 'users.role', 'users.status', 'users.name'])
+    .select((eb) =>
+      eb
+        .or([
+          eb.exists(eb.selectFrom('totpFactors').select('totpFactors.userId').whereRef('totpFactors.userId', '=', 'users.id').where('totpFactors.confirmedAt', 'is not', null)),
+          eb.exists(eb.selectFrom('passkeys').select('passkeys.id').whereRef('passkeys.userId', '=', 'users.id')),
+        ])
+        .as('secondFactor'),
+    )
     .where('sessions.id', '=', sessionId)
     .where('sessions.userId', '=', userId)
     .where('sessions.revokedAt', 'is', null)

@@ -3,14 +3,15 @@ import { z } from 'zod'
 import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
-import { ANY_ROLE } from '../../policy/index.js'
+import { ACCOUNT_ROUTE_ACCESS } from '../../policy/index.js'
 import { ChangePasswordBody, LoginBody, RegisterBody, User, toUserDto } from './accounts.schema.js'
 import { changePassword, getMe, login, logout, register } from './accounts.service.js'
 import { dummyPasswordHash } from './passwords.js'
 import { signInRequest } from './sign-in.js'
 import { clearRefreshCookie, RefreshBodyOrCookie, refreshFromRequest, SessionReply, sessionReply } from './refresh-cookie.js'
+import { MfaRequired } from '../mfa/mfa.schema.js'
 
-const signedIn = { roles: ANY_ROLE, allowPending: true } as const
+const signedIn = ACCOUNT_ROUTE_ACCESS
 const tags = ['accounts']
 
 /** Mounts `/auth/*`: register, login, refresh, logout, me and password change (SPEC §4.1). */
@@ -28,10 +29,14 @@ export const accountsRoutes: FeatureRoutes = async (app, { deps }) => {
 
   app.post('/auth/login', {
     config: { access: 'public' },
-    schema: { tags, summary: 'Sign in', security: [], body: LoginBody, response: { 200: SessionReply, 401: Problem, 403: Problem, 429: Problem } },
+    // 200: a session, or (an account with a second factor, SPEC §8) the `mfaToken` step and no session yet.
+    schema: { tags, summary: 'Sign in', security: [], body: LoginBody, response: { 200: z.union([SessionReply, MfaRequired]), 401: Problem, 403: Problem, 429: Problem } },
     // Every attempt counts here; the failure limits (SPEC §6) are kept by `login` itself.
     preHandler: async (req, reply) => deps.rateLimits.hit('login', `${req.ip}|${req.body.email}`, reply),
-  }, async (req, reply) => sessionReply(deps, req, reply, await login(deps, req.body.email, req.body.password, signInRequest(req))))
+  }, async (req, reply) => {
+    const answer = await login(deps, req.body.email, req.body.password, signInRequest(req))
+    return 'mfaRequired' in answer ? answer : sessionReply(deps, req, reply, answer)
+  })
 
   app.post('/auth/refresh', {
     config: { access: 'public' },

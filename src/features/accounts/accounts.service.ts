@@ -19,6 +19,8 @@ import { verifyAccessToken } from './tokens.js'
 import { completeSignIn, openSession, type Session, type SignInRequest } from './sign-in.js'
 import { enqueueAccountNotice } from './account-notices.js'
 import { enqueueEmailVerification } from '../email-verification/email-verification.service.js'
+import { startSecondFactor } from '../mfa/mfa.service.js'
+import type { MfaRequired } from '../mfa/mfa.schema.js'
 
 export type { Session } from './sign-in.js'
 
@@ -55,7 +57,9 @@ export async function register(deps: Deps, input: RegisterInput, from: SignInReq
 }
 
 /**
- * Checks credentials and opens a session. Unknown email and wrong password are the same
+ * Checks credentials and opens a session — or, when the account has a second factor (a
+ * confirmed TOTP or a passkey, SPEC §8), opens none and answers the `mfaToken` step
+ * (`MfaRequired`, see `startSecondFactor`). Unknown email and wrong password are the same
  * 401; a disabled account with the right password is 403.
  *
  * Limits (SPEC §6): failed logins count per account (email) and IP, and per IP across
@@ -74,7 +78,7 @@ export async function register(deps: Deps, input: RegisterInput, from: SignInReq
  * unknown email to no account (resource `email`: a keyed digest of the address, so attempts
  * on one address can be grouped without keeping it). The attempted password is never kept.
  */
-export async function login(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session> {
+export async function login(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session | MfaRequired> {
   const { meta } = from
   const perAccount: LimitCounter = { name: 'loginFailures', key: `${email}|${meta.ip}` }
   const perIp: LimitCounter = { name: 'loginFailuresPerIp', key: meta.ip }
@@ -84,7 +88,7 @@ export async function login(deps: Deps, email: string, password: string, from: S
   })
 }
 
-async function checkCredentials(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session> {
+async function checkCredentials(deps: Deps, email: string, password: string, from: SignInRequest): Promise<Session | MfaRequired> {
   const { meta } = from
   const user = await q.findUserByEmail(deps.db, email)
   const verified = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password)
@@ -97,7 +101,7 @@ async function checkCredentials(deps: Deps, email: string, password: string, fro
     if (!user || !verified) throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
     throw new ForbiddenError('This account has been disabled.', 'account-disabled')
   }
-  return completeSignIn(deps, user, 'password', from)
+  return (await startSecondFactor(deps, user)) ?? completeSignIn(deps, user, 'password', from)
 }
 
 /** HMAC-SHA256 under the master key of an email with no account (hex): groups attempts, keeps no address. */
@@ -153,7 +157,8 @@ type LiveSession = NonNullable<Awaited<ReturnType<typeof q.findActiveSession>>>
  * The session and its user's status come from this node's cache (`deps.database.cache`,
  * key `session:<id>`) when present, else from the database. Whatever ends a session or
  * changes a user's status (logout, refresh-token reuse, password change or reset, an admin's
- * disable, verify or enable) invalidates the session's or user's tag in its transaction, so
+ * disable, verify or enable; a second factor added or removed, which the `MFA_REQUIRED_ROLES`
+ * gate reads from `secondFactor`) invalidates the session's or user's tag in its transaction, so
  * every node stops accepting the token as soon as the change commits.
  */
 export async function authenticateAccessToken(deps: Deps, token: string, meta: RequestMeta): Promise<UserActor | null> {
@@ -169,7 +174,7 @@ export async function authenticateAccessToken(deps: Deps, token: string, meta: R
     cache.set(key, row, [key, userSessionsTag(row.id)], generation)
   }
   if (row.id !== claims.userId || row.status === 'disabled') return null
-  return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId, meta }
+  return { kind: 'user', id: row.id, role: row.role, status: row.status, name: row.name, sessionId: row.sessionId, secondFactor: row.secondFactor === true, meta }
 }
 
 /**

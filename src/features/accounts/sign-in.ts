@@ -32,6 +32,9 @@ export interface Session {
 /** How a session was opened (`sessions.auth_method`). */
 export type AuthMethod = 'password' | 'totp' | 'recovery' | 'passkey' | 'oidc' | 'register' | 'setup'
 
+/** Methods that prove a second factor (SPEC §8): the account has one. */
+const SECOND_FACTORS: ReadonlySet<AuthMethod> = new Set(['totp', 'recovery', 'passkey'])
+
 /**
  * Who is signing in from where: the request's audit meta and the browser's id (the
  * `cl_browser` cookie, long-lived, random, set with the session cookies; undefined for API
@@ -113,7 +116,7 @@ export async function completeSignIn(deps: Deps, user: UserRow, method: AuthMeth
   const patientId = user.role === 'patient' ? user.id : null
   return deps.db.transaction().execute(async (trx) => {
     const session = await openSession(deps, trx, user, method, from)
-    const actor: UserActor = { kind: 'user', id: user.id, role: user.role, status: user.status, name: user.name, sessionId: session.sessionId, meta: from.meta }
+    const actor: UserActor = { kind: 'user', id: user.id, role: user.role, status: user.status, name: user.name, sessionId: session.sessionId, secondFactor: SECOND_FACTORS.has(method), meta: from.meta }
     await deps.audit.record(trx, actor, 'auth.logged_in', { patientId, resource: { type: 'session', id: session.sessionId } })
     if (session.newBrowser) await enqueueAccountNotice(deps, trx, user.id, 'new-browser-sign-in', { sessionId: session.sessionId })
     return session

@@ -188,7 +188,7 @@ describe('notes (SPEC §3, §4.8)', () => {
 
 describe('note rules (policy unit)', () => {
   const actor = (role: UserActor['role'], id: string, status: UserActor['status'] = 'active'): UserActor => ({
-    kind: 'user', id, role, status, name: role, sessionId: 's', meta: { ip: '127.0.0.1', userAgent: 'test' },
+    kind: 'user', id, role, status, name: role, sessionId: 's', secondFactor: false, meta: { ip: '127.0.0.1', userAgent: 'test' },
   })
   const P = '11111111-1111-4111-8111-111111111111'
   const D = '22222222-2222-4222-8222-222222222222'

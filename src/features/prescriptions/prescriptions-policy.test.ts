@@ -6,7 +6,7 @@ const PATIENT = '11111111-1111-4111-8111-111111111111'
 const DOCTOR = '22222222-2222-4222-8222-222222222222'
 const OTHER = '33333333-3333-4333-8333-333333333333'
 const user = (role: Role, id = OTHER, status: UserStatus = 'active'): UserActor => ({
-  kind: 'user', id, role, status, name: role, sessionId: 's', meta: { ip: '127.0.0.1', userAgent: 'test' },
+  kind: 'user', id, role, status, name: role, sessionId: 's', secondFactor: false, meta: { ip: '127.0.0.1', userAgent: 'test' },
 })
 const rx = { patientId: PATIENT, doctorId: DOCTOR }
 

@@ -74,7 +74,7 @@ export async function completeSetup(deps: Deps, input: SetupInput, meta: Request
     if (!(await q.useSetupToken(trx, tokenHash, session.user.id, deps.now()))) {
       throw (await q.findSetupToken(trx, tokenHash)) ? tokenUsed() : new NotFoundError('This setup link is not valid. Use the link printed by the latest start of the server.')
     }
-    const actor: UserActor = { kind: 'user', id: session.user.id, role: 'admin', status: 'active', name: session.user.name, sessionId: session.sessionId, meta }
+    const actor: UserActor = { kind: 'user', id: session.user.id, role: 'admin', status: 'active', name: session.user.name, sessionId: session.sessionId, secondFactor: false, meta }
     await deps.audit.record(trx, actor, 'setup.admin_created', { patientId: null, resource: { type: 'user', id: session.user.id } })
     return session
   })

@@ -95,7 +95,7 @@ describe('health summary (SPEC §4.8), rules generator', () => {
     }
     const asOf = new Date()
     // The proof withPatientData hands getSummary: the policy's grant of the patient's own data.
-    const patient = { kind: 'user', id: p.id, role: 'patient', status: 'active', name: 'Pat', sessionId: 's', meta: { ip: '127.0.0.1', userAgent: 'test' } } as const
+    const patient = { kind: 'user', id: p.id, role: 'patient', status: 'active', name: 'Pat', sessionId: 's', secondFactor: false, meta: { ip: '127.0.0.1', userAgent: 'test' } } as const
     const facts = await loadSummaryFacts(t.deps.db, grant(patient, 'summary.read', { patientId: p.id, actorHasApprovedConsultation: false }), asOf)
     const start = windowStart(asOf)
     const rows = await t.deps.db.selectFrom('vitals').selectAll().where('patientId', '=', p.id).where('measuredAt', '>=', start).execute()

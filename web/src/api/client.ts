@@ -13,7 +13,7 @@
 import createClient from 'openapi-fetch'
 import { ApiError, problemBody, problemFromText } from './errors'
 import type { paths } from './schema.gen'
-import type { ApiPath, PasskeySignInBody, RegisterInput, SessionAnswer, User } from './types'
+import type { ApiPath, MfaChallenge, PasskeySignInBody, RegisterInput, SessionAnswer, User } from './types'
 
 export { ApiError, errorMessage, type FieldError } from './errors'
 
@@ -76,14 +76,32 @@ function withToken(request: Request): Request {
   return request
 }
 
+const mfaSetupListeners = new Set<() => void>()
+
+/**
+ * Subscribes to 403 `mfa-setup-required` answers (SPEC §8 `MFA_REQUIRED_ROLES`): the
+ * account must enrol a second factor before anything else works.
+ */
+export function onMfaSetupRequired(fn: () => void): () => void {
+  mfaSetupListeners.add(fn)
+  return () => mfaSetupListeners.delete(fn)
+}
+
+async function noticeMfaSetupRequired(res: Response): Promise<void> {
+  if (res.status !== 403 || mfaSetupListeners.size === 0) return
+  const body = problemFromText(await res.clone().text())
+  if (typeof body.type === 'string' && body.type.endsWith('/mfa-setup-required')) for (const fn of mfaSetupListeners) fn()
+}
+
 /** `fetch` with the access token, refreshing once on a token refusal and retrying. */
 export async function authedFetch(request: Request): Promise<Response> {
   const retry = request.clone()
-  const res = await fetch(withToken(request))
+  let res = await fetch(withToken(request))
   if (accessToken && (await isTokenRefusal(res))) {
     const user = await refreshSession()
-    if (user) return fetch(withToken(retry))
+    if (user) res = await fetch(withToken(retry))
   }
+  await noticeMfaSetupRequired(res)
   return res
 }
 
@@ -170,9 +188,28 @@ async function startSession(pending: Promise<Outcome<SessionAnswer>>): Promise<U
   return answer.user
 }
 
-/** Signs in with a password (SPEC §4.1); throws `ApiError` (e.g. `invalid-credentials`). */
-export const signIn = (email: string, password: string): Promise<User> =>
-  startSession(publicApi.POST('/api/v1/auth/login', { body: { email, password }, headers: COOKIE_FLOW }))
+/**
+ * Signs in with a password (SPEC §4.1): the user, or — for an account with a second factor
+ * (SPEC §8) — the `MfaChallenge` to finish with `signInSecondFactor` (no session yet).
+ * Throws `ApiError` (e.g. `invalid-credentials`).
+ */
+export async function signIn(email: string, password: string): Promise<User | MfaChallenge> {
+  const answer = await unwrap(publicApi.POST('/api/v1/auth/login', { body: { email, password }, headers: COOKIE_FLOW }))
+  if ('mfaRequired' in answer) return answer
+  setSession(answer)
+  return answer.user
+}
+
+/** True when `signIn` answered the second-factor step. */
+export const needsSecondFactor = (answer: User | MfaChallenge): answer is MfaChallenge => 'mfaRequired' in answer
+
+/**
+ * Finishes a sign-in with the `mfaToken` and a code of the authenticator app or a recovery
+ * code (SPEC §8 `POST /auth/login/mfa`); throws `ApiError` (`invalid-mfa-code` with
+ * `remainingAttempts`, `invalid-mfa-token` when the step is over).
+ */
+export const signInSecondFactor = (mfaToken: string, code: string): Promise<User> =>
+  startSession(publicApi.POST('/api/v1/auth/login/mfa', { body: { mfaToken, code }, headers: COOKIE_FLOW }))
 
 /** Signs in with a passkey's answer (SPEC §8: `startAuthentication`'s result for `POST /auth/passkeys/authentication/options`). */
 export const signInWithPasskey = (response: PasskeySignInBody['response']): Promise<User> =>

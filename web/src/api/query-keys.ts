@@ -41,4 +41,6 @@ export const queryKeys = {
   oidc: ['oidc'] as const,
   /** The signed-in account's sessions (Security page). */
   sessions: ['sessions'] as const,
+  /** The account's two-factor (TOTP) state. */
+  totp: ['account', 'totp'] as const,
 }

@@ -27,7 +27,9 @@ export type BodyOf<P extends ApiPath, M extends Method> = Operation<P, M> extend
 export type QueryOf<P extends ApiPath, M extends Method> = Operation<P, M> extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never
 
 // ---- accounts (§4.1) --------------------------------------------------------------------
-export type SessionAnswer = ResponseOf<'/api/v1/auth/login', 'post'>
+export type SessionAnswer = ResponseOf<'/api/v1/auth/login/mfa', 'post'>
+/** `POST /auth/login`'s answer for an account with a second factor (SPEC §8): no session yet. */
+export type MfaChallenge = Extract<ResponseOf<'/api/v1/auth/login', 'post'>, { mfaRequired: true }>
 export type User = ResponseOf<'/api/v1/auth/me', 'get'>['user']
 export type Role = User['role']
 export type RegisterInput = BodyOf<'/api/v1/auth/register', 'post'>

@@ -1,11 +1,13 @@
 import { Alert, Anchor, Button, PasswordInput, Stack, TextInput } from '@mantine/core'
 import { useState, type FormEvent } from 'react'
 import { Link, Navigate, useLocation, useNavigate } from 'react-router'
-import { errorMessage, signIn } from '../api/client'
+import { errorMessage, needsSecondFactor, signIn } from '../api/client'
+import type { MfaChallenge } from '../api/types'
 import { returnPath, useAuth } from '../auth'
 import { AuthLayout } from './AuthLayout'
 import { OidcSignInButton } from './OidcSignInButton'
 import { PasskeySignInButton } from './PasskeySignInButton'
+import { SecondFactorStep } from './SecondFactorStep'
 
 export function LoginPage() {
   const { user } = useAuth()
@@ -19,6 +21,8 @@ export function LoginPage() {
   const [password, setPassword] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  // Set when the password was right and the account has a second factor (SPEC §8).
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(null)
 
   if (user) return <Navigate to={returnPath(from, user.role)} replace />
 
@@ -28,12 +32,32 @@ export function LoginPage() {
     setError(null)
     try {
       const u = await signIn(email.trim(), password)
+      if (needsSecondFactor(u)) {
+        setChallenge(u)
+        return
+      }
       navigate(returnPath(from, u.role), { replace: true })
     } catch (err) {
       setError(errorMessage(err))
     } finally {
       setBusy(false)
     }
+  }
+
+  if (challenge) {
+    return (
+      <AuthLayout title="Two-factor sign-in">
+        <SecondFactorStep
+          challenge={challenge}
+          onSignedIn={(u) => navigate(returnPath(from, u.role), { replace: true })}
+          onRestart={(reason) => {
+            setChallenge(null)
+            setPassword('')
+            setError(reason)
+          }}
+        />
+      </AuthLayout>
+    )
   }
 
   return (

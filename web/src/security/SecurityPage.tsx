@@ -9,6 +9,7 @@ import { Page } from '../components/Page'
 import { HOME_OF, useAuth } from '../auth'
 import { PasskeysSection } from './PasskeysSection'
 import { SessionsSection } from './SessionsSection'
+import { TotpSection } from './TotpSection'
 
 function PasswordSection() {
   const { user } = useAuth()
@@ -37,6 +38,7 @@ export default function SecurityPage() {
       <PasswordSection />
       <PasskeysSection />
       <SessionsSection />
+      <TotpSection />
     </Page>
   )
 }
