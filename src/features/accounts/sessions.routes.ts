@@ -3,10 +3,10 @@ import { z } from 'zod'
 import type { FeatureRoutes } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { Problem, toInstant, Uuid } from '../../app/schemas.js'
-import { ANY_ROLE } from '../../policy/index.js'
+import { ACCOUNT_ROUTE_ACCESS } from '../../policy/index.js'
 import { listSessions, revokeSession, type SessionView } from './sessions.service.js'
 
-const signedIn = { roles: ANY_ROLE, allowPending: true } as const
+const signedIn = ACCOUNT_ROUTE_ACCESS
 const tags = ['accounts']
 
 export const SessionItem = z

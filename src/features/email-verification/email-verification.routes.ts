@@ -4,7 +4,7 @@ import type { FeatureRoutes } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { requestMeta } from '../../app/request-meta.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
-import { ANY_ROLE } from '../../policy/index.js'
+import { ACCOUNT_ROUTE_ACCESS } from '../../policy/index.js'
 import { User, toUserDto } from '../accounts/accounts.schema.js'
 import { resendEmailVerification, verifyEmail } from './email-verification.service.js'
 
@@ -25,7 +25,7 @@ export const emailVerificationRoutes: FeatureRoutes = async (app, { deps }) => {
   }, async (req) => ({ user: toUserDto(await verifyEmail(deps, req.body.token, requestMeta(req))) }))
 
   app.post('/auth/email/resend', {
-    config: { access: { roles: ANY_ROLE, allowPending: true } },
+    config: { access: ACCOUNT_ROUTE_ACCESS },
     preHandler: async (req, reply) => deps.rateLimits.hit('emailVerificationResend', userOf(req).id, reply),
     schema: {
       tags,

@@ -108,6 +108,11 @@ export const oidcRoutes: FeatureRoutes = async (app, { deps }) => {
       const cookieState = parse(req.headers.cookie ?? '')[STATE_COOKIE] || undefined
       // A browser navigation: known by its cl_browser cookie, which a new browser gets here.
       const session = await completeOidcSignIn(deps, rp, { search, cookieState }, signInRequest(req, { asBrowser: true }))
+      if ('mfaRequired' in session) {
+        // The account has a second factor (SPEC §8): the web app's second-factor step, the
+        // token in the fragment (never sent to a server, never in a log).
+        return reply.redirect(`/login#${new URLSearchParams({ mfa: session.mfaToken, methods: session.methods.join(',') })}`, 302)
+      }
       setBrowserCookie(deps, req, reply, session)
       setRefreshCookie(deps, req, reply, session.refreshToken)
       return reply.redirect('/', 302)

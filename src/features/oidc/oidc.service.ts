@@ -31,6 +31,8 @@ import { SINGLE_LINE_FORBIDDEN } from '../../app/schemas.js'
 import type { UserRow } from '../../db/schema.js'
 import type { AccountAttempt } from '../../audit/audit.service.js'
 import { completeSignIn, findAccountByEmail, insertAccount, type Session, type SignInRequest } from '../accounts/sign-in.js'
+import { startSecondFactor } from '../mfa/mfa.service.js'
+import type { MfaRequired } from '../mfa/mfa.schema.js'
 import * as q from './oidc.queries.js'
 
 /** How long a login may take at the provider (SPEC §8). */
@@ -181,7 +183,7 @@ interface ProviderClaims {
  * in the transaction that links; `auth.logged_in` from `completeSignIn`; `auth.login_failed`
  * for a disabled account.
  */
-export async function completeOidcSignIn(deps: Deps, rp: RelyingParty, callback: OidcCallback, from: SignInRequest): Promise<Session> {
+export async function completeOidcSignIn(deps: Deps, rp: RelyingParty, callback: OidcCallback, from: SignInRequest): Promise<Session | MfaRequired> {
   const settings = rp.settings
   if (!settings) throw new NotFoundError('Sign-in with an OpenID Connect provider is not configured.')
   const params = new URLSearchParams(callback.search)
@@ -223,9 +225,9 @@ export async function completeOidcSignIn(deps: Deps, rp: RelyingParty, callback:
       deps.audit.record(trx, attempt, 'auth.login_failed', { patientId: user.role === 'patient' ? user.id : null, resource: { type: 'user', id: user.id } }))
     throw new OidcSignInError(403, 'account-disabled', 'This account is disabled', 'This account has been disabled. Ask the administrator of this CareLocker if you think this is a mistake.')
   }
-  // Issue 14's second factor goes here: an account with a confirmed TOTP or a passkey gets the
-  // mfaToken step instead of a session (see the report); `completeSignIn` stays the one way in.
-  return completeSignIn(deps, user, 'oidc', from)
+  // An account with a confirmed TOTP or a passkey proves it as after a password (SPEC §8):
+  // the provider vouches for the email, not for the second factor.
+  return (await startSecondFactor(deps, user)) ?? completeSignIn(deps, user, 'oidc', from)
 }
 
 /** Redeems the code (PKCE verifier, state and nonce checked by openid-client) and reads the claims. */

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerUser } from '../../../test/helpers/factories.js'
+import { enrolTotp, totpCode } from '../../../test/helpers/mfa.js'
 import { OidcBrowser, startOidcProvider, type ProviderAccount, type TestOidcProvider } from '../../../test/helpers/oidc-provider.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 
@@ -254,6 +255,25 @@ describe('OpenID Connect sign-in (SPEC §8)', () => {
     redirect.searchParams.set('session_state', 'abc.def')
     const res = await callback(redirect, state)
     expect(res.statusCode, res.body).toBe(302)
+  })
+
+  it('an account with a second factor gets the second-factor step, not a session: /login#mfa=…, no cookie; the code then signs in', async () => {
+    const patient = await registerUser(t, 'patient')
+    const { secret } = await enrolTotp(t, patient)
+    const res = await signInAs(`mfa-${randomUUID()}`, { email: patient.email, email_verified: true })
+    expect(res.statusCode, res.body).toBe(302)
+    const location = new URL(String(res.headers.location), PUBLIC_URL)
+    expect(location.pathname).toBe('/login')
+    expect(location.search).toBe('')
+    const step = new URLSearchParams(location.hash.slice(1))
+    expect(step.get('methods')).toBe('totp,recovery')
+    expect(res.cookies.find((c) => c.name === 'cl_refresh')).toBeUndefined()
+    expect(await sessionsOf(patient.id)).toHaveLength(1)
+    // A code of the next step: the enrolment spent this one (a replay would be refused).
+    const done = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login/mfa', payload: { mfaToken: step.get('mfa'), code: totpCode(secret, new Date(), 1) } })
+    expect(done.statusCode, done.body).toBe(200)
+    expect(done.json().user.id).toBe(patient.id)
+    expect(await sessionsOf(patient.id)).toHaveLength(2)
   })
 
   it('a disabled account is refused with a 403 page and the attempt is audited', async () => {

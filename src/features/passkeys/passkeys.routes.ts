@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { FeatureRoutes } from '../../app/deps.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
 import { userOf } from '../../app/actor-of.js'
-import { ANY_ROLE } from '../../policy/index.js'
+import { ACCOUNT_ROUTE_ACCESS } from '../../policy/index.js'
 import { signInRequest } from '../accounts/sign-in.js'
 import { SessionReply, sessionReply } from '../accounts/refresh-cookie.js'
 import {
@@ -20,7 +20,7 @@ import {
 import { authenticationOptions, listPasskeys, registerPasskey, registrationOptions, removePasskey, renamePasskey, signInWithPasskey } from './passkeys.service.js'
 
 // Pending clinicians manage their passkeys too: it is their account's security, not clinical use.
-const signedIn = { roles: ANY_ROLE, allowPending: true } as const
+const signedIn = ACCOUNT_ROUTE_ACCESS
 const tags = ['passkeys']
 
 /** Mounts `/auth/passkeys/*`: register, list, rename, remove, and sign in with a passkey (SPEC §8). */

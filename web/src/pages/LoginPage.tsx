@@ -9,6 +9,20 @@ import { OidcSignInButton } from './OidcSignInButton'
 import { PasskeySignInButton } from './PasskeySignInButton'
 import { SecondFactorStep } from './SecondFactorStep'
 
+/**
+ * The second-factor step an OpenID Connect sign-in hands over (`/login#mfa=<token>&methods=…`,
+ * a fragment: never sent to a server), read once and removed from the address bar.
+ */
+function challengeInFragment(): MfaChallenge | null {
+  const params = new URLSearchParams(window.location.hash.slice(1))
+  const mfaToken = params.get('mfa')
+  if (!mfaToken) return null
+  window.history.replaceState(null, '', window.location.pathname + window.location.search)
+  const known = ['totp', 'recovery', 'passkey'] as const
+  const methods = (params.get('methods') ?? '').split(',').filter((m): m is (typeof known)[number] => (known as readonly string[]).includes(m))
+  return { mfaRequired: true, mfaToken, methods }
+}
+
 export function LoginPage() {
   const { user } = useAuth()
   const navigate = useNavigate()
@@ -21,8 +35,9 @@ export function LoginPage() {
   const [password, setPassword] = useState('')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
-  // Set when the password was right and the account has a second factor (SPEC §8).
-  const [challenge, setChallenge] = useState<MfaChallenge | null>(null)
+  // Set when the password (or the OpenID Connect provider, `/login#mfa=…`) was right and the
+  // account has a second factor (SPEC §8).
+  const [challenge, setChallenge] = useState<MfaChallenge | null>(challengeInFragment)
 
   if (user) return <Navigate to={returnPath(from, user.role)} replace />
 
@@ -55,7 +70,11 @@ export function LoginPage() {
             setPassword('')
             setError(reason)
           }}
-        />
+        >
+          {challenge.methods.includes('passkey') && (
+            <PasskeySignInButton onSignedIn={(u) => navigate(returnPath(from, u.role), { replace: true })} />
+          )}
+        </SecondFactorStep>
       </AuthLayout>
     )
   }
