@@ -6,7 +6,7 @@
  *   registration sends reaches a real SMTP listener (test/helpers/smtp-sink.ts); opening its
  *   link says the address is verified, and the banner is gone;
  * - the same patient signs in from a second browser (its own context: its own cookies), the
- *   Security page of the first lists two sessions with this device marked, "Sign out" ends
+ *   Security page of the first lists two sessions with this device marked, "End session" ends
  *   the other one, and the second browser is signed out on its next call.
  *
  * Screenshots go to e2e/screenshots/sessions-*.png.
@@ -91,7 +91,7 @@ describe('verified email and sessions, in real Chromium', () => {
     expect(await first.locator('[data-testid="session-row"][data-current="true"]').textContent()).toContain('Chrome')
     await shoot(first, 'list')
 
-    await first.locator('[data-testid="session-row"][data-current="false"]').getByRole('button', { name: 'Sign out' }).click()
+    await first.locator('[data-testid="session-row"][data-current="false"]').getByRole('button', { name: 'End session' }).click()
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1)
 
     // The second browser's next call (opening the Security page) finds its session ended.

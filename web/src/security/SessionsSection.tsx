@@ -1,7 +1,8 @@
 /**
  * Sessions on the Security page (SPEC §8): every place the account is signed in — this
- * device marked — with its browser, IP address and last use, and "Sign out" for each of
- * the others (`DELETE /auth/sessions/{id}`: its tokens stop at once).
+ * device marked — with its browser, IP address and last use, and "End session" for each of
+ * the others (`DELETE /auth/sessions/{id}`: its tokens stop at once). Not "Sign out", which
+ * is the header's button for this session.
  */
 import { Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
@@ -72,7 +73,7 @@ function SessionRow({ session }: { session: SessionItem }) {
       </Stack>
       {!session.current && (
         <Button variant="default" size="xs" onClick={() => revoke.mutate()} loading={revoke.isPending}>
-          Sign out
+          End session
         </Button>
       )}
     </Group>
