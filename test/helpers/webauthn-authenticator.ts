@@ -120,12 +120,16 @@ export class SoftAuthenticator {
    * Signs an assertion for `options` with `credential` (default: the newest credential for
    * the RP id): counter = the credential's counter, which then grows by one.
    */
-  assert(options: PublicKeyCredentialRequestOptionsJSON, over: CeremonyOverrides & { credential?: SoftCredential; userHandle?: string | null } = {}): AuthenticationResponseJSON {
+  assert(
+    options: PublicKeyCredentialRequestOptionsJSON,
+    over: CeremonyOverrides & { credential?: SoftCredential; userHandle?: string | null; userVerified?: boolean } = {},
+  ): AuthenticationResponseJSON {
     const rpId = over.rpId ?? options.rpId ?? new URL(this.origin).hostname
     const cred = over.credential ?? this.credentials.filter((c) => c.rpId === rpId).at(-1) ?? this.credentials.at(-1)
     if (!cred) throw new Error('SoftAuthenticator: no credential to sign with')
     const clientDataJSON = this.clientData(over.type ?? 'webauthn.get', over.challenge ?? options.challenge, over.origin)
-    const authData = Buffer.concat([sha256(rpId), Buffer.from([FLAG_UP | FLAG_UV]), u32(cred.counter)])
+    // UV: the user proved themselves to the authenticator (PIN, biometrics); unset with `userVerified: false`.
+    const authData = Buffer.concat([sha256(rpId), Buffer.from([over.userVerified === false ? FLAG_UP : FLAG_UP | FLAG_UV]), u32(cred.counter)])
     cred.counter += 1
     // ES256 signatures are DER-encoded (WebAuthn L2 §6.5.6), node's default for EC keys.
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), cred.privateKey)

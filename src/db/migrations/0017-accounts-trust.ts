@@ -100,7 +100,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     CREATE INDEX oidc_identities_user_idx ON oidc_identities (user_id);
 
     ALTER TABLE sessions ADD COLUMN last_used_at timestamptz(3);
-    UPDATE sessions SET last_used_at = created_at;
+    -- The last refresh of a session from before this release is its last use: a session
+    -- refreshed yesterday must not count as idle since its sign-in.
+    UPDATE sessions SET last_used_at = COALESCE((SELECT max(created_at) FROM refresh_tokens WHERE session_id = sessions.id), created_at);
     ALTER TABLE sessions ALTER COLUMN last_used_at SET NOT NULL;
     ALTER TABLE sessions ALTER COLUMN last_used_at SET DEFAULT now();
     ALTER TABLE sessions ADD COLUMN ip text;

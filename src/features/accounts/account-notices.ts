@@ -76,7 +76,10 @@ export function accountNoticeEmail(d: {
 }): EmailContent {
   const { subject, happened } = SENTENCES[d.notice]
   const when = `When: ${formatUtc(d.at)}.`
-  const where = d.device ? `Browser: ${d.device.userAgent || 'unknown'}; IP address: ${d.device.ip || 'unknown'}.` : undefined
+  // The user agent is whatever the signing-in party sent: cut short, so it cannot carry a
+  // message of its own into the owner's inbox.
+  const browser = (d.device?.userAgent ?? '').replace(/https?:\/\/\S*/g, '').slice(0, 100).trim()
+  const where = d.device ? `Browser: ${browser || 'unknown'}; IP address: ${d.device.ip || 'unknown'}.` : undefined
   const notYou = `If this was not you, change your password and review your sessions and second factors on the Security page: ${d.publicUrl}/${d.role ?? 'patient'}/security`
   const lines = [happened, when, ...(where ? [where] : []), notYou]
   return {

@@ -56,13 +56,19 @@ export async function touchLiveSession(db: Db, sessionId: string, now: Date, cut
   return row !== undefined
 }
 
-/** Records that the user signed in from the browser of `browserHash`; true when it had not before. */
+/**
+ * Records that the user signed in from the browser of `browserHash`. True when that browser is
+ * new to an account that knew another one: an account's first browser (its registration, an
+ * account made by OpenID Connect sign-in, an account from before browsers were recorded) is
+ * not news to its owner.
+ */
 export async function recordKnownBrowser(db: Db, userId: string, browserHash: string, now: Date): Promise<boolean> {
+  const knewOne = await db.selectFrom('knownBrowsers').select('browserHash').where('userId', '=', userId).limit(1).executeTakeFirst()
   const row = await db
     .insertInto('knownBrowsers')
     .values({ userId, browserHash, firstSeenAt: now })
     .onConflict((oc) => oc.columns(['userId', 'browserHash']).doNothing())
     .returning('browserHash')
     .executeTakeFirst()
-  return row !== undefined
+  return row !== undefined && knewOne !== undefined
 }

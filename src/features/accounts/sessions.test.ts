@@ -157,6 +157,19 @@ describe('sessions, their lifetimes and the security notices (SPEC §8)', () => 
     expect(await noticesOf(user.id, 'new-browser-sign-in')).toBe(1)
   })
 
+  it('an account with no browser on record (from before the list, or made by OpenID Connect) is not told of its first one; the next new one it is', async () => {
+    const user = await registerUser(t)
+    await t.deps.db.deleteFrom('knownBrowsers').where('userId', '=', user.id).execute()
+    await login(user.email, { 'user-agent': 'First/1.0' })
+    await login(user.email, { 'user-agent': 'Second/2.0 see https://phish.example/x and more text '.padEnd(300, 'x') })
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(user.email) && m.subject === 'New sign-in to your CareLocker account')
+    expect(mail.text).toContain('Second/2.0 see')
+    // The user agent is the signer's text: cut short, links removed.
+    expect(mail.text).not.toContain('phish.example')
+    expect(mail.text).not.toContain('x'.repeat(120))
+    expect(await noticesOf(user.id, 'new-browser-sign-in')).toBe(1)
+  })
+
   it('the web app’s browser gets a long-lived cl_browser cookie; with it, it is known; without it, it is new', async () => {
     const user = await registerUser(t)
     const web = { 'x-refresh-cookie': '1' }

@@ -15,8 +15,9 @@
  * Which account (SPEC §8): the one already linked to (`iss`, `sub`); else the account with the
  * provider's email — linked only when the provider says `email_verified: true` and our own
  * record of that address is verified too (a stranger who registered the address first,
- * unverified, must not receive the owner's sign-in); else a new active `patient` with no
- * password. Doctors and pharmacists are never created here.
+ * unverified, must not receive the owner's sign-in); else, when the provider says the email
+ * is verified, a new active `patient` with no password. Doctors and pharmacists are never
+ * created here.
  *
  * Every refusal is an `OidcSignInError`, which the routes render as a page.
  */
@@ -300,6 +301,12 @@ async function linkOrCreate(deps: Deps, claims: ProviderClaims, email: string, p
       throw new OidcSignInError(403, 'oidc-email-unverified', 'Your email is not verified there',
         `An account with this email already exists here, but ${providerName} does not say the address is verified, so we cannot link them. Sign in with your email and password instead.`)
     }
+    // Nor is an account made from an address the provider has not verified: whoever claimed it
+    // there would keep signing in to it after its real owner took it over by a password reset.
+    if (!existing && !claims.emailVerified) {
+      throw new OidcSignInError(403, 'oidc-email-unverified', 'Your email is not verified there',
+        `${providerName} does not say your email address is verified, so we cannot make an account from it. Verify it at ${providerName}, or create an account with your email and a password.`)
+    }
     if (existing && existing.emailVerifiedAt === null) {
       throw new OidcSignInError(403, 'oidc-account-unverified', 'Confirm your email first',
         `An account with this email exists here but its address was never confirmed. Sign in with your email and password and confirm your address, then you can use ${providerName}.`)
@@ -312,7 +319,7 @@ async function linkOrCreate(deps: Deps, claims: ProviderClaims, email: string, p
       role: 'patient',
       status: 'active',
       name: claims.name ?? email.slice(0, email.indexOf('@')),
-      emailVerifiedAt: claims.emailVerified ? now : null,
+      emailVerifiedAt: now,
       createdAt: now,
       updatedAt: now,
     }))

@@ -134,13 +134,16 @@ describe('OpenID Connect sign-in (SPEC §8)', () => {
     expect(await eventsOf(row!.id)).toEqual(['auth.oidc_account_created', 'auth.logged_in'])
   })
 
-  it('a new account from an unverified email is a patient whose email stays unverified, named after the address when the provider gives no name', async () => {
+  it('a new account is named after the address when the provider gives no name', async () => {
     const email = newEmail()
-    const res = await signInAs(`unverified-${randomUUID()}`, { email, email_verified: false })
-    expect(res.statusCode, res.body).toBe(302)
-    const user = await resume(res)
+    const user = await resume(await signInAs(`noname-${randomUUID()}`, { email, email_verified: true }))
     expect(user).toMatchObject({ email, role: 'patient', name: email.slice(0, email.indexOf('@')) })
-    expect((await userByEmail(email))!.emailVerifiedAt).toBeNull()
+  })
+
+  it('no account is made from an email the provider does not say is verified: a 403 page, nothing stored', async () => {
+    const email = newEmail()
+    expectRefusal(await signInAs(`unverified-${randomUUID()}`, { email, email_verified: false }), 403, /not verified/)
+    expect(await userByEmail(email)).toBeUndefined()
   })
 
   it('an existing account is linked when the provider says its email is verified', async () => {

@@ -246,7 +246,10 @@ async function checkAssertion(deps: Deps, response: AuthenticationResponseJSON, 
           expectedOrigin: origin,
           expectedRPID: rpID,
           credential: { id: passkey.credentialId, publicKey: new Uint8Array(passkey.publicKey), counter: passkey.counter, transports: passkey.transports as AuthenticatorTransportFuture[] },
-          requireUserVerification: false,
+          // A sign-in with no password must prove both factors: the key (possession) and the
+          // user's PIN or biometrics (UV flag, WebAuthn L2 §6.1). Without UV a passkey would be
+          // possession alone standing in for a doctor's or admin's two factors (SPEC §8).
+          requireUserVerification: true,
         })
         if (!verified.verified) throw new Error('assertion not verified')
         info = verified.authenticationInfo

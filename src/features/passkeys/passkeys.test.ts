@@ -253,6 +253,15 @@ describe('passkeys (SPEC §8)', () => {
       expect(replay.json().type).toMatch(/passkey-invalid$/)
     })
 
+    it('an answer without user verification (no PIN or biometrics) is refused: a passkey alone is possession, not two factors', async () => {
+      now = new Date()
+      const { authn } = await withPasskey()
+      const refused = await signIn(authn.assert(await authenticationOptions(), { userVerified: false }))
+      expect(refused.statusCode, refused.body).toBe(401)
+      expect(refused.json().type).toMatch(/passkey-invalid$/)
+      expect((await signIn(authn.assert(await authenticationOptions()))).statusCode).toBe(200)
+    })
+
     it('a refused answer for a known passkey is audited as a failed login of its account', async () => {
       now = new Date()
       const { u, authn } = await withPasskey()
