@@ -117,6 +117,11 @@ export async function insertMfaChallenge(db: Db, row: { tokenHash: string; userI
  * wrong codes) with its user, row-locked until the transaction ends: concurrent attempts on
  * one token run one after the other, so failures are all counted and it is used once.
  */
+/** The account an `mfaToken` belongs to, whatever its state (for its failure limit). */
+export function findMfaChallengeUserId(db: Db, tokenHash: string) {
+  return db.selectFrom('mfaChallenges').select('userId').where('tokenHash', '=', tokenHash).executeTakeFirst()
+}
+
 export function lockLiveMfaChallenge(db: Db, tokenHash: string, now: Date, maxFailures: number) {
   return db
     .selectFrom('mfaChallenges')

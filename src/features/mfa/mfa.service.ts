@@ -18,6 +18,7 @@ import type { Transaction } from 'kysely'
 import QRCode from 'qrcode'
 import { Secret, TOTP } from 'otpauth'
 import type { Deps } from '../../app/deps.js'
+import type { LimitCounter } from '../../app/rate-limits.js'
 import { ConflictError, UnauthorizedError, ValidationError } from '../../app/errors.js'
 import { hashToken, newOpaqueToken } from '../../app/opaque-tokens.js'
 import { cacheTags } from '../../db/node-cache.js'
@@ -133,7 +134,7 @@ export async function disableTotp(deps: Deps, actor: UserActor, input: { passwor
   await assertPassword(deps, actor, input.password)
   const now = deps.now()
   await deps.db.transaction().execute(async (trx) => {
-    await spendSecondFactor(deps, trx, actor.id, input.code, now, { orThrow: true })
+    await recoveryCodeNotice(deps, trx, actor, actor, await spendSecondFactor(deps, trx, actor.id, input.code, now, { orThrow: true }))
     await q.deleteTotpFactor(trx, actor.id)
     await q.replaceRecoveryCodes(trx, actor.id, [], now)
     await factorChanged(deps, trx, actor, 'totp-disabled', 'auth.totp_disabled')
@@ -148,7 +149,7 @@ export async function disableTotp(deps: Deps, actor: UserActor, input: { passwor
 export async function replaceRecoveryCodes(deps: Deps, actor: UserActor, code: string): Promise<string[]> {
   const now = deps.now()
   return deps.db.transaction().execute(async (trx) => {
-    await spendSecondFactor(deps, trx, actor.id, code, now, { orThrow: true })
+    await recoveryCodeNotice(deps, trx, actor, actor, await spendSecondFactor(deps, trx, actor.id, code, now, { orThrow: true }))
     const codes = newRecoveryCodes()
     await q.replaceRecoveryCodes(trx, actor.id, codes.map(recoveryHash), now)
     await deps.audit.record(trx, actor, 'auth.recovery_codes_replaced', userTarget(actor))
@@ -185,7 +186,13 @@ export async function startSecondFactor(deps: Deps, user: UserRow): Promise<MfaR
  * (with `remainingAttempts`).
  */
 export async function completeSecondFactor(deps: Deps, mfaToken: string, code: string, from: SignInRequest): Promise<Session> {
-  return deps.rateLimits.limitFailures([{ name: 'loginFailuresPerIp', key: from.meta.ip }], () => checkSecondFactor(deps, mfaToken, code, from), {
+  const counters: LimitCounter[] = [{ name: 'loginFailuresPerIp', key: from.meta.ip }]
+  // Per account too, whatever the IP (`RATE_LIMIT_LOGIN_FAILURES_PER_15_MIN`): a right password
+  // gives a new mfaToken and 5 more guesses, so the token's own count alone would not bound
+  // guessing from many addresses by someone who has the password.
+  const owner = await q.findMfaChallengeUserId(deps.db, hashToken(mfaToken))
+  if (owner) counters.push({ name: 'loginFailures', key: `second-factor|${owner.userId}` })
+  return deps.rateLimits.limitFailures(counters, () => checkSecondFactor(deps, mfaToken, code, from), {
     isFailure: (err) => err instanceof UnauthorizedError && err.code === 'invalid-mfa-code',
   })
 }
@@ -205,11 +212,8 @@ async function checkSecondFactor(deps: Deps, mfaToken: string, code: string, fro
       return { ok: false, remaining: Math.max(0, MFA_MAX_FAILURES - count) } as const
     }
     await q.markMfaChallengeUsed(trx, tokenHash, now)
-    if (method === 'recovery') {
-      await enqueueAccountNotice(deps, trx, user.id, 'recovery-code-used')
-      const actor: AccountAttempt = { kind: 'attempt', account: { id: user.id, role: user.role, name: user.name }, meta: from.meta }
-      await deps.audit.record(trx, actor, 'auth.recovery_code_used', userTarget(user))
-    }
+    const actor: AccountAttempt = { kind: 'attempt', account: { id: user.id, role: user.role, name: user.name }, meta: from.meta }
+    await recoveryCodeNotice(deps, trx, actor, user, method)
     return { ok: true, user, method } as const
   })
   if (outcome.ok) return completeSignIn(deps, outcome.user, outcome.method, from)
@@ -221,6 +225,22 @@ async function checkSecondFactor(deps: Deps, mfaToken: string, code: string, fro
     'invalid-mfa-code',
     { remainingAttempts: outcome.remaining },
   )
+}
+
+/**
+ * When `method` is `recovery` (a recovery code was just spent), the `recovery-code-used`
+ * notice and `auth.recovery_code_used` (SPEC §8: the owner hears of every use).
+ */
+async function recoveryCodeNotice(
+  deps: Deps,
+  trx: Transaction<DB>,
+  actor: UserActor | AccountAttempt,
+  user: { id: string; role: string },
+  method: 'totp' | 'recovery' | null,
+): Promise<void> {
+  if (method !== 'recovery') return
+  await enqueueAccountNotice(deps, trx, user.id, 'recovery-code-used')
+  await deps.audit.record(trx, actor, 'auth.recovery_code_used', userTarget(user))
 }
 
 /**

@@ -310,6 +310,10 @@ describe('turning TOTP off and replacing recovery codes (SPEC §8)', () => {
     expect(fresh).toHaveLength(10)
     expect((await loginMfa(await mfaTokenFor(t, user.email, PASSWORD), recoveryCodes[1]!)).statusCode).toBe(401)
     expect((await loginMfa(await mfaTokenFor(t, user.email, PASSWORD), fresh[1]!)).statusCode).toBe(200)
+    // Replacing them with a recovery code spends it, and the owner hears of it like at sign-in.
+    const before = (await actionsOf(user.id)).filter((a) => a === 'auth.recovery_code_used').length
+    expect((await inject('POST', '/auth/mfa/recovery-codes', { code: fresh[2]! }, user.headers)).statusCode).toBe(200)
+    expect((await actionsOf(user.id)).filter((a) => a === 'auth.recovery_code_used')).toHaveLength(before + 1)
   })
 })
 
