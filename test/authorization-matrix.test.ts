@@ -204,7 +204,7 @@ async function ownSession(role: Role): Promise<Record<string, string>> {
 }
 
 /** Every signed-in role's request writes `action`. */
-const signedInAudit = (action: string): Audit => Object.fromEntries(ROLES.filter((r) => r !== 'anon').map((r) => [r, [action]]))
+const signedInAudit = (...actions: string[]): Audit => Object.fromEntries(ROLES.filter((r) => r !== 'anon').map((r) => [r, actions]))
 /** Starts a TOTP set-up for the world's user of `role`; its secret. */
 async function setUpSecret(role: Exclude<Role, 'anon'>): Promise<string> {
   return (await must<{ secret: string }>(api(role, 'POST', '/auth/mfa/totp/setup', {}), 200)).secret
@@ -339,12 +339,13 @@ const MATRIX: Record<string, Row> = {
   'DELETE /api/v1/auth/mfa/totp': {
     req: async (r) => api(r, 'DELETE', '/auth/mfa/totp', { password: PASSWORD, code: r === 'anon' ? '123456' : (await enrolTotp(t, users[r])).recoveryCodes[0] }),
     expect: x({}, 204),
-    audit: signedInAudit('auth.totp_disabled'),
+    // The code is a recovery code (the enrolment spent the TOTP step): its use is audited first.
+    audit: signedInAudit('auth.recovery_code_used', 'auth.totp_disabled'),
   },
   'POST /api/v1/auth/mfa/recovery-codes': {
     req: async (r) => api(r, 'POST', '/auth/mfa/recovery-codes', { code: r === 'anon' ? '123456' : (await enrolTotp(t, users[r])).recoveryCodes[0] }),
     expect: x({}, 200),
-    audit: signedInAudit('auth.recovery_codes_replaced'),
+    audit: signedInAudit('auth.recovery_code_used', 'auth.recovery_codes_replaced'),
     after: () => dropFactors(),
   },
   // A fresh enrolled patient per cell; the code is a recovery code (a TOTP code's step was spent confirming).
