@@ -108,7 +108,13 @@ export async function findTotpStatus(db: Db, userId: string) {
     .executeTakeFirstOrThrow()
 }
 
+/** Inserts a challenge, first deleting the user's challenges that are over (used or expired at `row.createdAt`). */
 export async function insertMfaChallenge(db: Db, row: { tokenHash: string; userId: string; createdAt: Date; expiresAt: Date }) {
+  await db
+    .deleteFrom('mfaChallenges')
+    .where('userId', '=', row.userId)
+    .where((eb) => eb.or([eb('usedAt', 'is not', null), eb('expiresAt', '<=', row.createdAt)]))
+    .execute()
   await db.insertInto('mfaChallenges').values(row).execute()
 }
 

@@ -231,6 +231,21 @@ describe('signing in with a second factor (SPEC §8)', () => {
     expect((await loginMfa(await mfaTokenFor(t, a.user.email, PASSWORD), a.recoveryCodes[0]!)).statusCode).toBe(200)
   })
 
+  it('a new mfaToken clears the account’s challenges that are over (used or expired); live ones stay', async () => {
+    const { user, secret } = await enrolled()
+    nextStep() // the enrolment spent this step's code
+    const live = await mfaTokenFor(t, user.email, PASSWORD)
+    expect((await loginMfa(await mfaTokenFor(t, user.email, PASSWORD), totpCode(secret, now))).statusCode).toBe(200)
+    const rows = () => t.deps.db.selectFrom('mfaChallenges').select('tokenHash').where('userId', '=', user.id).execute()
+    expect(await rows()).toHaveLength(2)
+    await mfaTokenFor(t, user.email, PASSWORD)
+    expect(await rows()).toHaveLength(2) // the used one went; the live one and the new one stay
+    now = new Date(now.getTime() + 6 * 60_000)
+    await mfaTokenFor(t, user.email, PASSWORD)
+    expect(await rows()).toHaveLength(1)
+    expect((await loginMfa(live, totpCode(secret, now))).statusCode).toBe(401)
+  })
+
   it('bad bodies at the mfa step are 400', async () => {
     for (const body of [{}, { mfaToken: 'x' }, { mfaToken: 'x', code: 123456 }, { mfaToken: 1, code: '123456' }, { mfaToken: 'x', code: '123456', extra: true }, { mfaToken: 'x', code: '1' }]) {
       expect((await inject('POST', '/auth/login/mfa', body)).statusCode, JSON.stringify(body)).toBe(400)
