@@ -88,7 +88,7 @@ export function SessionsSection() {
         <Stack gap={2}>
           <Title order={3}>Where you are signed in</Title>
           <Text size="sm" c="dimmed">
-            A session you do not recognise? Sign it out, then change your password.
+            A session you do not recognise? End it, then change your password.
           </Text>
         </Stack>
         <QueryState query={sessions}>
