@@ -97,6 +97,7 @@ const EnvSchema = z.object({
   JOB_RETRY_DELAY_SECONDS: int(30, 1, 86_400),
   MAX_UPLOAD_MB: int(25, 1, 10_240),
   MAX_IMPORT_MB: int(50, 1, 1024),
+  MAX_IMPORT_ARCHIVE_MB: int(4096, 1, 65_536),
   EMERGENCY_ALERT_COOLDOWN_MIN: int(15, 0, 10_080),
   LLM_BASE_URL: optionalString,
   LLM_API_KEY: optionalString,
@@ -182,6 +183,8 @@ export interface Config {
   jobs: { pollIntervalSeconds: number; retryLimit: number; retryDelaySeconds: number; workers: boolean }
   maxUploadBytes: number
   maxImportBytes: number
+  /** Largest Apple Health export (`export.xml` or its `.zip`) the import streams (SPEC §9). */
+  maxImportArchiveBytes: number
   emergencyAlertCooldownMinutes: number
   /** Optional OpenAI-compatible chat-completions endpoint for summaries (SPEC §4.8); `timeoutMs` bounds each call. */
   llm: { baseUrl: string; apiKey: string | undefined; model: string; timeoutMs: number } | undefined
@@ -305,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     maxImportBytes: e.MAX_IMPORT_MB * 1024 * 1024,
+    maxImportArchiveBytes: e.MAX_IMPORT_ARCHIVE_MB * 1024 * 1024,
     emergencyAlertCooldownMinutes: e.EMERGENCY_ALERT_COOLDOWN_MIN,
     llm: e.LLM_BASE_URL && e.LLM_MODEL ? { baseUrl: e.LLM_BASE_URL, apiKey: e.LLM_API_KEY, model: e.LLM_MODEL, timeoutMs: e.LLM_TIMEOUT_MS } : undefined,
     redisUrl: e.REDIS_URL,

@@ -250,6 +250,29 @@ export interface VitalsTable {
   createdAt: Timestamp
 }
 
+/** A lab result's interpretation (FHIR v3-ObservationInterpretation subset, SPEC §4.8b). */
+export type LabInterpretation = 'L' | 'N' | 'H' | 'LL' | 'HH' | 'A'
+
+export interface LabResultsTable {
+  id: Generated<string>
+  patientId: string
+  loinc: string
+  display: string
+  value: number | null
+  valueText: string | null
+  /** UCUM. */
+  unit: string | null
+  referenceLow: number | null
+  referenceHigh: number | null
+  referenceText: string | null
+  interpretation: LabInterpretation | null
+  effectiveAt: Timestamp
+  source: 'manual' | 'import'
+  sourceRef: string | null
+  recordedBy: string | null
+  createdAt: Timestamp
+}
+
 export interface FhirImportedResourcesTable {
   patientId: string
   resourceType: string
@@ -479,6 +502,7 @@ export interface DB {
   patientProfiles: PatientProfilesTable
   records: RecordsTable
   vitals: VitalsTable
+  labResults: LabResultsTable
   fhirImportedResources: FhirImportedResourcesTable
   consultations: ConsultationsTable
   notes: NotesTable

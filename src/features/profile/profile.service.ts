@@ -137,7 +137,7 @@ export function replaceProfile(deps: Deps, actor: Actor, pid: string, input: Pro
   })
 }
 
-/** What a FHIR import contributes to the profile (see fhir-import's ImportPlan). */
+/** What a FHIR import contributes to the profile (see the import feature's ImportPlan). */
 export interface ImportedProfileData {
   demographics: { fullName?: string | undefined; dateOfBirth?: string | undefined; sex?: ProfileRow['sex'] | undefined }
   allergies: { recordedAt: string | null; substance: string; reaction?: string | undefined; severity?: ProfileAllergy['severity']; code?: Coding | undefined }[]

@@ -212,7 +212,7 @@ export async function uploadRecord(deps: Deps, actor: Actor, pid: string, body: 
 }
 
 // ---------------------------------------------------------------------------------------
-// Import (fhir-import, inside its transaction)
+// Import (the import feature, inside its transaction)
 
 /**
  * The write grant an importer holds: what `withPatientData` handed its `fn` for a write

@@ -210,7 +210,7 @@ export async function loadVitalsForSummary(db: Db, patientId: string, since: Dat
 }
 
 // ---------------------------------------------------------------------------------------
-// Import (called by fhir-import inside its transaction)
+// Import (called by the import feature inside its transaction)
 
 /** A normalized vital from an outside source, identified by `sourceRef` (e.g. the FHIR Observation id). */
 export type ImportedVitalInput = NormalizedVital & { sourceRef: string; measuredAt: string }

@@ -3691,8 +3691,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import a FHIR R4 Bundle (e.g. a Synthea patient); idempotent
-         * @description JSON body (application/json or application/fhir+json), up to 50 MB. When the bundle's Patient differs from the profile (a date of birth or a known sex on both sides that differ, or names with no word in common), the answer is 409 identity-mismatch with the differences and nothing is imported; `?confirm=identity` imports anyway.
+         * Import a FHIR R4 Bundle, a C-CDA document, an Apple Health export or a SMART Health Link; idempotent
+         * @description A FHIR R4 Bundle as JSON (application/json or application/fhir+json) or an HL7 C-CDA R2.1 document (application/xml), up to 50 MB; an Apple Health export.xml or its .zip (application/xml, application/zip), streamed, up to 4096 MB; or a SMART Health Link as JSON {shlink, passcode?}. Anything else is 415. When the bundle's Patient differs from the profile (a date of birth or a known sex on both sides that differ, or names with no word in common), the answer is 409 identity-mismatch with the differences and nothing is imported; `?confirm=identity` imports anyway.
          */
         post: {
             parameters: {
@@ -3722,6 +3722,7 @@ export interface paths {
                             imported: {
                                 allergies: number;
                                 conditions: number;
+                                labs: number;
                                 medications: number;
                                 records: number;
                                 vitals: number;
@@ -3736,6 +3737,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3790,7 +3800,25 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -24,6 +24,7 @@ function expectedCounts(json: string) {
     conditions: of('Condition').length,
     medications: of('MedicationRequest').length + of('MedicationStatement').length,
     vitals: of('Observation').filter((o) => o.code?.coding?.some((c) => c.system === 'http://loinc.org' && VITAL_LOINC.has(c.code ?? ''))).length,
+    labs: 0,
     records: of('DocumentReference').filter((d) => d.content?.some((c) => c.attachment?.data)).length,
   }
 }
@@ -68,7 +69,7 @@ describe('FHIR import (SPEC §4.4)', () => {
 
     const again = await importJson(p, json)
     expect(again.statusCode).toBe(200)
-    expect(again.json().imported).toEqual({ allergies: 0, conditions: 0, medications: 0, vitals: 0, records: 0 })
+    expect(again.json().imported).toEqual({ allergies: 0, conditions: 0, medications: 0, vitals: 0, labs: 0, records: 0 })
     const profileAfter = (await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/profile', headers: p.headers })).json()
     expect(profileAfter.conditions).toEqual(profile.conditions)
     expect(await listAll(p, 'records')).toHaveLength(body.imported.records)

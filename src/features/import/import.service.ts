@@ -1,26 +1,32 @@
 /**
- * Imports a FHIR R4 Bundle into a patient's locker (SPEC §4.4): demographics fill empty
- * profile fields; allergies, conditions, medications, vital signs and document
- * attachments are taken in with their codes. One transaction: a failure imports nothing.
+ * Imports into a patient's locker (SPEC §4.4, §9) from a FHIR R4 Bundle, a C-CDA document,
+ * an Apple Health export or a SMART Health Link: demographics fill empty profile fields;
+ * allergies, conditions, medications, vital signs, lab results and document attachments are
+ * taken in with their codes. One transaction: a failure imports nothing.
  * Idempotent: resources already imported (by type and FHIR id) are not counted or added
  * again, so a second import of the same bundle reports all counts 0.
  */
 import { randomUUID } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import type { Readable } from 'node:stream'
 import type { Deps } from '../../app/deps.js'
-import { ConflictError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
+import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
 import type { Granted, PatientScope, UserActor } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import { applyImportedProfile, loadProfile } from '../profile/profile.service.js'
 import { withImportedRecords, type AddRecordFromBytes, type RecordWriteGrant } from '../records/records-upload.service.js'
 import { addImportedVitals } from '../vitals/vitals.service.js'
+import { addImportedLabs } from '../labs/lab-results.js'
 import { parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
-import { findImportedKeys, markImported } from './fhir-import.queries.js'
+import { findImportedKeys, markImported } from './import.queries.js'
 import { identityDifferences } from './identity-check.js'
+import type { ImportResult } from './import-result.js'
+import { importAppleHealthFile } from './apple-health/apple-health-import.js'
+import { parseCcdaDocument } from './ccda/ccda-document.js'
+import { spoolImportBody, type SpooledImport } from './import-upload.js'
+import { receiveSmartHealthLink } from './shl/shl-receive.js'
 
-export interface ImportResult {
-  imported: { allergies: number; conditions: number; medications: number; vitals: number; records: number }
-  skipped: SkippedResources[]
-}
+export type { ImportResult } from './import-result.js'
 
 /** Adds one resource to the skipped summary, grouped by type and reason. */
 function addSkipped(skipped: SkippedResources[], resourceType: string, reason: string): void {
@@ -38,6 +44,7 @@ const TRACKED = {
   conditions: 'Condition',
   medications: 'Medication',
   vitals: 'Observation',
+  labs: 'Observation',
 } as const
 
 /** Options of one import run: `confirmIdentity` is `?confirm=identity` (SPEC §4.4). */
@@ -45,11 +52,43 @@ export interface ImportOptions {
   confirmIdentity?: boolean
 }
 
+/** Where an import's content comes from; the route decides by content type (SPEC §9). */
+export type ImportSource =
+  | { kind: 'fhir'; bundle: unknown }
+  | { kind: 'file'; body: Readable }
+  | { kind: 'shl'; request: unknown }
+
+/** The source read after the policy has spoken: a plan to write, or a spooled Apple Health export to stream. */
+type Prepared = { plan: ImportPlan } | { appleHealth: SpooledImport }
+
 /**
- * Runs the import for `pid`. Throws ValidationError (400) when `bundle` is not a FHIR
- * Bundle; 404/403 per policy (only the patient imports into their own locker).
+ * Reads `source` into what the transaction writes: a FHIR bundle or a C-CDA document is
+ * parsed whole; an XML or zip body is first spooled to a temporary file and sniffed (C-CDA
+ * up to `maxImportBytes`, 413 above; an Apple Health export is streamed later, in the
+ * transaction); a SMART Health Link is fetched and decrypted.
+ */
+async function prepareSource(deps: Deps, source: ImportSource, now: Date): Promise<Prepared> {
+  if (source.kind === 'fhir') return { plan: parseFhirBundle(source.bundle, { now }) }
+  if (source.kind === 'shl') return { plan: await receiveSmartHealthLink(deps, source.request, { now }) }
+  const spooled = await spoolImportBody(source.body, deps.config.maxImportArchiveBytes)
+  if (spooled.kind !== 'ccda') return { appleHealth: spooled }
+  try {
+    if (spooled.sizeBytes > deps.config.maxImportBytes) {
+      throw new PayloadTooLargeError(`A C-CDA document may be at most ${Math.round(deps.config.maxImportBytes / 1048576)} MB.`)
+    }
+    return { plan: parseCcdaDocument(await readFile(spooled.path, 'utf8'), { now }) }
+  } finally {
+    await spooled.dispose()
+  }
+}
+
+/**
+ * Runs the import of `source` into `pid` (SPEC §4.4, §9). 404/403 per policy (only the
+ * patient imports into their own locker) before the source is read; then ValidationError
+ * (400) for a malformed source, UnsupportedMediaTypeError (415) for an unknown one,
+ * PayloadTooLargeError (413).
  *
- * Whose record is it? (SPEC §4.4): before anything is taken in, the bundle's Patient is
+ * Whose record is it? (SPEC §4.4): before anything is taken in, the source's patient is
  * compared with the locker's profile (see identity-check.ts). When they differ and
  * `confirmIdentity` is not set, ConflictError 409 `identity-mismatch` with
  * `differences: [{field, locker, source}]` — and nothing is imported.
@@ -59,26 +98,42 @@ export interface ImportOptions {
  * patient confirmed an import whose identity differed; `import.denied` when the policy
  * refuses someone. A refused mismatch writes nothing, so it leaves no event.
  */
-export async function importBundle(deps: Deps, actor: UserActor, pid: string, bundle: unknown, options: ImportOptions = {}): Promise<ImportResult> {
+export async function runImport(deps: Deps, actor: UserActor, pid: string, source: ImportSource, options: ImportOptions = {}): Promise<ImportResult> {
   const now = deps.now()
+  const confirmIdentity = options.confirmIdentity === true
   const completed = (run: { confirmed: boolean }) => [{ action: 'import.completed', resource: { type: run.confirmed ? 'import-confirmed' : 'import', id: randomUUID() } }] as const
+  let spooled: SpooledImport | undefined
   const access = {
     action: 'import.run',
     visibility: 'record.read',
     kind: 'write',
     resource: (patientId: string) => ({ type: 'import', id: patientId }),
     audited: completed,
-    // Parsed once the policy has spoken: someone who may not import gets 404/403, not 400.
-    prepare: () => parseFhirBundle(bundle, { now }),
+    // Read once the policy has spoken: someone who may not import gets 404/403, not 400.
+    prepare: async () => {
+      const prepared = await prepareSource(deps, source, now)
+      if ('appleHealth' in prepared) spooled = prepared.appleHealth
+      return prepared
+    },
   } as const
-  // The records' blobs are written outside the transaction: withImportedRecords removes them if it rolls back.
-  const run = await withImportedRecords(deps, (addRecord) =>
-    withPatientData(deps, actor, pid, access, ({ scope, db: trx, prepared: plan }) =>
-      importPlan({ actor, scope, db: trx }, { plan, now, confirmIdentity: options.confirmIdentity === true, addRecord }),
-    ),
-  )
-  return run.result
+  try {
+    // The records' blobs are written outside the transaction: withImportedRecords removes them if it rolls back.
+    const run = await withImportedRecords(deps, (addRecord) =>
+      withPatientData(deps, actor, pid, access, ({ scope, db: trx, prepared }) =>
+        'plan' in prepared
+          ? importPlan({ actor, scope, db: trx }, { plan: prepared.plan, now, confirmIdentity, addRecord })
+          : importAppleHealthFile({ actor, scope, db: trx, file: prepared.appleHealth, now, confirmIdentity }),
+      ),
+    )
+    return run.result
+  } finally {
+    await spooled?.dispose()
+  }
 }
+
+/** `runImport` of a FHIR R4 Bundle (SPEC §4.4). */
+export const importBundle = (deps: Deps, actor: UserActor, pid: string, bundle: unknown, options: ImportOptions = {}): Promise<ImportResult> =>
+  runImport(deps, actor, pid, { kind: 'fhir', bundle }, options)
 
 /**
  * Takes `plan` into the grant's patient's locker inside the grant's transaction (see
@@ -97,6 +152,7 @@ async function importPlan(
     conditions: plan.conditions.map((c) => ({ item: c, key: { resourceType: TRACKED.conditions, fhirId: c.fhirId } })),
     medications: plan.medications.map((m) => ({ item: m, key: { resourceType: TRACKED.medications, fhirId: m.fhirId } })),
     vitals: plan.vitals.map((v) => ({ item: v, key: { resourceType: TRACKED.vitals, fhirId: v.fhirId } })),
+    labs: plan.labs.map((l) => ({ item: l, key: { resourceType: TRACKED.labs, fhirId: l.fhirId } })),
     attachments: plan.attachments.map((a) => ({ item: a, key: { resourceType: a.resourceType, fhirId: a.fhirId } })),
   }
   const allKeys = Object.values(tracked).flatMap((list) => list.map((e) => e.key))
@@ -117,6 +173,7 @@ async function importPlan(
   const conditions = fresh(tracked.conditions)
   const medications = fresh(tracked.medications)
   const vitals = fresh(tracked.vitals)
+  const labs = fresh(tracked.labs)
   const attachments = fresh(tracked.attachments)
 
   await applyImportedProfile(
@@ -131,6 +188,7 @@ async function importPlan(
     now,
   )
   await addImportedVitals(trx, patientId, actor.id, vitals.map((e) => ({ ...e.item, sourceRef: e.item.fhirId })), now)
+  await addImportedLabs(trx, patientId, actor.id, labs.map((e) => ({ ...e.item, sourceRef: e.item.fhirId })), now)
   const skipped = [...plan.skipped]
   const taken: typeof attachments = []
   for (const entry of attachments) {
@@ -156,13 +214,14 @@ async function importPlan(
     }
     taken.push(entry)
   }
-  await markImported(trx, patientId, [allergies, conditions, medications, vitals, taken].flatMap((l) => l.map((e) => e.key)), now)
+  await markImported(trx, patientId, [allergies, conditions, medications, vitals, labs, taken].flatMap((l) => l.map((e) => e.key)), now)
   const result = {
     imported: {
       allergies: allergies.length,
       conditions: conditions.length,
       medications: medications.length,
       vitals: vitals.length,
+      labs: labs.length,
       records: taken.length,
     },
     skipped,

@@ -1,9 +1,10 @@
-/** HTTP route of the FHIR import (SPEC §4.4). */
+/** HTTP route of the import (SPEC §4.4, §9): the content type decides the source. */
 import { z } from 'zod'
 import type { FeatureRoutes } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { PatientIdParam, Problem, StorageUnavailable } from '../../app/schemas.js'
-import { importBundle } from './fhir-import.service.js'
+import type { Readable } from 'node:stream'
+import { runImport, type ImportSource } from './import.service.js'
 
 const Params = z.object({ pid: PatientIdParam }).strict()
 const ImportQuery = z
@@ -27,13 +28,24 @@ const IdentityMismatch = Problem.extend({
 const ImportConflict = z.union([IdentityMismatch, Problem.describe('duplicate-import: a document of this file was stored by an import running at the same time; nothing was imported')])
 const Count = z.number().int().min(0)
 const ImportResult = z.object({
-  imported: z.object({ allergies: Count, conditions: Count, medications: Count, vitals: Count, records: Count }),
+  imported: z.object({ allergies: Count, conditions: Count, medications: Count, vitals: Count, labs: Count, records: Count }),
   skipped: z.array(z.object({ resourceType: z.string(), count: Count, reason: z.string() })),
 })
 
+/** Media types of the streamed sources (C-CDA, Apple Health `export.xml` or `.zip`): the body reaches the service unread. */
+const STREAMED_TYPES = ['application/xml', 'text/xml', 'application/zip', 'application/x-zip-compressed', 'application/octet-stream']
+
+/** A JSON body `{shlink, passcode?}` is a SMART Health Link to receive; any other JSON is a FHIR Bundle. */
+function sourceOf(body: unknown): ImportSource {
+  if (body !== null && typeof body === 'object' && 'pipe' in body && typeof (body as Readable).pipe === 'function') return { kind: 'file', body: body as Readable }
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'shlink' in body) return { kind: 'shl', request: body }
+  return { kind: 'fhir', bundle: body }
+}
+
 /**
  * Mounts `POST /patients/{pid}/import`, with a parser for FHIR's own JSON media type
- * (`application/fhir+json`) in this plugin's scope.
+ * (`application/fhir+json`) and pass-through parsers for the streamed XML and zip types in
+ * this plugin's scope.
  */
 export const fhirImportRoutes: FeatureRoutes = async (app, { deps }) => {
   // FHIR's own media type is JSON too.
@@ -46,20 +58,25 @@ export const fhirImportRoutes: FeatureRoutes = async (app, { deps }) => {
     }
   })
 
+  // Streamed to a temporary file by the service once the policy has spoken (SPEC §9).
+  app.addContentTypeParser(STREAMED_TYPES, (_req, payload, done) => done(null, payload))
+
   app.post('/patients/:pid/import', {
     config: { access: { roles: ['patient', 'doctor'] } },
     bodyLimit: deps.config.maxImportBytes,
     schema: {
       tags: ['import'],
-      summary: 'Import a FHIR R4 Bundle (e.g. a Synthea patient); idempotent',
+      summary: 'Import a FHIR R4 Bundle, a C-CDA document, an Apple Health export or a SMART Health Link; idempotent',
       description:
-        `JSON body (application/json or application/fhir+json), up to ${Math.round(deps.config.maxImportBytes / 1048576)} MB. ` +
+        `A FHIR R4 Bundle as JSON (application/json or application/fhir+json) or an HL7 C-CDA R2.1 document (application/xml), up to ${Math.round(deps.config.maxImportBytes / 1048576)} MB; ` +
+        `an Apple Health export.xml or its .zip (application/xml, application/zip), streamed, up to ${Math.round(deps.config.maxImportArchiveBytes / 1048576)} MB; ` +
+        'or a SMART Health Link as JSON {shlink, passcode?}. Anything else is 415. ' +
         'When the bundle\'s Patient differs from the profile (a date of birth or a known sex on both sides that differ, or names with no word in common), ' +
         'the answer is 409 identity-mismatch with the differences and nothing is imported; `?confirm=identity` imports anyway.',
       params: Params,
       querystring: ImportQuery,
       body: z.unknown(),
-      response: { 200: ImportResult, 400: Problem, 403: Problem, 404: Problem, 409: ImportConflict, 413: Problem, 503: StorageUnavailable },
+      response: { 200: ImportResult, 400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: ImportConflict, 410: Problem, 413: Problem, 415: Problem, 503: StorageUnavailable },
     },
-  }, async (req) => importBundle(deps, userOf(req), req.params.pid, req.body, { confirmIdentity: req.query.confirm === 'identity' }))
+  }, async (req) => runImport(deps, userOf(req), req.params.pid, sourceOf(req.body), { confirmIdentity: req.query.confirm === 'identity' }))
 }

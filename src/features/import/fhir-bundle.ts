@@ -18,6 +18,7 @@ import { mapAttachment, type ImportedAttachment } from './fhir-documents.js'
 import { obj, statusCode, str, toDate, type Json } from './fhir-json.js'
 import { ReferenceIndex } from './fhir-references.js'
 import { mapVital, type ImportedVital } from './fhir-vitals.js'
+import type { ImportedLab } from '../labs/lab-results.js'
 import { SKIP_REASON } from './skip-reasons.js'
 
 export interface SkippedResources {
@@ -32,6 +33,8 @@ export interface ImportPlan {
   conditions: ImportedCondition[]
   medications: ImportedMedication[]
   vitals: ImportedVital[]
+  /** Laboratory results (SPEC §4.8b): Observations of category laboratory not in the vitals catalogue. */
+  labs: ImportedLab[]
   attachments: ImportedAttachment[]
   /** Grouped by resource type and reason, in order of first appearance. */
   skipped: SkippedResources[]
@@ -96,6 +99,7 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
     conditions: [],
     medications: [],
     vitals: [],
+    labs: [],
     attachments: [],
     skipped: [],
   }
