@@ -195,7 +195,8 @@ function doseText(d: Json): string | undefined {
   return str(d.text)
 }
 
-const PERIOD_UNITS: Record<string, [string, string]> = {
+/** UCUM time units of a dosage period → their words, singular and plural. */
+export const PERIOD_UNITS: Readonly<Record<string, [string, string]>> = {
   s: ['second', 'seconds'],
   min: ['minute', 'minutes'],
   h: ['hour', 'hours'],

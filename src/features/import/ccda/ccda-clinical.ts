@@ -14,7 +14,7 @@
  * (`negationInd`) or a "no known …" code states an absence and is never imported.
  */
 import type { AllergySeverity, ImportedAllergy, ImportedCondition, ImportedMedication } from '../fhir-clinical.js'
-import { NEGATION_SNOMED } from '../fhir-clinical.js'
+import { NEGATION_SNOMED, PERIOD_UNITS } from '../fhir-clinical.js'
 import { RXNORM, SNOMED, type Coding } from '../fhir-json.js'
 import { SKIP_REASON } from '../skip-reasons.js'
 import { authorOf, codeText, dateOf, highDateOf, instantOf, isNegated, isNull, pickCode, quantityOf } from './ccda-values.js'
@@ -129,21 +129,11 @@ export function mapCcdaProblem(obs: XNode, key: string, concern: XNode | undefin
   return out
 }
 
-const PERIOD_WORDS: Readonly<Record<string, [string, string]>> = {
-  s: ['second', 'seconds'],
-  min: ['minute', 'minutes'],
-  h: ['hour', 'hours'],
-  d: ['day', 'days'],
-  wk: ['week', 'weeks'],
-  mo: ['month', 'months'],
-  a: ['year', 'years'],
-}
-
 /** A PIVL_TS `period` → "every 6 hours", "once per day". */
 function frequencyOf(sa: XNode): string | undefined {
   const pivl = kids(sa, 'effectiveTime').find((e) => attr(e, 'xsi:type')?.endsWith('PIVL_TS'))
   const period = quantityOf(kid(pivl, 'period'))
-  const words = period?.unit ? PERIOD_WORDS[period.unit] : undefined
+  const words = period?.unit ? PERIOD_UNITS[period.unit] : undefined
   let text: string | undefined
   if (period && words) text = period.value === 1 ? `once per ${words[0]}` : `every ${period.value} ${words[1]}`
   // A precondition means "when the criterion holds": as needed.
