@@ -36,14 +36,18 @@ interface WalkContext {
  * its content; the same entry twice yields undefined (skipped).
  */
 class EntryKeys {
-  private readonly used = new Map<string, Set<string>>()
+  /** Per kind: key → content hash of the entry that took it. */
+  private readonly used = new Map<string, Map<string, string>>()
   take(kind: string, n: XNode): string | undefined {
-    const used = this.used.get(kind) ?? new Set<string>()
+    const used = this.used.get(kind) ?? new Map<string, string>()
     this.used.set(kind, used)
     const base = entryKey(n)
-    for (const key of [base, `${base}#${contentKey(n)}`]) {
-      if (!used.has(key)) {
-        used.add(key)
+    const content = contentKey(n)
+    for (const key of [base, `${base}#${content}`]) {
+      const holder = used.get(key)
+      if (holder === content) return undefined
+      if (holder === undefined) {
+        used.set(key, content)
         return key
       }
     }

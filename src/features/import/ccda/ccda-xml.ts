@@ -50,7 +50,9 @@ export function readCcdaXml(xml: string): XNode {
     const { msg, line, col } = checked.err
     throw new ValidationError(`The XML is not well-formed: ${msg} (line ${line}, column ${col}).`, [{ path: '', message: `line ${line}, column ${col}: ${msg}` }])
   }
-  if (/<!DOCTYPE[^>[]*\[/i.test(xml)) {
+  // Only the prolog (before the first element) can hold a DOCTYPE; the same text in a comment or CDATA of the body is content.
+  const firstElement = xml.search(/<[A-Za-z_]/)
+  if (/<!DOCTYPE[^>[]*\[/i.test(firstElement === -1 ? xml : xml.slice(0, firstElement))) {
     throw new ValidationError('The XML declares a DTD internal subset (entities); a C-CDA document has none, and such documents are refused.', [
       { path: '', message: 'DTD internal subsets are not accepted.' },
     ])
