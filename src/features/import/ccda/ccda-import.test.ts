@@ -102,6 +102,10 @@ describe('C-CDA import over HTTP (SPEC §9)', () => {
     expect(again.json().imported).toEqual(NOTHING)
     expect(await rows('records', p.id)).toHaveLength(1)
     expect(await rows('labResults', p.id)).toHaveLength(CCD_COUNTS.labs)
+    // A client that cannot name the type: the bytes say C-CDA.
+    const octets = await importXml(p, CCD, { contentType: 'application/octet-stream' })
+    expect(octets.statusCode, octets.body).toBe(200)
+    expect(octets.json().imported).toEqual(NOTHING)
   })
 
   it('imports the Discharge Summary (entries under discharge diagnoses and discharge medications too) as a discharge_summary record', async () => {
