@@ -135,10 +135,3 @@ export function textOf(n: XNode | undefined): string | undefined {
 export const templateIds = (n: XNode): string[] => kids(n, 'templateId').flatMap((t) => attr(t, 'root') ?? [])
 /** True when `n` carries the template `oid`. */
 export const hasTemplate = (n: XNode, oid: string): boolean => templateIds(n).includes(oid)
-/** Every descendant of `n` (depth first, `n` excluded). */
-export function* descendants(n: XNode): Generator<XNode> {
-  for (const c of n.children) {
-    yield c
-    yield* descendants(c)
-  }
-}
