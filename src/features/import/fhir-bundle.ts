@@ -162,7 +162,8 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
   return plan
 }
 
-class SkipCounter {
+/** Counts skipped resources by type and reason, in order of first appearance. */
+export class SkipCounter {
   private readonly counts = new Map<string, SkippedResources>()
   add(resourceType: string, reason: string): void {
     const key = `${resourceType}\u0000${reason}`

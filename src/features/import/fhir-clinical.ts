@@ -69,7 +69,7 @@ export function mapPatient(r: Json): ImportedDemographics {
  * SNOMED CT "no known …" situations and the IPS absent-unknown code system: statements that
  * something is absent, which must not become an allergy, problem or medication.
  */
-const NEGATION_SNOMED = new Set([
+export const NEGATION_SNOMED = new Set([
   '716186003', // No known allergy
   '409137002', // No known drug allergy
   '429625007', // No known food allergy
@@ -195,7 +195,8 @@ function doseText(d: Json): string | undefined {
   return str(d.text)
 }
 
-const PERIOD_UNITS: Record<string, [string, string]> = {
+/** UCUM time units of a dosage period → their words, singular and plural. */
+export const PERIOD_UNITS: Readonly<Record<string, [string, string]>> = {
   s: ['second', 'seconds'],
   min: ['minute', 'minutes'],
   h: ['hour', 'hours'],

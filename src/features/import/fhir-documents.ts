@@ -11,7 +11,8 @@ import { SKIP_REASON } from './skip-reasons.js'
 
 export interface ImportedAttachment {
   fhirId: string
-  resourceType: 'DocumentReference' | 'DiagnosticReport'
+  /** `ClinicalDocument`: a C-CDA document kept whole as a record (its original XML). */
+  resourceType: 'DocumentReference' | 'DiagnosticReport' | 'ClinicalDocument'
   /** As declared by the bundle, without parameters (`text/plain`); the bytes still decide (SPEC §4.3). */
   contentType: string
   data: Buffer
@@ -23,7 +24,7 @@ export interface ImportedAttachment {
   description?: string
 }
 
-const CATEGORY_BY_LOINC: Readonly<Record<string, RecordCategory>> = {
+export const CATEGORY_BY_LOINC: Readonly<Record<string, RecordCategory>> = {
   '18842-5': 'discharge_summary', // Discharge summary
   '11502-2': 'lab_report', // Laboratory report
   '26436-6': 'lab_report', // Laboratory studies

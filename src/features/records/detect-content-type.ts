@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream'
 import { fileTypeFromBuffer } from 'file-type'
+import { XMLValidator } from 'fast-xml-parser'
 
 /** Bytes to sample: file-type's recommended minimum (4100), which also covers a DICOM preamble. */
 export const SNIFF_BYTES = 4100
@@ -22,10 +23,23 @@ export const SUPPORTED_TYPES = {
 
 export type SupportedContentType = keyof typeof SUPPORTED_TYPES
 
-export interface DetectedType {
-  contentType: SupportedContentType
-  /** With the dot: `.pdf`. */
-  extension: (typeof SUPPORTED_TYPES)[SupportedContentType]
+export type DetectedType =
+  | {
+      contentType: SupportedContentType
+      /** With the dot: `.pdf`. */
+      extension: (typeof SUPPORTED_TYPES)[SupportedContentType]
+    }
+  | typeof IMPORTED_XML
+
+/**
+ * The one type only an import stores (SPEC §9): the original XML of an imported C-CDA
+ * document, kept as it came. An upload never gets it (its XML is plain text, or refused).
+ */
+export const IMPORTED_XML = { contentType: 'application/xml', extension: '.xml' } as const
+
+/** True when `data` is UTF-8 text and well-formed XML (see {@link IMPORTED_XML}). */
+export function isWellFormedXml(data: Buffer): boolean {
+  return isPlainText(data, true) && XMLValidator.validate(data.toString('utf8')) === true
 }
 
 /** file-type MIME types accepted as one of ours (an animated PNG is still a PNG). */

@@ -21,7 +21,7 @@ import { withPatientData } from '../../audit/patient-data.js'
 import type { DB, RecordRow } from '../../db/schema.js'
 import { authorize, isUser, type Actor, type Granted, type PatientScope, type UserActor } from '../../policy/index.js'
 import type { StoredBlob } from '../../storage/encrypted-blobs.js'
-import { detectContentType, peekStream, SNIFF_BYTES, type DetectedType } from './detect-content-type.js'
+import { detectContentType, IMPORTED_XML, isWellFormedXml, peekStream, SNIFF_BYTES, type DetectedType } from './detect-content-type.js'
 import { checkRecordDate, recordResource, recordsResource } from './record-access.js'
 import { categoryFileStem, type RecordCategory } from './record-category.js'
 import * as q from './records.queries.js'
@@ -228,7 +228,11 @@ export interface RecordWriteGrant {
 /** A document to add as a record: its bytes and the metadata the source gives (SPEC §4.4). */
 export interface AddRecordFromBytesInput {
   category: RecordCategory
-  /** As declared by the source; informational only: the bytes decide the stored type (SPEC §4.3). */
+  /**
+   * As declared by the source; informational only: the bytes decide the stored type (SPEC
+   * §4.3) — except `application/xml`, which an importer declares for a source document it
+   * parsed (a C-CDA): stored as `application/xml` (`.xml`) when the bytes are well-formed XML.
+   */
   contentType: string
   data: Buffer
   originalFileName: string
@@ -262,7 +266,7 @@ async function addRecordFromBytes(deps: Deps, grant: RecordWriteGrant, input: Ad
   if (await q.sourceRefExists(trx, scope.patientId, input.sourceRef)) {
     throw new ConflictError('This document was already imported.', 'duplicate-import')
   }
-  const type = await detectContentType(input.data, true)
+  const type = input.contentType === IMPORTED_XML.contentType && isWellFormedXml(input.data) ? IMPORTED_XML : await detectContentType(input.data, true)
   if (!type) throw new UnsupportedMediaTypeError(`A document of type ${input.contentType} is not a type CareLocker stores.`)
   const key = randomUUID()
   const stored = await deps.blobs.write(key, Readable.from([input.data]))

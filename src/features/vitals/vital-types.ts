@@ -140,11 +140,13 @@ export const VITAL_CATALOGUE: Readonly<Record<VitalType, VitalDefinition>> = {
  * Codes that mean one of our types although they are not the catalogue's code:
  * 55284-4 is the blood-pressure panel of older FHIR/Synthea output (SPEC §4.4), and 2708-6 is
  * the code the FHIR R4 vital-signs profile requires on oxygen saturation (59408-5 goes with it
- * for pulse oximetry, but not always).
+ * for pulse oximetry, but not always); 3141-9 is the body weight of C-CDA vital signs.
  */
 const LOINC_ALIASES: Readonly<Record<string, VitalType>> = {
   '55284-4': 'blood_pressure',
   '2708-6': 'oxygen_saturation',
+  // Body weight Measured: the code C-CDA's Vital Sign Result Type value set (HITSP) gives weight.
+  '3141-9': 'body_weight',
 }
 
 const TYPE_BY_LOINC: ReadonlyMap<string, VitalType> = new Map<string, VitalType>([

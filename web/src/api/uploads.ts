@@ -1,5 +1,5 @@
 /**
- * Uploads that show their progress (SPEC §4.3 records, §4.6 FHIR import). They use
+ * Uploads that show their progress (SPEC §4.3 records, §4.4 and §9 imports). They use
  * XMLHttpRequest because fetch has no upload progress; their URLs come from the typed
  * API paths, and like every call they refresh once on 401 and fail with `ApiError`.
  */
@@ -60,16 +60,20 @@ export function uploadForm<P extends ApiPath>(
   return send({ url, body: form, onProgress, signal, interrupted: 'The upload failed: the connection was interrupted.' }) as Promise<ResponseOf<P, 'post'>>
 }
 
-/** POSTs a JSON file as-is (FHIR import, `application/fhir+json`) to `path`, with `query`. */
-export function uploadJsonFile<P extends ApiPath>(
+/**
+ * POSTs a file as-is (an import: FHIR `application/fhir+json`, C-CDA or Apple Health
+ * `application/xml`, an Apple Health `application/zip`) to `path`, with `query`. Upload
+ * progress runs 0 → 1 while the bytes go; the promise settles when the server has answered.
+ */
+export function uploadFile<P extends ApiPath>(
   path: P,
   params: Record<string, string>,
   query: Record<string, string>,
   file: File,
+  contentType: string,
   onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
 ): Promise<ResponseOf<P, 'post'>> {
   const url = pathTo(path, params, query)
-  return send({ url, body: file, contentType: 'application/fhir+json', onProgress, interrupted: 'The import failed: the connection was interrupted.' }) as Promise<
-    ResponseOf<P, 'post'>
-  >
+  return send({ url, body: file, contentType, onProgress, signal, interrupted: 'The import failed: the connection was interrupted.' }) as Promise<ResponseOf<P, 'post'>>
 }

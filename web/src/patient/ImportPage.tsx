@@ -1,63 +1,84 @@
 /**
- * FHIR import (SPEC §4.4): a Bundle from another system (e.g. a Synthea or IPS export),
- * uploaded with a progress bar, then the server's counts. Importing twice adds nothing.
+ * Import from another system (SPEC §4.4, §9), one page for every source: a file — a FHIR R4
+ * Bundle (.json), an HL7 C-CDA document (.xml), an Apple Health export (export.xml or its
+ * .zip) — chosen or dropped and uploaded with a progress bar, then a "processing" state
+ * until the server answers; or a SMART Health Link pasted (`shlink:/…` or a viewer URL) with
+ * its passcode. The answer shows the counts per kind and what was skipped. Importing twice
+ * adds nothing.
  *
- * Whose record is it? When the file's patient differs from the profile the server answers
+ * Whose record is it? When the source's patient differs from the profile the server answers
  * 409 `identity-mismatch` and imports nothing; a dialog shows the differences and asks.
- * "Import anyway" sends the file again with `?confirm=identity`; "Cancel" leaves the
+ * "Import anyway" sends the same source again with `?confirm=identity`; "Cancel" leaves the
  * locker as it was.
  */
-import { Alert, Button, FileButton, Group, Modal, Progress, Stack, Table, Text } from '@mantine/core'
+import { Alert, Button, Group, PasswordInput, Progress, Stack, Text, TextInput, Title } from '@mantine/core'
 import { useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
-import { ApiError } from '../api/client'
+import { api, unwrap } from '../api/client'
 import type { IdentityDifference, ImportResult } from '../api/types'
-import { uploadJsonFile } from '../api/uploads'
+import { uploadFile } from '../api/uploads'
 import { formErrorOf } from '../components/forms'
-import { formatDate, formatSize, humanize } from '../components/format'
 import { Page } from '../components/Page'
+import { IdentityMismatchDialog, identityDifferencesOf } from './IdentityMismatchDialog'
+import { ImportDropZone } from './ImportDropZone'
+import { ImportResultCard } from './ImportResultCard'
+import { importKindOf, shlinkFrom } from './import-sources'
 
-const FIELD_LABEL: Record<IdentityDifference['field'], string> = { fullName: 'Name', dateOfBirth: 'Date of birth', sex: 'Sex' }
+const IMPORT_PATH = '/api/v1/patients/{pid}/import' as const
 
-/** A value as a person reads it: a date in the local format, a sex capitalized, a name as written. */
-function shownValue(field: IdentityDifference['field'], value: string): string {
-  if (field === 'dateOfBirth') return formatDate(value)
-  if (field === 'sex') return humanize(value)
-  return value
-}
+/** The source last sent: sent again as it was when the patient confirms the identity. */
+type Source = { kind: 'file'; file: File } | { kind: 'link'; shlink: string; passcode?: string }
 
-/** The `differences` of a 409 `identity-mismatch` problem; null for any other error. */
-function identityDifferencesOf(err: unknown): IdentityDifference[] | null {
-  if (!(err instanceof ApiError) || err.status !== 409 || err.slug !== 'identity-mismatch') return null
-  return Array.isArray(err.body.differences) ? (err.body.differences as IdentityDifference[]) : []
-}
+/** What the page is doing: uploading a file (fraction sent), waiting for the server, or idle. */
+type Phase = { step: 'idle' } | { step: 'uploading'; fraction: number } | { step: 'processing'; what: string }
 
 export default function ImportPage() {
   const qc = useQueryClient()
   const [file, setFile] = useState<File | null>(null)
-  const [progress, setProgress] = useState<number | null>(null)
+  const [link, setLink] = useState('')
+  const [passcode, setPasscode] = useState('')
+  const [phase, setPhase] = useState<Phase>({ step: 'idle' })
+  const [sent, setSent] = useState<Source | null>(null)
   const [result, setResult] = useState<ImportResult | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [mismatch, setMismatch] = useState<IdentityDifference[] | null>(null)
   const [cancelled, setCancelled] = useState(false)
 
-  const run = async (confirmIdentity = false) => {
-    if (!file) return
+  const fileKind = file ? importKindOf(file) : null
+  const shlink = shlinkFrom(link)
+  const busy = phase.step !== 'idle'
+
+  const send = (source: Source, confirmIdentity: boolean): Promise<ImportResult> => {
+    const query: Record<string, string> = confirmIdentity ? { confirm: 'identity' } : {}
+    if (source.kind === 'file') {
+      const kind = importKindOf(source.file)
+      if (!kind) throw new Error('Choose a .json, .xml or .zip file.')
+      const what = kind.contentType === 'application/fhir+json' ? 'Reading the bundle and saving your data…' : 'Reading the file and saving your data…'
+      setPhase({ step: 'uploading', fraction: 0 })
+      return uploadFile(IMPORT_PATH, { pid: 'me' }, query, source.file, kind.contentType, (fraction) =>
+        setPhase(fraction >= 1 ? { step: 'processing', what } : { step: 'uploading', fraction }),
+      )
+    }
+    setPhase({ step: 'processing', what: 'Fetching the link and saving your data…' })
+    const body = source.passcode ? { shlink: source.shlink, passcode: source.passcode } : { shlink: source.shlink }
+    return unwrap(api.POST(IMPORT_PATH, { params: { path: { pid: 'me' }, query }, body }))
+  }
+
+  const run = async (source: Source, confirmIdentity = false) => {
+    setSent(source)
     setResult(null)
     setError(null)
     setMismatch(null)
     setCancelled(false)
-    setProgress(0)
     try {
-      const r = await uploadJsonFile('/api/v1/patients/{pid}/import', { pid: 'me' }, confirmIdentity ? { confirm: 'identity' } : {}, file, setProgress)
-      setResult(r)
+      setResult(await send(source, confirmIdentity))
       await qc.invalidateQueries()
     } catch (err) {
       const differences = identityDifferencesOf(err)
       if (differences && !confirmIdentity) setMismatch(differences)
       else setError(err)
     } finally {
-      setProgress(null)
+      setPhase({ step: 'idle' })
     }
   }
 
@@ -69,41 +90,65 @@ export default function ImportPage() {
     setFile(f)
     setCancelled(false)
   }
+  const sourceName = sent?.kind === 'file' ? sent.file.name : 'the linked record'
 
-  const uploading = progress !== null && progress < 1
-  const processing = progress !== null && progress >= 1
   return (
     <Page title="Import from another system">
       <Text size="sm">
-        Import a FHIR R4 Bundle (JSON), such as an export from a hospital portal, an International Patient Summary, or a Synthea patient. Allergies, conditions,
-        medications, vital signs and attached documents are added to your locker; your profile's empty fields are filled in.
+        Bring your health record from a hospital portal, another app or another CareLocker. Allergies, conditions, medications, vital signs, lab results and documents
+        are added to your locker; your profile's empty fields are filled in. Importing the same file again adds nothing.
       </Text>
-      <Stack gap="sm" maw={640}>
+      <Stack gap="sm" maw={720}>
+        <Title order={3} size="h4">
+          From a file
+        </Title>
+        <ImportDropZone file={file} onFile={choose} disabled={busy} />
         <Group>
-          <FileButton onChange={choose} accept="application/json,application/fhir+json,.json">
-            {(props) => (
-              <Button {...props} variant="light">
-                Choose a bundle (.json)
-              </Button>
-            )}
-          </FileButton>
-          {file && (
-            <Text size="sm">
-              {file.name} ({formatSize(file.size)})
-            </Text>
-          )}
+          <Button onClick={() => file && void run({ kind: 'file', file })} disabled={!file || !fileKind || busy} loading={busy && sent?.kind === 'file'}>
+            Import
+          </Button>
         </Group>
-        {progress !== null && (
+
+        <Title order={3} size="h4" mt="sm">
+          From a SMART Health Link
+        </Title>
+        <TextInput
+          label="SMART Health Link"
+          description="Paste the link you were given: it starts with shlink:/ or is a viewer address containing #shlink:/"
+          value={link}
+          onChange={(e) => setLink(e.currentTarget.value)}
+          error={link.trim() !== '' && !shlink ? 'This is not a SMART Health Link.' : undefined}
+          autoComplete="off"
+          spellCheck={false}
+        />
+        <PasswordInput label="Passcode (if the link has one)" value={passcode} onChange={(e) => setPasscode(e.currentTarget.value)} autoComplete="off" maw={320} />
+        <Group>
+          <Button
+            variant="light"
+            onClick={() => shlink && void run(passcode ? { kind: 'link', shlink, passcode } : { kind: 'link', shlink })}
+            disabled={!shlink || busy}
+            loading={busy && sent?.kind === 'link'}
+          >
+            Import from link
+          </Button>
+        </Group>
+
+        {phase.step !== 'idle' && (
           <Stack gap={4}>
-            <Progress value={processing ? 100 : Math.round(progress * 100)} striped animated aria-label="Import progress" />
+            <Progress
+              value={phase.step === 'uploading' ? Math.round(phase.fraction * 100) : 100}
+              striped
+              animated={phase.step === 'processing'}
+              aria-label="Import progress"
+            />
             <Text size="xs" c="dimmed" role="status">
-              {uploading ? `Uploading… ${Math.round(progress * 100)} %` : 'Reading the bundle and saving your data…'}
+              {phase.step === 'uploading' ? `Uploading… ${Math.round(phase.fraction * 100)} %` : phase.what}
             </Text>
           </Stack>
         )}
         {cancelled && (
           <Alert color="gray" role="status" title="Not imported">
-            Nothing from {file?.name ?? 'the file'} was added to your locker.
+            Nothing from {sourceName} was added to your locker.
           </Alert>
         )}
         {error !== null && (
@@ -111,69 +156,9 @@ export default function ImportPage() {
             {formErrorOf(error)}
           </Alert>
         )}
-        <Group>
-          <Button onClick={() => void run()} disabled={!file} loading={progress !== null}>
-            Import
-          </Button>
-        </Group>
-        {result && (
-          <Alert color="teal" title="Imported" role="status">
-            <Table fz="sm" aria-label="Imported">
-              <Table.Tbody>
-                {Object.entries(result.imported).map(([k, v]) => (
-                  <Table.Tr key={k}>
-                    <Table.Td>{humanize(k)}</Table.Td>
-                    <Table.Td>{v}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-            {Object.values(result.imported).every((v) => v === 0) && <Text size="sm">Nothing new: this bundle was imported before.</Text>}
-            {result.skipped.length > 0 && (
-              <Text size="xs" mt="xs">
-                Skipped: {result.skipped.map((s) => `${s.count} ${s.resourceType} (${s.reason})`).join('; ')}
-              </Text>
-            )}
-          </Alert>
-        )}
+        {result && <ImportResultCard result={result} source={sent?.kind === 'file' ? 'this file' : 'this link'} />}
       </Stack>
-      <Modal opened={mismatch !== null} onClose={cancel} title="Is this your record?" size="lg">
-        <Stack gap="sm">
-          <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
-            The patient in <strong>{file?.name}</strong> does not match your profile. Nothing has been imported.
-          </Text>
-          <Table fz="sm" withTableBorder aria-label="Differences">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th />
-                <Table.Th>In your locker</Table.Th>
-                <Table.Th>In the file</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {(mismatch ?? []).map((d) => (
-                <Table.Tr key={d.field}>
-                  <Table.Th scope="row">{FIELD_LABEL[d.field] ?? humanize(d.field)}</Table.Th>
-                  <Table.Td>{shownValue(d.field, d.locker)}</Table.Td>
-                  <Table.Td>{shownValue(d.field, d.source)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-          <Text size="sm">
-            Import it only if this file is about you (for example under a former name). Someone else's history in your locker would mix with yours. Your profile keeps
-            its own name, date of birth and sex.
-          </Text>
-          <Group justify="flex-end">
-            <Button variant="default" onClick={cancel}>
-              Cancel
-            </Button>
-            <Button color="red" onClick={() => void run(true)}>
-              Import anyway
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <IdentityMismatchDialog differences={mismatch} sourceName={sourceName} onCancel={cancel} onConfirm={() => sent && void run(sent, true)} />
     </Page>
   )
 }

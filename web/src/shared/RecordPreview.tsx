@@ -77,7 +77,7 @@ export function RecordPreview({ pid, record, onClose }: { pid: string; record: M
             <img src={url} alt={record.title ?? record.fileName} className="preview-img" data-testid="record-preview-image" />
           ) : type === 'application/pdf' && url && pdfViewer ? (
             <iframe src={url} title={`Preview of ${record.fileName}`} className="preview-frame" data-testid="record-preview-pdf" />
-          ) : type.startsWith('text/') && content.data ? (
+          ) : (type.startsWith('text/') || type === 'application/xml') && content.data ? (
             <TextPreview blob={content.data} />
           ) : (
             <Alert color="gray" data-testid="record-preview-none">
