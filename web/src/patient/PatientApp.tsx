@@ -25,7 +25,7 @@ const NAV: NavItem[] = [
   { to: '/patient/consultations', label: 'Doctors' },
   { to: '/patient/prescriptions', label: 'Prescriptions' },
   { to: '/patient/emergency', label: 'Emergency card' },
-  { to: '/patient/import', label: 'Import (FHIR)' },
+  { to: '/patient/import', label: 'Import' },
   { to: '/patient/access-log', label: 'Access log' },
 ]
 
