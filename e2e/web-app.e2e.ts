@@ -370,7 +370,7 @@ describe('the CareLocker web app in real Chromium', () => {
 
   it('imports a FHIR bundle with progress and counts', async () => {
     const page = pages.patient as Page
-    await nav(page, 'Import (FHIR)')
+    await nav(page, 'Import')
     const bundle = {
       resourceType: 'Bundle',
       type: 'collection',
