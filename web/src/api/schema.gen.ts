@@ -5224,7 +5224,7 @@ export interface paths {
                                 evidence: {
                                     id: string;
                                     /** @enum {string} */
-                                    type: "vital" | "record" | "condition" | "allergy" | "medication";
+                                    type: "vital" | "record" | "condition" | "allergy" | "medication" | "lab";
                                 }[];
                                 message: string;
                                 /** @enum {string} */
