@@ -328,7 +328,7 @@ describe('lab results (SPEC §4.8b): latest per code, guideline named, the resul
   })
 
   it('lab highlights sort by severity with the rest, and a stored HbA1c silences the "no HbA1c" reminder', () => {
-    const diabetes = { id: id(), name: 'Diabetes mellitus type 2 (disorder)', status: 'active' as const, since: null }
+    const diabetes = { id: id(), name: 'Diabetes mellitus type 2 (disorder)', status: 'active' as const }
     const glucose = vital('blood_glucose', 1, { value: 150, context: 'postprandial' })
     const without = summarizeByRules(facts({ vitals: [glucose], conditions: [diabetes] }))
     expect(without.highlights.find((h) => /blood glucose/.test(h.message))?.message).toMatch(/No HbA1c results are stored/)
