@@ -21,12 +21,12 @@ import { unitLabel, VITALS, type Band } from './vitals'
 
 ChartJS.register(CategoryScale, LinearScale, PointElement, LineElement, Tooltip, Legend)
 
-interface ShadedBand extends Band {
+export interface ShadedBand extends Band {
   color: string
 }
 
 /** Paints each band as a horizontal strip behind the datasets. */
-const bandsPlugin: Plugin<'line', { bands?: ShadedBand[] }> = {
+export const bandsPlugin: Plugin<'line', { bands?: ShadedBand[] }> = {
   id: 'referenceBands',
   beforeDatasetsDraw(chart, _args, options) {
     const y = chart.scales.y
