@@ -10,7 +10,7 @@
  *   `valueCodeableConcept` (its text or first display), `valueString`, `valueBoolean` → `valueText`.
  * - referenceRange: the first one; `low`/`high` only when their unit is absent or the value's
  *   unit (a range in another unit cannot be compared), `text` always.
- * - interpretation: see {@link interpretationOf}.
+ * - interpretation: see {@link toLabInterpretation}.
  * - time: `effectiveDateTime`, `effectiveInstant`, `effectivePeriod.start`, else `issued`.
  *
  * Skipped with a reason: a panel (components and no value of its own: its members come as
@@ -56,11 +56,16 @@ const INTERPRETATIONS: Readonly<Record<string, LabInterpretation>> = {
   '<': 'L',
 }
 
-/** The first interpretation coding this subset knows (see INTERPRETATIONS), or null. */
-export function interpretationOf(r: Json): LabInterpretation | null {
+/** One v3-ObservationInterpretation / v2-0078 code → the kept subset (see INTERPRETATIONS), or null; for every importer (C-CDA too). */
+export function toLabInterpretation(code: string | undefined): LabInterpretation | null {
+  return (code !== undefined && Object.hasOwn(INTERPRETATIONS, code) ? INTERPRETATIONS[code] : undefined) ?? null
+}
+
+/** The first interpretation coding of an Observation this subset knows, or null. */
+function observationInterpretation(r: Json): LabInterpretation | null {
   for (const concept of objs(r.interpretation)) {
     for (const c of codings(concept)) {
-      const hit = INTERPRETATIONS[str(c.code) ?? '']
+      const hit = toLabInterpretation(str(c.code))
       if (hit) return hit
     }
   }
@@ -127,7 +132,7 @@ export function mapLab(r: Json, fhirId: string): ImportedLab | string {
     display: str(obj(r.code)?.text) ?? loinc.display ?? loinc.code,
     ...value,
     referenceRange: referenceRangeOf(r, value.unit),
-    interpretation: interpretationOf(r),
+    interpretation: observationInterpretation(r),
     effectiveAt,
   }
 }

@@ -122,6 +122,22 @@ describe('listing lab results (SPEC §4.8b)', () => {
     expect(seen).toEqual(all.map((i) => i.id))
   })
 
+  it('pages through results that share one time (a panel) without repeating or losing one', async () => {
+    const q = await registerUser(t)
+    const same = Array.from({ length: 23 }, (_, i) => lab('2951-2', '2024-05-05T09:25:28+00:00', qty(130 + i, 'mmol/L')))
+    expect((await importBundle(q, bundleOf(...same))).imported.labs).toBe(23)
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const res = await get(q, `labs?limit=4${cursor ? `&cursor=${cursor}` : ''}`)
+      expect(res.statusCode, res.body).toBe(200)
+      seen.push(...(res.json().items as Json[]).map((i) => i.id as string))
+      cursor = res.json().nextCursor
+    } while (cursor)
+    expect(seen).toHaveLength(23)
+    expect(new Set(seen).size).toBe(23)
+  })
+
   it('refuses bad input with 400: tampered cursor, bad code, unknown field, bad limit or dates, from after to', async () => {
     const first = (await get(p, 'labs?limit=2')).json().nextCursor as string
     const decoded = JSON.parse(Buffer.from(first, 'base64url').toString()) as [string, string]

@@ -9,7 +9,7 @@ import type { LabTrend } from '../api/types'
 import { formatDateTime } from '../components/format'
 import { INTERPRETATION, formatRange } from './labs'
 // VitalChart's module registers the Chart.js pieces both charts use.
-import { bandsPlugin, type ShadedBand } from './VitalChart'
+import { bandedLineOptions, bandsPlugin, type ShadedBand } from './VitalChart'
 
 /** A band with an open side reaches past the plot (the bands plugin clips to the chart area). */
 const FAR = 1e12
@@ -44,21 +44,7 @@ export default function LabChart({ trend }: { trend: LabTrend }) {
         role="img"
         data={{ labels, datasets: [dataset] }}
         plugins={[bandsPlugin]}
-        options={{
-          responsive: true,
-          maintainAspectRatio: false,
-          animation: false,
-          interaction: { mode: 'index', intersect: false },
-          plugins: {
-            // @ts-expect-error: options of our own plugin
-            referenceBands: { bands },
-            legend: { display: false },
-          },
-          scales: {
-            x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 5 } },
-            y: { title: { display: Boolean(trend.unit), text: trend.unit ?? '' }, suggestedMin: Math.min(...values) - pad, suggestedMax: Math.max(...values) + pad },
-          },
-        }}
+        options={bandedLineOptions(bands, trend.unit ?? '', Math.min(...values) - pad, Math.max(...values) + pad, false)}
       />
     </div>
   )
