@@ -566,6 +566,16 @@ const MATRIX: Record<string, Row> = {
     expect: patientRead(),
     audit: patientReadAudit('vitals.viewed'),
   },
+  'GET /api/v1/patients/:pid/labs': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/labs`),
+    expect: patientRead(),
+    audit: patientReadAudit('labs.viewed'),
+  },
+  'GET /api/v1/patients/:pid/labs/trends': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/labs/trends?code=4548-4`),
+    expect: patientRead(),
+    audit: patientReadAudit('labs.viewed'),
+  },
   'GET /api/v1/patients/:pid/summary': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/summary`),
     expect: patientRead(),

@@ -15,6 +15,7 @@ import { profileRoutes } from '../features/profile/profile.routes.js'
 import { recordsRoutes } from '../features/records/records.routes.js'
 import { summaryRoutes } from '../features/summary/summary.routes.js'
 import { vitalsRoutes } from '../features/vitals/vitals.routes.js'
+import { labsRoutes } from '../features/labs/labs.routes.js'
 import { jobsRoutes } from '../jobs/jobs.routes.js'
 import { dispensingRoutes } from '../features/dispensing/dispensing.routes.js'
 import { prescriptionsRoutes } from '../features/prescriptions/prescriptions.routes.js'
@@ -43,6 +44,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(oidcRoutes, { deps })
   await app.register(recordsRoutes, { deps })
   await app.register(vitalsRoutes, { deps })
+  await app.register(labsRoutes, { deps })
   await app.register(summaryRoutes, { deps })
   await app.register(profileRoutes, { deps })
   await app.register(fhirImportRoutes, { deps })

@@ -140,14 +140,43 @@ describe('parseFhirBundle on the Synthea fixtures', () => {
     const taken =
       (ofType(bundle, 'Patient').length > 0 ? 1 : 0) +
       plan.allergies.length + plan.conditions.length + plan.medications.length +
-      plan.vitals.length + plan.attachments.length
+      plan.vitals.length + plan.labs.length + plan.attachments.length
     const skipped = plan.skipped.reduce((n, s) => n + s.count, 0)
     expect(taken + skipped).toBe(bundle.entry.length)
     for (const type of ['Encounter', 'Claim', 'ExplanationOfBenefit', 'Procedure', 'Immunization']) {
       expect(skippedCount(plan, type)).toBe(ofType(bundle, type).length)
     }
-    const otherObservations = ofType(bundle, 'Observation').length - plan.vitals.length
+    const otherObservations = ofType(bundle, 'Observation').length - plan.vitals.length - plan.labs.length
     expect(skippedCount(plan, 'Observation', SKIP_REASON.otherObservation)).toBe(otherObservations)
+  })
+
+  it.each(syntheaFiles)('%s: one lab result per laboratory Observation with a value whose LOINC is not a vital', (name) => {
+    const { bundle, plan } = load(SYNTHEA, name)
+    const vitalCodes = new Set(Object.values(VITAL_CODES).flat())
+    const labObservations = ofType(bundle, 'Observation').filter(
+      (o) =>
+        (o.category ?? []).some((c: Json) => (c.coding ?? []).some((x: Json) => x.code === 'laboratory')) &&
+        !loincs(o).some((c) => vitalCodes.has(c)),
+    )
+    expect(labObservations.length).toBeGreaterThan(0)
+    expect(plan.labs.map((l) => l.fhirId).sort()).toEqual(labObservations.filter((o) => o.valueQuantity || o.valueCodeableConcept || o.valueString).map((o) => o.id).sort())
+    for (const lab of plan.labs) {
+      const o = labObservations.find((x) => x.id === lab.fhirId)!
+      expect(lab.loinc).toBe(o.code.coding.find((c: Json) => c.system === 'http://loinc.org').code)
+      expect(lab.display).toBe(o.code.text ?? o.code.coding[0].display)
+      expect(lab.effectiveAt).toBe(new Date(o.effectiveDateTime ?? o.issued).toISOString())
+      if (o.valueQuantity) expect(lab).toMatchObject({ value: o.valueQuantity.value, unit: o.valueQuantity.code ?? o.valueQuantity.unit, valueText: null })
+    }
+    // Glucose 2339-0 is filed as laboratory by Synthea but stays a vital.
+    expect(plan.labs.some((l) => l.loinc === '2339-0')).toBe(false)
+  })
+
+  it('keeps the HbA1c results of a diabetic patient (Domenica Brown) as labs in %', () => {
+    const { bundle, plan } = load(SYNTHEA, fixture(SYNTHEA, 'Domenica436'))
+    const a1c = plan.labs.filter((l) => l.loinc === '4548-4')
+    expect(a1c).toHaveLength(ofType(bundle, 'Observation').filter((o) => loincs(o).includes('4548-4')).length)
+    expect(a1c.length).toBeGreaterThan(0)
+    expect(a1c.every((l) => l.unit === '%' && typeof l.value === 'number')).toBe(true)
   })
 
   it('reads the Patient: official name with Synthea digits, prefix dropped; every name (maiden too); birth date; sex', () => {

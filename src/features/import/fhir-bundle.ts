@@ -8,7 +8,7 @@
  * used is counted in `skipped` with a reason, never thrown on. Only a non-Bundle is an error.
  *
  * The mappers live by resource kind: `fhir-clinical.ts` (patient, allergies, conditions,
- * medications), `fhir-vitals.ts` (observations), `fhir-documents.ts` (attachments).
+ * medications), `fhir-vitals.ts` and `fhir-labs.ts` (observations), `fhir-documents.ts` (attachments).
  */
 import { createHash } from 'node:crypto'
 import { ValidationError } from '../../app/errors.js'
@@ -18,6 +18,7 @@ import { mapAttachment, type ImportedAttachment } from './fhir-documents.js'
 import { obj, statusCode, str, toDate, type Json } from './fhir-json.js'
 import { ReferenceIndex } from './fhir-references.js'
 import { mapVital, type ImportedVital } from './fhir-vitals.js'
+import { isLaboratory, mapLab } from './fhir-labs.js'
 import type { ImportedLab } from '../labs/lab-results.js'
 import { SKIP_REASON } from './skip-reasons.js'
 
@@ -56,6 +57,8 @@ export interface ParseOptions {
  * - Observations whose LOINC is in the vitals catalogue (any category: Synthea files glucose as
  *   laboratory) → vitals in canonical units; a blood-pressure panel (85354-9 or legacy 55284-4)
  *   is one vital. A value that fails {@link normalizeVital} is skipped, not thrown.
+ * - Other Observations of category laboratory → lab results (SPEC §4.8b, `fhir-labs.ts`): value
+ *   or text, UCUM unit, reference range, interpretation; panels without a value are skipped.
  * - DocumentReference `content[].attachment` and DiagnosticReport `presentedForm[]` with inline
  *   base64 `data` → attachments (the first inline one per resource; the same bytes twice in a
  *   bundle are imported once, DocumentReferences first — modern Synthea writes every note both
@@ -133,9 +136,13 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
       case 'MedicationStatement':
         take(plan.medications, mapMedication(r, fhirId, refs), type, skipped)
         break
-      case 'Observation':
-        take(plan.vitals, mapVital(r, fhirId), type, skipped)
+      case 'Observation': {
+        // A catalogue LOINC is a vital whatever its category; another laboratory one is a lab result.
+        const vital = mapVital(r, fhirId)
+        if (vital === SKIP_REASON.otherObservation && isLaboratory(r)) take(plan.labs, mapLab(r, fhirId), type, skipped)
+        else take(plan.vitals, vital, type, skipped)
         break
+      }
       case 'DocumentReference':
       case 'DiagnosticReport': {
         const result = mapAttachment(r, fhirId, refs, fallbackDate)

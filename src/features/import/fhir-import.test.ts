@@ -12,7 +12,15 @@ const LEGACY = 'legacy-Dennis_Durgan_78f005f3-7b33-4a5b-84d9-28417b36dbab.json'
 const BOBBIE = 'Bobbie849_Brekke496_60739794-1d06-debc-7835-30f2f8e4314c.json'
 const readBundle = (name: string) => readFileSync(new URL(name, SYNTHEA), 'utf8')
 
-type Resource = { resourceType: string; code?: { coding?: { system?: string; code?: string }[] }; content?: { attachment?: { data?: string } }[] }
+type Resource = {
+  resourceType: string
+  code?: { coding?: { system?: string; code?: string }[] }
+  category?: { coding?: { code?: string }[] }[]
+  valueQuantity?: unknown
+  valueCodeableConcept?: unknown
+  valueString?: unknown
+  content?: { attachment?: { data?: string } }[]
+}
 const VITAL_LOINC = new Set(['85354-9', '55284-4', '8867-4', '2339-0', '29463-7', '8302-2', '8310-5', '59408-5', '2708-6', '9279-1'])
 
 /** Counts computed straight from the bundle JSON, independently of the importer. */
@@ -24,7 +32,12 @@ function expectedCounts(json: string) {
     conditions: of('Condition').length,
     medications: of('MedicationRequest').length + of('MedicationStatement').length,
     vitals: of('Observation').filter((o) => o.code?.coding?.some((c) => c.system === 'http://loinc.org' && VITAL_LOINC.has(c.code ?? ''))).length,
-    labs: 0,
+    labs: of('Observation').filter(
+      (o) =>
+        o.category?.some((c) => c.coding?.some((x) => x.code === 'laboratory')) &&
+        !o.code?.coding?.some((c) => c.system === 'http://loinc.org' && VITAL_LOINC.has(c.code ?? '')) &&
+        (o.valueQuantity || o.valueCodeableConcept || o.valueString),
+    ).length,
     records: of('DocumentReference').filter((d) => d.content?.some((c) => c.attachment?.data)).length,
   }
 }

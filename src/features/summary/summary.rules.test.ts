@@ -13,6 +13,7 @@ import {
   trendSeriesOf,
   windowStart,
   type SummaryFacts,
+  type SummaryLab,
   type SummaryVital,
 } from './summary.rules.js'
 
@@ -34,7 +35,7 @@ const facts = (over: Partial<Omit<SummaryFacts, 'trends'>> = {}): SummaryFacts =
   const vitals = over.vitals ?? []
   const inWindow = vitals.filter((v) => v.measuredAt.getTime() >= start.getTime())
   const trends = VITAL_TYPES.flatMap((t) => trendSeriesOf(t, inWindow.filter((v) => v.type === t), start) ?? [])
-  return { asOf, allergies: [], conditions: [], medications: [], records: [], ...over, vitals, trends }
+  return { asOf, allergies: [], conditions: [], medications: [], records: [], labs: [], ...over, vitals, trends }
 }
 const find = (f: SummaryFacts, re: RegExp) => summarizeByRules(f).highlights.find((h) => re.test(h.message))
 
@@ -275,5 +276,68 @@ describe('the whole summary', () => {
     expect(windowStart(AS_OF).toISOString()).toBe('2026-08-22T00:00:00.000Z')
     expect(formatNumber(-0.004, 1)).toBe('0.0')
     expect(formatNumber(2.345, 1)).toBe('2.3')
+  })
+})
+
+describe('lab results (SPEC §4.8b): latest per code, guideline named, the result cited', () => {
+  const lab = (loinc: string, daysAgo: number, value: number | null, unit: string | null): SummaryLab => ({
+    id: id(),
+    loinc,
+    value,
+    unit,
+    effectiveAt: new Date(AS_OF.getTime() - daysAgo * DAY),
+  })
+  const labFind = (labs: SummaryLab[], re: RegExp) => find(facts({ labs }), re)
+
+  it.each([
+    ['4548-4', 7.2, '%', 'warning', 'Latest HbA1c 7.2 % on 2026-11-10: diabetes range (ADA Standards of Care 2025: ≥ 6.5 %).'],
+    ['4548-4', 6.5, '%', 'warning', 'Latest HbA1c 6.5 % on 2026-11-10: diabetes range (ADA Standards of Care 2025: ≥ 6.5 %).'],
+    ['4548-4', 6.4, '%', 'info', 'Latest HbA1c 6.4 % on 2026-11-10: prediabetes range (ADA Standards of Care 2025: 5.7–6.4 %).'],
+    ['4548-4', 5.7, '%', 'info', 'Latest HbA1c 5.7 % on 2026-11-10: prediabetes range (ADA Standards of Care 2025: 5.7–6.4 %).'],
+    ['4548-4', 6.45, '%', 'info', 'Latest HbA1c 6.45 % on 2026-11-10: prediabetes range (ADA Standards of Care 2025: 5.7–6.4 %).'],
+    ['4548-4', 5.6, '%', 'info', 'Latest HbA1c 5.6 % on 2026-11-10: below the prediabetes range (ADA Standards of Care 2025: < 5.7 %).'],
+    ['4548-4', 48, 'mmol/mol', 'warning', 'Latest HbA1c 48 mmol/mol on 2026-11-10: diabetes range (ADA Standards of Care 2025: ≥ 48 mmol/mol).'],
+    ['18262-6', 190, 'mg/dL', 'warning', 'Latest LDL cholesterol 190 mg/dL on 2026-11-10: severe hypercholesterolemia (2018 AHA/ACC cholesterol guideline: ≥ 190 mg/dL (4.9 mmol/L)).'],
+    ['13457-7', 189, 'mg/dL', 'info', 'Latest LDL cholesterol 189 mg/dL on 2026-11-10: below the severe hypercholesterolemia threshold (2018 AHA/ACC cholesterol guideline: < 190 mg/dL).'],
+    ['18262-6', 5, 'mmol/L', 'warning', 'Latest LDL cholesterol 5 mmol/L on 2026-11-10: severe hypercholesterolemia (2018 AHA/ACC cholesterol guideline: ≥ 190 mg/dL (4.9 mmol/L)).'],
+    ['33914-3', 14, 'mL/min/{1.73_m2}', 'critical', 'Latest eGFR 14 mL/min/{1.73_m2} on 2026-11-10: GFR category G5 (kidney failure) (KDIGO 2012: < 15).'],
+    ['62238-1', 15, 'mL/min/{1.73_m2}', 'warning', 'Latest eGFR 15 mL/min/{1.73_m2} on 2026-11-10: GFR category G4 (KDIGO 2012: 15–29).'],
+    ['98979-8', 59, 'mL/min/{1.73_m2}', 'warning', 'Latest eGFR 59 mL/min/{1.73_m2} on 2026-11-10: GFR category G3a (KDIGO 2012: 45–59).'],
+    ['33914-3', 60, 'mL/min/{1.73_m2}', 'info', 'Latest eGFR 60 mL/min/{1.73_m2} on 2026-11-10: GFR category G2 (KDIGO 2012: 60–89).'],
+    ['2823-3', 6.0, 'mmol/L', 'critical', 'Latest potassium 6 mmol/L on 2026-11-10: moderate or severe hyperkalaemia (UK Kidney Association 2020 hyperkalaemia guideline: ≥ 6.0 mmol/L).'],
+    ['6298-4', 5.1, 'mmol/L', 'warning', 'Latest potassium 5.1 mmol/L on 2026-11-10: hyperkalaemia (UK Kidney Association 2020 hyperkalaemia guideline: above 5.0 mmol/L).'],
+    ['2823-3', 5.0, 'meq/L', 'info', 'Latest potassium 5 meq/L on 2026-11-10: within the reference interval (UK Kidney Association 2020 hyperkalaemia guideline: 3.5–5.0 mmol/L).'],
+    ['2823-3', 3.4, 'mmol/L', 'warning', 'Latest potassium 3.4 mmol/L on 2026-11-10: hypokalaemia (UK Kidney Association 2020 hyperkalaemia guideline: below 3.5 mmol/L).'],
+    ['2823-3', 2.4, 'mmol/L', 'critical', 'Latest potassium 2.4 mmol/L on 2026-11-10: severe hypokalaemia (UK Kidney Association 2020 hyperkalaemia guideline: below 2.5 mmol/L).'],
+  ] as const)('%s %d %s → %s', (loinc, value, unit, severity, message) => {
+    const l = lab(loinc, 10, value, unit)
+    expect(labFind([l], /^Latest (HbA1c|LDL|eGFR|potassium)/)).toEqual({ severity, message, evidence: [{ type: 'lab', id: l.id }] })
+  })
+
+  it('the latest result of the group decides (LDL direct or calculated, potassium in blood or serum)', () => {
+    const older = lab('18262-6', 30, 250, 'mg/dL')
+    const newer = lab('13457-7', 5, 120, 'mg/dL')
+    expect(labFind([older, newer], /^Latest LDL/)).toMatchObject({ severity: 'info', evidence: [{ type: 'lab', id: newer.id }] })
+    const k = [lab('2823-3', 3, 4.1, 'mmol/L'), lab('6298-4', 1, 6.3, 'mmol/L')]
+    expect(labFind(k, /^Latest potassium/)).toMatchObject({ severity: 'critical', evidence: [{ type: 'lab', id: k[1]!.id }] })
+  })
+
+  it('a textual result or an unknown unit gives no highlight; other codes are ignored', () => {
+    const labs = [lab('4548-4', 1, null, null), lab('2823-3', 1, 6.5, 'mg/dL'), lab('33914-3', 1, 10, 'mL/s'), lab('2160-0', 1, 9, 'mg/dL')]
+    expect(summarizeByRules(facts({ labs })).highlights).toEqual([])
+  })
+
+  it('lab highlights sort by severity with the rest, and a stored HbA1c silences the "no HbA1c" reminder', () => {
+    const diabetes = { id: id(), name: 'Diabetes mellitus type 2 (disorder)', status: 'active' as const }
+    const glucose = vital('blood_glucose', 1, { value: 150, context: 'postprandial' })
+    const without = summarizeByRules(facts({ vitals: [glucose], conditions: [diabetes] }))
+    expect(without.highlights.find((h) => /blood glucose/.test(h.message))?.message).toMatch(/No HbA1c results are stored/)
+    const a1c = lab('4548-4', 2, 8.1, '%')
+    const egfr = lab('33914-3', 2, 12, 'mL/min/{1.73_m2}')
+    const s = summarizeByRules(facts({ vitals: [glucose], conditions: [diabetes], labs: [a1c, egfr] }))
+    expect(s.highlights.find((h) => /blood glucose/.test(h.message))?.message).not.toMatch(/HbA1c/)
+    expect(s.highlights[0]?.evidence).toEqual([{ type: 'lab', id: egfr.id }])
+    expect(s.text).toContain('CRITICAL: Latest eGFR 12 mL/min/{1.73_m2} on 2026-11-18: GFR category G5 (kidney failure) (KDIGO 2012: < 15).')
+    expect(s.text).toContain('WARNING: Latest HbA1c 8.1 % on 2026-11-18: diabetes range (ADA Standards of Care 2025: ≥ 6.5 %).')
   })
 })

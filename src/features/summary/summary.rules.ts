@@ -15,12 +15,16 @@
  * - Heart rate, temperature, respiratory rate: NEWS2 (Royal College of Physicians 2017) and the
  *   ACC/AHA/HRS brady-/tachycardia limits, via the vitals catalogue's `flagVital`.
  * - Trends: ordinary least squares over the readings of the last 90 days (thresholds below).
+ * - Lab results (SPEC §4.8b), the latest per code: HbA1c (ADA Standards of Care 2025), LDL
+ *   cholesterol (2018 AHA/ACC cholesterol guideline), eGFR (KDIGO 2012), potassium (UK Kidney
+ *   Association 2020 hyperkalaemia guideline) — thresholds in `rules/labs.ts`.
  */
 import { VITAL_TYPES, type VitalType } from '../vitals/vital-types.js'
 import { bloodPressureHighlight } from './rules/blood-pressure.js'
 import type { Highlight, RulesSummary, Severity, SummaryFacts, SummaryVital } from './rules/facts.js'
 import { RANK, byText, byTime, dateOf, windowStart } from './rules/format.js'
 import { glucoseHighlight, isDiabetesCondition } from './rules/glucose.js'
+import { HBA1C_LOINC, labHighlights } from './rules/labs.js'
 import { profileHighlights, recordsHighlight } from './rules/profile.js'
 import { flaggedReadingHighlight, latestReadingHighlight } from './rules/readings.js'
 import { trendHighlight } from './rules/trends.js'
@@ -29,6 +33,7 @@ export type * from './rules/facts.js'
 export { bloodPressureCategory, type BloodPressureCategory } from './rules/blood-pressure.js'
 export { formatNumber, WINDOW_DAYS, windowStart } from './rules/format.js'
 export { GLUCOSE_HISTORY, glucoseAssessment, isDiabetesCondition } from './rules/glucose.js'
+export { SUMMARY_LAB_LOINCS } from './rules/labs.js'
 export {
   TREND_MIN_READINGS,
   TREND_MIN_SPAN_DAYS,
@@ -43,7 +48,8 @@ export {
 /**
  * The rules summary of SPEC §4.8: highlights for the latest blood pressure (ACC/AHA 2017), the
  * latest glucose and glucose history (ADA 2025; diabetes from the active condition list), the
- * latest SpO₂ and heart rate, a flagged latest temperature or respiratory rate, the 90-day trend
+ * latest SpO₂ and heart rate, a flagged latest temperature or respiratory rate, the latest HbA1c,
+ * LDL, eGFR and potassium (guidelines in `rules/labs.ts`), the 90-day trend
  * of every type with enough readings, severe and other allergies, active conditions (disorders,
  * then findings), current medications and records of the last 90 days — each citing its
  * evidence `{type, id}`. Sorted by severity (critical, warning, info), then by the order above.
@@ -61,11 +67,12 @@ export function summarizeByRules(facts: SummaryFacts): RulesSummary {
 
   const ordered: (Highlight | undefined)[] = [
     bloodPressureHighlight(latest('blood_pressure')),
-    glucoseHighlight(byType.get('blood_glucose') ?? [], activeDiabetes),
+    glucoseHighlight(byType.get('blood_glucose') ?? [], activeDiabetes, facts.labs.some((l) => l.loinc === HBA1C_LOINC)),
     latestReadingHighlight('oxygen_saturation', latest('oxygen_saturation')),
     latestReadingHighlight('heart_rate', latest('heart_rate')),
     flaggedReadingHighlight('body_temperature', latest('body_temperature')),
     flaggedReadingHighlight('respiratory_rate', latest('respiratory_rate')),
+    ...labHighlights(facts.labs),
   ]
   if (vitals.length > 0 && facts.trends.length === 0) {
     const last = vitals[vitals.length - 1] as SummaryVital

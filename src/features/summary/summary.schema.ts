@@ -12,7 +12,7 @@ export const Summary = z.object({
     z.object({
       severity: z.enum(['info', 'warning', 'critical']),
       message: z.string(),
-      evidence: z.array(z.object({ type: z.enum(['vital', 'record', 'condition', 'allergy', 'medication']), id: z.string() })),
+      evidence: z.array(z.object({ type: z.enum(['vital', 'record', 'condition', 'allergy', 'medication', 'lab']), id: z.string() })),
     }),
   ),
 })

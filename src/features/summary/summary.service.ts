@@ -15,9 +15,10 @@ import { withPatientData } from '../../audit/patient-data.js'
 import { loadProfile } from '../profile/profile.service.js'
 import type { GlucoseContext, VitalType } from '../vitals/vital-types.js'
 import { loadVitalsForSummary } from '../vitals/vitals.service.js'
+import { loadLatestLabs } from '../labs/labs.service.js'
 import { writeProse } from './summary.llm.js'
 import { listRecordsSince } from './summary.queries.js'
-import { GLUCOSE_HISTORY, summarizeByRules, windowStart, type LeastSquaresSums, type SummaryFacts } from './summary.rules.js'
+import { GLUCOSE_HISTORY, SUMMARY_LAB_LOINCS, summarizeByRules, windowStart, type LeastSquaresSums, type SummaryFacts } from './summary.rules.js'
 import type { SummaryDto } from './summary.schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -28,7 +29,8 @@ const MAX_RECORDS = 100
 /**
  * Everything the rules read, as of `asOf`: the profile's allergies, conditions and medications;
  * the GLUCOSE_HISTORY latest readings of each type and, per type, the 90-day window's exact
- * least-squares sums (computed by the database); live records dated within the window.
+ * least-squares sums (computed by the database); live records dated within the window; the
+ * latest lab result of each code the lab rules read.
  * `patient`: the scope `withPatientData` allowed (the proof `loadProfile` asks for).
  * NotFoundError when `patientId` is not a patient.
  */
@@ -38,6 +40,7 @@ export async function loadSummaryFacts(db: Db, patient: Granted<{ patientId: str
   const profile = await loadProfile(db, patient)
   const vitals = await loadVitalsForSummary(db, patientId, start, GLUCOSE_HISTORY)
   const records = await listRecordsSince(db, patientId, utcDate(start), MAX_RECORDS)
+  const labs = await loadLatestLabs(db, patientId, SUMMARY_LAB_LOINCS)
   const sums = (n: number, x: string, y: string, xx: string, xy: string): LeastSquaresSums => ({ n, x: BigInt(x), y: BigInt(y), xx: BigInt(xx), xy: BigInt(xy) })
   return {
     asOf,
@@ -58,6 +61,7 @@ export async function loadSummaryFacts(db: Db, patient: Granted<{ patientId: str
       sums: sums(w.count, w.sums.x, w.sums.y, w.sums.xx, w.sums.xy),
       diastolic: w.sums.yd !== null && w.sums.xyd !== null ? sums(w.count, w.sums.x, w.sums.yd, w.sums.xx, w.sums.xyd) : undefined,
     })),
+    labs: labs.map((l) => ({ id: l.id, loinc: l.loinc, value: l.value, unit: l.unit, effectiveAt: l.effectiveAt })),
     allergies: profile.allergies,
     conditions: profile.conditions,
     medications: profile.medications,

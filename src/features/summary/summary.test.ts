@@ -54,7 +54,19 @@ describe('health summary (SPEC §4.8), rules generator', () => {
     expect(glucose?.severity).toBe('warning')
     expect(glucose?.message).toMatch(/History: 11 readings from 2016-06-10 to 2025-08-01/)
     expect(glucose?.message).toMatch(/Diabetes on the active condition list: .*Diabetes mellitus type 2/)
-    expect(glucose?.message).toMatch(/HbA1c/)
+    // Her HbA1c results are stored now (SPEC §4.8b): the lab rule speaks of them, not the glucose reminder.
+    expect(glucose?.message).not.toMatch(/No HbA1c results/)
+    const labs = await t.deps.db.selectFrom('labResults').select(['id', 'loinc', 'effectiveAt']).where('patientId', '=', domenica.id).orderBy('effectiveAt', 'desc').execute()
+    const latestOf = (code: string) => labs.find((l) => l.loinc === code)?.id
+    const byLab = (code: string) => highlights.find((h) => h.evidence.some((e) => e.type === 'lab' && e.id === latestOf(code)))
+    expect(byLab('4548-4')).toEqual({
+      severity: 'warning',
+      message: 'Latest HbA1c 6.99 % on 2025-08-01: diabetes range (ADA Standards of Care 2025: ≥ 6.5 %).',
+      evidence: [{ type: 'lab', id: latestOf('4548-4') }],
+    })
+    expect(byLab('18262-6')?.message).toBe('Latest LDL cholesterol 148.88 mg/dL on 2025-08-01: below the severe hypercholesterolemia threshold (2018 AHA/ACC cholesterol guideline: < 190 mg/dL).')
+    expect(byLab('33914-3')?.message).toBe('Latest eGFR 112.74 mL/min/{1.73_m2} on 2025-08-01: GFR category G1 (KDIGO 2012: ≥ 90).')
+    expect(byLab('6298-4')?.message).toBe('Latest potassium 4.57 mmol/L on 2025-08-01: within the reference interval (UK Kidney Association 2020 hyperkalaemia guideline: 3.5–5.0 mmol/L).')
     const cited = glucose?.evidence.filter((e) => e.type === 'vital').map((e) => e.id) ?? []
     expect(cited).toHaveLength(11)
     expect(cited.every((id) => glucoseIds.has(id))).toBe(true)

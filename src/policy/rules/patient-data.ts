@@ -49,6 +49,8 @@ export const patientDataRules = {
   'record.delete': isOwner,
   'vitals.read': ownerOrTreatingDoctor,
   'vitals.create': ownerOrTreatingDoctor,
+  /** Lab results (SPEC §4.8b): the same access as vitals. */
+  'labs.read': ownerOrTreatingDoctor,
   /** The health summary (SPEC §4.8) reads profile, vitals and records: the same people as those reads. */
   'summary.read': ownerOrTreatingDoctor,
   'import.run': isOwner,

@@ -19,6 +19,10 @@ export const queryKeys = {
   vitals: (pid: string) => ['vitals', pid] as const,
   vitalList: (pid: string, query: object) => ['vitals', pid, 'list', query] as const,
   vitalTrends: (pid: string, query: object) => ['vitals', pid, 'trends', query] as const,
+  /** Prefix of every lab-result query of a patient. */
+  labs: (pid: string) => ['labs', pid] as const,
+  labList: (pid: string, query: object) => ['labs', pid, 'list', query] as const,
+  labTrend: (pid: string, code: string) => ['labs', pid, 'trend', code] as const,
   summary: (pid: string) => ['summary', pid] as const,
   notes: (pid: string) => ['notes', pid] as const,
   audit: (query: object) => ['audit', query] as const,

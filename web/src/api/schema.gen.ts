@@ -3843,6 +3843,208 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{pid}/labs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A patient's lab results, newest first
+         * @description `code` filters by LOINC; `from`/`to` are inclusive (a date covers its UTC day).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    cursor?: string;
+                    /** @description Inclusive: a date (from its start, UTC) or an instant. */
+                    from?: string;
+                    limit?: number;
+                    /** @description Inclusive: a date (to its end, UTC) or an instant. */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                display: string;
+                                effectiveAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                /**
+                                 * @description The source's; when it gave none, derived from a numeric value and the range: below low → L, above high → H, else N.
+                                 * @enum {string}
+                                 */
+                                interpretation?: "L" | "N" | "H" | "LL" | "HH" | "A";
+                                loinc: string;
+                                recordedBy?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    /** @enum {string} */
+                                    role: "patient" | "doctor" | "pharmacist" | "admin";
+                                };
+                                referenceRange?: {
+                                    high?: number;
+                                    low?: number;
+                                    text?: string;
+                                };
+                                /** @enum {string} */
+                                source: "manual" | "import";
+                                /** @description UCUM; null when unitless. */
+                                unit: string | null;
+                                /** @description A numeric result; otherwise `valueText`. */
+                                value?: number;
+                                /** @description A coded or textual result, or a bound such as "< 5 mg/L". */
+                                valueText?: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{pid}/labs/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One LOINC code's numeric results, oldest first, with the reference range
+         * @description Window: `from`/`to` inclusive, default all time; at most the newest 500 points. Unit, display and reference range are the latest numeric result's; only results in that unit are points. A code without numeric results gives an empty `points`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    code: string;
+                    /** @description Inclusive: a date (from its start, UTC) or an instant. */
+                    from?: string;
+                    /** @description Inclusive: a date (to its end, UTC) or an instant. */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            code: string;
+                            /** @description Of the latest numeric result; null when there is none. */
+                            display: string | null;
+                            /** @description Oldest first. */
+                            points: {
+                                effectiveAt: string;
+                                interpretation: ("L" | "N" | "H" | "LL" | "HH" | "A") | null;
+                                value: number;
+                            }[];
+                            /** @description Of the latest numeric result. */
+                            referenceRange: {
+                                high?: number;
+                                low?: number;
+                                text?: string;
+                            } | null;
+                            /** @description Of the latest numeric result; only results in this unit are points. */
+                            unit: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{pid}/notes": {
         parameters: {
             query?: never;
@@ -5022,7 +5224,7 @@ export interface paths {
                                 evidence: {
                                     id: string;
                                     /** @enum {string} */
-                                    type: "vital" | "record" | "condition" | "allergy" | "medication";
+                                    type: "vital" | "record" | "condition" | "allergy" | "medication" | "lab";
                                 }[];
                                 message: string;
                                 /** @enum {string} */

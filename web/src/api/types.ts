@@ -66,6 +66,9 @@ export type Vital = ResponseOf<'/api/v1/patients/{pid}/vitals', 'get'>['items'][
 export type VitalType = Vital['type']
 export const VITAL_TYPES = apiEnums.vitalType
 export type VitalInput = BodyOf<'/api/v1/patients/{pid}/vitals', 'post'>
+export type LabResult = ResponseOf<'/api/v1/patients/{pid}/labs', 'get'>['items'][number]
+export type LabInterpretation = NonNullable<LabResult['interpretation']>
+export type LabTrend = ResponseOf<'/api/v1/patients/{pid}/labs/trends', 'get'>
 
 // ---- prescriptions (§4.9) ---------------------------------------------------------------
 export type Prescription = ResponseOf<'/api/v1/prescriptions/{id}', 'get'>

@@ -1,6 +1,6 @@
 /**
  * One consenting patient, as their doctor sees them (SPEC §3, §4.8): profile, records,
- * vitals, the summary, notes, and prescriptions. Ending the consultation ends access.
+ * vitals, lab results, the summary, notes, and prescriptions. Ending the consultation ends access.
  */
 import { Alert, Badge, Button, Card, Checkbox, Group, Stack, Tabs, Text, Textarea, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
@@ -18,6 +18,7 @@ import { ProfileSummary } from '../shared/ProfileSummary'
 import { RecordsBrowser } from '../shared/RecordsBrowser'
 import { UploadPanel } from '../shared/UploadPanel'
 import { VitalsView } from '../shared/VitalsView'
+import { LabsView } from '../shared/LabsView'
 import { PrescriptionForm } from './PrescriptionForm'
 
 const SEVERITY_WORD = { critical: 'Critical', warning: 'Warning', info: 'Info' } as const
@@ -203,6 +204,7 @@ export default function PatientView() {
             <Tabs.Tab value="profile">Profile</Tabs.Tab>
             <Tabs.Tab value="records">Records</Tabs.Tab>
             <Tabs.Tab value="vitals">Vitals</Tabs.Tab>
+            <Tabs.Tab value="labs">Lab results</Tabs.Tab>
             <Tabs.Tab value="summary">Summary</Tabs.Tab>
             <Tabs.Tab value="notes">Notes</Tabs.Tab>
             <Tabs.Tab value="prescriptions">Prescriptions</Tabs.Tab>
@@ -223,6 +225,9 @@ export default function PatientView() {
           </Tabs.Panel>
           <Tabs.Panel value="vitals" pt="md">
             <VitalsView pid={pid} />
+          </Tabs.Panel>
+          <Tabs.Panel value="labs" pt="md">
+            <LabsView pid={pid} />
           </Tabs.Panel>
           <Tabs.Panel value="summary" pt="md">
             <SummaryTab pid={pid} />

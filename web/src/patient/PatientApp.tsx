@@ -9,6 +9,7 @@ const RecordsPage = lazy(() => import('./RecordsPage'))
 const SharesPage = lazy(() => import('./SharesPage'))
 const EmergencyPage = lazy(() => import('./EmergencyPage'))
 const VitalsPage = lazy(() => import('./VitalsPage'))
+const LabsPage = lazy(() => import('./LabsPage'))
 const ConsultationsPage = lazy(() => import('./ConsultationsPage'))
 const PrescriptionsPage = lazy(() => import('./PrescriptionsPage'))
 const ImportPage = lazy(() => import('./ImportPage'))
@@ -22,6 +23,7 @@ const NAV: NavItem[] = [
   { to: '/patient/records', label: 'Records' },
   { to: '/patient/shares', label: 'Shared links' },
   { to: '/patient/vitals', label: 'Vitals' },
+  { to: '/patient/labs', label: 'Lab results' },
   { to: '/patient/consultations', label: 'Doctors' },
   { to: '/patient/prescriptions', label: 'Prescriptions' },
   { to: '/patient/emergency', label: 'Emergency card' },
@@ -38,6 +40,7 @@ export default function PatientApp() {
         <Route path="records" element={<RecordsPage />} />
         <Route path="shares" element={<SharesPage />} />
         <Route path="vitals" element={<VitalsPage />} />
+        <Route path="labs" element={<LabsPage />} />
         <Route path="consultations" element={<ConsultationsPage />} />
         <Route path="prescriptions" element={<PrescriptionsPage />} />
         <Route path="emergency" element={<EmergencyPage />} />

@@ -37,6 +37,8 @@ const ACTION_WORDS: Record<string, string> = {
   'vitals.viewed': 'Viewed vitals',
   'vitals.recorded': 'Recorded vitals',
   'vitals.denied': 'Was refused access to vitals',
+  'labs.viewed': 'Viewed lab results',
+  'labs.denied': 'Was refused access to lab results',
   'note.viewed': 'Viewed notes',
   'note.created': 'Wrote a note',
   'note.denied': 'Was refused access to notes',

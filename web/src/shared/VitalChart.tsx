@@ -12,6 +12,7 @@ import {
   PointElement,
   Tooltip,
   type ChartDataset,
+  type ChartOptions,
   type Plugin,
 } from 'chart.js'
 import { Line } from 'react-chartjs-2'
@@ -21,12 +22,12 @@ import { unitLabel, VITALS, type Band } from './vitals'
 
 ChartJS.register(CategoryScale, LinearScale, PointElement, LineElement, Tooltip, Legend)
 
-interface ShadedBand extends Band {
+export interface ShadedBand extends Band {
   color: string
 }
 
 /** Paints each band as a horizontal strip behind the datasets. */
-const bandsPlugin: Plugin<'line', { bands?: ShadedBand[] }> = {
+export const bandsPlugin: Plugin<'line', { bands?: ShadedBand[] }> = {
   id: 'referenceBands',
   beforeDatasetsDraw(chart, _args, options) {
     const y = chart.scales.y
@@ -45,6 +46,25 @@ const bandsPlugin: Plugin<'line', { bands?: ShadedBand[] }> = {
 }
 
 type DS = ChartDataset<'line', (number | null)[]>
+
+/** Options of a line chart over time with `bands` shaded (see `bandsPlugin`), the y axis titled `unit` (none when empty) from `min` to `max` at least. */
+export function bandedLineOptions(bands: ShadedBand[], unit: string, min: number, max: number, legend = true): ChartOptions<'line'> {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    interaction: { mode: 'index', intersect: false },
+    plugins: {
+      // @ts-expect-error: options of our own plugin
+      referenceBands: { bands },
+      legend: { display: legend },
+    },
+    scales: {
+      x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 5 } },
+      y: { title: { display: unit !== '', text: unit }, suggestedMin: min, suggestedMax: max },
+    },
+  }
+}
 
 export default function VitalChart({ type, items }: { type: VitalType; items: Vital[] }) {
   const meta = VITALS[type]
@@ -75,20 +95,7 @@ export default function VitalChart({ type, items }: { type: VitalType; items: Vi
         role="img"
         data={{ labels, datasets }}
         plugins={[bandsPlugin]}
-        options={{
-          responsive: true,
-          maintainAspectRatio: false,
-          animation: false,
-          interaction: { mode: 'index', intersect: false },
-          plugins: {
-            // @ts-expect-error: options of our own plugin
-            referenceBands: { bands },
-          },
-          scales: {
-            x: { ticks: { maxRotation: 0, autoSkip: true, maxTicksLimit: 5 } },
-            y: { title: { display: true, text: unit }, suggestedMin: Math.min(...lows) - pad, suggestedMax: Math.max(...highs) + pad },
-          },
-        }}
+        options={bandedLineOptions(bands, unit, Math.min(...lows) - pad, Math.max(...highs) + pad)}
       />
     </div>
   )

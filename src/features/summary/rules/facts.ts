@@ -6,7 +6,7 @@ import type { ProfileAllergy, ProfileCondition, ProfileMedication, RecordRow } f
 import type { GlucoseContext, VitalType } from '../../vitals/vital-types.js'
 
 export type Severity = 'info' | 'warning' | 'critical'
-export type EvidenceType = 'vital' | 'record' | 'condition' | 'allergy' | 'medication'
+export type EvidenceType = 'vital' | 'record' | 'condition' | 'allergy' | 'medication' | 'lab'
 
 export interface Evidence {
   type: EvidenceType
@@ -28,6 +28,15 @@ export interface SummaryVital {
   diastolic: number | null
   context: GlucoseContext | null
   measuredAt: Date
+}
+
+/** A lab result as the rules read it (SPEC §4.8b): the value in `unit` as the source gave it (null for a textual result). */
+export interface SummaryLab {
+  id: string
+  loinc: string
+  value: number | null
+  unit: string | null
+  effectiveAt: Date
 }
 
 /** A record as the rules name it; `recordDate` is `YYYY-MM-DD`. */
@@ -68,6 +77,8 @@ export interface SummaryFacts {
   allergies: Pick<ProfileAllergy, 'id' | 'substance' | 'reaction' | 'severity'>[]
   conditions: Pick<ProfileCondition, 'id' | 'name' | 'status' | 'since'>[]
   medications: Pick<ProfileMedication, 'id' | 'name' | 'dosage' | 'frequency'>[]
+  /** The latest result of each LOINC code of SUMMARY_LAB_LOINCS (older ones are ignored); order does not matter. */
+  labs: SummaryLab[]
   /** Live records dated within the window (more are ignored). */
   records: SummaryRecord[]
 }

@@ -60,13 +60,14 @@ export const isDiabetesCondition = (name: string): boolean => /\bdiabet/i.test(n
 /**
  * The latest glucose reading assessed (ADA 2025) with the last GLUCOSE_HISTORY readings and, for
  * a patient with diabetes on the active condition list (`diabetes`), those conditions and the
- * A1C reminder; undefined without readings or diabetes.
+ * A1C reminder when no HbA1c result is stored (`hasA1c`: the lab rules then speak of it);
+ * undefined without readings or diabetes.
  */
-export function glucoseHighlight(readings: SummaryVital[], diabetes: SummaryFacts['conditions']): Highlight | undefined {
+export function glucoseHighlight(readings: SummaryVital[], diabetes: SummaryFacts['conditions'], hasA1c = false): Highlight | undefined {
   const history = readings.slice(-GLUCOSE_HISTORY)
   const conditionEvidence: Evidence[] = diabetes.map((c) => ({ type: 'condition', id: c.id }))
   const diabetesText = diabetes.length > 0 ? ` Diabetes on the active condition list: ${diabetes.map((c) => c.name).join('; ')}.` : ''
-  const a1c = diabetes.length > 0 ? ' No HbA1c results are stored in CareLocker (ADA: A1C at least twice a year).' : ''
+  const a1c = diabetes.length > 0 && !hasA1c ? ' No HbA1c results are stored in CareLocker (ADA: A1C at least twice a year).' : ''
   const latest = history[history.length - 1]
   if (!latest || latest.value === null) {
     if (diabetes.length === 0) return undefined
