@@ -40,7 +40,7 @@ export function isLaboratory(r: Json): boolean {
  * FHIR v3-ObservationInterpretation (also HL7 v2-0078, same codes) → the kept subset.
  * L, N, H, LL, HH, A as they are; close codes folded into the nearest kept one:
  * `AA` (critically abnormal) → A; `HU`/`LU` (significantly high/low: not critical) → H/L;
- * `>`/`<` (off scale high/low) → H/L. Any other code (POS, NEG, S, R, W, …) is dropped.
+ * `HX`/`LX` (above high / below low threshold) → H/L; `>`/`<` (off scale high/low) → H/L. Any other code (POS, NEG, S, R, W, …) is dropped.
  */
 const INTERPRETATIONS: Readonly<Record<string, LabInterpretation>> = {
   L: 'L',
@@ -52,6 +52,8 @@ const INTERPRETATIONS: Readonly<Record<string, LabInterpretation>> = {
   AA: 'A',
   HU: 'H',
   LU: 'L',
+  HX: 'H',
+  LX: 'L',
   '>': 'H',
   '<': 'L',
 }

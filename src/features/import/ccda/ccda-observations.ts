@@ -10,10 +10,10 @@
  * A time missing on the observation is taken from its organizer. Never throws on content.
  */
 import { ValidationError } from '../../../app/errors.js'
-import type { LabInterpretation } from '../../../db/schema.js'
 import type { ImportedLab } from '../../labs/lab-results.js'
 import { DIASTOLIC_LOINC, SYSTOLIC_LOINC, normalizeVital, vitalTypeForLoinc, type VitalInput } from '../../vitals/vital-types.js'
 import { LOINC } from '../fhir-json.js'
+import { toLabInterpretation } from '../fhir-labs.js'
 import type { ImportedVital } from '../fhir-vitals.js'
 import { SKIP_REASON } from '../skip-reasons.js'
 import { CCDA_SKIP, TEMPLATE } from './ccda-clinical.js'
@@ -98,21 +98,6 @@ export function mapVitalSigns(organizer: XNode | undefined, observations: KeyedO
   return out
 }
 
-/** HL7 ObservationInterpretation → the lab result's interpretation (SPEC §4.8b). */
-const INTERPRETATION: Readonly<Record<string, LabInterpretation>> = {
-  N: 'N',
-  L: 'L',
-  LU: 'L',
-  LX: 'L',
-  H: 'H',
-  HU: 'H',
-  HX: 'H',
-  LL: 'LL',
-  HH: 'HH',
-  A: 'A',
-  AA: 'A',
-}
-
 function referenceRangeOf(obs: XNode): ImportedLab['referenceRange'] {
   const ranges = kids(obs, 'referenceRange').flatMap((r) => kids(r, 'observationRange'))
   // The normal range when several are given (C-CDA: interpretationCode N), else the first.
@@ -152,7 +137,7 @@ export function mapResult(organizer: XNode | undefined, { obs, key }: KeyedObser
   }
   const effectiveAt = instantOf(kid(obs, 'effectiveTime')) ?? instantOf(kid(organizer, 'effectiveTime'))
   if (!effectiveAt) return { skipped: CCDA_SKIP.noResultTime, resourceType }
-  const interpretation = INTERPRETATION[attr(kid(obs, 'interpretationCode'), 'code') ?? ''] ?? null
+  const interpretation = toLabInterpretation(attr(kid(obs, 'interpretationCode'), 'code'))
   const code = kid(obs, 'code')
   const display = (attr(code, 'displayName') ?? codeText(code) ?? loinc).slice(0, 200)
   return { item: { fhirId: key, loinc, display, value: numeric, valueText, unit, referenceRange: referenceRangeOf(obs), interpretation, effectiveAt } }
