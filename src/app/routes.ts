@@ -25,6 +25,7 @@ import { setupRoutes } from '../features/setup/setup.routes.js'
 import { oidcRoutes } from '../features/oidc/oidc.routes.js'
 import { mfaRoutes } from '../features/mfa/mfa.routes.js'
 import { dataExportRoutes } from '../features/data-export/data-export.routes.js'
+import { accountErasureRoutes } from '../features/account-erasure/account-erasure.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -56,6 +57,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(notesRoutes, { deps })
   await app.register(mfaRoutes, { deps })
   await app.register(dataExportRoutes, { deps })
+  await app.register(accountErasureRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

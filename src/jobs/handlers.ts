@@ -2,6 +2,7 @@
 import type { Deps } from '../app/deps.js'
 import { registerAccountNoticeJobs } from '../features/accounts/account-notices.jobs.js'
 import { registerDataExportJobs } from '../features/data-export/data-export.jobs.js'
+import { registerAccountErasureJobs } from '../features/account-erasure/account-erasure.jobs.js'
 import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
 import { registerEmailVerificationJobs } from '../features/email-verification/email-verification.jobs.js'
 import { registerNotificationJobs } from '../features/notifications/notifications.jobs.js'
@@ -15,4 +16,5 @@ export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerEmailVerificationJobs(deps)
   await registerPrescriptionJobs(deps)
   await registerDataExportJobs(deps)
+  await registerAccountErasureJobs(deps)
 }

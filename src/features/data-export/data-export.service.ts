@@ -11,10 +11,12 @@
  *   for every download — both by the patient, in their own access log.
  */
 import type { Readable } from 'node:stream'
+import type { Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import { ConflictError, GoneError, NotFoundError } from '../../app/errors.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import { grant, systemActor, type Actor } from '../../policy/index.js'
+import type { DB } from '../../db/schema.js'
 import { BlobNotFoundError } from '../../storage/blob-store.js'
 import { listRecordFiles } from '../records/records-content.service.js'
 import { everythingBundle, ipsSummaryBundle } from './export-bundles.js'
@@ -162,4 +164,13 @@ export async function sweepExpiredExports(deps: Deps): Promise<number> {
   const keys = await deps.db.transaction().execute((trx) => q.expireExports(trx, deps.now()))
   for (const key of keys) await deps.blobs.remove(key).catch(() => undefined)
   return keys.length
+}
+
+/**
+ * The locker's erasure step for exports (SPEC §9): deletes every export row of the patient in
+ * the erasure's transaction (a build still running finds no pending row and removes its own
+ * zip) and returns the blob keys to remove once it commits.
+ */
+export function eraseExports(trx: Transaction<DB>, patientId: string): Promise<string[]> {
+  return q.deletePatientExports(trx, patientId)
 }
