@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import yauzl from 'yauzl'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loginAs, registerUser, registerVerified, startWithAdmin, type TestUser } from '../../../test/helpers/factories.js'
+import { fhirValidator } from '../../../test/helpers/fhir-schema.js'
 import { DOMENICA_FILE, FIXTURES_URL } from '../../../test/helpers/fixtures.js'
 import { recordFixtures, recordHelpers, sha256 } from '../../../test/helpers/records.js'
 import type { TestApp } from '../../../test/helpers/test-app.js'
@@ -60,16 +61,17 @@ function unzip(zip: Buffer): Promise<Map<string, Buffer>> {
   })
 }
 
-const importSynthea = async (u: TestUser) => {
-  const body = readFileSync(new URL(`synthea/${DOMENICA_FILE}`, FIXTURES_URL), 'utf8')
+const importJson = async (u: TestUser, body: string) => {
   const res = await t.app.inject({ method: 'POST', url: '/api/v1/patients/me/import', headers: { ...u.headers, 'content-type': 'application/json' }, payload: body })
   expect(res.statusCode, res.body).toBe(200)
+  return res.json().imported as Record<string, number>
 }
+const importSynthea = (u: TestUser) => importJson(u, readFileSync(new URL(`synthea/${DOMENICA_FILE}`, FIXTURES_URL), 'utf8'))
 
 describe('Take your data and go: the export (SPEC §9)', () => {
   it('exports a Synthea patient as a zip with both bundles, NDJSON per type, every file with its bytes, and a README', async () => {
     const p = await registerUser(t, 'patient', { name: 'Domenica Brown' })
-    await importSynthea(p)
+    const firstImport = await importSynthea(p)
     const pdf = await uploadOk(p, PDF)
     const png = await uploadOk(p, PNG, { fields: { category: 'imaging' } })
     const records = (await api(p, 'GET', 'me/records?limit=100')).json().items as { fileName: string; sha256: string }[]
@@ -92,6 +94,10 @@ describe('Take your data and go: the export (SPEC §9)', () => {
     const summary = JSON.parse(entries.get('summary.ips.json')?.toString('utf8') ?? 'null')
     expect(summary).toMatchObject({ resourceType: 'Bundle', type: 'document' })
     expect(summary.entry[0].resource).toMatchObject({ resourceType: 'Composition', type: { coding: [expect.objectContaining({ code: '60591-5' })] } })
+    // Both validate against the official FHIR R4 JSON schema.
+    const validate = fhirValidator()
+    expect(validate(everything)).toEqual([])
+    expect(validate(summary)).toEqual([])
 
     // One NDJSON file per resource type of everything.json, each line a resource of that type, together all of its entries.
     const types = new Set<string>(everything.entry.map((e: { resource: { resourceType: string } }) => e.resource.resourceType))
@@ -120,6 +126,14 @@ describe('Take your data and go: the export (SPEC §9)', () => {
     expect(readme).toContain('files/')
     expect(readme).toMatch(/\/api\/v1\/patients\/me\/import/)
     expect(readme).toContain(new Date().toISOString().slice(0, 10))
+
+    // everything.json imports into an empty locker: every Condition and vital sign of it is taken in (SPEC §9). (Its
+    // DocumentReferences link to Binary without bytes — the bytes are in files/ — so no record comes with it.)
+    const elsewhere = await registerUser(t, 'patient', { name: 'Domenica Brown' })
+    const again = await importJson(elsewhere, entries.get('everything.json')?.toString('utf8') ?? '')
+    const entriesOf = (type: string) => everything.entry.filter((e: { resource: { resourceType: string } }) => e.resource.resourceType === type).length
+    expect(again.conditions).toBe(entriesOf('Condition'))
+    expect(again.vitals).toBe(firstImport.vitals)
 
     // The zip is stored encrypted: the blob on disk is not the zip.
     const row = await t.deps.db.selectFrom('patientExports').selectAll().where('id', '=', done.id).executeTakeFirstOrThrow()
@@ -208,11 +222,9 @@ describe('Take your data and go: the export (SPEC §9)', () => {
       expect((await api(p, 'GET', 'me/exports')).json().items).toEqual([])
       // The job scheduled for the expiry runs the sweep; run one now rather than wait 24 h.
       await t.deps.jobs.send(t.deps.db, 'export.expire', { exportId: done.id })
-      await waitUntil(async () => {
-        const r = await t.deps.db.selectFrom('patientExports').select(['blobKey', 'wrappedKey']).where('id', '=', done.id).executeTakeFirstOrThrow()
-        return r.blobKey === null && r.wrappedKey === null
-      }, 30_000, 'the expiry sweep')
-      expect(() => readFileSync(blobFile)).toThrow(/ENOENT/)
+      await waitUntil(() => !existsSync(blobFile), 30_000, 'the expiry sweep to remove the blob')
+      const r = await t.deps.db.selectFrom('patientExports').select(['blobKey', 'wrappedKey']).where('id', '=', done.id).executeTakeFirstOrThrow()
+      expect(r).toEqual({ blobKey: null, wrappedKey: null })
     } finally {
       offsetMs = 0
     }
