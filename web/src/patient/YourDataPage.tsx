@@ -7,9 +7,8 @@ import { Alert, Badge, Button, Card, Group, List, PasswordInput, Stack, Text, Te
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { useNavigate } from 'react-router'
-import { api, errorMessage, getBlob, unwrap } from '../api/client'
+import { api, errorMessage, forgetSession, getBlob, unwrap } from '../api/client'
 import type { ResponseOf } from '../api/types'
-import { useAuth } from '../auth'
 import { formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
 
@@ -111,16 +110,15 @@ function ExportSection() {
 }
 
 function EraseSection() {
-  const { signOut } = useAuth()
   const navigate = useNavigate()
   const [password, setPassword] = useState('')
   const [typed, setTyped] = useState('')
   const erase = useMutation({
     mutationFn: () => unwrap(api.DELETE('/api/v1/patients/{pid}', { params: { path: { pid: 'me' } }, body: { password } })),
-    onSuccess: async () => {
-      // Every session already ended on the server: this one is forgotten here too.
-      await signOut().catch(() => undefined)
-      navigate('/login', { replace: true, state: { erased: true } })
+    onSuccess: () => {
+      // Every session already ended on the server: this one is forgotten here too (no logout call to refuse).
+      forgetSession()
+      navigate('/login', { replace: true })
     },
   })
   const confirmed = typed.trim().toLowerCase() === ERASE_CONFIRMATION && password.length > 0
