@@ -47,7 +47,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   (trx, _deps, pid) => q.deleteClinicalRows(trx, pid),
   (trx, deps, pid) => q.closeConsultations(trx, pid, deps.now()),
   (trx, deps, pid) => q.cancelOpenPrescriptions(trx, pid, deps.now()),
-  // SMART Health Links (SPEC §9), at merge: (trx, deps, pid) => eraseSmartHealthLinks(trx, deps, pid),
+  // SMART Health Links (SPEC §9), at merge with h-shl: eraseSmartHealthLinks, (its signature is an ErasureStep)
   (trx, deps, pid) => q.closeAccount(trx, pid, deps.now()),
 ]
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loginAs, PASSWORD, registerUser, registerVerified, startWithAdmin, type TestUser } from '../../../test/helpers/factories.js'
 import { DOMENICA_FILE, FIXTURES_URL } from '../../../test/helpers/fixtures.js'
 import { recordFixtures, recordHelpers } from '../../../test/helpers/records.js'
+import { consent, issue } from '../../../test/helpers/prescriptions.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
 import type { TestApp } from '../../../test/helpers/test-app.js'
 import { waitUntil } from '../../../test/helpers/wait.js'
@@ -145,6 +146,23 @@ describe('Erasing the locker: DELETE /patients/me (SPEC §9)', () => {
     expect((await get(p, '/api/v1/auth/me')).statusCode).toBe(200)
     const user = await t.deps.db.selectFrom('users').select(['status', 'erasedAt']).where('id', '=', p.id).executeTakeFirstOrThrow()
     expect(user).toEqual({ status: 'active', erasedAt: null })
+  })
+
+  it('keeps prescriptions as the prescriber\'s and pharmacy\'s record, cancelling those that could still be dispensed', async () => {
+    const p = await registerUser(t, 'patient')
+    const doctor = await registerVerified(t, 'doctor', admin)
+    await consent(t, p.id, doctor.id)
+    const rx = await issue(t, doctor, p.id)
+    // A second one, dispensed in full (set directly: the pharmacy counter is not under test here).
+    const done = await issue(t, doctor, p.id)
+    await t.deps.db.updateTable('prescriptions').set({ status: 'dispensed' }).where('id', '=', done.id).execute()
+    expect((await erase(p, { password: PASSWORD })).statusCode).toBe(204)
+    const rows = await t.deps.db.selectFrom('prescriptions').select(['id', 'status', 'cancelledAt']).where('patientId', '=', p.id).execute()
+    expect(rows).toHaveLength(2)
+    expect(rows.find((r) => r.id === rx.id)).toMatchObject({ status: 'cancelled', cancelledAt: expect.any(Date) })
+    expect(rows.find((r) => r.id === done.id)).toMatchObject({ status: 'dispensed', cancelledAt: null })
+    // The prescriber still sees the prescription they wrote.
+    expect((await get(doctor, `/api/v1/prescriptions/${rx.id}`)).statusCode).toBe(200)
   })
 
   it('refuses an account without a password (OpenID Connect) with 409 password-not-set, changing nothing', async () => {
