@@ -156,6 +156,13 @@ const fresh = {
     const p = await must<{ id: string; referenceNumber: string; qr: { data: string }; items: { id: string }[] }>(api('docC', 'POST', '/prescriptions', body), 201)
     return { id: p.id, referenceNumber: p.referenceNumber, qrData: p.qr.data, itemId: p.items[0]!.id }
   },
+  /** A ready export of the owner (asked for by the owner, built by the job). */
+  async readyExport(): Promise<string> {
+    await jobsDone('export.build')
+    const { id } = await must<{ id: string }>(api('owner', 'POST', '/patients/me/export'), 202)
+    await waitUntil(async () => (await must<{ status: string }>(api('owner', 'GET', `/patients/me/exports/${id}`), 200)).status === 'ready', 60_000, 'the export')
+    return id
+  },
   /** The `seq` of one of the owner's events, sealed into the audit tree. */
   async sealedOwnerEvent(): Promise<number> {
     await t.deps.audit.sealNow()
@@ -449,6 +456,40 @@ const MATRIX: Record<string, Row> = {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/import`, { resourceType: 'Bundle', type: 'collection', entry: [] }),
     expect: ownerWrite(),
     audit: ownerWriteAudit('import.completed'),
+  },
+
+  // Take your data and go (SPEC §9): only the patient; other roles never reach these routes (403).
+  'POST /api/v1/patients/:pid/export': {
+    req: (r) => api(r, 'POST', `/patients/${users.owner.id}/export`),
+    expect: x({ owner: 202, other: 404 }),
+    audit: { owner: ['export.requested'], other: ['export.denied'] },
+    settle: () => jobsDone('export.build'),
+  },
+  'GET /api/v1/patients/:pid/exports': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/exports`),
+    expect: x({ owner: 200, other: 404 }),
+    audit: { other: ['export.denied'] },
+  },
+  'GET /api/v1/patients/:pid/exports/:id': {
+    req: async (r) => api(r, 'GET', `/patients/${users.owner.id}/exports/${await fresh.readyExport()}`),
+    expect: x({ owner: 200, other: 404 }),
+    audit: { other: ['export.denied'] },
+  },
+  'GET /api/v1/patients/:pid/exports/:id/download': {
+    req: async (r) => api(r, 'GET', `/patients/${users.owner.id}/exports/${await fresh.readyExport()}/download`),
+    expect: x({ owner: 200, other: 404 }),
+    audit: { owner: ['export.downloaded'], other: ['export.denied'] },
+  },
+  // The owner's cell erases a patient of its own (the world's owner must live on); a refusal changes nothing.
+  'DELETE /api/v1/patients/:pid': {
+    req: async (r) => {
+      if (r !== 'owner') return api(r, 'DELETE', `/patients/${users.owner.id}`, { password: PASSWORD })
+      const leaving = await fresh.patient()
+      return { method: 'DELETE', url: `${API_PREFIX}/patients/${leaving.id}`, headers: leaving.headers, payload: { password: PASSWORD } }
+    },
+    expect: x({ owner: 204, other: 404 }),
+    audit: { owner: ['locker.erased'], other: ['locker.denied'] },
+    settle: () => jobsDone('notify.locker-erased'),
   },
 
   // Share links (SPEC §4.5).

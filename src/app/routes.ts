@@ -11,6 +11,7 @@ import { consultationsRoutes } from '../features/consultations/consultations.rou
 import { doctorsRoutes } from '../features/doctors/doctors.routes.js'
 import { notesRoutes } from '../features/notes/notes.routes.js'
 import { fhirImportRoutes } from '../features/import/import.routes.js'
+import { fhirApiRoutes } from '../features/fhir-api/fhir-api.routes.js'
 import { profileRoutes } from '../features/profile/profile.routes.js'
 import { recordsRoutes } from '../features/records/records.routes.js'
 import { summaryRoutes } from '../features/summary/summary.routes.js'
@@ -25,6 +26,8 @@ import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
 import { setupRoutes } from '../features/setup/setup.routes.js'
 import { oidcRoutes } from '../features/oidc/oidc.routes.js'
 import { mfaRoutes } from '../features/mfa/mfa.routes.js'
+import { dataExportRoutes } from '../features/data-export/data-export.routes.js'
+import { accountErasureRoutes } from '../features/account-erasure/account-erasure.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -56,6 +59,8 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(consultationsRoutes, { deps })
   await app.register(notesRoutes, { deps })
   await app.register(mfaRoutes, { deps })
+  await app.register(dataExportRoutes, { deps })
+  await app.register(accountErasureRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */
@@ -63,4 +68,6 @@ export async function registerPageRoutes(app: App, deps: Deps): Promise<void> {
   await app.register(sharePageRoutes, { deps })
   await app.register(emergencyPageRoutes, { deps })
   await app.register(webAppRoutes)
+  // The FHIR R4 API (SPEC §9): outside /api/v1, with its own OperationOutcome error handler.
+  await app.register(fhirApiRoutes, { deps, prefix: '/fhir/R4' })
 }

@@ -30,6 +30,8 @@ export interface UsersTable {
   verifiedAt: Timestamp | null
   /** When the user proved they read mail at `email` (SPEC §8, migration 0017); null until then. */
   emailVerifiedAt: Timestamp | null
+  /** When the patient erased their locker (SPEC §9 `DELETE /patients/me`, migration 0020); the account is disabled then. */
+  erasedAt: Timestamp | null
   createdAt: Timestamp
   updatedAt: Timestamp
 }
@@ -273,6 +275,26 @@ export interface LabResultsTable {
   createdAt: Timestamp
 }
 
+export type PatientExportStatus = 'pending' | 'ready' | 'failed'
+
+/** A patient's export zip (SPEC §9 "Take your data and go", migration 0020): stored encrypted like a record while it lives (24 h). */
+export interface PatientExportsTable {
+  id: Generated<string>
+  patientId: string
+  status: PatientExportStatus
+  /** Set with `wrappedKey` once ready; both cleared when the export expires or the locker is erased. */
+  blobKey: string | null
+  wrappedKey: Buffer | null
+  sizeBytes: number | null
+  /** Hex SHA-256 of the zip. */
+  sha256: string | null
+  /** Why a failed export failed (no personal data). */
+  error: string | null
+  createdAt: Timestamp
+  readyAt: Timestamp | null
+  expiresAt: Timestamp
+}
+
 export interface FhirImportedResourcesTable {
   patientId: string
   resourceType: string
@@ -503,6 +525,7 @@ export interface DB {
   records: RecordsTable
   vitals: VitalsTable
   labResults: LabResultsTable
+  patientExports: PatientExportsTable
   fhirImportedResources: FhirImportedResourcesTable
   consultations: ConsultationsTable
   notes: NotesTable

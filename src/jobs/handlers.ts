@@ -1,6 +1,8 @@
 /** Every feature's job handlers, registered on `deps.jobs` before it starts (like `app/routes.ts`). */
 import type { Deps } from '../app/deps.js'
 import { registerAccountNoticeJobs } from '../features/accounts/account-notices.jobs.js'
+import { registerDataExportJobs } from '../features/data-export/data-export.jobs.js'
+import { registerAccountErasureJobs } from '../features/account-erasure/account-erasure.jobs.js'
 import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
 import { registerEmailVerificationJobs } from '../features/email-verification/email-verification.jobs.js'
 import { registerNotificationJobs } from '../features/notifications/notifications.jobs.js'
@@ -13,4 +15,6 @@ export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerAccountNoticeJobs(deps)
   await registerEmailVerificationJobs(deps)
   await registerPrescriptionJobs(deps)
+  await registerDataExportJobs(deps)
+  await registerAccountErasureJobs(deps)
 }

@@ -11,6 +11,7 @@ import { auditRules } from './rules/audit.js'
 import { dispensingRules } from './rules/dispensing.js'
 import { prescriptionRules } from './rules/prescriptions.js'
 import { consultationRules } from './rules/consultations.js'
+import { dataFreedomRules } from './rules/data-freedom.js'
 import { noteRules } from './rules/notes.js'
 import { patientDataRules } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
@@ -22,8 +23,9 @@ export type { PrescriptionScope, PrescriptionListTarget } from './rules/prescrip
 export type { PharmacyScope, PharmacistTarget } from './rules/dispensing.js'
 export type { ConsultationParties, SelfTarget } from './rules/consultations.js'
 export { readableNotes, type NoteScope } from './rules/notes.js'
+export type { ExportBuildTarget } from './rules/data-freedom.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

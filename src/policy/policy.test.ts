@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../app/errors.js'
 import type { Role, UserStatus } from '../db/schema.js'
-import { authorize, can, checkRouteAccess, type Action, type UserActor } from './index.js'
+import { authorize, can, checkRouteAccess, systemActor, type Action, type UserActor } from './index.js'
 
 const PATIENT_ID = '11111111-1111-4111-8111-111111111111'
 const user = (role: Role, id = '22222222-2222-4222-8222-222222222222', status: UserStatus = 'active'): UserActor => ({
   kind: 'user', id, role, status, name: role, sessionId: 's', secondFactor: false, meta: { ip: '127.0.0.1', userAgent: 'test' },
 })
 
-const patientActions = ['profile.read', 'profile.write', 'record.list', 'record.read', 'record.create', 'record.update', 'record.delete', 'vitals.read', 'vitals.create', 'labs.read', 'summary.read', 'import.run'] as const
+const patientActions = ['profile.read', 'profile.write', 'record.list', 'record.read', 'record.create', 'record.update', 'record.delete', 'vitals.read', 'vitals.create', 'labs.read', 'summary.read', 'import.run', 'fhir.read'] as const
 /** SPEC §3: what a consenting doctor may do with a patient's data. */
-const doctorWithConsent = new Set<Action>(['profile.read', 'record.list', 'record.read', 'record.create', 'vitals.read', 'vitals.create', 'labs.read', 'summary.read'])
+const doctorWithConsent = new Set<Action>(['profile.read', 'record.list', 'record.read', 'record.create', 'vitals.read', 'vitals.create', 'labs.read', 'summary.read', 'fhir.read'])
 
 describe('policy matrix for patient data (SPEC §3)', () => {
   const cases: { who: string; actor: UserActor; consent: boolean; allowed: (a: Action) => boolean }[] = [
@@ -114,5 +114,25 @@ describe('audit log rules (SPEC §3: a patient reads their own log; an admin ver
     for (const actor of [user('patient', PATIENT_ID), user('doctor'), user('pharmacist'), user('admin', undefined, 'disabled')]) {
       expect(can(actor, 'audit.verify', null)).toBe(false)
     }
+  })
+})
+
+describe('data freedom rules (SPEC §9: exports and erasure are the patient\'s own business)', () => {
+  it('export.request, export.read and locker.erase are for the active owner only, whatever the consultations', () => {
+    const scope = { patientId: PATIENT_ID, actorHasApprovedConsultation: true }
+    for (const action of ['export.request', 'export.read', 'locker.erase'] as const) {
+      expect(can(user('patient', PATIENT_ID), action, scope)).toBe(true)
+      for (const actor of [user('patient'), user('doctor'), user('pharmacist'), user('admin'), user('patient', PATIENT_ID, 'disabled'), systemActor]) {
+        expect(can(actor, action, scope), `${action} by ${actor.kind === 'user' ? actor.role : actor.kind}`).toBe(false)
+      }
+    }
+  })
+
+  it('export.build is for the system actor (a job), on a pending export only', () => {
+    expect(can(systemActor, 'export.build', { patientId: PATIENT_ID, status: 'pending' })).toBe(true)
+    expect(can(systemActor, 'export.build', { patientId: PATIENT_ID, status: 'ready' })).toBe(false)
+    expect(can(systemActor, 'export.build', { patientId: PATIENT_ID, status: 'failed' })).toBe(false)
+    expect(can(user('patient', PATIENT_ID), 'export.build', { patientId: PATIENT_ID, status: 'pending' })).toBe(false)
+    expect(can(user('admin'), 'export.build', { patientId: PATIENT_ID, status: 'pending' })).toBe(false)
   })
 })

@@ -19,10 +19,14 @@ import type { BlobStore } from './blob-store.js'
 
 /**
  * Every column that holds a blob key. A blob whose key is in any of them is never removed.
- * Today only records own blobs (uploads and imports both become records; shares and
- * emergency links point to records, not to blobs).
+ * Records own blobs (uploads and imports both become records; shares and emergency links
+ * point to records, not to blobs), and so do patient exports while they live (SPEC §9).
  */
-const BLOB_KEY_COLUMNS = [{ table: 'records', column: 'blob_key' }] as const
+const BLOB_KEY_COLUMNS = [
+  { table: 'records', column: 'blob_key' },
+  // Export zips (SPEC §9), while they live.
+  { table: 'patient_exports', column: 'blob_key' },
+] as const
 
 /** Keys checked against the rows per query. */
 const BATCH = 500

@@ -135,6 +135,8 @@ export function enableDisabledUser(db: Db, userId: string, needsVerification: re
     })
     .where('id', '=', userId)
     .where('status', '=', 'disabled')
+    // An erased locker (SPEC §9) stays closed: there is nothing left to give back.
+    .where('erasedAt', 'is', null)
     .returningAll()
     .executeTakeFirst()
 }

@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream'
 import type { Deps } from '../../app/deps.js'
 import { AppError, NotFoundError } from '../../app/errors.js'
 import { withPatientData } from '../../audit/patient-data.js'
-import type { Actor } from '../../policy/index.js'
+import type { Actor, Granted } from '../../policy/index.js'
 import { BlobNotFoundError, IntegrityError } from '../../storage/encrypted-blobs.js'
 import { etagMatches, parseRangeHeader } from './byte-range.js'
 import { peekStream } from './detect-content-type.js'
@@ -93,4 +93,31 @@ export async function verifyRecord(deps: Deps, actor: Actor, pid: string, id: st
     if (err instanceof IntegrityError || err instanceof BlobNotFoundError) return { sha256: record.sha256, matches: false }
     throw err
   }
+}
+
+/** One live record's file as the export lists it (SPEC §9): name, size, hash, and a way to open its decrypted bytes. */
+export interface RecordFile {
+  id: string
+  fileName: string
+  contentType: string
+  sizeBytes: number
+  /** Hex SHA-256 of the plaintext, as recorded at upload. */
+  sha256: string
+  /** The decrypted bytes as a stream (it errors with IntegrityError when the stored bytes were altered). */
+  open(): Promise<Readable>
+}
+
+/**
+ * Every live record of a patient the policy let the caller reach (`patient`: a `grant` or
+ * `withPatientData`'s scope) with its decrypting reader, oldest first — for the export zip's
+ * `files/` (SPEC §9). Neither authorizes nor audits: the caller's access did (STYLE §9).
+ * Nothing is opened until `open()` is called, so the caller streams one file at a time.
+ */
+export async function listRecordFiles(deps: Deps, patient: Granted<{ patientId: string }>): Promise<RecordFile[]> {
+  const rows = await q.listLiveRecordBlobs(deps.db, patient.patientId)
+  return rows.map((r) => {
+    const key: Uint8Array = r.wrappedKey as Uint8Array
+    const blob = { wrappedKey: Buffer.from(key.buffer, key.byteOffset, key.byteLength), sizeBytes: r.sizeBytes }
+    return { id: r.id, fileName: r.fileName, contentType: r.contentType, sizeBytes: r.sizeBytes, sha256: r.sha256, open: () => deps.blobs.read(r.blobKey, blob) }
+  })
 }

@@ -54,6 +54,19 @@ export function findRecordBlob(db: Db, patientId: string, id: string) {
     .executeTakeFirst()
 }
 
+/** Every live record of `patientId` with its key material, oldest first (the export's `files/`, SPEC §9). */
+export function listLiveRecordBlobs(db: Db, patientId: string) {
+  return db
+    .selectFrom('records')
+    .select(['id', 'fileName', 'contentType', 'sizeBytes', 'sha256', 'blobKey', 'wrappedKey'])
+    .where('patientId', '=', patientId)
+    .where('deletedAt', 'is', null)
+    .where('wrappedKey', 'is not', null)
+    .orderBy('uploadedAt')
+    .orderBy('id')
+    .execute()
+}
+
 /** A live record's `recordDate`, or undefined. */
 export async function findRecordDate(db: Db, patientId: string, id: string): Promise<string | undefined> {
   const row = await db

@@ -225,6 +225,11 @@ export const signUp = (input: RegisterInput): Promise<User> => startSession(publ
 export const setUpFirstAdmin = (input: { token: string; email: string; password: string; name: string }): Promise<User> =>
   startSession(publicApi.POST('/api/v1/setup/admin', { body: input, headers: COOKIE_FLOW }))
 
+/** Forgets the session here only, when the server has already ended it (the locker was erased, SPEC §9). */
+export function forgetSession(): void {
+  setSession(null)
+}
+
 /** Ends the session on the server (when there is one) and here. */
 export async function signOut(): Promise<void> {
   try {

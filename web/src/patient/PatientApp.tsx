@@ -16,6 +16,7 @@ const ImportPage = lazy(() => import('./ImportPage'))
 const AccessLogPage = lazy(() => import('./AccessLogPage'))
 const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 const SecurityPage = lazy(() => import('../security/SecurityPage'))
+const YourDataPage = lazy(() => import('./YourDataPage'))
 
 const NAV: NavItem[] = [
   { to: '/patient', label: 'Overview', end: true },
@@ -29,6 +30,7 @@ const NAV: NavItem[] = [
   { to: '/patient/emergency', label: 'Emergency card' },
   { to: '/patient/import', label: 'Import' },
   { to: '/patient/access-log', label: 'Access log' },
+  { to: '/patient/your-data', label: 'Your data' },
 ]
 
 export default function PatientApp() {
@@ -48,6 +50,7 @@ export default function PatientApp() {
         <Route path="access-log" element={<AccessLogPage />} />
         <Route path="password" element={<ChangePasswordPage />} />
         <Route path="security" element={<SecurityPage />} />
+        <Route path="your-data" element={<YourDataPage />} />
         <Route path="*" element={<Navigate to="/patient" replace />} />
       </Route>
     </Routes>

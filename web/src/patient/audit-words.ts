@@ -60,6 +60,11 @@ const ACTION_WORDS: Record<string, string> = {
   'prescription.allergy_overridden': 'Allergy warning overridden',
   'prescription.denied': 'Was refused access to prescriptions',
   'import.completed': 'Imported health data',
+  'export.requested': 'Asked for an export of the locker',
+  'export.downloaded': 'Downloaded an export of the locker',
+  'export.denied': 'Was refused access to exports',
+  'locker.erased': 'Erased the locker',
+  'locker.denied': 'Was refused erasing the locker',
   'import.denied': 'Was refused an import',
 }
 
