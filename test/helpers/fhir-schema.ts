@@ -15,7 +15,7 @@ export function fhirValidator(): (resource: unknown) => string[] {
   ajv.addMetaSchema(draft06)
   // The file names itself with draft-04's `id`; ajv wants `$id`. `discriminator` is OpenAPI's, not JSON Schema's.
   const { id, discriminator: _discriminator, ...schema } = JSON.parse(readFileSync(fixturePath('schema/fhir.schema.json'), 'utf8')) as Record<string, unknown>
-  const validate = ajv.compile({ ...schema, $id: id })
+  const validate = ajv.compile({ ...schema, $id: id as string })
   return (resource) => {
     if (validate(resource)) return []
     return (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`)
