@@ -102,7 +102,8 @@ describe('round trips (SPEC §9)', () => {
       const res = await t.app.inject({ method: 'GET', url: url.replace(/^https?:\/\/[^/]+/, ''), headers: a.headers })
       expect(res.statusCode).toBe(200)
       digests.push(createHash('sha256').update(res.rawPayload).digest('hex'))
-      everything.entry?.push({ fullUrl: url, resource: { resourceType: 'Binary', id: doc.id as string, contentType: String(res.headers['content-type']), data: res.rawPayload.toString('base64') } })
+      const binary: fhir4.Binary = { resourceType: 'Binary', id: doc.id as string, contentType: String(res.headers['content-type']), data: res.rawPayload.toString('base64') }
+      everything.entry?.push({ fullUrl: url, resource: binary })
     }
     const d = await registerUser(t, 'patient', { name: NAME })
     const result = await importInto(d, everything)
