@@ -51,6 +51,13 @@ export async function runCareTeam(server: BenchServer, options: BenchOptions): P
   }
 
   const results: LoadResult[] = []
+  // The patient's own FHIR search first: it needs no doctor (whose second factor may be required).
+  const fhirSearch = `/fhir/R4/Observation?patient=${patient.id}&code=http://loinc.org|8867-4&_count=20`
+  const fhirHeaders = await authHeaders(server.baseUrl, patient)
+  const searchset = await requestJson<{ resourceType: string; entry?: unknown[] }>(`${server.baseUrl}${fhirSearch}`, { headers: fhirHeaders })
+  if (searchset.resourceType !== 'Bundle' || searchset.entry?.length !== 20) throw new Error(`the FHIR search answered ${searchset.resourceType} with ${searchset.entry?.length ?? 0} entries`)
+  results.push(await runLoad(server, options, { name: CARE_SCENARIO.fhirObservation, detail: `${options.vitals} vitals`, path: fhirSearch, headers: fhirHeaders }))
+
   const doctorHeaders = await authHeaders(server.baseUrl, doctor)
   const list = `/api/v1/patients/${patient.id}/records?limit=20`
   const page = await requestJson<{ items: unknown[] }>(`${server.baseUrl}${list}`, { headers: doctorHeaders })
@@ -78,9 +85,5 @@ export async function runCareTeam(server: BenchServer, options: BenchOptions): P
   results.push(
     await runLoad(server, { ...options, connections }, { name: CARE_SCENARIO.summary, detail: `${options.vitals} vitals, ${connections} conn`, path: summary, headers: await authHeaders(server.baseUrl, patient) }),
   )
-  const fhirSearch = `/fhir/R4/Observation?patient=${patient.id}&code=http://loinc.org|8867-4&_count=20`
-  const searchset = await requestJson<{ resourceType: string; entry?: unknown[] }>(`${server.baseUrl}${fhirSearch}`, { headers: patientHeaders })
-  if (searchset.resourceType !== 'Bundle' || searchset.entry?.length !== 20) throw new Error(`the FHIR search answered ${searchset.resourceType} with ${searchset.entry?.length ?? 0} entries`)
-  results.push(await runLoad(server, options, { name: CARE_SCENARIO.fhirObservation, detail: `${options.vitals} vitals`, path: fhirSearch, headers: await authHeaders(server.baseUrl, patient) }))
   return results
 }
