@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type * as fhir4 from 'fhir/r4.js'
-import { AppError, NotFoundError } from '../../app/errors.js'
+import { AppError, NotFoundError, PROBLEM_BASE } from '../../app/errors.js'
 import { errorLogFields, isDatabaseUnavailable } from '../../app/error-handler.js'
 
 /** The media type of every FHIR answer (FHIR R4 §3.1.0.1.2). */
@@ -28,10 +28,16 @@ const ISSUE_CODE: Record<number, fhir4.OperationOutcomeIssue['code']> = {
   503: 'transient',
 }
 
-/** An OperationOutcome of one error issue, plus one per field error (`expression` = the parameter). */
-export function operationOutcome(status: number, diagnostics: string, fields: readonly { path: string; message: string }[] = []): fhir4.OperationOutcome {
+/**
+ * An OperationOutcome of one error issue, plus one per field error (`expression` = the
+ * parameter). `problem` (the /api/v1 problem code, e.g. `mfa-setup-required`) becomes the
+ * first issue's `details`: coded, with the problem type URI as text.
+ */
+export function operationOutcome(status: number, diagnostics: string, fields: readonly { path: string; message: string }[] = [], problem?: string): fhir4.OperationOutcome {
   const code = ISSUE_CODE[status] ?? 'exception'
-  const issue: fhir4.OperationOutcomeIssue[] = [{ severity: 'error', code, diagnostics }]
+  const first: fhir4.OperationOutcomeIssue = { severity: 'error', code, diagnostics }
+  if (problem) first.details = { coding: [{ system: PROBLEM_BASE.replace(/\/$/, ''), code: problem }], text: PROBLEM_BASE + problem }
+  const issue: fhir4.OperationOutcomeIssue[] = [first]
   for (const f of fields) {
     const name = f.path.replace(/^\//, '').split('/')[0]
     issue.push(name ? { severity: 'error', code, diagnostics: f.message, expression: [name] } : { severity: 'error', code, diagnostics: f.message })
@@ -49,7 +55,7 @@ export function registerFhirErrors(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof AppError) {
       if (err.headers) reply.headers(err.headers)
-      return sendFhir(reply, err.status, operationOutcome(err.status, err.message, err.errors ?? []))
+      return sendFhir(reply, err.status, operationOutcome(err.status, err.message, err.errors ?? [], err.code))
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return sendFhir(reply, err.statusCode, operationOutcome(err.statusCode, 'The request is not valid.'))

@@ -131,7 +131,7 @@ function dateInterval(v: string): [Date, Date] | undefined {
 
 /**
  * The Observation filters of a search: `code` → vital types (by their LOINC, SPEC §4.8) and
- * lab codes; `category` → which of the two is read; `date` → the window (every value must
+ * lab codes (the codes outside the vitals catalogue); `category` → which of the two is read; `date` → the window (every value must
  * hold: `ge2024-01-01&date=le2024-12-31`). Throws ValidationError (400) for a malformed value.
  */
 export function observationQuery(input: ObservationSearchInput): ObservationQuery {
@@ -139,7 +139,8 @@ export function observationQuery(input: ObservationSearchInput): ObservationQuer
   if (input.code !== undefined) {
     const codes = parseCodes(input.code)
     out.vitalTypes = [...new Set(codes.flatMap((c) => vitalTypeForLoinc(c) ?? []))]
-    out.labCodes = codes
+    // A code of the vitals catalogue is always a vital, never a lab result (SPEC §4.8b: labs are the others).
+    out.labCodes = codes.filter((c) => vitalTypeForLoinc(c) === undefined)
   }
   if (input.category !== undefined) {
     const categories = parseCategories(input.category)

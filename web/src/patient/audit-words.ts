@@ -39,6 +39,8 @@ const ACTION_WORDS: Record<string, string> = {
   'vitals.denied': 'Was refused access to vitals',
   'labs.viewed': 'Viewed lab results',
   'labs.denied': 'Was refused access to lab results',
+  'fhir.viewed': 'Read data through the FHIR API',
+  'fhir.denied': 'Was refused access through the FHIR API',
   'note.viewed': 'Viewed notes',
   'note.created': 'Wrote a note',
   'note.denied': 'Was refused access to notes',
