@@ -119,9 +119,9 @@ describe('Erasing the locker: DELETE /patients/me (SPEC §9)', () => {
     expect(verify.json()).toMatchObject({ ok: true })
 
     // The patient hears of it.
-    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(p.email) && m.subject.includes('erased'), 15_000)
+    const mail = await smtp.waitFor((m) => m.envelopeTo.includes(p.email) && m.subject.includes('erased'), 60_000)
     expect(mail.text).toContain('erased')
-  })
+  }, 120_000)
 
   it('changes nothing on a wrong password (401), for another patient (404), for other roles (403), or for bad bodies (400)', async () => {
     const p = await registerUser(t, 'patient')

@@ -1,8 +1,8 @@
 /**
  * Round trips through HTTP (SPEC §9): a Synthea patient imported into locker A, read back as
  * `$everything` and as `$summary`, and each imported into an empty locker with
- * `POST /api/v1/patients/me/import` reproduces A's allergies, conditions, medications and
- * vitals. Records: `$everything` carries Binary links, not bytes, so they are reported as
+ * `POST /api/v1/patients/me/import` reproduces A's allergies, conditions, medications,
+ * vitals and lab results. Records: `$everything` carries Binary links, not bytes, so they are reported as
  * skipped; with the Binaries inlined in the same bundle (as other servers send them) they
  * come back byte for byte.
  */
@@ -58,6 +58,7 @@ async function lockerCounts(u: TestUser) {
     conditions: profile.conditions.length as number,
     medications: profile.medications.length as number,
     vitals: (await listAll(u, 'vitals')).length,
+    labs: (await listAll(u, 'labs')).length,
   }
 }
 
@@ -70,10 +71,11 @@ beforeAll(async () => {
 afterAll(async () => t.close())
 
 describe('round trips (SPEC §9)', () => {
-  it('$everything imported into an empty locker reproduces the allergies, conditions, medications and vitals', async () => {
+  it('$everything imported into an empty locker reproduces the allergies, conditions, medications, vitals and lab results', async () => {
     const original = await lockerCounts(a)
     expect(original.allergies).toBeGreaterThan(0)
     expect(original.vitals).toBeGreaterThan(0)
+    expect(original.labs).toBeGreaterThan(0)
     const everything = await fhir(a, `/Patient/${a.id}/$everything`)
     const b = await registerUser(t, 'patient', { name: NAME })
     const result = await importInto(b, everything)
