@@ -24,6 +24,7 @@ import { shareLinksRoutes } from '../features/share-links/share-links.routes.js'
 import { setupRoutes } from '../features/setup/setup.routes.js'
 import { oidcRoutes } from '../features/oidc/oidc.routes.js'
 import { mfaRoutes } from '../features/mfa/mfa.routes.js'
+import { shlRoutes } from '../features/shl/shl.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -54,6 +55,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(consultationsRoutes, { deps })
   await app.register(notesRoutes, { deps })
   await app.register(mfaRoutes, { deps })
+  await app.register(shlRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

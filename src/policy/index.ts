@@ -14,6 +14,7 @@ import { consultationRules } from './rules/consultations.js'
 import { noteRules } from './rules/notes.js'
 import { patientDataRules } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
+import { shlRules } from './rules/shl.js'
 
 export type { Actor, UserActor, ShareActor, EmergencyActor, RequestMeta } from './actor.js'
 export { systemActor, isUser, isActiveRole } from './actor.js'
@@ -23,7 +24,7 @@ export type { PharmacyScope, PharmacistTarget } from './rules/dispensing.js'
 export type { ConsultationParties, SelfTarget } from './rules/consultations.js'
 export { readableNotes, type NoteScope } from './rules/notes.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...shlRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

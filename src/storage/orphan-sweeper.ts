@@ -22,7 +22,11 @@ import type { BlobStore } from './blob-store.js'
  * Today only records own blobs (uploads and imports both become records; shares and
  * emergency links point to records, not to blobs).
  */
-const BLOB_KEY_COLUMNS = [{ table: 'records', column: 'blob_key' }] as const
+const BLOB_KEY_COLUMNS = [
+  { table: 'records', column: 'blob_key' },
+  // SMART Health Links keep their files as JWE blobs of their own (src/features/shl).
+  { table: 'smart_health_link_files', column: 'blob_key' },
+] as const
 
 /** Keys checked against the rows per query. */
 const BATCH = 500
