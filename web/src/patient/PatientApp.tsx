@@ -7,6 +7,7 @@ import { Dashboard } from './Dashboard'
 const ProfilePage = lazy(() => import('./ProfilePage'))
 const RecordsPage = lazy(() => import('./RecordsPage'))
 const SharesPage = lazy(() => import('./SharesPage'))
+const ShlPage = lazy(() => import('./ShlPage'))
 const EmergencyPage = lazy(() => import('./EmergencyPage'))
 const VitalsPage = lazy(() => import('./VitalsPage'))
 const ConsultationsPage = lazy(() => import('./ConsultationsPage'))
@@ -21,6 +22,7 @@ const NAV: NavItem[] = [
   { to: '/patient/profile', label: 'Medical profile' },
   { to: '/patient/records', label: 'Records' },
   { to: '/patient/shares', label: 'Shared links' },
+  { to: '/patient/shl', label: 'SMART Health Links' },
   { to: '/patient/vitals', label: 'Vitals' },
   { to: '/patient/consultations', label: 'Doctors' },
   { to: '/patient/prescriptions', label: 'Prescriptions' },
@@ -37,6 +39,7 @@ export default function PatientApp() {
         <Route path="profile" element={<ProfilePage />} />
         <Route path="records" element={<RecordsPage />} />
         <Route path="shares" element={<SharesPage />} />
+        <Route path="shl" element={<ShlPage />} />
         <Route path="vitals" element={<VitalsPage />} />
         <Route path="consultations" element={<ConsultationsPage />} />
         <Route path="prescriptions" element={<PrescriptionsPage />} />
