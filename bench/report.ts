@@ -170,7 +170,7 @@ const SECTION7: { scenario: string; measuredBy: string | null; budgetPct: number
   { scenario: 'emergency view', measuredBy: EMERGENCY_SCENARIO, budgetPct: 15, budgetP99Ms: 50 },
   { scenario: 'pharmacy scan', measuredBy: PHARMACY_SCENARIO.scan, budgetPct: 12, budgetP99Ms: 60 },
   // The FHIR API does not exist yet: its row stays, without a number.
-  { scenario: 'FHIR search, Observation by code, 20/page', measuredBy: null, budgetPct: 25, budgetP99Ms: 30 },
+  { scenario: 'FHIR search, Observation by code, 20/page', measuredBy: CARE_SCENARIO.fhirObservation, budgetPct: 25, budgetP99Ms: 30 },
 ]
 
 /** The reference yardstick's measurement in this engine's run, if it ran. */

@@ -119,6 +119,9 @@ const api = (role: Role, method: InjectOptions['method'], url: string, payload?:
   ...(payload === undefined ? {} : { payload }),
 })
 
+/** A GET of the FHIR API (`/fhir/R4`, outside /api/v1) as `role`. */
+const fhir = (role: Role, url: string): InjectOptions => ({ method: 'GET', url: `/fhir/R4${url}`, headers: headersOf(role) })
+
 async function must<T>(opts: InjectOptions, status: number): Promise<T> {
   const res = await t.app.inject(opts)
   expect(res.statusCode, `${opts.method} ${opts.url}: ${res.body}`).toBe(status)
@@ -667,6 +670,21 @@ const MATRIX: Record<string, Row> = {
     audit: { pharm: ['prescription.rejected'] },
   },
   'GET /api/v1/pharmacy/history': { req: (r) => api(r, 'GET', '/pharmacy/history'), expect: pharmacistOnly(), audit: none },
+  // The FHIR R4 API (SPEC §9): the same policy as /api/v1; errors are OperationOutcome.
+  'GET /fhir/R4/metadata': { req: () => ({ method: 'GET', url: '/fhir/R4/metadata' }), expect: all(200), audit: none },
+  'GET /fhir/R4/Patient/:id': { req: (r) => fhir(r, `/Patient/${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
+  'GET /fhir/R4/Patient/:id/$everything': { req: (r) => fhir(r, `/Patient/${users.owner.id}/$everything`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/Patient/:id/$summary': { req: (r) => fhir(r, `/Patient/${users.owner.id}/$summary`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/AllergyIntolerance': { req: (r) => fhir(r, `/AllergyIntolerance?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
+  'GET /fhir/R4/Condition': { req: (r) => fhir(r, `/Condition?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
+  'GET /fhir/R4/MedicationStatement': { req: (r) => fhir(r, `/MedicationStatement?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
+  'GET /fhir/R4/Observation': { req: (r) => fhir(r, `/Observation?patient=${users.owner.id}&code=8867-4`), expect: patientRead(), audit: patientReadAudit('vitals.viewed') },
+  'GET /fhir/R4/DocumentReference': { req: (r) => fhir(r, `/DocumentReference?patient=Patient/${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('record.listed') },
+  'GET /fhir/R4/MedicationRequest': { req: (r) => fhir(r, `/MedicationRequest?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/MedicationDispense': { req: (r) => fhir(r, `/MedicationDispense?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/Encounter': { req: (r) => fhir(r, `/Encounter?patient=${users.owner.id}`), expect: patientRead(), audit: { other: ['fhir.denied'], docN: ['fhir.denied'] } },
+  'GET /fhir/R4/Appointment': { req: (r) => fhir(r, `/Appointment?patient=${users.owner.id}`), expect: patientRead(), audit: { other: ['fhir.denied'], docN: ['fhir.denied'] } },
+  'GET /fhir/R4/Binary/:id': { req: (r) => fhir(r, `/Binary/${recordId}`), expect: patientRead(), audit: patientReadAudit('record.downloaded') },
 }
 
 // The web app's shell pages (public; 200, or 503 while `dist/web` is not built): the same for everyone.
@@ -812,7 +830,7 @@ describe('authorization matrix: every route × every role, its status and its au
         const want = row.expect[role]
         const ok = want === SHELL ? res.statusCode === 200 || res.statusCode === 503 : res.statusCode === want
         if (!ok) failures.push(`${route} as ${role}: expected ${want === SHELL ? '200|503' : want}, got ${res.statusCode} ${res.body.slice(0, 160)}`)
-        if (res.statusCode >= 400 && res.statusCode !== 503 && !route.startsWith('GET /e/') && !route.includes(' /s/')) {
+        if (res.statusCode >= 400 && res.statusCode !== 503 && !route.startsWith('GET /e/') && !route.includes(' /s/') && !route.includes(' /fhir/R4/')) {
           expect(res.headers['content-type'], `${route} as ${role}`).toContain('application/problem+json')
         }
       }

@@ -4,7 +4,9 @@
  *   lookup, the keyset list, and an audit event written per request: `record.listed`);
  * - vital trends for a patient with BENCH_VITALS (default 100,000) vitals: the default window
  *   (last 90 days, ISO weeks) and the whole range by month, both bucketed by the database;
- * - the rules health summary of that patient (latest readings, 90-day least-squares sums in SQL).
+ * - the rules health summary of that patient (latest readings, 90-day least-squares sums in SQL);
+ * - the FHIR R4 Observation search by code (SPEC §9, §7): the patient's heart rates, 20 per page
+ *   (an index scan of vitals by (patient, type, time DESC, id DESC), and one of lab_results).
  */
 import { randomUUID } from 'node:crypto'
 import { authHeaders, registerPatient, requestJson, type BenchPatient } from '../api-client.js'
@@ -18,6 +20,7 @@ export const CARE_SCENARIO = {
   trends90: 'vitals trends, 90 days by week',
   trendsAll: 'vitals trends, all by month',
   summary: 'health summary (rules)',
+  fhirObservation: 'FHIR search, Observation by code, 20 per page',
 } as const
 
 const DOCTOR_PASSWORD = 'bench doctor password 0123'
@@ -75,5 +78,9 @@ export async function runCareTeam(server: BenchServer, options: BenchOptions): P
   results.push(
     await runLoad(server, { ...options, connections }, { name: CARE_SCENARIO.summary, detail: `${options.vitals} vitals, ${connections} conn`, path: summary, headers: await authHeaders(server.baseUrl, patient) }),
   )
+  const fhirSearch = `/fhir/R4/Observation?patient=${patient.id}&code=http://loinc.org|8867-4&_count=20`
+  const searchset = await requestJson<{ resourceType: string; entry?: unknown[] }>(`${server.baseUrl}${fhirSearch}`, { headers: patientHeaders })
+  if (searchset.resourceType !== 'Bundle' || searchset.entry?.length !== 20) throw new Error(`the FHIR search answered ${searchset.resourceType} with ${searchset.entry?.length ?? 0} entries`)
+  results.push(await runLoad(server, options, { name: CARE_SCENARIO.fhirObservation, detail: `${options.vitals} vitals`, path: fhirSearch, headers: await authHeaders(server.baseUrl, patient) }))
   return results
 }

@@ -11,6 +11,7 @@ import { consultationsRoutes } from '../features/consultations/consultations.rou
 import { doctorsRoutes } from '../features/doctors/doctors.routes.js'
 import { notesRoutes } from '../features/notes/notes.routes.js'
 import { fhirImportRoutes } from '../features/import/import.routes.js'
+import { fhirApiRoutes } from '../features/fhir-api/fhir-api.routes.js'
 import { profileRoutes } from '../features/profile/profile.routes.js'
 import { recordsRoutes } from '../features/records/records.routes.js'
 import { summaryRoutes } from '../features/summary/summary.routes.js'
@@ -63,4 +64,6 @@ export async function registerPageRoutes(app: App, deps: Deps): Promise<void> {
   await app.register(sharePageRoutes, { deps })
   await app.register(emergencyPageRoutes, { deps })
   await app.register(webAppRoutes)
+  // The FHIR R4 API (SPEC §9): outside /api/v1, with its own OperationOutcome error handler.
+  await app.register(fhirApiRoutes, { deps, prefix: '/fhir/R4' })
 }

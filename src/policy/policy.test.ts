@@ -8,9 +8,9 @@ const user = (role: Role, id = '22222222-2222-4222-8222-222222222222', status: U
   kind: 'user', id, role, status, name: role, sessionId: 's', secondFactor: false, meta: { ip: '127.0.0.1', userAgent: 'test' },
 })
 
-const patientActions = ['profile.read', 'profile.write', 'record.list', 'record.read', 'record.create', 'record.update', 'record.delete', 'vitals.read', 'vitals.create', 'summary.read', 'import.run'] as const
+const patientActions = ['profile.read', 'profile.write', 'record.list', 'record.read', 'record.create', 'record.update', 'record.delete', 'vitals.read', 'vitals.create', 'summary.read', 'import.run', 'fhir.read'] as const
 /** SPEC §3: what a consenting doctor may do with a patient's data. */
-const doctorWithConsent = new Set<Action>(['profile.read', 'record.list', 'record.read', 'record.create', 'vitals.read', 'vitals.create', 'summary.read'])
+const doctorWithConsent = new Set<Action>(['profile.read', 'record.list', 'record.read', 'record.create', 'vitals.read', 'vitals.create', 'summary.read', 'fhir.read'])
 
 describe('policy matrix for patient data (SPEC §3)', () => {
   const cases: { who: string; actor: UserActor; consent: boolean; allowed: (a: Action) => boolean }[] = [

@@ -3,6 +3,11 @@
  * `content[].attachment` and DiagnosticReport `presentedForm[]` with inline base64 `data`
  * (the first inline one per resource), with title, date, author and a record category from
  * their LOINC document type. The bytes still decide the stored type when the record is added.
+ *
+ * An attachment given by `url` instead of `data` (a FHIR server's `$everything`, ours
+ * included: SPEC §9) is taken from the `Binary` the url names when that Binary is inside the
+ * same bundle (other servers inline them); otherwise the resource is skipped with
+ * {@link URL_ONLY_ATTACHMENT}, since the importer fetches nothing.
  */
 import type { RecordCategory } from '../records/record-category.js'
 import { arr, codings, conceptText, obj, objs, str, toDate, type Json } from './fhir-json.js'
@@ -54,17 +59,46 @@ function categoryFrom(concepts: unknown[], fallback: RecordCategory): RecordCate
   return fallback
 }
 
-function firstInline(attachments: unknown): { contentType: string; data: Buffer; title?: string } | undefined {
+/** Why a document whose attachments are only links was skipped (the importer fetches nothing). */
+export const URL_ONLY_ATTACHMENT = 'attachment only by URL, and its Binary is not in the bundle'
+
+interface Inline {
+  contentType: string
+  data: Buffer
+  title?: string
+  /** `attachment.creation` as a date, when given. */
+  creation?: string
+}
+
+/**
+ * The first attachment with bytes: inline `data`, else the `Binary` its `url` names inside
+ * the bundle. `URL_ONLY_ATTACHMENT` when there were only links to elsewhere; undefined when none at all.
+ */
+function firstInline(attachments: unknown, refs: ReferenceIndex): Inline | typeof URL_ONLY_ATTACHMENT | undefined {
+  let linked = false
   for (const a of objs(attachments)) {
-    const b64 = str(a.data)
+    let b64 = str(a.data)
+    let declared = str(a.contentType)
+    const url = str(a.url)
+    if (!b64 && url) {
+      const binary = refs.resolve({ reference: url })
+      if (binary?.resourceType === 'Binary') {
+        b64 = str(binary.data)
+        declared = declared ?? str(binary.contentType)
+      }
+      if (!b64) linked = true
+    }
     if (!b64) continue
     const data = Buffer.from(b64, 'base64')
     if (data.length === 0) continue
-    const contentType = (str(a.contentType)?.split(';')[0]?.trim().toLowerCase() || 'application/octet-stream')
+    const out: Inline = { contentType: declared?.split(';')[0]?.trim().toLowerCase() || 'application/octet-stream', data }
     const title = str(a.title)
-    return title ? { contentType, data, title } : { contentType, data }
+    if (title) out.title = title
+    const creation = toDate(a.creation)
+    if (creation) out.creation = creation
+    return out
   }
-  return undefined
+  return linked ? URL_ONLY_ATTACHMENT : undefined
 }
 
 const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s)
@@ -74,7 +108,9 @@ export function mapAttachment(r: Json, fhirId: string, refs: ReferenceIndex, fal
   const isDoc = r.resourceType === 'DocumentReference'
   const inline = firstInline(
     isDoc ? objs(r.content).map((c) => c.attachment) : r.presentedForm,
+    refs,
   )
+  if (inline === URL_ONLY_ATTACHMENT) return URL_ONLY_ATTACHMENT
   if (!inline) return SKIP_REASON.noAttachment
 
   let title: string | undefined
@@ -84,7 +120,8 @@ export function mapAttachment(r: Json, fhirId: string, refs: ReferenceIndex, fal
   let category: RecordCategory
   if (isDoc) {
     title = str(r.description) ?? inline.title ?? conceptText(r.type) ?? objs(r.category).map(conceptText).find(Boolean)
-    recordDate = toDate(r.date) ?? toDate(obj(obj(r.context)?.period)?.start) ?? toDate(obj(r.meta)?.lastUpdated)
+    // The attachment's own creation date first: a DocumentReference's `date` is when the reference was made.
+    recordDate = inline.creation ?? toDate(r.date) ?? toDate(obj(obj(r.context)?.period)?.start) ?? toDate(obj(r.meta)?.lastUpdated)
     doctorName = arr(r.author).map((a) => personName(a, refs)).find(Boolean)
     category = categoryFrom([r.type, ...arr(r.category)], 'clinical_note')
   } else {

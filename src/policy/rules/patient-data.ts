@@ -52,4 +52,6 @@ export const patientDataRules = {
   /** The health summary (SPEC §4.8) reads profile, vitals and records: the same people as those reads. */
   'summary.read': ownerOrTreatingDoctor,
   'import.run': isOwner,
+  /** The FHIR API's reads with no /api/v1 twin (prescriptions and dispensations as FHIR, $everything, $summary; SPEC §9): the same people as the other reads. */
+  'fhir.read': ownerOrTreatingDoctor,
 } satisfies Record<string, (a: Actor, r: PatientScope) => boolean>

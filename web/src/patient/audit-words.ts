@@ -41,6 +41,8 @@ const ACTION_WORDS: Record<string, string> = {
   'vitals.viewed': 'Viewed vitals',
   'vitals.recorded': 'Recorded vitals',
   'vitals.denied': 'Was refused access to vitals',
+  'fhir.viewed': 'Read data through the FHIR API',
+  'fhir.denied': 'Was refused access through the FHIR API',
   'note.viewed': 'Viewed notes',
   'note.created': 'Wrote a note',
   'note.denied': 'Was refused access to notes',

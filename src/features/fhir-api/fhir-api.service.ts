@@ -1,0 +1,227 @@
+/**
+ * Use cases of the FHIR R4 API (SPEC §9): reads and searches of one patient's locker through
+ * the one policy module and `withPatientData` (STYLE §9), with the /api/v1 actions and audit
+ * names of the same data where there are some:
+ *
+ * | FHIR | policy action | audited (anyone but the patient) |
+ * |---|---|---|
+ * | Patient, AllergyIntolerance, Condition, MedicationStatement | `profile.read` | `profile.viewed` |
+ * | Observation (vitals and lab results, SPEC §4.8b: same access as vitals) | `vitals.read` | `vitals.viewed` |
+ * | DocumentReference | `record.list` | `record.listed` |
+ * | Binary | `record.read` (the records feature's content reader) | `record.downloaded` |
+ * | MedicationRequest, MedicationDispense, `$everything`, `$summary` | `fhir.read` | `fhir.viewed` |
+ * | Encounter, Appointment (none exist yet: always empty) | `fhir.read` | nothing (nothing disclosed) |
+ *
+ * A refusal is 404 (another patient, a doctor without an approved consultation) and is logged
+ * as `<feature>.denied`; roles that can never read (pharmacist, admin) are refused by the route gate (403).
+ */
+import type * as fhir4 from 'fhir/r4.js'
+import type { Deps } from '../../app/deps.js'
+import { NotFoundError, ValidationError } from '../../app/errors.js'
+import { withPatientData, type PatientAction } from '../../audit/patient-data.js'
+import { CursorId, CursorInstant, InstantIdCursor, decodeCursor, encodeCursor, type CursorKey } from '../../db/keyset.js'
+import type { Actor } from '../../policy/index.js'
+import { openRecordContent, type ContentRequest, type RecordContent } from '../records/records-content.service.js'
+import { z } from 'zod'
+import { recordDocumentReference } from './documents.js'
+import * as q from './fhir-api.queries.js'
+import { dispensedItem, prescriptionItemRequest } from './medication-orders.js'
+import { labObservation, observationTime, vitalObservation } from './observations.js'
+import { everythingBundle, fullUrlOf, ipsSummaryBundle } from './patient-bundles.js'
+import { loadProfileResources, type FhirContext } from './patient-resources.js'
+import { observationQuery, type BaseSearchInput, type ObservationSearchInput } from './search-params.js'
+
+/** The FHIR base of this server: `$PUBLIC_URL/fhir/R4`. */
+export const fhirBase = (deps: Deps): string => `${deps.config.publicUrl}/fhir/R4`
+const contextOf = (deps: Deps): FhirContext => ({ baseUrl: fhirBase(deps), now: deps.now() })
+
+/** How one kind of read is authorized and audited. */
+interface ReadAccess {
+  action: PatientAction
+  audited: string
+  resource: (patientId: string) => { type: string; id: string }
+}
+
+const PROFILE: ReadAccess = { action: 'profile.read', audited: 'profile.viewed', resource: (id) => ({ type: 'profile', id }) }
+const VITALS: ReadAccess = { action: 'vitals.read', audited: 'vitals.viewed', resource: (id) => ({ type: 'vitals', id }) }
+const RECORDS: ReadAccess = { action: 'record.list', audited: 'record.listed', resource: (id) => ({ type: 'records', id }) }
+const fhirRead = (type: string): ReadAccess => ({ action: 'fhir.read', audited: 'fhir.viewed', resource: (id) => ({ type, id }) })
+
+type ReadDb = Parameters<Parameters<typeof withPatientData>[4]>[0]['db']
+
+/**
+ * Runs `fn` on patient `pid`'s data when `access` allows it (see the module's table); `prepare`
+ * (parsing a cursor or filters) runs after the policy, so a refused caller gets 404 before any 400.
+ */
+function read<T, P = undefined>(deps: Deps, actor: Actor, pid: string, access: ReadAccess, fn: (db: ReadDb, patientId: string, prepared: P) => Promise<T>, prepare?: () => P): Promise<T> {
+  const audited = access.audited as `${string}.${string}`
+  return withPatientData<T, 'read', PatientAction, P>(deps, actor, pid, { action: access.action, kind: 'read', resource: access.resource, audited, ...(prepare ? { prepare } : {}) }, ({ db, scope, prepared }) =>
+    fn(db, scope.patientId, prepared),
+  )
+}
+
+/** A searchset page: the resources, the `self` link and, when there is more, a `next` link carrying the cursor. */
+function searchset(deps: Deps, type: string, params: Record<string, string | string[] | undefined>, resources: fhir4.FhirResource[], nextCursor: string | null): fhir4.Bundle {
+  const base = fhirBase(deps)
+  const query = (cursor?: string) => {
+    const u = new URLSearchParams()
+    for (const [k, v] of Object.entries(params)) for (const one of v === undefined ? [] : Array.isArray(v) ? v : [v]) u.append(k, one)
+    if (cursor) u.set('_cursor', cursor)
+    return `${base}/${type}?${u.toString()}`
+  }
+  const link: fhir4.BundleLink[] = [{ relation: 'self', url: query(params._cursor as string | undefined) }]
+  if (nextCursor) link.push({ relation: 'next', url: query(nextCursor) })
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    timestamp: deps.now().toISOString(),
+    link,
+    entry: resources.map((resource) => ({ fullUrl: fullUrlOf(base, resource), resource, search: { mode: 'match' } })),
+  }
+}
+
+const baseParams = (s: BaseSearchInput) => ({ patient: `Patient/${s.patient}`, _count: String(s._count), _cursor: s._cursor })
+
+/** Splits `limit + 1` items into the page and the cursor after its last item. */
+function page<T>(items: readonly T[], limit: number, keyOf: (item: T) => CursorKey): { page: T[]; next: string | null } {
+  const out = items.slice(0, limit)
+  const last = out[out.length - 1]
+  return { page: out, next: items.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null }
+}
+
+/** `decodeCursor` with the error naming the FHIR parameter, `_cursor` (400 OperationOutcome, never 500). */
+function decodeFhirCursor<S extends z.ZodTuple>(raw: string, schema: S): z.output<S> {
+  try {
+    return decodeCursor(raw, schema)
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err
+    throw new ValidationError(err.message, [{ path: '/_cursor', message: 'Not a cursor this search issued; start again from the first page.' }])
+  }
+}
+
+const afterOf = (cursor: string | undefined) => {
+  if (!cursor) return undefined
+  const [at, id] = decodeFhirCursor(cursor, InstantIdCursor)
+  return { at, id }
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads
+
+/** `GET /fhir/R4/Patient/{id}`: the Patient. 404 when `id` is not a patient the actor may read. */
+export function readPatient(deps: Deps, actor: Actor, id: string): Promise<fhir4.Patient> {
+  if (!z.uuid().safeParse(id).success) throw new NotFoundError('Patient not found.')
+  return read(deps, actor, id, PROFILE, async (db, patientId) => (await loadProfileResources(db, patientId)).patient)
+}
+
+/**
+ * `GET /fhir/R4/Binary/{id}`: a record's bytes through the records feature's content reader
+ * (streamed, ranges and ETag as SPEC §4.3; `record.read`, audited `record.downloaded`).
+ * 404 when no live record has this id or the actor may not read it.
+ */
+export async function readBinary(deps: Deps, actor: Actor, id: string, req: ContentRequest): Promise<RecordContent> {
+  if (!z.uuid().safeParse(id).success) throw new NotFoundError('Binary not found.')
+  const patientId = await q.findRecordPatient(deps.db, id)
+  if (!patientId) throw new NotFoundError('Binary not found.')
+  return openRecordContent(deps, actor, patientId, id, req)
+}
+
+/** `GET /fhir/R4/Patient/{id}/$everything` (see `everythingBundle`), audited `fhir.viewed`. */
+export function everything(deps: Deps, actor: Actor, id: string): Promise<fhir4.Bundle> {
+  if (!z.uuid().safeParse(id).success) throw new NotFoundError('Patient not found.')
+  return read(deps, actor, id, fhirRead('fhir-everything'), (db, patientId) => everythingBundle(db, patientId, contextOf(deps)))
+}
+
+/** `GET /fhir/R4/Patient/{id}/$summary` (see `ipsSummaryBundle`), audited `fhir.viewed`. */
+export function summary(deps: Deps, actor: Actor, id: string): Promise<fhir4.Bundle> {
+  if (!z.uuid().safeParse(id).success) throw new NotFoundError('Patient not found.')
+  return read(deps, actor, id, fhirRead('fhir-summary'), (db, patientId) => ipsSummaryBundle(db, patientId, contextOf(deps)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Searches
+
+/** The profile lists searched as FHIR, paged by item id (ascending; the cursor is the last id). */
+export type ProfileListType = 'AllergyIntolerance' | 'Condition' | 'MedicationStatement'
+
+const PROFILE_LIST = { AllergyIntolerance: 'allergies', Condition: 'conditions', MedicationStatement: 'medications' } as const
+const IdCursor = z.tuple([CursorId])
+
+/** Search of a profile list (`patient`, `_count`, `_cursor`): its items by id. */
+export function searchProfileList(deps: Deps, actor: Actor, type: ProfileListType, s: BaseSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => (s._cursor ? decodeFhirCursor(s._cursor, IdCursor)[0] : undefined)
+  return read(deps, actor, s.patient, PROFILE, async (db, patientId, after) => {
+    const all = (await loadProfileResources(db, patientId))[PROFILE_LIST[type]] as fhir4.FhirResource[]
+    const sorted = all.filter((r) => after === undefined || (r.id ?? '') > after).sort((a, b) => ((a.id ?? '') < (b.id ?? '') ? -1 : 1))
+    const { page: items, next } = page(sorted, s._count, (r) => [r.id ?? ''])
+    return searchset(deps, type, baseParams(s), items, next)
+  }, prepare)
+}
+
+/**
+ * Observation search: vitals and lab results merged newest first (time, id), filtered by
+ * `code`, `category` and `date` (see `observationQuery`); each table read with its
+ * (patient, code/type, time DESC, id DESC) index, at most `_count + 1` rows each.
+ */
+export function searchObservations(deps: Deps, actor: Actor, s: ObservationSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => ({ filter: observationQuery(s), after: afterOf(s._cursor) })
+  return read(deps, actor, s.patient, VITALS, async (db, patientId, { filter, after }) => {
+    const params = { ...baseParams(s), code: s.code, date: s.date, category: s.category }
+    if (filter.none) return searchset(deps, 'Observation', params, [], null)
+    const f: q.ObservationFilter = { patientId, from: filter.from, toExclusive: filter.toExclusive, after, limit: s._count + 1 }
+    const [vitals, labs] = await Promise.all([
+      filter.vitalTypes?.length === 0 ? [] : q.listVitalRows(db, { ...f, vitalTypes: filter.vitalTypes }),
+      filter.labCodes?.length === 0 ? [] : q.listLabRows(db, { ...f, labCodes: filter.labCodes }),
+    ])
+    const merged = [...vitals.map((v) => ({ row: v, at: v.measuredAt })), ...labs.map((l) => ({ row: l, at: observationTime(l) }))].sort(
+      (a, b) => b.at.getTime() - a.at.getTime() || (a.row.id < b.row.id ? 1 : a.row.id > b.row.id ? -1 : 0),
+    )
+    const { page: rows, next } = page(merged, s._count, (r) => [r.at.toISOString(), r.row.id])
+    const resources = rows.map(({ row }) => ('measuredAt' in row ? vitalObservation(patientId, row) : labObservation(patientId, row)))
+    return searchset(deps, 'Observation', params, resources, next)
+  }, prepare)
+}
+
+/** DocumentReference search: live records, newest upload first. */
+export function searchDocuments(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => afterOf(s._cursor)
+  return read(deps, actor, s.patient, RECORDS, async (db, patientId, after) => {
+    const rows = await q.listRecordRows(db, patientId, after, s._count + 1)
+    const { page: items, next } = page(rows, s._count, (r) => [r.uploadedAt.toISOString(), r.id])
+    return searchset(deps, 'DocumentReference', baseParams(s), items.map((r) => recordDocumentReference(patientId, r, fhirBase(deps))), next)
+  }, prepare)
+}
+
+/** MedicationRequest search: one per prescription item, newest prescription first. */
+export function searchMedicationRequests(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => afterOf(s._cursor)
+  return read(deps, actor, s.patient, fhirRead('prescriptions'), async (db, patientId, after) => {
+    const rows = await q.listPrescriptionItemRows(db, patientId, after, s._count + 1)
+    const { page: items, next } = page(rows, s._count, (r) => [r.issuedAt.toISOString(), r.id])
+    const now = deps.now()
+    return searchset(deps, 'MedicationRequest', baseParams(s), items.map((r) => prescriptionItemRequest(patientId, r, now)), next)
+  }, prepare)
+}
+
+const DispenseCursor = z.tuple([CursorInstant, CursorId, CursorId])
+
+/** MedicationDispense search: one per item given out, newest dispensation first. */
+export function searchMedicationDispenses(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => {
+    if (!s._cursor) return undefined
+    const [at, id, itemId] = decodeFhirCursor(s._cursor, DispenseCursor)
+    return { at, id, itemId }
+  }
+  return read(deps, actor, s.patient, fhirRead('dispensations'), async (db, patientId, after) => {
+    const rows = await q.listDispensedItemRows(db, patientId, after, s._count + 1)
+    const { page: items, next } = page(rows, s._count, (r) => [r.dispensedAt.toISOString(), r.dispensationId, r.itemId])
+    return searchset(deps, 'MedicationDispense', baseParams(s), items.map((r) => dispensedItem(patientId, r)), next)
+  }, prepare)
+}
+
+/** Encounter and Appointment search: authorized like the others; none exist yet (issue 16), so always empty and not audited. */
+export function searchNothing(deps: Deps, actor: Actor, type: 'Encounter' | 'Appointment', s: BaseSearchInput): Promise<fhir4.Bundle> {
+  return withPatientData(deps, actor, s.patient, { action: 'fhir.read', kind: 'read', resource: (id) => ({ type, id }), audited: () => [] }, async () =>
+    searchset(deps, type, baseParams(s), [], null),
+  )
+}
