@@ -28,10 +28,9 @@ import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { DB } from '../../db/schema.js'
 import type { Granted, PatientScope, RequestMeta, UserActor } from '../../policy/index.js'
 import { hashPassword, verifyPassword } from '../accounts/passwords.js'
-import { loadProfile } from '../profile/profile.service.js'
+import { ipsSummaryBundle } from '../fhir-api/patient-bundles.js'
 import { openRecordContent } from '../records/records-content.service.js'
 import { encodeShlink, encryptShlFile, type OutgoingShlPayload } from './shl-payload.js'
-import { temporaryIpsSummaryBundle } from './shl-summary-temporary.js'
 import * as q from './shl.queries.js'
 import { SHL_LOCATION_MINUTES, SHL_PASSCODE_ATTEMPTS, shlStatus, toShlLinkDto, type CreateShlInput, type ShlLinkDto } from './shl.schema.js'
 
@@ -72,8 +71,8 @@ async function encryptFiles(deps: Deps, actor: UserActor, scope: Granted<Patient
   const files: EncryptedFile[] = []
   try {
     if (input.include.summary) {
-      const profile = await loadProfile(deps.db, scope)
-      const bundle = temporaryIpsSummaryBundle(profile, { baseUrl: `${deps.config.publicUrl}/fhir/R4`, now })
+      // The scope is the policy's grant (`shl.create`, the patient's own data): ipsSummaryBundle does not authorize.
+      const bundle = await ipsSummaryBundle(deps.db, scope.patientId, { baseUrl: `${deps.config.publicUrl}/fhir/R4`, now })
       files.push(await storeJwe(deps, key, Buffer.from(JSON.stringify(bundle), 'utf8'), FHIR_JSON, files.length, null))
     }
     for (const recordId of new Set(input.include.recordIds)) {
