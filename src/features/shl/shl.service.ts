@@ -25,7 +25,7 @@ import { hashToken, newOpaqueToken } from '../../app/opaque-tokens.js'
 import type { ShlRecipient } from '../../audit/audit.service.js'
 import { withPatientData } from '../../audit/patient-data.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
-import type { DB } from '../../db/schema.js'
+import type { DB, SmartHealthLinkFilesTable } from '../../db/schema.js'
 import type { Granted, PatientScope, RequestMeta, UserActor } from '../../policy/index.js'
 import { hashPassword, verifyPassword } from '../accounts/passwords.js'
 import { ipsSummaryBundle } from '../fhir-api/patient-bundles.js'
@@ -39,14 +39,8 @@ export const SHL_MANIFEST_PATH = '/api/v1/shl'
 export const SHL_FILE_PATH = '/api/v1/shl-files'
 const FHIR_JSON = 'application/fhir+json'
 
-interface EncryptedFile {
-  position: number
-  contentType: string
-  recordId: string | null
-  blobKey: string
-  wrappedKey: Buffer
-  sizeBytes: number
-}
+/** A file encrypted and stored, before its link's row exists. */
+type EncryptedFile = Omit<SmartHealthLinkFilesTable, 'id' | 'linkId'>
 
 /** Encrypts `bytes` as a JWE under `key` and stores it as a blob of its own. */
 async function storeJwe(deps: Deps, key: Uint8Array, bytes: Uint8Array, contentType: string, position: number, recordId: string | null): Promise<EncryptedFile> {

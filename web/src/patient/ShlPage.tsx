@@ -4,12 +4,13 @@
  * keeps no key, so it can never show them again); the list with each link's status and who
  * opened it; revoke after a confirmation.
  */
-import { Alert, Anchor, Button, Card, Checkbox, CopyButton, Group, Image, Modal, MultiSelect, PasswordInput, Select, Stack, Text, TextInput, Title } from '@mantine/core'
+import { Alert, Anchor, Button, Card, Checkbox, Group, Image, Modal, MultiSelect, PasswordInput, Select, Stack, Text, TextInput, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { api, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
 import type { CreatedShl, ShlInput, ShlLink } from '../api/types'
+import { CopyField } from '../components/CopyField'
 import { actionsColumn, DataTable, StatusBadge, type Column } from '../components/DataTable'
 import { FormErrorAlert, SubmitRow } from '../components/fields'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
@@ -29,21 +30,6 @@ function useShlLinks() {
   return useQuery({ queryKey: queryKeys.shl, queryFn: () => unwrap(api.GET('/api/v1/patients/me/shl', { params: { query: { limit: 100 } } })) })
 }
 
-function CopyRow({ label, value, testId }: { label: string; value: string; testId: string }) {
-  return (
-    <Group gap="xs" wrap="nowrap" align="flex-end">
-      <TextInput label={label} readOnly value={value} style={{ flex: 1 }} onFocus={(e) => e.currentTarget.select()} data-testid={testId} />
-      <CopyButton value={value}>
-        {({ copied, copy }) => (
-          <Button onClick={copy} color={copied ? 'teal' : undefined} variant={copied ? 'filled' : 'light'}>
-            {copied ? 'Copied' : 'Copy'}
-          </Button>
-        )}
-      </CopyButton>
-    </Group>
-  )
-}
-
 function CreatedCard({ created, onDone }: { created: CreatedShl; onDone: () => void }) {
   return (
     <Alert color="teal" title="Link created — shown only now" role="status">
@@ -52,8 +38,8 @@ function CreatedCard({ created, onDone }: { created: CreatedShl; onDone: () => v
           Anyone with this link{created.flags.includes('P') ? ' and the passcode' : ''} can see what you included until {formatDateTime(created.expiresAt)}. CareLocker keeps no copy of its key: save or share it now.
         </Text>
         <Image src={created.qrPngUrl} alt="QR code of the link" w={220} h={220} data-testid="shl-qr" />
-        <CopyRow label="Viewer link (opens in any browser)" value={created.viewerUrl} testId="shl-viewer-url" />
-        <CopyRow label="SMART Health Link (for apps)" value={created.shlink} testId="shl-shlink" />
+        <CopyField label="Viewer link (opens in any browser)" value={created.viewerUrl} testId="shl-viewer-url" />
+        <CopyField label="SMART Health Link (for apps)" value={created.shlink} testId="shl-shlink" />
         <Group>
           <Button size="xs" variant="subtle" onClick={onDone}>
             Done
