@@ -105,6 +105,8 @@ let consultationId: string
 /** A separate patient whose share and emergency links the public routes use. */
 let pub: { shareToken: string; emergencyToken: string; recordId: string }
 let rx: { id: string; referenceNumber: string; qrData: string } | undefined
+/** The public patient's SMART Health Link: its manifest path and one file location's path (SPEC §9). */
+let shlPub: { manifestPath: string; filePath: string }
 /** The account the enable row disables and enables. */
 let enableTarget: string | undefined
 const OWNER_DOB = '1975-06-30'
@@ -129,6 +131,7 @@ async function must<T>(opts: InjectOptions, status: number): Promise<T> {
 const fresh = {
   record: async () => (await uploadRecord(t, users.owner, { name: 'r.txt', bytes: `record ${randomUUID()}\n` })).id,
   share: async () => (await must<{ id: string }>(api('owner', 'POST', `/patients/me/records/${recordId}/shares`, {}), 201)).id,
+  shl: async () => (await must<{ id: string }>(api('owner', 'POST', '/patients/me/shl', { include: { summary: true, recordIds: [] } }), 201)).id,
   patient: () => registerUser(t),
   verifiedDoctor: () => registerVerified(t, 'doctor', users.admin),
   /** Closes whatever is open between the owner and docC and opens a consultation in `status`. */
@@ -235,6 +238,8 @@ const restoreConsent = async () => {
 // The matrix: "METHOD /path" as registered → request and expected status per role
 
 const WEB_PAGES = ['/', '/login', '/register', '/reset-password', '/setup', '/verify-email', '/patient', '/doctor', '/pharmacist', '/admin']
+// The SMART Health Link viewer (SPEC §9): a shell page like the others.
+WEB_PAGES.push('/shl')
 
 const MATRIX: Record<string, Row> = {
   // Operations and documents: public.
@@ -515,6 +520,27 @@ const MATRIX: Record<string, Row> = {
     expect: all(200),
     audit: everyone('record.downloaded', 'share.accessed'),
   },
+  // SMART Health Links (SPEC §9): each patient on their own; the manifest and file locations are public.
+  'POST /api/v1/patients/me/shl': {
+    req: (r) => api(r, 'POST', '/patients/me/shl', { include: { summary: true, recordIds: [] } }),
+    expect: patientsOwn(201),
+    audit: { owner: ['shl.created'], other: ['shl.created'] },
+  },
+  'GET /api/v1/patients/me/shl': { req: (r) => api(r, 'GET', '/patients/me/shl'), expect: patientsOwn(), audit: none },
+  // Another patient: the link is not theirs (404, nothing written).
+  'DELETE /api/v1/patients/me/shl/:id': {
+    req: async (r) => api(r, 'DELETE', `/patients/me/shl/${await fresh.shl()}`),
+    expect: x({ owner: 204, other: 404 }),
+    audit: { owner: ['shl.revoked'] },
+  },
+  'POST /api/v1/shl/:manifestId': {
+    req: () => ({ method: 'POST', url: shlPub.manifestPath, payload: { recipient: 'Matrix' } }),
+    expect: all(200),
+    audit: everyone('shl.accessed'),
+  },
+  'OPTIONS /api/v1/shl/:manifestId': { req: () => ({ method: 'OPTIONS', url: shlPub.manifestPath }), expect: all(204), audit: none },
+  'GET /api/v1/shl-files/:token': { req: () => ({ method: 'GET', url: shlPub.filePath }), expect: all(200), audit: none },
+  'OPTIONS /api/v1/shl-files/:token': { req: () => ({ method: 'OPTIONS', url: shlPub.filePath }), expect: all(204), audit: none },
   'GET /s/:token': { req: () => ({ method: 'GET', url: `/s/${pub.shareToken}` }), expect: all(200), audit: everyone('record.viewed', 'share.accessed') },
   'POST /s/:token': {
     req: () => ({ method: 'POST', url: `/s/${pub.shareToken}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'passcode=' }),
@@ -716,7 +742,7 @@ const MATRIX: Record<string, Row> = {
 const SHELL = -1
 for (const page of WEB_PAGES) {
   MATRIX[`GET ${page}`] = { req: () => ({ method: 'GET', url: page }), expect: all(SHELL), audit: none }
-  if (page !== '/' && !['/login', '/register', '/reset-password', '/setup', '/verify-email'].includes(page)) {
+  if (page !== '/' && !['/login', '/register', '/reset-password', '/setup', '/verify-email', '/shl'].includes(page)) {
     MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL), audit: none }
   }
 }
@@ -815,6 +841,10 @@ beforeAll(async () => {
   const share = await must<{ token: string }>({ method: 'POST', url: `${API_PREFIX}/patients/me/records/${pubRecord.id}/shares`, headers: publicPatient.headers, payload: {} }, 201)
   const emergency = await must<{ token: string }>({ method: 'GET', url: `${API_PREFIX}/patients/me/emergency`, headers: publicPatient.headers }, 200)
   pub = { shareToken: share.token, emergencyToken: emergency.token, recordId: pubRecord.id }
+  const shl = await must<{ shlink: string }>({ method: 'POST', url: `${API_PREFIX}/patients/me/shl`, headers: publicPatient.headers, payload: { include: { summary: true, recordIds: [pubRecord.id] } } }, 201)
+  const shlManifestPath = new URL(JSON.parse(Buffer.from(shl.shlink.slice('shlink:/'.length), 'base64url').toString()).url).pathname
+  const shlFiles = await must<{ files: { location: string }[] }>({ method: 'POST', url: shlManifestPath, payload: { recipient: 'Matrix' } }, 200)
+  shlPub = { manifestPath: shlManifestPath, filePath: new URL(shlFiles.files[0]!.location).pathname }
 
   if (t.app.hasRoute({ method: 'POST', url: `${API_PREFIX}/prescriptions` })) rx = await fresh.prescription()
 })

@@ -11,7 +11,7 @@ export interface MethodIndex {
   allowed(path: string): string[]
 }
 
-const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
+const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
 
 export function createMethodIndex(): MethodIndex {
   const router = FindMyWay({ ignoreTrailingSlash: true })

@@ -23,7 +23,7 @@ import fastifyStatic from '@fastify/static'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 
 /** Client-side route prefixes of the web app (web/src/routes). */
-export const WEB_APP_PAGES = ['/', '/login', '/register', '/reset-password', '/setup', '/verify-email'] as const
+export const WEB_APP_PAGES = ['/', '/login', '/register', '/reset-password', '/setup', '/verify-email', '/shl'] as const
 export const WEB_APP_SECTIONS = ['/patient', '/doctor', '/pharmacist', '/admin'] as const
 
 /** `<repository>/dist/web`, found from this module whether it runs from `src/` (tsx) or `dist/src/`. */

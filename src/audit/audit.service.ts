@@ -40,8 +40,19 @@ export interface AccountAttempt {
   meta: RequestMeta
 }
 
-/** Whoever an event is attributed to: any policy actor, or an account attempt. */
-export type AuditActor = Actor | AccountAttempt
+/**
+ * The recipient of a SMART Health Link (SPEC §9): kept as actor kind `share` with the link's
+ * id and the name the recipient gave. Not a policy actor: it reads no data through the policy.
+ */
+export interface ShlRecipient {
+  kind: 'shl-recipient'
+  linkId: string
+  recipient: string
+  meta: RequestMeta
+}
+
+/** Whoever an event is attributed to: any policy actor, an account attempt, or an SHL recipient. */
+export type AuditActor = Actor | AccountAttempt | ShlRecipient
 
 /** The audit API services use (`deps.audit`). */
 export interface AuditLog {
@@ -95,6 +106,8 @@ function describeActor(actor: AuditActor): { kind: AuditActorKind; id?: string; 
       return { kind: actor.account.role, id: actor.account.id, name: actor.account.name, meta: actor.meta }
     case 'share':
       return { kind: 'share', id: actor.shareId, meta: actor.meta }
+    case 'shl-recipient':
+      return { kind: 'share', id: actor.linkId, name: actor.recipient, meta: actor.meta }
     case 'emergency':
       return { kind: 'emergency', meta: actor.meta }
     case 'system':

@@ -79,7 +79,7 @@ interface AuditedAccess<T, K extends AccessKind, P> {
    * checks whose errors come after the policy's (404 before 400), a file streamed to the
    * blob store. Its value reaches `fn` as `prepared`.
    */
-  prepare?: (scope: PatientScope) => P | Promise<P>
+  prepare?: (scope: Granted<PatientScope>) => P | Promise<P>
 }
 
 /** `withPatientData` options: the policy action on the patient's scope, and how it is audited. */

@@ -377,6 +377,46 @@ export interface ShareLinksTable {
   createdAt: Timestamp
 }
 
+export interface SmartHealthLinksTable {
+  id: Generated<string>
+  patientId: string
+  manifestIdHash: string
+  label: string | null
+  passcodeHash: string | null
+  attemptsLeft: number
+  flags: string
+  includeSummary: boolean
+  recordIds: ColumnType<string[], string[] | undefined, string[]>
+  expiresAt: Timestamp
+  revokedAt: Timestamp | null
+  createdAt: Timestamp
+}
+export type SmartHealthLinkRow = Selectable<SmartHealthLinksTable>
+
+export interface SmartHealthLinkFilesTable {
+  id: Generated<string>
+  linkId: string
+  position: number
+  contentType: string
+  recordId: string | null
+  blobKey: string
+  wrappedKey: Buffer
+  sizeBytes: number
+}
+
+export interface SmartHealthLinkLocationsTable {
+  tokenHash: string
+  fileId: string
+  expiresAt: Timestamp
+}
+
+export interface SmartHealthLinkAccessesTable {
+  id: Generated<string>
+  linkId: string
+  recipient: string
+  at: Timestamp
+}
+
 export interface EmergencyAccessTable {
   patientId: string
   tokenHash: string
@@ -526,6 +566,10 @@ export interface DB {
   vitals: VitalsTable
   labResults: LabResultsTable
   patientExports: PatientExportsTable
+  smartHealthLinks: SmartHealthLinksTable
+  smartHealthLinkFiles: SmartHealthLinkFilesTable
+  smartHealthLinkLocations: SmartHealthLinkLocationsTable
+  smartHealthLinkAccesses: SmartHealthLinkAccessesTable
   fhirImportedResources: FhirImportedResourcesTable
   consultations: ConsultationsTable
   notes: NotesTable

@@ -15,6 +15,7 @@ import { dataFreedomRules } from './rules/data-freedom.js'
 import { noteRules } from './rules/notes.js'
 import { patientDataRules } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
+import { shlRules } from './rules/shl.js'
 
 export type { Actor, UserActor, ShareActor, EmergencyActor, RequestMeta } from './actor.js'
 export { systemActor, isUser, isActiveRole } from './actor.js'
@@ -25,7 +26,7 @@ export type { ConsultationParties, SelfTarget } from './rules/consultations.js'
 export { readableNotes, type NoteScope } from './rules/notes.js'
 export type { ExportBuildTarget } from './rules/data-freedom.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

@@ -136,3 +136,15 @@ describe('data freedom rules (SPEC §9: exports and erasure are the patient\'s o
     expect(can(user('admin'), 'export.build', { patientId: PATIENT_ID, status: 'pending' })).toBe(false)
   })
 })
+
+describe('SMART Health Link rules (SPEC §9: only the patient makes, lists and revokes their links)', () => {
+  it('shl.create, shl.list and shl.revoke are for the active owner only, even a consenting doctor is refused', () => {
+    const scope = { patientId: PATIENT_ID, actorHasApprovedConsultation: true }
+    for (const action of ['shl.create', 'shl.list', 'shl.revoke'] as const) {
+      expect(can(user('patient', PATIENT_ID), action, scope)).toBe(true)
+      for (const actor of [user('patient'), user('doctor'), user('pharmacist'), user('admin'), user('patient', PATIENT_ID, 'disabled')]) {
+        expect(can(actor, action, scope), `${actor.role} ${action}`).toBe(false)
+      }
+    }
+  })
+})

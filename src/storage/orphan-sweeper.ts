@@ -26,6 +26,8 @@ const BLOB_KEY_COLUMNS = [
   { table: 'records', column: 'blob_key' },
   // Export zips (SPEC §9), while they live.
   { table: 'patient_exports', column: 'blob_key' },
+  // SMART Health Links keep their files as JWE blobs of their own (src/features/shl).
+  { table: 'smart_health_link_files', column: 'blob_key' },
 ] as const
 
 /** Keys checked against the rows per query. */

@@ -14,6 +14,7 @@ const RegisterPage = lazy(() => import('./pages/RegisterPage'))
 const ResetPasswordPage = lazy(() => import('./pages/ResetPasswordPage'))
 const SetupPage = lazy(() => import('./pages/SetupPage'))
 const VerifyEmailPage = lazy(() => import('./pages/VerifyEmailPage'))
+const ShlViewerPage = lazy(() => import('./pages/ShlViewerPage'))
 const PatientApp = lazy(() => import('./patient/PatientApp'))
 const DoctorApp = lazy(() => import('./doctor/DoctorApp'))
 const PharmacistApp = lazy(() => import('./pharmacist/PharmacistApp'))
@@ -46,6 +47,7 @@ export function App() {
         <Route path="/reset-password" element={<ResetPasswordPage />} />
         <Route path="/setup" element={<SetupPage />} />
         <Route path="/verify-email" element={<VerifyEmailPage />} />
+        <Route path="/shl" element={<ShlViewerPage />} />
         <Route path="/patient/*" element={<RequireRole role="patient"><PatientApp /></RequireRole>} />
         <Route path="/doctor/*" element={<RequireRole role="doctor"><DoctorApp /></RequireRole>} />
         <Route path="/pharmacist/*" element={<RequireRole role="pharmacist"><PharmacistApp /></RequireRole>} />

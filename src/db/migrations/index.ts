@@ -22,6 +22,7 @@ import * as m0015 from './0015-cache-invalidation.js'
 import * as m0016 from './0016-prescription-cache.js'
 import * as m0017 from './0017-accounts-trust.js'
 import * as m0018 from './0018-lab-results.js'
+import * as m0019 from './0019-smart-health-links.js'
 import * as m0020 from './0020-patient-exports.js'
 
 const migrations: Record<string, Migration> = {
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0016-prescription-cache': m0016,
   '0017-accounts-trust': m0017,
   '0018-lab-results': m0018,
+  '0019-smart-health-links': m0019,
   '0020-patient-exports': m0020,
 }
 

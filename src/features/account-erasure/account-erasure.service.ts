@@ -9,7 +9,7 @@
  * - clinical rows deleted: profile (allergies, conditions, medications, contacts), vitals, lab
  *   results, doctors' notes about the patient, import bookkeeping, emergency alert history,
  *   exports (their zips removed after the commit like records);
- * - every link dead: share links revoked (410), the emergency link inactive (410: the account
+ * - every link dead: share links revoked (410), SMART Health Links deleted with their files, the emergency link inactive (410: the account
  *   is disabled), consultations ended (doctors lose access at once) with their reasons
  *   forgotten, every session revoked on every node (the account's cache tag);
  * - prescriptions and dispensations are KEPT — they are the prescriber's and the pharmacy's
@@ -34,6 +34,7 @@ import type { DB } from '../../db/schema.js'
 import type { Actor } from '../../policy/index.js'
 import { dummyPasswordHash, verifyPassword } from '../accounts/passwords.js'
 import { eraseExports } from '../data-export/data-export.service.js'
+import { eraseSmartHealthLinks } from '../shl/shl.service.js'
 import * as q from './account-erasure.queries.js'
 
 /** One step of the erasure: runs in the erasure's transaction; returns blob keys to remove after the commit. */
@@ -47,7 +48,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   (trx, _deps, pid) => q.deleteClinicalRows(trx, pid),
   (trx, deps, pid) => q.closeConsultations(trx, pid, deps.now()),
   (trx, deps, pid) => q.cancelOpenPrescriptions(trx, pid, deps.now()),
-  // SMART Health Links (SPEC §9), at merge with h-shl: eraseSmartHealthLinks, (its signature is an ErasureStep)
+  eraseSmartHealthLinks,
   (trx, deps, pid) => q.closeAccount(trx, pid, deps.now()),
 ]
 

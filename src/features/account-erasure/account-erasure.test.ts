@@ -7,6 +7,7 @@ import { consent, issue } from '../../../test/helpers/prescriptions.js'
 import { startSmtpSink, type SmtpSink } from '../../../test/helpers/smtp-sink.js'
 import type { TestApp } from '../../../test/helpers/test-app.js'
 import { waitUntil } from '../../../test/helpers/wait.js'
+import { createShlOk, pathOf, payloadOf } from '../../../test/helpers/shl.js'
 
 let smtp: SmtpSink
 let t: TestApp
@@ -77,6 +78,10 @@ describe('Erasing the locker: DELETE /patients/me (SPEC §9)', () => {
     expect(before.recordsWithKey).toBeGreaterThan(1)
     expect(before.vitals).toBeGreaterThan(1)
     const second = await loginAs(t, p.email)
+    const shl = await createShlOk(t, p, { include: { summary: true, recordIds: [rec.id] } })
+    const shlFiles = await t.deps.db.selectFrom('smartHealthLinkFiles').select('blobKey').where('linkId', '=', shl.id).execute()
+    expect(shlFiles).toHaveLength(2)
+    for (const f of shlFiles) expect(readFileSync(`${t.dataDir}/blobs/${f.blobKey.slice(0, 2)}/${f.blobKey}`).length).toBeGreaterThan(0)
     await t.deps.audit.sealNow()
     const eventsBefore = Number((await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.countAll().as('n')).where('patientId', '=', p.id).executeTakeFirstOrThrow()).n)
 
@@ -89,6 +94,9 @@ describe('Erasing the locker: DELETE /patients/me (SPEC §9)', () => {
     for (const r of tombstones) expect(r).toMatchObject({ wrappedKey: null, title: null, description: null, doctorName: null, originalFileName: '', sha256: '' })
     expect(() => readFileSync(blobFile)).toThrow(/ENOENT/)
     expect(() => readFileSync(`${t.dataDir}/blobs/${exportKey.slice(0, 2)}/${exportKey}`)).toThrow(/ENOENT/)
+    // SMART Health Links: the link is dead and its encrypted files are gone.
+    expect((await t.app.inject({ method: 'POST', url: pathOf(payloadOf(shl.shlink).url), payload: { recipient: 'Dr. A' } })).statusCode).toBe(404)
+    for (const f of shlFiles) expect(() => readFileSync(`${t.dataDir}/blobs/${f.blobKey.slice(0, 2)}/${f.blobKey}`)).toThrow(/ENOENT/)
 
     // Sessions: both die at once (this one and the other browser's), and no sign-in works again.
     expect((await get(p, '/api/v1/auth/me')).statusCode).toBe(401)

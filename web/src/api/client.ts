@@ -68,7 +68,8 @@ const ACCEPT = { accept: 'application/json, application/problem+json, */*' }
 async function isTokenRefusal(res: Response): Promise<boolean> {
   if (res.status !== 401) return false
   const body = problemFromText(await res.clone().text())
-  return !(typeof body.type === 'string' && body.type.endsWith('/invalid-credentials'))
+  // `shl-passcode`: a SMART Health Link import's wrong passcode (a retry would spend another try).
+  return !(typeof body.type === 'string' && (body.type.endsWith('/invalid-credentials') || body.type.endsWith('/shl-passcode')))
 }
 
 function withToken(request: Request): Request {

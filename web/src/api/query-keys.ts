@@ -14,6 +14,8 @@ export const queryKeys = {
   /** An authenticated binary (record content, QR image); `version` changes when it does. */
   blob: (url: string | null, version?: unknown) => ['blob', url, version] as const,
   shares: ['shares'] as const,
+  /** The patient's SMART Health Links (SPEC §9). */
+  shl: ['shl'] as const,
   emergency: ['emergency'] as const,
   /** Prefix of every vital query of a patient. */
   vitals: (pid: string) => ['vitals', pid] as const,

@@ -50,6 +50,11 @@ export type RecordCategory = MedicalRecord['category']
 export const RECORD_CATEGORIES = apiEnums.recordCategory
 export type CreatedShare = ResponseOf<'/api/v1/patients/{pid}/records/{id}/shares', 'post'>
 export type ShareLink = ResponseOf<'/api/v1/shares', 'get'>['items'][number]
+
+// ---- SMART Health Links (§9) -------------------------------------------------------------
+export type CreatedShl = ResponseOf<'/api/v1/patients/me/shl', 'post'>
+export type ShlLink = ResponseOf<'/api/v1/patients/me/shl', 'get'>['items'][number]
+export type ShlInput = BodyOf<'/api/v1/patients/me/shl', 'post'>
 export type ImportResult = ResponseOf<'/api/v1/patients/{pid}/import', 'post'>
 /** One member of a 409 `identity-mismatch` problem's `differences` (SPEC §4.4). */
 export type IdentityDifference = Extract<ProblemOf<'/api/v1/patients/{pid}/import', 'post', 409>, { differences: unknown }>['differences'][number]

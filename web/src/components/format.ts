@@ -53,6 +53,7 @@ export const STATUS_COLOR: Record<string, string> = {
   rejected: 'red',
   cancelled: 'red',
   locked: 'red',
+  dead: 'red',
   disabled: 'red',
   low: 'blue',
   normal: 'teal',

@@ -7,6 +7,7 @@ import { Dashboard } from './Dashboard'
 const ProfilePage = lazy(() => import('./ProfilePage'))
 const RecordsPage = lazy(() => import('./RecordsPage'))
 const SharesPage = lazy(() => import('./SharesPage'))
+const ShlPage = lazy(() => import('./ShlPage'))
 const EmergencyPage = lazy(() => import('./EmergencyPage'))
 const VitalsPage = lazy(() => import('./VitalsPage'))
 const LabsPage = lazy(() => import('./LabsPage'))
@@ -23,6 +24,7 @@ const NAV: NavItem[] = [
   { to: '/patient/profile', label: 'Medical profile' },
   { to: '/patient/records', label: 'Records' },
   { to: '/patient/shares', label: 'Shared links' },
+  { to: '/patient/shl', label: 'SMART Health Links' },
   { to: '/patient/vitals', label: 'Vitals' },
   { to: '/patient/labs', label: 'Lab results' },
   { to: '/patient/consultations', label: 'Doctors' },
@@ -41,6 +43,7 @@ export default function PatientApp() {
         <Route path="profile" element={<ProfilePage />} />
         <Route path="records" element={<RecordsPage />} />
         <Route path="shares" element={<SharesPage />} />
+        <Route path="shl" element={<ShlPage />} />
         <Route path="vitals" element={<VitalsPage />} />
         <Route path="labs" element={<LabsPage />} />
         <Route path="consultations" element={<ConsultationsPage />} />

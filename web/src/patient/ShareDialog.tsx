@@ -2,12 +2,13 @@
  * Share one record (SPEC §4.5): expiry, optional passcode and view limit; the link is shown
  * once (the server keeps only its hash) with a copy button; the record's links can be revoked.
  */
-import { Alert, Button, CopyButton, Group, Modal, NumberInput, PasswordInput, Select, Stack, Text, TextInput } from '@mantine/core'
+import { Alert, Button, Group, Modal, NumberInput, PasswordInput, Select, Stack, Text } from '@mantine/core'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
 import { api, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
 import type { BodyOf, CreatedShare, MedicalRecord } from '../api/types'
+import { CopyField } from '../components/CopyField'
 import { fieldErrorsOf, formErrorOf, type FieldErrors } from '../components/forms'
 import { FormErrorAlert, SubmitRow } from '../components/fields'
 import { formatDateTime } from '../components/format'
@@ -74,16 +75,7 @@ export function ShareDialog({ record, onClose }: { record: MedicalRecord | null;
                 {created.passcodeRequired ? ', with the passcode' : ''}
                 {created.maxViews ? `, at most ${created.maxViews} times` : ''}. It is shown only now.
               </Text>
-              <Group gap="xs" wrap="nowrap" align="flex-end">
-                <TextInput label="Share link" readOnly value={created.url} style={{ flex: 1 }} onFocus={(e) => e.currentTarget.select()} data-testid="share-url" />
-                <CopyButton value={created.url}>
-                  {({ copied, copy }) => (
-                    <Button onClick={copy} color={copied ? 'teal' : undefined} variant={copied ? 'filled' : 'light'}>
-                      {copied ? 'Copied' : 'Copy link'}
-                    </Button>
-                  )}
-                </CopyButton>
-              </Group>
+              <CopyField label="Share link" value={created.url} testId="share-url" buttonLabel="Copy link" />
               <Group>
                 <Button size="xs" variant="subtle" onClick={() => setCreated(null)}>
                   Create another link

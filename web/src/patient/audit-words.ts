@@ -27,6 +27,10 @@ const ACTION_WORDS: Record<string, string> = {
   'share.revoked': 'Revoked a share link',
   'share.accessed': 'Opened a share link',
   'share.refused': 'Share link refused',
+  'shl.created': 'Created a SMART Health Link',
+  'shl.revoked': 'Revoked a SMART Health Link',
+  'shl.accessed': 'Opened a SMART Health Link',
+  'shl.refused': 'SMART Health Link refused',
   'emergency.accessed': 'Emergency access',
   'emergency.rotated': 'Replaced the emergency link',
   'profile.viewed': 'Viewed the profile',
@@ -77,6 +81,7 @@ export function describeAuditAction(action: string): string {
 
 const RESOURCE_WORDS: Record<string, string> = {
   share: 'Share link',
+  shl: 'SMART Health Link',
   'emergency-link': 'Emergency link',
   'prescription-list': 'Prescriptions',
   'import-confirmed': 'Import (identity confirmed)',

@@ -1,20 +1,228 @@
 /**
  * Receiving a SMART Health Link (HL7 SHL IG STU1; SPEC §9): `{shlink, passcode?}` from this
- * or another CareLocker → the manifest, the encrypted files, their FHIR content → an import plan.
+ * or another CareLocker (or any SHL sharing application) → the manifest, the encrypted
+ * files, their content → one import plan.
+ *
+ * - The link: `shlink:/…` or a viewer URL `…#shlink:/…` (shl-payload.ts).
+ * - The manifest: `POST url {recipient: "CareLocker import", passcode?}`; with flag `U`,
+ *   the one file itself by `GET url?recipient=…`. Each file from its `location` (GET) or
+ *   `embedded`; every fetch goes through `guardedFetch` (SSRF rules, 10 s, size caps).
+ * - The files, decrypted with the payload's key: `application/fhir+json` → `parseFhirBundle`
+ *   (a lone resource is wrapped in a collection Bundle); `application/smart-health-card` →
+ *   each `verifiableCredential` JWS's payload (raw DEFLATE) → its `fhirBundle` — the issuer's
+ *   signature is NOT verified (said in `skipped`); PDFs and images → attachments (records);
+ *   anything else → `skipped`.
  */
-import { UnsupportedMediaTypeError } from '../../../app/errors.js'
+import { createHash } from 'node:crypto'
+import { inflateRawSync } from 'node:zlib'
+import { z } from 'zod'
+import { utcDate } from '../../../app/dates.js'
 import type { Deps } from '../../../app/deps.js'
-import type { ImportPlan, ParseOptions } from '../fhir-bundle.js'
+import { AppError, GoneError, UnauthorizedError, ValidationError } from '../../../app/errors.js'
+import { decodeShlink, decryptShlFile, keyBytes, type ShlPayload } from '../../shl/shl-payload.js'
+import type { ImportedAttachment } from '../fhir-documents.js'
+import { parseFhirBundle, type ImportPlan, type ParseOptions, type SkippedResources } from '../fhir-bundle.js'
+import { guardedFetch, type FetchPolicy } from './shl-fetch.js'
+
+/** The name this server gives as the recipient when it opens a link (IG: `recipient`). */
+export const SHL_IMPORT_RECIPIENT = 'CareLocker import'
+const MAX_FILES = 100
+const MAX_MANIFEST_BYTES = 1024 * 1024
+
+const ShlImportRequest = z
+  .object({
+    shlink: z.string().min(1).max(8192),
+    passcode: z.string().min(1).max(64).optional(),
+  })
+  .strict()
+
+const ManifestAnswer = z.object({
+  files: z
+    .array(z.object({ contentType: z.string().max(200), location: z.string().max(4096).optional(), embedded: z.string().optional() }))
+    .max(MAX_FILES),
+})
+
+/** Types taken in as records (the bytes still decide the stored type, SPEC §4.3). */
+const ATTACHMENT_TYPES = new Set(['application/pdf', 'image/png', 'image/jpeg', 'text/plain'])
+
+const SIGNATURE_NOT_VERIFIED = 'SMART Health Card imported without verifying its issuer’s signature'
+
+const emptyPlan = (): ImportPlan => ({ demographics: {}, allergies: [], conditions: [], medications: [], vitals: [], labs: [], attachments: [], skipped: [] })
+
+/** `plans` as one: lists concatenated, demographics filled from the first plan that has each field, skipped counts summed. */
+export function mergePlans(plans: ImportPlan[]): ImportPlan {
+  const merged = emptyPlan()
+  for (const p of plans) {
+    for (const [k, v] of Object.entries(p.demographics)) {
+      const key = k as keyof ImportPlan['demographics']
+      if (merged.demographics[key] === undefined && v !== undefined) (merged.demographics as Record<string, unknown>)[key] = v
+    }
+    merged.allergies.push(...p.allergies)
+    merged.conditions.push(...p.conditions)
+    merged.medications.push(...p.medications)
+    merged.vitals.push(...p.vitals)
+    merged.labs.push(...p.labs)
+    merged.attachments.push(...p.attachments)
+    for (const s of p.skipped) addSkipped(merged.skipped, s)
+  }
+  return merged
+}
+
+function addSkipped(list: SkippedResources[], s: SkippedResources): void {
+  const same = list.find((x) => x.resourceType === s.resourceType && x.reason === s.reason)
+  if (same) same.count += s.count
+  else list.push({ ...s })
+}
+
+const badFile = (detail: string) => new ValidationError(detail, [{ path: '/shlink', message: detail }], 'shl-bad-file')
+
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'))
+  } catch {
+    throw badFile(`${what} of the SMART Health Link is not JSON.`)
+  }
+}
+
+/** A FHIR JSON file: a Bundle as it is, a lone resource wrapped in a collection Bundle. */
+function planOfFhir(json: unknown, options: ParseOptions): ImportPlan {
+  const resource = json as { resourceType?: unknown }
+  if (resource && typeof resource === 'object' && typeof resource.resourceType === 'string' && resource.resourceType !== 'Bundle') {
+    return parseFhirBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: json }] }, options)
+  }
+  return parseFhirBundle(json, options)
+}
+
+/**
+ * The FHIR Bundles of a SMART Health Card file (`{verifiableCredential: [JWS…]}`, SMART
+ * Health Cards spec): each JWS payload is raw-DEFLATE-compressed JSON with
+ * `vc.credentialSubject.fhirBundle`. The signature is not checked. Throws ValidationError
+ * for a file that is not that shape.
+ */
+export function healthCardBundles(json: unknown): unknown[] {
+  const jwsList = (json as { verifiableCredential?: unknown })?.verifiableCredential
+  if (!Array.isArray(jwsList) || jwsList.some((j) => typeof j !== 'string')) throw badFile('A SMART Health Card file has no verifiableCredential list.')
+  return (jwsList as string[]).map((jws) => {
+    const parts = jws.split('.')
+    if (parts.length !== 3) throw badFile('A SMART Health Card is not a compact JWS.')
+    let payload: unknown
+    try {
+      payload = JSON.parse(inflateRawSync(Buffer.from(parts[1]!, 'base64url'), { maxOutputLength: 16 * 1024 * 1024 }).toString('utf8'))
+    } catch {
+      throw badFile('A SMART Health Card’s payload does not inflate to JSON.')
+    }
+    const bundle = (payload as { vc?: { credentialSubject?: { fhirBundle?: unknown } } })?.vc?.credentialSubject?.fhirBundle
+    if (!bundle) throw badFile('A SMART Health Card holds no FHIR Bundle.')
+    return bundle
+  })
+}
+
+/**
+ * The import plan of one decrypted file of a link (see the module comment). `label` titles
+ * an attachment. Pure: exported for tests of the content types this server does not send.
+ */
+export function planOfFile(contentType: string, bytes: Uint8Array, opts: ParseOptions & { label?: string | undefined }): ImportPlan {
+  const type = contentType.split(';')[0]!.trim().toLowerCase()
+  if (type === 'application/fhir+json' || type === 'application/json') return planOfFhir(parseJson(bytes, 'A FHIR file'), opts)
+  if (type === 'application/smart-health-card') {
+    const bundles = healthCardBundles(parseJson(bytes, 'A SMART Health Card file'))
+    const plan = mergePlans(bundles.map((b) => planOfFhir(b, opts)))
+    addSkipped(plan.skipped, { resourceType: 'SmartHealthCard', count: bundles.length, reason: SIGNATURE_NOT_VERIFIED })
+    return plan
+  }
+  if (ATTACHMENT_TYPES.has(type)) {
+    const data = Buffer.from(bytes)
+    const attachment: ImportedAttachment = {
+      fhirId: `shl-sha256:${createHash('sha256').update(data).digest('hex')}`,
+      resourceType: 'DocumentReference',
+      contentType: type,
+      data,
+      title: opts.label ? `${opts.label}`.slice(0, 200) : 'File from a SMART Health Link',
+      recordDate: utcDate(opts.now ?? new Date()),
+      category: 'other',
+    }
+    return { ...emptyPlan(), attachments: [attachment] }
+  }
+  return { ...emptyPlan(), skipped: [{ resourceType: type || 'unknown', count: 1, reason: 'file type not imported from a SMART Health Link' }] }
+}
+
+/** The manifest answer's refusals as this server's: 401 with the tries left, 404/410 gone, other failures 502. */
+function refusalOf(status: number, body: Buffer): AppError {
+  if (status === 401) {
+    let remainingAttempts: number | undefined
+    try {
+      const n = (JSON.parse(body.toString('utf8')) as { remainingAttempts?: unknown }).remainingAttempts
+      if (typeof n === 'number' && Number.isInteger(n) && n >= 0) remainingAttempts = n
+    } catch {
+      // no count given
+    }
+    return new UnauthorizedError(
+      remainingAttempts === undefined ? 'The SMART Health Link needs the right passcode.' : `The SMART Health Link needs the right passcode (${remainingAttempts} tries left).`,
+      'shl-passcode',
+      remainingAttempts === undefined ? undefined : { remainingAttempts },
+    )
+  }
+  if (status === 404 || status === 410) return new GoneError('The SMART Health Link is no longer valid (expired, revoked or used up).', 'shl-gone')
+  return new AppError(502, 'shl-upstream-failed', 'Bad gateway', `The server of the SMART Health Link answered ${status}.`)
+}
+
+async function fetchJwe(location: string, policy: FetchPolicy): Promise<string> {
+  const res = await guardedFetch(location, { method: 'GET' }, policy)
+  if (res.status !== 200) throw refusalOf(res.status, res.body)
+  return res.body.toString('ascii')
+}
+
+/** The encrypted files of `payload`: `[contentType?, jwe]` each. */
+async function fetchFiles(payload: ShlPayload, passcode: string | undefined, policy: FetchPolicy): Promise<Array<{ contentType: string | undefined; jwe: string }>> {
+  if (payload.flag?.includes('U')) {
+    const direct = new URL(payload.url)
+    direct.searchParams.set('recipient', SHL_IMPORT_RECIPIENT)
+    return [{ contentType: undefined, jwe: await fetchJwe(direct.toString(), policy) }]
+  }
+  const res = await guardedFetch(payload.url, { method: 'POST', json: { recipient: SHL_IMPORT_RECIPIENT, ...(passcode ? { passcode } : {}) } }, { ...policy, maxBytes: MAX_MANIFEST_BYTES })
+  if (res.status !== 200) throw refusalOf(res.status, res.body)
+  let manifest: z.infer<typeof ManifestAnswer>
+  try {
+    manifest = ManifestAnswer.parse(JSON.parse(res.body.toString('utf8')))
+  } catch {
+    throw new AppError(502, 'shl-upstream-failed', 'Bad gateway', 'The server of the SMART Health Link sent a manifest this server cannot read.')
+  }
+  const files: Array<{ contentType: string | undefined; jwe: string }> = []
+  for (const f of manifest.files) {
+    if (f.embedded !== undefined) files.push({ contentType: f.contentType, jwe: f.embedded })
+    else if (f.location !== undefined) files.push({ contentType: f.contentType, jwe: await fetchJwe(f.location, policy) })
+  }
+  return files
+}
 
 /**
  * `request` is the JSON body the patient sent, `{shlink, passcode?}` (unvalidated: ValidationError
- * 400 naming the first problem). Fetches and decrypts the link's files and maps their FHIR content to an {@link ImportPlan}.
- * Throws ValidationError (400) for a malformed link, GoneError (410) for an expired or dead
- * one, UnauthorizedError (401) for a wrong passcode.
+ * 400 naming the first problem). Fetches and decrypts the link's files and maps their content to
+ * one {@link ImportPlan}. Throws ValidationError (400) for a malformed or refused link (SSRF
+ * rules, shl-fetch.ts) or a file that does not decrypt; GoneError (410) for an expired or dead
+ * one; UnauthorizedError (401 `shl-passcode`, with `remainingAttempts` when the other server
+ * gave it) for a missing or wrong passcode; AppError 502 when the other server fails.
  */
 export async function receiveSmartHealthLink(deps: Deps, request: unknown, options: ParseOptions = {}): Promise<ImportPlan> {
-  void deps
-  void request
-  void options
-  throw new UnsupportedMediaTypeError('SMART Health Link import is not available yet.')
+  const parsed = ShlImportRequest.safeParse(request)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const path = `/${issue?.path.join('/') ?? ''}`
+    throw new ValidationError(`Invalid SMART Health Link request at ${path}: ${issue?.message ?? 'invalid'}`, [{ path, message: issue?.message ?? 'invalid' }])
+  }
+  const payload = decodeShlink(parsed.data.shlink)
+  const now = options.now ?? deps.now()
+  if (payload.exp !== undefined && payload.exp * 1000 <= now.getTime()) throw new GoneError('The SMART Health Link has expired.', 'shl-gone')
+  if (payload.flag?.includes('P') && !parsed.data.passcode) {
+    throw new UnauthorizedError('The SMART Health Link needs a passcode: send it as `passcode`.', 'shl-passcode')
+  }
+  const policy: FetchPolicy = { publicUrl: deps.config.publicUrl, maxBytes: deps.config.maxImportBytes }
+  const files = await fetchFiles(payload, parsed.data.passcode, policy)
+  const key = keyBytes(payload.key)
+  const plans: ImportPlan[] = []
+  for (const file of files) {
+    const opened = await decryptShlFile(key, file.jwe)
+    plans.push(planOfFile(opened.contentType ?? file.contentType ?? '', opened.bytes, { ...options, now, label: payload.label }))
+  }
+  return mergePlans(plans)
 }
