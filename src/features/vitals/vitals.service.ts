@@ -220,10 +220,19 @@ export type ImportedVitalInput = NormalizedVital & { sourceRef: string; measured
  * patient and `sourceRef`) is left as it is. Returns how many were added.
  */
 export function addImportedVitals(trx: Transaction<DB>, patientId: string, recordedBy: string, vitals: ImportedVitalInput[], now: Date): Promise<number> {
+  // One literal per row, not a spread of vitalColumns: an import may hold millions (SPEC §7), and
+  // the spread built large dictionary-mode objects that V8 promoted by the megabyte.
   return q.insertVitals(
     trx,
     vitals.map((v) => ({
-      ...vitalColumns(v),
+      type: v.type,
+      loinc: v.loinc,
+      value: v.value ?? null,
+      systolic: v.systolic ?? null,
+      diastolic: v.diastolic ?? null,
+      unit: v.unit,
+      context: v.context ?? null,
+      flag: v.flag,
       patientId,
       measuredAt: v.measuredAt,
       recordedBy,

@@ -58,12 +58,13 @@ export interface AppleRecord {
 /** A vital to insert, or the reason it is skipped (grouped under `type` in the summary). */
 export type AppleOutcome = { vital: ImportedVitalInput } | { skip: string }
 
-/** `2019-08-10 14:10:00 +0200` (Apple's export format) → `2019-08-10T14:10:00+02:00`; undefined when it is not that shape or not a real date. */
+/** `2019-08-10 14:10:00 +0200` (Apple's export format) → `2019-08-10T12:10:00.000Z`; undefined when it is not that shape or not a real date. */
 export function appleDateToIso(text: string | undefined): string | undefined {
   const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) ([+-])(\d{2})(\d{2})$/.exec(text?.trim() ?? '')
   if (!m) return undefined
-  const iso = `${m[1]}T${m[2]}${m[3]}${m[4]}:${m[5]}`
-  return Number.isNaN(Date.parse(iso)) ? undefined : iso
+  const ms = Date.parse(`${m[1]}T${m[2]}${m[3]}${m[4]}:${m[5]}`)
+  // A fresh string, in UTC: one made of slices of the parser's chunk would keep the whole chunk alive with the batch.
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString()
 }
 
 /**
