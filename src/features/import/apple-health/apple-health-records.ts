@@ -78,7 +78,13 @@ export function appleSourceRef(parts: (string | undefined)[]): string {
 /** normalizeVital, its 400 turned into a skip reason (a bad reading in an export is reported, not fatal). */
 function normalized(input: VitalInput, measuredAt: string, sourceRef: string): AppleOutcome {
   try {
-    return { vital: { ...normalizeVital(input), measuredAt, sourceRef } }
+    const v = normalizeVital(input)
+    // A literal of one fixed shape (no spread): the batch holds hundreds of these while the parser reads on.
+    const vital: ImportedVitalInput = { type: v.type, loinc: v.loinc, unit: v.unit, flag: v.flag, measuredAt, sourceRef }
+    if (v.value !== undefined) vital.value = v.value
+    if (v.systolic !== undefined) vital.systolic = v.systolic
+    if (v.diastolic !== undefined) vital.diastolic = v.diastolic
+    return { vital }
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err
     return { skip: err.errors?.some((e) => e.path === '/unit') ? APPLE_SKIP_REASON.badUnit : APPLE_SKIP_REASON.implausible }
