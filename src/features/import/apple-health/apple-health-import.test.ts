@@ -234,8 +234,9 @@ describe('Apple Health import (SPEC §9)', () => {
     ])
     expect(await profileOf(p)).toMatchObject({ dateOfBirth: '1990-05-20', sex: 'female', bloodGroup: 'O-' })
 
-    // Re-importing (as a zip this time) adds nothing.
-    const again = await importFile(p, await zipOf({ 'apple_health_export/export.xml': EVERY_UNIT }), 'application/zip')
+    // Re-importing (as a zip this time, macOS's resource fork first, the folder one level down) adds nothing.
+    const zip = await zipOf({ '__MACOSX/apple_health_export/._export.xml': Buffer.from([0, 5, 22, 7]), 'Exports/apple_health_export/export.xml': EVERY_UNIT })
+    const again = await importFile(p, zip, 'application/zip')
     expect(again.statusCode, again.body).toBe(200)
     expect(again.json().imported).toEqual(ZERO)
     expect(await vitalsOf(p)).toHaveLength(15)
