@@ -60,7 +60,7 @@ export async function importAppleHealthFile(run: AppleHealthRun): Promise<{ resu
       async vitals(batch) {
         vitals += await addImportedVitals(trx, patientId, run.actor.id, batch, run.now)
       },
-    }, APPLE_BATCH_SIZE)
+    }, { batchSize: APPLE_BATCH_SIZE })
     const result = { imported: { allergies: 0, conditions: 0, medications: 0, vitals, labs: 0, records: 0 }, skipped }
     return { result, confirmed }
   } finally {

@@ -29,6 +29,13 @@ export interface AppleExportSink {
   vitals(batch: ImportedVitalInput[]): Promise<void>
 }
 
+/**
+ * Characters read with no tag opening or closing (a text node, comment or DOCTYPE that saxes
+ * keeps whole): 16 Mi. Apple's elements are a few hundred bytes; beyond this, a 400 instead of
+ * memory growing with the file.
+ */
+export const MAX_CHARS_WITHOUT_TAG = 16 * 1024 * 1024
+
 /** How many distinct skipped types are named; the rest are counted under `other`. */
 const MAX_SKIPPED_GROUPS = 200
 
@@ -70,23 +77,29 @@ function malformed(err: Error): ValidationError {
  * Records are skipped: Apple writes each reading both alone and inside its correlation, and
  * the correlation is the one kept. Returns the skipped summary.
  *
- * Throws ValidationError (400) for malformed XML (line and column) or a root that is not
- * `HealthData`; a stream error of the source (a damaged zip entry) becomes a 400 too, an
+ * Throws ValidationError (400) for malformed XML (line and column), a root that is not
+ * `HealthData`, or more than `maxCharsWithoutTag` characters without a tag (saxes would hold them); a stream error of the source (a damaged zip entry) becomes a 400 too, an
  * AppError from the source (413) passes through.
  */
-export async function walkAppleExport(input: Readable, sink: AppleExportSink, batchSize = 500): Promise<SkippedResources[]> {
+export async function walkAppleExport(
+  input: Readable,
+  sink: AppleExportSink,
+  { batchSize = 500, maxCharsWithoutTag = MAX_CHARS_WITHOUT_TAG }: { batchSize?: number; maxCharsWithoutTag?: number } = {},
+): Promise<SkippedResources[]> {
   const parser = new SaxesParser<{ xmlns: false; position: true }>({ xmlns: false, position: true })
   const skipped = new SkippedTally()
   let batch: ImportedVitalInput[] = []
   let me: AppleDemographics | undefined
   let depth = 0
   let correlation: { record: AppleRecord; inner: AppleRecord[] } | undefined
+  let sinceTag = 0
 
   const take = (type: string, outcome: AppleOutcome) => {
     if ('vital' in outcome) batch.push(outcome.vital)
     else skipped.add(type, outcome.skip)
   }
   parser.on('opentag', (tag) => {
+    sinceTag = 0
     depth += 1
     if (depth === 1) {
       if (tag.name !== 'HealthData') throw new ValidationError(`This is not an Apple Health export: its root element is <${tag.name}>, not <HealthData>.`)
@@ -116,6 +129,7 @@ export async function walkAppleExport(input: Readable, sink: AppleExportSink, ba
     }
   })
   parser.on('closetag', () => {
+    sinceTag = 0
     if (depth === 2 && correlation) {
       take(BP_CORRELATION, mapBloodPressure(correlation.record, correlation.inner))
       correlation = undefined
@@ -149,17 +163,21 @@ export async function walkAppleExport(input: Readable, sink: AppleExportSink, ba
   const chunks = input[Symbol.asyncIterator]() as AsyncIterator<string>
   try {
     for (;;) {
-    let next: IteratorResult<string>
-    try {
-      next = await chunks.next()
-    } catch (err) {
-      if (err instanceof AppError) throw err
-      throw new ValidationError(`The Apple Health export could not be read: ${(err as Error).message}`)
+      let next: IteratorResult<string>
+      try {
+        next = await chunks.next()
+      } catch (err) {
+        if (err instanceof AppError) throw err
+        throw new ValidationError(`The Apple Health export could not be read: ${(err as Error).message}`)
+      }
+      if (next.done) break
+      sinceTag += next.value.length
+      feed(() => parser.write(next.value))
+      if (sinceTag > maxCharsWithoutTag) {
+        throw new ValidationError(`The Apple Health export has a text, comment or DOCTYPE of more than ${maxCharsWithoutTag} characters near line ${parser.line}; an export's elements are far smaller.`)
+      }
+      await drain(false)
     }
-    if (next.done) break
-    feed(() => parser.write(next.value))
-    await drain(false)
-  }
   } finally {
     // A refusal half-way (400, 409, a database error) stops the reading and frees the file.
     input.destroy()
