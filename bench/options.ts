@@ -7,8 +7,10 @@ import { fileURLToPath } from 'node:url'
 import { FIXTURES_DIR } from '../test/helpers/fixtures.js'
 
 export type EngineName = 'pglite' | 'postgres'
-export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import', 'care', 'pharmacy', 'jobs'] as const
+export const SCENARIO_GROUPS = ['yardsticks', 'list', 'emergency', 'files', 'import', 'care', 'pharmacy', 'jobs', 'apple'] as const
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number]
+/** The groups of a plain `npm run bench`: all but `apple` (a 1 GB import takes minutes; ask for it with BENCH_SCENARIOS). */
+export const DEFAULT_GROUPS: readonly ScenarioGroup[] = SCENARIO_GROUPS.filter((g) => g !== 'apple')
 
 export interface BenchOptions {
   quick: boolean
@@ -25,6 +27,8 @@ export interface BenchOptions {
   /** Vitals of the care-team patient (trends scenarios). */
   vitals: number
   uploadMb: number
+  /** Size of the generated Apple Health export.xml (BENCH_APPLE_MB, MiB; SPEC §7's row is 1 GB). */
+  appleMb: number
   /** Emails in the job-throughput burst (the `jobs` group). */
   jobs: number
   /** Admin URL of a PostgreSQL server; a fresh database is created on it and dropped after. */
@@ -52,7 +56,7 @@ export function readOptions(env: Record<string, string | undefined> = process.en
   }
   const engines = (env.BENCH_ENGINES ?? 'pglite,postgres').split(',').map((e) => e.trim()).filter(Boolean)
   for (const e of engines) if (e !== 'pglite' && e !== 'postgres') problems.push(`BENCH_ENGINES: unknown engine "${e}"`)
-  const groups = (env.BENCH_SCENARIOS ?? SCENARIO_GROUPS.join(',')).split(',').map((g) => g.trim()).filter(Boolean)
+  const groups = (env.BENCH_SCENARIOS ?? DEFAULT_GROUPS.join(',')).split(',').map((g) => g.trim()).filter(Boolean)
   for (const g of groups) if (!(SCENARIO_GROUPS as readonly string[]).includes(g)) problems.push(`BENCH_SCENARIOS: unknown group "${g}"`)
   const options: BenchOptions = {
     quick,
@@ -65,6 +69,7 @@ export function readOptions(env: Record<string, string | undefined> = process.en
     smallRecords: int('BENCH_SMALL_RECORDS', 100, 1, 1_000_000),
     vitals: int('BENCH_VITALS', 100_000, 1, 1_000_000),
     uploadMb: int('BENCH_UPLOAD_MB', quick ? 20 : 200, 1, 10_240),
+    appleMb: int('BENCH_APPLE_MB', quick ? 64 : 1024, 1, 4096),
     jobs: int('BENCH_JOBS', quick ? 200 : 500, 1, 100_000),
     postgresAdminUrl: env.BENCH_DATABASE_URL || DEFAULT_PG,
     fixturesDir: env.BENCH_FIXTURES_DIR || FIXTURES_DIR,

@@ -76,7 +76,22 @@ export interface ImportResult {
   serverMemory: MemoryUse
 }
 
-export type ScenarioResult = LoadResult | TransferResult | ImportResult | JobsResult
+/** A generated Apple Health export.xml imported streamed (SPEC §9; SPEC §7: memory growth ≤ 128 MB at 1 GB). */
+export interface AppleImportResult {
+  kind: 'apple-import'
+  name: string
+  /** Size of the export.xml sent. */
+  bytes: number
+  seconds: number
+  mbPerSec: number
+  status: number
+  imported: Record<string, number> | undefined
+  /** Elements skipped (steps, energy, sleep, workouts, lone systolic/diastolic, …). */
+  skipped: number | undefined
+  serverMemory: MemoryUse
+}
+
+export type ScenarioResult = LoadResult | TransferResult | ImportResult | JobsResult | AppleImportResult
 
 export interface BudgetCheck {
   name: string
@@ -248,6 +263,9 @@ export function checkBudgets(e: EngineReport): BudgetCheck[] {
     if (t.kind === 'import') {
       checks.push({ name: `${t.name} wall time`, budget: '≤ 3 s', actual: `${t.seconds} s`, pass: t.status === 200 && t.seconds <= 3 })
     }
+    if (t.kind === 'apple-import') {
+      checks.push({ name: `${t.name}: server RSS growth`, budget: '≤ 128 MB', actual: `${t.serverMemory.growthMb} MB`, pass: t.status === 200 && t.serverMemory.growthMb <= 128 })
+    }
     if (t.kind === 'jobs') {
       // SPEC §5: a queued message starts within 2 s; ≥ 50 messages/s per queue to a local SMTP server.
       checks.push({ name: 'queued email: enqueue → delivered (worst of idle samples)', budget: '≤ 2000 ms', actual: `${t.startLatencyMs.max} ms`, pass: t.startLatencyMs.max <= 2000 })
@@ -340,6 +358,9 @@ export function formatReport(report: BenchReport): string {
         )
       } else if (s.kind === 'jobs') {
         lines.push(`   ${padEnd(`${s.name} (${s.messages} emails)`, 44)}${pad(`${s.messagesPerSec} msg/s`, 12)}  in ${s.seconds} s; start latency ${s.startLatencyMs.samples.join(', ')} ms`)
+      } else if (s.kind === 'apple-import') {
+        const counts = s.imported ? `vitals ${s.imported.vitals}, skipped ${s.skipped}` : '-'
+        lines.push(`   ${padEnd(s.name, 44)}${pad(`${s.seconds} s`, 12)}  ${s.mbPerSec} MiB/s, HTTP ${s.status}, RSS ${s.serverMemory.baselineMb} → ${s.serverMemory.peakMb} MB (+${s.serverMemory.growthMb}); ${counts}`)
       } else if (s.kind === 'import') {
         const counts = s.imported ? Object.entries(s.imported).map(([k, v]) => `${k} ${v}`).join(', ') : '-'
         lines.push(`   ${padEnd(s.name, 44)}${pad(`${s.seconds} s`, 12)}  HTTP ${s.status}, RSS +${s.serverMemory.growthMb} MB; ${counts}`)

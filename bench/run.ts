@@ -20,6 +20,7 @@ import { runPharmacy } from './scenarios/pharmacy.js'
 import { IMPORT_FIXTURES, runImport } from './scenarios/fhir-import.js'
 import { runJobs } from './scenarios/jobs.js'
 import { runLargeFile, runLargeFileOnS3 } from './scenarios/large-file.js'
+import { runAppleHealthImport } from './scenarios/apple-health.js'
 import { runRecordList, seedPatients } from './scenarios/record-list.js'
 import { PRODUCT_POOL_SIZE, referenceYardstick, runPageCeiling, runYardstickAgain, runYardsticks } from './scenarios/yardsticks.js'
 import { startBenchServer, startYardstickServer, type BenchServer, type YardstickServer } from './server-process.js'
@@ -127,6 +128,7 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
         await step(fixture.name, async () => runImport(srv, await registerPatient(srv.baseUrl, 'import'), options.fixturesDir, fixture))
       }
     }
+    if (runs('apple')) await step(`Apple Health export.xml, ${options.appleMb} MB, streamed import`, async () => runAppleHealthImport(srv, await registerPatient(srv.baseUrl, 'apple'), options.appleMb))
     if (runs('jobs')) {
       const databaseUrl = setup.engine.env.DATABASE_URL
       const sink = smtp

@@ -45,7 +45,11 @@ export async function spoolImportBody(body: Readable, maxBytes: number): Promise
         else done(null, chunk)
       },
     })
-    await pipeline(body, limit, createWriteStream(file, { mode: 0o600 }))
+    // Piped, not pipelined from `body`: a refusal (413) unpipes the request instead of destroying
+    // it, so the route's onSend (discardUnreadBody) can drain or close the connection cleanly.
+    body.on('error', (err) => limit.destroy(err))
+    body.pipe(limit)
+    await pipeline(limit, createWriteStream(file, { mode: 0o600 }))
     const kind = await sniffImportFile(file)
     return { path: file, kind, sizeBytes: size, dispose }
   } catch (err) {

@@ -4,6 +4,7 @@ import type { FeatureRoutes } from '../../app/deps.js'
 import { userOf } from '../../app/actor-of.js'
 import { PatientIdParam, Problem, StorageUnavailable } from '../../app/schemas.js'
 import type { Readable } from 'node:stream'
+import { discardUnreadBody } from '../../app/unread-body.js'
 import { runImport, type ImportSource } from './import.service.js'
 
 const Params = z.object({ pid: PatientIdParam }).strict()
@@ -64,6 +65,8 @@ export const fhirImportRoutes: FeatureRoutes = async (app, { deps }) => {
   app.post('/patients/:pid/import', {
     config: { access: { roles: ['patient', 'doctor'] } },
     bodyLimit: deps.config.maxImportBytes,
+    // A refusal (404/403 before the body is read, 400/409/413/415) must not leave a streamed body blocking the connection.
+    onSend: discardUnreadBody,
     schema: {
       tags: ['import'],
       summary: 'Import a FHIR R4 Bundle, a C-CDA document, an Apple Health export or a SMART Health Link; idempotent',

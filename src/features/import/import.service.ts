@@ -10,16 +10,16 @@ import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import type { Readable } from 'node:stream'
 import type { Deps } from '../../app/deps.js'
-import { ConflictError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../app/errors.js'
 import type { Granted, PatientScope, UserActor } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
-import { applyImportedProfile, loadProfile } from '../profile/profile.service.js'
+import { applyImportedProfile } from '../profile/profile.service.js'
 import { withImportedRecords, type AddRecordFromBytes, type RecordWriteGrant } from '../records/records-upload.service.js'
 import { addImportedVitals } from '../vitals/vitals.service.js'
 import { addImportedLabs } from '../labs/lab-results.js'
 import { parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
 import { findImportedKeys, markImported } from './import.queries.js'
-import { identityDifferences } from './identity-check.js'
+import { checkImportIdentity } from './identity-gate.js'
 import type { ImportResult } from './import-result.js'
 import { importAppleHealthFile } from './apple-health/apple-health-import.js'
 import { parseCcdaDocument } from './ccda/ccda-document.js'
@@ -122,7 +122,7 @@ export async function runImport(deps: Deps, actor: UserActor, pid: string, sourc
       withPatientData(deps, actor, pid, access, ({ scope, db: trx, prepared }) =>
         'plan' in prepared
           ? importPlan({ actor, scope, db: trx }, { plan: prepared.plan, now, confirmIdentity, addRecord })
-          : importAppleHealthFile({ actor, scope, db: trx, file: prepared.appleHealth, now, confirmIdentity }),
+          : importAppleHealthFile({ actor, scope, db: trx, file: prepared.appleHealth, now, confirmIdentity, maxArchiveBytes: deps.config.maxImportArchiveBytes }),
       ),
     )
     return run.result
@@ -157,16 +157,7 @@ async function importPlan(
   }
   const allKeys = Object.values(tracked).flatMap((list) => list.map((e) => e.key))
 
-  // Locked for update: the profile compared is the one the import fills.
-  const profile = await loadProfile(trx, grant.scope, true)
-  const differences = identityDifferences(profile, plan.demographics)
-  if (differences.length > 0 && !run.confirmIdentity) {
-    throw new ConflictError(
-      'The patient in this file does not look like the owner of this locker. Nothing was imported; check the differences, then import with ?confirm=identity if it is yours.',
-      'identity-mismatch',
-      { differences },
-    )
-  }
+  const confirmed = await checkImportIdentity(trx, grant.scope, plan.demographics, run.confirmIdentity)
   const seen = await findImportedKeys(trx, patientId, allKeys)
   const fresh = <T>(list: { item: T; key: Key }[]) => list.filter((e) => !seen.has(keyString(e.key)))
   const allergies = fresh(tracked.allergies)
@@ -226,5 +217,5 @@ async function importPlan(
     },
     skipped,
   }
-  return { result, confirmed: differences.length > 0 }
+  return { result, confirmed }
 }

@@ -139,7 +139,7 @@ export function replaceProfile(deps: Deps, actor: Actor, pid: string, input: Pro
 
 /** What a FHIR import contributes to the profile (see the import feature's ImportPlan). */
 export interface ImportedProfileData {
-  demographics: { fullName?: string | undefined; dateOfBirth?: string | undefined; sex?: ProfileRow['sex'] | undefined }
+  demographics: { fullName?: string | undefined; dateOfBirth?: string | undefined; sex?: ProfileRow['sex'] | undefined; bloodGroup?: ProfileRow['bloodGroup'] | undefined }
   allergies: { recordedAt: string | null; substance: string; reaction?: string | undefined; severity?: ProfileAllergy['severity']; code?: Coding | undefined }[]
   conditions: { recordedAt: string | null; name: string; status: 'active' | 'resolved'; since?: string | undefined; code?: Coding | undefined }[]
   medications: { recordedAt: string | null; name: string; dosage?: string | undefined; frequency?: string | undefined; since?: string | undefined; active: boolean; code?: Coding | undefined }[]
@@ -174,7 +174,7 @@ const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries
 
 /**
  * Applies imported data inside the import's transaction (SPEC §4.4): empty demographic
- * fields are filled (never overwritten); allergies, conditions and medications keep one
+ * fields (name, date of birth, sex, blood group) are filled (never overwritten); allergies, conditions and medications keep one
  * entry per distinct code, the most recent resource winning; medications: active ones.
  */
 export async function applyImportedProfile(trx: Transaction<DB>, patientId: string, data: ImportedProfileData, now: Date): Promise<void> {
@@ -188,6 +188,7 @@ export async function applyImportedProfile(trx: Transaction<DB>, patientId: stri
     fullName: row.fullName || d.fullName || row.fullName,
     dateOfBirth: row.dateOfBirth ?? d.dateOfBirth ?? null,
     sex: row.sex ?? d.sex ?? null,
+    bloodGroup: row.bloodGroup ?? d.bloodGroup ?? null,
     allergies: mergeList<ProfileAllergy>(
       row.allergies,
       new Map([...allergies].map(([k, a]) => [k, defined({ substance: a.substance, reaction: a.reaction, severity: a.severity, code: a.code })])),
