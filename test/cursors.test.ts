@@ -101,6 +101,15 @@ const LISTS: ListRoute[] = [
     ],
   },
   {
+    route: '/patients/:pid/labs',
+    shape: ['instant', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/patients/me/labs' },
+      { role: 'doctor', url: () => `/patients/${callers.patient.id}/labs` },
+    ],
+  },
+  { route: '/patients/me/shl', shape: ['instant', 'uuid'], calls: [{ role: 'patient', url: () => '/patients/me/shl' }] },
+  {
     route: '/patients/:pid/notes',
     shape: ['instant', 'uuid'],
     calls: [
