@@ -128,7 +128,8 @@ async function runEngine(name: EngineName, options: BenchOptions): Promise<Engin
         await step(fixture.name, async () => runImport(srv, await registerPatient(srv.baseUrl, 'import'), options.fixturesDir, fixture))
       }
     }
-    if (runs('apple')) await step(`Apple Health export.xml, ${options.appleMb} MB, streamed import`, async () => runAppleHealthImport(srv, await registerPatient(srv.baseUrl, 'apple'), options.appleMb))
+    // SPEC §7's 1 GB Apple Health budget is defined on PostgreSQL; PGlite runs it only when asked by name.
+    if (runs('apple') && (setup.engine.env.DATABASE_URL !== undefined || options.scenariosNamed)) await step(`Apple Health export.xml, ${options.appleMb} MB, streamed import`, async () => runAppleHealthImport(srv, await registerPatient(srv.baseUrl, 'apple'), options.appleMb))
     if (runs('jobs')) {
       const databaseUrl = setup.engine.env.DATABASE_URL
       const sink = smtp
