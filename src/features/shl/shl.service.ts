@@ -10,8 +10,8 @@
  *
  * Refusals (IG: "no longer valid" → 404): an unknown, expired, revoked or dead link is 404,
  * the problem `type` telling which (`shl-expired`, `shl-revoked`, `shl-dead`, `not-found`).
- * Wrong passcodes count down over the link's whole life, reserved atomically before the
- * check; the last one kills the link.
+ * Wrong passcodes count down over the link's whole life, checked under the link's row lock;
+ * the last one kills the link.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
