@@ -68,23 +68,24 @@ export async function deleteAllLinks(db: Db, patientId: string): Promise<string[
 }
 
 /**
- * Reserves one passcode try, atomically: one conditional UPDATE that decrements
- * `attempts_left` only while it is above 0 — parallel guesses can never take more tries
- * than are left, and the count never goes negative. Undefined when none is left.
+ * The link's `attempts_left`, its row locked (`FOR UPDATE`) until `trx` ends: passcode
+ * checks of one link run one after another, so a count read under the lock is final
+ * (review L5). Undefined when the link is gone.
  */
-export function reserveAttempt(db: Db, id: string) {
-  return db
+export function lockAttemptsLeft(trx: Transaction<DB>, id: string) {
+  return trx.selectFrom('smartHealthLinks').select('attemptsLeft').where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+/** Takes one passcode try (a wrong passcode), never below 0; the count left after it. Call under {@link lockAttemptsLeft}. */
+export async function takeAttempt(trx: Transaction<DB>, id: string): Promise<number> {
+  const row = await trx
     .updateTable('smartHealthLinks')
     .set((eb) => ({ attemptsLeft: eb('attemptsLeft', '-', 1) }))
     .where('id', '=', id)
     .where('attemptsLeft', '>', 0)
     .returning('attemptsLeft')
     .executeTakeFirst()
-}
-
-/** Gives back a try reserved for the right passcode (a right one never counts). */
-export async function releaseAttempt(db: Db, id: string): Promise<void> {
-  await db.updateTable('smartHealthLinks').set((eb) => ({ attemptsLeft: eb('attemptsLeft', '+', 1) })).where('id', '=', id).execute()
+  return row?.attemptsLeft ?? 0
 }
 
 /** The link's files in order, leaving out those whose record was deleted since. */

@@ -10,8 +10,8 @@
  *
  * Refusals (IG: "no longer valid" → 404): an unknown, expired, revoked or dead link is 404,
  * the problem `type` telling which (`shl-expired`, `shl-revoked`, `shl-dead`, `not-found`).
- * Wrong passcodes count down over the link's whole life, reserved atomically before the
- * check; the last one kills the link.
+ * Wrong passcodes count down over the link's whole life, checked under the link's row lock;
+ * the last one kills the link.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
@@ -219,17 +219,27 @@ function assertUsable(link: Pick<FoundLink, 'revokedAt' | 'passcodeHash' | 'atte
   if (status === 'expired') throw notValid('shl-expired', 'This link has expired.')
 }
 
+/**
+ * 401 `passcode-required` without a passcode; otherwise checks it under the link's row lock
+ * and takes a try only for a wrong one (401 `wrong-passcode` with the tries left; 404
+ * `shl-dead` when none is left). Checks of one link therefore wait for each other (one
+ * argon2 verification each, a pool connection held while waiting).
+ */
 async function checkPasscode(deps: Deps, link: FoundLink & { passcodeHash: string }, passcode: string | undefined): Promise<void> {
   if (!passcode) {
     throw new UnauthorizedError('This link needs a passcode.', 'passcode-required', { remainingAttempts: link.attemptsLeft })
   }
-  const reserved = await q.reserveAttempt(deps.db, link.id)
-  if (!reserved) throw notValid('shl-dead', 'This link no longer works: too many wrong passcodes were tried.')
-  if (await verifyPassword(link.passcodeHash, passcode)) {
-    await q.releaseAttempt(deps.db, link.id)
-    return
-  }
-  const remainingAttempts = reserved.attemptsLeft
+  // One transaction holding the link's row lock for the check (review L5): parallel guesses
+  // can never take more tries than are left, and a right passcode never makes the count look
+  // 0 (dead) to a concurrent request — there is no reservation to give back.
+  const remainingAttempts = await deps.db.transaction().execute(async (trx) => {
+    const row = await q.lockAttemptsLeft(trx, link.id)
+    if (!row || row.attemptsLeft <= 0) return 'dead' as const
+    if (await verifyPassword(link.passcodeHash, passcode)) return 'right' as const
+    return q.takeAttempt(trx, link.id)
+  })
+  if (remainingAttempts === 'dead') throw notValid('shl-dead', 'This link no longer works: too many wrong passcodes were tried.')
+  if (remainingAttempts === 'right') return
   throw new UnauthorizedError(
     remainingAttempts > 0 ? `Wrong passcode. ${remainingAttempts} tries left.` : 'Wrong passcode. The link no longer works.',
     'wrong-passcode',

@@ -214,6 +214,18 @@ describe('SMART Health Links: passcodes, expiry, revocation (SPEC §9)', () => {
     expect(row.attemptsLeft).toBe(0)
   })
 
+  it('with one try left, concurrent right passcodes all open the link: none sees it dead while another is checked (review L5)', async () => {
+    now = new Date()
+    const { p } = await patientWithData(t)
+    const created = await createShlOk(t, p, { passcode: 'last chance', include: { summary: true, recordIds: [] } })
+    const { url } = payloadOf(created.shlink)
+    for (let i = 0; i < 9; i++) expect((await manifest(url, { recipient: 'A', passcode: `wrong ${i}` })).statusCode).toBe(401)
+    const answers = await Promise.all(Array.from({ length: 5 }, () => manifest(url, { recipient: 'B', passcode: 'last chance' })))
+    expect(answers.map((a) => `${a.statusCode} ${a.statusCode === 200 ? '' : a.json().type}`)).toEqual(Array(5).fill('200 '))
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/patients/me/shl', headers: p.headers })
+    expect(list.json().items[0]).toMatchObject({ status: 'active', attemptsLeft: 1 })
+  })
+
   it('locations are fresh random tokens that work for an hour; an altered one is 404', async () => {
     now = new Date()
     const { p, recordId } = await patientWithData(t)

@@ -8,7 +8,8 @@
  *   private, link-local, shared, multicast and reserved ranges (IPv4 and IPv6, v4-mapped
  *   included) are refused, unless the host is PUBLIC_URL's.
  * - No redirects are followed (a 3xx is the other server failing: 502).
- * - 10 s for the whole exchange; bodies above `maxBytes` are cut and refused (502).
+ * - 10 s for the whole exchange, and the caller's `signal` (the receive's overall time limit);
+ *   bodies above `maxBytes` are cut and refused (502, or the caller's `tooLarge` error).
  *
  * Errors: ValidationError 400 `shl-url-refused` for a URL or address refused above;
  * AppError 502 `shl-upstream-failed` when the other server cannot be reached, times out,
@@ -49,6 +50,10 @@ export interface FetchPolicy {
   publicUrl: string
   maxBytes: number
   timeoutMs?: number
+  /** Aborts the request too (an overall deadline shared by several fetches). */
+  signal?: AbortSignal
+  /** The error for a body above `maxBytes` (default: 502 `shl-upstream-failed`). */
+  tooLarge?: () => AppError
 }
 
 export interface FetchedResponse {
@@ -90,6 +95,10 @@ export async function guardedFetch(rawUrl: string, init: { method: 'GET' | 'POST
   const body = init.json === undefined ? undefined : Buffer.from(JSON.stringify(init.json), 'utf8')
   const client = url.protocol === 'https:' ? https : http
   const timeoutMs = policy.timeoutMs ?? SHL_FETCH_TIMEOUT_MS
+  const signal = policy.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), policy.signal]) : AbortSignal.timeout(timeoutMs)
+  const tooLarge = policy.tooLarge ?? (() => upstream('The other server sent a file larger than this server accepts.'))
+  const timedOut = () =>
+    upstream(policy.signal?.aborted ? 'The files of the SMART Health Link did not arrive within this server’s time limit.' : `The other server did not answer within ${Math.round(timeoutMs / 1000)} s.`)
 
   return new Promise<FetchedResponse>((resolve, reject) => {
     const req = client.request(
@@ -98,7 +107,7 @@ export async function guardedFetch(rawUrl: string, init: { method: 'GET' | 'POST
         method: init.method,
         headers: { accept: 'application/json, application/jose', ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}) },
         lookup: guardedLookup(isOwn),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       },
       (res) => {
         const status = res.statusCode ?? 0
@@ -109,7 +118,7 @@ export async function guardedFetch(rawUrl: string, init: { method: 'GET' | 'POST
         const declared = Number(res.headers['content-length'])
         if (Number.isFinite(declared) && declared > policy.maxBytes) {
           res.destroy()
-          return reject(upstream('The other server sent a file larger than this server accepts.'))
+          return reject(tooLarge())
         }
         const chunks: Buffer[] = []
         let size = 0
@@ -117,18 +126,21 @@ export async function guardedFetch(rawUrl: string, init: { method: 'GET' | 'POST
           size += chunk.length
           if (size > policy.maxBytes) {
             res.destroy()
-            reject(upstream('The other server sent a file larger than this server accepts.'))
+            reject(tooLarge())
             return
           }
           chunks.push(chunk)
         })
         res.on('end', () => resolve({ status, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }))
-        res.on('error', () => reject(upstream('The other server broke off its answer.')))
+        res.on('error', () => reject(signal.aborted ? timedOut() : upstream('The other server broke off its answer.')))
+        res.on('close', () => {
+          if (!res.complete) reject(signal.aborted ? timedOut() : upstream('The other server broke off its answer.'))
+        })
       },
     )
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'SHL_ADDRESS_REFUSED') reject(refused('The link points to a private or local network address.'))
-      else if (err.name === 'AbortError' || err.name === 'TimeoutError') reject(upstream(`The other server did not answer within ${Math.round(timeoutMs / 1000)} s.`))
+      else if (err.name === 'AbortError' || err.name === 'TimeoutError' || signal.aborted) reject(timedOut())
       else reject(upstream('The other server could not be reached.'))
     })
     req.end(body)

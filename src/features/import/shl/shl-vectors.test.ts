@@ -45,19 +45,19 @@ describe('SMART Health Link test vectors (HL7 SHL IG)', () => {
     expect(Buffer.from(opened.bytes).toString()).toBe('%PDF-1.4')
   })
 
-  it('a SMART Health Card file gives the FHIR content of its credentials, and says the signature was not verified', () => {
+  it('a SMART Health Card file gives the FHIR content of its credentials, and says the signature was not verified', async () => {
     const ips = JSON.parse(ipsJson)
     const payload = deflateRawSync(Buffer.from(JSON.stringify({ iss: 'https://issuer.example', nbf: 1, vc: { type: ['https://smarthealth.cards#health-card'], credentialSubject: { fhirVersion: '4.0.1', fhirBundle: ips } } })))
     const jws = [Buffer.from(JSON.stringify({ alg: 'ES256', zip: 'DEF', kid: 'k' })).toString('base64url'), payload.toString('base64url'), 'c2ln'].join('.')
-    const plan = planOfFile('application/smart-health-card', Buffer.from(JSON.stringify({ verifiableCredential: [jws] })), { now: new Date('2026-01-01T00:00:00Z') })
+    const plan = await planOfFile('application/smart-health-card', Buffer.from(JSON.stringify({ verifiableCredential: [jws] })), { now: new Date('2026-01-01T00:00:00Z') })
     const direct = parseFhirBundle(ips, { now: new Date('2026-01-01T00:00:00Z') })
     expect(plan.allergies).toEqual(direct.allergies)
     expect(plan.conditions).toEqual(direct.conditions)
     expect(plan.medications).toEqual(direct.medications)
     expect(plan.skipped).toContainEqual({ resourceType: 'SmartHealthCard', count: 1, reason: expect.stringMatching(/without verifying/) })
-    expect(() => planOfFile('application/smart-health-card', Buffer.from('{"verifiableCredential":["a.b"]}'), {})).toThrow(expect.objectContaining({ status: 400 }))
-    expect(() => planOfFile('application/fhir+json', Buffer.from('{not json'), {})).toThrow(expect.objectContaining({ status: 400 }))
-    expect(planOfFile('application/x-unknown', Buffer.from('x'), {}).skipped).toEqual([{ resourceType: 'application/x-unknown', count: 1, reason: expect.any(String) }])
+    await expect(planOfFile('application/smart-health-card', Buffer.from('{"verifiableCredential":["a.b"]}'), {})).rejects.toThrow(expect.objectContaining({ status: 400 }))
+    await expect(planOfFile('application/fhir+json', Buffer.from('{not json'), {})).rejects.toThrow(expect.objectContaining({ status: 400 }))
+    expect((await planOfFile('application/x-unknown', Buffer.from('x'), {})).skipped).toEqual([{ resourceType: 'application/x-unknown', count: 1, reason: expect.any(String) }])
   })
 
   it('knows the private, loopback and link-local ranges (IPv4, IPv6, v4-mapped)', () => {
