@@ -31,9 +31,9 @@ const dispensed = (b: fhir4.Bundle) => ofType<fhir4.MedicationDispense>(b, 'Medi
 const consentedTo = (b: fhir4.Bundle) => ofType<fhir4.Consent>(b, 'Consent').map((c) => c.provision?.actor?.[0]?.reference?.display).sort()
 
 /** The audit events about the patient written after event id `since`, oldest first. */
-const eventsSince = async (since: string | number) =>
-  (await t.deps.db.selectFrom('auditEvents').select(['id', 'action', 'actorId', 'resourceType']).where('patientId', '=', patient.id).where('id', '>', String(since)).orderBy('id').execute()).map((e) => [e.action, e.actorId, e.resourceType])
-const lastEventId = async () => (await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0
+const eventsSince = async (since: number) =>
+  (await t.deps.db.selectFrom('auditEvents').select(['id', 'action', 'actorId', 'resourceType']).where('patientId', '=', patient.id).where('id', '>', since).orderBy('id').execute()).map((e) => [e.action, e.actorId, e.resourceType])
+const lastEventId = async () => Number((await t.deps.db.selectFrom('auditEvents').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0)
 
 async function dispense(rx: { id: string; qr: { data: string }; items: { id: string; quantity: number }[] }) {
   const scan = await t.app.inject({ method: 'POST', url: '/api/v1/pharmacy/scan', headers: pharm.headers, payload: { qrData: rx.qr.data } })
