@@ -94,8 +94,16 @@ export interface DispenseAfter extends After {
   itemId: string
 }
 
-/** Prescription items of the patient with their prescription and prescriber, newest prescription first (issued_at, item id). */
-export function listPrescriptionItemRows(db: Db, patientId: string, after: After | undefined, limit?: number) {
+/** Rows of one prescriber only (a doctor reads the prescriptions they wrote); undefined: every row. */
+export interface OfDoctor {
+  doctorId: string
+}
+
+/**
+ * Prescription items of the patient with their prescription and prescriber, newest
+ * prescription first (issued_at, item id); with `of`, only that doctor's prescriptions.
+ */
+export function listPrescriptionItemRows(db: Db, patientId: string, after: After | undefined, limit?: number, of?: OfDoctor) {
   let q = db
     .selectFrom('prescriptionItems as i')
     .innerJoin('prescriptions as p', 'p.id', 'i.prescriptionId')
@@ -105,14 +113,18 @@ export function listPrescriptionItemRows(db: Db, patientId: string, after: After
       'p.id as prescriptionId', 'p.prescriptionNumber', 'p.diagnosis', 'p.status', 'p.issuedAt', 'p.expiresAt', 'd.name as doctorName',
     ])
     .where('p.patientId', '=', patientId)
+  if (of) q = q.where('p.doctorId', '=', of.doctorId)
   if (after) q = q.where((eb) => eb(eb.refTuple('p.issuedAt', 'i.id'), '<', eb.tuple(after.at, after.id)))
   return q.orderBy('p.issuedAt', 'desc').orderBy('i.id', 'desc').$if(limit !== undefined, (qb) => qb.limit(limit as number)).execute()
 }
 
 export type PrescriptionItemRowOut = Awaited<ReturnType<typeof listPrescriptionItemRows>>[number]
 
-/** Items given out at the pharmacy for the patient's prescriptions, newest dispensation first (dispensed_at, dispensation id, item id). */
-export function listDispensedItemRows(db: Db, patientId: string, after: DispenseAfter | undefined, limit?: number) {
+/**
+ * Items given out at the pharmacy for the patient's prescriptions, newest dispensation first
+ * (dispensed_at, dispensation id, item id); with `of`, only for that doctor's prescriptions.
+ */
+export function listDispensedItemRows(db: Db, patientId: string, after: DispenseAfter | undefined, limit?: number, of?: OfDoctor) {
   let q = db
     .selectFrom('dispensationItems as di')
     .innerJoin('dispensations as x', 'x.id', 'di.dispensationId')
@@ -124,22 +136,22 @@ export function listDispensedItemRows(db: Db, patientId: string, after: Dispense
       'i.medicineName', 'i.dosage', 'i.frequency', 'ph.name as pharmacistName', 'ph.pharmacyName',
     ])
     .where('p.patientId', '=', patientId)
+  if (of) q = q.where('p.doctorId', '=', of.doctorId)
   if (after) q = q.where((eb) => eb(eb.refTuple('x.dispensedAt', 'x.id', 'di.itemId'), '<', eb.tuple(after.at, after.id, after.itemId)))
   return q.orderBy('x.dispensedAt', 'desc').orderBy('x.id', 'desc').orderBy('di.itemId', 'desc').$if(limit !== undefined, (qb) => qb.limit(limit as number)).execute()
 }
 
 export type DispensedItemRowOut = Awaited<ReturnType<typeof listDispensedItemRows>>[number]
 
-/** Consultations of the patient (its consents to doctors), with the doctor's name, newest first. */
-export function listConsultationRows(db: Db, patientId: string) {
-  return db
+/** Consultations of the patient (its consents to doctors), with the doctor's name, newest first; with `of`, only that doctor's. */
+export function listConsultationRows(db: Db, patientId: string, of?: OfDoctor) {
+  let q = db
     .selectFrom('consultations as c')
     .innerJoin('users as d', 'd.id', 'c.doctorId')
     .select(['c.id', 'c.status', 'c.reason', 'c.createdAt', 'c.decidedAt', 'c.endedAt', 'c.doctorId', 'd.name as doctorName'])
     .where('c.patientId', '=', patientId)
-    .orderBy('c.createdAt', 'desc')
-    .orderBy('c.id', 'desc')
-    .execute()
+  if (of) q = q.where('c.doctorId', '=', of.doctorId)
+  return q.orderBy('c.createdAt', 'desc').orderBy('c.id', 'desc').execute()
 }
 
 export type ConsultationRowOut = Awaited<ReturnType<typeof listConsultationRows>>[number]

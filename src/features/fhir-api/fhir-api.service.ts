@@ -6,10 +6,17 @@
  * | FHIR | policy action | audited (anyone but the patient) |
  * |---|---|---|
  * | Patient, AllergyIntolerance, Condition, MedicationStatement | `profile.read` | `profile.viewed` |
- * | Observation (vitals and lab results, SPEC §4.8b: same access as vitals) | `vitals.read` | `vitals.viewed` |
+ * | Observation, vital signs | `vitals.read` | `vitals.viewed` |
+ * | Observation, lab results (SPEC §4.8b) | `labs.read` | `labs.viewed` |
  * | DocumentReference | `record.list` | `record.listed` |
  * | Binary | `record.read` (the records feature's content reader) | `record.downloaded` |
  * | MedicationRequest, MedicationDispense, `$everything`, `$summary` | `fhir.read` | `fhir.viewed` |
+ *
+ * An Observation search asks for each part it reads (a `category` or `code` may leave one
+ * out) and is audited for each. Prescriptions (MedicationRequest), their dispensations
+ * (MedicationDispense) and consultations (Consent, in `$everything`) are then narrowed per row
+ * as in /api/v1 (`readablePrescriptions`, `readableConsultations`): a doctor sees only the
+ * prescriptions they wrote and their own consultations; the patient sees all.
  * | Encounter, Appointment (none exist yet: always empty) | `fhir.read` | nothing (nothing disclosed) |
  *
  * A refusal is 404 (another patient, a doctor without an approved consultation) and is logged
@@ -20,7 +27,7 @@ import type { Deps } from '../../app/deps.js'
 import { NotFoundError, ValidationError } from '../../app/errors.js'
 import { withPatientData, type PatientAction } from '../../audit/patient-data.js'
 import { CursorId, CursorInstant, InstantIdCursor, decodeCursor, encodeCursor, type CursorKey } from '../../db/keyset.js'
-import type { Actor } from '../../policy/index.js'
+import { readableConsultations, readablePrescriptions, type Actor, type PatientScope } from '../../policy/index.js'
 import { openRecordContent, type ContentRequest, type RecordContent } from '../records/records-content.service.js'
 import { z } from 'zod'
 import { recordDocumentReference } from './documents.js'
@@ -28,12 +35,17 @@ import * as q from './fhir-api.queries.js'
 import { dispensedItem, prescriptionItemRequest } from './medication-orders.js'
 import { labObservation, observationTime, vitalObservation } from './observations.js'
 import { everythingBundle, fullUrlOf, ipsSummaryBundle } from './patient-bundles.js'
-import { loadProfileResources, type FhirContext } from './patient-resources.js'
-import { observationQuery, type BaseSearchInput, type ObservationSearchInput } from './search-params.js'
+import { listAllowed, loadProfileResources, type FhirContext } from './patient-resources.js'
+import { observationQuery, type BaseSearchInput, type ObservationQuery, type ObservationSearchInput } from './search-params.js'
 
 /** The FHIR base of this server: `$PUBLIC_URL/fhir/R4`. */
 export const fhirBase = (deps: Deps): string => `${deps.config.publicUrl}/fhir/R4`
-const contextOf = (deps: Deps): FhirContext => ({ baseUrl: fhirBase(deps), now: deps.now() })
+/** The bundles' context for `actor` reading `scope`: what of prescriptions and consultations the policy lets it see. */
+const contextOf = (deps: Deps, actor: Actor, scope: PatientScope): FhirContext => ({
+  baseUrl: fhirBase(deps),
+  now: deps.now(),
+  readable: { prescriptions: readablePrescriptions(actor, scope), consultations: readableConsultations(actor, scope) },
+})
 
 /** How one kind of read is authorized and audited. */
 interface ReadAccess {
@@ -44,6 +56,7 @@ interface ReadAccess {
 
 const PROFILE: ReadAccess = { action: 'profile.read', audited: 'profile.viewed', resource: (id) => ({ type: 'profile', id }) }
 const VITALS: ReadAccess = { action: 'vitals.read', audited: 'vitals.viewed', resource: (id) => ({ type: 'vitals', id }) }
+const LABS: ReadAccess = { action: 'labs.read', audited: 'labs.viewed', resource: (id) => ({ type: 'labs', id }) }
 const RECORDS: ReadAccess = { action: 'record.list', audited: 'record.listed', resource: (id) => ({ type: 'records', id }) }
 const fhirRead = (type: string): ReadAccess => ({ action: 'fhir.read', audited: 'fhir.viewed', resource: (id) => ({ type, id }) })
 
@@ -53,10 +66,21 @@ type ReadDb = Parameters<Parameters<typeof withPatientData>[4]>[0]['db']
  * Runs `fn` on patient `pid`'s data when `access` allows it (see the module's table); `prepare`
  * (parsing a cursor or filters) runs after the policy, so a refused caller gets 404 before any 400.
  */
-function read<T, P = undefined>(deps: Deps, actor: Actor, pid: string, access: ReadAccess, fn: (db: ReadDb, patientId: string, prepared: P) => Promise<T>, prepare?: () => P): Promise<T> {
+function read<T, P = undefined>(deps: Deps, actor: Actor, pid: string, access: ReadAccess, fn: (db: ReadDb, patientId: string, prepared: P, scope: PatientScope) => Promise<T>, prepare?: () => P): Promise<T> {
+  return readEach(deps, actor, pid, [access], fn, prepare)
+}
+
+/**
+ * `read` asking the policy for each of `accesses` in turn (the first refused → 404, logged as
+ * its `<feature>.denied`) and writing each one's event; `prepare` runs after all of them.
+ */
+function readEach<T, P = undefined>(deps: Deps, actor: Actor, pid: string, accesses: readonly ReadAccess[], fn: (db: ReadDb, patientId: string, prepared: P, scope: PatientScope) => Promise<T>, prepare?: () => P): Promise<T> {
+  const [access, ...rest] = accesses
+  if (!access) throw new Error('readEach needs at least one access')
   const audited = access.audited as `${string}.${string}`
-  return withPatientData<T, 'read', PatientAction, P>(deps, actor, pid, { action: access.action, kind: 'read', resource: access.resource, audited, ...(prepare ? { prepare } : {}) }, ({ db, scope, prepared }) =>
-    fn(db, scope.patientId, prepared),
+  const last = rest.length === 0
+  return withPatientData<T, 'read', PatientAction, P | undefined>(deps, actor, pid, { action: access.action, kind: 'read', resource: access.resource, audited, ...(last && prepare ? { prepare } : {}) }, ({ db, scope, prepared }) =>
+    last ? fn(db, scope.patientId, prepared as P, scope) : readEach(deps, actor, pid, rest, fn, prepare),
   )
 }
 
@@ -129,13 +153,13 @@ export async function readBinary(deps: Deps, actor: Actor, id: string, req: Cont
 /** `GET /fhir/R4/Patient/{id}/$everything` (see `everythingBundle`), audited `fhir.viewed`. */
 export function everything(deps: Deps, actor: Actor, id: string): Promise<fhir4.Bundle> {
   if (!z.uuid().safeParse(id).success) throw new NotFoundError('Patient not found.')
-  return read(deps, actor, id, fhirRead('fhir-everything'), (db, patientId) => everythingBundle(db, patientId, contextOf(deps)))
+  return read(deps, actor, id, fhirRead('fhir-everything'), (db, patientId, _p, scope) => everythingBundle(db, patientId, contextOf(deps, actor, scope)))
 }
 
 /** `GET /fhir/R4/Patient/{id}/$summary` (see `ipsSummaryBundle`), audited `fhir.viewed`. */
 export function summary(deps: Deps, actor: Actor, id: string): Promise<fhir4.Bundle> {
   if (!z.uuid().safeParse(id).success) throw new NotFoundError('Patient not found.')
-  return read(deps, actor, id, fhirRead('fhir-summary'), (db, patientId) => ipsSummaryBundle(db, patientId, contextOf(deps)))
+  return read(deps, actor, id, fhirRead('fhir-summary'), (db, patientId, _p, scope) => ipsSummaryBundle(db, patientId, contextOf(deps, actor, scope)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -159,13 +183,30 @@ export function searchProfileList(deps: Deps, actor: Actor, type: ProfileListTyp
 }
 
 /**
+ * What an Observation search must be allowed, and is audited as: vitals (`vitals.read`) unless
+ * its `category`/`code` leave them out, lab results (`labs.read`, SPEC §4.8b) likewise; both
+ * when the filters select neither or do not parse (their 400 then comes after the policy).
+ */
+function observationParts(s: ObservationSearchInput): ReadAccess[] {
+  let f: ObservationQuery
+  try {
+    f = observationQuery(s)
+  } catch (err) {
+    if (err instanceof ValidationError) return [VITALS, LABS]
+    throw err
+  }
+  const parts = [...(f.vitalTypes?.length === 0 ? [] : [VITALS]), ...(f.labCodes?.length === 0 ? [] : [LABS])]
+  return parts.length > 0 ? parts : [VITALS, LABS]
+}
+
+/**
  * Observation search: vitals and lab results merged newest first (time, id), filtered by
  * `code`, `category` and `date` (see `observationQuery`); each table read with its
  * (patient, code/type, time DESC, id DESC) index, at most `_count + 1` rows each.
  */
 export function searchObservations(deps: Deps, actor: Actor, s: ObservationSearchInput): Promise<fhir4.Bundle> {
   const prepare = () => ({ filter: observationQuery(s), after: afterOf(s._cursor) })
-  return read(deps, actor, s.patient, VITALS, async (db, patientId, { filter, after }) => {
+  return readEach(deps, actor, s.patient, observationParts(s), async (db, patientId, { filter, after }) => {
     const params = { ...baseParams(s), code: s.code, date: s.date, category: s.category }
     if (filter.none) return searchset(deps, 'Observation', params, [], null)
     const f: q.ObservationFilter = { patientId, from: filter.from, toExclusive: filter.toExclusive, after, limit: s._count + 1 }
@@ -192,11 +233,11 @@ export function searchDocuments(deps: Deps, actor: Actor, s: BaseSearchInput): P
   }, prepare)
 }
 
-/** MedicationRequest search: one per prescription item, newest prescription first. */
+/** MedicationRequest search: one per prescription item the actor may read (`readablePrescriptions`), newest prescription first. */
 export function searchMedicationRequests(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
   const prepare = () => afterOf(s._cursor)
-  return read(deps, actor, s.patient, fhirRead('prescriptions'), async (db, patientId, after) => {
-    const rows = await q.listPrescriptionItemRows(db, patientId, after, s._count + 1)
+  return read(deps, actor, s.patient, fhirRead('prescriptions'), async (db, patientId, after, scope) => {
+    const rows = await listAllowed(readablePrescriptions(actor, scope), (of) => q.listPrescriptionItemRows(db, patientId, after, s._count + 1, of))
     const { page: items, next } = page(rows, s._count, (r) => [r.issuedAt.toISOString(), r.id])
     const now = deps.now()
     return searchset(deps, 'MedicationRequest', baseParams(s), items.map((r) => prescriptionItemRequest(patientId, r, now)), next)
@@ -205,15 +246,15 @@ export function searchMedicationRequests(deps: Deps, actor: Actor, s: BaseSearch
 
 const DispenseCursor = z.tuple([CursorInstant, CursorId, CursorId])
 
-/** MedicationDispense search: one per item given out, newest dispensation first. */
+/** MedicationDispense search: one per item given out of a prescription the actor may read (`readablePrescriptions`), newest dispensation first. */
 export function searchMedicationDispenses(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
   const prepare = () => {
     if (!s._cursor) return undefined
     const [at, id, itemId] = decodeFhirCursor(s._cursor, DispenseCursor)
     return { at, id, itemId }
   }
-  return read(deps, actor, s.patient, fhirRead('dispensations'), async (db, patientId, after) => {
-    const rows = await q.listDispensedItemRows(db, patientId, after, s._count + 1)
+  return read(deps, actor, s.patient, fhirRead('dispensations'), async (db, patientId, after, scope) => {
+    const rows = await listAllowed(readablePrescriptions(actor, scope), (of) => q.listDispensedItemRows(db, patientId, after, s._count + 1, of))
     const { page: items, next } = page(rows, s._count, (r) => [r.dispensedAt.toISOString(), r.dispensationId, r.itemId])
     return searchset(deps, 'MedicationDispense', baseParams(s), items.map((r) => dispensedItem(patientId, r)), next)
   }, prepare)

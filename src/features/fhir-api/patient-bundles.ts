@@ -25,8 +25,9 @@ export const fullUrlOf = (baseUrl: string, r: fhir4.FhirResource): string => `${
  * `GET /fhir/R4/Patient/{id}/$everything`: a `searchset` Bundle of all of the patient's
  * resources — Patient first, then AllergyIntolerance, Condition, MedicationStatement,
  * Observation (vital signs, then laboratory), DocumentReference (attachments as `Binary/{id}`
- * links, no bytes), MedicationRequest, MedicationDispense, Consent — every entry with its
- * absolute `fullUrl` and `search.mode` `match`, `total` their count. Not paged.
+ * links, no bytes), MedicationRequest, MedicationDispense, Consent (these three only as far
+ * as `ctx.readable` allows: a doctor's own) — every entry with its absolute `fullUrl` and
+ * `search.mode` `match`, `total` their count. Not paged.
  */
 export async function everythingBundle(db: Db, patientId: string, ctx: FhirContext): Promise<fhir4.Bundle> {
   const r = await loadPatientResources(db, patientId, ctx)

@@ -7,6 +7,7 @@ import type { Kysely, Transaction } from 'kysely'
 import type * as fhir4 from 'fhir/r4.js'
 import { NotFoundError } from '../../app/errors.js'
 import type { DB } from '../../db/schema.js'
+import type { PartyFilter } from '../../policy/index.js'
 import { consultationConsent } from './consents.js'
 import { recordDocumentReference } from './documents.js'
 import * as q from './fhir-api.queries.js'
@@ -16,10 +17,25 @@ import { toAllergyIntolerance, toCondition, toMedicationStatement, toPatient } f
 
 type Db = Kysely<DB> | Transaction<DB>
 
-/** Where and when the resources are served: `baseUrl` is `$PUBLIC_URL/fhir/R4` (no trailing slash). */
+/**
+ * Where and when the resources are served: `baseUrl` is `$PUBLIC_URL/fhir/R4` (no trailing
+ * slash). `readable`: which prescriptions (with their dispensations) and consultations the
+ * reader may see, as the policy's `readablePrescriptions` / `readableConsultations` decided;
+ * absent, all of them (the patient's own export and SMART Health Links).
+ */
 export interface FhirContext {
   baseUrl: string
   now: Date
+  readable?: { prescriptions: PartyFilter; consultations: PartyFilter } | undefined
+}
+
+/**
+ * `list(of)` for the rows the policy's filter `f` allows: every row (`'all'` or undefined:
+ * `of` undefined), one doctor's (`of` = `{doctorId}`), or none (null: [] without querying).
+ */
+export async function listAllowed<T>(f: PartyFilter | undefined, list: (of: q.OfDoctor | undefined) => Promise<T[]>): Promise<T[]> {
+  if (f === null) return []
+  return list(f === undefined || f === 'all' ? undefined : f)
 }
 
 /** The profile part of a locker: the Patient and its three lists (profile order). */
@@ -61,16 +77,18 @@ export async function loadProfileResources(db: Db, patientId: string): Promise<P
   }
 }
 
-/** Every resource of the patient (see {@link PatientResources}). Throws NotFoundError as {@link loadProfileResources}. */
+/**
+ * Every resource of the patient (see {@link PatientResources}); prescriptions, dispensations
+ * and consultations only as far as `ctx.readable` allows. Throws NotFoundError as {@link loadProfileResources}. */
 export async function loadPatientResources(db: Db, patientId: string, ctx: FhirContext): Promise<PatientResources> {
   const profile = await loadProfileResources(db, patientId)
   const [vitals, labs, records, items, dispensed, consultations] = await Promise.all([
     q.listVitalRows(db, { patientId }),
     q.listLabRows(db, { patientId }),
     q.listRecordRows(db, patientId, undefined),
-    q.listPrescriptionItemRows(db, patientId, undefined),
-    q.listDispensedItemRows(db, patientId, undefined),
-    q.listConsultationRows(db, patientId),
+    listAllowed(ctx.readable?.prescriptions, (of) => q.listPrescriptionItemRows(db, patientId, undefined, undefined, of)),
+    listAllowed(ctx.readable?.prescriptions, (of) => q.listDispensedItemRows(db, patientId, undefined, undefined, of)),
+    listAllowed(ctx.readable?.consultations, (of) => q.listConsultationRows(db, patientId, of)),
   ])
   return {
     ...profile,

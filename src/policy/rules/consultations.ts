@@ -4,6 +4,7 @@
  * consultation; only its doctor decides it; either party ends it.
  */
 import { isActiveRole, isUser, type Actor } from '../actor.js'
+import type { PartyFilter, PatientScope } from './patient-data.js'
 
 /** A consultation as the policy sees it: its two parties. */
 export interface ConsultationParties {
@@ -35,3 +36,13 @@ export const consultationRules = {
   /** `GET /doctor/patients`: a verified doctor's own list. */
   'consultation.patients': (a: Actor, r: SelfTarget) => isActiveRole(a, 'doctor') && a.id === r.userId,
 } satisfies Record<string, (a: Actor, r: never) => boolean>
+
+/**
+ * `consultation.read` as a filter for a patient's consultations (the FHIR API's Consents in
+ * `$everything`, SPEC §9): the patient reads all (`'all'`), a doctor only their own
+ * (`{doctorId}`), anyone else none (null).
+ */
+export function readableConsultations(a: Actor, r: PatientScope): PartyFilter {
+  if (isActiveRole(a, 'patient') && a.id === r.patientId) return 'all'
+  return isActiveRole(a, 'doctor') ? { doctorId: a.id } : null
+}

@@ -17,6 +17,12 @@ const isTreatingDoctor = (a: Actor, r: PatientScope) => isActiveRole(a, 'doctor'
 
 const ownerOrTreatingDoctor = (a: Actor, r: PatientScope) => isOwner(a, r) || isTreatingDoctor(a, r)
 
+/**
+ * Which of a patient's rows with a doctor party (prescriptions, consultations) an actor may
+ * read, as a filter for SQL lists: all of them, those of one doctor, or none (null).
+ */
+export type PartyFilter = 'all' | { doctorId: string } | null
+
 /** One record, as the policy sees it: whose, which, and its date (for the emergency window). */
 export interface RecordScope extends PatientScope {
   recordId?: string | undefined
@@ -54,6 +60,10 @@ export const patientDataRules = {
   /** The health summary (SPEC §4.8) reads profile, vitals and records: the same people as those reads. */
   'summary.read': ownerOrTreatingDoctor,
   'import.run': isOwner,
-  /** The FHIR API's reads with no /api/v1 twin (prescriptions and dispensations as FHIR, $everything, $summary; SPEC §9): the same people as the other reads. */
+  /**
+   * The FHIR API's reads with no /api/v1 twin (prescriptions and dispensations as FHIR, $everything, $summary; SPEC §9): the same people as the other reads.
+   * Which prescriptions, dispensations and consultations they then see is narrowed per row by
+   * `readablePrescriptions` and `readableConsultations` (a doctor: only their own).
+   */
   'fhir.read': ownerOrTreatingDoctor,
 } satisfies Record<string, (a: Actor, r: PatientScope) => boolean>

@@ -4,7 +4,7 @@
  * read it; only the prescriber cancels it. Pharmacists work through rules/dispensing.ts.
  */
 import { isActiveRole, type Actor } from '../actor.js'
-import type { PatientScope } from './patient-data.js'
+import type { PartyFilter, PatientScope } from './patient-data.js'
 
 /** One prescription as the policy sees it: its two parties. */
 export interface PrescriptionScope {
@@ -30,3 +30,14 @@ export const prescriptionRules = {
   /** Re-send the email to the patient: the patient or the prescriber. */
   'prescription.email': (a: Actor, r: PrescriptionScope) => isPatientOf(a, r) || isPrescriberOf(a, r),
 } satisfies Record<string, (a: Actor, r: never) => boolean>
+
+/**
+ * `prescription.read` as a filter for a patient's lists (the FHIR API's MedicationRequest,
+ * MedicationDispense and `$everything`, SPEC §9): the patient reads all of theirs (`'all'`),
+ * a doctor only those they wrote (`{doctorId}`), anyone else none (null). A dispensation is
+ * read with its prescription.
+ */
+export function readablePrescriptions(a: Actor, r: PatientScope): PartyFilter {
+  if (isActiveRole(a, 'patient') && a.id === r.patientId) return 'all'
+  return isActiveRole(a, 'doctor') ? { doctorId: a.id } : null
+}
