@@ -4,12 +4,14 @@
  * ratio is refused with 413 and nothing imported; one import per locker at a time (409
  * `import-in-progress` while another is still receiving its body, and — on PostgreSQL — while
  * another node's transaction holds the locker's import lock); the claim is released after.
+ * And (review L3) an import still receiving its body when the patient erases the locker is
+ * refused when it reaches its transaction: nothing lands in the erased account.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import yazl from 'yazl'
-import { registerUser, type TestUser } from '../../../test/helpers/factories.js'
+import { PASSWORD, registerUser, type TestUser } from '../../../test/helpers/factories.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { tryLockPatientImport } from './import.queries.js'
 
@@ -154,5 +156,27 @@ describe('import limits (security review M2)', () => {
     expect(refused.json().type).toBe('https://carelocker.dev/problems/import-in-progress')
     expect(await vitalCount(p)).toBe(0)
     expect((await postImport(p, bundle('obs-1'), 'application/json')).statusCode).toBe(200)
+  })
+})
+
+describe('an import in flight when the locker is erased (security review L3)', () => {
+  it('is refused in its transaction (404: the policy sees the account disabled) and writes nothing', async () => {
+    const p = await registerUser(t)
+    const slow = startSlowImport(p, EXPORT_HEAD, HEART_RATE + '</HealthData>\n')
+    // Wait until the import holds its claim (past the policy, reading its body).
+    let probe = await postImport(p, { resourceType: 'Bundle' }, 'application/json')
+    for (let i = 0; i < 200 && probe.statusCode !== 409; i++) {
+      await new Promise((r) => setTimeout(r, 25))
+      probe = await postImport(p, { resourceType: 'Bundle' }, 'application/json')
+    }
+    expect(probe.statusCode, probe.body).toBe(409)
+    const erased = await t.app.inject({ method: 'DELETE', url: '/api/v1/patients/me', headers: p.headers, payload: { password: PASSWORD } })
+    expect(erased.statusCode, erased.body).toBe(204)
+
+    slow.finish()
+    const answer = await slow.answer
+    expect(answer.status, answer.body).toBe(404)
+    const vitals = await t.deps.db.selectFrom('vitals').select('id').where('patientId', '=', p.id).execute()
+    expect(vitals).toEqual([])
   })
 })
