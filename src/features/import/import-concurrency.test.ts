@@ -4,15 +4,18 @@
  * ratio is refused with 413 and nothing imported; one import per locker at a time (409
  * `import-in-progress` while another is still receiving its body, and — on PostgreSQL — while
  * another node's transaction holds the locker's import lock); the claim is released after.
+ * A third streamed import while two hold their slots gets 503 with Retry-After (PostgreSQL).
  * And (review L3) an import still receiving its body when the patient erases the locker is
  * refused when it reaches its transaction: nothing lands in the erased account.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sql, type Transaction } from 'kysely'
 import yazl from 'yazl'
 import { PASSWORD, registerUser, type TestUser } from '../../../test/helpers/factories.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
+import type { DB } from '../../db/schema.js'
 import { tryLockPatientImport } from './import.queries.js'
 
 let t: TestApp
@@ -88,6 +91,39 @@ function startSlowImport(u: TestUser, head: string, rest: string) {
   return { answer, finish: () => req.end(rest) }
 }
 
+/**
+ * Opens a transaction on another pooled connection (PostgreSQL: another session, as another
+ * node would), runs `take` in it and keeps it open until `release()` (which commits).
+ */
+async function holdInAnotherSession(take: (trx: Transaction<DB>) => Promise<void>): Promise<{ release(): Promise<void> }> {
+  let release!: () => void
+  const held = new Promise<void>((r) => (release = r))
+  let taken!: () => void
+  const ready = new Promise<void>((r) => (taken = r))
+  const done = t.deps.db.transaction().execute(async (trx) => {
+    await take(trx)
+    taken()
+    await held
+  })
+  await Promise.race([ready, done])
+  return {
+    release: async () => {
+      release()
+      await done
+    },
+  }
+}
+
+/** Waits until `u`'s import holds its claim (past the policy, reading its body): an invalid bundle answers 400 before, 409 after. */
+async function untilImportClaimed(u: TestUser) {
+  let probe = await postImport(u, { resourceType: 'Bundle' }, 'application/json')
+  for (let i = 0; i < 200 && probe.statusCode !== 409; i++) {
+    await new Promise((r) => setTimeout(r, 25))
+    probe = await postImport(u, { resourceType: 'Bundle' }, 'application/json')
+  }
+  expect(probe.statusCode, probe.body).toBe(409)
+}
+
 describe('import limits (security review M2)', () => {
   it('refuses with 413 a zip whose export.xml is compressed beyond 200:1, and imports nothing', async () => {
     const p = await registerUser(t)
@@ -108,13 +144,7 @@ describe('import limits (security review M2)', () => {
     const p = await registerUser(t)
     const other = await registerUser(t)
     const slow = startSlowImport(p, EXPORT_HEAD, HEART_RATE + '</HealthData>\n')
-    // Wait until the first import holds its claim: an invalid bundle answers 400 before, 409 after.
-    let probe = await postImport(p, { resourceType: 'Bundle' }, 'application/json')
-    for (let i = 0; i < 200 && probe.statusCode !== 409; i++) {
-      await new Promise((r) => setTimeout(r, 25))
-      probe = await postImport(p, { resourceType: 'Bundle' }, 'application/json')
-    }
-    expect(probe.statusCode, probe.body).toBe(409)
+    await untilImportClaimed(p)
     const second = await postImport(p, bundle('obs-1'), 'application/json')
     expect(second.statusCode, second.body).toBe(409)
     expect(second.json().type).toBe('https://carelocker.dev/problems/import-in-progress')
@@ -139,19 +169,11 @@ describe('import limits (security review M2)', () => {
       expect((await postImport(p, bundle('obs-1'), 'application/json')).statusCode).toBe(200)
       return
     }
-    let release!: () => void
-    const held = new Promise<void>((r) => (release = r))
-    let locked!: () => void
-    const lockTaken = new Promise<void>((r) => (locked = r))
-    const otherNode = t.deps.db.transaction().execute(async (trx) => {
+    const otherNode = await holdInAnotherSession(async (trx) => {
       expect(await tryLockPatientImport(trx, p.id)).toBe(true)
-      locked()
-      await held
     })
-    await lockTaken
     const refused = await postImport(p, bundle('obs-1'), 'application/json')
-    release()
-    await otherNode
+    await otherNode.release()
     expect(refused.statusCode, refused.body).toBe(409)
     expect(refused.json().type).toBe('https://carelocker.dev/problems/import-in-progress')
     expect(await vitalCount(p)).toBe(0)
@@ -159,17 +181,42 @@ describe('import limits (security review M2)', () => {
   })
 })
 
+describe('streamed imports per process (security review M2)', () => {
+  it('answers 503 with Retry-After to a third Apple Health import while two stream in their transactions (PostgreSQL)', async () => {
+    const [a, b, c] = [await registerUser(t), await registerUser(t), await registerUser(t)]
+    if (!process.env.DATABASE_URL) {
+      // PGlite: one connection, so no two transactions can be held open at once; the import simply runs.
+      expect((await postImport(c, EXPORT, 'application/xml')).statusCode).toBe(200)
+      return
+    }
+    // Another session holds a's and b's user rows FOR UPDATE: their imports stop in their
+    // transactions (the recheck reads the account row), each holding a streamed-import slot.
+    const holder = await holdInAnotherSession(async (trx) => {
+      await trx.selectFrom('users').select('id').where('id', 'in', [a.id, b.id]).forUpdate().execute()
+    })
+    const running = [postImport(a, EXPORT, 'application/xml'), postImport(b, EXPORT, 'application/xml')]
+    let waiting = 0
+    for (let i = 0; i < 400 && waiting < 2; i++) {
+      await new Promise((r) => setTimeout(r, 25))
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.deps.db)
+      waiting = rows[0]?.n ?? 0
+    }
+    expect(waiting).toBe(2)
+    const busy = await postImport(c, EXPORT, 'application/xml')
+    await holder.release()
+    expect(busy.statusCode, busy.body).toBe(503)
+    expect(busy.headers['retry-after']).toBe('30')
+    for (const res of await Promise.all(running)) expect(res.statusCode, res.body).toBe(200)
+    // The slots are free again.
+    expect((await postImport(c, EXPORT, 'application/xml')).statusCode).toBe(200)
+  })
+})
+
 describe('an import in flight when the locker is erased (security review L3)', () => {
   it('is refused in its transaction (404: the policy sees the account disabled) and writes nothing', async () => {
     const p = await registerUser(t)
     const slow = startSlowImport(p, EXPORT_HEAD, HEART_RATE + '</HealthData>\n')
-    // Wait until the import holds its claim (past the policy, reading its body).
-    let probe = await postImport(p, { resourceType: 'Bundle' }, 'application/json')
-    for (let i = 0; i < 200 && probe.statusCode !== 409; i++) {
-      await new Promise((r) => setTimeout(r, 25))
-      probe = await postImport(p, { resourceType: 'Bundle' }, 'application/json')
-    }
-    expect(probe.statusCode, probe.body).toBe(409)
+    await untilImportClaimed(p)
     const erased = await t.app.inject({ method: 'DELETE', url: '/api/v1/patients/me', headers: p.headers, payload: { password: PASSWORD } })
     expect(erased.statusCode, erased.body).toBe(204)
 
