@@ -32,7 +32,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../app/deps.js'
 import type { DB } from '../db/schema.js'
-import { resolvePatientScope } from '../policy/patient-scope.js'
+import { currentActor, resolvePatientScope } from '../policy/patient-scope.js'
 import { authorize, type Action, type Actor, type Granted, type PatientScope, type can } from '../policy/index.js'
 import type { AuditAction, AuditTarget } from './audit.service.js'
 
@@ -168,15 +168,18 @@ function runGranted<T, K extends AccessKind, P>(deps: Deps, kind: K, grant: Pati
 
 /** The policy check of `withPatientData` / `openPatientData` for `pid`. */
 async function patientDataCheck<A extends PatientAction>(deps: Deps, actor: Actor, pid: string, access: { action: A; visibility?: PatientAction | undefined; facts?: Omit<ResourceOf<A>, keyof PatientScope> | undefined }) {
-  const judge = (scope: PatientScope) => {
+  const judge = (scope: PatientScope, who: Actor = actor) => {
     const resource = { ...scope, ...access.facts } as ResourceOf<A>
-    if (access.visibility) authorize(actor, access.action, resource, access.visibility as never)
-    else authorize(actor, access.action, resource)
+    if (access.visibility) authorize(who, access.action, resource, access.visibility as never)
+    else authorize(who, access.action, resource)
   }
   const scope = await resolvePatientScope(deps.db, actor, pid)
+  // In the write's transaction: the actor's account status re-read (an erasure committed
+  // meanwhile → refused, security review L3), then the scope.
   const recheck = async (trx: Transaction<DB>) => {
-    const current = await resolvePatientScope(trx, actor, pid)
-    judge(current)
+    const who = await currentActor(trx, actor)
+    const current = await resolvePatientScope(trx, who, pid)
+    judge(current, who)
     return current
   }
   return { scope, check: { denied: deniedActionOf(access.action), judge: () => judge(scope), recheck } }
@@ -191,7 +194,8 @@ async function patientDataCheck<A extends PatientAction>(deps: Deps, actor: Acto
  * for `me` asked by a non-patient, then `authorize(actor, action, {...scope, ...facts},
  * visibility)`); whatever `prepare` or `fn` throws, after which nothing of the call is
  * committed (its events included). For `kind: 'write'`, the scope is resolved and judged
- * again inside the write's transaction (a consultation ended meanwhile → 404, not logged).
+ * again inside the write's transaction (a consultation ended meanwhile → 404, not logged),
+ * with a user actor's account status re-read there (erased or disabled meanwhile → refused).
  */
 export async function withPatientData<T, K extends AccessKind, A extends PatientAction, P = undefined>(
   deps: Deps,

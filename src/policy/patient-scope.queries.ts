@@ -28,3 +28,13 @@ export async function hasApprovedConsultation(db: Db, patientId: string, doctorI
   )
   return granted === true
 }
+
+/**
+ * The account status of `userId` now, its row locked FOR KEY SHARE until `trx` ends (so an
+ * erasure, which takes the row FOR UPDATE first, waits for the write or the write waits for
+ * it); 'disabled' when the row is gone. Security review L3.
+ */
+export async function lockAccountStatus(trx: Transaction<DB>, userId: string): Promise<DB['users']['status']> {
+  const row = await trx.selectFrom('users').select('status').where('id', '=', userId).forKeyShare().executeTakeFirst()
+  return (row?.status as DB['users']['status'] | undefined) ?? 'disabled'
+}

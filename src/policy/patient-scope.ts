@@ -8,7 +8,7 @@ import type { Kysely, Transaction } from 'kysely'
 import { NotFoundError } from '../app/errors.js'
 import type { DB } from '../db/schema.js'
 import { isUser, type Actor } from './actor.js'
-import { hasApprovedConsultation } from './patient-scope.queries.js'
+import { hasApprovedConsultation, lockAccountStatus } from './patient-scope.queries.js'
 import type { PatientScope } from './rules/patient-data.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -32,4 +32,15 @@ export async function resolvePatientScope(db: Db, actor: Actor | null, pid: stri
   }
   const consented = actor.role === 'doctor' && (await hasApprovedConsultation(db, pid, actor.id))
   return { patientId: pid, actorHasApprovedConsultation: consented }
+}
+
+/**
+ * The actor as it stands now, inside a write's transaction: a user actor's `status` re-read
+ * (and its row locked FOR KEY SHARE until the transaction ends), so a write that was allowed
+ * before the account was erased or disabled is judged again on the fresh status — the policy
+ * then refuses it (404 for patient data) and nothing is written (security review L3). Other actors unchanged.
+ */
+export async function currentActor(trx: Transaction<DB>, actor: Actor): Promise<Actor> {
+  if (!isUser(actor)) return actor
+  return { ...actor, status: await lockAccountStatus(trx, actor.id) }
 }

@@ -21,14 +21,17 @@ import type { BlobStore } from './blob-store.js'
  * Every column that holds a blob key. A blob whose key is in any of them is never removed.
  * Records own blobs (uploads and imports both become records; shares and emergency links
  * point to records, not to blobs), and so do patient exports while they live (SPEC §9).
+ * `keyed`: the row references its blob only while this column (its wrapped data key) is set —
+ * a deleted or erased record's key is forgotten (crypto-shredding, SPEC §4.3), so its
+ * ciphertext is an orphan if the removal after the commit failed (security review L4).
  */
-const BLOB_KEY_COLUMNS = [
-  { table: 'records', column: 'blob_key' },
+const BLOB_KEY_COLUMNS: readonly { table: string; column: string; keyed?: string }[] = [
+  { table: 'records', column: 'blob_key', keyed: 'wrapped_key' },
   // Export zips (SPEC §9), while they live.
   { table: 'patient_exports', column: 'blob_key' },
   // SMART Health Links keep their files as JWE blobs of their own (src/features/shl).
   { table: 'smart_health_link_files', column: 'blob_key' },
-] as const
+]
 
 /** Keys checked against the rows per query. */
 const BATCH = 500
@@ -99,11 +102,12 @@ async function sweepWith(db: Kysely<DB>, store: BlobStore, before: Date, signal:
   return { removed, incomplete: incomplete.removed, incompleteUnsupported: incomplete.unsupported === true }
 }
 
-/** The keys among `keys` that some row of a BLOB_KEY_COLUMNS column holds. */
+/** The keys among `keys` that some row of a BLOB_KEY_COLUMNS column holds (a keyed table's row only while its key is set). */
 async function referencedKeys(db: Kysely<DB>, keys: string[]): Promise<Set<string>> {
   const found = new Set<string>()
-  for (const { table, column } of BLOB_KEY_COLUMNS) {
-    const { rows } = await sql<{ key: string }>`SELECT ${sql.ref(column)} AS key FROM ${sql.table(table)} WHERE ${sql.ref(column)} = ANY(${keys}::text[])`.execute(db)
+  for (const { table, column, keyed } of BLOB_KEY_COLUMNS) {
+    const live = keyed ? sql` AND ${sql.ref(keyed)} IS NOT NULL` : sql``
+    const { rows } = await sql<{ key: string }>`SELECT ${sql.ref(column)} AS key FROM ${sql.table(table)} WHERE ${sql.ref(column)} = ANY(${keys}::text[])${live}`.execute(db)
     for (const row of rows) found.add(row.key)
   }
   return found

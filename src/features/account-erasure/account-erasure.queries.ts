@@ -87,6 +87,15 @@ export async function cancelOpenPrescriptions(trx: Trx, patientId: string, now: 
  * browsers), status `disabled`, `erased_at` set. The row stays (audit events name it; the
  * goodbye email reads its address when it is sent).
  */
+/**
+ * Locks the account's user row FOR UPDATE, the erasure's first step: a write of this user
+ * already past its recheck (which holds the row FOR KEY SHARE) commits first and is erased
+ * with the rest; one not yet there waits and then sees the account disabled (review L3).
+ */
+export async function lockAccount(trx: Trx, userId: string): Promise<void> {
+  await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute()
+}
+
 export async function closeAccount(trx: Trx, userId: string, now: Date): Promise<void> {
   await trx.updateTable('sessions').set({ revokedAt: now, revokedReason: 'locker-erased' }).where('userId', '=', userId).where('revokedAt', 'is', null).execute()
   for (const table of ['totpFactors', 'recoveryCodes', 'mfaChallenges', 'passkeys', 'webauthnChallenges', 'oidcIdentities', 'knownBrowsers', 'passwordResetCodes', 'emailVerifications'] as const) {

@@ -42,6 +42,7 @@ export type ErasureStep = (trx: Transaction<DB>, deps: Deps, patientId: string) 
 
 /** The steps, in order. A feature that keeps data about a patient adds its step here. */
 export const ERASURE_STEPS: readonly ErasureStep[] = [
+  (trx, _deps, pid) => q.lockAccount(trx, pid),
   (trx, deps, pid) => q.shredRecords(trx, pid, deps.now()),
   (trx, deps, pid) => q.revokeShareLinks(trx, pid, deps.now()),
   (trx, deps, pid) => eraseExports(trx, pid),

@@ -1,5 +1,5 @@
 /** SQL of FHIR import bookkeeping: which resources of a patient were already taken in. */
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -32,4 +32,16 @@ export async function markImported(db: Db, patientId: string, keys: { resourceTy
       .onConflict((oc) => oc.doNothing())
       .execute()
   }
+}
+
+/** Namespace (first key) of the per-patient import advisory lock: 'impt' in ASCII. */
+const IMPORT_LOCK_NAMESPACE = 0x696d7074
+
+/**
+ * Takes the transaction-level advisory lock of `patientId`'s imports, without waiting; false
+ * when another transaction (on any node) holds it. Released when `trx` ends.
+ */
+export async function tryLockPatientImport(trx: Transaction<DB>, patientId: string): Promise<boolean> {
+  const { rows } = await sql<{ locked: boolean }>`SELECT pg_try_advisory_xact_lock(${sql.lit(IMPORT_LOCK_NAMESPACE)}, hashtext(${patientId})) AS locked`.execute(trx)
+  return rows[0]?.locked === true
 }

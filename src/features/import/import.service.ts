@@ -18,10 +18,12 @@ import { withImportedRecords, type AddRecordFromBytes, type RecordWriteGrant } f
 import { addImportedVitals } from '../vitals/vitals.service.js'
 import { addImportedLabs } from '../labs/lab-results.js'
 import { parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
-import { findImportedKeys, markImported } from './import.queries.js'
+import { findImportedKeys, markImported, tryLockPatientImport } from './import.queries.js'
+import { claimPatientImport, claimStreamedImportSlot, importInProgress } from './import-guard.js'
 import { checkImportIdentity } from './identity-gate.js'
 import type { ImportResult } from './import-result.js'
 import { importAppleHealthFile } from './apple-health/apple-health-import.js'
+import { checkExportXmlInZip } from './apple-health/apple-health-zip.js'
 import { parseCcdaDocument } from './ccda/ccda-document.js'
 import { spoolImportBody, type SpooledImport } from './import-upload.js'
 import { receiveSmartHealthLink } from './shl/shl-receive.js'
@@ -71,14 +73,20 @@ async function prepareSource(deps: Deps, source: ImportSource, now: Date): Promi
   if (source.kind === 'fhir') return { plan: parseFhirBundle(source.bundle, { now }) }
   if (source.kind === 'shl') return { plan: await receiveSmartHealthLink(deps, source.request, { now }) }
   const spooled = await spoolImportBody(source.body, deps.config.maxImportArchiveBytes)
-  if (spooled.kind !== 'ccda') return { appleHealth: spooled }
+  // An Apple Health export is streamed later, from this copy; anything else is done with it here.
+  let keep = false
   try {
+    if (spooled.kind === 'apple-health-zip') await checkExportXmlInZip(spooled.path, deps.config.maxImportArchiveBytes)
+    if (spooled.kind !== 'ccda') {
+      keep = true
+      return { appleHealth: spooled }
+    }
     if (spooled.sizeBytes > deps.config.maxImportBytes) {
       throw new PayloadTooLargeError(`A C-CDA document may be at most ${Math.round(deps.config.maxImportBytes / 1048576)} MB.`)
     }
     return { plan: parseCcdaDocument(await readFile(spooled.path, 'utf8'), { now }) }
   } finally {
-    await spooled.dispose()
+    if (!keep) await spooled.dispose()
   }
 }
 
@@ -86,7 +94,13 @@ async function prepareSource(deps: Deps, source: ImportSource, now: Date): Promi
  * Runs the import of `source` into `pid` (SPEC §4.4, §9). 404/403 per policy (only the
  * patient imports into their own locker) before the source is read; then ValidationError
  * (400) for a malformed source, UnsupportedMediaTypeError (415) for an unknown one,
- * PayloadTooLargeError (413).
+ * PayloadTooLargeError (413; also a zip whose export.xml is compressed above
+ * MAX_EXPORT_XML_RATIO, before the transaction).
+ *
+ * Concurrency (security review M2): ConflictError 409 `import-in-progress` while another
+ * import into the same locker runs (this process: import-guard.ts; any node: an advisory
+ * lock in the transaction); 503 `imports-busy` with `Retry-After` when this process already
+ * streams MAX_STREAMED_IMPORTS Apple Health exports.
  *
  * Whose record is it? (SPEC §4.4): before anything is taken in, the source's patient is
  * compared with the locker's profile (see identity-check.ts). When they differ and
@@ -103,6 +117,7 @@ export async function runImport(deps: Deps, actor: UserActor, pid: string, sourc
   const confirmIdentity = options.confirmIdentity === true
   const completed = (run: { confirmed: boolean }) => [{ action: 'import.completed', resource: { type: run.confirmed ? 'import-confirmed' : 'import', id: randomUUID() } }] as const
   let spooled: SpooledImport | undefined
+  const releases: (() => void)[] = []
   const access = {
     action: 'import.run',
     visibility: 'record.read',
@@ -110,23 +125,31 @@ export async function runImport(deps: Deps, actor: UserActor, pid: string, sourc
     resource: (patientId: string) => ({ type: 'import', id: patientId }),
     audited: completed,
     // Read once the policy has spoken: someone who may not import gets 404/403, not 400.
-    prepare: async () => {
+    // One import per patient at a time, and few streamed ones per process (security review M2).
+    prepare: async (scope: Granted<PatientScope>) => {
+      releases.push(claimPatientImport(scope.patientId))
       const prepared = await prepareSource(deps, source, now)
-      if ('appleHealth' in prepared) spooled = prepared.appleHealth
+      if ('appleHealth' in prepared) {
+        spooled = prepared.appleHealth
+        releases.push(claimStreamedImportSlot())
+      }
       return prepared
     },
   } as const
   try {
     // The records' blobs are written outside the transaction: withImportedRecords removes them if it rolls back.
     const run = await withImportedRecords(deps, (addRecord) =>
-      withPatientData(deps, actor, pid, access, ({ scope, db: trx, prepared }) =>
-        'plan' in prepared
+      withPatientData(deps, actor, pid, access, async ({ scope, db: trx, prepared }) => {
+        // Another node's import into this locker holds the lock: 409, nothing written.
+        if (!(await tryLockPatientImport(trx, scope.patientId))) throw importInProgress()
+        return 'plan' in prepared
           ? importPlan({ actor, scope, db: trx }, { plan: prepared.plan, now, confirmIdentity, addRecord })
-          : importAppleHealthFile({ actor, scope, db: trx, file: prepared.appleHealth, now, confirmIdentity, maxArchiveBytes: deps.config.maxImportArchiveBytes }),
-      ),
+          : importAppleHealthFile({ actor, scope, db: trx, file: prepared.appleHealth, now, confirmIdentity, maxArchiveBytes: deps.config.maxImportArchiveBytes })
+      }),
     )
     return run.result
   } finally {
+    for (const release of releases) release()
     await spooled?.dispose()
   }
 }

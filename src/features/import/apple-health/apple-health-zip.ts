@@ -2,7 +2,8 @@
  * The `export.xml` inside the `.zip` the iPhone Health app exports (SPEC §9), read as a
  * stream with yauzl (central directory first, entries one at a time: nothing inflated but
  * the one entry). Guards: macOS metadata (`__MACOSX/`, `._*`, `.DS_Store`) is ignored, an
- * encrypted entry is refused, and the inflated size is capped (zip bombs).
+ * encrypted entry is refused, and the inflated size and compression ratio are capped (zip
+ * bombs). `checkExportXmlInZip` runs the same checks before the import's transaction opens.
  */
 import { Transform, type Readable } from 'node:stream'
 import yauzl, { type Entry, type ZipFile } from 'yauzl'
@@ -43,14 +44,21 @@ const findEntry = (zip: ZipFile, wanted: (e: Entry) => boolean) =>
 const mb = (bytes: number) => Math.round(bytes / 1048576)
 
 /**
- * Opens `file` (a spooled zip) and returns the inflating stream of its export.xml, at most
- * `maxBytes` inflated (MAX_IMPORT_ARCHIVE_MB), and `close()` for the archive (call it when
- * done, whatever happened). Throws ValidationError (400) for a damaged zip, one without
- * `apple_health_export/export.xml` or with that entry encrypted; PayloadTooLargeError (413)
- * when the entry declares more than `maxBytes`; the stream fails with a 413 past `maxBytes`
- * and yauzl's error when the inflated size differs from the declared one.
+ * The most export.xml may inflate per compressed byte. A real export deflates about 10–30×
+ * (repetitive XML); a zip bomb deflates about 1000×. Above it: 413 before any transaction
+ * (security review M2: a small zip must not hold a database connection for gigabytes).
  */
-export async function openExportXmlInZip(file: string, maxBytes: number): Promise<{ stream: Readable; close(): void }> {
+export const MAX_EXPORT_XML_RATIO = 200
+
+/** A yauzl entry's compression ratio (uncompressed / compressed; a stored empty entry is 1). */
+const ratioOf = (entry: Entry) => entry.uncompressedSize / Math.max(entry.compressedSize, 1)
+
+/**
+ * Opens `file` and finds its export.xml entry, checked: ValidationError (400) for a damaged
+ * zip, a missing or encrypted entry; PayloadTooLargeError (413) when it declares more than
+ * `maxBytes` or a ratio above MAX_EXPORT_XML_RATIO. The zip is closed when this throws.
+ */
+async function openCheckedEntry(file: string, maxBytes: number): Promise<{ zip: ZipFile; entry: Entry }> {
   let zip: ZipFile
   try {
     zip = await openZip(file)
@@ -69,6 +77,37 @@ export async function openExportXmlInZip(file: string, maxBytes: number): Promis
     if (entry.uncompressedSize > maxBytes) {
       throw new PayloadTooLargeError(`The zip's ${EXPORT_XML_NAME} unpacks to more than ${mb(maxBytes)} MB.`)
     }
+    if (ratioOf(entry) > MAX_EXPORT_XML_RATIO) {
+      throw new PayloadTooLargeError(
+        `The zip's ${EXPORT_XML_NAME} is compressed more than ${MAX_EXPORT_XML_RATIO}:1, which no Health app export is; CareLocker refuses it as a zip bomb.`,
+      )
+    }
+    return { zip, entry }
+  } catch (err) {
+    zip.close()
+    throw err
+  }
+}
+
+/**
+ * The checks of `openExportXmlInZip` without inflating anything (see `openCheckedEntry` for
+ * what it throws); the import runs it before its transaction opens (security review M2).
+ */
+export async function checkExportXmlInZip(file: string, maxBytes: number): Promise<void> {
+  const { zip } = await openCheckedEntry(file, maxBytes)
+  zip.close()
+}
+
+/**
+ * Opens `file` (a spooled zip) and returns the inflating stream of its export.xml, at most
+ * `maxBytes` inflated (MAX_IMPORT_ARCHIVE_MB), and `close()` for the archive (call it when
+ * done, whatever happened). Throws as `checkExportXmlInZip`; the stream fails with a 413 past
+ * `maxBytes` and yauzl's error when the inflated size differs from the declared one (so the
+ * declared ratio holds too).
+ */
+export async function openExportXmlInZip(file: string, maxBytes: number): Promise<{ stream: Readable; close(): void }> {
+  const { zip, entry } = await openCheckedEntry(file, maxBytes)
+  try {
     const found = entry
     const inflated = await new Promise<Readable>((resolve, reject) => {
       zip.openReadStream(found, (err, stream) => (err ? reject(new ValidationError(`The zip's ${EXPORT_XML_NAME} cannot be read: ${err.message}.`)) : resolve(stream)))

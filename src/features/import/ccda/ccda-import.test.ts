@@ -151,6 +151,21 @@ describe('C-CDA import over HTTP (SPEC §9)', () => {
     await nothingStored(p.id)
   })
 
+  it('a DTD internal subset behind a prolog comment or a processing instruction holding `<x` is still refused with 400 (review L2)', async () => {
+    const p = await registerUser(t, 'patient', { name: 'Eve Betterhalf' })
+    const subset = '[<!ENTITY e "Injected">]'
+    const body = '<ClinicalDocument xmlns="urn:hl7-org:v3"><title>&e;</title></ClinicalDocument>'
+    for (const doc of [
+      `<!-- <x --><!DOCTYPE ClinicalDocument ${subset}>${body}`,
+      `<?xml version="1.0"?>\n<?pi <y ?><!-- a --><!DOCTYPE ClinicalDocument SYSTEM "about:blank" ${subset}>${body}`,
+    ]) {
+      const res = await importXml(p, doc)
+      expect(res.statusCode, res.body).toBe(400)
+      expect(res.json().detail).toMatch(/DTD internal subset/)
+    }
+    await nothingStored(p.id)
+  })
+
   it('a ClinicalDocument outside the HL7 V3 namespace is 400; XML that is neither C-CDA nor Apple Health is 415', async () => {
     const p = await registerUser(t, 'patient', { name: 'Eve Betterhalf' })
     const wrongNs = await importXml(p, '<ClinicalDocument xmlns="urn:example:other"><title>x</title></ClinicalDocument>')

@@ -51,8 +51,7 @@ export function readCcdaXml(xml: string): XNode {
     throw new ValidationError(`The XML is not well-formed: ${msg} (line ${line}, column ${col}).`, [{ path: '', message: `line ${line}, column ${col}: ${msg}` }])
   }
   // Only the prolog (before the first element) can hold a DOCTYPE; the same text in a comment or CDATA of the body is content.
-  const firstElement = xml.search(/<[A-Za-z_]/)
-  if (/<!DOCTYPE[^>[]*\[/i.test(firstElement === -1 ? xml : xml.slice(0, firstElement))) {
+  if (prologHasInternalSubset(xml)) {
     throw new ValidationError('The XML declares a DTD internal subset (entities); a C-CDA document has none, and such documents are refused.', [
       { path: '', message: 'DTD internal subsets are not accepted.' },
     ])
@@ -70,6 +69,39 @@ export function readCcdaXml(xml: string): XNode {
     ])
   }
   return root
+}
+
+/**
+ * True when a DOCTYPE of the prolog has an internal subset (`[` outside its quoted literals,
+ * XML 1.0 §2.8 doctypedecl). The prolog is walked as XML defines it — declaration, comments,
+ * processing instructions, whitespace, DOCTYPE — so a comment holding `<x` cannot end it early
+ * (security review L2).
+ */
+function prologHasInternalSubset(xml: string): boolean {
+  let i = xml.charCodeAt(0) === 0xfeff ? 1 : 0
+  for (;;) {
+    while (i < xml.length && /\s/.test(xml[i]!)) i++
+    if (xml.startsWith('<?', i)) {
+      const end = xml.indexOf('?>', i + 2)
+      if (end === -1) return false
+      i = end + 2
+    } else if (xml.startsWith('<!--', i)) {
+      const end = xml.indexOf('-->', i + 4)
+      if (end === -1) return false
+      i = end + 3
+    } else if (xml.slice(i, i + 9).toUpperCase() === '<!DOCTYPE') {
+      let quote = ''
+      for (i += 9; i < xml.length; i++) {
+        const c = xml[i]!
+        if (quote) {
+          if (c === quote) quote = ''
+        } else if (c === '"' || c === "'") quote = c
+        else if (c === '[') return true
+        else if (c === '>') break
+      }
+      i++
+    } else return false
+  }
 }
 
 const localOf = (qname: string) => {
