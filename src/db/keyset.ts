@@ -5,6 +5,7 @@
  * (STYLE §9: untrusted input is parsed once, by a schema), so what reaches SQL is typed and
  * within what PostgreSQL accepts — a bad cursor never becomes a database error.
  */
+import { sql, type SelectQueryBuilder } from 'kysely'
 import { z } from 'zod'
 import { ValidationError } from '../app/errors.js'
 
@@ -91,4 +92,33 @@ export function splitPage<R>(rows: readonly R[], limit: number, keyOf: (row: R) 
 export function toPage<R, T>(rows: readonly R[], limit: number, keyOf: (row: R) => CursorKey, map: (row: R) => T): { items: T[]; nextCursor: string | null } {
   const { page, nextCursor } = splitPage(rows, limit, keyOf)
   return { items: page.map(map), nextCursor }
+}
+
+// ---------------------------------------------------------------------------------------
+// Newest-first windows
+
+/** A window of a newest-first list ordered by (time DESC, id DESC): `from` ≤ time < `toExclusive`, after the keyset position `after`, at most `limit` rows. */
+export interface NewestFirstWindow {
+  from?: Date | undefined
+  toExclusive?: Date | undefined
+  /** The sort key of the last row of the previous page. */
+  after?: { at: Date; id: string } | undefined
+  limit?: number | undefined
+}
+
+/**
+ * Adds a newest-first keyset window to `q` (SPEC §2: no OFFSET): `time >= from`,
+ * `time < toExclusive`, `(time, id) < after`, then ORDER BY time DESC, id DESC and the limit —
+ * the order of a (patient, …, time DESC, id DESC) index. `time` and `id` are column
+ * references as the query names them (`'vitals.measuredAt'`, `'id'`).
+ */
+export function newestFirst<DB, TB extends keyof DB, O>(q: SelectQueryBuilder<DB, TB, O>, time: string, id: string, w: NewestFirstWindow): SelectQueryBuilder<DB, TB, O> {
+  const t = sql.ref(time)
+  const i = sql.ref(id)
+  let out = q
+  if (w.from) out = out.where(sql<boolean>`${t} >= ${w.from}`)
+  if (w.toExclusive) out = out.where(sql<boolean>`${t} < ${w.toExclusive}`)
+  if (w.after) out = out.where(sql<boolean>`(${t}, ${i}) < (${w.after.at}, ${w.after.id})`)
+  out = out.orderBy(t, 'desc').orderBy(i, 'desc')
+  return w.limit === undefined ? out : out.limit(w.limit)
 }

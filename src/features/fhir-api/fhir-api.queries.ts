@@ -7,6 +7,7 @@
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.js'
+import { newestFirst } from '../../db/keyset.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -47,26 +48,14 @@ const LAB_COLUMNS = ['id', 'loinc', 'display', 'value', 'valueText', 'unit', 're
 export function listVitalRows(db: Db, f: ObservationFilter) {
   let q = db.selectFrom('vitals').select(VITAL_COLUMNS).where('patientId', '=', f.patientId)
   if (f.vitalTypes) q = q.where('type', 'in', f.vitalTypes)
-  if (f.from) q = q.where('measuredAt', '>=', f.from)
-  if (f.toExclusive) q = q.where('measuredAt', '<', f.toExclusive)
-  if (f.after) {
-    const { at, id } = f.after
-    q = q.where((eb) => eb(eb.refTuple('measuredAt', 'id'), '<', eb.tuple(at, id)))
-  }
-  return q.orderBy('measuredAt', 'desc').orderBy('id', 'desc').$if(f.limit !== undefined, (qb) => qb.limit(f.limit as number)).execute()
+  return newestFirst(q, 'measuredAt', 'id', f).execute()
 }
 
 /** Lab results of an Observation search, newest first (effective_at, id), at most `limit` rows. */
 export function listLabRows(db: Db, f: ObservationFilter) {
   let q = db.selectFrom('labResults').select(LAB_COLUMNS).where('patientId', '=', f.patientId)
   if (f.labCodes) q = q.where('loinc', 'in', f.labCodes)
-  if (f.from) q = q.where('effectiveAt', '>=', f.from)
-  if (f.toExclusive) q = q.where('effectiveAt', '<', f.toExclusive)
-  if (f.after) {
-    const { at, id } = f.after
-    q = q.where((eb) => eb(eb.refTuple('effectiveAt', 'id'), '<', eb.tuple(at, id)))
-  }
-  return q.orderBy('effectiveAt', 'desc').orderBy('id', 'desc').$if(f.limit !== undefined, (qb) => qb.limit(f.limit as number)).execute()
+  return newestFirst(q, 'effectiveAt', 'id', f).execute()
 }
 
 export type VitalRowOut = Awaited<ReturnType<typeof listVitalRows>>[number]

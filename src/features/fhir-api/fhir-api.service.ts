@@ -26,7 +26,7 @@ import type * as fhir4 from 'fhir/r4.js'
 import type { Deps } from '../../app/deps.js'
 import { NotFoundError, ValidationError } from '../../app/errors.js'
 import { withPatientData, type PatientAction } from '../../audit/patient-data.js'
-import { CursorId, CursorInstant, InstantIdCursor, decodeCursor, encodeCursor, type CursorKey } from '../../db/keyset.js'
+import { CursorId, CursorInstant, InstantIdCursor, decodeCursor, splitPage } from '../../db/keyset.js'
 import { readableConsultations, readablePrescriptions, type Actor, type PatientScope } from '../../policy/index.js'
 import { openRecordContent, type ContentRequest, type RecordContent } from '../records/records-content.service.js'
 import { z } from 'zod'
@@ -106,13 +106,6 @@ function searchset(deps: Deps, type: string, params: Record<string, string | str
 
 const baseParams = (s: BaseSearchInput) => ({ patient: `Patient/${s.patient}`, _count: String(s._count), _cursor: s._cursor })
 
-/** Splits `limit + 1` items into the page and the cursor after its last item. */
-function page<T>(items: readonly T[], limit: number, keyOf: (item: T) => CursorKey): { page: T[]; next: string | null } {
-  const out = items.slice(0, limit)
-  const last = out[out.length - 1]
-  return { page: out, next: items.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null }
-}
-
 /** `decodeCursor` with the error naming the FHIR parameter, `_cursor` (400 OperationOutcome, never 500). */
 function decodeFhirCursor<S extends z.ZodTuple>(raw: string, schema: S): z.output<S> {
   try {
@@ -177,7 +170,7 @@ export function searchProfileList(deps: Deps, actor: Actor, type: ProfileListTyp
   return read(deps, actor, s.patient, PROFILE, async (db, patientId, after) => {
     const all = (await loadProfileResources(db, patientId))[PROFILE_LIST[type]] as fhir4.FhirResource[]
     const sorted = all.filter((r) => after === undefined || (r.id ?? '') > after).sort((a, b) => ((a.id ?? '') < (b.id ?? '') ? -1 : 1))
-    const { page: items, next } = page(sorted, s._count, (r) => [r.id ?? ''])
+    const { page: items, nextCursor: next } = splitPage(sorted, s._count, (r) => [r.id ?? ''])
     return searchset(deps, type, baseParams(s), items, next)
   }, prepare)
 }
@@ -217,7 +210,7 @@ export function searchObservations(deps: Deps, actor: Actor, s: ObservationSearc
     const merged = [...vitals.map((v) => ({ row: v, at: v.measuredAt })), ...labs.map((l) => ({ row: l, at: observationTime(l) }))].sort(
       (a, b) => b.at.getTime() - a.at.getTime() || (a.row.id < b.row.id ? 1 : a.row.id > b.row.id ? -1 : 0),
     )
-    const { page: rows, next } = page(merged, s._count, (r) => [r.at.toISOString(), r.row.id])
+    const { page: rows, nextCursor: next } = splitPage(merged, s._count, (r) => [r.at.toISOString(), r.row.id])
     const resources = rows.map(({ row }) => ('measuredAt' in row ? vitalObservation(patientId, row) : labObservation(patientId, row)))
     return searchset(deps, 'Observation', params, resources, next)
   }, prepare)
@@ -228,7 +221,7 @@ export function searchDocuments(deps: Deps, actor: Actor, s: BaseSearchInput): P
   const prepare = () => afterOf(s._cursor)
   return read(deps, actor, s.patient, RECORDS, async (db, patientId, after) => {
     const rows = await q.listRecordRows(db, patientId, after, s._count + 1)
-    const { page: items, next } = page(rows, s._count, (r) => [r.uploadedAt.toISOString(), r.id])
+    const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.uploadedAt.toISOString(), r.id])
     return searchset(deps, 'DocumentReference', baseParams(s), items.map((r) => recordDocumentReference(patientId, r, fhirBase(deps))), next)
   }, prepare)
 }
@@ -238,7 +231,7 @@ export function searchMedicationRequests(deps: Deps, actor: Actor, s: BaseSearch
   const prepare = () => afterOf(s._cursor)
   return read(deps, actor, s.patient, fhirRead('prescriptions'), async (db, patientId, after, scope) => {
     const rows = await listAllowed(readablePrescriptions(actor, scope), (of) => q.listPrescriptionItemRows(db, patientId, after, s._count + 1, of))
-    const { page: items, next } = page(rows, s._count, (r) => [r.issuedAt.toISOString(), r.id])
+    const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.issuedAt.toISOString(), r.id])
     const now = deps.now()
     return searchset(deps, 'MedicationRequest', baseParams(s), items.map((r) => prescriptionItemRequest(patientId, r, now)), next)
   }, prepare)
@@ -255,7 +248,7 @@ export function searchMedicationDispenses(deps: Deps, actor: Actor, s: BaseSearc
   }
   return read(deps, actor, s.patient, fhirRead('dispensations'), async (db, patientId, after, scope) => {
     const rows = await listAllowed(readablePrescriptions(actor, scope), (of) => q.listDispensedItemRows(db, patientId, after, s._count + 1, of))
-    const { page: items, next } = page(rows, s._count, (r) => [r.dispensedAt.toISOString(), r.dispensationId, r.itemId])
+    const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.dispensedAt.toISOString(), r.dispensationId, r.itemId])
     return searchset(deps, 'MedicationDispense', baseParams(s), items.map((r) => dispensedItem(patientId, r)), next)
   }, prepare)
 }

@@ -1,6 +1,7 @@
 /** SQL of the labs feature (SPEC §4.8b). */
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely'
 import type { DB, LabResultsTable, Role } from '../../db/schema.js'
+import { newestFirst } from '../../db/keyset.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -59,13 +60,8 @@ export interface LabFilter {
 export function listLabViews(db: Db, f: LabFilter): Promise<LabView[]> {
   let q = db.selectFrom('labResults').leftJoin('users', 'users.id', 'labResults.recordedBy').select(VIEW_COLUMNS).where('labResults.patientId', '=', f.patientId)
   if (f.loinc) q = q.where('labResults.loinc', '=', f.loinc)
-  if (f.from) q = q.where('labResults.effectiveAt', '>=', f.from)
-  if (f.before) q = q.where('labResults.effectiveAt', '<', f.before)
-  if (f.after) {
-    const { effectiveAt, id } = f.after
-    q = q.where((eb) => eb(eb.refTuple('labResults.effectiveAt', 'labResults.id'), '<', eb.tuple(effectiveAt, id)))
-  }
-  return q.orderBy('labResults.effectiveAt', 'desc').orderBy('labResults.id', 'desc').limit(f.limit + 1).execute()
+  const after = f.after && { at: f.after.effectiveAt, id: f.after.id }
+  return newestFirst(q, 'labResults.effectiveAt', 'labResults.id', { from: f.from, toExclusive: f.before, after, limit: f.limit + 1 }).execute()
 }
 
 const POINT_COLUMNS = ['id', 'loinc', 'display', 'value', 'unit', 'referenceLow', 'referenceHigh', 'referenceText', 'interpretation', 'effectiveAt'] as const

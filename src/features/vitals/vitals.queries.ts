@@ -1,6 +1,7 @@
 /** SQL of vitals. No business rules here (STYLE §2). */
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely'
 import type { DB, Role, VitalRow, VitalsTable } from '../../db/schema.js'
+import { newestFirst } from '../../db/keyset.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -88,13 +89,8 @@ export interface VitalFilter {
 export function listVitalViews(db: Db, f: VitalFilter): Promise<VitalView[]> {
   let q = views(db).select(VIEW_COLUMNS).where('vitals.patientId', '=', f.patientId)
   if (f.type) q = q.where('vitals.type', '=', f.type)
-  if (f.from) q = q.where('vitals.measuredAt', '>=', f.from)
-  if (f.toExclusive) q = q.where('vitals.measuredAt', '<', f.toExclusive)
-  if (f.after) {
-    const { measuredAt, id } = f.after
-    q = q.where((eb) => eb(eb.refTuple('vitals.measuredAt', 'vitals.id'), '<', eb.tuple(measuredAt, id)))
-  }
-  return q.orderBy('vitals.measuredAt', 'desc').orderBy('vitals.id', 'desc').limit(f.limit + 1).execute()
+  const after = f.after && { at: f.after.measuredAt, id: f.after.id }
+  return newestFirst(q, 'vitals.measuredAt', 'vitals.id', { from: f.from, toExclusive: f.toExclusive, after, limit: f.limit + 1 }).execute()
 }
 
 /** One calendar bucket of a patient's readings of one type; stats are null where the column is. */
