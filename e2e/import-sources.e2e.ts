@@ -69,7 +69,7 @@ describe('import page for every source in real Chromium (SPEC §9)', () => {
     await dropFile(CCD, 'text/xml')
     await page.getByText(/CCD-1\.xml .* C-CDA document or Apple Health export/).waitFor()
     await page.getByRole('button', { name: 'Import', exact: true }).click()
-    expect(await shownCounts()).toEqual({ Allergies: 2, Conditions: 4, Medications: 2, Vitals: 6, Labs: 5, Records: 1 })
+    expect(await shownCounts()).toEqual({ Allergies: 2, Conditions: 4, Medications: 2, Vitals: 6, 'Lab results': 5, Records: 1 })
     const skipped = page.getByRole('table', { name: 'Skipped' })
     await expect(skipped.textContent()).resolves.toContain('result without a value')
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'import-ccda-desktop.png'), fullPage: true })

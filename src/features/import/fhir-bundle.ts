@@ -170,6 +170,13 @@ export function parseFhirBundle(json: unknown, options: ParseOptions = {}): Impo
 }
 
 /** Counts skipped resources by type and reason, in order of first appearance. */
+/** Adds `s` to a skipped summary, merged with the entry of the same type and reason (SPEC §4.4: grouped by type and reason). */
+export function addSkipped(list: SkippedResources[], s: SkippedResources): void {
+  const same = list.find((x) => x.resourceType === s.resourceType && x.reason === s.reason)
+  if (same) same.count += s.count
+  else list.push({ ...s })
+}
+
 export class SkipCounter {
   private readonly counts = new Map<string, SkippedResources>()
   add(resourceType: string, reason: string): void {

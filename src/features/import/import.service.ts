@@ -17,7 +17,7 @@ import { applyImportedProfile } from '../profile/profile.service.js'
 import { withImportedRecords, type AddRecordFromBytes, type RecordWriteGrant } from '../records/records-upload.service.js'
 import { addImportedVitals } from '../vitals/vitals.service.js'
 import { addImportedLabs } from '../labs/lab-results.js'
-import { parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
+import { addSkipped, parseFhirBundle, type ImportPlan, type SkippedResources } from './fhir-bundle.js'
 import { findImportedKeys, markImported, tryLockPatientImport } from './import.queries.js'
 import { claimPatientImport, claimStreamedImportSlot, importInProgress } from './import-guard.js'
 import { checkImportIdentity } from './identity-gate.js'
@@ -29,13 +29,6 @@ import { spoolImportBody, type SpooledImport } from './import-upload.js'
 import { receiveSmartHealthLink } from './shl/shl-receive.js'
 
 export type { ImportResult } from './import-result.js'
-
-/** Adds one resource to the skipped summary, grouped by type and reason. */
-function addSkipped(skipped: SkippedResources[], resourceType: string, reason: string): void {
-  const same = skipped.find((s) => s.resourceType === resourceType && s.reason === reason)
-  if (same) same.count += 1
-  else skipped.push({ resourceType, count: 1, reason })
-}
 
 type Key = { resourceType: string; fhirId: string }
 const keyString = (k: Key) => `${k.resourceType}/${k.fhirId}`
@@ -223,7 +216,7 @@ async function importPlan(
       throw err
     })
     if (!row) {
-      addSkipped(skipped, item.resourceType, 'attachment type not supported')
+      addSkipped(skipped, { resourceType: item.resourceType, count: 1, reason: 'attachment type not supported' })
       continue
     }
     taken.push(entry)

@@ -11,7 +11,7 @@ export function ImportResultCard({ result, source }: { result: ImportResult; sou
         <Table.Tbody>
           {Object.entries(result.imported).map(([k, v]) => (
             <Table.Tr key={k}>
-              <Table.Td>{humanize(k)}</Table.Td>
+              <Table.Td>{k === 'labs' ? 'Lab results' : humanize(k)}</Table.Td>
               <Table.Td>{v}</Table.Td>
             </Table.Tr>
           ))}

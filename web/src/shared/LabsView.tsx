@@ -72,7 +72,6 @@ export function LabsView({ pid }: { pid: string }) {
   const items = list.data?.pages.flatMap((p) => p.items) ?? []
 
   const columns: Column<LabResult>[] = [
-    { header: 'Date', cell: (r) => formatDateTime(r.effectiveAt), style: { whiteSpace: 'nowrap' } },
     {
       header: 'Test',
       cell: (r) =>
@@ -89,8 +88,10 @@ export function LabsView({ pid }: { pid: string }) {
       cell: (r) => <Text size="sm" fw={r.interpretation && INTERPRETATION[r.interpretation].outOfRange ? 700 : undefined}>{formatLabValue(r)}</Text>,
       style: { whiteSpace: 'nowrap' },
     },
-    { header: 'Reference range', cell: (r) => formatRange(r.referenceRange) || '—', style: { whiteSpace: 'nowrap' } },
     { header: 'Interpretation', cell: (r) => <InterpretationMark lab={r} /> },
+    { header: 'Reference range', cell: (r) => formatRange(r.referenceRange) || '—', style: { whiteSpace: 'nowrap' } },
+    // Date last: on a phone the test, its value and its mark are what fit without scrolling the table.
+    { header: 'Date', cell: (r) => formatDateTime(r.effectiveAt), style: { whiteSpace: 'nowrap' } },
   ]
 
   return (

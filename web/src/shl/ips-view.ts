@@ -46,7 +46,23 @@ function quantity(q: unknown): string | undefined {
   return `${String(v.value)}${str(v.unit) ?? str(v.code) ? ` ${str(v.unit) ?? str(v.code)}` : ''}`
 }
 
+/** LOINC systolic and diastolic blood pressure (the 85354-9 panel's components). */
+const SYSTOLIC = '8480-6'
+const DIASTOLIC = '8462-4'
+
+/** A blood-pressure panel as it is read aloud: "132/88 mmHg"; undefined for anything else. */
+function bloodPressure(components: Json[]): string | undefined {
+  const part = (code: string) => obj(components.find((c) => arr(obj(c.code)?.coding).some((x) => str(obj(x)?.code) === code))?.valueQuantity)
+  const sys = part(SYSTOLIC)
+  const dia = part(DIASTOLIC)
+  if (typeof sys?.value !== 'number' || typeof dia?.value !== 'number') return undefined
+  const unit = str(sys.unit) ?? str(sys.code)
+  return `${sys.value}/${dia.value}${unit ? ` ${unit}` : ''}`
+}
+
 function valueOf(r: Json): string | undefined {
+  const bp = bloodPressure(arr(r.component).map(obj).filter((c): c is Json => c !== undefined))
+  if (bp) return bp
   const components = arr(r.component)
     .map((c) => {
       const comp = obj(c)

@@ -26,7 +26,7 @@ import type { Deps } from '../../../app/deps.js'
 import { AppError, GoneError, PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../../app/errors.js'
 import { decodeShlink, decryptShlFile, keyBytes, type ShlPayload } from '../../shl/shl-payload.js'
 import type { ImportedAttachment } from '../fhir-documents.js'
-import { parseFhirBundle, type ImportPlan, type ParseOptions, type SkippedResources } from '../fhir-bundle.js'
+import { addSkipped, parseFhirBundle, type ImportPlan, type ParseOptions, type SkippedResources } from '../fhir-bundle.js'
 import { guardedFetch, type FetchPolicy } from './shl-fetch.js'
 
 /** The name this server gives as the recipient when it opens a link (IG: `recipient`). */
@@ -104,12 +104,6 @@ export function mergePlans(plans: ImportPlan[]): ImportPlan {
     for (const s of p.skipped) addSkipped(merged.skipped, s)
   }
   return merged
-}
-
-function addSkipped(list: SkippedResources[], s: SkippedResources): void {
-  const same = list.find((x) => x.resourceType === s.resourceType && x.reason === s.reason)
-  if (same) same.count += s.count
-  else list.push({ ...s })
 }
 
 const badFile = (detail: string) => new ValidationError(detail, [{ path: '/shlink', message: detail }], 'shl-bad-file')
