@@ -10,7 +10,7 @@ export const AuditEvent = z.object({
   at: z.string().describe('ISO-8601 UTC instant'),
   action: z.string().describe('`feature.verb` in the past tense, e.g. `profile.viewed`'),
   actor: z.object({
-    kind: z.enum(['patient', 'doctor', 'pharmacist', 'admin', 'share', 'emergency', 'system']),
+    kind: z.enum(['patient', 'doctor', 'pharmacist', 'admin', 'caregiver', 'share', 'emergency', 'system']),
     id: z.string().optional(),
     name: z.string().optional(),
   }),

@@ -96,6 +96,16 @@ export function isPatientSelf(actor: AuditActor, patientId: string | null | unde
   return actor.kind === 'user' && actor.role === 'patient' && patientId != null && actor.id === patientId
 }
 
+/**
+ * True when a patient account did something on another patient's data: it can only have been
+ * as their caregiver (SPEC §10, `resolvePatientScope`), and the event says so with
+ * `actor.kind: "caregiver"` (SPEC §4.7). A refusal (`*.denied`) keeps the account's role: the
+ * attempt was not allowed as anything.
+ */
+export function isCaregiverActing(actor: AuditActor, action: string, patientId: string | null | undefined): boolean {
+  return actor.kind === 'user' && actor.role === 'patient' && patientId != null && actor.id !== patientId && !action.endsWith('.denied')
+}
+
 /** The actor as the audit log keeps it: kind, id and name at the time, and request metadata. */
 function describeActor(actor: AuditActor): { kind: AuditActorKind; id?: string; name?: string; meta: RequestMeta | null } {
   switch (actor.kind) {
@@ -124,7 +134,7 @@ function eventRow(at: Date, actor: AuditActor, action: AuditAction, target: Audi
   return {
     at: new Date(at.getTime()),
     action,
-    actorKind: who.kind,
+    actorKind: isCaregiverActing(actor, action, target.patientId) ? ('caregiver' as const) : who.kind,
     actorId: who.id ?? null,
     actorName: who.name ?? null,
     patientId: target.patientId ?? null,

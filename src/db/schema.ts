@@ -26,6 +26,10 @@ export interface UsersTable {
   licenseNumber: string | null
   organization: string | null
   pharmacyName: string | null
+  /** The organization a doctor or pharmacist belongs to (SPEC §10, migration 0021). */
+  organizationId: string | null
+  /** A patient made by another patient, who never signs in (SPEC §10 dependents, migration 0021). */
+  isDependent: Generated<boolean>
   /** When an admin verified this doctor or pharmacist (migration 0012); null for other roles and the never verified. */
   verifiedAt: Timestamp | null
   /** When the user proved they read mail at `email` (SPEC §8, migration 0017); null until then. */
@@ -250,6 +254,8 @@ export interface VitalsTable {
   note: string | null
   flag: 'low' | 'normal' | 'high' | 'critical'
   createdAt: Timestamp
+  /** The visit it was taken at (SPEC §10, migration 0021). */
+  encounterId: string | null
 }
 
 /** A lab result's interpretation (FHIR v3-ObservationInterpretation subset, SPEC §4.8b). */
@@ -323,10 +329,12 @@ export interface NotesTable {
   body: string
   sharedWithPatient: boolean
   createdAt: Timestamp
+  /** The visit it was written at (SPEC §10, migration 0021). */
+  encounterId: string | null
 }
 
 /** Who acted, as kept in the audit log (SPEC §4.7). */
-export type AuditActorKind = 'patient' | 'doctor' | 'pharmacist' | 'admin' | 'share' | 'emergency' | 'system'
+export type AuditActorKind = 'patient' | 'doctor' | 'pharmacist' | 'admin' | 'caregiver' | 'share' | 'emergency' | 'system'
 
 /**
  * One event of the audit log (migrations 0002, 0014; src/audit). `seq` is null until the
@@ -463,6 +471,8 @@ export type StoredPrescriptionStatus = 'active' | 'partially_dispensed' | 'dispe
 export interface PrescriptionsTable {
   id: Generated<string>
   prescriptionNumber: string
+  /** The visit it was written at (SPEC §10, migration 0021). */
+  encounterId: string | null
   /** Crockford base32 reference number without hyphens (12 symbols + check symbol). */
   referenceCode: string
   /** Random value carried in the signed QR token. */
@@ -586,6 +596,144 @@ export interface DB {
   oidcLogins: OidcLoginsTable
   oidcIdentities: OidcIdentitiesTable
   knownBrowsers: KnownBrowsersTable
+  organizations: OrganizationsTable
+  doctorSchedules: DoctorSchedulesTable
+  scheduleExceptions: ScheduleExceptionsTable
+  appointments: AppointmentsTable
+  encounters: EncountersTable
+  caregivers: CaregiversTable
+  notifications: NotificationsTable
+  notificationStreamTickets: NotificationStreamTicketsTable
+}
+
+/** Care coordination (SPEC §10, migration 0021). */
+export type OrganizationType = 'hospital' | 'clinic' | 'pharmacy' | 'laboratory'
+
+/** An admin-managed hospital, clinic, pharmacy or laboratory. */
+export interface OrganizationsTable {
+  id: Generated<string>
+  name: string
+  type: OrganizationType
+  address: string | null
+  phone: string | null
+  createdAt: Timestamp
+  updatedAt: Timestamp
+}
+
+/** One weekly availability window, in the schedule's time zone: ISO weekday (Monday = 1) and wall-clock `HH:MM`. */
+export interface WeeklyAvailability {
+  weekday: 1 | 2 | 3 | 4 | 5 | 6 | 7
+  start: string
+  end: string
+}
+
+/** A doctor's weekly availability (FHIR Schedule). */
+export interface DoctorSchedulesTable {
+  doctorId: string
+  /** IANA time zone name (`Europe/Paris`). */
+  timeZone: string
+  slotMinutes: number
+  weekly: Json<WeeklyAvailability[]>
+  updatedAt: Timestamp
+}
+
+/** A span when a doctor is away: no slots overlap it. */
+export interface ScheduleExceptionsTable {
+  id: Generated<string>
+  doctorId: string
+  startsAt: Timestamp
+  endsAt: Timestamp
+  reason: string | null
+  createdAt: Timestamp
+}
+
+export type AppointmentStatus = 'booked' | 'cancelled' | 'completed' | 'noshow'
+
+/** A booking of one slot (FHIR Appointment); one `booked` row per doctor and start (unique index). */
+export interface AppointmentsTable {
+  id: Generated<string>
+  patientId: string
+  doctorId: string
+  startsAt: Timestamp
+  endsAt: Timestamp
+  status: AppointmentStatus
+  reason: string | null
+  /** Who booked: the patient, or a caregiver acting for them. */
+  bookedBy: string | null
+  cancelledBy: string | null
+  cancelledAt: Timestamp | null
+  createdAt: Timestamp
+  updatedAt: Timestamp
+}
+
+export type EncounterType = 'in_person' | 'video' | 'phone'
+
+/** A diagnosis of a visit: free text, with a code (SNOMED CT, ICD-10) when known. */
+export interface EncounterDiagnosis {
+  code?: { system?: string; code: string; display?: string }
+  text: string
+}
+
+/** A visit a doctor recorded (FHIR Encounter). */
+export interface EncountersTable {
+  id: Generated<string>
+  patientId: string
+  doctorId: string
+  appointmentId: string | null
+  startsAt: Timestamp
+  endsAt: Timestamp | null
+  type: EncounterType
+  reason: string | null
+  diagnoses: Json<EncounterDiagnosis[]>
+  summary: string | null
+  createdAt: Timestamp
+}
+
+export type CaregiverAccess = 'read' | 'manage'
+export type CaregiverStatus = 'invited' | 'active' | 'revoked'
+
+/** An invitation to act on a patient's locker, and the grant it becomes on acceptance. */
+export interface CaregiversTable {
+  id: Generated<string>
+  patientId: string
+  /** The accepting account; null while invited (and for an invitation revoked before acceptance). */
+  caregiverId: string | null
+  /** The address the invitation was sent to. */
+  email: string
+  access: CaregiverAccess
+  status: CaregiverStatus
+  /** SHA-256 (hex) of the emailed invitation token; null for a dependent's creator. */
+  invitationTokenHash: string | null
+  invitationExpiresAt: Timestamp | null
+  /** When an active grant ends; null: until revoked. */
+  expiresAt: Timestamp | null
+  invitedBy: string | null
+  createdAt: Timestamp
+  acceptedAt: Timestamp | null
+  revokedAt: Timestamp | null
+}
+
+/** An in-app notification of one user; inserting one wakes that user's live streams on every node. */
+export interface NotificationsTable {
+  id: Generated<string>
+  userId: string
+  /** `appointment.booked`, `consultation.approved`, … (SPEC §10 events). */
+  type: string
+  patientId: string | null
+  resourceType: string | null
+  resourceId: string | null
+  data: ColumnType<Record<string, unknown>, string | undefined, string>
+  createdAt: Timestamp
+  readAt: Timestamp | null
+}
+
+/** A short-lived single-use ticket for `GET /notifications/stream`: its SHA-256 only. */
+export interface NotificationStreamTicketsTable {
+  ticketHash: string
+  userId: string
+  sessionId: string
+  expiresAt: Timestamp
+  usedAt: Timestamp | null
 }
 
 export type UserRow = Selectable<UsersTable>

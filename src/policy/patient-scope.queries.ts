@@ -1,7 +1,7 @@
-/** SQL of patient scope resolution: whether a doctor is on a patient's care team now. No rules here (STYLE §2). */
-import type { Kysely, Transaction } from 'kysely'
+/** SQL of patient scope resolution: whether a doctor is on a patient's care team now, and a caregiver's grant. No rules here (STYLE §2). */
+import { sql, type Kysely, type Transaction } from 'kysely'
 import { cacheTags, readThrough } from '../db/node-cache.js'
-import type { DB } from '../db/schema.js'
+import type { CaregiverAccess, DB } from '../db/schema.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -37,4 +37,21 @@ export async function hasApprovedConsultation(db: Db, patientId: string, doctorI
 export async function lockAccountStatus(trx: Transaction<DB>, userId: string): Promise<DB['users']['status']> {
   const row = await trx.selectFrom('users').select('status').where('id', '=', userId).forKeyShare().executeTakeFirst()
   return (row?.status as DB['users']['status'] | undefined) ?? 'disabled'
+}
+
+/**
+ * The access `caregiverId` holds on `patientId`'s locker right now (SPEC §10): the level of an
+ * `active` caregiver grant whose `expires_at` has not passed (database clock), or null. Not
+ * cached: a revocation must count on the very next request, on every node.
+ */
+export async function activeCaregiverAccess(db: Db, patientId: string, caregiverId: string): Promise<CaregiverAccess | null> {
+  const row = await db
+    .selectFrom('caregivers')
+    .select('access')
+    .where('patientId', '=', patientId)
+    .where('caregiverId', '=', caregiverId)
+    .where('status', '=', 'active')
+    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', sql<Date>`now()`)]))
+    .executeTakeFirst()
+  return row?.access ?? null
 }

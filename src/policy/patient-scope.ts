@@ -1,14 +1,15 @@
 /**
- * Patient scope resolution (SPEC §3, §4.8): turns `{pid}` into the `PatientScope` the
+ * Patient scope resolution (SPEC §3, §4.8, §10): turns `{pid}` into the `PatientScope` the
  * policy's rules judge. A doctor reaches a patient's data only while a consultation between
- * them is `approved` — asked on every request, so approving grants access at once and
- * ending removes it on the very next request.
+ * them is `approved`, and another patient account only while it holds an active caregiver
+ * grant — both asked on every request, so granting takes effect at once and ending or
+ * revoking removes access on the very next request.
  */
 import type { Kysely, Transaction } from 'kysely'
 import { NotFoundError } from '../app/errors.js'
 import type { DB } from '../db/schema.js'
 import { isUser, type Actor } from './actor.js'
-import { hasApprovedConsultation, lockAccountStatus } from './patient-scope.queries.js'
+import { activeCaregiverAccess, hasApprovedConsultation, lockAccountStatus } from './patient-scope.queries.js'
 import type { PatientScope } from './rules/patient-data.js'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -29,6 +30,11 @@ export async function resolvePatientScope(db: Db, actor: Actor | null, pid: stri
   if (pid === 'me') {
     if (actor.role !== 'patient') throw new NotFoundError('Only a patient has a "me" record locker.')
     return { patientId: actor.id, actorHasApprovedConsultation: false }
+  }
+  if (actor.role === 'patient') {
+    // Another patient's locker is reached only as their caregiver (SPEC §10).
+    const caregiverAccess = pid === actor.id ? null : await activeCaregiverAccess(db, pid, actor.id)
+    return { patientId: pid, actorHasApprovedConsultation: false, caregiverAccess }
   }
   const consented = actor.role === 'doctor' && (await hasApprovedConsultation(db, pid, actor.id))
   return { patientId: pid, actorHasApprovedConsultation: consented }

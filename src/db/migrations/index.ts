@@ -24,6 +24,7 @@ import * as m0017 from './0017-accounts-trust.js'
 import * as m0018 from './0018-lab-results.js'
 import * as m0019 from './0019-smart-health-links.js'
 import * as m0020 from './0020-patient-exports.js'
+import * as m0021 from './0021-care-coordination.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '0018-lab-results': m0018,
   '0019-smart-health-links': m0019,
   '0020-patient-exports': m0020,
+  '0021-care-coordination': m0021,
 }
 
 export const migrationProvider: MigrationProvider = {

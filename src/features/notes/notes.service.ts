@@ -31,6 +31,7 @@ export function createNote(deps: Deps, actor: UserActor, pid: string, input: Cre
       authorId: actor.id,
       body: input.body,
       sharedWithPatient: input.sharedWithPatient,
+      encounterId: null,
       createdAt: deps.now(),
     })
     const view = await q.findNoteView(trx, id)

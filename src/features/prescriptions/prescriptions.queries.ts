@@ -36,6 +36,7 @@ export async function insertItems(trx: Db, items: Insertable<PrescriptionItemsTa
 const PRESCRIPTION_COLUMNS = allColumns<PrescriptionsTable>()([
   'id', 'prescriptionNumber', 'referenceCode', 'qrNonce', 'patientId', 'doctorId', 'diagnosis', 'notes', 'status', 'issuedAt',
   'expiresAt', 'scanCount', 'lastScannedAt', 'cancelledAt', 'rejectedAt', 'rejectedBy', 'rejectionReason', 'prescriberWarnings', 'updatedAt',
+  'encounterId',
 ])
 const ITEM_COLUMNS = allColumns<PrescriptionItemsTable>()([
   'id', 'prescriptionId', 'position', 'medicineName', 'dosage', 'frequency', 'quantity', 'durationDays', 'instructions', 'dispensedQuantity',

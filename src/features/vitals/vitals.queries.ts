@@ -41,7 +41,7 @@ export async function insertVital(db: Db, row: Insertable<VitalsTable>): Promise
 }
 
 /** A vital as the API shows it: the row (less its import key and insert time) plus whoever recorded it (null for a deleted account). */
-export type VitalView = Omit<VitalRow, 'sourceRef' | 'createdAt'> & { recorderName: string | null; recorderRole: Role | null }
+export type VitalView = Omit<VitalRow, 'sourceRef' | 'createdAt' | 'encounterId'> & { recorderName: string | null; recorderRole: Role | null }
 
 const VIEW_COLUMNS = [
   'vitals.id',

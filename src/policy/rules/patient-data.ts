@@ -1,21 +1,45 @@
 /**
  * Rules for a patient's own data: profile, records, vitals, import (SPEC §3 table).
  * The patient has full access; a doctor reads and adds while a consultation is approved
- * right now; nobody else.
+ * right now; a caregiver (SPEC §10) reads with `read` access and also writes with `manage`;
+ * nobody else.
  */
+import type { CaregiverAccess } from '../../db/schema.js'
 import { isActiveRole, type Actor } from '../actor.js'
 
-/** A patient's data, as the policy sees it: whose it is and whether the actor is on their care team now. */
+/** A patient's data, as the policy sees it: whose it is and how the actor is related to them now. */
 export interface PatientScope {
   patientId: string
   /** True when the acting doctor has an approved consultation with this patient right now. */
   actorHasApprovedConsultation: boolean
+  /**
+   * The access the patient granted the acting user as a caregiver (SPEC §10), when the grant is
+   * active right now (accepted, not revoked, not expired); absent or null otherwise. Set only by
+   * `resolvePatientScope` for a patient account acting on another patient's locker.
+   */
+  caregiverAccess?: CaregiverAccess | null | undefined
 }
 
-const isOwner = (a: Actor, r: PatientScope) => isActiveRole(a, 'patient') && a.id === r.patientId
+/** The patient themselves. */
+export const isOwner = (a: Actor, r: PatientScope) => isActiveRole(a, 'patient') && a.id === r.patientId
 const isTreatingDoctor = (a: Actor, r: PatientScope) => isActiveRole(a, 'doctor') && r.actorHasApprovedConsultation
 
+/** A caregiver of the patient with any access (`read` or `manage`), right now (SPEC §10). */
+export const isCaregiverReading = (a: Actor, r: PatientScope) =>
+  isActiveRole(a, 'patient') && a.id !== r.patientId && (r.caregiverAccess === 'read' || r.caregiverAccess === 'manage')
+/** A caregiver of the patient with `manage` access, right now (SPEC §10). */
+export const isCaregiverManaging = (a: Actor, r: PatientScope) => isActiveRole(a, 'patient') && a.id !== r.patientId && r.caregiverAccess === 'manage'
+
+/** The patient, or a caregiver of theirs with any access: reads of their own locker (SPEC §10 `read`). */
+export const ownerOrCaregiver = (a: Actor, r: PatientScope) => isOwner(a, r) || isCaregiverReading(a, r)
+/** The patient, or a caregiver of theirs with `manage` access: changes to their locker (SPEC §10 `manage`). */
+export const ownerOrManagingCaregiver = (a: Actor, r: PatientScope) => isOwner(a, r) || isCaregiverManaging(a, r)
+
 const ownerOrTreatingDoctor = (a: Actor, r: PatientScope) => isOwner(a, r) || isTreatingDoctor(a, r)
+/** Reads of the locker: the patient, a treating doctor, a caregiver of either level. */
+const readers = (a: Actor, r: PatientScope) => ownerOrTreatingDoctor(a, r) || isCaregiverReading(a, r)
+/** Additions (records, vitals): the patient, a treating doctor, a `manage` caregiver. */
+const adders = (a: Actor, r: PatientScope) => ownerOrTreatingDoctor(a, r) || isCaregiverManaging(a, r)
 
 /**
  * Which of a patient's rows with a doctor party (prescriptions, consultations) an actor may
@@ -44,22 +68,24 @@ const isEmergencyOf = (a: Actor, r: PatientScope) => a.kind === 'emergency' && a
 
 export const patientDataRules = {
   'emergency.view': isEmergencyOf,
+  /** The emergency token is the patient's alone: never a caregiver's (SPEC §3, §10). */
   'emergency.manage': isOwner,
-  'profile.read': ownerOrTreatingDoctor,
-  'profile.write': isOwner,
+  'profile.read': readers,
+  'profile.write': ownerOrManagingCaregiver,
   'record.list': (a: Actor, r: RecordScope) =>
-    ownerOrTreatingDoctor(a, r) || (a.kind === 'emergency' && a.patientId === r.patientId && r.listFrom !== undefined && r.listFrom >= a.recordsSince),
-  'record.read': (a: Actor, r: RecordScope) => ownerOrTreatingDoctor(a, r) || isShareOf(a, r) || isEmergencyFor(a, r),
-  'record.create': ownerOrTreatingDoctor,
-  'record.update': isOwner,
-  'record.delete': isOwner,
-  'vitals.read': ownerOrTreatingDoctor,
-  'vitals.create': ownerOrTreatingDoctor,
+    readers(a, r) || (a.kind === 'emergency' && a.patientId === r.patientId && r.listFrom !== undefined && r.listFrom >= a.recordsSince),
+  'record.read': (a: Actor, r: RecordScope) => readers(a, r) || isShareOf(a, r) || isEmergencyFor(a, r),
+  'record.create': adders,
+  'record.update': ownerOrManagingCaregiver,
+  'record.delete': ownerOrManagingCaregiver,
+  'vitals.read': readers,
+  'vitals.create': adders,
   /** Lab results (SPEC §4.8b): the same access as vitals. */
-  'labs.read': ownerOrTreatingDoctor,
+  'labs.read': readers,
   /** The health summary (SPEC §4.8) reads profile, vitals and records: the same people as those reads. */
-  'summary.read': ownerOrTreatingDoctor,
-  'import.run': isOwner,
+  'summary.read': readers,
+  /** Importing is uploading records: the patient or a `manage` caregiver. */
+  'import.run': ownerOrManagingCaregiver,
   /**
    * The FHIR API's reads with no /api/v1 twin (prescriptions and dispensations as FHIR, $everything, $summary; SPEC §9): the same people as the other reads.
    * Which prescriptions, dispensations and consultations they then see is narrowed per row by

@@ -3636,7 +3636,7 @@ export interface paths {
                                 actor: {
                                     id?: string;
                                     /** @enum {string} */
-                                    kind: "patient" | "doctor" | "pharmacist" | "admin" | "share" | "emergency" | "system";
+                                    kind: "patient" | "doctor" | "pharmacist" | "admin" | "caregiver" | "share" | "emergency" | "system";
                                     name?: string;
                                 };
                                 /** @description ISO-8601 UTC instant */
