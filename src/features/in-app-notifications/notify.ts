@@ -8,7 +8,7 @@
  * Keep `data` to what the recipient may see and the web app needs to word the event (a name, an
  * instant): never a token, a passcode or clinical content.
  */
-import type { Kysely, Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.js'
 
 /** The events of SPEC §10, `feature.verb` in the past tense like audit actions. */
@@ -65,4 +65,26 @@ export async function notifyUsers(db: Kysely<DB> | Transaction<DB>, items: reado
       })),
     )
     .execute()
+}
+
+/**
+ * Who hears of an event about `patientId`'s locker (SPEC §10): the patient — unless a dependent,
+ * who never signs in — and every caregiver holding an active `manage` grant on it (a dependent's
+ * creator among them). Ids only; an appointment's doctor and other parties are the caller's to add.
+ */
+export async function lockerRecipients(db: Kysely<DB> | Transaction<DB>, patientId: string): Promise<string[]> {
+  const [patient, managers] = await Promise.all([
+    db.selectFrom('users').select(['id', 'isDependent']).where('id', '=', patientId).executeTakeFirst(),
+    db
+      .selectFrom('caregivers')
+      .select('caregiverId')
+      .where('patientId', '=', patientId)
+      .where('status', '=', 'active')
+      .where('access', '=', 'manage')
+      .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', sql<Date>`now()`)]))
+      .execute(),
+  ])
+  const ids = patient && !patient.isDependent ? [patient.id] : []
+  for (const m of managers) if (m.caregiverId !== null && !ids.includes(m.caregiverId)) ids.push(m.caregiverId)
+  return ids
 }

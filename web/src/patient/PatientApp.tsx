@@ -3,6 +3,7 @@ import { lazy } from 'react'
 import { Navigate, Route, Routes } from 'react-router'
 import { Shell, type NavItem } from '../components/Shell'
 import { Dashboard } from './Dashboard'
+import { LockerProvider } from './locker'
 
 const ProfilePage = lazy(() => import('./ProfilePage'))
 const RecordsPage = lazy(() => import('./RecordsPage'))
@@ -37,25 +38,27 @@ const NAV: NavItem[] = [
 
 export default function PatientApp() {
   return (
-    <Routes>
-      <Route element={<Shell nav={NAV} />}>
-        <Route index element={<Dashboard />} />
-        <Route path="profile" element={<ProfilePage />} />
-        <Route path="records" element={<RecordsPage />} />
-        <Route path="shares" element={<SharesPage />} />
-        <Route path="shl" element={<ShlPage />} />
-        <Route path="vitals" element={<VitalsPage />} />
-        <Route path="labs" element={<LabsPage />} />
-        <Route path="consultations" element={<ConsultationsPage />} />
-        <Route path="prescriptions" element={<PrescriptionsPage />} />
-        <Route path="emergency" element={<EmergencyPage />} />
-        <Route path="import" element={<ImportPage />} />
-        <Route path="access-log" element={<AccessLogPage />} />
-        <Route path="password" element={<ChangePasswordPage />} />
-        <Route path="security" element={<SecurityPage />} />
-        <Route path="your-data" element={<YourDataPage />} />
-        <Route path="*" element={<Navigate to="/patient" replace />} />
-      </Route>
-    </Routes>
+    <LockerProvider>
+      <Routes>
+        <Route element={<Shell nav={NAV} />}>
+          <Route index element={<Dashboard />} />
+          <Route path="profile" element={<ProfilePage />} />
+          <Route path="records" element={<RecordsPage />} />
+          <Route path="shares" element={<SharesPage />} />
+          <Route path="shl" element={<ShlPage />} />
+          <Route path="vitals" element={<VitalsPage />} />
+          <Route path="labs" element={<LabsPage />} />
+          <Route path="consultations" element={<ConsultationsPage />} />
+          <Route path="prescriptions" element={<PrescriptionsPage />} />
+          <Route path="emergency" element={<EmergencyPage />} />
+          <Route path="import" element={<ImportPage />} />
+          <Route path="access-log" element={<AccessLogPage />} />
+          <Route path="password" element={<ChangePasswordPage />} />
+          <Route path="security" element={<SecurityPage />} />
+          <Route path="your-data" element={<YourDataPage />} />
+          <Route path="*" element={<Navigate to="/patient" replace />} />
+        </Route>
+      </Routes>
+    </LockerProvider>
   )
 }
