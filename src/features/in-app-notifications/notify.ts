@@ -73,17 +73,16 @@ export async function notifyUsers(db: Kysely<DB> | Transaction<DB>, items: reado
  * creator among them). Ids only; an appointment's doctor and other parties are the caller's to add.
  */
 export async function lockerRecipients(db: Kysely<DB> | Transaction<DB>, patientId: string): Promise<string[]> {
-  const [patient, managers] = await Promise.all([
-    db.selectFrom('users').select(['id', 'isDependent']).where('id', '=', patientId).executeTakeFirst(),
-    db
+  // One after the other: `db` may be a transaction, which runs one query at a time.
+  const patient = await db.selectFrom('users').select(['id', 'isDependent']).where('id', '=', patientId).executeTakeFirst()
+  const managers = await db
       .selectFrom('caregivers')
       .select('caregiverId')
       .where('patientId', '=', patientId)
       .where('status', '=', 'active')
       .where('access', '=', 'manage')
       .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', sql<Date>`now()`)]))
-      .execute(),
-  ])
+      .execute()
   const ids = patient && !patient.isDependent ? [patient.id] : []
   for (const m of managers) if (m.caregiverId !== null && !ids.includes(m.caregiverId)) ids.push(m.caregiverId)
   return ids
