@@ -128,6 +128,14 @@ const LISTS: ListRoute[] = [
   },
   { route: '/doctor/patients', shape: ['instant', 'uuid'], calls: [{ role: 'doctor', url: () => '/doctor/patients' }] },
   {
+    route: '/notifications',
+    shape: ['instant', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/notifications' },
+      { role: 'doctor', url: () => '/notifications' },
+    ],
+  },
+  {
     route: '/doctors',
     shape: ['name', 'uuid'],
     calls: [

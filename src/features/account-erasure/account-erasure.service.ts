@@ -18,6 +18,8 @@
  *   the pharmacy's safety check reads is gone;
  * - the account disabled, with no way to sign in left (password, second factors, passkeys,
  *   OpenID Connect links removed) and `erased_at` set;
+ * - in-app notifications (SPEC §10) deleted: the patient's own, their stream tickets, and those
+ *   about them held by others;
  * - audit events stay (they hold no clinical content), plus `locker.erased`; the patient is
  *   emailed through the queue (`notify.locker-erased`).
  *
@@ -34,6 +36,7 @@ import type { DB } from '../../db/schema.js'
 import type { Actor } from '../../policy/index.js'
 import { dummyPasswordHash, verifyPassword } from '../accounts/passwords.js'
 import { eraseExports } from '../data-export/data-export.service.js'
+import { eraseNotifications } from '../in-app-notifications/in-app-notifications.service.js'
 import { eraseSmartHealthLinks } from '../shl/shl.service.js'
 import * as q from './account-erasure.queries.js'
 
@@ -50,6 +53,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   (trx, deps, pid) => q.closeConsultations(trx, pid, deps.now()),
   (trx, deps, pid) => q.cancelOpenPrescriptions(trx, pid, deps.now()),
   eraseSmartHealthLinks,
+  eraseNotifications,
   (trx, deps, pid) => q.closeAccount(trx, pid, deps.now()),
 ]
 

@@ -81,8 +81,12 @@ export async function liveSessionIds(db: Db, sessions: readonly { sessionId: str
   return new Set(sessions.filter((s) => owner.get(s.sessionId) === s.userId).map((s) => s.sessionId))
 }
 
-/** Erasure: deletes every notification and stream ticket of `userId` (an erased account keeps its row). */
-export async function deleteUserNotifications(db: Db, userId: string): Promise<void> {
+/**
+ * Erasure: deletes `userId`'s notifications and stream tickets (an erased account keeps its
+ * row, so ON DELETE CASCADE does not apply), and every notification about that patient held by
+ * others (a doctor's "consultation requested" naming them, a manager's). Returns nothing.
+ */
+export async function deleteNotificationsOf(db: Db, userId: string): Promise<void> {
   await db.deleteFrom('notificationStreamTickets').where('userId', '=', userId).execute()
-  await db.deleteFrom('notifications').where('userId', '=', userId).execute()
+  await db.deleteFrom('notifications').where((eb) => eb.or([eb('userId', '=', userId), eb('patientId', '=', userId)])).execute()
 }

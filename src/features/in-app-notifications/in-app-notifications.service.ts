@@ -10,10 +10,12 @@
  * concurrent uses one wins. An EventSource cannot send an Authorization header, and an access
  * token in a URL would land in logs and history — hence a ticket, never the token (SPEC §10).
  */
+import type { Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
 import { UnauthorizedError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import { hashToken, newOpaqueToken } from '../../app/opaque-tokens.js'
+import type { DB } from '../../db/schema.js'
 import { authorize, type UserActor } from '../../policy/index.js'
 import * as q from './in-app-notifications.queries.js'
 import { toNotificationDto, type MarkReadInput, type NotificationDto, type NotificationListInput } from './in-app-notifications.schema.js'
@@ -73,4 +75,13 @@ export async function redeemStreamTicket(deps: Deps, ticket: string): Promise<{ 
     throw new UnauthorizedError('The stream ticket is invalid, used or expired; ask for a new one.', 'invalid-ticket')
   }
   return owner
+}
+
+/**
+ * The account-erasure step (src/features/account-erasure, SPEC §9): in the erasure's
+ * transaction, the patient's notifications and stream tickets go, and every notification about
+ * them held by others (their streams end at the next session check: erasure revokes the sessions).
+ */
+export async function eraseNotifications(trx: Transaction<DB>, _deps: Deps, patientId: string): Promise<void> {
+  await q.deleteNotificationsOf(trx, patientId)
 }
