@@ -923,7 +923,7 @@ describe('authorization matrix: every route × every role, its status and its au
 })
 
 describe('the second-factor gate on every route (SPEC §8: MFA_REQUIRED_ROLES, default doctor,pharmacist,admin)', () => {
-  it('an unenrolled, verified doctor gets 403 mfa-setup-required on every signed-in route except the account routes (/auth/*), which never say it', async () => {
+  it('an unenrolled, verified doctor gets 403 mfa-setup-required on every signed-in route except the account routes (/auth/*, /notifications*), which never say it', async () => {
     const gated = await startTestApp({ MFA_REQUIRED_ROLES: 'doctor,pharmacist,admin' })
     try {
       const doctor = await registerUser(gated, 'doctor')
@@ -940,7 +940,8 @@ describe('the second-factor gate on every route (SPEC §8: MFA_REQUIRED_ROLES, d
         const url = path.replace(':pid', doctor.id).replace(':token', 'a'.repeat(43)).replace(':seq', '1').replace(/:id/g, randomUUID())
         const res = await gated.app.inject({ method, url, headers: doctor.headers })
         const gatedHere = res.statusCode === 403 && res.body.includes('/problems/mfa-setup-required')
-        const accountRoute = path.startsWith(`${API_PREFIX}/auth/`)
+        // One's own notifications (SPEC §10) are account-level too: the header's bell works while one enrols.
+        const accountRoute = path.startsWith(`${API_PREFIX}/auth/`) || path.startsWith(`${API_PREFIX}/notifications`)
         if (gatedHere === accountRoute) failures.push(`${route}: ${res.statusCode} ${res.body.slice(0, 120)}`)
       }
       expect(failures).toEqual([])

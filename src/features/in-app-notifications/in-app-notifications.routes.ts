@@ -25,8 +25,12 @@ import { issueStreamTicket, listNotifications, markNotificationsRead, redeemStre
 import { createStreamHub, type StreamHub } from './stream-hub.js'
 
 const tags = ['notifications']
-/** Every role, pending accounts too (a new-sign-in notice is theirs as well); the second-factor gate applies. */
-const access = { roles: ACCOUNT_ROUTE_ACCESS.roles, allowPending: true } as const
+/**
+ * Account-level like `/auth/*`: every role, pending accounts and accounts still to enrol a
+ * second factor too — a new-sign-in notice is theirs as well, and the bell in every page's
+ * header must not trip the second-factor redirect (SPEC §8) while the user enrols.
+ */
+const access = ACCOUNT_ROUTE_ACCESS
 
 /** The stream hub of each app's deps (one per node), for tests and operations: `streamHubOf(deps)?.count(userId)`. */
 const hubs = new WeakMap<Deps, StreamHub>()

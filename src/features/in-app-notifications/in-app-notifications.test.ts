@@ -12,6 +12,7 @@ import { createAdmin, loginAs, registerUser, registerVerified, type TestUser } f
 import { openSse } from '../../../test/helpers/sse-client.js'
 import { startTestApp, type TestApp } from '../../../test/helpers/test-app.js'
 import { waitUntil } from '../../../test/helpers/wait.js'
+import { redactUrl } from '../../app/logger.js'
 import { streamHubOf } from './in-app-notifications.routes.js'
 import { MAX_STREAMS_PER_USER } from './stream-hub.js'
 
@@ -183,6 +184,10 @@ describe('stream tickets', () => {
     expect(again.statusCode).toBe(401)
     expect(again.headers['content-type']).toContain('application/problem+json')
     expect(again.json().type).toBe('https://carelocker.dev/problems/invalid-ticket')
+  })
+
+  it('the request log never carries the ticket (the query string is dropped)', () => {
+    expect(redactUrl('/api/v1/notifications/stream?ticket=SeCrEtTiCkEt')).toBe('/api/v1/notifications/stream')
   })
 
   it('an expired, unknown or missing ticket, or an access token in its place, is refused', async () => {
