@@ -677,6 +677,13 @@ const MATRIX: Record<string, Row> = {
     after: restoreConsent,
   },
   'GET /api/v1/doctor/patients': { req: (r) => api(r, 'GET', '/doctor/patients'), expect: x({ docC: 200, docN: 200 }), audit: { docC: ['profile.listed'] } },
+  // In-app notifications (SPEC §10): every signed-in role, pending accounts too, on its own only.
+  'GET /api/v1/notifications': { req: (r) => api(r, 'GET', '/notifications?unread=true'), expect: x({}, 200), audit: none },
+  'GET /api/v1/notifications/unread-count': { req: (r) => api(r, 'GET', '/notifications/unread-count'), expect: x({}, 200), audit: none },
+  'POST /api/v1/notifications/read': { req: (r) => api(r, 'POST', '/notifications/read', { all: true }), expect: x({}, 200), audit: none },
+  'POST /api/v1/notifications/stream-ticket': { req: (r) => api(r, 'POST', '/notifications/stream-ticket'), expect: x({}, 201), audit: none },
+  // The ticket is the stream's only credential (a live stream never ends, so the cells send an unknown one): 401 for everyone, bearer or not.
+  'GET /api/v1/notifications/stream': { req: (r) => api(r, 'GET', `/notifications/stream?ticket=${newOpaqueToken()}`), expect: all(401), audit: none },
   'POST /api/v1/patients/:pid/notes': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/notes`, { body: 'Matrix note', sharedWithPatient: true }),
     expect: x({ docC: 201, docN: 404 }),
@@ -982,13 +989,15 @@ describe('authorization matrix: every route × every role, its status and its au
 })
 
 describe('the second-factor gate on every route (SPEC §8: MFA_REQUIRED_ROLES, default doctor,pharmacist,admin)', () => {
-  it('an unenrolled, verified doctor gets 403 mfa-setup-required on every signed-in route except the account routes (/auth/*), which never say it', async () => {
+  it('an unenrolled, verified doctor gets 403 mfa-setup-required on every signed-in route except the account routes (/auth/*, /notifications*), which never say it', async () => {
     const gated = await startTestApp({ MFA_REQUIRED_ROLES: 'doctor,pharmacist,admin' })
     try {
       const doctor = await registerUser(gated, 'doctor')
       await gated.deps.db.updateTable('users').set({ status: 'active', verifiedAt: new Date() }).where('id', '=', doctor.id).execute()
       const failures: string[] = []
-      const signedIn = (await enumerateRoutes(gated.app)).filter((r) => MATRIX[r] !== undefined && MATRIX[r]!.expect.anon === 401)
+      // The notification stream answers 401 to everyone without a ticket: its gate is the ticket route's.
+      const ticketed = (r: string) => r === 'GET /api/v1/notifications/stream'
+      const signedIn = (await enumerateRoutes(gated.app)).filter((r) => MATRIX[r] !== undefined && MATRIX[r]!.expect.anon === 401 && !ticketed(r))
       // Logout ends the session the check uses: last.
       signedIn.sort((a, b) => Number(a.endsWith('/auth/logout')) - Number(b.endsWith('/auth/logout')))
       expect(signedIn.length).toBeGreaterThan(40)
@@ -997,7 +1006,8 @@ describe('the second-factor gate on every route (SPEC §8: MFA_REQUIRED_ROLES, d
         const url = path.replace(':pid', doctor.id).replace(':token', 'a'.repeat(43)).replace(':seq', '1').replace(/:id/g, randomUUID())
         const res = await gated.app.inject({ method, url, headers: doctor.headers })
         const gatedHere = res.statusCode === 403 && res.body.includes('/problems/mfa-setup-required')
-        const accountRoute = path.startsWith(`${API_PREFIX}/auth/`)
+        // One's own notifications (SPEC §10) are account-level too: the header's bell works while one enrols.
+        const accountRoute = path.startsWith(`${API_PREFIX}/auth/`) || path.startsWith(`${API_PREFIX}/notifications`)
         if (gatedHere === accountRoute) failures.push(`${route}: ${res.statusCode} ${res.body.slice(0, 120)}`)
       }
       expect(failures).toEqual([])

@@ -138,6 +138,14 @@ const LISTS: ListRoute[] = [
   { route: '/patients/:pid/appointments', shape: ['instant', 'uuid'], calls: [{ role: 'patient', url: () => '/patients/me/appointments' }] },
   { route: '/doctor/availability/exceptions', shape: ['instant', 'uuid'], calls: [{ role: 'doctor', url: () => '/doctor/availability/exceptions' }] },
   {
+    route: '/notifications',
+    shape: ['instant', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/notifications' },
+      { role: 'doctor', url: () => '/notifications' },
+    ],
+  },
+  {
     route: '/doctors',
     shape: ['name', 'uuid'],
     calls: [

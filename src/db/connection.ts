@@ -11,7 +11,8 @@ import { CamelCasePlugin, CompiledQuery, Kysely, Migrator, PostgresDialect, sql,
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
 import { migrationProvider } from './migrations/index.js'
-import { attachCache, createListeningCache, createProcessCache, type NodeCache } from './node-cache.js'
+import { createPgListener, createPgliteListener, type DbListener } from './db-listener.js'
+import { attachCache, createNodeCache, type NodeCache } from './node-cache.js'
 import type { DB } from './schema.js'
 
 export type { NodeCache } from './node-cache.js'
@@ -33,6 +34,8 @@ export interface Database {
   poolStats?(): { total: number; idle: number; waiting: number }
   /** This node's read cache, invalidated on every node when a change commits (see `NodeCache`). */
   cache: NodeCache
+  /** This node's one `LISTEN` connection, dispatching each channel to its subscribers (src/db/db-listener.ts). */
+  listener: DbListener
   close(): Promise<void>
 }
 
@@ -87,8 +90,8 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
   await client.waitReady
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client), plugins: [new CamelCasePlugin()] })
   // Subscribed before Kysely sends anything: PGlite's listen runs a statement of its own.
-  const cache = await createProcessCache(client)
-  return { ...withCache(db, cache), engine: 'pglite', pglite: client }
+  const listener = await createPgliteListener(client)
+  return { ...withCache(db, listener, 'pglite'), engine: 'pglite', pglite: client }
 }
 
 function openPostgres(url: string, max: number): Database {
@@ -113,16 +116,17 @@ function openPostgres(url: string, max: number): Database {
   // listens while it is idle. Its next statement fails, and the caller sees that error.
   pool.on('connect', (client) => client.on('error', () => undefined))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }), plugins: [new CamelCasePlugin()] })
-  const cache = createListeningCache(url, types as pg.CustomTypesConfig)
+  const listener = createPgListener(url, types as pg.CustomTypesConfig)
   return {
-    ...withCache(db, cache),
+    ...withCache(db, listener, 'postgres'),
     engine: 'postgres',
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   }
 }
 
-/** What both engines share: `db` with its read cache attached, `ping`, and `close` (cache first, then the pool). */
-function withCache(db: Kysely<DB>, cache: NodeCache & { close(): Promise<void> }): Pick<Database, 'db' | 'ping' | 'cache' | 'close'> {
+/** What both engines share: `db` with its read cache attached, the listener, `ping`, and `close` (cache, listener, then the pool). */
+function withCache(db: Kysely<DB>, listener: DbListener, engine: Engine): Pick<Database, 'db' | 'ping' | 'cache' | 'listener' | 'close'> {
+  const cache = createNodeCache(listener, engine)
   attachCache(db, cache)
   return {
     db,
@@ -130,8 +134,10 @@ function withCache(db: Kysely<DB>, cache: NodeCache & { close(): Promise<void> }
       await sql`SELECT 1`.execute(db)
     },
     cache,
+    listener,
     close: async () => {
       await cache.close()
+      await listener.close()
       await db.destroy()
     },
   }

@@ -12,16 +12,15 @@
  * - `forgetLocally(tags)` drops tags on this process at once, so the node that wrote reads
  *   its own write without waiting for the notification's flight.
  *
- * Each node hears notifications through `LISTEN` on a dedicated PostgreSQL connection, or
- * PGlite's `listen` in the embedded engine. Never stale beyond a notification's flight: while
+ * Each node hears notifications through its one listener (src/db/db-listener.ts: `LISTEN` on
+ * a dedicated PostgreSQL connection, or PGlite's `listen` in the embedded engine). Never stale beyond a notification's flight: while
  * the listener is down (before its first `LISTEN`, or after a lost connection until it
  * listens again) `get` answers nothing, and every (re)connect clears the cache; a read that
  * raced an invalidation is not stored (`generation`). Entries expire after 30 s, a backstop.
  */
 import { randomUUID } from 'node:crypto'
-import type { PGlite } from '@electric-sql/pglite'
 import { sql, type Kysely, type Transaction } from 'kysely'
-import pg from 'pg'
+import { CACHE_CHANNEL, type DbListener } from './db-listener.js'
 import type { DB } from './schema.js'
 
 export interface NodeCache {
@@ -51,9 +50,7 @@ export interface NodeCache {
 }
 
 /** The channel of cache invalidations; payload `{"tags":[…]}`, or `{"all":true}` after a TRUNCATE. */
-export const CACHE_CHANNEL = 'carelocker_cache'
-/** `application_name` of each node's listening connection (visible in pg_stat_activity). */
-export const CACHE_LISTENER_NAME = 'carelocker-cache-listener'
+export { CACHE_CHANNEL }
 const CACHE_TTL_MS = 30_000
 /** Capacity in weight units: about 50,000 sessions, or 2,500 pages of 20 records (~25 MB). */
 const CACHE_MAX_WEIGHT = 50_000
@@ -183,83 +180,28 @@ function applyNotification(local: LocalCache, payload: string | undefined): void
 }
 
 /**
- * PGlite: one process. Code-level invalidations drop local entries; the triggers'
- * notifications arrive through PGlite's `listen` (subscribed before any other use).
+ * The node cache on `listener`'s `carelocker_cache` channel (src/db/db-listener.ts): bypassed
+ * while the listener is not listening and cleared each time it starts listening again, since
+ * notifications sent meanwhile are lost. `engine: 'pglite'` (one process) drops code-level
+ * invalidations locally; `'postgres'` also sends them to every node (`pg_notify`).
  */
-export async function createProcessCache(client: PGlite): Promise<NodeCache & { close(): Promise<void> }> {
-  const local = createLocalCache({ ttlMs: CACHE_TTL_MS, maxWeight: CACHE_MAX_WEIGHT, listening: true })
-  const unlisten = await client.listen(CACHE_CHANNEL, (payload) => applyNotification(local, payload))
-  return {
-    ...local.cache,
-    invalidate: async (_db, tags) => local.drop(tags),
-    settle: (db) => settle(local, db),
-    close: async () => {
-      liveCaches.delete(local)
-      await unlisten().catch(() => undefined)
-    },
-  }
-}
-
-/**
- * PostgreSQL: `LISTEN carelocker_cache` on a dedicated client, reconnecting with backoff
- * (0.1 s doubling to 5 s) after any error; the cache is bypassed while not listening and
- * cleared on every (re)connect, since notifications sent meanwhile are lost.
- */
-export function createListeningCache(url: string, types: pg.CustomTypesConfig): NodeCache & { close(): Promise<void> } {
+export function createNodeCache(listener: DbListener, engine: 'pglite' | 'postgres'): NodeCache & { close(): Promise<void> } {
   const local = createLocalCache({ ttlMs: CACHE_TTL_MS, maxWeight: CACHE_MAX_WEIGHT, listening: false })
-  let client: pg.Client | undefined
-  let closed = false
-  let delayMs = 100
-  let timer: NodeJS.Timeout | undefined
-
-  const onNotification = (msg: pg.Notification) => {
-    if (msg.channel === CACHE_CHANNEL) applyNotification(local, msg.payload)
-  }
-  const lost = (c: pg.Client) => {
-    if (client !== c) return
-    client = undefined
-    local.setListening(false)
-    c.removeAllListeners('notification')
-    c.end().catch(() => undefined)
-    if (!closed) {
-      timer = setTimeout(connect, delayMs)
-      delayMs = Math.min(delayMs * 2, 5_000)
-    }
-  }
-  const connect = () => {
-    timer = undefined
-    if (closed) return
-    const c = new pg.Client({ connectionString: url, application_name: CACHE_LISTENER_NAME, types })
-    client = c
-    c.on('error', () => lost(c))
-    c.on('end', () => lost(c))
-    c.on('notification', onNotification)
-    c.connect()
-      .then(() => c.query(`LISTEN ${CACHE_CHANNEL}`))
-      .then(() => {
-        if (client !== c || closed) return
-        delayMs = 100
-        local.setListening(true)
-      })
-      .catch(() => lost(c))
-  }
-  connect()
-
+  const unsubscribe = listener.subscribe(CACHE_CHANNEL, {
+    message: (payload) => applyNotification(local, payload),
+    listening: (on) => local.setListening(on),
+  })
   return {
     ...local.cache,
     invalidate: async (db, tags) => {
       local.drop(tags)
-      await sql`SELECT pg_notify(${CACHE_CHANNEL}, ${JSON.stringify({ tags })})`.execute(db)
+      if (engine === 'postgres') await sql`SELECT pg_notify(${CACHE_CHANNEL}, ${JSON.stringify({ tags })})`.execute(db)
     },
     settle: (db) => settle(local, db),
     close: async () => {
-      closed = true
+      unsubscribe()
       liveCaches.delete(local)
-      if (timer) clearTimeout(timer)
-      const c = client
-      client = undefined
       local.setListening(false)
-      await c?.end().catch(() => undefined)
     },
   }
 }

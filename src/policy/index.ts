@@ -14,6 +14,7 @@ import { prescriptionRules } from './rules/prescriptions.js'
 import { consultationRules } from './rules/consultations.js'
 import { dataFreedomRules } from './rules/data-freedom.js'
 import { noteRules } from './rules/notes.js'
+import { notificationRules } from './rules/notifications.js'
 import { patientDataRules } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
 import { shlRules } from './rules/shl.js'
@@ -31,7 +32,10 @@ export { readableNotes, type NoteScope } from './rules/notes.js'
 export type { ExportBuildTarget } from './rules/data-freedom.js'
 export { readableAppointments, type AppointmentScope } from './rules/appointments.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules, ...appointmentRules }
+const rules = {
+  ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules,
+  ...dispensingRules, ...dataFreedomRules, ...shlRules, ...appointmentRules, ...notificationRules,
+}
 
 type Rules = typeof rules
 export type Action = keyof Rules

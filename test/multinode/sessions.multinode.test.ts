@@ -112,7 +112,7 @@ describe('sessions across two nodes', () => {
     const admin = new pg.Client({ connectionString: nodes.databaseUrl })
     await admin.connect()
     try {
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'carelocker-cache-listener'`)
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'carelocker-listener'`)
     } finally {
       await admin.end()
     }

@@ -20,6 +20,8 @@
  *   the pharmacy's safety check reads is gone;
  * - the account disabled, with no way to sign in left (password, second factors, passkeys,
  *   OpenID Connect links removed) and `erased_at` set;
+ * - in-app notifications (SPEC §10) deleted: the patient's own, their stream tickets, and those
+ *   about them held by others;
  * - audit events stay (they hold no clinical content), plus `locker.erased`; the patient is
  *   emailed through the queue (`notify.locker-erased`).
  *
@@ -37,6 +39,7 @@ import type { Actor } from '../../policy/index.js'
 import { dummyPasswordHash, verifyPassword } from '../accounts/passwords.js'
 import { eraseAppointments } from '../appointments/appointments.service.js'
 import { eraseExports } from '../data-export/data-export.service.js'
+import { eraseNotifications } from '../in-app-notifications/in-app-notifications.service.js'
 import { eraseSmartHealthLinks } from '../shl/shl.service.js'
 import * as q from './account-erasure.queries.js'
 
@@ -54,6 +57,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   (trx, deps, pid) => q.cancelOpenPrescriptions(trx, pid, deps.now()),
   eraseSmartHealthLinks,
   eraseAppointments,
+  eraseNotifications,
   (trx, deps, pid) => q.closeAccount(trx, pid, deps.now()),
 ]
 

@@ -12,6 +12,7 @@ import type { RequestMeta, UserActor } from '../../policy/index.js'
 import { requestMeta } from '../../app/request-meta.js'
 import { randomBytes } from 'node:crypto'
 import * as q from './accounts.queries.js'
+import { notifyUsers } from '../in-app-notifications/notify.js'
 import { enqueueAccountNotice } from './account-notices.js'
 import { recordKnownBrowser } from './sessions.queries.js'
 import { ACCESS_TOKEN_TTL_SECONDS, hashToken, newRefreshToken, signAccessToken } from './tokens.js'
@@ -109,7 +110,8 @@ export async function openSession(
 /**
  * A sign-in that succeeded: opens the session and writes `auth.logged_in` (resource: the
  * session; SPEC §4.7) in one transaction, with the `new-browser-sign-in` notice (SPEC §8)
- * when the browser had not signed in to this account before. Callers have checked every
+ * and the `auth.new_sign_in` in-app notification (SPEC §10) when the browser had not signed
+ * in to this account before. Callers have checked every
  * factor and the account's status before calling.
  */
 export async function completeSignIn(deps: Deps, user: UserRow, method: AuthMethod, from: SignInRequest): Promise<Session> {
@@ -118,7 +120,12 @@ export async function completeSignIn(deps: Deps, user: UserRow, method: AuthMeth
     const session = await openSession(deps, trx, user, method, from)
     const actor: UserActor = { kind: 'user', id: user.id, role: user.role, status: user.status, name: user.name, sessionId: session.sessionId, secondFactor: SECOND_FACTORS.has(method), meta: from.meta }
     await deps.audit.record(trx, actor, 'auth.logged_in', { patientId, resource: { type: 'session', id: session.sessionId } })
-    if (session.newBrowser) await enqueueAccountNotice(deps, trx, user.id, 'new-browser-sign-in', { sessionId: session.sessionId })
+    if (session.newBrowser) {
+      await enqueueAccountNotice(deps, trx, user.id, 'new-browser-sign-in', { sessionId: session.sessionId })
+      // SPEC §10: and in-app, for the account's other sessions to see (the session list names the device).
+      const data = { method, signedInAt: deps.now().toISOString() }
+      await notifyUsers(trx, [{ userId: user.id, type: 'auth.new_sign_in', resource: { type: 'session', id: session.sessionId }, data }])
+    }
     return session
   })
 }

@@ -13,6 +13,9 @@
  * Any other move is 409 `invalid-status-transition`. Someone who is not a party gets 404.
  * Audit (SPEC §4.7): `consultation.requested|approved|rejected|ended|cancelled`, with the
  * patient's id, in the transition's transaction. Approve and reject email both sides.
+ * In-app notifications (SPEC §10), in the same transaction: a request tells the doctor; an
+ * approval, rejection or ending tells the other side — the patient's side being the patient
+ * and the managers of their locker (`lockerRecipients`).
  */
 import type { Kysely, Transaction } from 'kysely'
 import type { Deps } from '../../app/deps.js'
@@ -21,6 +24,7 @@ import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { ConsultationStatus, DB } from '../../db/schema.js'
 import { authorize, can, type UserActor } from '../../policy/index.js'
 import { findVerifiedDoctor } from '../doctors/doctors.service.js'
+import { lockerRecipients, notifyUsers, type NotificationType } from '../in-app-notifications/notify.js'
 import { enqueueEmail } from '../notifications/notifications.service.js'
 import * as q from './consultations.queries.js'
 import {
@@ -45,6 +49,17 @@ function decodeInstantCursor(cursor: string): { at: Date; id: string } {
 }
 
 const consultationTarget = (c: { id: string; patientId: string }) => ({ patientId: c.patientId, resource: { type: 'consultation', id: c.id } })
+
+/**
+ * Raises `type` about consultation `c` for the side that did not act: the doctor when the
+ * patient acted (`to: 'doctor'`), else the patient's locker (`lockerRecipients`). `data` names
+ * the other party for the web app's wording.
+ */
+async function notifyOtherSide(trx: Trx, c: ConsultationDto, type: NotificationType, to: 'doctor' | 'patient'): Promise<void> {
+  const recipients = to === 'doctor' ? [c.doctor.id] : await lockerRecipients(trx, c.patient.id)
+  const data: Record<string, string> = to === 'doctor' ? { patientName: c.patient.name } : { doctorName: c.doctor.name }
+  await notifyUsers(trx, recipients.map((userId) => ({ userId, type, patientId: c.patient.id, resource: { type: 'consultation', id: c.id }, data })))
+}
 
 async function viewOf(db: Db, id: string): Promise<ConsultationDto> {
   const view = await q.findConsultationView(db, id)
@@ -82,6 +97,7 @@ export async function requestConsultation(deps: Deps, actor: UserActor, input: R
     if (!row) throw new ConflictError('You already have an open consultation request or consultation with this doctor.', 'consultation-open')
     const dto = await viewOf(trx, row.id)
     await deps.audit.record(trx, actor, 'consultation.requested', consultationTarget(row))
+    await notifyOtherSide(trx, dto, 'consultation.requested', 'doctor')
     return dto
   })
 }
@@ -130,6 +146,7 @@ export async function decideConsultation(deps: Deps, actor: UserActor, id: strin
     await enqueueEmail(deps, trx, { template, to: { userId: row.doctorId }, data })
     const dto = await viewOf(trx, id)
     await deps.audit.record(trx, actor, `consultation.${to}`, consultationTarget(row))
+    await notifyOtherSide(trx, dto, `consultation.${to}`, 'patient')
     return dto
   })
 }
@@ -150,6 +167,8 @@ export async function endConsultation(deps: Deps, actor: UserActor, id: string):
     if (!row) throw await wrongState(trx, id, cancel ? 'a pending request can be cancelled' : 'an approved consultation can be ended')
     const dto = await viewOf(trx, id)
     await deps.audit.record(trx, actor, `consultation.${to}`, consultationTarget(row))
+    // Ending tells the other side; withdrawing a request that was never answered tells no one.
+    if (to === 'ended') await notifyOtherSide(trx, dto, 'consultation.ended', actor.id === row.doctorId ? 'patient' : 'doctor')
     return dto
   })
 }

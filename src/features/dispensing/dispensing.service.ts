@@ -29,6 +29,7 @@ import { parseReference } from '../prescriptions/reference-number.js'
 import { loadProfile } from '../profile/profile.service.js'
 import * as q from './dispensing.queries.js'
 import type { CounterWarning, DispenseInput, HistoryInput, HistoryRow, LookupInput, PharmacyCheckView, RejectInput } from './dispensing.schema.js'
+import { lockerRecipients, notifyUsers } from '../in-app-notifications/notify.js'
 
 /** How long a scan or lookup lets the same pharmacist validate, dispense or reject (SPEC §4.9). */
 export const SCAN_WINDOW_MS = 60 * 60 * 1000
@@ -265,6 +266,10 @@ export async function dispensePrescription(deps: Deps, actor: UserActor, id: str
     if (!(await q.settleDispensedStatus(trx, id, now))) throw new ConflictError('The prescription changed state meanwhile.', 'prescription-not-dispensable')
     const view = await loadPrescriptionView(deps, trx, allowed, now)
     await deps.audit.record(trx, actor, 'prescription.dispensed', target(row.patientId, id))
+    // SPEC §10: the patient's locker hears of it in-app (`partial`: items remain to dispense).
+    const recipients = await lockerRecipients(trx, row.patientId)
+    const data = { pharmacistName: actor.name, partial: view?.status !== 'dispensed' }
+    await notifyUsers(trx, recipients.map((userId) => ({ userId, type: 'prescription.dispensed', patientId: row.patientId, resource: { type: 'prescription', id }, data })))
     return view as PrescriptionView
   })
 }

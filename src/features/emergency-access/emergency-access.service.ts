@@ -27,6 +27,7 @@ import { prepareRecordList, readRecordList } from '../records/records.service.js
 import type { RecordDto } from '../records/records.schema.js'
 import { withinAlertCooldown } from './alert-cooldown.js'
 import * as q from './emergency-access.queries.js'
+import { lockerRecipients, notifyUsers } from '../in-app-notifications/notify.js'
 
 /** How far back the emergency view shows records (SPEC §4.6). */
 export const EMERGENCY_RECORD_MONTHS = 6
@@ -134,8 +135,8 @@ export const MAX_ALERT_SMS_PER_NUMBER_PER_DAY = 10
  * The alert logic of an emergency access (SPEC §4.6), inside `trx`: claims the patient's
  * alert round (one per `EMERGENCY_ALERT_COOLDOWN_MIN`, at most 3 per 24 h) and, when it
  * is granted, enqueues the email to the patient and one SMS per distinct contact number
- * that is under its own 24-hour cap. Delivery happens in the job queue; nothing waits for it.
- * Returns whether a round was sent.
+ * that is under its own 24-hour cap, and raises the in-app notification of the patient's locker.
+ * Delivery happens in the job queue; nothing waits for it. Returns whether a round was sent.
  */
 async function runAlertLogic(deps: Deps, trx: Transaction<DB>, patient: Granted<PatientScope>, now: Date): Promise<boolean> {
   const patientId = patient.patientId
@@ -143,6 +144,10 @@ async function runAlertLogic(deps: Deps, trx: Transaction<DB>, patient: Granted<
   if (!(await q.claimAlertRound(trx, patientId, now, limits))) return false
   const accessedAt = now.toISOString()
   await enqueueEmail(deps, trx, { template: 'emergency-access', to: { userId: patientId }, data: { accessedAt } })
+  // SPEC §10: the locker hears of it in-app with each alert round (not every access: the view's
+  // hot path writes only its audit event; inside the cooldown the patient was already told).
+  const recipients = await lockerRecipients(trx, patientId)
+  await notifyUsers(trx, recipients.map((userId) => ({ userId, type: 'emergency.accessed', patientId, resource: { type: 'emergency-link', id: patientId }, data: { accessedAt } })))
   const profile = await loadProfile(trx, patient)
   const destinations = new Map(profile.emergencyContacts.map((c) => [hashToken(c.phone), c.phone]))
   for (const [destinationHash, phone] of [...destinations].sort(([a], [b]) => a.localeCompare(b))) {

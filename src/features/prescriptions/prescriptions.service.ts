@@ -30,6 +30,7 @@ import * as q from './prescriptions.queries.js'
 import type { CreatePrescriptionInput, PrescriptionJoinedRow, PrescriptionListInput, PrescriptionStatusValue, PrescriptionView } from './prescriptions.schema.js'
 import { signQrToken } from './qr-token.js'
 import { formatReference, generateReferenceCode } from './reference-number.js'
+import { lockerRecipients, notifyUsers } from '../in-app-notifications/notify.js'
 
 type Db = Kysely<DB> | Transaction<DB>
 const DAY_MS = 86_400_000
@@ -183,7 +184,7 @@ type IssueOutcome = { issued: false; warnings: PrescriberWarning[] } | { issued:
 /**
  * The write of `createPrescription` in `trx`: nothing when an allergy matches without an
  * override (`issued: false` with the warnings); else the serial, the row, the items and the
- * email job, and the view of what was written.
+ * email job, the in-app notification of the patient's locker (SPEC §10), and the view of what was written.
  */
 async function issuePrescription(
   deps: Deps,
@@ -232,6 +233,9 @@ async function issuePrescription(
     })),
   )
   await deps.jobs.send(trx, 'notify.prescription-issued', { prescriptionId, to: { userId: patientId } })
+  // SPEC §10: the patient's locker hears of it in-app too (a dependent's managers among them).
+  const recipients = await lockerRecipients(trx, patientId)
+  await notifyUsers(trx, recipients.map((userId) => ({ userId, type: 'prescription.issued', patientId, resource: { type: 'prescription', id: prescriptionId }, data: { doctorName: actor.name, prescriptionNumber } })))
   const view = await findView(deps, trx, prescriptionId, now)
   return { issued: true, view: view as PrescriptionView, overridden: prescriberWarnings !== null }
 }

@@ -18,6 +18,7 @@ import { getRecord } from '../records/records.service.js'
 import type { RecordView } from '../records/records.schema.js'
 import * as q from './share-links.queries.js'
 import { MAX_PASSCODE_ATTEMPTS, shareStatus, toShareLinkDto, type CreateShareInput, type ShareLinkDto } from './share-links.schema.js'
+import { lockerRecipients, notifyUsers } from '../in-app-notifications/notify.js'
 
 /** Creates a link to one of the patient's records. 404 when the record is not the caller's to see; 403 for a treating doctor. */
 export async function createShare(deps: Deps, actor: UserActor, pid: string, recordId: string, input: CreateShareInput) {
@@ -146,7 +147,7 @@ export async function getSharedRecord(deps: Deps, token: string, passcode: strin
  * view is counted first, atomically (so `maxViews` can never be exceeded), and given back
  * when the download then fails; a link used up in the meantime is refused (410, audited as
  * `share.refused`) before anything is read. Audited as `record.downloaded` (by the records
- * service) and `share.accessed`.
+ * service) and `share.accessed`; the patient's locker gets a `share.opened` notification.
  */
 export async function openSharedContent(deps: Deps, token: string, passcode: string | undefined, meta: RequestMeta, req: ContentRequest): Promise<RecordContent> {
   const { actor, link } = await openShare(deps, token, passcode, meta)
@@ -157,9 +158,13 @@ export async function openSharedContent(deps: Deps, token: string, passcode: str
   }
   try {
     const content = await openRecordContent(deps, actor, actor.patientId, actor.recordId, { range: req.range })
-    await deps.db.transaction().execute((trx) =>
-      deps.audit.record(trx, actor, 'share.accessed', { patientId: actor.patientId, resource: { type: 'share', id: link.id } }),
-    )
+    await deps.db.transaction().execute(async (trx) => {
+      await deps.audit.record(trx, actor, 'share.accessed', { patientId: actor.patientId, resource: { type: 'share', id: link.id } })
+      // SPEC §10: each counted view tells the patient's locker (the metadata and HEAD requests do not).
+      const recipients = await lockerRecipients(trx, actor.patientId)
+      const data = { recordId: actor.recordId, openedAt: deps.now().toISOString() }
+      await notifyUsers(trx, recipients.map((userId) => ({ userId, type: 'share.opened', patientId: actor.patientId, resource: { type: 'share', id: link.id }, data })))
+    })
     return content
   } catch (err) {
     await q.uncountShareView(deps.db, link.id)

@@ -33,6 +33,7 @@ import { openRecordContent } from '../records/records-content.service.js'
 import { encodeShlink, encryptShlFile, type OutgoingShlPayload } from './shl-payload.js'
 import * as q from './shl.queries.js'
 import { SHL_LOCATION_MINUTES, SHL_PASSCODE_ATTEMPTS, shlStatus, toShlLinkDto, type CreateShlInput, type ShlLinkDto } from './shl.schema.js'
+import { lockerRecipients, notifyUsers } from '../in-app-notifications/notify.js'
 
 /** Path of the manifest and file routes under the API prefix. */
 export const SHL_MANIFEST_PATH = '/api/v1/shl'
@@ -261,7 +262,8 @@ export type ManifestFileDto = { contentType: string; location: string } | { cont
  * than `embeddedLengthMax`. Files whose record was deleted since are left out. 404 for an
  * unknown, expired, revoked or dead link; 401 `{remainingAttempts}` for a missing or wrong
  * passcode. Audited: `shl.accessed` (actor kind `share` with the recipient's name) on
- * success, `shl.refused` for a wrong passcode or a link no longer valid.
+ * success, `shl.refused` for a wrong passcode or a link no longer valid. A success raises
+ * `shl.opened` for the patient's locker (SPEC §10).
  */
 export async function openManifest(deps: Deps, manifestId: string, input: ManifestInput, meta: RequestMeta): Promise<{ files: ManifestFileDto[] }> {
   const link = await q.findLinkByManifestHash(deps.db, hashToken(manifestId))
@@ -296,6 +298,10 @@ export async function openManifest(deps: Deps, manifestId: string, input: Manife
     await q.insertLocations(trx, locations)
     await q.insertAccess(trx, { linkId: link.id, recipient: input.recipient, at: now })
     await deps.audit.record(trx, actor, 'shl.accessed', target)
+    // SPEC §10: the patient's locker hears who opened it (the name the recipient gave, as the access list shows).
+    const recipients = await lockerRecipients(trx, link.patientId)
+    const data = { recipient: input.recipient, openedAt: now.toISOString() }
+    await notifyUsers(trx, recipients.map((userId) => ({ userId, type: 'shl.opened', patientId: link.patientId, resource: { type: 'shl', id: link.id }, data })))
   })
   return { files: answer }
 }

@@ -49,4 +49,8 @@ export const queryKeys = {
   sessions: ['sessions'] as const,
   /** The account's two-factor (TOTP) state. */
   totp: ['account', 'totp'] as const,
+  /** Prefix of the signed-in account's in-app notifications (SPEC §10): the bell's count and list. */
+  notifications: ['notifications'] as const,
+  notificationCount: ['notifications', 'unread-count'] as const,
+  notificationList: ['notifications', 'list'] as const,
 }

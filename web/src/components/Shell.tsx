@@ -1,5 +1,5 @@
 /**
- * The signed-in layout: header (user menu with "Change password", sign-out button), role
+ * The signed-in layout: header (notification bell, user menu with "Change password", sign-out button), role
  * navigation (a drawer on phones), main landmark.
  */
 import { AppShell, Badge, Burger, Button, Group, Menu, NavLink, ScrollArea, Text, Title } from '@mantine/core'
@@ -7,6 +7,7 @@ import { useDisclosure } from '@mantine/hooks'
 import { Suspense, useEffect, type ReactNode } from 'react'
 import { Link, Outlet, useLocation, useNavigate } from 'react-router'
 import { HOME_OF, ROLE_LABEL, useAuth, useUser } from '../auth'
+import { NotificationBell } from './NotificationBell'
 import { Loading } from './states'
 import { VerifyEmailBanner } from './VerifyEmailBanner'
 
@@ -52,6 +53,7 @@ export function Shell({ nav, children }: { nav: NavItem[]; children?: ReactNode 
             </Badge>
           </Group>
           <Group gap="xs" wrap="nowrap">
+            <NotificationBell />
             <Menu position="bottom-end" withinPortal>
               <Menu.Target>
                 <Button variant="subtle" size="xs" data-testid="user-menu" rightSection={<span aria-hidden>▾</span>}>
