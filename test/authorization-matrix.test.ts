@@ -135,6 +135,8 @@ const fresh = {
   share: async () => (await must<{ id: string }>(api('owner', 'POST', `/patients/me/records/${recordId}/shares`, {}), 201)).id,
   shl: async () => (await must<{ id: string }>(api('owner', 'POST', '/patients/me/shl', { include: { summary: true, recordIds: [] } }), 201)).id,
   patient: () => registerUser(t),
+  /** An organization, made through the admin API (SPEC §10). */
+  organization: async () => (await must<{ id: string }>(api('admin', 'POST', '/admin/organizations', { name: `Org ${randomUUID()}`, type: 'hospital' }), 201)).id,
   verifiedDoctor: () => registerVerified(t, 'doctor', users.admin),
   /** Closes whatever is open between the owner and docC and opens a consultation in `status`. */
   async consultation(status: 'pending' | 'approved'): Promise<string> {
@@ -404,6 +406,23 @@ const MATRIX: Record<string, Row> = {
     },
     expect: adminOnly(),
     audit: { admin: ['user.enabled'] },
+  },
+  // Organizations (SPEC §10): admins write, every verified account reads.
+  'POST /api/v1/admin/organizations': {
+    req: (r) => api(r, 'POST', '/admin/organizations', { name: `Matrix ${randomUUID()}`, type: 'clinic' }),
+    expect: adminOnly(201),
+    audit: { admin: ['organization.created'] },
+  },
+  'PATCH /api/v1/admin/organizations/:id': {
+    req: async (r) => api(r, 'PATCH', `/admin/organizations/${await fresh.organization()}`, { phone: '+1 555 0100' }),
+    expect: adminOnly(),
+    audit: { admin: ['organization.updated'] },
+  },
+  'GET /api/v1/organizations': { req: (r) => api(r, 'GET', '/organizations'), expect: x({ docP: 403 }, 200), audit: none },
+  'PUT /api/v1/admin/users/:id/organization': {
+    req: async (r) => api(r, 'PUT', `/admin/users/${users.docN.id}/organization`, { organizationId: await fresh.organization() }),
+    expect: adminOnly(),
+    audit: { admin: ['user.organization_changed'] },
   },
   'GET /api/v1/admin/jobs': { req: (r) => api(r, 'GET', '/admin/jobs'), expect: adminOnly(), audit: none },
   'GET /api/v1/admin/settings': { req: (r) => api(r, 'GET', '/admin/settings'), expect: adminOnly(), audit: none },

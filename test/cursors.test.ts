@@ -136,6 +136,14 @@ const LISTS: ListRoute[] = [
   },
   { route: '/doctor/patients', shape: ['instant', 'uuid'], calls: [{ role: 'doctor', url: () => '/doctor/patients' }] },
   {
+    route: '/organizations',
+    shape: ['name', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/organizations' },
+      { role: 'admin', url: () => '/organizations' },
+    ],
+  },
+  {
     route: '/doctors',
     shape: ['name', 'uuid'],
     calls: [

@@ -13,6 +13,7 @@ import { prescriptionRules } from './rules/prescriptions.js'
 import { consultationRules } from './rules/consultations.js'
 import { dataFreedomRules } from './rules/data-freedom.js'
 import { encounterRules } from './rules/encounters.js'
+import { organizationRules } from './rules/organizations.js'
 import { noteRules } from './rules/notes.js'
 import { patientDataRules } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
@@ -31,7 +32,7 @@ export { readableNotes, type NoteScope } from './rules/notes.js'
 export type { ExportBuildTarget } from './rules/data-freedom.js'
 export { encounterParts } from './rules/encounters.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules, ...encounterRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules, ...encounterRules, ...organizationRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

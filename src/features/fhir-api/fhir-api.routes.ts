@@ -19,7 +19,7 @@ import {
   searchDocuments,
   searchMedicationDispenses,
   searchMedicationRequests,
-  searchNothing,
+  searchEncounters, searchNothing,
   searchObservations,
   searchProfileList,
   summary,
@@ -57,7 +57,8 @@ export const fhirApiRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/DocumentReference', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchDocuments(deps, userOf(req), base(req))))
   app.get('/MedicationRequest', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchMedicationRequests(deps, userOf(req), base(req))))
   app.get('/MedicationDispense', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchMedicationDispenses(deps, userOf(req), base(req))))
-  for (const type of ['Encounter', 'Appointment'] as const) {
+  app.get('/Encounter', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchEncounters(deps, userOf(req), base(req))))
+  for (const type of ['Appointment'] as const) {
     app.get(`/${type}`, { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchNothing(deps, userOf(req), type, base(req))))
   }
 

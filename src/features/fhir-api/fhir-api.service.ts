@@ -17,7 +17,8 @@
  * (MedicationDispense) and consultations (Consent, in `$everything`) are then narrowed per row
  * as in /api/v1 (`readablePrescriptions`, `readableConsultations`): a doctor sees only the
  * prescriptions they wrote and their own consultations; the patient sees all.
- * | Encounter, Appointment (none exist yet: always empty) | `fhir.read` | nothing (nothing disclosed) |
+ * | Encounter (visits, SPEC §10) | `fhir.read` | `fhir.viewed` |
+ * | Appointment (none exist yet: always empty) | `fhir.read` | nothing (nothing disclosed) |
  *
  * A refusal is 404 (another patient, a doctor without an approved consultation) and is logged
  * as `<feature>.denied`; roles that can never read (pharmacist, admin) are refused by the route gate (403).
@@ -31,6 +32,7 @@ import { readableConsultations, readablePrescriptions, type Actor, type PatientS
 import { openRecordContent, type ContentRequest, type RecordContent } from '../records/records-content.service.js'
 import { z } from 'zod'
 import { recordDocumentReference } from './documents.js'
+import { encounterResource } from './encounters.js'
 import * as q from './fhir-api.queries.js'
 import { dispensedItem, prescriptionItemRequest } from './medication-orders.js'
 import { labObservation, observationTime, vitalObservation } from './observations.js'
@@ -250,6 +252,16 @@ export function searchMedicationDispenses(deps: Deps, actor: Actor, s: BaseSearc
     const rows = await listAllowed(readablePrescriptions(actor, scope), (of) => q.listDispensedItemRows(db, patientId, after, s._count + 1, of))
     const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.dispensedAt.toISOString(), r.dispensationId, r.itemId])
     return searchset(deps, 'MedicationDispense', baseParams(s), items.map((r) => dispensedItem(patientId, r)), next)
+  }, prepare)
+}
+
+/** Encounter search (SPEC §10): the patient's visits, newest first by start (a treating doctor sees all of them, as in /api/v1). */
+export function searchEncounters(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => afterOf(s._cursor)
+  return read(deps, actor, s.patient, fhirRead('encounters'), async (db, patientId, after) => {
+    const rows = await q.listEncounterRows(db, patientId, after, s._count + 1)
+    const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.startsAt.toISOString(), r.id])
+    return searchset(deps, 'Encounter', baseParams(s), items.map((r) => encounterResource(patientId, r)), next)
   }, prepare)
 }
 

@@ -128,6 +128,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an organization (hospital, clinic, pharmacy, laboratory)
+         * @description Names are unique whatever their case: a second one is 409 `organization-name-taken`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        address?: string;
+                        name: string;
+                        phone?: string;
+                        /** @enum {string} */
+                        type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string | null;
+                            createdAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            phone: string | null;
+                            /** @enum {string} */
+                            type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change an organization (the fields given; null clears address or phone) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        address?: string | null;
+                        name?: string;
+                        phone?: string | null;
+                        /** @enum {string} */
+                        type?: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string | null;
+                            createdAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            phone: string | null;
+                            /** @enum {string} */
+                            type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/v1/admin/settings": {
         parameters: {
             query?: never;
@@ -224,7 +404,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -234,6 +418,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -308,7 +497,11 @@ export interface paths {
                             createdAt: string;
                             doctor?: {
                                 licenseNumber: string;
-                                organization?: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             };
                             email: string;
@@ -318,6 +511,11 @@ export interface paths {
                             name: string;
                             pharmacist?: {
                                 licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 pharmacyName: string;
                             };
                             /** @enum {string} */
@@ -391,7 +589,11 @@ export interface paths {
                             createdAt: string;
                             doctor?: {
                                 licenseNumber: string;
-                                organization?: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             };
                             email: string;
@@ -401,6 +603,11 @@ export interface paths {
                             name: string;
                             pharmacist?: {
                                 licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 pharmacyName: string;
                             };
                             /** @enum {string} */
@@ -430,6 +637,118 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a doctor's or pharmacist's organization (null: none)
+         * @description 409 `not-a-professional` for a patient or an admin; 400 for an unknown organization.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        organizationId: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            doctor?: {
+                                licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
+                                specialty: string;
+                            };
+                            email: string;
+                            emailVerified: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            pharmacist?: {
+                                licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
+                                pharmacyName: string;
+                            };
+                            /** @enum {string} */
+                            role: "patient" | "doctor" | "pharmacist" | "admin";
+                            /** @enum {string} */
+                            status: "active" | "pending" | "disabled";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -471,7 +790,11 @@ export interface paths {
                             createdAt: string;
                             doctor?: {
                                 licenseNumber: string;
-                                organization?: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             };
                             email: string;
@@ -481,6 +804,11 @@ export interface paths {
                             name: string;
                             pharmacist?: {
                                 licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 pharmacyName: string;
                             };
                             /** @enum {string} */
@@ -780,7 +1108,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -790,6 +1122,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -877,7 +1214,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -887,6 +1228,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -981,7 +1327,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -991,6 +1341,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -1111,7 +1466,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -1121,6 +1480,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -1841,7 +2205,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -1851,6 +2219,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -2367,7 +2740,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -2377,6 +2754,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -2428,7 +2810,11 @@ export interface paths {
                         email: string;
                         licenseNumber?: string;
                         name: string;
-                        organization?: string;
+                        /**
+                         * Format: uuid
+                         * @description A doctor's or pharmacist's organization (`GET /organizations`); unknown → 400 (SPEC §10).
+                         */
+                        organizationId?: string;
                         password: string;
                         pharmacyName?: string;
                         /** @enum {string} */
@@ -2453,7 +2839,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -2463,6 +2853,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -3218,6 +3613,8 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
+                    /** @description Only the members of this organization (SPEC §10). */
+                    organizationId?: string;
                     q?: string;
                     specialty?: string;
                 };
@@ -3238,7 +3635,12 @@ export interface paths {
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
-                                organization?: string;
+                                /** @description The organization the doctor belongs to (SPEC §10). */
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             }[];
                             nextCursor: string | null;
@@ -3484,6 +3886,81 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find organizations by name and type
+         * @description `q`: case-insensitive substring of the name (`%` and `_` literal). Sorted by name.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    q?: string;
+                    type?: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                address: string | null;
+                                createdAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -8955,7 +9432,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -8965,6 +9446,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
