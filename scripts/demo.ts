@@ -81,7 +81,8 @@ async function seed(app: App, deps: Awaited<ReturnType<typeof composeDeps>>['dep
   await enrolTotp(app, admin, adminToken)
 
   const doctor: Login = { role: 'doctor', email: 'doctor@demo.carelocker.dev', password: password(), name: 'Dr. Ada Okafor' }
-  const d = await register(app, doctor, { specialty: 'Internal Medicine', licenseNumber: 'MD-DEMO-001', organization: 'CareLocker Demo Clinic' })
+  const clinic = await call(app, 'POST', '/admin/organizations', adminToken, { name: 'CareLocker Demo Clinic', type: 'clinic' })
+  const d = await register(app, doctor, { specialty: 'Internal Medicine', licenseNumber: 'MD-DEMO-001', organizationId: clinic.id })
   await enrolTotp(app, doctor, d.token)
   await call(app, 'POST', `/admin/users/${d.id}/verify`, adminToken)
   logins.push(doctor)

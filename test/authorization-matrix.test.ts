@@ -102,6 +102,8 @@ let t: TestApp
 let users: Record<Exclude<Role, 'anon'>, TestUser>
 let recordId: string
 let consultationId: string
+/** A visit of the owner, recorded by docC. */
+let encounterId: string
 /** A separate patient whose share and emergency links the public routes use. */
 let pub: { shareToken: string; emergencyToken: string; recordId: string }
 let rx: { id: string; referenceNumber: string; qrData: string } | undefined
@@ -138,6 +140,8 @@ const fresh = {
   share: async () => (await must<{ id: string }>(api('owner', 'POST', `/patients/me/records/${recordId}/shares`, {}), 201)).id,
   shl: async () => (await must<{ id: string }>(api('owner', 'POST', '/patients/me/shl', { include: { summary: true, recordIds: [] } }), 201)).id,
   patient: () => registerUser(t),
+  /** An organization, made through the admin API (SPEC §10). */
+  organization: async () => (await must<{ id: string }>(api('admin', 'POST', '/admin/organizations', { name: `Org ${randomUUID()}`, type: 'hospital' }), 201)).id,
   verifiedDoctor: () => registerVerified(t, 'doctor', users.admin),
   /** Closes whatever is open between the owner and docC and opens a consultation in `status`. */
   async consultation(status: 'pending' | 'approved'): Promise<string> {
@@ -421,6 +425,23 @@ const MATRIX: Record<string, Row> = {
     expect: adminOnly(),
     audit: { admin: ['user.enabled'] },
   },
+  // Organizations (SPEC §10): admins write, every verified account reads.
+  'POST /api/v1/admin/organizations': {
+    req: (r) => api(r, 'POST', '/admin/organizations', { name: `Matrix ${randomUUID()}`, type: 'clinic' }),
+    expect: adminOnly(201),
+    audit: { admin: ['organization.created'] },
+  },
+  'PATCH /api/v1/admin/organizations/:id': {
+    req: async (r) => api(r, 'PATCH', `/admin/organizations/${await fresh.organization()}`, { phone: '+1 555 0100' }),
+    expect: adminOnly(),
+    audit: { admin: ['organization.updated'] },
+  },
+  'GET /api/v1/organizations': { req: (r) => api(r, 'GET', '/organizations'), expect: x({ docP: 403 }, 200), audit: none },
+  'PUT /api/v1/admin/users/:id/organization': {
+    req: async (r) => api(r, 'PUT', `/admin/users/${users.docN.id}/organization`, { organizationId: await fresh.organization() }),
+    expect: adminOnly(),
+    audit: { admin: ['user.organization_changed'] },
+  },
   'GET /api/v1/admin/jobs': { req: (r) => api(r, 'GET', '/admin/jobs'), expect: adminOnly(), audit: none },
   'GET /api/v1/admin/settings': { req: (r) => api(r, 'GET', '/admin/settings'), expect: adminOnly(), audit: none },
   'GET /api/v1/admin/audit/verify': { req: (r) => api(r, 'GET', '/admin/audit/verify'), expect: adminOnly(), audit: none },
@@ -690,6 +711,18 @@ const MATRIX: Record<string, Row> = {
     audit: { docC: ['note.created'], docN: ['note.denied'] },
   },
   'GET /api/v1/patients/:pid/notes': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/notes`), expect: patientRead(), audit: patientReadAudit('note.viewed') },
+  // Visits (SPEC §10): a consenting doctor records; the patient and a consenting doctor read.
+  'POST /api/v1/patients/:pid/encounters': {
+    req: (r) => api(r, 'POST', `/patients/${users.owner.id}/encounters`, { start: '2026-11-20T09:00:00.000Z', type: 'in_person' }),
+    expect: x({ docC: 201, docN: 404 }),
+    audit: { docC: ['encounter.created'], docN: ['encounter.denied'] },
+  },
+  'GET /api/v1/patients/:pid/encounters': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/encounters`), expect: patientRead(), audit: patientReadAudit('encounter.viewed') },
+  'GET /api/v1/patients/:pid/encounters/:id': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/encounters/${encounterId}`),
+    expect: patientRead(),
+    audit: patientReadAudit('encounter.viewed'),
+  },
   'POST /api/v1/patients/:pid/vitals': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/vitals`, { type: 'heart_rate', value: 72 }),
     expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
@@ -906,6 +939,7 @@ beforeAll(async () => {
   await must(api('docC', 'PUT', '/doctor/availability', AVAILABILITY), 200)
   await must(api('docN', 'PUT', '/doctor/availability', AVAILABILITY), 200)
   appointmentId = await fresh.appointment()
+  encounterId = (await must<{ id: string }>(api('docC', 'POST', `/patients/${owner!.id}/encounters`, { start: '2026-11-20T09:00:00.000Z', type: 'in_person' }), 201)).id
   // Shares, an emergency link and an audit trail of the other patient, so their own lists are not empty.
   await must(api('other', 'POST', `/patients/me/records/${(await uploadRecord(t, other!, { name: 'o.txt', bytes: 'other\n' })).id}/shares`, {}), 201)
 

@@ -117,6 +117,14 @@ const LISTS: ListRoute[] = [
       { role: 'doctor', url: () => `/patients/${callers.patient.id}/notes` },
     ],
   },
+  {
+    route: '/patients/:pid/encounters',
+    shape: ['instant', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/patients/me/encounters' },
+      { role: 'doctor', url: () => `/patients/${callers.patient.id}/encounters` },
+    ],
+  },
   { route: '/patients/:pid/audit', shape: ['seq'], calls: [{ role: 'patient', url: () => '/patients/me/audit' }] },
   {
     route: '/consultations',
@@ -143,6 +151,14 @@ const LISTS: ListRoute[] = [
     calls: [
       { role: 'patient', url: () => '/notifications' },
       { role: 'doctor', url: () => '/notifications' },
+    ],
+  },
+  {
+    route: '/organizations',
+    shape: ['name', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/organizations' },
+      { role: 'admin', url: () => '/organizations' },
     ],
   },
   {

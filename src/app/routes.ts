@@ -31,6 +31,8 @@ import { dataExportRoutes } from '../features/data-export/data-export.routes.js'
 import { accountErasureRoutes } from '../features/account-erasure/account-erasure.routes.js'
 import { shlRoutes } from '../features/shl/shl.routes.js'
 import { inAppNotificationsRoutes } from '../features/in-app-notifications/in-app-notifications.routes.js'
+import { encountersRoutes } from '../features/encounters/encounters.routes.js'
+import { organizationsRoutes } from '../features/organizations/organizations.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -67,6 +69,8 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(shlRoutes, { deps })
   await app.register(appointmentsRoutes, { deps })
   await app.register(inAppNotificationsRoutes, { deps })
+  await app.register(encountersRoutes, { deps })
+  await app.register(organizationsRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

@@ -13,6 +13,8 @@ import { dispensingRules } from './rules/dispensing.js'
 import { prescriptionRules } from './rules/prescriptions.js'
 import { consultationRules } from './rules/consultations.js'
 import { dataFreedomRules } from './rules/data-freedom.js'
+import { encounterRules } from './rules/encounters.js'
+import { organizationRules } from './rules/organizations.js'
 import { noteRules } from './rules/notes.js'
 import { notificationRules } from './rules/notifications.js'
 import { patientDataRules } from './rules/patient-data.js'
@@ -32,9 +34,11 @@ export { readableNotes, type NoteScope } from './rules/notes.js'
 export type { ExportBuildTarget } from './rules/data-freedom.js'
 export { readableAppointments, type AppointmentScope } from './rules/appointments.js'
 
+export { encounterParts } from './rules/encounters.js'
+
 const rules = {
   ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules,
-  ...dispensingRules, ...dataFreedomRules, ...shlRules, ...appointmentRules, ...notificationRules,
+  ...dispensingRules, ...dataFreedomRules, ...shlRules, ...appointmentRules, ...notificationRules, ...encounterRules, ...organizationRules,
 }
 
 type Rules = typeof rules

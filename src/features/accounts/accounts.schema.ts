@@ -1,6 +1,6 @@
 /** Request and response schemas of accounts and sessions (SPEC §4.1), and the User mapper. */
 import { z } from 'zod'
-import { singleLine, toInstant } from '../../app/schemas.js'
+import { Uuid, singleLine, toInstant } from '../../app/schemas.js'
 import type { UserRow } from '../../db/schema.js'
 
 export const Email = z.email().max(254).transform((v) => v.trim().toLowerCase())
@@ -16,7 +16,7 @@ export const RegisterBody = z
     name: Name,
     specialty: singleLine(200).min(1).optional(),
     licenseNumber: singleLine(100).min(1).optional(),
-    organization: singleLine(200).min(1).optional(),
+    organizationId: Uuid.optional().describe('A doctor\'s or pharmacist\'s organization (`GET /organizations`); unknown → 400 (SPEC §10).'),
     pharmacyName: singleLine(200).min(1).optional(),
   })
   .strict()
@@ -32,12 +32,16 @@ export const RegisterBody = z
       need('pharmacyName')
       need('licenseNumber')
     }
+    if (b.role === 'patient' && b.organizationId !== undefined) ctx.addIssue({ code: 'custom', path: ['organizationId'], message: 'Only doctors and pharmacists belong to an organization.' })
   })
 export type RegisterInput = z.infer<typeof RegisterBody>
 
 export const LoginBody = z.object({ email: Email, password: z.string().min(1).max(128) }).strict()
 export const RefreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).strict()
 export const ChangePasswordBody = z.object({ currentPassword: z.string().min(1).max(128), newPassword: Password }).strict()
+
+/** The organization a doctor or pharmacist belongs to (SPEC §10). */
+export const OrganizationRef = z.object({ id: z.uuid(), name: z.string() })
 
 export const User = z.object({
   id: z.uuid(),
@@ -48,8 +52,8 @@ export const User = z.object({
   createdAt: z.string(),
   /** SPEC §8: until it is, no email but the verification link goes to the address. */
   emailVerified: z.boolean(),
-  doctor: z.object({ specialty: z.string(), licenseNumber: z.string(), organization: z.string().optional() }).optional(),
-  pharmacist: z.object({ pharmacyName: z.string(), licenseNumber: z.string() }).optional(),
+  doctor: z.object({ specialty: z.string(), licenseNumber: z.string(), organization: OrganizationRef.optional() }).optional(),
+  pharmacist: z.object({ pharmacyName: z.string(), licenseNumber: z.string(), organization: OrganizationRef.optional() }).optional(),
 })
 export type UserDto = z.infer<typeof User>
 
@@ -60,12 +64,15 @@ export const TokenPair = z.object({
   expiresIn: z.number().int(),
 })
 
-/** users row → `User` (SPEC §4.1). */
+/** `{organization: {id, name}}` when the account belongs to one (the name is copied on the account, see organizations.service.ts), else nothing. */
+const organizationOf = (u: UserRow) => (u.organizationId && u.organization ? { organization: { id: u.organizationId, name: u.organization } } : {})
+
+/** users row → `User` (SPEC §4.1, §10). */
 export function toUserDto(u: UserRow): UserDto {
   const dto: UserDto = { id: u.id, email: u.email, role: u.role, status: u.status, name: u.name, createdAt: toInstant(u.createdAt), emailVerified: u.emailVerifiedAt !== null }
   if (u.role === 'doctor') {
-    dto.doctor = { specialty: u.specialty ?? '', licenseNumber: u.licenseNumber ?? '', ...(u.organization ? { organization: u.organization } : {}) }
+    dto.doctor = { specialty: u.specialty ?? '', licenseNumber: u.licenseNumber ?? '', ...organizationOf(u) }
   }
-  if (u.role === 'pharmacist') dto.pharmacist = { pharmacyName: u.pharmacyName ?? '', licenseNumber: u.licenseNumber ?? '' }
+  if (u.role === 'pharmacist') dto.pharmacist = { pharmacyName: u.pharmacyName ?? '', licenseNumber: u.licenseNumber ?? '', ...organizationOf(u) }
   return dto
 }

@@ -20,6 +20,7 @@ import { completeSignIn, openSession, type Session, type SignInRequest } from '.
 import { enqueueAccountNotice } from './account-notices.js'
 import { enqueueEmailVerification } from '../email-verification/email-verification.service.js'
 import { startSecondFactor } from '../mfa/mfa.service.js'
+import { organizationOf } from '../organizations/organizations.service.js'
 import type { MfaRequired } from '../mfa/mfa.schema.js'
 
 export type { Session } from './sign-in.js'
@@ -30,14 +31,15 @@ export const VERIFIED_ROLES: readonly Role[] = ['doctor', 'pharmacist']
 /**
  * Creates an account and its first session, and enqueues the one message registration sends:
  * the email verification link (SPEC §8; the welcome email follows verification). Doctors
- * and pharmacists start `pending`. Throws ValidationError `password-too-common`
- * (password-policy.ts) and ConflictError for a taken email.
+ * and pharmacists start `pending`, in their `organizationId` when given (SPEC §10). Throws ValidationError `password-too-common`
+ * (password-policy.ts) or for an unknown organization (`/organizationId`), and ConflictError for a taken email.
  */
 export async function register(deps: Deps, input: RegisterInput, from: SignInRequest): Promise<Session> {
   assertPasswordAllowed(input.password, input.email, '/password')
   const passwordHash = await hashPassword(input.password)
   const now = deps.now()
   return deps.db.transaction().execute(async (trx) => {
+    const org = input.organizationId !== undefined && input.role !== 'patient' ? await organizationOf(trx, input.organizationId) : null
     const user = await q.insertUser(trx, {
       email: input.email,
       passwordHash,
@@ -46,7 +48,8 @@ export async function register(deps: Deps, input: RegisterInput, from: SignInReq
       name: input.name,
       specialty: input.role === 'doctor' ? (input.specialty ?? null) : null,
       licenseNumber: input.role === 'patient' ? null : (input.licenseNumber ?? null),
-      organization: input.role === 'doctor' ? (input.organization ?? null) : null,
+      organizationId: org?.id ?? null,
+      organization: org?.name ?? null,
       pharmacyName: input.role === 'pharmacist' ? (input.pharmacyName ?? null) : null,
       createdAt: now,
       updatedAt: now,

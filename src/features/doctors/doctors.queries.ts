@@ -10,6 +10,8 @@ export interface DirectoryFilter {
   q?: string | undefined
   /** Case-insensitive substring of the specialty (matched literally): `cardio` finds "Cardiology". */
   specialty?: string | undefined
+  /** Only members of this organization (SPEC §10). */
+  organizationId?: string | undefined
   /** Keyset: rows after this `(lower(name), id)`. */
   after?: { nameKey: string; id: string } | undefined
   /** Rows to fetch (the caller asks for one more than a page). */
@@ -20,7 +22,7 @@ export interface DirectoryFilter {
 export function listActiveDoctors(db: Db, f: DirectoryFilter) {
   let q = db
     .selectFrom('users')
-    .select(['id', 'name', 'specialty', 'organization', sql<string>`lower(name)`.as('nameKey')])
+    .select(['id', 'name', 'specialty', 'organizationId', 'organization', sql<string>`lower(name)`.as('nameKey')])
     .where('role', '=', 'doctor')
     .where('status', '=', 'active')
   if (f.q) {
@@ -28,6 +30,7 @@ export function listActiveDoctors(db: Db, f: DirectoryFilter) {
     q = q.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('specialty', 'ilike', pattern)]))
   }
   if (f.specialty) q = q.where('specialty', 'ilike', containsPattern(f.specialty))
+  if (f.organizationId) q = q.where('organizationId', '=', f.organizationId)
   if (f.after) q = q.where(sql<boolean>`(lower(name), id) > (${f.after.nameKey}, ${f.after.id}::uuid)`)
   return q.orderBy(sql`lower(name)`).orderBy('id').limit(f.limit).execute()
 }
@@ -36,7 +39,7 @@ export function listActiveDoctors(db: Db, f: DirectoryFilter) {
 export function findActiveDoctor(db: Db, id: string) {
   return db
     .selectFrom('users')
-    .select(['id', 'name', 'specialty', 'organization'])
+    .select(['id', 'name', 'specialty', 'organizationId', 'organization'])
     .where('id', '=', id)
     .where('role', '=', 'doctor')
     .where('status', '=', 'active')

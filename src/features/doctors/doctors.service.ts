@@ -16,7 +16,7 @@ import { toDirectoryDoctorDto, type DirectoryDoctorDto, type DirectoryInput } fr
 const DirectoryCursor = z.tuple([z.string().min(1).refine((v) => !v.includes('\u0000')), CursorId])
 
 /**
- * `GET /doctors?q&specialty&limit&cursor` → `{items: [{id, name, specialty, organization?}], nextCursor}`
+ * `GET /doctors?q&specialty&organizationId&limit&cursor` → `{items: [{id, name, specialty, organization?: {id, name}}], nextCursor}`
  * in case-insensitive name order. `q` matches name or specialty (case-insensitive substring,
  * `%`/`_` literal); `specialty` is a case-insensitive substring of the specialty (`cardio`
  * finds "Cardiology"), also literal. Any verified account may
@@ -26,7 +26,7 @@ export async function searchDoctors(deps: Deps, actor: UserActor, query: Directo
   authorize(actor, 'doctor.search', { userId: actor.id })
   const cursor = query.cursor ? decodeCursor(query.cursor, DirectoryCursor) : undefined
   const after = cursor && { nameKey: cursor[0], id: cursor[1] }
-  const rows = await q.listActiveDoctors(deps.db, { q: query.q, specialty: query.specialty, after, limit: query.limit + 1 })
+  const rows = await q.listActiveDoctors(deps.db, { q: query.q, specialty: query.specialty, organizationId: query.organizationId, after, limit: query.limit + 1 })
   return toPage(rows, query.limit, (r) => [r.nameKey, r.id], toDirectoryDoctorDto)
 }
 

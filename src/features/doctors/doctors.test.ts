@@ -15,7 +15,7 @@ beforeAll(async () => {
 afterAll(async () => t?.close())
 
 interface Page {
-  items: { id: string; name: string; specialty: string; organization?: string }[]
+  items: { id: string; name: string; specialty: string; organization?: { id: string; name: string } }[]
   nextCursor: string | null
 }
 
@@ -29,7 +29,7 @@ async function page(query: string, u: TestUser = patient): Promise<Page> {
 }
 
 /** A doctor with these details, verified by the admin unless `verify` is false. */
-async function doctor(fields: { name: string; specialty: string; organization?: string }, verify = true): Promise<TestUser> {
+async function doctor(fields: { name: string; specialty: string; organizationId?: string }, verify = true): Promise<TestUser> {
   const u = await registerUser(t, 'doctor', { ...fields, licenseNumber: `LIC-${randomUUID().slice(0, 8)}` })
   if (verify) expect((await t.app.inject({ method: 'POST', url: `/api/v1/admin/users/${u.id}/verify`, headers: admin.headers })).statusCode).toBe(200)
   return u
@@ -41,7 +41,10 @@ const tag = () => randomUUID().slice(0, 8)
 describe('GET /doctors (SPEC §4.8)', () => {
   it('lists verified, active doctors only, with professional details only — never email or licence number', async () => {
     const spec = `Nephrology ${tag()}`
-    const active = await doctor({ name: 'Dr. Ada Active', specialty: spec, organization: 'City Clinic' })
+    const clinic = await t.app.inject({ method: 'POST', url: '/api/v1/admin/organizations', headers: admin.headers, payload: { name: `City Clinic ${spec}`, type: 'clinic' } })
+    expect(clinic.statusCode, clinic.body).toBe(201)
+    const org = { id: clinic.json().id as string, name: `City Clinic ${spec}` }
+    const active = await doctor({ name: 'Dr. Ada Active', specialty: spec, organizationId: org.id })
     const bare = await doctor({ name: 'Dr. Bo Bare', specialty: spec })
     await doctor({ name: 'Dr. Pen Pending', specialty: spec }, false)
     const disabled = await doctor({ name: 'Dr. Dee Disabled', specialty: spec })
@@ -50,11 +53,12 @@ describe('GET /doctors (SPEC §4.8)', () => {
     const res = await page(`specialty=${encodeURIComponent(spec)}`)
     expect(res).toEqual({
       items: [
-        { id: active.id, name: 'Dr. Ada Active', specialty: spec, organization: 'City Clinic' },
+        { id: active.id, name: 'Dr. Ada Active', specialty: spec, organization: org },
         { id: bare.id, name: 'Dr. Bo Bare', specialty: spec },
       ],
       nextCursor: null,
     })
+    expect((await page(`organizationId=${org.id}`)).items.map((d) => d.id)).toEqual([active.id])
     const raw = (await search(`specialty=${encodeURIComponent(spec)}`)).body
     expect(raw).not.toContain('@example.test')
     expect(raw).not.toContain('LIC-')

@@ -161,3 +161,16 @@ export function listAppointmentRows(db: Db, patientId: string, after: After | un
 }
 
 export type AppointmentRowOut = Awaited<ReturnType<typeof listAppointmentRows>>[number]
+
+/** A patient's visits (SPEC §10) with their doctor's name, newest first by (start, id), after the keyset position. */
+export function listEncounterRows(db: Db, patientId: string, after: After | undefined, limit?: number) {
+  let q = db
+    .selectFrom('encounters as e')
+    .innerJoin('users as d', 'd.id', 'e.doctorId')
+    .select(['e.id', 'e.patientId', 'e.startsAt', 'e.endsAt', 'e.type', 'e.reason', 'e.diagnoses', 'd.name as doctorName'])
+    .where('e.patientId', '=', patientId)
+  if (after) q = q.where((eb) => eb(eb.refTuple('e.startsAt', 'e.id'), '<', eb.tuple(after.at, after.id)))
+  return q.orderBy('e.startsAt', 'desc').orderBy('e.id', 'desc').$if(limit !== undefined, (qb) => qb.limit(limit as number)).execute()
+}
+
+export type EncounterRowOut = Awaited<ReturnType<typeof listEncounterRows>>[number]

@@ -20,7 +20,7 @@ import {
   searchMedicationDispenses,
   searchMedicationRequests,
   searchAppointments,
-  searchNothing,
+  searchEncounters,
   searchObservations,
   searchProfileList,
   summary,
@@ -59,9 +59,7 @@ export const fhirApiRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/MedicationRequest', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchMedicationRequests(deps, userOf(req), base(req))))
   app.get('/MedicationDispense', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchMedicationDispenses(deps, userOf(req), base(req))))
   app.get('/Appointment', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchAppointments(deps, userOf(req), base(req))))
-  for (const type of ['Encounter'] as const) {
-    app.get(`/${type}`, { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchNothing(deps, userOf(req), type, base(req))))
-  }
+  app.get('/Encounter', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchEncounters(deps, userOf(req), base(req))))
 
   app.get('/Binary/:id', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) =>
     sendRecordContent(reply, await readBinary(deps, userOf(req), idOf(req), { range: headerOf(req, 'range'), ifNoneMatch: headerOf(req, 'if-none-match'), ifRange: headerOf(req, 'if-range') })),

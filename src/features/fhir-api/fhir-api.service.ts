@@ -18,7 +18,7 @@
  * as in /api/v1 (`readablePrescriptions`, `readableConsultations`): a doctor sees only the
  * prescriptions they wrote and their own consultations; the patient sees all.
  * | Appointment (SPEC §10; a doctor: only their own) | `fhir.read` | `appointment.viewed` |
- * | Encounter (none exist yet: always empty) | `fhir.read` | nothing (nothing disclosed) |
+ * | Encounter (visits, SPEC §10) | `fhir.read` | `fhir.viewed` |
  *
  * A refusal is 404 (another patient, a doctor without an approved consultation) and is logged
  * as `<feature>.denied`; roles that can never read (pharmacist, admin) are refused by the route gate (403).
@@ -33,6 +33,7 @@ import { openRecordContent, type ContentRequest, type RecordContent } from '../r
 import { z } from 'zod'
 import { appointmentResource } from './appointments.js'
 import { recordDocumentReference } from './documents.js'
+import { encounterResource } from './encounters.js'
 import * as q from './fhir-api.queries.js'
 import { dispensedItem, prescriptionItemRequest } from './medication-orders.js'
 import { labObservation, observationTime, vitalObservation } from './observations.js'
@@ -266,9 +267,13 @@ export function searchAppointments(deps: Deps, actor: Actor, s: BaseSearchInput)
   }, prepare)
 }
 
-/** Encounter and Appointment search: authorized like the others; none exist yet (issue 16), so always empty and not audited. */
-export function searchNothing(deps: Deps, actor: Actor, type: 'Encounter' | 'Appointment', s: BaseSearchInput): Promise<fhir4.Bundle> {
-  return withPatientData(deps, actor, s.patient, { action: 'fhir.read', kind: 'read', resource: (id) => ({ type, id }), audited: () => [] }, async () =>
-    searchset(deps, type, baseParams(s), [], null),
-  )
+/** Encounter search (SPEC §10): the patient's visits, newest first by start (a treating doctor sees all of them, as in /api/v1). */
+export function searchEncounters(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => afterOf(s._cursor)
+  return read(deps, actor, s.patient, fhirRead('encounters'), async (db, patientId, after) => {
+    const rows = await q.listEncounterRows(db, patientId, after, s._count + 1)
+    const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.startsAt.toISOString(), r.id])
+    return searchset(deps, 'Encounter', baseParams(s), items.map((r) => encounterResource(patientId, r)), next)
+  }, prepare)
 }
+

@@ -331,15 +331,47 @@ describe('prescriptions and dispensations', () => {
   })
 })
 
-describe('Encounter and Appointment', () => {
-  it('answer an empty searchset (none exist yet) and write no audit event', async () => {
-    const before = await lastAudit(owner.id)
-    for (const type of ['Encounter']) {
-      const b = await fhirOk(docC, `/${type}?patient=${owner.id}`)
-      expect(b.type).toBe('searchset')
-      expect(b.entry ?? []).toEqual([])
+describe('Encounter (SPEC §10)', () => {
+  it('maps visits to valid R4 Encounters (finished, AMB/VR, period, reason, diagnoses as contained Conditions), audited, paged, and in $everything', async () => {
+    const visited = await registerUser(t)
+    const doctor = await registerVerified(t, 'doctor', admin)
+    await consent(t, visited.id, doctor.id)
+    const post = async (body: object) => {
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/patients/${visited.id}/encounters`, headers: doctor.headers, payload: body })
+      expect(res.statusCode, res.body).toBe(201)
+      return res.json() as { id: string }
     }
-    expect(await lastAudit(owner.id)).toEqual(before)
+    const inPerson = await post({
+      start: '2026-11-20T09:00:00.000Z', end: '2026-11-20T09:20:00.000Z', type: 'in_person', reason: 'Chest pain',
+      diagnoses: [{ code: { system: 'http://snomed.info/sct', code: '194828000', display: 'Angina' }, text: 'Stable angina' }, { text: 'Hypertension' }],
+    })
+    const phone = await post({ start: '2026-11-21T09:00:00.000Z', type: 'phone' })
+    const b = await fhirOk(doctor, `/Encounter?patient=${visited.id}`)
+    const found = resources<fhir4.Encounter>(b)
+    expect(found.map((e) => e.id)).toEqual([phone.id, inPerson.id])
+    for (const e of found) expect(validate(e)).toEqual([])
+    expect(found[1]).toMatchObject({
+      status: 'finished',
+      class: { code: 'AMB' },
+      subject: { reference: `Patient/${visited.id}` },
+      period: { start: '2026-11-20T09:00:00.000Z', end: '2026-11-20T09:20:00.000Z' },
+      reasonCode: [{ text: 'Chest pain' }],
+      diagnosis: [{ condition: { reference: '#dx0' }, rank: 1 }, { condition: { reference: '#dx1' }, rank: 2 }],
+      contained: [
+        { resourceType: 'Condition', id: 'dx0', code: { text: 'Stable angina', coding: [{ system: 'http://snomed.info/sct', code: '194828000', display: 'Angina' }] } },
+        { resourceType: 'Condition', id: 'dx1', code: { text: 'Hypertension' } },
+      ],
+    })
+    expect(found[0]).toMatchObject({ class: { code: 'VR' }, period: { start: '2026-11-21T09:00:00.000Z' } })
+    expect(await lastAudit(visited.id)).toMatchObject({ action: 'fhir.viewed', resourceType: 'encounters', actorId: doctor.id })
+    const first = await fhirOk(visited, `/Encounter?patient=${visited.id}&_count=1`)
+    expect(resources<fhir4.Encounter>(first).map((e) => e.id)).toEqual([phone.id])
+    expect(nextOf(first)).toBeTruthy()
+    const everything = await fhirOk(visited, `/Patient/${visited.id}/$everything`)
+    const encounters = (everything.entry ?? []).filter((e) => e.resource?.resourceType === 'Encounter')
+    expect(encounters.map((e) => e.resource?.id)).toEqual([phone.id, inPerson.id])
+    for (const e of encounters) expect(validate(e.resource)).toEqual([])
+    expect((await get(await registerVerified(t, 'doctor', admin), `/Encounter?patient=${visited.id}`)).statusCode).toBe(404)
   })
 })
 

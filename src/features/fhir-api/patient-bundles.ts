@@ -33,7 +33,7 @@ export async function everythingBundle(db: Db, patientId: string, ctx: FhirConte
   const r = await loadPatientResources(db, patientId, ctx)
   const resources: fhir4.FhirResource[] = [
     r.patient, ...r.allergies, ...r.conditions, ...r.medications, ...r.vitals, ...r.labs,
-    ...r.documents, ...r.requests, ...r.dispenses, ...r.consents,
+    ...r.documents, ...r.requests, ...r.dispenses, ...r.consents, ...r.encounters,
   ]
   return {
     resourceType: 'Bundle',

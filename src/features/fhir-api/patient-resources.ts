@@ -11,6 +11,7 @@ import type { PartyFilter } from '../../policy/index.js'
 import { consultationConsent } from './consents.js'
 import { recordDocumentReference } from './documents.js'
 import * as q from './fhir-api.queries.js'
+import { encounterResource } from './encounters.js'
 import { dispensedItem, prescriptionItemRequest } from './medication-orders.js'
 import { labObservation, vitalObservation } from './observations.js'
 import { toAllergyIntolerance, toCondition, toMedicationStatement, toPatient } from './profile-resources.js'
@@ -54,6 +55,8 @@ export interface PatientResources extends ProfileResources {
   requests: fhir4.MedicationRequest[]
   dispenses: fhir4.MedicationDispense[]
   consents: fhir4.Consent[]
+  /** Visits (SPEC §10), newest first. */
+  encounters: fhir4.Encounter[]
 }
 
 /**
@@ -82,13 +85,14 @@ export async function loadProfileResources(db: Db, patientId: string): Promise<P
  * and consultations only as far as `ctx.readable` allows. Throws NotFoundError as {@link loadProfileResources}. */
 export async function loadPatientResources(db: Db, patientId: string, ctx: FhirContext): Promise<PatientResources> {
   const profile = await loadProfileResources(db, patientId)
-  const [vitals, labs, records, items, dispensed, consultations] = await Promise.all([
+  const [vitals, labs, records, items, dispensed, consultations, encounters] = await Promise.all([
     q.listVitalRows(db, { patientId }),
     q.listLabRows(db, { patientId }),
     q.listRecordRows(db, patientId, undefined),
     listAllowed(ctx.readable?.prescriptions, (of) => q.listPrescriptionItemRows(db, patientId, undefined, undefined, of)),
     listAllowed(ctx.readable?.prescriptions, (of) => q.listDispensedItemRows(db, patientId, undefined, undefined, of)),
     listAllowed(ctx.readable?.consultations, (of) => q.listConsultationRows(db, patientId, of)),
+    q.listEncounterRows(db, patientId, undefined),
   ])
   return {
     ...profile,
@@ -98,5 +102,6 @@ export async function loadPatientResources(db: Db, patientId: string, ctx: FhirC
     requests: items.map((i) => prescriptionItemRequest(patientId, i, ctx.now)),
     dispenses: dispensed.map((d) => dispensedItem(patientId, d)),
     consents: consultations.map((c) => consultationConsent(patientId, c)),
+    encounters: encounters.map((e) => encounterResource(patientId, e)),
   }
 }

@@ -8,9 +8,11 @@ import { UsersPage } from './UsersPage'
 
 const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 const SecurityPage = lazy(() => import('../security/SecurityPage'))
+const OrganizationsPage = lazy(() => import('./OrganizationsPage'))
 
 const NAV: NavItem[] = [
   { to: '/admin', label: 'Accounts', end: true },
+  { to: '/admin/organizations', label: 'Organizations' },
   { to: '/admin/system', label: 'Jobs and audit' },
 ]
 
@@ -27,6 +29,7 @@ export default function AdminApp() {
       >
         <Route index element={<UsersPage />} />
         <Route path="system" element={<SystemPage />} />
+        <Route path="organizations" element={<OrganizationsPage />} />
         <Route path="password" element={<ChangePasswordPage />} />
         <Route path="security" element={<SecurityPage />} />
         <Route path="*" element={<Navigate to="/admin" replace />} />

@@ -1,5 +1,5 @@
 /** Accounts (SPEC §4.1 Admin): verify pending doctors and pharmacists, disable and enable accounts. */
-import { Button, Group, Select, SimpleGrid, Text, TextInput } from '@mantine/core'
+import { Button, Group, Modal, Select, SimpleGrid, Stack, Text, TextInput } from '@mantine/core'
 import { useDebouncedValue } from '@mantine/hooks'
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
@@ -11,6 +11,34 @@ import { actionsColumn, PagedTable, StatusBadge } from '../components/DataTable'
 import { formatDate } from '../components/format'
 import { Page } from '../components/Page'
 import { ErrorState } from '../components/states'
+import { OrganizationSelect } from '../shared/OrganizationSelect'
+
+type Member = { id: string; name: string; organization?: { id: string; name: string } | undefined }
+
+/** Sets a doctor's or pharmacist's organization (SPEC §10 `PUT /admin/users/{id}/organization`). */
+function OrganizationDialog({ member, onClose }: { member: Member; onClose: () => void }) {
+  const qc = useQueryClient()
+  const [value, setValue] = useState<string | null>(member.organization?.id ?? null)
+  const save = useMutation({
+    mutationFn: () => unwrap(api.PUT('/api/v1/admin/users/{id}/organization', { params: { path: { id: member.id } }, body: { organizationId: value } })),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: queryKeys.adminUsers })
+      onClose()
+    },
+  })
+  return (
+    <Modal opened onClose={onClose} title={`Organization of ${member.name}`}>
+      <Stack gap="sm">
+        <OrganizationSelect label="Organization" placeholder="None" value={value} onChange={setValue} current={member.organization} />
+        {save.isError && <ErrorState error={save.error} title="Could not save" />}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>Cancel</Button>
+          <Button onClick={() => save.mutate()} loading={save.isPending}>Save</Button>
+        </Group>
+      </Stack>
+    </Modal>
+  )
+}
 
 export function UsersPage() {
   const qc = useQueryClient()
@@ -30,9 +58,11 @@ export function UsersPage() {
     onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.adminUsers }),
   })
   const items = users.data?.pages.flatMap((p) => p.items) ?? []
+  const [member, setMember] = useState<Member | null>(null)
 
   return (
     <Page title="Accounts">
+      {member && <OrganizationDialog member={member} onClose={() => setMember(null)} />}
       <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="xs">
         <TextInput label="Search" placeholder="Name or email" type="search" value={search} onChange={(e) => setSearch(e.currentTarget.value)} />
         <Select
@@ -84,8 +114,8 @@ export function UsersPage() {
             cell: (u) => (
               <>
                 {ROLE_LABEL[u.role]}
-                {u.doctor ? <Text size="xs" c="dimmed">{u.doctor.specialty}{u.doctor.organization ? `, ${u.doctor.organization}` : ''}</Text> : null}
-                {u.pharmacist ? <Text size="xs" c="dimmed">{u.pharmacist.pharmacyName}</Text> : null}
+                {u.doctor ? <Text size="xs" c="dimmed">{u.doctor.specialty}{u.doctor.organization ? `, ${u.doctor.organization.name}` : ''}</Text> : null}
+                {u.pharmacist ? <Text size="xs" c="dimmed">{u.pharmacist.pharmacyName}{u.pharmacist.organization ? `, ${u.pharmacist.organization.name}` : ''}</Text> : null}
               </>
             ),
           },
@@ -94,6 +124,16 @@ export function UsersPage() {
           { header: 'Since', cell: (u) => formatDate(u.createdAt) },
           actionsColumn<(typeof items)[number]>((u) => (
             <Group gap={6} wrap="nowrap">
+              {(u.role === 'doctor' || u.role === 'pharmacist') && (
+                <Button
+                  size="xs"
+                  variant="default"
+                  aria-label={`Organization of ${u.name}`}
+                  onClick={() => setMember({ id: u.id, name: u.name, organization: u.doctor?.organization ?? u.pharmacist?.organization })}
+                >
+                  Organization
+                </Button>
+              )}
               {u.status === 'pending' && (
                 <Button size="xs" onClick={() => act.mutate({ id: u.id, action: 'verify' })} aria-label={`Verify ${u.name}`}>
                   Verify

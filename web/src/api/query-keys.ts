@@ -27,6 +27,10 @@ export const queryKeys = {
   labTrend: (pid: string, code: string) => ['labs', pid, 'trend', code] as const,
   summary: (pid: string) => ['summary', pid] as const,
   notes: (pid: string) => ['notes', pid] as const,
+  /** Prefix of a patient's visits (SPEC §10): the list and each visit. */
+  encounters: (pid: string) => ['encounters', pid] as const,
+  encounter: (pid: string, id: string) => ['encounters', pid, id] as const,
+  organizations: (query: object) => ['organizations', query] as const,
   audit: (query: object) => ['audit', query] as const,
   auditRecord: (id: string) => ['audit', 'record', id] as const,
   /** Prefix of every consultation list. */

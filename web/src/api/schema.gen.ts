@@ -128,6 +128,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an organization (hospital, clinic, pharmacy, laboratory)
+         * @description Names are unique whatever their case: a second one is 409 `organization-name-taken`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        address?: string;
+                        name: string;
+                        phone?: string;
+                        /** @enum {string} */
+                        type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string | null;
+                            createdAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            phone: string | null;
+                            /** @enum {string} */
+                            type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change an organization (the fields given; null clears address or phone) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        address?: string | null;
+                        name?: string;
+                        phone?: string | null;
+                        /** @enum {string} */
+                        type?: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            address: string | null;
+                            createdAt: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            phone: string | null;
+                            /** @enum {string} */
+                            type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/api/v1/admin/settings": {
         parameters: {
             query?: never;
@@ -224,7 +404,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -234,6 +418,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -308,7 +497,11 @@ export interface paths {
                             createdAt: string;
                             doctor?: {
                                 licenseNumber: string;
-                                organization?: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             };
                             email: string;
@@ -318,6 +511,11 @@ export interface paths {
                             name: string;
                             pharmacist?: {
                                 licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 pharmacyName: string;
                             };
                             /** @enum {string} */
@@ -391,7 +589,11 @@ export interface paths {
                             createdAt: string;
                             doctor?: {
                                 licenseNumber: string;
-                                organization?: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             };
                             email: string;
@@ -401,6 +603,11 @@ export interface paths {
                             name: string;
                             pharmacist?: {
                                 licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 pharmacyName: string;
                             };
                             /** @enum {string} */
@@ -430,6 +637,118 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/organization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set a doctor's or pharmacist's organization (null: none)
+         * @description 409 `not-a-professional` for a patient or an admin; 400 for an unknown organization.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        organizationId: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            doctor?: {
+                                licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
+                                specialty: string;
+                            };
+                            email: string;
+                            emailVerified: boolean;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            pharmacist?: {
+                                licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
+                                pharmacyName: string;
+                            };
+                            /** @enum {string} */
+                            role: "patient" | "doctor" | "pharmacist" | "admin";
+                            /** @enum {string} */
+                            status: "active" | "pending" | "disabled";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -471,7 +790,11 @@ export interface paths {
                             createdAt: string;
                             doctor?: {
                                 licenseNumber: string;
-                                organization?: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             };
                             email: string;
@@ -481,6 +804,11 @@ export interface paths {
                             name: string;
                             pharmacist?: {
                                 licenseNumber: string;
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 pharmacyName: string;
                             };
                             /** @enum {string} */
@@ -1235,7 +1563,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -1245,6 +1577,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -1332,7 +1669,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -1342,6 +1683,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -1436,7 +1782,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -1446,6 +1796,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -1566,7 +1921,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -1576,6 +1935,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -2296,7 +2660,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -2306,6 +2674,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -2822,7 +3195,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -2832,6 +3209,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -2883,7 +3265,11 @@ export interface paths {
                         email: string;
                         licenseNumber?: string;
                         name: string;
-                        organization?: string;
+                        /**
+                         * Format: uuid
+                         * @description A doctor's or pharmacist's organization (`GET /organizations`); unknown → 400 (SPEC §10).
+                         */
+                        organizationId?: string;
                         password: string;
                         pharmacyName?: string;
                         /** @enum {string} */
@@ -2908,7 +3294,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -2918,6 +3308,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */
@@ -3975,6 +4370,8 @@ export interface paths {
                 query?: {
                     cursor?: string;
                     limit?: number;
+                    /** @description Only the members of this organization (SPEC §10). */
+                    organizationId?: string;
                     q?: string;
                     specialty?: string;
                 };
@@ -3995,7 +4392,12 @@ export interface paths {
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
-                                organization?: string;
+                                /** @description The organization the doctor belongs to (SPEC §10). */
+                                organization?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
                                 specialty: string;
                             }[];
                             nextCursor: string | null;
@@ -4630,6 +5032,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find organizations by name and type
+         * @description `q`: case-insensitive substring of the name (`%` and `_` literal). Sorted by name.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    q?: string;
+                    type?: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                address: string | null;
+                                createdAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                type: "hospital" | "clinic" | "pharmacy" | "laboratory";
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{pid}": {
         parameters: {
             query?: never;
@@ -4991,6 +5468,461 @@ export interface paths {
                 };
                 /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{pid}/encounters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A patient's visits, newest first (the patient, a caregiver, a treating doctor) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                appointmentId: string | null;
+                                createdAt: string;
+                                diagnoses: {
+                                    code?: {
+                                        code: string;
+                                        display?: string;
+                                        /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                        system?: string;
+                                    };
+                                    text: string;
+                                }[];
+                                doctor: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    specialty: string;
+                                };
+                                end: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                patientId: string;
+                                reason: string | null;
+                                start: string;
+                                summary: string | null;
+                                /** @enum {string} */
+                                type: "in_person" | "video" | "phone";
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Record a visit (doctor with an approved consultation)
+         * @description `appointmentId`: a `booked` appointment of this patient with you, which becomes `completed` (404 when it is not one of yours with this patient, 409 `appointment-not-booked` when it is cancelled, a no-show or already completed). `end` is not before `start` (400).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A `booked` appointment of this patient with the recording doctor; it becomes `completed`.
+                         */
+                        appointmentId?: string;
+                        /** @default [] */
+                        diagnoses?: {
+                            code?: {
+                                code: string;
+                                display?: string;
+                                /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                system?: string;
+                            };
+                            text: string;
+                        }[];
+                        /** Format: date-time */
+                        end?: string;
+                        reason?: string;
+                        /** Format: date-time */
+                        start: string;
+                        summary?: string;
+                        /** @enum {string} */
+                        type: "in_person" | "video" | "phone";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appointmentId: string | null;
+                            createdAt: string;
+                            diagnoses: {
+                                code?: {
+                                    code: string;
+                                    display?: string;
+                                    /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                    system?: string;
+                                };
+                                text: string;
+                            }[];
+                            doctor: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                specialty: string;
+                            };
+                            end: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            reason: string | null;
+                            start: string;
+                            summary: string | null;
+                            /** @enum {string} */
+                            type: "in_person" | "video" | "phone";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{pid}/encounters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One visit with its notes shared with the patient (a doctor: also their own), its vitals and its prescriptions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appointmentId: string | null;
+                            createdAt: string;
+                            diagnoses: {
+                                code?: {
+                                    code: string;
+                                    display?: string;
+                                    /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                    system?: string;
+                                };
+                                text: string;
+                            }[];
+                            doctor: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                specialty: string;
+                            };
+                            end: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            notes: {
+                                author: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
+                                body: string;
+                                createdAt: string;
+                                encounterId: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                patientId: string;
+                                sharedWithPatient: boolean;
+                            }[];
+                            /** Format: uuid */
+                            patientId: string;
+                            prescriptions: {
+                                cancelledAt: string | null;
+                                diagnosis: string;
+                                dispensations: {
+                                    /** @description The warnings acknowledged; empty when there were none */
+                                    acknowledgedWarnings: {
+                                        code: string;
+                                        message: string;
+                                    }[];
+                                    at: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                    items: {
+                                        batchNumber: string;
+                                        expiryDate?: string;
+                                        /** Format: uuid */
+                                        itemId: string;
+                                        quantity: number;
+                                        unitPrice?: number;
+                                    }[];
+                                    notes: string | null;
+                                    pharmacist: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        pharmacyName: string | null;
+                                    };
+                                    /** @description The pharmacist acknowledged the warnings of the prescription when dispensing */
+                                    warningsAcknowledged: boolean;
+                                }[];
+                                doctor: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    licenseNumber: string | null;
+                                    name: string;
+                                    specialty: string | null;
+                                };
+                                encounterId: string | null;
+                                expiresAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                issuedAt: string;
+                                items: {
+                                    dispensedQuantity: number;
+                                    dosage: string;
+                                    durationDays: number | null;
+                                    frequency: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                    instructions: string | null;
+                                    medicineName: string;
+                                    quantity: number;
+                                }[];
+                                lastScannedAt: string | null;
+                                notes: string | null;
+                                patient: {
+                                    dateOfBirth: string | null;
+                                    fullName: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                };
+                                /** @description The allergy warnings the prescriber overrode when issuing, with the reason; null when there were none */
+                                prescriberWarnings: {
+                                    reason: string;
+                                    warnings: {
+                                        /** @enum {string} */
+                                        code: "allergy";
+                                        /** Format: uuid */
+                                        itemId: string;
+                                        /** @description Position of the item in the request (and on the prescription) */
+                                        itemIndex: number;
+                                        /** @description Names the medicine and the allergy */
+                                        message: string;
+                                        substance: string;
+                                    }[];
+                                } | null;
+                                /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
+                                prescriptionNumber: string;
+                                qr: {
+                                    /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
+                                    data: string;
+                                    pngUrl: string;
+                                    svgUrl: string;
+                                };
+                                /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
+                                referenceNumber: string;
+                                rejection?: {
+                                    at: string;
+                                    by: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        pharmacyName: string | null;
+                                    };
+                                    reason: string;
+                                };
+                                scanCount: number;
+                                /** @enum {string} */
+                                status: "active" | "partially_dispensed" | "dispensed" | "rejected" | "cancelled" | "expired";
+                            }[];
+                            reason: string | null;
+                            start: string;
+                            summary: string | null;
+                            /** @enum {string} */
+                            type: "in_person" | "video" | "phone";
+                            vitals: {
+                                /** @enum {string} */
+                                context?: "fasting" | "random" | "postprandial";
+                                diastolic?: number;
+                                encounterId: string | null;
+                                /** @enum {string} */
+                                flag: "low" | "normal" | "high" | "critical";
+                                /** Format: uuid */
+                                id: string;
+                                loinc: string;
+                                measuredAt: string;
+                                note?: string;
+                                /** Format: uuid */
+                                patientId: string;
+                                recordedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    /** @enum {string} */
+                                    role: "patient" | "doctor" | "pharmacist" | "admin";
+                                } | null;
+                                /** @enum {string} */
+                                source: "manual" | "import";
+                                systolic?: number;
+                                /** @enum {string} */
+                                type: "blood_pressure" | "heart_rate" | "blood_glucose" | "body_weight" | "body_height" | "body_temperature" | "oxygen_saturation" | "respiratory_rate";
+                                /** @description The canonical unit (UCUM). */
+                                unit: string;
+                                value?: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5794,6 +6726,7 @@ export interface paths {
                                 };
                                 body: string;
                                 createdAt: string;
+                                encounterId: string | null;
                                 /** Format: uuid */
                                 id: string;
                                 /** Format: uuid */
@@ -5848,6 +6781,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         body: string;
+                        /**
+                         * Format: uuid
+                         * @description A visit of this patient that the writing doctor recorded (SPEC §10).
+                         */
+                        encounterId?: string;
                         /** @default false */
                         sharedWithPatient?: boolean;
                     };
@@ -5868,6 +6806,7 @@ export interface paths {
                             };
                             body: string;
                             createdAt: string;
+                            encounterId: string | null;
                             /** Format: uuid */
                             id: string;
                             /** Format: uuid */
@@ -7018,6 +7957,7 @@ export interface paths {
                                 /** @enum {string} */
                                 context?: "fasting" | "random" | "postprandial";
                                 diastolic?: number;
+                                encounterId: string | null;
                                 /** @enum {string} */
                                 flag: "low" | "normal" | "high" | "critical";
                                 /** Format: uuid */
@@ -7101,6 +8041,11 @@ export interface paths {
                         /** @description blood_pressure only, mmHg; below systolic. */
                         diastolic?: number;
                         /**
+                         * Format: uuid
+                         * @description A visit of this patient (SPEC §10) it was taken at.
+                         */
+                        encounterId?: string;
+                        /**
                          * Format: date-time
                          * @description Default now; at most 5 minutes in the future.
                          */
@@ -7128,6 +8073,7 @@ export interface paths {
                             /** @enum {string} */
                             context?: "fasting" | "random" | "postprandial";
                             diastolic?: number;
+                            encounterId: string | null;
                             /** @enum {string} */
                             flag: "low" | "normal" | "high" | "critical";
                             /** Format: uuid */
@@ -7838,6 +8784,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -8050,6 +8997,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -8246,6 +9194,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -8443,6 +9392,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -8646,6 +9596,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -8843,6 +9794,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -8967,6 +9919,11 @@ export interface paths {
                             reason: string;
                         };
                         diagnosis: string;
+                        /**
+                         * Format: uuid
+                         * @description A visit of this patient that the prescribing doctor recorded (SPEC §10).
+                         */
+                        encounterId?: string;
                         items: {
                             dosage: string;
                             durationDays?: number | null;
@@ -9027,6 +9984,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -9206,6 +10164,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -9384,6 +10343,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -9706,7 +10666,11 @@ export interface paths {
                                 createdAt: string;
                                 doctor?: {
                                     licenseNumber: string;
-                                    organization?: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     specialty: string;
                                 };
                                 email: string;
@@ -9716,6 +10680,11 @@ export interface paths {
                                 name: string;
                                 pharmacist?: {
                                     licenseNumber: string;
+                                    organization?: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                    };
                                     pharmacyName: string;
                                 };
                                 /** @enum {string} */

@@ -1,11 +1,12 @@
 /**
  * One consenting patient, as their doctor sees them (SPEC §3, §4.8): profile, records,
- * vitals, lab results, the summary, notes, and prescriptions. Ending the consultation ends access.
+ * vitals, lab results, the summary, notes, prescriptions and visits (SPEC §10; `?appointmentId=`
+ * opens the Visits tab to record that appointment's visit). Ending the consultation ends access.
  */
 import { Alert, Badge, Button, Card, Checkbox, Group, Stack, Tabs, Text, Textarea, Title } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useState, type FormEvent } from 'react'
-import { useNavigate, useParams } from 'react-router'
+import { useNavigate, useParams, useSearchParams } from 'react-router'
 import { api, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
 import { useDoctorPatients } from './useDoctorPatients'
@@ -19,7 +20,9 @@ import { RecordsBrowser } from '../shared/RecordsBrowser'
 import { UploadPanel } from '../shared/UploadPanel'
 import { VitalsView } from '../shared/VitalsView'
 import { LabsView } from '../shared/LabsView'
+import { EncountersView } from '../shared/EncountersView'
 import { PrescriptionForm } from './PrescriptionForm'
+import { RecordVisitForm } from './RecordVisitForm'
 
 const SEVERITY_WORD = { critical: 'Critical', warning: 'Warning', info: 'Info' } as const
 
@@ -160,11 +163,30 @@ function PrescriptionsTab({ pid }: { pid: string }) {
   )
 }
 
+function VisitsTab({ pid, appointmentId }: { pid: string; appointmentId?: string | undefined }) {
+  return (
+    <Stack gap="md">
+      <Card withBorder>
+        <Title order={3} size="h5" mb="xs">
+          Record visit
+        </Title>
+        <RecordVisitForm pid={pid} appointmentId={appointmentId} />
+      </Card>
+      <Title order={3} size="h5">
+        Visits
+      </Title>
+      <EncountersView pid={pid} />
+    </Stack>
+  )
+}
+
 export default function PatientView() {
   const { pid = '' } = useParams()
+  const [search] = useSearchParams()
+  const appointmentId = search.get('appointmentId') ?? undefined
   const navigate = useNavigate()
   const qc = useQueryClient()
-  const [tab, setTab] = useState<string | null>('profile')
+  const [tab, setTab] = useState<string | null>(appointmentId ? 'visits' : 'profile')
   const profile = useQuery({ queryKey: queryKeys.profile(pid), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid } } })) })
   const patients = useDoctorPatients()
   const link = patients.data?.items.find((p) => p.id === pid)
@@ -208,6 +230,7 @@ export default function PatientView() {
             <Tabs.Tab value="summary">Summary</Tabs.Tab>
             <Tabs.Tab value="notes">Notes</Tabs.Tab>
             <Tabs.Tab value="prescriptions">Prescriptions</Tabs.Tab>
+            <Tabs.Tab value="visits">Visits</Tabs.Tab>
           </Tabs.List>
           <Tabs.Panel value="profile" pt="md">
             <QueryState query={profile}>{(p) => <ProfileSummary profile={p} />}</QueryState>
@@ -237,6 +260,9 @@ export default function PatientView() {
           </Tabs.Panel>
           <Tabs.Panel value="prescriptions" pt="md">
             <PrescriptionsTab pid={pid} />
+          </Tabs.Panel>
+          <Tabs.Panel value="visits" pt="md">
+            <VisitsTab pid={pid} appointmentId={appointmentId} />
           </Tabs.Panel>
         </Tabs>
       )}

@@ -14,7 +14,7 @@ export default function RegisterPage() {
   const { user } = useAuth()
   const navigate = useNavigate()
   const [role, setRole] = useState<SignUpRole>('patient')
-  const [form, setForm] = useState({ name: '', email: '', password: '', specialty: '', licenseNumber: '', organization: '', pharmacyName: '' })
+  const [form, setForm] = useState({ name: '', email: '', password: '', specialty: '', licenseNumber: '', pharmacyName: '' })
   const [errors, setErrors] = useState<FieldErrors>({})
   const [formError, setFormError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
@@ -48,7 +48,6 @@ export default function RegisterPage() {
     if (role === 'doctor') {
       input.specialty = form.specialty.trim()
       input.licenseNumber = form.licenseNumber.trim()
-      if (form.organization.trim()) input.organization = form.organization.trim()
     }
     if (role === 'pharmacist') {
       input.pharmacyName = form.pharmacyName.trim()
@@ -100,7 +99,6 @@ export default function RegisterPage() {
           {role === 'doctor' && (
             <>
               <TextInput label="Specialty" required value={form.specialty} onChange={set('specialty')} error={errors['/specialty']} />
-              <TextInput label="Organization" value={form.organization} onChange={set('organization')} error={errors['/organization']} />
             </>
           )}
           {role === 'pharmacist' && (

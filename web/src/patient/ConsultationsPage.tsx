@@ -14,6 +14,7 @@ import { formatDateTime } from '../components/format'
 import { Page } from '../components/Page'
 import { QueryState } from '../components/states'
 import { ConsultationList } from '../shared/ConsultationList'
+import { OrganizationSelect } from '../shared/OrganizationSelect'
 
 function FindDoctor({ open }: { open: Consultation[] }) {
   const qc = useQueryClient()
@@ -21,11 +22,12 @@ function FindDoctor({ open }: { open: Consultation[] }) {
   const [specialty, setSpecialty] = useState('')
   const [dq] = useDebouncedValue(q.trim(), 300)
   const [ds] = useDebouncedValue(specialty.trim(), 300)
+  const [organizationId, setOrganizationId] = useState<string | null>(null)
   const [asking, setAsking] = useState<Doctor | null>(null)
   const [reason, setReason] = useState('')
   const doctors = useQuery({
-    queryKey: queryKeys.doctors({ q: dq, specialty: ds }),
-    queryFn: () => unwrap(api.GET('/api/v1/doctors', { params: { query: { q: dq || undefined, specialty: ds || undefined, limit: 20 } } })),
+    queryKey: queryKeys.doctors({ q: dq, specialty: ds, organizationId }),
+    queryFn: () => unwrap(api.GET('/api/v1/doctors', { params: { query: { q: dq || undefined, specialty: ds || undefined, organizationId: organizationId ?? undefined, limit: 20 } } })),
   })
   const request = useMutation({
     mutationFn: (body: { doctorId: string; reason?: string }) => unwrap(api.POST('/api/v1/consultations', { body })),
@@ -42,9 +44,10 @@ function FindDoctor({ open }: { open: Consultation[] }) {
       <Title order={3} size="h5" mb="xs">
         Find a doctor
       </Title>
-      <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="xs" mb="sm">
+      <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="xs" mb="sm">
         <TextInput label="Name" type="search" value={q} onChange={(e) => setQ(e.currentTarget.value)} />
         <TextInput label="Specialty" type="search" value={specialty} onChange={(e) => setSpecialty(e.currentTarget.value)} />
+        <OrganizationSelect label="Organization" value={organizationId} onChange={setOrganizationId} />
       </SimpleGrid>
       <QueryState query={doctors} isEmpty={(d) => d.items.length === 0} empty="No verified doctor matches.">
         {(d) => (
@@ -57,7 +60,7 @@ function FindDoctor({ open }: { open: Consultation[] }) {
                   </Text>
                   <Text size="xs" c="dimmed">
                     {doc.specialty}
-                    {doc.organization ? ` · ${doc.organization}` : ''}
+                    {doc.organization ? ` · ${doc.organization.name}` : ''}
                   </Text>
                 </div>
                 <Button size="xs" variant="light" disabled={openWith.has(doc.id)} onClick={() => setAsking(doc)} aria-label={`Request a consultation with ${doc.name}`}>

@@ -12,6 +12,7 @@ const ShlPage = lazy(() => import('./ShlPage'))
 const EmergencyPage = lazy(() => import('./EmergencyPage'))
 const VitalsPage = lazy(() => import('./VitalsPage'))
 const LabsPage = lazy(() => import('./LabsPage'))
+const VisitsPage = lazy(() => import('./VisitsPage'))
 const ConsultationsPage = lazy(() => import('./ConsultationsPage'))
 const PrescriptionsPage = lazy(() => import('./PrescriptionsPage'))
 const ImportPage = lazy(() => import('./ImportPage'))
@@ -29,6 +30,7 @@ const NAV: NavItem[] = [
   { to: '/patient/vitals', label: 'Vitals' },
   { to: '/patient/labs', label: 'Lab results' },
   { to: '/patient/consultations', label: 'Doctors' },
+  { to: '/patient/visits', label: 'Visits' },
   { to: '/patient/prescriptions', label: 'Prescriptions' },
   { to: '/patient/emergency', label: 'Emergency card' },
   { to: '/patient/import', label: 'Import' },
@@ -49,6 +51,7 @@ export default function PatientApp() {
           <Route path="vitals" element={<VitalsPage />} />
           <Route path="labs" element={<LabsPage />} />
           <Route path="consultations" element={<ConsultationsPage />} />
+          <Route path="visits" element={<VisitsPage />} />
           <Route path="prescriptions" element={<PrescriptionsPage />} />
           <Route path="emergency" element={<EmergencyPage />} />
           <Route path="import" element={<ImportPage />} />
