@@ -13,6 +13,7 @@ const EmergencyPage = lazy(() => import('./EmergencyPage'))
 const VitalsPage = lazy(() => import('./VitalsPage'))
 const LabsPage = lazy(() => import('./LabsPage'))
 const ConsultationsPage = lazy(() => import('./ConsultationsPage'))
+const AppointmentsPage = lazy(() => import('./AppointmentsPage'))
 const PrescriptionsPage = lazy(() => import('./PrescriptionsPage'))
 const ImportPage = lazy(() => import('./ImportPage'))
 const AccessLogPage = lazy(() => import('./AccessLogPage'))
@@ -29,6 +30,7 @@ const NAV: NavItem[] = [
   { to: '/patient/vitals', label: 'Vitals' },
   { to: '/patient/labs', label: 'Lab results' },
   { to: '/patient/consultations', label: 'Doctors' },
+  { to: '/patient/appointments', label: 'Appointments' },
   { to: '/patient/prescriptions', label: 'Prescriptions' },
   { to: '/patient/emergency', label: 'Emergency card' },
   { to: '/patient/import', label: 'Import' },
@@ -49,6 +51,7 @@ export default function PatientApp() {
           <Route path="vitals" element={<VitalsPage />} />
           <Route path="labs" element={<LabsPage />} />
           <Route path="consultations" element={<ConsultationsPage />} />
+          <Route path="appointments" element={<AppointmentsPage />} />
           <Route path="prescriptions" element={<PrescriptionsPage />} />
           <Route path="emergency" element={<EmergencyPage />} />
           <Route path="import" element={<ImportPage />} />
