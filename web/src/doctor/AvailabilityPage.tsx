@@ -10,12 +10,12 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useMemo, useState, type FormEvent } from 'react'
 import { fieldErrorsOf, formErrorOf } from '../components/forms'
 import { FormErrorAlert } from '../components/fields'
+import { queryKeys } from '../api/query-keys'
 import { Page } from '../components/Page'
 import { Empty, ErrorState, QueryState } from '../components/states'
 import { browserTimeZone, formatInZone, timeZoneNames, WEEKDAYS, zonedInputToInstant } from '../shared/appointment-time'
 import {
   addException,
-  appointmentKeys,
   deleteException,
   getAvailability,
   listExceptions,
@@ -43,8 +43,8 @@ function WeeklyForm({ initial }: { initial: Availability }) {
   const save = useMutation({
     mutationFn: (body: Availability) => putAvailability(body),
     onSuccess: (a) => {
-      qc.setQueryData(appointmentKeys.availability, a)
-      void qc.invalidateQueries({ queryKey: appointmentKeys.slots })
+      qc.setQueryData(queryKeys.availability, a)
+      void qc.invalidateQueries({ queryKey: queryKeys.slots })
       setSaved(true)
     },
   })
@@ -144,14 +144,14 @@ function WeeklyForm({ initial }: { initial: Availability }) {
 
 function Exceptions({ timeZone }: { timeZone: string }) {
   const qc = useQueryClient()
-  const list = useQuery({ queryKey: appointmentKeys.exceptions, queryFn: listExceptions })
+  const list = useQuery({ queryKey: queryKeys.availabilityExceptions, queryFn: listExceptions })
   const [from, setFrom] = useState('')
   const [to, setTo] = useState('')
   const [reason, setReason] = useState('')
   const [local, setLocal] = useState<string | null>(null)
   const refresh = () => {
-    void qc.invalidateQueries({ queryKey: appointmentKeys.exceptions })
-    void qc.invalidateQueries({ queryKey: appointmentKeys.slots })
+    void qc.invalidateQueries({ queryKey: queryKeys.availabilityExceptions })
+    void qc.invalidateQueries({ queryKey: queryKeys.slots })
   }
   const add = useMutation({
     mutationFn: addException,
@@ -224,7 +224,7 @@ function Exceptions({ timeZone }: { timeZone: string }) {
 }
 
 export default function AvailabilityPage() {
-  const availability = useQuery({ queryKey: appointmentKeys.availability, queryFn: getAvailability })
+  const availability = useQuery({ queryKey: queryKeys.availability, queryFn: getAvailability })
   return (
     <Page title="Availability">
       <Stack gap="md">

@@ -9,11 +9,12 @@ import { useQuery } from '@tanstack/react-query'
 import { addDays, startOfDay, startOfWeek } from 'date-fns'
 import { useState } from 'react'
 import { Link } from 'react-router'
+import { queryKeys } from '../api/query-keys'
 import { Page } from '../components/Page'
 import { Empty, QueryState } from '../components/states'
 import { browserTimeZone, byLocalDay, formatDay, formatTime, localDay } from '../shared/appointment-time'
 import { AppointmentStatusBadge, CancelAppointmentButton, isOpenAppointment } from '../shared/AppointmentParts'
-import { appointmentKeys, listAppointments, type Appointment } from '../shared/appointments-api'
+import { listAppointments, type Appointment } from '../shared/appointments-api'
 
 type View = 'day' | 'week'
 
@@ -66,7 +67,7 @@ export default function CalendarPage() {
   const from = (days[0] ?? anchor).toISOString()
   const to = addDays(days[days.length - 1] ?? anchor, 1).toISOString()
   const list = useQuery({
-    queryKey: appointmentKeys.list('me', { from, to }),
+    queryKey: queryKeys.appointmentList('me', { from, to }),
     queryFn: () => listAppointments('me', { from, to }),
     refetchInterval: 30_000,
   })

@@ -16,7 +16,7 @@ import { Page } from '../components/Page'
 import { Empty, QueryState } from '../components/states'
 import { formatSpan } from '../shared/appointment-time'
 import { AppointmentStatusBadge, CancelAppointmentButton, isOpenAppointment, useRefreshAppointments } from '../shared/AppointmentParts'
-import { appointmentKeys, bookAppointment, isSlotConflict, listAppointments, rescheduleAppointment, type Appointment, type Slot } from '../shared/appointments-api'
+import { bookAppointment, isSlotConflict, listAppointments, rescheduleAppointment, type Appointment, type Slot } from '../shared/appointments-api'
 import { SlotPicker } from '../shared/SlotPicker'
 import { useLocker } from './locker'
 
@@ -71,7 +71,7 @@ function BookAppointment({ pid, isOwn }: { pid: string; isOwn: boolean }) {
       setConfirming(false)
       if (isSlotConflict(err)) {
         setSlot(null)
-        void qc.invalidateQueries({ queryKey: appointmentKeys.slots })
+        void qc.invalidateQueries({ queryKey: queryKeys.slots })
       }
     },
   })
@@ -177,7 +177,7 @@ function RescheduleButton({ appointment }: { appointment: Appointment }) {
     onError: (err) => {
       if (isSlotConflict(err)) {
         setSlot(null)
-        void qc.invalidateQueries({ queryKey: appointmentKeys.slots })
+        void qc.invalidateQueries({ queryKey: queryKeys.slots })
       }
     },
   })
@@ -253,7 +253,7 @@ function AppointmentRow({ appointment: a, canManage }: { appointment: Appointmen
 export default function AppointmentsPage() {
   const { pid, isOwn, canManage, name } = useLocker()
   const list = useQuery({
-    queryKey: appointmentKeys.list(pid, {}),
+    queryKey: queryKeys.appointmentList(pid, {}),
     queryFn: () => listAppointments(pid, {}),
     refetchInterval: 30_000,
   })

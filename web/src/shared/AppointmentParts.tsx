@@ -5,8 +5,9 @@
 import { Badge, Button, Group, Modal, Stack, Text } from '@mantine/core'
 import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
+import { queryKeys } from '../api/query-keys'
 import { formatSpan } from './appointment-time'
-import { appointmentKeys, cancelAppointment, type Appointment, type AppointmentStatus } from './appointments-api'
+import { cancelAppointment, type Appointment, type AppointmentStatus } from './appointments-api'
 import { ErrorState } from '../components/states'
 
 const STATUS: Record<AppointmentStatus, { label: string; color: string }> = {
@@ -32,8 +33,8 @@ export const isOpenAppointment = (a: Appointment, now = new Date()): boolean => 
 export function useRefreshAppointments(): () => void {
   const qc = useQueryClient()
   return () => {
-    void qc.invalidateQueries({ queryKey: appointmentKeys.all })
-    void qc.invalidateQueries({ queryKey: appointmentKeys.slots })
+    void qc.invalidateQueries({ queryKey: queryKeys.appointments })
+    void qc.invalidateQueries({ queryKey: queryKeys.slots })
   }
 }
 

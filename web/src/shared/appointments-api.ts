@@ -13,6 +13,7 @@
 import { useQuery } from '@tanstack/react-query'
 import { ApiError, authedFetch } from '../api/client'
 import { problemFromText } from '../api/errors'
+import { queryKeys } from '../api/query-keys'
 
 // ---- shapes (SPEC §10) --------------------------------------------------------------------
 
@@ -73,17 +74,6 @@ const qs = (query: Record<string, string | number | undefined>): string => {
   return s ? `?${s}` : ''
 }
 
-/** Query keys of appointments: a prefix per resource, so one invalidation refreshes every view. */
-export const appointmentKeys = {
-  all: ['appointments'] as const,
-  list: (scope: string, query: object) => ['appointments', scope, query] as const,
-  availability: ['doctor-availability'] as const,
-  exceptions: ['doctor-availability', 'exceptions'] as const,
-  /** Prefix of every slot query (a booking or a cancellation changes them). */
-  slots: ['slots'] as const,
-  slotRange: (doctorId: string, from: string, to: string) => ['slots', doctorId, from, to] as const,
-}
-
 /** The signed-in doctor's weekly availability; null when none is published yet (404). */
 export async function getAvailability(): Promise<Availability | null> {
   try {
@@ -125,7 +115,7 @@ export const isSlotConflict = (err: unknown): boolean => err instanceof ApiError
 /** Free slots of `doctorId` from `from` to `to` (instants), refreshed every 30 s while shown. */
 export function useSlots(doctorId: string | null, from: string, to: string) {
   return useQuery({
-    queryKey: appointmentKeys.slotRange(doctorId ?? '', from, to),
+    queryKey: queryKeys.slotRange(doctorId ?? '', from, to),
     queryFn: () => listSlots(doctorId ?? '', from, to),
     enabled: doctorId !== null,
     refetchInterval: 30_000,
