@@ -5,13 +5,13 @@
  * schedule's zone (`POST/DELETE /doctor/availability/exceptions`). Patients book the free
  * slots this grid makes.
  */
-import { ActionIcon, Alert, Button, Card, Group, NumberInput, Select, Stack, Text, TextInput, Title } from '@mantine/core'
+import { ActionIcon, Alert, Button, Card, Group, NumberInput, Select, Stack, Text, TextInput } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useMemo, useState, type FormEvent } from 'react'
 import { fieldErrorsOf, formErrorOf } from '../components/forms'
 import { FormErrorAlert } from '../components/fields'
 import { queryKeys } from '../api/query-keys'
-import { Page } from '../components/Page'
+import { Page, Section } from '../components/Page'
 import { Empty, ErrorState, QueryState } from '../components/states'
 import { browserTimeZone, formatInZone, timeZoneNames, WEEKDAYS, zonedInputToInstant } from '../shared/appointment-time'
 import {
@@ -228,18 +228,12 @@ export default function AvailabilityPage() {
   return (
     <Page title="Availability">
       <Stack gap="md">
-        <Card withBorder component="section" aria-label="Weekly hours">
-          <Title order={3} size="h5" mb="xs">
-            Weekly hours
-          </Title>
+        <Section title="Weekly hours">
           <QueryState query={availability}>{(a) => <WeeklyForm initial={a ?? defaults()} />}</QueryState>
-        </Card>
-        <Card withBorder component="section" aria-label="Time away">
-          <Title order={3} size="h5" mb="xs">
-            Time away
-          </Title>
+        </Section>
+        <Section title="Time away">
           <Exceptions timeZone={availability.data?.timeZone ?? browserTimeZone()} />
-        </Card>
+        </Section>
       </Stack>
     </Page>
   )

@@ -5,15 +5,15 @@
  * A slot someone else just took is a 409: the slots are refreshed and the patient picks
  * another. A `read` caregiver sees the appointments but no booking, cancel or reschedule.
  */
-import { Alert, Anchor, Button, Card, Group, Modal, Select, Stack, Text, Textarea, Title } from '@mantine/core'
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { Alert, Anchor, Button, Card, Group, Modal, Select, Stack, Text, Textarea } from '@mantine/core'
+import { useMutation, useQuery, useQueryClient, type UseQueryResult } from '@tanstack/react-query'
 import { useState } from 'react'
 import { Link } from 'react-router'
 import { api, unwrap } from '../api/client'
 import { queryKeys } from '../api/query-keys'
 import { formErrorOf } from '../components/forms'
-import { Page } from '../components/Page'
-import { Empty, QueryState } from '../components/states'
+import { Page, Section } from '../components/Page'
+import { QueryState } from '../components/states'
 import { formatSpan } from '../shared/appointment-time'
 import { AppointmentStatusBadge, CancelAppointmentButton, isOpenAppointment, useRefreshAppointments } from '../shared/AppointmentParts'
 import { bookAppointment, isSlotConflict, listAppointments, rescheduleAppointment, type Appointment, type Slot } from '../shared/appointments-api'
@@ -77,10 +77,7 @@ function BookAppointment({ pid, isOwn }: { pid: string; isOwn: boolean }) {
   })
 
   return (
-    <Card withBorder component="section" aria-label="Book an appointment">
-      <Title order={3} size="h5" mb="xs">
-        Book an appointment
-      </Title>
+    <Section title="Book an appointment">
       <QueryState
         query={doctors}
         isEmpty={(d) => d.length === 0}
@@ -158,7 +155,7 @@ function BookAppointment({ pid, isOwn }: { pid: string; isOwn: boolean }) {
           </Stack>
         )}
       </Modal>
-    </Card>
+    </Section>
   )
 }
 
@@ -250,6 +247,22 @@ function AppointmentRow({ appointment: a, canManage }: { appointment: Appointmen
   )
 }
 
+function AppointmentList({ title, query, items, empty, canManage }: { title: string; query: UseQueryResult<unknown>; items: Appointment[]; empty: string; canManage: boolean }) {
+  return (
+    <Section title={title}>
+      <QueryState query={query} isEmpty={() => items.length === 0} empty={empty}>
+        {() => (
+          <Stack gap="xs">
+            {items.map((a) => (
+              <AppointmentRow key={a.id} appointment={a} canManage={canManage} />
+            ))}
+          </Stack>
+        )}
+      </QueryState>
+    </Section>
+  )
+}
+
 export default function AppointmentsPage() {
   const { pid, isOwn, canManage, name } = useLocker()
   const list = useQuery({
@@ -264,43 +277,9 @@ export default function AppointmentsPage() {
   return (
     <Page title={isOwn ? 'Appointments' : `Appointments of ${name ?? 'this patient'}`}>
       <Stack gap="md">
-        <Card withBorder component="section" aria-label="Upcoming appointments">
-          <Title order={3} size="h5" mb="xs">
-            Upcoming
-          </Title>
-          <QueryState query={list}>
-            {() =>
-              upcoming.length === 0 ? (
-                <Empty>No upcoming appointments.</Empty>
-              ) : (
-                <Stack gap="xs">
-                  {upcoming.map((a) => (
-                    <AppointmentRow key={a.id} appointment={a} canManage={canManage} />
-                  ))}
-                </Stack>
-              )
-            }
-          </QueryState>
-        </Card>
+        <AppointmentList title="Upcoming" query={list} items={upcoming} empty="No upcoming appointments." canManage={canManage} />
         {canManage && <BookAppointment pid={pid} isOwn={isOwn} />}
-        <Card withBorder component="section" aria-label="Past and cancelled appointments">
-          <Title order={3} size="h5" mb="xs">
-            Past and cancelled
-          </Title>
-          <QueryState query={list}>
-            {() =>
-              past.length === 0 ? (
-                <Empty>None yet.</Empty>
-              ) : (
-                <Stack gap="xs">
-                  {past.map((a) => (
-                    <AppointmentRow key={a.id} appointment={a} canManage={false} />
-                  ))}
-                </Stack>
-              )
-            }
-          </QueryState>
-        </Card>
+        <AppointmentList title="Past and cancelled" query={list} items={past} empty="None yet." canManage={false} />
       </Stack>
     </Page>
   )
