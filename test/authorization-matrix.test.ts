@@ -102,6 +102,8 @@ let t: TestApp
 let users: Record<Exclude<Role, 'anon'>, TestUser>
 let recordId: string
 let consultationId: string
+/** A visit of the owner, recorded by docC. */
+let encounterId: string
 /** A separate patient whose share and emergency links the public routes use. */
 let pub: { shareToken: string; emergencyToken: string; recordId: string }
 let rx: { id: string; referenceNumber: string; qrData: string } | undefined
@@ -621,6 +623,18 @@ const MATRIX: Record<string, Row> = {
     audit: { docC: ['note.created'], docN: ['note.denied'] },
   },
   'GET /api/v1/patients/:pid/notes': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/notes`), expect: patientRead(), audit: patientReadAudit('note.viewed') },
+  // Visits (SPEC §10): a consenting doctor records; the patient and a consenting doctor read.
+  'POST /api/v1/patients/:pid/encounters': {
+    req: (r) => api(r, 'POST', `/patients/${users.owner.id}/encounters`, { start: '2026-11-20T09:00:00.000Z', type: 'in_person' }),
+    expect: x({ docC: 201, docN: 404 }),
+    audit: { docC: ['encounter.created'], docN: ['encounter.denied'] },
+  },
+  'GET /api/v1/patients/:pid/encounters': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/encounters`), expect: patientRead(), audit: patientReadAudit('encounter.viewed') },
+  'GET /api/v1/patients/:pid/encounters/:id': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/encounters/${encounterId}`),
+    expect: patientRead(),
+    audit: patientReadAudit('encounter.viewed'),
+  },
   'POST /api/v1/patients/:pid/vitals': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/vitals`, { type: 'heart_rate', value: 72 }),
     expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
@@ -833,6 +847,7 @@ beforeAll(async () => {
   // A pending doctor with an approved consultation row: only the route gate stands in the way.
   await t.deps.db.insertInto('consultations').values({ patientId: owner!.id, doctorId: docP!.id, status: 'approved' }).execute()
   await must(api('docC', 'POST', `/patients/${owner!.id}/notes`, { body: 'Seen today.', sharedWithPatient: true }), 201)
+  encounterId = (await must<{ id: string }>(api('docC', 'POST', `/patients/${owner!.id}/encounters`, { start: '2026-11-20T09:00:00.000Z', type: 'in_person' }), 201)).id
   // Shares, an emergency link and an audit trail of the other patient, so their own lists are not empty.
   await must(api('other', 'POST', `/patients/me/records/${(await uploadRecord(t, other!, { name: 'o.txt', bytes: 'other\n' })).id}/shares`, {}), 201)
 

@@ -117,6 +117,14 @@ const LISTS: ListRoute[] = [
       { role: 'doctor', url: () => `/patients/${callers.patient.id}/notes` },
     ],
   },
+  {
+    route: '/patients/:pid/encounters',
+    shape: ['instant', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/patients/me/encounters' },
+      { role: 'doctor', url: () => `/patients/${callers.patient.id}/encounters` },
+    ],
+  },
   { route: '/patients/:pid/audit', shape: ['seq'], calls: [{ role: 'patient', url: () => '/patients/me/audit' }] },
   {
     route: '/consultations',

@@ -12,6 +12,7 @@ import { dispensingRules } from './rules/dispensing.js'
 import { prescriptionRules } from './rules/prescriptions.js'
 import { consultationRules } from './rules/consultations.js'
 import { dataFreedomRules } from './rules/data-freedom.js'
+import { encounterRules } from './rules/encounters.js'
 import { noteRules } from './rules/notes.js'
 import { patientDataRules } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
@@ -28,8 +29,9 @@ export type { PharmacyScope, PharmacistTarget } from './rules/dispensing.js'
 export type { ConsultationParties, SelfTarget } from './rules/consultations.js'
 export { readableNotes, type NoteScope } from './rules/notes.js'
 export type { ExportBuildTarget } from './rules/data-freedom.js'
+export { encounterParts } from './rules/encounters.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules, ...encounterRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

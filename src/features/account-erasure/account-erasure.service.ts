@@ -7,7 +7,7 @@
  *   tombstone without metadata; the blobs are removed after the commit (a rollback leaves
  *   every row with its blob; a removal that fails leaves an orphan the orphan sweeper takes);
  * - clinical rows deleted: profile (allergies, conditions, medications, contacts), vitals, lab
- *   results, doctors' notes about the patient, import bookkeeping, emergency alert history,
+ *   results, doctors' notes about the patient, visits (encounters), import bookkeeping, emergency alert history,
  *   exports (their zips removed after the commit like records);
  * - every link dead: share links revoked (410), SMART Health Links deleted with their files, the emergency link inactive (410: the account
  *   is disabled), consultations ended (doctors lose access at once) with their reasons
@@ -34,6 +34,7 @@ import type { DB } from '../../db/schema.js'
 import type { Actor } from '../../policy/index.js'
 import { dummyPasswordHash, verifyPassword } from '../accounts/passwords.js'
 import { eraseExports } from '../data-export/data-export.service.js'
+import { eraseEncounters } from '../encounters/encounters.service.js'
 import { eraseSmartHealthLinks } from '../shl/shl.service.js'
 import * as q from './account-erasure.queries.js'
 
@@ -47,6 +48,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   (trx, deps, pid) => q.revokeShareLinks(trx, pid, deps.now()),
   (trx, deps, pid) => eraseExports(trx, pid),
   (trx, _deps, pid) => q.deleteClinicalRows(trx, pid),
+  (trx, _deps, pid) => eraseEncounters(trx, pid),
   (trx, deps, pid) => q.closeConsultations(trx, pid, deps.now()),
   (trx, deps, pid) => q.cancelOpenPrescriptions(trx, pid, deps.now()),
   eraseSmartHealthLinks,

@@ -14,7 +14,7 @@ function views(db: Db) {
   return db
     .selectFrom('notes as n')
     .innerJoin('users as a', 'a.id', 'n.authorId')
-    .select(['n.id', 'n.patientId', 'n.authorId', 'a.name as authorName', 'n.body', 'n.sharedWithPatient', 'n.createdAt'])
+    .select(['n.id', 'n.patientId', 'n.authorId', 'a.name as authorName', 'n.body', 'n.sharedWithPatient', 'n.encounterId', 'n.createdAt'])
 }
 export type NoteView = NonNullable<Awaited<ReturnType<typeof findNoteView>>>
 
@@ -41,4 +41,15 @@ export function listNoteViews(db: Db, f: NoteFilter) {
   if (f.sharedOnly) q = q.where('n.sharedWithPatient', '=', true)
   if (f.after) q = q.where(sql<boolean>`(n.created_at, n.id) < (${f.after.createdAt}, ${f.after.id}::uuid)`)
   return q.orderBy('n.createdAt', 'desc').orderBy('n.id', 'desc').limit(f.limit).execute()
+}
+
+/** The notes of one visit of a patient, oldest first: those shared with the patient, and `authorId`'s own when given. */
+export function listEncounterNoteViews(db: Db, f: { patientId: string; encounterId: string; authorId: string | null }) {
+  return views(db)
+    .where('n.patientId', '=', f.patientId)
+    .where('n.encounterId', '=', f.encounterId)
+    .where((eb) => (f.authorId === null ? eb('n.sharedWithPatient', '=', true) : eb.or([eb('n.sharedWithPatient', '=', true), eb('n.authorId', '=', f.authorId)])))
+    .orderBy('n.createdAt')
+    .orderBy('n.id')
+    .execute()
 }

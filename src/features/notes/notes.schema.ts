@@ -1,6 +1,6 @@
 /** Schemas of doctors' notes (SPEC §4.8) and the Note mapper. */
 import { z } from 'zod'
-import { ListQuery, PatientIdParam, multiLine, toInstant } from '../../app/schemas.js'
+import { ListQuery, PatientIdParam, Uuid, multiLine, toInstant } from '../../app/schemas.js'
 import type { NoteView } from './notes.queries.js'
 
 export const NOTE_BODY_MAX = 10_000
@@ -12,6 +12,7 @@ export const CreateNoteBody = z
   .object({
     body: multiLine(NOTE_BODY_MAX).min(1, 'A note needs some text.'),
     sharedWithPatient: z.boolean().default(false),
+    encounterId: Uuid.optional().describe('A visit of this patient that the writing doctor recorded (SPEC §10).'),
   })
   .strict()
 export type CreateNoteInput = z.infer<typeof CreateNoteBody>
@@ -22,6 +23,8 @@ export const Note = z.object({
   author: z.object({ id: z.uuid(), name: z.string() }),
   body: z.string(),
   sharedWithPatient: z.boolean(),
+  /** The visit it was written at (SPEC §10), or null. */
+  encounterId: z.uuid().nullable(),
   createdAt: z.string(),
 })
 export type NoteDto = z.infer<typeof Note>
@@ -34,6 +37,7 @@ export function toNoteDto(n: NoteView): NoteDto {
     author: { id: n.authorId, name: n.authorName },
     body: n.body,
     sharedWithPatient: n.sharedWithPatient,
+    encounterId: n.encounterId,
     createdAt: toInstant(n.createdAt),
   }
 }

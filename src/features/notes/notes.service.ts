@@ -8,8 +8,11 @@
  */
 import type { Deps } from '../../app/deps.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
-import { readableNotes, type PatientScope, type UserActor } from '../../policy/index.js'
+import type { Kysely, Transaction } from 'kysely'
+import type { DB } from '../../db/schema.js'
+import { readableNotes, type Granted, type PatientScope, type UserActor } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
+import { checkEncounterLink } from '../encounters/encounter-link.js'
 import * as q from './notes.queries.js'
 import { toNoteDto, type CreateNoteInput, type NoteDto } from './notes.schema.js'
 
@@ -18,9 +21,11 @@ const notesResource = (patientId: string) => ({ type: 'notes', id: patientId })
 
 /**
  * `POST /patients/{pid}/notes {body (1–10000 characters), sharedWithPatient?}` → 201 Note
- * `{id, patientId, author: {id, name}, body, sharedWithPatient, createdAt}`. Only a doctor
+ * `{id, patientId, author: {id, name}, body, sharedWithPatient, encounterId, createdAt}`. Only a doctor
  * with an approved consultation (404 for any other doctor); consent is checked again inside
- * the write's transaction, so a consultation ended meanwhile is honoured.
+ * the write's transaction, so a consultation ended meanwhile is honoured. `encounterId`
+ * (SPEC §10): a visit of this patient the doctor recorded — else 404 (unknown, another
+ * patient's) or 409 `encounter-mismatch` (another doctor's).
  */
 export function createNote(deps: Deps, actor: UserActor, pid: string, input: CreateNoteInput): Promise<NoteDto> {
   const created = (note: NoteDto) => [{ action: 'note.created', resource: { type: 'note', id: note.id } }] as const
@@ -31,7 +36,7 @@ export function createNote(deps: Deps, actor: UserActor, pid: string, input: Cre
       authorId: actor.id,
       body: input.body,
       sharedWithPatient: input.sharedWithPatient,
-      encounterId: null,
+      encounterId: await checkEncounterLink(trx, scope, input.encounterId, actor.id),
       createdAt: deps.now(),
     })
     const view = await q.findNoteView(trx, id)
@@ -63,4 +68,13 @@ export function listNotes(deps: Deps, actor: UserActor, pid: string, query: { li
     })
     return toPage(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id], toNoteDto)
   })
+}
+
+/**
+ * The notes of visit `encounterId` of the granted patient as `Note`s, oldest first: those
+ * shared with the patient, plus `authorId`'s own (a doctor reading, SPEC §3 "doctor notes").
+ * For the visit's detail (SPEC §10); neither authorizes nor audits: the caller did.
+ */
+export async function listEncounterNotes(db: Kysely<DB> | Transaction<DB>, patient: Granted<PatientScope>, encounterId: string, authorId: string | null): Promise<NoteDto[]> {
+  return (await q.listEncounterNoteViews(db, { patientId: patient.patientId, encounterId, authorId })).map(toNoteDto)
 }

@@ -61,6 +61,7 @@ describe('notes (SPEC §3, §4.8)', () => {
       author: { id: doc1.id, name: 'Test doctor' },
       body: 'Suspected angina; order stress test.',
       sharedWithPatient: false,
+      encounterId: null,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     })
     await pause()

@@ -80,6 +80,8 @@ export function findPrescriptionHead(db: Db, id: string) {
 export interface PrescriptionListFilter {
   patientId?: string | undefined
   doctorId?: string | undefined
+  /** Only those written at this visit (SPEC §10). */
+  encounterId?: string | undefined
   status?: StoredPrescriptionStatus | 'expired' | undefined
   now: Date
   /** Keyset: only rows before this (issuedAt, id) in newest-first order. */
@@ -92,6 +94,7 @@ export function listJoined(db: Db, f: PrescriptionListFilter): Promise<Prescript
   let q = selectJoined(db)
   if (f.patientId !== undefined) q = q.where('p.patientId', '=', f.patientId)
   if (f.doctorId !== undefined) q = q.where('p.doctorId', '=', f.doctorId)
+  if (f.encounterId !== undefined) q = q.where('p.encounterId', '=', f.encounterId)
   if (f.status === 'expired') {
     q = q.where('p.status', 'in', ['active', 'partially_dispensed']).where('p.expiresAt', '<=', f.now)
   } else if (f.status === 'active' || f.status === 'partially_dispensed') {

@@ -40,6 +40,7 @@ export const CreatePrescriptionBody = z
       .strict()
       .optional()
       .describe("Prescribe despite the allergy warnings of a 409 allergy-warning: the reason is kept with the prescription and shown to the pharmacist"),
+    encounterId: Uuid.optional().describe('A visit of this patient that the prescribing doctor recorded (SPEC §10).'),
   })
   .strict()
 export type CreatePrescriptionInput = z.infer<typeof CreatePrescriptionBody>
@@ -102,6 +103,8 @@ export const Prescription = z.object({
   issuedAt: z.string(),
   expiresAt: z.string(),
   cancelledAt: z.string().nullable(),
+  /** The visit it was written at (SPEC §10), or null. */
+  encounterId: z.uuid().nullable(),
   qr: z.object({
     data: z.string().describe('Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters'),
     pngUrl: z.string(),
@@ -177,6 +180,7 @@ export function toPrescriptionDto(v: PrescriptionView): PrescriptionDto {
     issuedAt: toInstant(r.issuedAt),
     expiresAt: toInstant(r.expiresAt),
     cancelledAt: r.cancelledAt ? toInstant(r.cancelledAt) : null,
+    encounterId: r.encounterId,
     qr: { data: v.qrData, pngUrl: `${v.url}/qr.png`, svgUrl: `${v.url}/qr.svg` },
     scanCount: r.scanCount,
     lastScannedAt: r.lastScannedAt ? toInstant(r.lastScannedAt) : null,

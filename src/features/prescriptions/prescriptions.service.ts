@@ -20,14 +20,15 @@ import { AppError, ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import { cacheTags, readThrough } from '../../db/node-cache.js'
 import type { DB, PrescriberWarning, PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
-import { authorize, type Actor, type Granted, type PatientScope, type PrescriptionScope, type UserActor } from '../../policy/index.js'
+import { authorize, type Actor, type Granted, type PartyFilter, type PatientScope, type PrescriptionScope, type UserActor } from '../../policy/index.js'
 import { withPatientData, withPatientResource } from '../../audit/patient-data.js'
+import { checkEncounterLink } from '../encounters/encounter-link.js'
 import { loadProfile } from '../profile/profile.service.js'
 import type { EmailContent } from '../notifications/notifications.templates.js'
 import { findAllergyConflicts } from './allergy-check.js'
 import { prescriptionIssuedEmail } from './prescription-email.js'
 import * as q from './prescriptions.queries.js'
-import type { CreatePrescriptionInput, PrescriptionJoinedRow, PrescriptionListInput, PrescriptionStatusValue, PrescriptionView } from './prescriptions.schema.js'
+import { toPrescriptionDto, type CreatePrescriptionInput, type PrescriptionDto, type PrescriptionJoinedRow, type PrescriptionListInput, type PrescriptionStatusValue, type PrescriptionView } from './prescriptions.schema.js'
 import { signQrToken } from './qr-token.js'
 import { formatReference, generateReferenceCode } from './reference-number.js'
 
@@ -195,6 +196,7 @@ async function issuePrescription(
   expiresAt: Date,
 ): Promise<IssueOutcome> {
   const patientId = patient.patientId
+  const encounterId = await checkEncounterLink(trx, patient, input.encounterId, actor.id)
   const warnings = allergyWarningsOf(input.items, (await loadProfile(trx, patient)).allergies)
   if (warnings.length > 0 && !input.allergyOverride) return { issued: false, warnings }
   const prescriberWarnings: PrescriberWarnings | null = warnings.length > 0 && input.allergyOverride ? { reason: input.allergyOverride.reason, warnings } : null
@@ -214,6 +216,7 @@ async function issuePrescription(
       issuedAt: now,
       expiresAt,
       prescriberWarnings: prescriberWarnings && JSON.stringify(prescriberWarnings),
+      encounterId,
       updatedAt: now,
     })
   }
@@ -367,4 +370,16 @@ export async function prescriptionIssuedContent(deps: Deps, prescriptionId: stri
     items: view.items,
     qrPng: (await renderQr(view.qrData, 'png')) as Buffer,
   })
+}
+
+/**
+ * The prescriptions written at visit `encounterId` of the granted patient as `Prescription`s,
+ * newest first, narrowed by `readable` (`readablePrescriptions`-like: all, one doctor's, none).
+ * For the visit's detail (SPEC §10); neither authorizes nor audits: the caller did.
+ */
+export async function listEncounterPrescriptions(deps: Pick<Deps, 'config' | 'now'>, db: Db, patient: Granted<PatientScope>, encounterId: string, readable: PartyFilter): Promise<PrescriptionDto[]> {
+  if (readable === null) return []
+  const now = deps.now()
+  const rows = await q.listJoined(db, { patientId: patient.patientId, encounterId, doctorId: readable === 'all' ? undefined : readable.doctorId, now, limit: 100 })
+  return (await viewsOf(deps, db, rows, now)).map(toPrescriptionDto)
 }

@@ -41,7 +41,7 @@ export async function insertVital(db: Db, row: Insertable<VitalsTable>): Promise
 }
 
 /** A vital as the API shows it: the row (less its import key and insert time) plus whoever recorded it (null for a deleted account). */
-export type VitalView = Omit<VitalRow, 'sourceRef' | 'createdAt' | 'encounterId'> & { recorderName: string | null; recorderRole: Role | null }
+export type VitalView = Omit<VitalRow, 'sourceRef' | 'createdAt'> & { recorderName: string | null; recorderRole: Role | null }
 
 const VIEW_COLUMNS = [
   'vitals.id',
@@ -58,6 +58,7 @@ const VIEW_COLUMNS = [
   'vitals.source',
   'vitals.note',
   'vitals.flag',
+  'vitals.encounterId',
   'users.name as recorderName',
   'users.role as recorderRole',
 ] as const
@@ -91,6 +92,17 @@ export function listVitalViews(db: Db, f: VitalFilter): Promise<VitalView[]> {
   if (f.type) q = q.where('vitals.type', '=', f.type)
   const after = f.after && { at: f.after.measuredAt, id: f.after.id }
   return newestFirst(q, 'vitals.measuredAt', 'vitals.id', { from: f.from, toExclusive: f.toExclusive, after, limit: f.limit + 1 }).execute()
+}
+
+/** The vitals of one visit of a patient, oldest first by (measured_at, id). */
+export function listEncounterVitalViews(db: Db, patientId: string, encounterId: string): Promise<VitalView[]> {
+  return views(db)
+    .select(VIEW_COLUMNS)
+    .where('vitals.patientId', '=', patientId)
+    .where('vitals.encounterId', '=', encounterId)
+    .orderBy('vitals.measuredAt')
+    .orderBy('vitals.id')
+    .execute()
 }
 
 /** One calendar bucket of a patient's readings of one type; stats are null where the column is. */

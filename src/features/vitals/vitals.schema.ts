@@ -1,6 +1,6 @@
 /** Request and response schemas of vital signs (SPEC §4.8), and the Vital mapper. */
 import { z } from 'zod'
-import { DateOrInstant, ListQuery, PatientIdParam, multiLine, singleLine, toInstant } from '../../app/schemas.js'
+import { DateOrInstant, ListQuery, PatientIdParam, Uuid, multiLine, singleLine, toInstant } from '../../app/schemas.js'
 import { GLUCOSE_CONTEXTS, VITAL_FLAGS, VITAL_TYPES, type GlucoseContext, type VitalFlag, type VitalType } from './vital-types.js'
 import type { TrendRow, VitalView } from './vitals.queries.js'
 
@@ -27,6 +27,7 @@ export const VitalBody = z
     context: z.enum(GLUCOSE_CONTEXTS).optional().describe('blood_glucose only.'),
     measuredAt: z.iso.datetime({ offset: true }).optional().describe('Default now; at most 5 minutes in the future.'),
     note: multiLine(NOTE_MAX).optional(),
+    encounterId: Uuid.optional().describe('A visit of this patient (SPEC §10) it was taken at.'),
   })
   .strict()
 export type VitalBodyInput = z.infer<typeof VitalBody>
@@ -68,6 +69,8 @@ export const Vital = z.object({
   source: z.enum(['manual', 'import']),
   note: z.string().optional(),
   flag: z.enum(VITAL_FLAGS),
+  /** The visit it was taken at (SPEC §10), or null. */
+  encounterId: z.uuid().nullable(),
 })
 export type VitalDto = z.infer<typeof Vital>
 
@@ -99,6 +102,7 @@ export function toVitalDto(v: VitalView): VitalDto {
     recordedBy: v.recordedBy && v.recorderRole && v.recorderName !== null ? { id: v.recordedBy, role: v.recorderRole, name: v.recorderName } : null,
     source: v.source,
     flag: v.flag as VitalFlag,
+    encounterId: v.encounterId,
   }
   if (v.value !== null) dto.value = v.value
   if (v.systolic !== null) dto.systolic = v.systolic

@@ -12,8 +12,9 @@ import type { Deps } from '../../app/deps.js'
 import { ValidationError, type FieldError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { DB, VitalsTable } from '../../db/schema.js'
-import { isUser, type Actor } from '../../policy/index.js'
+import { isUser, type Actor, type Granted, type PatientScope } from '../../policy/index.js'
 import { withPatientData } from '../../audit/patient-data.js'
+import { checkEncounterLink } from '../encounters/encounter-link.js'
 import { VITAL_CATALOGUE, normalizeVital, type NormalizedVital } from './vital-types.js'
 import * as q from './vitals.queries.js'
 import type { VitalPoint, VitalView } from './vitals.queries.js'
@@ -62,6 +63,7 @@ function checkWindow(from: Date | undefined, toExclusive: Date | undefined): voi
  * `/systolic`, `/diastolic`, `/context`, `/measuredAt`); NotFoundError (404) when the actor may
  * not see the patient (another patient, a doctor without an approved consultation). Consent is
  * checked again inside the write's transaction, so a consultation ended meanwhile is honoured.
+ * `encounterId` (SPEC §10): a visit of this patient, else 404.
  */
 export function recordVital(deps: Deps, actor: Actor, pid: string, input: VitalBodyInput): Promise<VitalView> {
   const now = deps.now()
@@ -97,15 +99,11 @@ export function recordVital(deps: Deps, actor: Actor, pid: string, input: VitalB
   const recorded = (view: VitalView) => [{ action: 'vitals.recorded', resource: { type: 'vital', id: view.id } }] as const
   const access = { action: 'vitals.create', kind: 'write', resource: vitalsResource, audited: recorded, prepare } as const
   return withPatientData(deps, actor, pid, access, async ({ scope, db: trx, prepared: { v, measuredAt, recordedBy } }) => {
-    const id = await q.insertVital(trx, vitalRow(v, {
-      patientId: scope.patientId,
-      measuredAt,
-      recordedBy,
-      source: 'manual',
-      sourceRef: null,
-      note: input.note ? input.note : null,
-      createdAt: now,
-    }))
+    const encounterId = await checkEncounterLink(trx, scope, input.encounterId)
+    const id = await q.insertVital(trx, {
+      ...vitalRow(v, { patientId: scope.patientId, measuredAt, recordedBy, source: 'manual', sourceRef: null, note: input.note ? input.note : null, createdAt: now }),
+      encounterId,
+    })
     const view = await q.findVitalView(trx, scope.patientId, id)
     if (!view) throw new Error('The inserted vital is not visible in its own transaction.')
     return view
@@ -248,4 +246,12 @@ function vitalRow(v: NormalizedVital, rest: Pick<Insertable<VitalsTable>, 'patie
     note: rest.note,
     createdAt: rest.createdAt,
   }
+}
+
+/**
+ * The vitals taken at visit `encounterId` of the granted patient as `Vital`s, oldest first.
+ * For the visit's detail (SPEC §10); neither authorizes nor audits: the caller did.
+ */
+export async function listEncounterVitals(db: Db, patient: Granted<PatientScope>, encounterId: string): Promise<VitalDto[]> {
+  return (await q.listEncounterVitalViews(db, patient.patientId, encounterId)).map(toVitalDto)
 }

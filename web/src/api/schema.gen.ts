@@ -3780,6 +3780,461 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{pid}/encounters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A patient's visits, newest first (the patient, a caregiver, a treating doctor) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                appointmentId: string | null;
+                                createdAt: string;
+                                diagnoses: {
+                                    code?: {
+                                        code: string;
+                                        display?: string;
+                                        /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                        system?: string;
+                                    };
+                                    text: string;
+                                }[];
+                                doctor: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    specialty: string;
+                                };
+                                end: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                patientId: string;
+                                reason: string | null;
+                                start: string;
+                                summary: string | null;
+                                /** @enum {string} */
+                                type: "in_person" | "video" | "phone";
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Record a visit (doctor with an approved consultation)
+         * @description `appointmentId`: a `booked` appointment of this patient with you, which becomes `completed` (404 when it is not one of yours with this patient, 409 `appointment-not-booked` when it is cancelled, a no-show or already completed). `end` is not before `start` (400).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description A `booked` appointment of this patient with the recording doctor; it becomes `completed`.
+                         */
+                        appointmentId?: string;
+                        /** @default [] */
+                        diagnoses?: {
+                            code?: {
+                                code: string;
+                                display?: string;
+                                /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                system?: string;
+                            };
+                            text: string;
+                        }[];
+                        /** Format: date-time */
+                        end?: string;
+                        reason?: string;
+                        /** Format: date-time */
+                        start: string;
+                        summary?: string;
+                        /** @enum {string} */
+                        type: "in_person" | "video" | "phone";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appointmentId: string | null;
+                            createdAt: string;
+                            diagnoses: {
+                                code?: {
+                                    code: string;
+                                    display?: string;
+                                    /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                    system?: string;
+                                };
+                                text: string;
+                            }[];
+                            doctor: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                specialty: string;
+                            };
+                            end: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            patientId: string;
+                            reason: string | null;
+                            start: string;
+                            summary: string | null;
+                            /** @enum {string} */
+                            type: "in_person" | "video" | "phone";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{pid}/encounters/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One visit with its notes shared with the patient (a doctor: also their own), its vitals and its prescriptions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appointmentId: string | null;
+                            createdAt: string;
+                            diagnoses: {
+                                code?: {
+                                    code: string;
+                                    display?: string;
+                                    /** @description e.g. http://snomed.info/sct, http://hl7.org/fhir/sid/icd-10 */
+                                    system?: string;
+                                };
+                                text: string;
+                            }[];
+                            doctor: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                specialty: string;
+                            };
+                            end: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            notes: {
+                                author: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
+                                body: string;
+                                createdAt: string;
+                                encounterId: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                patientId: string;
+                                sharedWithPatient: boolean;
+                            }[];
+                            /** Format: uuid */
+                            patientId: string;
+                            prescriptions: {
+                                cancelledAt: string | null;
+                                diagnosis: string;
+                                dispensations: {
+                                    /** @description The warnings acknowledged; empty when there were none */
+                                    acknowledgedWarnings: {
+                                        code: string;
+                                        message: string;
+                                    }[];
+                                    at: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                    items: {
+                                        batchNumber: string;
+                                        expiryDate?: string;
+                                        /** Format: uuid */
+                                        itemId: string;
+                                        quantity: number;
+                                        unitPrice?: number;
+                                    }[];
+                                    notes: string | null;
+                                    pharmacist: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        pharmacyName: string | null;
+                                    };
+                                    /** @description The pharmacist acknowledged the warnings of the prescription when dispensing */
+                                    warningsAcknowledged: boolean;
+                                }[];
+                                doctor: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    licenseNumber: string | null;
+                                    name: string;
+                                    specialty: string | null;
+                                };
+                                encounterId: string | null;
+                                expiresAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                issuedAt: string;
+                                items: {
+                                    dispensedQuantity: number;
+                                    dosage: string;
+                                    durationDays: number | null;
+                                    frequency: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                    instructions: string | null;
+                                    medicineName: string;
+                                    quantity: number;
+                                }[];
+                                lastScannedAt: string | null;
+                                notes: string | null;
+                                patient: {
+                                    dateOfBirth: string | null;
+                                    fullName: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                };
+                                /** @description The allergy warnings the prescriber overrode when issuing, with the reason; null when there were none */
+                                prescriberWarnings: {
+                                    reason: string;
+                                    warnings: {
+                                        /** @enum {string} */
+                                        code: "allergy";
+                                        /** Format: uuid */
+                                        itemId: string;
+                                        /** @description Position of the item in the request (and on the prescription) */
+                                        itemIndex: number;
+                                        /** @description Names the medicine and the allergy */
+                                        message: string;
+                                        substance: string;
+                                    }[];
+                                } | null;
+                                /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
+                                prescriptionNumber: string;
+                                qr: {
+                                    /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
+                                    data: string;
+                                    pngUrl: string;
+                                    svgUrl: string;
+                                };
+                                /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
+                                referenceNumber: string;
+                                rejection?: {
+                                    at: string;
+                                    by: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        pharmacyName: string | null;
+                                    };
+                                    reason: string;
+                                };
+                                scanCount: number;
+                                /** @enum {string} */
+                                status: "active" | "partially_dispensed" | "dispensed" | "rejected" | "cancelled" | "expired";
+                            }[];
+                            reason: string | null;
+                            start: string;
+                            summary: string | null;
+                            /** @enum {string} */
+                            type: "in_person" | "video" | "phone";
+                            vitals: {
+                                /** @enum {string} */
+                                context?: "fasting" | "random" | "postprandial";
+                                diastolic?: number;
+                                encounterId: string | null;
+                                /** @enum {string} */
+                                flag: "low" | "normal" | "high" | "critical";
+                                /** Format: uuid */
+                                id: string;
+                                loinc: string;
+                                measuredAt: string;
+                                note?: string;
+                                /** Format: uuid */
+                                patientId: string;
+                                recordedBy: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                    /** @enum {string} */
+                                    role: "patient" | "doctor" | "pharmacist" | "admin";
+                                } | null;
+                                /** @enum {string} */
+                                source: "manual" | "import";
+                                systolic?: number;
+                                /** @enum {string} */
+                                type: "blood_pressure" | "heart_rate" | "blood_glucose" | "body_weight" | "body_height" | "body_temperature" | "oxygen_saturation" | "respiratory_rate";
+                                /** @description The canonical unit (UCUM). */
+                                unit: string;
+                                value?: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{pid}/export": {
         parameters: {
             query?: never;
@@ -4566,6 +5021,7 @@ export interface paths {
                                 };
                                 body: string;
                                 createdAt: string;
+                                encounterId: string | null;
                                 /** Format: uuid */
                                 id: string;
                                 /** Format: uuid */
@@ -4620,6 +5076,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         body: string;
+                        /**
+                         * Format: uuid
+                         * @description A visit of this patient that the writing doctor recorded (SPEC §10).
+                         */
+                        encounterId?: string;
                         /** @default false */
                         sharedWithPatient?: boolean;
                     };
@@ -4640,6 +5101,7 @@ export interface paths {
                             };
                             body: string;
                             createdAt: string;
+                            encounterId: string | null;
                             /** Format: uuid */
                             id: string;
                             /** Format: uuid */
@@ -5784,6 +6246,7 @@ export interface paths {
                                 /** @enum {string} */
                                 context?: "fasting" | "random" | "postprandial";
                                 diastolic?: number;
+                                encounterId: string | null;
                                 /** @enum {string} */
                                 flag: "low" | "normal" | "high" | "critical";
                                 /** Format: uuid */
@@ -5867,6 +6330,11 @@ export interface paths {
                         /** @description blood_pressure only, mmHg; below systolic. */
                         diastolic?: number;
                         /**
+                         * Format: uuid
+                         * @description A visit of this patient (SPEC §10) it was taken at.
+                         */
+                        encounterId?: string;
+                        /**
                          * Format: date-time
                          * @description Default now; at most 5 minutes in the future.
                          */
@@ -5894,6 +6362,7 @@ export interface paths {
                             /** @enum {string} */
                             context?: "fasting" | "random" | "postprandial";
                             diastolic?: number;
+                            encounterId: string | null;
                             /** @enum {string} */
                             flag: "low" | "normal" | "high" | "critical";
                             /** Format: uuid */
@@ -6604,6 +7073,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -6816,6 +7286,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -7012,6 +7483,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -7209,6 +7681,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -7412,6 +7885,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -7609,6 +8083,7 @@ export interface paths {
                                     name: string;
                                     specialty: string | null;
                                 };
+                                encounterId: string | null;
                                 expiresAt: string;
                                 /** Format: uuid */
                                 id: string;
@@ -7733,6 +8208,11 @@ export interface paths {
                             reason: string;
                         };
                         diagnosis: string;
+                        /**
+                         * Format: uuid
+                         * @description A visit of this patient that the prescribing doctor recorded (SPEC §10).
+                         */
+                        encounterId?: string;
                         items: {
                             dosage: string;
                             durationDays?: number | null;
@@ -7793,6 +8273,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -7972,6 +8453,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
@@ -8150,6 +8632,7 @@ export interface paths {
                                 name: string;
                                 specialty: string | null;
                             };
+                            encounterId: string | null;
                             expiresAt: string;
                             /** Format: uuid */
                             id: string;
