@@ -25,7 +25,7 @@ function daysOf(view: View, anchor: Date): Date[] {
 }
 
 /** Where "Record visit" leads: the patient's page with the encounter form for this appointment. */
-const recordVisitPath = (a: Appointment): string => `/doctor/patients/${a.patient.id}?appointment=${a.id}`
+const recordVisitPath = (a: Appointment): string => `/doctor/patients/${a.patient.id}?appointmentId=${a.id}`
 
 function CalendarRow({ appointment: a }: { appointment: Appointment }) {
   return (
