@@ -112,6 +112,11 @@ let shlPub: { manifestPath: string; filePath: string }
 /** The account the enable row disables and enables. */
 let enableTarget: string | undefined
 const OWNER_DOB = '1975-06-30'
+/** The owner's appointment with docC (SPEC §10). */
+let appointmentId: string
+/** Every day, all day, 10-minute slots, in Paris: enough free slots for every booking of the matrix. */
+const AVAILABILITY = { timeZone: 'Europe/Paris', slotMinutes: 10, weekly: [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '00:00', end: '24:00' })) }
+const PAST_ABSENCE = { from: '2020-01-01T00:00:00.000Z', to: '2020-01-02T00:00:00.000Z', reason: 'Holiday' }
 
 const headersOf = (role: Role): Record<string, string> => (role === 'anon' ? {} : users[role].headers)
 const api = (role: Role, method: InjectOptions['method'], url: string, payload?: object): InjectOptions => ({
@@ -191,6 +196,19 @@ const fresh = {
     await loginAs(t, users[role].email)
     const row = await t.deps.db.selectFrom('sessions').select('id').where('userId', '=', users[role].id).where('revokedAt', 'is', null).orderBy('createdAt', 'desc').limit(1).executeTakeFirstOrThrow()
     return row.id
+  },
+  /** The first free slot of docC from 2030 on (the matrix books them one after the other). */
+  async slot(): Promise<string> {
+    const page = await must<{ items: { start: string }[] }>(api('owner', 'GET', `/doctors/${users.docC.id}/slots?from=2030-01-01&to=2030-01-31`), 200)
+    return page.items[0]!.start
+  },
+  /** A new booked appointment of the owner with docC. */
+  async appointment(): Promise<string> {
+    return (await must<{ id: string }>(api('owner', 'POST', '/appointments', { doctorId: users.docC.id, start: await fresh.slot() }), 201)).id
+  },
+  /** A new absence of `doctor`'s, long past. */
+  async absence(doctor: 'docC' | 'docN'): Promise<string> {
+    return (await must<{ id: string }>(api(doctor, 'POST', '/doctor/availability/exceptions', PAST_ABSENCE), 201)).id
   },
   /** A fresh prescription the pharmacist has just scanned (validate, dispense and reject need that). */
   async scannedPrescription() {
@@ -584,6 +602,50 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/audit/keys': { req: (r) => api(r, 'GET', '/audit/keys'), expect: all(200), audit: none },
   'GET /api/v1/audit/consistency': { req: (r) => api(r, 'GET', '/audit/consistency?first=1&second=1'), expect: all(200), audit: none },
 
+  // Appointments (SPEC §10): docC has an availability and the owner's consent; docN an availability only.
+  'PUT /api/v1/doctor/availability': { req: (r) => api(r, 'PUT', '/doctor/availability', AVAILABILITY), expect: x({ docC: 200, docN: 200 }), audit: none },
+  'GET /api/v1/doctor/availability': { req: (r) => api(r, 'GET', '/doctor/availability'), expect: x({ docC: 200, docN: 200 }), audit: none },
+  'POST /api/v1/doctor/availability/exceptions': { req: (r) => api(r, 'POST', '/doctor/availability/exceptions', PAST_ABSENCE), expect: x({ docC: 201, docN: 201 }), audit: none },
+  'GET /api/v1/doctor/availability/exceptions': { req: (r) => api(r, 'GET', '/doctor/availability/exceptions'), expect: x({ docC: 200, docN: 200 }), audit: none },
+  // Each doctor deletes one of their own; everyone else tries docC's.
+  'DELETE /api/v1/doctor/availability/exceptions/:id': {
+    req: async (r) => api(r, 'DELETE', `/doctor/availability/exceptions/${await fresh.absence(r === 'docN' ? 'docN' : 'docC')}`),
+    expect: x({ docC: 204, docN: 204 }),
+    audit: none,
+  },
+  'GET /api/v1/doctors/:id/slots': { req: (r) => api(r, 'GET', `/doctors/${users.docC.id}/slots?from=2030-01-07&to=2030-01-08`), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }), audit: none },
+  // The other patient has no consultation with docC: 409 no-consultation, nothing written.
+  'POST /api/v1/appointments': {
+    req: async (r) => api(r, 'POST', '/appointments', { doctorId: users.docC.id, start: await fresh.slot() }),
+    expect: x({ owner: 201, other: 409 }),
+    audit: { owner: ['appointment.booked'] },
+  },
+  // docC's page holds the owner's appointments: one appointment.viewed for the owner.
+  'GET /api/v1/appointments': { req: (r) => api(r, 'GET', '/appointments'), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }), audit: { docC: ['appointment.viewed'] } },
+  'GET /api/v1/appointments/:id': {
+    req: (r) => api(r, 'GET', `/appointments/${appointmentId}`),
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: { other: ['appointment.denied'], docC: ['appointment.viewed'], docN: ['appointment.denied'] },
+  },
+  'GET /api/v1/patients/:pid/appointments': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/appointments`),
+    expect: x({ owner: 200, other: 404 }),
+    audit: { other: ['appointment.denied'] },
+  },
+  'POST /api/v1/appointments/:id/cancel': {
+    req: async (r) => api(r, 'POST', `/appointments/${await fresh.appointment()}/cancel`),
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: { owner: ['appointment.cancelled'], other: ['appointment.denied'], docC: ['appointment.cancelled'], docN: ['appointment.denied'] },
+  },
+  'POST /api/v1/appointments/:id/reschedule': {
+    req: async (r) => {
+      const id = await fresh.appointment()
+      return api(r, 'POST', `/appointments/${id}/reschedule`, { start: await fresh.slot() })
+    },
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
+    audit: { owner: ['appointment.rescheduled'], other: ['appointment.denied'], docC: ['appointment.rescheduled'], docN: ['appointment.denied'] },
+  },
+
   // Care team (SPEC §4.8).
   'GET /api/v1/doctors': { req: (r) => api(r, 'GET', '/doctors'), expect: x({ docP: 403 }, 200), audit: none },
   'POST /api/v1/consultations': {
@@ -748,7 +810,8 @@ const MATRIX: Record<string, Row> = {
   'GET /fhir/R4/MedicationRequest': { req: (r) => fhir(r, `/MedicationRequest?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
   'GET /fhir/R4/MedicationDispense': { req: (r) => fhir(r, `/MedicationDispense?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
   'GET /fhir/R4/Encounter': { req: (r) => fhir(r, `/Encounter?patient=${users.owner.id}`), expect: patientRead(), audit: { other: ['fhir.denied'], docN: ['fhir.denied'] } },
-  'GET /fhir/R4/Appointment': { req: (r) => fhir(r, `/Appointment?patient=${users.owner.id}`), expect: patientRead(), audit: { other: ['fhir.denied'], docN: ['fhir.denied'] } },
+  // docC sees the owner's appointments with themself (SPEC §10).
+  'GET /fhir/R4/Appointment': { req: (r) => fhir(r, `/Appointment?patient=${users.owner.id}`), expect: patientRead(), audit: { other: ['fhir.denied'], docC: ['appointment.viewed'], docN: ['fhir.denied'] } },
   'GET /fhir/R4/Binary/:id': { req: (r) => fhir(r, `/Binary/${recordId}`), expect: patientRead(), audit: patientReadAudit('record.downloaded') },
 }
 
@@ -848,6 +911,9 @@ beforeAll(async () => {
   await t.deps.db.insertInto('consultations').values({ patientId: owner!.id, doctorId: docP!.id, status: 'approved' }).execute()
   await must(api('docC', 'POST', `/patients/${owner!.id}/notes`, { body: 'Seen today.', sharedWithPatient: true }), 201)
   encounterId = (await must<{ id: string }>(api('docC', 'POST', `/patients/${owner!.id}/encounters`, { start: '2026-11-20T09:00:00.000Z', type: 'in_person' }), 201)).id
+  await must(api('docC', 'PUT', '/doctor/availability', AVAILABILITY), 200)
+  await must(api('docN', 'PUT', '/doctor/availability', AVAILABILITY), 200)
+  appointmentId = await fresh.appointment()
   // Shares, an emergency link and an audit trail of the other patient, so their own lists are not empty.
   await must(api('other', 'POST', `/patients/me/records/${(await uploadRecord(t, other!, { name: 'o.txt', bytes: 'other\n' })).id}/shares`, {}), 201)
 

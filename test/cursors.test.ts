@@ -136,6 +136,16 @@ const LISTS: ListRoute[] = [
   },
   { route: '/doctor/patients', shape: ['instant', 'uuid'], calls: [{ role: 'doctor', url: () => '/doctor/patients' }] },
   {
+    route: '/appointments',
+    shape: ['instant', 'uuid'],
+    calls: [
+      { role: 'patient', url: () => '/appointments' },
+      { role: 'doctor', url: () => '/appointments' },
+    ],
+  },
+  { route: '/patients/:pid/appointments', shape: ['instant', 'uuid'], calls: [{ role: 'patient', url: () => '/patients/me/appointments' }] },
+  { route: '/doctor/availability/exceptions', shape: ['instant', 'uuid'], calls: [{ role: 'doctor', url: () => '/doctor/availability/exceptions' }] },
+  {
     route: '/doctors',
     shape: ['name', 'uuid'],
     calls: [

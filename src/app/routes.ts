@@ -1,5 +1,6 @@
 /** Every feature's routes, mounted under `/api/v1`. */
 import { accountsRoutes } from '../features/accounts/accounts.routes.js'
+import { appointmentsRoutes } from '../features/appointments/appointments.routes.js'
 import { adminUsersRoutes } from '../features/accounts/admin-users.routes.js'
 import { adminSettingsRoutes } from '../features/admin-settings/admin-settings.routes.js'
 import { passwordResetRoutes } from '../features/accounts/password-reset.routes.js'
@@ -65,6 +66,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(accountErasureRoutes, { deps })
   await app.register(shlRoutes, { deps })
   await app.register(encountersRoutes, { deps })
+  await app.register(appointmentsRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

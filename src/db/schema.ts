@@ -212,6 +212,8 @@ export interface PatientProfilesTable {
   medications: Json<ProfileMedication[]>
   emergencyContacts: Json<EmergencyContact[]>
   emergencyCard: Json<EmergencyCardChoice>
+  /** The patient's own mobile number, E.164 (migration 0023): appointment reminders by SMS. */
+  phone: string | null
   updatedAt: Timestamp
 }
 
@@ -662,6 +664,8 @@ export interface AppointmentsTable {
   bookedBy: string | null
   cancelledBy: string | null
   cancelledAt: Timestamp | null
+  /** iCalendar SEQUENCE of its `.ics` (migration 0023): 0 when booked, +1 on each reschedule or cancellation. */
+  sequence: Generated<number>
   createdAt: Timestamp
   updatedAt: Timestamp
 }

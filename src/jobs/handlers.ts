@@ -1,5 +1,6 @@
 /** Every feature's job handlers, registered on `deps.jobs` before it starts (like `app/routes.ts`). */
 import type { Deps } from '../app/deps.js'
+import { registerAppointmentJobs } from '../features/appointments/appointments.jobs.js'
 import { registerAccountNoticeJobs } from '../features/accounts/account-notices.jobs.js'
 import { registerDataExportJobs } from '../features/data-export/data-export.jobs.js'
 import { registerAccountErasureJobs } from '../features/account-erasure/account-erasure.jobs.js'
@@ -17,4 +18,5 @@ export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerPrescriptionJobs(deps)
   await registerDataExportJobs(deps)
   await registerAccountErasureJobs(deps)
+  await registerAppointmentJobs(deps)
 }

@@ -7,6 +7,7 @@ import { ForbiddenError, NotFoundError, UnauthorizedError } from '../app/errors.
 import type { Role } from '../db/schema.js'
 import { isUser, type Actor } from './actor.js'
 import { accountRules } from './rules/accounts.js'
+import { appointmentRules } from './rules/appointments.js'
 import { auditRules } from './rules/audit.js'
 import { dispensingRules } from './rules/dispensing.js'
 import { prescriptionRules } from './rules/prescriptions.js'
@@ -30,8 +31,9 @@ export type { ConsultationParties, SelfTarget } from './rules/consultations.js'
 export { readableNotes, type NoteScope } from './rules/notes.js'
 export type { ExportBuildTarget } from './rules/data-freedom.js'
 export { encounterParts } from './rules/encounters.js'
+export { readableAppointments, type AppointmentScope } from './rules/appointments.js'
 
-const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules, ...encounterRules }
+const rules = { ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules, ...dispensingRules, ...dataFreedomRules, ...shlRules, ...encounterRules, ...appointmentRules }
 
 type Rules = typeof rules
 export type Action = keyof Rules

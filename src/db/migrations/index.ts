@@ -25,6 +25,7 @@ import * as m0018 from './0018-lab-results.js'
 import * as m0019 from './0019-smart-health-links.js'
 import * as m0020 from './0020-patient-exports.js'
 import * as m0021 from './0021-care-coordination.js'
+import * as m0023 from './0023-appointment-sequence.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '0019-smart-health-links': m0019,
   '0020-patient-exports': m0020,
   '0021-care-coordination': m0021,
+  '0023-appointment-sequence': m0023,
 }
 
 export const migrationProvider: MigrationProvider = {

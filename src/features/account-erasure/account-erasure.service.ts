@@ -12,6 +12,8 @@
  * - every link dead: share links revoked (410), SMART Health Links deleted with their files, the emergency link inactive (410: the account
  *   is disabled), consultations ended (doctors lose access at once) with their reasons
  *   forgotten, every session revoked on every node (the account's cache tag);
+ * - appointments (SPEC §10): future booked ones cancelled (their doctors' calendars free and
+ *   each doctor is told), every reason forgotten; the rows stay as the doctors' history;
  * - prescriptions and dispensations are KEPT — they are the prescriber's and the pharmacy's
  *   legal record (who prescribed and dispensed which medicine when), which the law makes them
  *   keep for years; those that could still be dispensed are cancelled, since the allergy list
@@ -33,6 +35,7 @@ import { cacheTags } from '../../db/node-cache.js'
 import type { DB } from '../../db/schema.js'
 import type { Actor } from '../../policy/index.js'
 import { dummyPasswordHash, verifyPassword } from '../accounts/passwords.js'
+import { eraseAppointments } from '../appointments/appointments.service.js'
 import { eraseExports } from '../data-export/data-export.service.js'
 import { eraseEncounters } from '../encounters/encounters.service.js'
 import { eraseSmartHealthLinks } from '../shl/shl.service.js'
@@ -52,6 +55,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   (trx, deps, pid) => q.closeConsultations(trx, pid, deps.now()),
   (trx, deps, pid) => q.cancelOpenPrescriptions(trx, pid, deps.now()),
   eraseSmartHealthLinks,
+  eraseAppointments,
   (trx, deps, pid) => q.closeAccount(trx, pid, deps.now()),
 ]
 

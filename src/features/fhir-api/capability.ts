@@ -1,8 +1,8 @@
 /**
  * The CapabilityStatement of `GET /fhir/R4/metadata` (SPEC §9; FHIR R4 §3.1.0.4.12
  * capabilities): exactly what this server supports — read of Patient and Binary, the
- * searches and their parameters, `$everything` and `$summary`; Encounter and Appointment
- * searchable but always empty until they exist (issue 16). Pure.
+ * searches and their parameters, `$everything` and `$summary`; Appointment (SPEC §10); Encounter
+ * searchable but always empty until it exists (issue 16). Pure.
  */
 import type * as fhir4 from 'fhir/r4.js'
 
@@ -59,7 +59,7 @@ export function capabilityStatement(baseUrl: string, date: Date): fhir4.Capabili
           ]),
           searchable('DocumentReference', 'Records; content.attachment.url points to Binary/{id}.'),
           searchable('Encounter', 'Not recorded yet: always an empty searchset.'),
-          searchable('Appointment', 'Not recorded yet: always an empty searchset.'),
+          searchable('Appointment', 'Appointments (SPEC §10), latest start first; a doctor sees only those with themself.'),
           { type: 'Binary', interaction: [{ code: 'read' }], documentation: 'A record’s bytes, as uploaded (its own content type; Range supported).' },
         ],
       },

@@ -144,3 +144,20 @@ export function listConsultationRows(db: Db, patientId: string, of?: OfDoctor) {
 }
 
 export type ConsultationRowOut = Awaited<ReturnType<typeof listConsultationRows>>[number]
+
+/**
+ * The patient's appointments (SPEC §10), latest start first (starts_at, id); with `of`, only
+ * those with that doctor. Doctor's name for the practitioner participant.
+ */
+export function listAppointmentRows(db: Db, patientId: string, after: After | undefined, limit: number, of?: OfDoctor) {
+  let q = db
+    .selectFrom('appointments as a')
+    .innerJoin('users as d', 'd.id', 'a.doctorId')
+    .select(['a.id', 'a.doctorId', 'a.startsAt', 'a.endsAt', 'a.status', 'a.reason', 'a.createdAt', 'd.name as doctorName'])
+    .where('a.patientId', '=', patientId)
+  if (of) q = q.where('a.doctorId', '=', of.doctorId)
+  if (after) q = q.where((eb) => eb(eb.refTuple('a.startsAt', 'a.id'), '<', eb.tuple(after.at, after.id)))
+  return q.orderBy('a.startsAt', 'desc').orderBy('a.id', 'desc').limit(limit).execute()
+}
+
+export type AppointmentRowOut = Awaited<ReturnType<typeof listAppointmentRows>>[number]

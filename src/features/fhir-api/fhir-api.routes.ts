@@ -19,6 +19,7 @@ import {
   searchDocuments,
   searchMedicationDispenses,
   searchMedicationRequests,
+  searchAppointments,
   searchNothing,
   searchObservations,
   searchProfileList,
@@ -57,7 +58,8 @@ export const fhirApiRoutes: FeatureRoutes = async (app, { deps }) => {
   app.get('/DocumentReference', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchDocuments(deps, userOf(req), base(req))))
   app.get('/MedicationRequest', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchMedicationRequests(deps, userOf(req), base(req))))
   app.get('/MedicationDispense', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchMedicationDispenses(deps, userOf(req), base(req))))
-  for (const type of ['Encounter', 'Appointment'] as const) {
+  app.get('/Appointment', { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchAppointments(deps, userOf(req), base(req))))
+  for (const type of ['Encounter'] as const) {
     app.get(`/${type}`, { config: { access: patientOrDoctor }, schema: hide }, async (req, reply) => sendFhir(reply, 200, await searchNothing(deps, userOf(req), type, base(req))))
   }
 

@@ -17,7 +17,8 @@
  * (MedicationDispense) and consultations (Consent, in `$everything`) are then narrowed per row
  * as in /api/v1 (`readablePrescriptions`, `readableConsultations`): a doctor sees only the
  * prescriptions they wrote and their own consultations; the patient sees all.
- * | Encounter, Appointment (none exist yet: always empty) | `fhir.read` | nothing (nothing disclosed) |
+ * | Appointment (SPEC §10; a doctor: only their own) | `fhir.read` | `appointment.viewed` |
+ * | Encounter (none exist yet: always empty) | `fhir.read` | nothing (nothing disclosed) |
  *
  * A refusal is 404 (another patient, a doctor without an approved consultation) and is logged
  * as `<feature>.denied`; roles that can never read (pharmacist, admin) are refused by the route gate (403).
@@ -27,9 +28,10 @@ import type { Deps } from '../../app/deps.js'
 import { NotFoundError, ValidationError } from '../../app/errors.js'
 import { withPatientData, type PatientAction } from '../../audit/patient-data.js'
 import { CursorId, CursorInstant, InstantIdCursor, decodeCursor, splitPage } from '../../db/keyset.js'
-import { readableConsultations, readablePrescriptions, type Actor, type PatientScope } from '../../policy/index.js'
+import { readableAppointments, readableConsultations, readablePrescriptions, type Actor, type PatientScope } from '../../policy/index.js'
 import { openRecordContent, type ContentRequest, type RecordContent } from '../records/records-content.service.js'
 import { z } from 'zod'
+import { appointmentResource } from './appointments.js'
 import { recordDocumentReference } from './documents.js'
 import * as q from './fhir-api.queries.js'
 import { dispensedItem, prescriptionItemRequest } from './medication-orders.js'
@@ -250,6 +252,17 @@ export function searchMedicationDispenses(deps: Deps, actor: Actor, s: BaseSearc
     const rows = await listAllowed(readablePrescriptions(actor, scope), (of) => q.listDispensedItemRows(db, patientId, after, s._count + 1, of))
     const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.dispensedAt.toISOString(), r.dispensationId, r.itemId])
     return searchset(deps, 'MedicationDispense', baseParams(s), items.map((r) => dispensedItem(patientId, r)), next)
+  }, prepare)
+}
+
+/** Appointment search (SPEC §10): the patient's appointments the actor may read (`readableAppointments`: a doctor only their own), latest start first. */
+export function searchAppointments(deps: Deps, actor: Actor, s: BaseSearchInput): Promise<fhir4.Bundle> {
+  const prepare = () => afterOf(s._cursor)
+  const access: ReadAccess = { action: 'fhir.read', audited: 'appointment.viewed', resource: (id) => ({ type: 'appointments', id }) }
+  return read(deps, actor, s.patient, access, async (db, patientId, after, scope) => {
+    const rows = await listAllowed(readableAppointments(actor, scope), (of) => q.listAppointmentRows(db, patientId, after, s._count + 1, of))
+    const { page: items, nextCursor: next } = splitPage(rows, s._count, (r) => [r.startsAt.toISOString(), r.id])
+    return searchset(deps, 'Appointment', baseParams(s), items.map((r) => appointmentResource(patientId, r)), next)
   }, prepare)
 }
 

@@ -10,7 +10,7 @@ type Db = Kysely<DB> | Transaction<DB>
 /** The profile's read, compiled once: the emergency view and the pharmacy check run it on every request (SPEC §7). */
 const PROFILE_COLUMNS = allColumns<PatientProfilesTable>()([
   'patientId', 'fullName', 'dateOfBirth', 'sex', 'bloodGroup', 'heightCm', 'organDonor', 'notes',
-  'allergies', 'conditions', 'medications', 'emergencyContacts', 'emergencyCard', 'updatedAt',
+  'allergies', 'conditions', 'medications', 'emergencyContacts', 'emergencyCard', 'phone', 'updatedAt',
 ])
 const profileQuery = precompiled((db, p: { patientId: string }) => db.selectFrom('patientProfiles').select(PROFILE_COLUMNS).where('patientId', '=', p.patientId))
 

@@ -60,6 +60,7 @@ export const ProfileBody = z
     medications: z.array(Medication).max(100).optional(),
     emergencyContacts: z.array(EmergencyContact).max(MAX_EMERGENCY_CONTACTS, `At most ${MAX_EMERGENCY_CONTACTS} emergency contacts.`).optional(),
     emergencyCard: EmergencyCardBody.nullable().optional(),
+    phone: E164Phone.nullable().optional().describe("The patient's own mobile number: appointment reminders by SMS (SPEC §10)"),
   })
   .strict()
 export type ProfileInput = z.infer<typeof ProfileBody>
@@ -95,6 +96,7 @@ export const Profile = z.object({
   conditions: z.array(StoredCondition),
   medications: z.array(StoredMedication),
   emergencyContacts: z.array(StoredEmergencyContact),
+  phone: z.string().nullable().describe("The patient's own mobile number (E.164), or null"),
   emergencyCard: z
     .object({ conditionIds: z.array(z.string()).nullable(), medicationIds: z.array(z.string()).nullable() })
     .describe('What the emergency view shows (SPEC §4.2): the chosen ids, or null for the default'),
@@ -125,6 +127,7 @@ export function toProfileDto(row: ProfileRow, now: Date): ProfileDto {
     conditions: row.conditions,
     medications: row.medications,
     emergencyContacts: row.emergencyContacts,
+    phone: row.phone,
     emergencyCard: row.emergencyCard,
     emergencyCardDefault: emergencyCardSelection(row, { conditionIds: null, medicationIds: null }),
     updatedAt: toInstant(row.updatedAt),

@@ -48,6 +48,7 @@ async function profileOrDefault(db: Db, patientId: string, forUpdate: boolean): 
     medications: [],
     emergencyContacts: [],
     emergencyCard: DEFAULT_EMERGENCY_CARD,
+    phone: null,
     updatedAt: account.createdAt,
   }
 }
@@ -132,6 +133,7 @@ export function replaceProfile(deps: Deps, actor: Actor, pid: string, input: Pro
       medications: prepared.medications,
       emergencyContacts: withIds(input.emergencyContacts),
       emergencyCard: prepared.emergencyCard,
+      phone: input.phone ?? null,
       updatedAt: now,
     })
   })
