@@ -8,6 +8,7 @@
 import { ActionIcon, Alert, Button, Card, Group, NumberInput, Select, Stack, Text, TextInput } from '@mantine/core'
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useMemo, useState, type FormEvent } from 'react'
+import type { AvailabilityInput, WeeklyWindow } from '../api/types'
 import { fieldErrorsOf, formErrorOf } from '../components/forms'
 import { FormErrorAlert } from '../components/fields'
 import { queryKeys } from '../api/query-keys'
@@ -20,20 +21,18 @@ import {
   getAvailability,
   listExceptions,
   putAvailability,
-  type Availability,
-  type WeeklyWindow,
 } from '../shared/appointments-api'
 
 const WEEKDAY_OPTIONS = WEEKDAYS.map((d) => ({ value: String(d.value), label: d.label }))
 
 /** A new schedule: weekdays 09:00–17:00 in the browser's zone, 30-minute slots. */
-const defaults = (): Availability => ({
+const defaults = (): AvailabilityInput => ({
   timeZone: browserTimeZone(),
   slotMinutes: 30,
   weekly: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: '09:00', end: '17:00' })),
 })
 
-function WeeklyForm({ initial }: { initial: Availability }) {
+function WeeklyForm({ initial }: { initial: AvailabilityInput }) {
   const qc = useQueryClient()
   const zones = useMemo(() => timeZoneNames().map((z) => ({ value: z, label: z.replace(/_/g, ' ') })), [])
   const [timeZone, setTimeZone] = useState(initial.timeZone)
@@ -41,7 +40,7 @@ function WeeklyForm({ initial }: { initial: Availability }) {
   const [weekly, setWeekly] = useState<WeeklyWindow[]>(initial.weekly)
   const [saved, setSaved] = useState(false)
   const save = useMutation({
-    mutationFn: (body: Availability) => putAvailability(body),
+    mutationFn: (body: AvailabilityInput) => putAvailability(body),
     onSuccess: (a) => {
       qc.setQueryData(queryKeys.availability, a)
       void qc.invalidateQueries({ queryKey: queryKeys.slots })

@@ -14,7 +14,8 @@ import { Page } from '../components/Page'
 import { Empty, QueryState } from '../components/states'
 import { browserTimeZone, byLocalDay, formatDay, formatTime, localDay } from '../shared/appointment-time'
 import { AppointmentStatusBadge, CancelAppointmentButton, isOpenAppointment } from '../shared/AppointmentParts'
-import { listAppointments, type Appointment } from '../shared/appointments-api'
+import type { Appointment } from '../api/types'
+import { listAppointments } from '../shared/appointments-api'
 
 type View = 'day' | 'week'
 

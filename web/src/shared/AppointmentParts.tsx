@@ -7,7 +7,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query'
 import { useState } from 'react'
 import { queryKeys } from '../api/query-keys'
 import { formatSpan } from './appointment-time'
-import { cancelAppointment, type Appointment, type AppointmentStatus } from './appointments-api'
+import type { Appointment, AppointmentStatus } from '../api/types'
+import { cancelAppointment } from './appointments-api'
 import { ErrorState } from '../components/states'
 
 const STATUS: Record<AppointmentStatus, { label: string; color: string }> = {

@@ -6,7 +6,8 @@
 import { Button, Group, SimpleGrid, Stack, Text, UnstyledButton } from '@mantine/core'
 import { useMemo, useState } from 'react'
 import { byLocalDay, formatDay, formatTime, localDay, nextDays } from './appointment-time'
-import { useSlots, type Slot } from './appointments-api'
+import type { Slot } from '../api/types'
+import { useSlots } from './appointments-api'
 import { QueryState } from '../components/states'
 
 /** Four weeks: within the API's 31-day window. */
