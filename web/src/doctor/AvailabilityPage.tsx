@@ -88,23 +88,24 @@ function WeeklyForm({ initial }: { initial: AvailabilityInput }) {
         </Text>
         {weekly.length === 0 && <Empty>No weekly hours: patients cannot book. Add a row.</Empty>}
         {weekly.map((r, i) => (
-          <Group key={i} gap="xs" align="flex-end" wrap="wrap" data-testid="weekly-row">
+          <div key={i} className="weekly-row" data-testid="weekly-row">
             <Select
               label="Day"
               data={WEEKDAY_OPTIONS}
               value={String(r.weekday)}
               onChange={(v) => v && setRow(i, { weekday: Number(v) })}
               allowDeselect={false}
-              w={140}
+              style={{ gridArea: 'day' }}
               error={errors[`/weekly/${i}/weekday`]}
             />
-            <TextInput label="From" type="time" value={r.start} onChange={(e) => setRow(i, { start: e.currentTarget.value })} w={110} error={errors[`/weekly/${i}/start`]} />
-            <TextInput label="To" type="time" value={r.end} onChange={(e) => setRow(i, { end: e.currentTarget.value })} w={110} error={errors[`/weekly/${i}/end`]} />
+            <TextInput label="From" type="time" value={r.start} onChange={(e) => setRow(i, { start: e.currentTarget.value })} style={{ gridArea: 'from' }} error={errors[`/weekly/${i}/start`]} />
+            <TextInput label="To" type="time" value={r.end} onChange={(e) => setRow(i, { end: e.currentTarget.value })} style={{ gridArea: 'to' }} error={errors[`/weekly/${i}/end`]} />
             <ActionIcon
               variant="subtle"
               color="red"
               size="lg"
-              mb={errors[`/weekly/${i}/end`] ? 22 : 2}
+              mb={2}
+              style={{ gridArea: 'remove' }}
               aria-label={`Remove ${WEEKDAYS.find((d) => d.value === r.weekday)?.label ?? 'this'} ${r.start}–${r.end}`}
               onClick={() => {
                 setSaved(false)
@@ -113,7 +114,7 @@ function WeeklyForm({ initial }: { initial: AvailabilityInput }) {
             >
               <span aria-hidden>✕</span>
             </ActionIcon>
-          </Group>
+          </div>
         ))}
         <Group justify="space-between" wrap="wrap">
           <Button
