@@ -38,6 +38,15 @@ export const queryKeys = {
   consultationList: (query: object) => ['consultations', query] as const,
   doctors: (query: object) => ['doctors', query] as const,
   doctorPatients: ['doctor-patients'] as const,
+  /** Prefix of every appointment list (SPEC §10): one invalidation refreshes the patient's list and the calendar. */
+  appointments: ['appointments'] as const,
+  appointmentList: (pid: string, query: object) => ['appointments', pid, query] as const,
+  /** The signed-in doctor's availability and, under it, their time away. */
+  availability: ['doctor-availability'] as const,
+  availabilityExceptions: ['doctor-availability', 'exceptions'] as const,
+  /** Prefix of every free-slot query (a booking, a cancellation or a schedule change alters them). */
+  slots: ['slots'] as const,
+  slotRange: (doctorId: string, from: string, to: string) => ['slots', doctorId, from, to] as const,
   /** Prefix of every prescription list. */
   prescriptions: ['prescriptions'] as const,
   prescriptionList: (query: object) => ['prescriptions', query] as const,

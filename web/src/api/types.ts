@@ -79,6 +79,16 @@ export type LabResult = ResponseOf<'/api/v1/patients/{pid}/labs', 'get'>['items'
 export type LabInterpretation = NonNullable<LabResult['interpretation']>
 export type LabTrend = ResponseOf<'/api/v1/patients/{pid}/labs/trends', 'get'>
 
+// ---- appointments (§10) -----------------------------------------------------------------
+export type Appointment = ResponseOf<'/api/v1/appointments/{id}', 'get'>
+export type AppointmentStatus = Appointment['status']
+export type BookingInput = BodyOf<'/api/v1/appointments', 'post'>
+export type Slot = ResponseOf<'/api/v1/doctors/{id}/slots', 'get'>['items'][number]
+export type Availability = ResponseOf<'/api/v1/doctor/availability', 'get'>
+export type AvailabilityInput = BodyOf<'/api/v1/doctor/availability', 'put'>
+export type WeeklyWindow = AvailabilityInput['weekly'][number]
+export type ExceptionInput = BodyOf<'/api/v1/doctor/availability/exceptions', 'post'>
+
 // ---- prescriptions (§4.9) ---------------------------------------------------------------
 export type Prescription = ResponseOf<'/api/v1/prescriptions/{id}', 'get'>
 export type PrescriptionStatus = Prescription['status']

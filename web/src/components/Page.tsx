@@ -1,5 +1,5 @@
-/** A page's heading and document title. */
-import { Group, Stack, Title } from '@mantine/core'
+/** A page's heading and document title, and its titled sections. */
+import { Card, Group, Stack, Title } from '@mantine/core'
 import { useEffect, type ReactNode } from 'react'
 
 export function Page({ title, actions, children }: { title: string; actions?: ReactNode; children: ReactNode }) {
@@ -14,5 +14,17 @@ export function Page({ title, actions, children }: { title: string; actions?: Re
       </Group>
       {children}
     </Stack>
+  )
+}
+
+/** A titled card of a page (a `section` landmark named by its title). */
+export function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <Card withBorder component="section" aria-label={title}>
+      <Title order={3} size="h5" mb="xs">
+        {title}
+      </Title>
+      {children}
+    </Card>
   )
 }

@@ -8,11 +8,15 @@ import { DoctorHome } from './DoctorHome'
 
 const PatientView = lazy(() => import('./PatientView'))
 const IssuedPrescriptions = lazy(() => import('./IssuedPrescriptions'))
+const CalendarPage = lazy(() => import('./CalendarPage'))
+const AvailabilityPage = lazy(() => import('./AvailabilityPage'))
 const ChangePasswordPage = lazy(() => import('../shared/ChangePasswordPage'))
 const SecurityPage = lazy(() => import('../security/SecurityPage'))
 
 const NAV: NavItem[] = [
   { to: '/doctor', label: 'Requests and patients', end: true },
+  { to: '/doctor/calendar', label: 'Calendar' },
+  { to: '/doctor/availability', label: 'Availability' },
   { to: '/doctor/prescriptions', label: 'Issued prescriptions' },
 ]
 
@@ -24,6 +28,8 @@ export default function DoctorApp() {
       <Route element={<Shell nav={NAV} />}>
         <Route index element={<DoctorHome />} />
         <Route path="patients/:pid" element={<PatientView />} />
+        <Route path="calendar" element={<CalendarPage />} />
+        <Route path="availability" element={<AvailabilityPage />} />
         <Route path="prescriptions" element={<IssuedPrescriptions />} />
         <Route path="password" element={<ChangePasswordPage />} />
         <Route path="security" element={<SecurityPage />} />

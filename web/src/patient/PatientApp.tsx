@@ -14,6 +14,7 @@ const VitalsPage = lazy(() => import('./VitalsPage'))
 const LabsPage = lazy(() => import('./LabsPage'))
 const VisitsPage = lazy(() => import('./VisitsPage'))
 const ConsultationsPage = lazy(() => import('./ConsultationsPage'))
+const AppointmentsPage = lazy(() => import('./AppointmentsPage'))
 const PrescriptionsPage = lazy(() => import('./PrescriptionsPage'))
 const ImportPage = lazy(() => import('./ImportPage'))
 const AccessLogPage = lazy(() => import('./AccessLogPage'))
@@ -30,6 +31,7 @@ const NAV: NavItem[] = [
   { to: '/patient/vitals', label: 'Vitals' },
   { to: '/patient/labs', label: 'Lab results' },
   { to: '/patient/consultations', label: 'Doctors' },
+  { to: '/patient/appointments', label: 'Appointments' },
   { to: '/patient/visits', label: 'Visits' },
   { to: '/patient/prescriptions', label: 'Prescriptions' },
   { to: '/patient/emergency', label: 'Emergency card' },
@@ -51,6 +53,7 @@ export default function PatientApp() {
           <Route path="vitals" element={<VitalsPage />} />
           <Route path="labs" element={<LabsPage />} />
           <Route path="consultations" element={<ConsultationsPage />} />
+          <Route path="appointments" element={<AppointmentsPage />} />
           <Route path="visits" element={<VisitsPage />} />
           <Route path="prescriptions" element={<PrescriptionsPage />} />
           <Route path="emergency" element={<EmergencyPage />} />

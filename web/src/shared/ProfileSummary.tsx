@@ -1,18 +1,8 @@
 /** A read-only medical profile (SPEC §4.2), for the consenting doctor. */
-import { Badge, Card, Group, List, SimpleGrid, Stack, Text, Title } from '@mantine/core'
+import { Badge, Group, List, SimpleGrid, Stack, Text } from '@mantine/core'
 import type { Profile } from '../api/types'
 import { formatDate, formatDateTime, humanize } from '../components/format'
-
-function Section({ title, children }: { title: string; children: React.ReactNode }) {
-  return (
-    <Card withBorder component="section" aria-label={title}>
-      <Title order={3} size="h5" mb="xs">
-        {title}
-      </Title>
-      {children}
-    </Card>
-  )
-}
+import { Section } from '../components/Page'
 
 const none = (
   <Text size="sm" c="dimmed">
