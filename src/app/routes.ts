@@ -29,6 +29,7 @@ import { mfaRoutes } from '../features/mfa/mfa.routes.js'
 import { dataExportRoutes } from '../features/data-export/data-export.routes.js'
 import { accountErasureRoutes } from '../features/account-erasure/account-erasure.routes.js'
 import { shlRoutes } from '../features/shl/shl.routes.js'
+import { caregiversRoutes } from '../features/caregivers/caregivers.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -63,6 +64,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(dataExportRoutes, { deps })
   await app.register(accountErasureRoutes, { deps })
   await app.register(shlRoutes, { deps })
+  await app.register(caregiversRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

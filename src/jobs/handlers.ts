@@ -2,6 +2,7 @@
 import type { Deps } from '../app/deps.js'
 import { registerAccountNoticeJobs } from '../features/accounts/account-notices.jobs.js'
 import { registerDataExportJobs } from '../features/data-export/data-export.jobs.js'
+import { registerCaregiverJobs } from '../features/caregivers/caregivers.jobs.js'
 import { registerAccountErasureJobs } from '../features/account-erasure/account-erasure.jobs.js'
 import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
 import { registerEmailVerificationJobs } from '../features/email-verification/email-verification.jobs.js'
@@ -17,4 +18,5 @@ export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerPrescriptionJobs(deps)
   await registerDataExportJobs(deps)
   await registerAccountErasureJobs(deps)
+  await registerCaregiverJobs(deps)
 }

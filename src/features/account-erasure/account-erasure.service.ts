@@ -18,6 +18,8 @@
  *   the pharmacy's safety check reads is gone;
  * - the account disabled, with no way to sign in left (password, second factors, passkeys,
  *   OpenID Connect links removed) and `erased_at` set;
+ * - caregiver invitations and grants deleted both ways (SPEC §10); dependents the patient
+ *   created keep their lockers (no one manages them any more);
  * - audit events stay (they hold no clinical content), plus `locker.erased`; the patient is
  *   emailed through the queue (`notify.locker-erased`).
  *
@@ -35,6 +37,7 @@ import type { Actor } from '../../policy/index.js'
 import { dummyPasswordHash, verifyPassword } from '../accounts/passwords.js'
 import { eraseExports } from '../data-export/data-export.service.js'
 import { eraseSmartHealthLinks } from '../shl/shl.service.js'
+import { eraseCaregivers } from '../caregivers/caregivers.service.js'
 import * as q from './account-erasure.queries.js'
 
 /** One step of the erasure: runs in the erasure's transaction; returns blob keys to remove after the commit. */
@@ -50,6 +53,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   (trx, deps, pid) => q.closeConsultations(trx, pid, deps.now()),
   (trx, deps, pid) => q.cancelOpenPrescriptions(trx, pid, deps.now()),
   eraseSmartHealthLinks,
+  eraseCaregivers,
   (trx, deps, pid) => q.closeAccount(trx, pid, deps.now()),
 ]
 
