@@ -815,6 +815,8 @@ for (const page of WEB_PAGES) {
     MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL), audit: none }
   }
 }
+// The caregiver invitation page (SPEC §10): a shell page like the others.
+MATRIX['GET /caregiver-invitations/:token'] = { req: () => ({ method: 'GET', url: `/caregiver-invitations/${'a'.repeat(43)}` }), expect: all(SHELL), audit: none }
 MATRIX['GET /assets/*'] = { req: () => ({ method: 'GET', url: '/assets/missing.js' }), expect: all(404), audit: none }
 
 /** The id of the newest audit event (0 when none): events are ordered by `id`; `seq` comes with sealing. */
