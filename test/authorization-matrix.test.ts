@@ -13,6 +13,15 @@
  *   docP   a pending (unverified) doctor — who even has an approved consultation row: the gate refuses
  *   pharm  a verified pharmacist
  *   admin  an admin
+ *   cgR    a patient the owner made a caregiver with `read` access (SPEC §10)
+ *   cgM    a patient the owner made a caregiver with `manage` access
+ *   cgX    a patient whose caregiver grant on the owner was revoked
+ *
+ * A caregiver column a row does not name expects what the `other` column expects (status and
+ * audit events): a caregiver is a patient account, and on anything but the owner's locker (or
+ * once revoked) just another patient. Rows of the owner's locker name them where they differ:
+ * reads (both levels), writes (`manage`; `read` gets 403), and the areas a caregiver never
+ * reaches (audit log, export, deletion: 403, not 404 — they see the locker).
  *
  * The routes are enumerated from the app itself: a route missing from MATRIX fails the test,
  * so every new route must be added here with its expected status per role. Requests that
@@ -40,9 +49,15 @@ import { multipartBody, uploadRecord } from './helpers/uploads.js'
 import { waitUntil } from './helpers/wait.js'
 import { SoftAuthenticator, type SoftCredential } from './helpers/webauthn-authenticator.js'
 
-const ROLES = ['anon', 'owner', 'other', 'docC', 'docN', 'docP', 'pharm', 'admin'] as const
+const BASE_ROLES = ['anon', 'owner', 'other', 'docC', 'docN', 'docP', 'pharm', 'admin'] as const
+const CAREGIVER_ROLES = ['cgR', 'cgM', 'cgX'] as const
+const ROLES = [...BASE_ROLES, ...CAREGIVER_ROLES] as const
 type Role = (typeof ROLES)[number]
-type Expected = Record<Role, number>
+type BaseRole = (typeof BASE_ROLES)[number]
+type CaregiverRole = (typeof CAREGIVER_ROLES)[number]
+/** Every base column; a caregiver column left out expects what `other` expects. */
+type Expected = Record<BaseRole, number> & Partial<Record<CaregiverRole, number>>
+const isCaregiverRole = (r: Role): r is CaregiverRole => (CAREGIVER_ROLES as readonly string[]).includes(r)
 type Audit = Partial<Record<Role, readonly string[]>>
 
 interface Row {
@@ -65,7 +80,7 @@ interface Row {
 // Expectation shorthands
 
 /** The same status for everyone (public routes). */
-const all = (status: number): Expected => Object.fromEntries(ROLES.map((r) => [r, status])) as Expected
+const all = (status: number): Expected => Object.fromEntries(BASE_ROLES.map((r) => [r, status])) as Expected
 /** Signed-in routes: `anon` 401, the roles named as given, everyone else `rest` (403 by default). */
 const x = (given: Partial<Expected>, rest = 403): Expected => ({ ...all(rest), anon: 401, ...given })
 /** A route of the owner's data, read by the patient and a consenting doctor. */
@@ -94,6 +109,17 @@ const patientReadAudit = (viewed: string): Audit => ({ other: [deniedOf(viewed)]
 const addAudit = (written: string): Audit => ({ owner: [written], other: [deniedOf(written)], docC: [written], docN: [deniedOf(written)] })
 /** `ownerWrite`'s events: the owner's change is `written`; every refusal (404 or 403) is logged. */
 const ownerWriteAudit = (written: string): Audit => ({ owner: [written], other: [deniedOf(written)], docC: [deniedOf(written)], docN: [deniedOf(written)] })
+
+// The caregiver columns of the owner's locker (SPEC §10).
+/** A read of the locker: both caregiver levels read it too (the revoked one is `other`). */
+const lockerRead = (ok = 200): Expected => ({ ...patientRead(ok), cgR: ok, cgM: ok })
+const lockerReadAudit = (viewed: string): Audit => ({ ...patientReadAudit(viewed), cgR: [viewed], cgM: [viewed] })
+/** A change a `manage` caregiver may make and a `read` one may not (403: they see the locker). */
+const manageWrite = (expected: Expected, ok: number): Expected => ({ ...expected, cgR: 403, cgM: ok })
+const manageWriteAudit = (audit: Audit, written: string): Audit => ({ ...audit, cgR: [deniedOf(written)], cgM: [written] })
+/** An area a caregiver never reaches (SPEC §3, §10): 403 for both levels. */
+const neverCaregiver = (expected: Expected): Expected => ({ ...expected, cgR: 403, cgM: 403 })
+const neverCaregiverAudit = (audit: Audit, denied?: string): Audit => (denied ? { ...audit, cgR: [denied], cgM: [denied] } : { ...audit, cgR: [], cgM: [] })
 
 // ---------------------------------------------------------------------------------------
 // The world
@@ -211,6 +237,16 @@ const fresh = {
   /** A new absence of `doctor`'s, long past. */
   async absence(doctor: 'docC' | 'docN'): Promise<string> {
     return (await must<{ id: string }>(api(doctor, 'POST', '/doctor/availability/exceptions', PAST_ABSENCE), 201)).id
+  },
+  /** A new caregiver invitation (SPEC §10) of `patientId`, as the emailed link carries its token; its id and token. */
+  async invitation(patientId: string): Promise<{ id: string; token: string }> {
+    const token = newOpaqueToken()
+    const row = await t.deps.db
+      .insertInto('caregivers')
+      .values({ patientId, email: `invitee-${randomUUID()}@example.test`, access: 'read', status: 'invited', invitationTokenHash: hashToken(token), invitationExpiresAt: new Date(Date.now() + 86_400_000), invitedBy: patientId })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    return { id: row.id, token }
   },
   /** A fresh prescription the pharmacist has just scanned (validate, dispense and reject need that). */
   async scannedPrescription() {
@@ -339,12 +375,13 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/auth/passkeys': { req: (r) => api(r, 'GET', '/auth/passkeys'), expect: x({}, 200), audit: none },
   'PATCH /api/v1/auth/passkeys/:id': {
     req: async (r) => api(r, 'PATCH', `/auth/passkeys/${await passkeyFor(r)}`, { name: 'Renamed' }),
-    expect: x({ other: 404 }, 200),
+    // A caregiver is a patient with passkeys of their own: as the world's other roles.
+    expect: { ...x({ other: 404 }, 200), cgR: 200, cgM: 200, cgX: 200 },
     audit: { ...signedInRoles('passkey.renamed'), other: [] },
   },
   'DELETE /api/v1/auth/passkeys/:id': {
     req: async (r) => api(r, 'DELETE', `/auth/passkeys/${await passkeyFor(r)}`),
-    expect: x({ other: 404 }, 204),
+    expect: { ...x({ other: 404 }, 204), cgR: 204, cgM: 204, cgX: 204 },
     audit: { ...signedInRoles('passkey.removed'), other: [] },
   },
   'POST /api/v1/auth/passkeys/authentication/options': { req: (r) => api(r, 'POST', '/auth/passkeys/authentication/options', {}), expect: all(200), audit: none },
@@ -449,13 +486,13 @@ const MATRIX: Record<string, Row> = {
   // Profile (SPEC §4.2).
   'GET /api/v1/patients/:pid/profile': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/profile`),
-    expect: patientRead(),
-    audit: patientReadAudit('profile.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('profile.viewed'),
   },
   'PUT /api/v1/patients/:pid/profile': {
     req: (r) => api(r, 'PUT', `/patients/${users.owner.id}/profile`, { fullName: 'Olive Owner', dateOfBirth: OWNER_DOB }),
-    expect: ownerWrite(),
-    audit: ownerWriteAudit('profile.updated'),
+    expect: manageWrite(ownerWrite(), 200),
+    audit: manageWriteAudit(ownerWriteAudit('profile.updated'), 'profile.updated'),
   },
 
   // Records (SPEC §4.3).
@@ -464,68 +501,68 @@ const MATRIX: Record<string, Row> = {
       const body = await multipartBody({ category: 'lab_report' }, { name: 'x.txt', bytes: 'matrix upload\n' })
       return { method: 'POST', url: `${API_PREFIX}/patients/${users.owner.id}/records`, headers: { ...headersOf(r), 'content-type': body.contentType }, payload: body.body }
     },
-    expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
-    audit: addAudit('record.created'),
+    expect: manageWrite(x({ owner: 201, other: 404, docC: 201, docN: 404 }), 201),
+    audit: manageWriteAudit(addAudit('record.created'), 'record.created'),
   },
   'GET /api/v1/patients/:pid/records': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records`),
-    expect: patientRead(),
-    audit: patientReadAudit('record.listed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('record.listed'),
   },
   'GET /api/v1/patients/:pid/records/:id': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}`),
-    expect: patientRead(),
-    audit: patientReadAudit('record.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('record.viewed'),
   },
   'PATCH /api/v1/patients/:pid/records/:id': {
     req: (r) => api(r, 'PATCH', `/patients/${users.owner.id}/records/${recordId}`, { title: 'Checked' }),
-    expect: ownerWrite(),
-    audit: ownerWriteAudit('record.updated'),
+    expect: manageWrite(ownerWrite(), 200),
+    audit: manageWriteAudit(ownerWriteAudit('record.updated'), 'record.updated'),
   },
   'DELETE /api/v1/patients/:pid/records/:id': {
     req: async (r) => api(r, 'DELETE', `/patients/${users.owner.id}/records/${await fresh.record()}`),
-    expect: ownerWrite(204),
-    audit: ownerWriteAudit('record.deleted'),
+    expect: manageWrite(ownerWrite(204), 204),
+    audit: manageWriteAudit(ownerWriteAudit('record.deleted'), 'record.deleted'),
   },
   'GET /api/v1/patients/:pid/records/:id/content': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/content`),
-    expect: patientRead(),
-    audit: patientReadAudit('record.downloaded'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('record.downloaded'),
   },
   'GET /api/v1/patients/:pid/records/:id/verify': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/verify`),
-    expect: patientRead(),
-    audit: patientReadAudit('record.verified'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('record.verified'),
   },
 
   // Import (SPEC §4.4).
   'POST /api/v1/patients/:pid/import': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/import`, { resourceType: 'Bundle', type: 'collection', entry: [] }),
-    expect: ownerWrite(),
-    audit: ownerWriteAudit('import.completed'),
+    expect: manageWrite(ownerWrite(), 200),
+    audit: manageWriteAudit(ownerWriteAudit('import.completed'), 'import.completed'),
   },
 
   // Take your data and go (SPEC §9): only the patient; other roles never reach these routes (403).
   'POST /api/v1/patients/:pid/export': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/export`),
-    expect: x({ owner: 202, other: 404 }),
-    audit: { owner: ['export.requested'], other: ['export.denied'] },
+    expect: neverCaregiver(x({ owner: 202, other: 404 })),
+    audit: neverCaregiverAudit({ owner: ['export.requested'], other: ['export.denied'] }, 'export.denied'),
     settle: () => jobsDone('export.build'),
   },
   'GET /api/v1/patients/:pid/exports': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/exports`),
-    expect: x({ owner: 200, other: 404 }),
-    audit: { other: ['export.denied'] },
+    expect: neverCaregiver(x({ owner: 200, other: 404 })),
+    audit: neverCaregiverAudit({ other: ['export.denied'] }, 'export.denied'),
   },
   'GET /api/v1/patients/:pid/exports/:id': {
     req: async (r) => api(r, 'GET', `/patients/${users.owner.id}/exports/${await fresh.readyExport()}`),
-    expect: x({ owner: 200, other: 404 }),
-    audit: { other: ['export.denied'] },
+    expect: neverCaregiver(x({ owner: 200, other: 404 })),
+    audit: neverCaregiverAudit({ other: ['export.denied'] }, 'export.denied'),
   },
   'GET /api/v1/patients/:pid/exports/:id/download': {
     req: async (r) => api(r, 'GET', `/patients/${users.owner.id}/exports/${await fresh.readyExport()}/download`),
-    expect: x({ owner: 200, other: 404 }),
-    audit: { owner: ['export.downloaded'], other: ['export.denied'] },
+    expect: neverCaregiver(x({ owner: 200, other: 404 })),
+    audit: neverCaregiverAudit({ owner: ['export.downloaded'], other: ['export.denied'] }, 'export.denied'),
   },
   // The owner's cell erases a patient of its own (the world's owner must live on); a refusal changes nothing.
   'DELETE /api/v1/patients/:pid': {
@@ -534,8 +571,8 @@ const MATRIX: Record<string, Row> = {
       const leaving = await fresh.patient()
       return { method: 'DELETE', url: `${API_PREFIX}/patients/${leaving.id}`, headers: leaving.headers, payload: { password: PASSWORD } }
     },
-    expect: x({ owner: 204, other: 404 }),
-    audit: { owner: ['locker.erased'], other: ['locker.denied'] },
+    expect: neverCaregiver(x({ owner: 204, other: 404 })),
+    audit: neverCaregiverAudit({ owner: ['locker.erased'], other: ['locker.denied'] }, 'locker.denied'),
     settle: () => jobsDone('notify.locker-erased'),
   },
 
@@ -543,16 +580,47 @@ const MATRIX: Record<string, Row> = {
   // The service reads the record (logged) before it judges share.create: a treating doctor's refused attempt leaves record.viewed.
   'POST /api/v1/patients/:pid/records/:id/shares': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/records/${recordId}/shares`, {}),
-    expect: ownerWrite(201),
-    audit: { owner: ['share.created'], other: ['record.denied'], docC: ['record.viewed'], docN: ['record.denied'] },
+    expect: manageWrite(ownerWrite(201), 201),
+    audit: { owner: ['share.created'], other: ['record.denied'], docC: ['record.viewed'], docN: ['record.denied'], cgR: ['record.viewed'], cgM: ['record.viewed', 'share.created'] },
   },
   'GET /api/v1/shares': { req: (r) => api(r, 'GET', '/shares'), expect: patientsOwn(), audit: none },
   // Another patient: the link is not theirs (404).
   'DELETE /api/v1/shares/:id': {
     req: async (r) => api(r, 'DELETE', `/shares/${await fresh.share()}`),
-    expect: x({ owner: 204, other: 404 }),
-    audit: { owner: ['share.revoked'] },
+    expect: manageWrite(x({ owner: 204, other: 404 }), 204),
+    audit: { owner: ['share.revoked'], cgM: ['share.revoked'] },
   },
+  // Caregivers and dependents (SPEC §10): each patient on their own locker (`/me`); caregivers are patients.
+  'POST /api/v1/patients/me/caregivers': {
+    req: (r) => api(r, 'POST', '/patients/me/caregivers', { email: `carer-${randomUUID()}@example.test`, access: 'read' }),
+    expect: patientsOwn(201),
+    audit: { owner: ['caregiver.invited'], other: ['caregiver.invited'] },
+  },
+  'GET /api/v1/patients/me/caregivers': { req: (r) => api(r, 'GET', '/patients/me/caregivers'), expect: patientsOwn(), audit: none },
+  // The owner's invitation: another patient (a caregiver too) does not see it (404).
+  'DELETE /api/v1/patients/me/caregivers/:id': {
+    req: async (r) => api(r, 'DELETE', `/patients/me/caregivers/${(await fresh.invitation(users.owner.id)).id}`),
+    expect: x({ owner: 204, other: 404 }),
+    audit: { owner: ['caregiver.revoked'] },
+  },
+  // A fresh patient's invitation per cell (the world's grants stay as they are): any patient account accepts; other roles 403.
+  'POST /api/v1/caregiver-invitations/:token/accept': {
+    req: async (r) => api(r, 'POST', `/caregiver-invitations/${(await fresh.invitation((await fresh.patient()).id)).token}/accept`),
+    expect: x({ owner: 200, other: 200 }),
+    audit: { owner: ['caregiver.accepted'], other: ['caregiver.accepted'] },
+  },
+  'GET /api/v1/me/patients': { req: (r) => api(r, 'GET', '/me/patients'), expect: patientsOwn(), audit: none },
+  'POST /api/v1/patients/me/dependents': {
+    req: (r) => api(r, 'POST', '/patients/me/dependents', { fullName: 'Dee Pendent', dateOfBirth: '2020-02-02' }),
+    expect: patientsOwn(201),
+    audit: { owner: ['dependent.created'], other: ['dependent.created'] },
+  },
+  'GET /api/v1/patients/:pid/prescriptions': {
+    req: (r) => api(r, 'GET', `/patients/${users.owner.id}/prescriptions`),
+    expect: x({ owner: 200, other: 404, cgR: 200, cgM: 200 }),
+    audit: { other: ['prescription.denied'], cgR: ['prescription.listed'], cgM: ['prescription.listed'] },
+  },
+
   'GET /api/v1/shared/:token': { req: (r) => api(r, 'GET', `/shared/${pub.shareToken}`), expect: all(200), audit: everyone('record.viewed', 'share.accessed') },
   'GET /api/v1/shared/:token/content': {
     req: (r) => api(r, 'GET', `/shared/${pub.shareToken}/content`),
@@ -610,10 +678,10 @@ const MATRIX: Record<string, Row> = {
   'GET /e/:token': { req: () => ({ method: 'GET', url: `/e/${pub.emergencyToken}` }), expect: all(200), audit: everyone('record.listed', 'emergency.accessed') },
 
   // Audit log (SPEC §4.7): the patient's own; doctors never.
-  'GET /api/v1/patients/:pid/audit': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/audit`), expect: x({ owner: 200, other: 404 }), audit: none },
+  'GET /api/v1/patients/:pid/audit': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/audit`), expect: neverCaregiver(x({ owner: 200, other: 404 })), audit: none },
   'GET /api/v1/patients/:pid/audit/:seq/proof': {
     req: async (r) => api(r, 'GET', `/patients/${users.owner.id}/audit/${await fresh.sealedOwnerEvent()}/proof`),
-    expect: x({ owner: 200, other: 404 }),
+    expect: neverCaregiver(x({ owner: 200, other: 404 })),
     audit: none,
   },
   // The tree's heads, keys and consistency proofs are public (SPEC §4.7): anyone may check the log.
@@ -643,26 +711,26 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/appointments': { req: (r) => api(r, 'GET', '/appointments'), expect: x({ owner: 200, other: 200, docC: 200, docN: 200 }), audit: { docC: ['appointment.viewed'] } },
   'GET /api/v1/appointments/:id': {
     req: (r) => api(r, 'GET', `/appointments/${appointmentId}`),
-    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
-    audit: { other: ['appointment.denied'], docC: ['appointment.viewed'], docN: ['appointment.denied'] },
+    expect: x({ owner: 200, other: 404, docC: 200, docN: 404, cgR: 200, cgM: 200 }),
+    audit: { other: ['appointment.denied'], docC: ['appointment.viewed'], docN: ['appointment.denied'], cgR: ['appointment.viewed'], cgM: ['appointment.viewed'] },
   },
   'GET /api/v1/patients/:pid/appointments': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/appointments`),
-    expect: x({ owner: 200, other: 404 }),
-    audit: { other: ['appointment.denied'] },
+    expect: x({ owner: 200, other: 404, cgR: 200, cgM: 200 }),
+    audit: { other: ['appointment.denied'], cgR: ['appointment.viewed'], cgM: ['appointment.viewed'] },
   },
   'POST /api/v1/appointments/:id/cancel': {
     req: async (r) => api(r, 'POST', `/appointments/${await fresh.appointment()}/cancel`),
-    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
-    audit: { owner: ['appointment.cancelled'], other: ['appointment.denied'], docC: ['appointment.cancelled'], docN: ['appointment.denied'] },
+    expect: manageWrite(x({ owner: 200, other: 404, docC: 200, docN: 404 }), 200),
+    audit: manageWriteAudit({ owner: ['appointment.cancelled'], other: ['appointment.denied'], docC: ['appointment.cancelled'], docN: ['appointment.denied'] }, 'appointment.cancelled'),
   },
   'POST /api/v1/appointments/:id/reschedule': {
     req: async (r) => {
       const id = await fresh.appointment()
       return api(r, 'POST', `/appointments/${id}/reschedule`, { start: await fresh.slot() })
     },
-    expect: x({ owner: 200, other: 404, docC: 200, docN: 404 }),
-    audit: { owner: ['appointment.rescheduled'], other: ['appointment.denied'], docC: ['appointment.rescheduled'], docN: ['appointment.denied'] },
+    expect: manageWrite(x({ owner: 200, other: 404, docC: 200, docN: 404 }), 200),
+    audit: manageWriteAudit({ owner: ['appointment.rescheduled'], other: ['appointment.denied'], docC: ['appointment.rescheduled'], docN: ['appointment.denied'] }, 'appointment.rescheduled'),
   },
 
   // Care team (SPEC §4.8).
@@ -710,48 +778,49 @@ const MATRIX: Record<string, Row> = {
     expect: x({ docC: 201, docN: 404 }),
     audit: { docC: ['note.created'], docN: ['note.denied'] },
   },
-  'GET /api/v1/patients/:pid/notes': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/notes`), expect: patientRead(), audit: patientReadAudit('note.viewed') },
-  // Visits (SPEC §10): a consenting doctor records; the patient and a consenting doctor read.
+  'GET /api/v1/patients/:pid/notes': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/notes`), // Doctors' notes are not among a caregiver's reads (SPEC §10): 403, they see the locker.
+    expect: neverCaregiver(patientRead()), audit: patientReadAudit('note.viewed') },
+  // Visits (SPEC §10): a consenting doctor records; the patient, a consenting doctor and caregivers of either level read.
   'POST /api/v1/patients/:pid/encounters': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/encounters`, { start: '2026-11-20T09:00:00.000Z', type: 'in_person' }),
     expect: x({ docC: 201, docN: 404 }),
     audit: { docC: ['encounter.created'], docN: ['encounter.denied'] },
   },
-  'GET /api/v1/patients/:pid/encounters': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/encounters`), expect: patientRead(), audit: patientReadAudit('encounter.viewed') },
+  'GET /api/v1/patients/:pid/encounters': { req: (r) => api(r, 'GET', `/patients/${users.owner.id}/encounters`), expect: lockerRead(), audit: lockerReadAudit('encounter.viewed') },
   'GET /api/v1/patients/:pid/encounters/:id': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/encounters/${encounterId}`),
-    expect: patientRead(),
-    audit: patientReadAudit('encounter.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('encounter.viewed'),
   },
   'POST /api/v1/patients/:pid/vitals': {
     req: (r) => api(r, 'POST', `/patients/${users.owner.id}/vitals`, { type: 'heart_rate', value: 72 }),
-    expect: x({ owner: 201, other: 404, docC: 201, docN: 404 }),
-    audit: addAudit('vitals.recorded'),
+    expect: manageWrite(x({ owner: 201, other: 404, docC: 201, docN: 404 }), 201),
+    audit: manageWriteAudit(addAudit('vitals.recorded'), 'vitals.recorded'),
   },
   'GET /api/v1/patients/:pid/vitals': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals`),
-    expect: patientRead(),
-    audit: patientReadAudit('vitals.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('vitals.viewed'),
   },
   'GET /api/v1/patients/:pid/vitals/trends': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/vitals/trends?type=heart_rate`),
-    expect: patientRead(),
-    audit: patientReadAudit('vitals.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('vitals.viewed'),
   },
   'GET /api/v1/patients/:pid/labs': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/labs`),
-    expect: patientRead(),
-    audit: patientReadAudit('labs.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('labs.viewed'),
   },
   'GET /api/v1/patients/:pid/labs/trends': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/labs/trends?code=4548-4`),
-    expect: patientRead(),
-    audit: patientReadAudit('labs.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('labs.viewed'),
   },
   'GET /api/v1/patients/:pid/summary': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/summary`),
-    expect: patientRead(),
-    audit: patientReadAudit('summary.viewed'),
+    expect: lockerRead(),
+    audit: lockerReadAudit('summary.viewed'),
   },
 
   // Prescriptions (SPEC §4.9): doctors and patients; pharmacists use /pharmacy/* (403 here).
@@ -825,20 +894,20 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/pharmacy/history': { req: (r) => api(r, 'GET', '/pharmacy/history'), expect: pharmacistOnly(), audit: none },
   // The FHIR R4 API (SPEC §9): the same policy as /api/v1; errors are OperationOutcome.
   'GET /fhir/R4/metadata': { req: () => ({ method: 'GET', url: '/fhir/R4/metadata' }), expect: all(200), audit: none },
-  'GET /fhir/R4/Patient/:id': { req: (r) => fhir(r, `/Patient/${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
-  'GET /fhir/R4/Patient/:id/$everything': { req: (r) => fhir(r, `/Patient/${users.owner.id}/$everything`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
-  'GET /fhir/R4/Patient/:id/$summary': { req: (r) => fhir(r, `/Patient/${users.owner.id}/$summary`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
-  'GET /fhir/R4/AllergyIntolerance': { req: (r) => fhir(r, `/AllergyIntolerance?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
-  'GET /fhir/R4/Condition': { req: (r) => fhir(r, `/Condition?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
-  'GET /fhir/R4/MedicationStatement': { req: (r) => fhir(r, `/MedicationStatement?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('profile.viewed') },
-  'GET /fhir/R4/Observation': { req: (r) => fhir(r, `/Observation?patient=${users.owner.id}&code=8867-4`), expect: patientRead(), audit: patientReadAudit('vitals.viewed') },
-  'GET /fhir/R4/DocumentReference': { req: (r) => fhir(r, `/DocumentReference?patient=Patient/${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('record.listed') },
-  'GET /fhir/R4/MedicationRequest': { req: (r) => fhir(r, `/MedicationRequest?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
-  'GET /fhir/R4/MedicationDispense': { req: (r) => fhir(r, `/MedicationDispense?patient=${users.owner.id}`), expect: patientRead(), audit: patientReadAudit('fhir.viewed') },
-  'GET /fhir/R4/Encounter': { req: (r) => fhir(r, `/Encounter?patient=${users.owner.id}`), expect: patientRead(), audit: { other: ['fhir.denied'], docN: ['fhir.denied'] } },
+  'GET /fhir/R4/Patient/:id': { req: (r) => fhir(r, `/Patient/${users.owner.id}`), expect: lockerRead(), audit: lockerReadAudit('profile.viewed') },
+  'GET /fhir/R4/Patient/:id/$everything': { req: (r) => fhir(r, `/Patient/${users.owner.id}/$everything`), expect: neverCaregiver(patientRead()), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/Patient/:id/$summary': { req: (r) => fhir(r, `/Patient/${users.owner.id}/$summary`), expect: neverCaregiver(patientRead()), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/AllergyIntolerance': { req: (r) => fhir(r, `/AllergyIntolerance?patient=${users.owner.id}`), expect: lockerRead(), audit: lockerReadAudit('profile.viewed') },
+  'GET /fhir/R4/Condition': { req: (r) => fhir(r, `/Condition?patient=${users.owner.id}`), expect: lockerRead(), audit: lockerReadAudit('profile.viewed') },
+  'GET /fhir/R4/MedicationStatement': { req: (r) => fhir(r, `/MedicationStatement?patient=${users.owner.id}`), expect: lockerRead(), audit: lockerReadAudit('profile.viewed') },
+  'GET /fhir/R4/Observation': { req: (r) => fhir(r, `/Observation?patient=${users.owner.id}&code=8867-4`), expect: lockerRead(), audit: lockerReadAudit('vitals.viewed') },
+  'GET /fhir/R4/DocumentReference': { req: (r) => fhir(r, `/DocumentReference?patient=Patient/${users.owner.id}`), expect: lockerRead(), audit: lockerReadAudit('record.listed') },
+  'GET /fhir/R4/MedicationRequest': { req: (r) => fhir(r, `/MedicationRequest?patient=${users.owner.id}`), expect: neverCaregiver(patientRead()), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/MedicationDispense': { req: (r) => fhir(r, `/MedicationDispense?patient=${users.owner.id}`), expect: neverCaregiver(patientRead()), audit: patientReadAudit('fhir.viewed') },
+  'GET /fhir/R4/Encounter': { req: (r) => fhir(r, `/Encounter?patient=${users.owner.id}`), expect: neverCaregiver(patientRead()), audit: { other: ['fhir.denied'], docC: ['fhir.viewed'], docN: ['fhir.denied'] } },
   // docC sees the owner's appointments with themself (SPEC §10).
-  'GET /fhir/R4/Appointment': { req: (r) => fhir(r, `/Appointment?patient=${users.owner.id}`), expect: patientRead(), audit: { other: ['fhir.denied'], docC: ['appointment.viewed'], docN: ['fhir.denied'] } },
-  'GET /fhir/R4/Binary/:id': { req: (r) => fhir(r, `/Binary/${recordId}`), expect: patientRead(), audit: patientReadAudit('record.downloaded') },
+  'GET /fhir/R4/Appointment': { req: (r) => fhir(r, `/Appointment?patient=${users.owner.id}`), expect: neverCaregiver(patientRead()), audit: { other: ['fhir.denied'], docC: ['appointment.viewed'], docN: ['fhir.denied'] } },
+  'GET /fhir/R4/Binary/:id': { req: (r) => fhir(r, `/Binary/${recordId}`), expect: lockerRead(), audit: lockerReadAudit('record.downloaded') },
 }
 
 // The web app's shell pages (public; 200, or 503 while `dist/web` is not built): the same for everyone.
@@ -849,6 +918,8 @@ for (const page of WEB_PAGES) {
     MATRIX[`GET ${page}/*`] = { req: () => ({ method: 'GET', url: `${page}/somewhere` }), expect: all(SHELL), audit: none }
   }
 }
+// The caregiver invitation page (SPEC §10): a shell page like the others.
+MATRIX['GET /caregiver-invitations/:token'] = { req: () => ({ method: 'GET', url: `/caregiver-invitations/${'a'.repeat(43)}` }), expect: all(SHELL), audit: none }
 MATRIX['GET /assets/*'] = { req: () => ({ method: 'GET', url: '/assets/missing.js' }), expect: all(404), audit: none }
 
 /** The id of the newest audit event (0 when none): events are ordered by `id`; `seq` comes with sealing. */
@@ -926,7 +997,12 @@ beforeAll(async () => {
     registerVerified(t, 'pharmacist', admin),
   ])
   const docC = await registerVerified(t, 'doctor', admin)
-  users = { owner: owner!, other: other!, docC, docN: docN!, docP: docP!, pharm: pharm!, admin }
+  const [cgR, cgM, cgX] = await Promise.all([registerUser(t, 'patient', { name: 'Rita Reader' }), registerUser(t, 'patient', { name: 'Manny Manager' }), registerUser(t, 'patient', { name: 'Rex Revoked' })])
+  users = { owner: owner!, other: other!, docC, docN: docN!, docP: docP!, pharm: pharm!, admin, cgR: cgR!, cgM: cgM!, cgX: cgX! }
+  // The owner's caregivers (SPEC §10), as accepted invitations leave them; the third one revoked.
+  const grantRow = (u: TestUser, access: 'read' | 'manage', status: 'active' | 'revoked') =>
+    ({ patientId: owner!.id, caregiverId: u.id, email: u.email, access, status, invitedBy: owner!.id, acceptedAt: new Date(), ...(status === 'revoked' ? { revokedAt: new Date() } : {}) }) as const
+  await t.deps.db.insertInto('caregivers').values([grantRow(cgR!, 'read', 'active'), grantRow(cgM!, 'manage', 'active'), grantRow(cgX!, 'manage', 'revoked')]).execute()
 
   await must(api('owner', 'PUT', '/patients/me/profile', { fullName: 'Olive Owner', dateOfBirth: OWNER_DOB, allergies: [{ substance: 'Penicillin', severity: 'severe' }] }), 200)
   recordId = await fresh.record()
@@ -983,9 +1059,9 @@ describe('authorization matrix: every route × every role, its status and its au
         seen[role] = res.statusCode
         await row.settle?.()
         const wrote = await actionsSince(since)
-        const audit = row.audit[role] ?? []
+        const audit = row.audit[role] ?? (isCaregiverRole(role) ? row.audit.other : undefined) ?? []
         if (wrote.join() !== audit.join()) failures.push(`${route} as ${role} (${res.statusCode}): expected audit [${audit.join(', ')}], wrote [${wrote.join(', ')}]`)
-        const want = row.expect[role]
+        const want = row.expect[role as BaseRole] ?? row.expect.other
         const ok = want === SHELL ? res.statusCode === 200 || res.statusCode === 503 : res.statusCode === want
         if (!ok) failures.push(`${route} as ${role}: expected ${want === SHELL ? '200|503' : want}, got ${res.statusCode} ${res.body.slice(0, 160)}`)
         if (res.statusCode >= 400 && res.statusCode !== 503 && !route.startsWith('GET /e/') && !route.includes(' /s/') && !route.includes(' /fhir/R4/')) {

@@ -109,6 +109,9 @@ const LISTS: ListRoute[] = [
     ],
   },
   { route: '/patients/me/shl', shape: ['instant', 'uuid'], calls: [{ role: 'patient', url: () => '/patients/me/shl' }] },
+  // Caregivers (SPEC §10): the patient's own invitations and grants, and a locker's prescriptions.
+  { route: '/patients/me/caregivers', shape: ['instant', 'uuid'], calls: [{ role: 'patient', url: () => '/patients/me/caregivers' }] },
+  { route: '/patients/:pid/prescriptions', shape: ['instant', 'uuid'], calls: [{ role: 'patient', url: () => '/patients/me/prescriptions' }] },
   {
     route: '/patients/:pid/notes',
     shape: ['instant', 'uuid'],

@@ -8,9 +8,10 @@ import type { FastifyServerOptions } from 'fastify'
 /**
  * Path segments after these prefixes are secrets: share and emergency tokens, SMART Health
  * Link manifest ids (`/api/v1/shl/{manifestId}`) and file-location tokens
- * (`/api/v1/shl-files/{token}`). `/api/v1/patients/me/shl/{id}` is a database id, not a secret.
+ * (`/api/v1/shl-files/{token}`), caregiver invitation tokens (`/api/v1/caregiver-invitations/{token}/accept` and
+ * the web app's accept page `/caregiver-invitations/{token}`). `/api/v1/patients/me/shl/{id}` is a database id, not a secret.
  */
-const TOKEN_PATHS = /^(\/api\/v1\/shared|\/api\/v1\/emergency|\/api\/v1\/shl|\/api\/v1\/shl-files|\/s|\/e)\/[^/?]+/
+const TOKEN_PATHS = /^(\/api\/v1\/shared|\/api\/v1\/emergency|\/api\/v1\/shl|\/api\/v1\/shl-files|\/api\/v1\/caregiver-invitations|\/caregiver-invitations|\/s|\/e)\/[^/?]+/
 
 /** `/api/v1/shared/abc/content?x=1` → `/api/v1/shared/:token/content`. */
 export function redactUrl(url: string): string {

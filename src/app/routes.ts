@@ -33,6 +33,7 @@ import { shlRoutes } from '../features/shl/shl.routes.js'
 import { inAppNotificationsRoutes } from '../features/in-app-notifications/in-app-notifications.routes.js'
 import { encountersRoutes } from '../features/encounters/encounters.routes.js'
 import { organizationsRoutes } from '../features/organizations/organizations.routes.js'
+import { caregiversRoutes } from '../features/caregivers/caregivers.routes.js'
 import type { App } from './app-types.js'
 import type { Deps } from './deps.js'
 import { webAppRoutes } from './web-app.js'
@@ -71,6 +72,7 @@ export async function registerFeatureRoutes(app: App, deps: Deps): Promise<void>
   await app.register(inAppNotificationsRoutes, { deps })
   await app.register(encountersRoutes, { deps })
   await app.register(organizationsRoutes, { deps })
+  await app.register(caregiversRoutes, { deps })
 }
 
 /** Server-rendered pages outside `/api/v1` (share link and emergency card). */

@@ -62,6 +62,8 @@ export const webAppRoutes: FastifyPluginAsyncZod<WebAppOptions> = async (app, op
   }
 
   for (const url of WEB_APP_PAGES) app.get(url, { config: { access: 'public' }, schema: hide }, sendIndex)
+  // The page a caregiver invitation email links to (SPEC §10); its token is redacted from request logs (logger.ts).
+  app.get('/caregiver-invitations/:token', { config: { access: 'public' }, schema: hide }, sendIndex)
   for (const section of WEB_APP_SECTIONS) {
     app.get(section, { config: { access: 'public' }, schema: hide }, sendIndex)
     app.get(`${section}/*`, { config: { access: 'public' }, schema: hide }, sendIndex)

@@ -3,6 +3,7 @@ import type { Deps } from '../app/deps.js'
 import { registerAppointmentJobs } from '../features/appointments/appointments.jobs.js'
 import { registerAccountNoticeJobs } from '../features/accounts/account-notices.jobs.js'
 import { registerDataExportJobs } from '../features/data-export/data-export.jobs.js'
+import { registerCaregiverJobs } from '../features/caregivers/caregivers.jobs.js'
 import { registerAccountErasureJobs } from '../features/account-erasure/account-erasure.jobs.js'
 import { registerPasswordResetJobs } from '../features/accounts/password-reset.jobs.js'
 import { registerEmailVerificationJobs } from '../features/email-verification/email-verification.jobs.js'
@@ -19,4 +20,5 @@ export async function registerJobHandlers(deps: Deps): Promise<void> {
   await registerDataExportJobs(deps)
   await registerAccountErasureJobs(deps)
   await registerAppointmentJobs(deps)
+  await registerCaregiverJobs(deps)
 }

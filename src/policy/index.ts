@@ -9,6 +9,7 @@ import { isUser, type Actor } from './actor.js'
 import { accountRules } from './rules/accounts.js'
 import { appointmentRules } from './rules/appointments.js'
 import { auditRules } from './rules/audit.js'
+import { caregiverRules } from './rules/caregivers.js'
 import { dispensingRules } from './rules/dispensing.js'
 import { prescriptionRules } from './rules/prescriptions.js'
 import { consultationRules } from './rules/consultations.js'
@@ -17,7 +18,7 @@ import { encounterRules } from './rules/encounters.js'
 import { organizationRules } from './rules/organizations.js'
 import { noteRules } from './rules/notes.js'
 import { notificationRules } from './rules/notifications.js'
-import { patientDataRules } from './rules/patient-data.js'
+import { isCaregiverReading, patientDataRules, type PatientScope } from './rules/patient-data.js'
 import { shareLinkRules } from './rules/share-links.js'
 import { shlRules } from './rules/shl.js'
 
@@ -33,12 +34,13 @@ export type { ConsultationParties, SelfTarget } from './rules/consultations.js'
 export { readableNotes, type NoteScope } from './rules/notes.js'
 export type { ExportBuildTarget } from './rules/data-freedom.js'
 export { readableAppointments, type AppointmentScope } from './rules/appointments.js'
-
 export { encounterParts } from './rules/encounters.js'
+export type { InvitationTarget } from './rules/caregivers.js'
 
 const rules = {
   ...patientDataRules, ...accountRules, ...auditRules, ...shareLinkRules, ...consultationRules, ...noteRules, ...prescriptionRules,
   ...dispensingRules, ...dataFreedomRules, ...shlRules, ...appointmentRules, ...notificationRules, ...encounterRules, ...organizationRules,
+  ...caregiverRules,
 }
 
 type Rules = typeof rules
@@ -64,8 +66,21 @@ export function authorize<A extends Action, V extends Action>(
 ): void {
   if (visibility !== undefined && !can(actor, visibility, resource)) throw new NotFoundError()
   if (!can(actor, action, resource)) {
+    if (seesTheLocker(actor, resource)) throw new ForbiddenError(CAREGIVER_REFUSED, 'caregiver-not-allowed')
     throw visibility !== undefined ? new ForbiddenError() : new NotFoundError()
   }
+}
+
+const CAREGIVER_REFUSED = "A caregiver cannot do this on the patient's locker (your access level, or a part only the patient reaches: audit log, emergency card, caregivers, account, export, deletion)."
+
+/**
+ * True when `resource` is a patient's scope and `actor` is an active caregiver of that
+ * patient: they see the locker, so a refusal there is 403, not 404 (SPEC §2, §10). A revoked
+ * or expired caregiver has no `caregiverAccess` and stays a stranger (404).
+ */
+function seesTheLocker(actor: Actor | null | undefined, resource: unknown): boolean {
+  if (actor == null || typeof resource !== 'object' || resource === null || !('caregiverAccess' in resource)) return false
+  return isCaregiverReading(actor, resource as PatientScope)
 }
 
 declare const granted: unique symbol

@@ -15,6 +15,7 @@ const ResetPasswordPage = lazy(() => import('./pages/ResetPasswordPage'))
 const SetupPage = lazy(() => import('./pages/SetupPage'))
 const VerifyEmailPage = lazy(() => import('./pages/VerifyEmailPage'))
 const ShlViewerPage = lazy(() => import('./pages/ShlViewerPage'))
+const AcceptInvitationPage = lazy(() => import('./pages/AcceptInvitationPage'))
 const PatientApp = lazy(() => import('./patient/PatientApp'))
 const DoctorApp = lazy(() => import('./doctor/DoctorApp'))
 const PharmacistApp = lazy(() => import('./pharmacist/PharmacistApp'))
@@ -48,6 +49,7 @@ export function App() {
         <Route path="/setup" element={<SetupPage />} />
         <Route path="/verify-email" element={<VerifyEmailPage />} />
         <Route path="/shl" element={<ShlViewerPage />} />
+        <Route path="/caregiver-invitations/:token" element={<AcceptInvitationPage />} />
         <Route path="/patient/*" element={<RequireRole role="patient"><PatientApp /></RequireRole>} />
         <Route path="/doctor/*" element={<RequireRole role="doctor"><DoctorApp /></RequireRole>} />
         <Route path="/pharmacist/*" element={<RequireRole role="pharmacist"><PharmacistApp /></RequireRole>} />

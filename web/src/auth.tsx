@@ -69,7 +69,7 @@ export const HOME_OF: Record<Role, string> = {
 /**
  * Where to go after signing in: `from` (the page the user was on) when it is a path of this
  * app inside the user's own section — a relative, same-origin path, never `//host` or a URL —
- * otherwise the role's home.
+ * or a caregiver invitation page (SPEC §10); otherwise the role's home.
  */
 export function returnPath(from: unknown, role: Role): string {
   const home = HOME_OF[role]
@@ -82,7 +82,9 @@ export function returnPath(from: unknown, role: Role): string {
   }
   if (url.origin !== window.location.origin) return home
   const inSection = url.pathname === home || url.pathname.startsWith(`${home}/`)
-  return inSection ? `${url.pathname}${url.search}${url.hash}` : home
+  // A caregiver invitation (SPEC §10) is accepted after signing in, whatever the section.
+  const invitation = url.pathname.startsWith('/caregiver-invitations/')
+  return inSection || invitation ? `${url.pathname}${url.search}${url.hash}` : home
 }
 
 export const ROLE_LABEL: Record<Role, string> = {

@@ -22,6 +22,8 @@
  *   OpenID Connect links removed) and `erased_at` set;
  * - in-app notifications (SPEC §10) deleted: the patient's own, their stream tickets, and those
  *   about them held by others;
+ * - caregiver invitations and grants deleted both ways (SPEC §10); dependents the patient
+ *   created keep their lockers (no one manages them any more);
  * - audit events stay (they hold no clinical content), plus `locker.erased`; the patient is
  *   emailed through the queue (`notify.locker-erased`).
  *
@@ -42,6 +44,7 @@ import { eraseExports } from '../data-export/data-export.service.js'
 import { eraseNotifications } from '../in-app-notifications/in-app-notifications.service.js'
 import { eraseEncounters } from '../encounters/encounters.service.js'
 import { eraseSmartHealthLinks } from '../shl/shl.service.js'
+import { eraseCaregivers } from '../caregivers/caregivers.service.js'
 import * as q from './account-erasure.queries.js'
 
 /** One step of the erasure: runs in the erasure's transaction; returns blob keys to remove after the commit. */
@@ -60,6 +63,7 @@ export const ERASURE_STEPS: readonly ErasureStep[] = [
   eraseSmartHealthLinks,
   eraseAppointments,
   eraseNotifications,
+  eraseCaregivers,
   (trx, deps, pid) => q.closeAccount(trx, pid, deps.now()),
 ]
 

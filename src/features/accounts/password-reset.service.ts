@@ -52,7 +52,8 @@ export async function requestPasswordReset(deps: Deps, email: string): Promise<v
  */
 export async function issuePasswordResetCode(deps: Deps, email: string): Promise<string | undefined> {
   const user = await accounts.findUserByEmail(deps.db, email)
-  if (!user || user.status === 'disabled') return undefined
+  // A dependent (SPEC §10) has no login to recover: like an unknown address.
+  if (!user || user.status === 'disabled' || user.isDependent) return undefined
   if (!user.emailVerifiedAt) {
     await enqueueEmailVerification(deps, deps.db, user.id)
     return undefined
@@ -86,7 +87,7 @@ const invalidCode = () =>
 export async function confirmPasswordReset(deps: Deps, email: string, code: string, newPassword: string): Promise<void> {
   assertPasswordAllowed(newPassword, email, '/newPassword')
   const user = await accounts.findUserByEmail(deps.db, email)
-  if (!user || user.status === 'disabled') throw invalidCode()
+  if (!user || user.status === 'disabled' || user.isDependent) throw invalidCode()
   const now = deps.now()
   const attempt = await q.takeResetAttempt(deps.db, user.id, now, RESET_CODE_MAX_ATTEMPTS)
   if (!attempt) throw invalidCode()

@@ -10,6 +10,7 @@ import type { Deps } from '../../app/deps.js'
 import type { DB, NewUser, UserRow } from '../../db/schema.js'
 import type { RequestMeta, UserActor } from '../../policy/index.js'
 import { requestMeta } from '../../app/request-meta.js'
+import { UnauthorizedError } from '../../app/errors.js'
 import { randomBytes } from 'node:crypto'
 import * as q from './accounts.queries.js'
 import { notifyUsers } from '../in-app-notifications/notify.js'
@@ -90,6 +91,8 @@ export async function openSession(
   method: AuthMethod,
   from: SignInRequest | undefined,
 ): Promise<Session> {
+  // A dependent (SPEC §10) never signs in, whatever the path (password, OIDC, passkey, MFA): no session is ever opened for one.
+  if (user.isDependent) throw new UnauthorizedError('Email or password is wrong.', 'invalid-credentials')
   const now = deps.now()
   const { id: sessionId } = await q.insertSession(db, {
     userId: user.id,

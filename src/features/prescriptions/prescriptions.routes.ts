@@ -5,12 +5,13 @@
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
 import type { FeatureRoutes } from '../../app/deps.js'
-import { EmptyBody, Page, Problem } from '../../app/schemas.js'
+import { EmptyBody, Page, PatientIdParam, Problem } from '../../app/schemas.js'
 import { CreatePrescriptionBody, Prescription, PrescriptionListQuery, PrescriptionParams, toPrescriptionDto } from './prescriptions.schema.js'
 import {
   cancelPrescription,
   createPrescription,
   getPrescription,
+  listLockerPrescriptions,
   listPrescriptions,
   prescriptionQr,
   resendPrescriptionEmail,
@@ -45,6 +46,20 @@ export const prescriptionsRoutes: FeatureRoutes = async (app, { deps }) => {
     },
   }, async (req) => {
     const page = await listPrescriptions(deps, userOf(req), req.query)
+    return { items: page.items.map(toPrescriptionDto), nextCursor: page.nextCursor }
+  })
+
+  app.get('/patients/:pid/prescriptions', {
+    config: { access: { roles: ['patient'] } },
+    schema: {
+      tags,
+      summary: "A patient's prescriptions, newest first: the patient (`me`) or a caregiver of theirs (SPEC §10)",
+      params: z.object({ pid: PatientIdParam }).strict(),
+      querystring: PrescriptionListQuery,
+      response: { 200: Page(Prescription), ...errors },
+    },
+  }, async (req) => {
+    const page = await listLockerPrescriptions(deps, userOf(req), req.params.pid, req.query)
     return { items: page.items.map(toPrescriptionDto), nextCursor: page.nextCursor }
   })
 

@@ -272,6 +272,29 @@ export async function listPrescriptions(deps: Deps, actor: UserActor, query: Pre
   return { items, nextCursor }
 }
 
+/**
+ * `GET /patients/{pid}/prescriptions?status` (SPEC §10): the prescriptions of one patient's
+ * locker, newest first, for the patient and their caregivers of either level (policy
+ * `prescription.locker`). 404 for anyone else; 400 for a bad cursor. A caregiver's read is
+ * audited as `prescription.listed` (actor kind `caregiver`).
+ */
+export function listLockerPrescriptions(deps: Deps, actor: Actor, pid: string, query: PrescriptionListInput): Promise<{ items: PrescriptionView[]; nextCursor: string | null }> {
+  const prepare = () => (query.cursor !== undefined ? decodeCursor(query.cursor, InstantIdCursor) : undefined)
+  const access = {
+    action: 'prescription.locker',
+    kind: 'read',
+    resource: (patientId: string) => ({ type: 'prescription-list', id: patientId }),
+    audited: 'prescription.listed',
+    prepare,
+  } as const
+  return withPatientData(deps, actor, pid, access, async ({ scope, db, prepared: cursor }) => {
+    const now = deps.now()
+    const rows = await q.listJoined(db, { patientId: scope.patientId, status: query.status, now, before: cursor && { issuedAt: cursor[0], id: cursor[1] }, limit: query.limit + 1 })
+    const { page, nextCursor } = splitPage(rows, query.limit, (r) => [r.issuedAt.toISOString(), r.id])
+    return { items: await viewsOf(deps, db, page, now), nextCursor }
+  })
+}
+
 /** Parties, state, reference code and QR nonce of one prescription. */
 type PrescriptionHead = NonNullable<Awaited<ReturnType<typeof q.findPrescriptionHead>>>
 

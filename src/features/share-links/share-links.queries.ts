@@ -49,6 +49,11 @@ export function revokeShareLink(db: Db, patientId: string, id: string, now: Date
     .executeTakeFirst()
 }
 
+/** Whose link `id` is (any state); undefined when unknown. */
+export function findShareLinkPatient(db: Db, id: string) {
+  return db.selectFrom('shareLinks').select('patientId').where('id', '=', id).executeTakeFirst()
+}
+
 export function findShareLink(db: Db, patientId: string, id: string) {
   return db.selectFrom('shareLinks').selectAll().where('id', '=', id).where('patientId', '=', patientId).executeTakeFirst()
 }

@@ -46,12 +46,17 @@ export const shareLinksRoutes: FeatureRoutes = async (app, { deps }) => {
 
   app.get('/shares', {
     config: { access: patientOnly },
-    schema: { tags, summary: "The caller's share links with their status", querystring: z.object(ListQuery).strict(), response: { 200: Page(ShareLink), 400: Problem } },
+    schema: {
+      tags,
+      summary: "The share links of your locker (or, with patientId, of a patient you manage as a caregiver) with their status",
+      querystring: z.object({ ...ListQuery, patientId: Uuid.optional().describe('A patient whose `manage` caregiver you are (SPEC §10); absent: your own') }).strict(),
+      response: { 200: Page(ShareLink), 400: Problem, 403: Problem, 404: Problem },
+    },
   }, async (req) => listShares(deps, userOf(req), req.query))
 
   app.delete('/shares/:id', {
     config: { access: patientOnly },
-    schema: { tags, summary: 'Revoke a share link', params: z.object({ id: Uuid }).strict(), response: { 204: z.null(), 404: Problem } },
+    schema: { tags, summary: 'Revoke a share link (the patient, or a `manage` caregiver of theirs)', params: z.object({ id: Uuid }).strict(), response: { 204: z.null(), 403: Problem, 404: Problem } },
   }, async (req, reply) => {
     await revokeShare(deps, userOf(req), req.params.id)
     return reply.code(204).send(null)

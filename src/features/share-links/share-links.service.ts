@@ -44,19 +44,32 @@ export async function createShare(deps: Deps, actor: UserActor, pid: string, rec
   return { link, token, url: `${deps.config.publicUrl}/s/${token}` }
 }
 
-/** The caller's own links, newest first, with their status. */
-export async function listShares(deps: Deps, actor: UserActor, query: { limit: number; cursor?: string | undefined }) {
-  const scope = await resolvePatientScope(deps.db, actor, 'me')
+/**
+ * The links of the caller's own locker, or with `patientId` those of a patient whose `manage`
+ * caregiver the caller is (SPEC §10), newest first, with their status. 404 for a locker the
+ * caller does not reach; 403 for a `read` caregiver. A caregiver's list is audited as `share.listed`.
+ */
+export async function listShares(deps: Deps, actor: UserActor, query: { limit: number; cursor?: string | undefined; patientId?: string | undefined }) {
+  const scope = await resolvePatientScope(deps.db, actor, query.patientId ?? 'me')
   authorize(actor, 'share.list', scope)
   const cursor = query.cursor ? decodeCursor(query.cursor, InstantIdCursor) : undefined
   const rows = await q.listShareLinks(deps.db, scope.patientId, query.limit, cursor && { createdAt: cursor[0], id: cursor[1] })
+  if (scope.patientId !== actor.id) {
+    await deps.audit.recordRead(deps.db, actor, [{ action: 'share.listed', target: { patientId: scope.patientId, resource: { type: 'share-list', id: scope.patientId } } }])
+  }
   const now = deps.now()
   return toPage(rows, query.limit, (r) => [r.createdAt.toISOString(), r.id], (r): ShareLinkDto => toShareLinkDto(r, now))
 }
 
-/** Revokes one of the caller's links (204). 404 when it is not theirs or already revoked. */
+/**
+ * Revokes a link (204), judged on the link's patient: the patient, or a `manage` caregiver of
+ * theirs (SPEC §10). 404 when the caller does not reach that locker, or the link is unknown or
+ * already revoked; 403 for a `read` caregiver.
+ */
 export async function revokeShare(deps: Deps, actor: UserActor, id: string): Promise<void> {
-  const scope = await resolvePatientScope(deps.db, actor, 'me')
+  const owner = await q.findShareLinkPatient(deps.db, id)
+  if (!owner) throw new NotFoundError('Share link not found.')
+  const scope = await resolvePatientScope(deps.db, actor, owner.patientId)
   authorize(actor, 'share.revoke', scope)
   await deps.db.transaction().execute(async (trx) => {
     const row = await q.revokeShareLink(trx, scope.patientId, id, deps.now())

@@ -4,7 +4,7 @@
  * read it; only the prescriber cancels it. Pharmacists work through rules/dispensing.ts.
  */
 import { isActiveRole, type Actor } from '../actor.js'
-import type { PartyFilter, PatientScope } from './patient-data.js'
+import { ownerOrCaregiver, type PartyFilter, type PatientScope } from './patient-data.js'
 
 /** One prescription as the policy sees it: its two parties. */
 export interface PrescriptionScope {
@@ -24,6 +24,8 @@ export const prescriptionRules = {
   /** Consent is an approved consultation right now (SPEC §3). */
   'prescription.create': (a: Actor, r: PatientScope) => isActiveRole(a, 'doctor') && r.actorHasApprovedConsultation,
   'prescription.list': (a: Actor, r: PrescriptionListTarget) => isActiveRole(a, 'patient', 'doctor') && a.id === r.userId,
+  /** One locker's prescriptions (`GET /patients/{pid}/prescriptions`): the patient or a caregiver of theirs, either level (SPEC §10). */
+  'prescription.locker': ownerOrCaregiver,
   /** The prescriber keeps reading what they wrote after the consultation ends: it is their act. */
   'prescription.read': (a: Actor, r: PrescriptionScope) => isPatientOf(a, r) || isPrescriberOf(a, r),
   'prescription.cancel': isPrescriberOf,

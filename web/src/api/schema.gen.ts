@@ -3470,6 +3470,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/caregiver-invitations/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a caregiver invitation as the signed-in patient account
+         * @description Only patient accounts can be caregivers (403 `caregiver-requires-patient-account` for other roles). Unknown token 404; already accepted, revoked or expired 410; your own invitation, or a patient you already care for, 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description `read`: profile, records, vitals, labs, prescriptions, visits, appointments; `manage`: also writes them and manages share links
+                             * @enum {string}
+                             */
+                            access: "read" | "manage";
+                            /** @description The accepting account, once accepted */
+                            caregiver?: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                            };
+                            createdAt: string;
+                            email: string;
+                            expiresAt: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            status: "invited" | "active" | "revoked" | "expired";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/consultations": {
         parameters: {
             query?: never;
@@ -4719,6 +4819,55 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/me/patients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lockers you can act on as a caregiver (your own is `me`) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /**
+                                 * @description `read`: profile, records, vitals, labs, prescriptions, visits, appointments; `manage`: also writes them and manages share links
+                                 * @enum {string}
+                                 */
+                                access: "read" | "manage";
+                                expiresAt: string | null;
+                                isDependent: boolean;
+                                name: string;
+                                /** Format: uuid */
+                                patientId: string;
+                            }[];
+                        };
                     };
                 };
             };
@@ -6850,6 +6999,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{pid}/prescriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A patient's prescriptions, newest first: the patient (`me`) or a caregiver of theirs (SPEC §10) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    status?: "active" | "partially_dispensed" | "dispensed" | "rejected" | "cancelled" | "expired";
+                };
+                header?: never;
+                path: {
+                    pid: "me" | string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                cancelledAt: string | null;
+                                diagnosis: string;
+                                dispensations: {
+                                    /** @description The warnings acknowledged; empty when there were none */
+                                    acknowledgedWarnings: {
+                                        code: string;
+                                        message: string;
+                                    }[];
+                                    at: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                    items: {
+                                        batchNumber: string;
+                                        expiryDate?: string;
+                                        /** Format: uuid */
+                                        itemId: string;
+                                        quantity: number;
+                                        unitPrice?: number;
+                                    }[];
+                                    notes: string | null;
+                                    pharmacist: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        pharmacyName: string | null;
+                                    };
+                                    /** @description The pharmacist acknowledged the warnings of the prescription when dispensing */
+                                    warningsAcknowledged: boolean;
+                                }[];
+                                doctor: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    licenseNumber: string | null;
+                                    name: string;
+                                    specialty: string | null;
+                                };
+                                encounterId: string | null;
+                                expiresAt: string;
+                                /** Format: uuid */
+                                id: string;
+                                issuedAt: string;
+                                items: {
+                                    dispensedQuantity: number;
+                                    dosage: string;
+                                    durationDays: number | null;
+                                    frequency: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                    instructions: string | null;
+                                    medicineName: string;
+                                    quantity: number;
+                                }[];
+                                lastScannedAt: string | null;
+                                notes: string | null;
+                                patient: {
+                                    dateOfBirth: string | null;
+                                    fullName: string;
+                                    /** Format: uuid */
+                                    id: string;
+                                };
+                                /** @description The allergy warnings the prescriber overrode when issuing, with the reason; null when there were none */
+                                prescriberWarnings: {
+                                    reason: string;
+                                    warnings: {
+                                        /** @enum {string} */
+                                        code: "allergy";
+                                        /** Format: uuid */
+                                        itemId: string;
+                                        /** @description Position of the item in the request (and on the prescription) */
+                                        itemIndex: number;
+                                        /** @description Names the medicine and the allergy */
+                                        message: string;
+                                        substance: string;
+                                    }[];
+                                } | null;
+                                /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
+                                prescriptionNumber: string;
+                                qr: {
+                                    /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
+                                    data: string;
+                                    pngUrl: string;
+                                    svgUrl: string;
+                                };
+                                /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
+                                referenceNumber: string;
+                                rejection?: {
+                                    at: string;
+                                    by: {
+                                        /** Format: uuid */
+                                        id: string;
+                                        name: string;
+                                        pharmacyName: string | null;
+                                    };
+                                    reason: string;
+                                };
+                                scanCount: number;
+                                /** @enum {string} */
+                                status: "active" | "partially_dispensed" | "dispensed" | "rejected" | "cancelled" | "expired";
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{pid}/profile": {
         parameters: {
             query?: never;
@@ -8237,6 +8566,259 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/me/caregivers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your caregivers and invitations, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /**
+                                 * @description `read`: profile, records, vitals, labs, prescriptions, visits, appointments; `manage`: also writes them and manages share links
+                                 * @enum {string}
+                                 */
+                                access: "read" | "manage";
+                                /** @description The accepting account, once accepted */
+                                caregiver?: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    name: string;
+                                };
+                                createdAt: string;
+                                email: string;
+                                expiresAt: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                status: "invited" | "active" | "revoked" | "expired";
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Invite a caregiver by email (read or manage access); the invitation link is emailed and lives 7 days */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description `read`: profile, records, vitals, labs, prescriptions, visits, appointments; `manage`: also writes them and manages share links
+                         * @enum {string}
+                         */
+                        access: "read" | "manage";
+                        /** Format: email */
+                        email: string;
+                        /**
+                         * Format: date-time
+                         * @description When the grant ends (an instant in the future); absent: until revoked
+                         */
+                        expiresAt?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description `read`: profile, records, vitals, labs, prescriptions, visits, appointments; `manage`: also writes them and manages share links
+                             * @enum {string}
+                             */
+                            access: "read" | "manage";
+                            /** @description The accepting account, once accepted */
+                            caregiver?: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                            };
+                            createdAt: string;
+                            email: string;
+                            expiresAt: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            status: "invited" | "active" | "revoked" | "expired";
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/me/caregivers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an invitation or a caregiver’s access, at once */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/me/dependents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create a dependent (a child, or an adult who does not use the app): a locker with no login, managed by you */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        dateOfBirth: string;
+                        fullName: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description `read`: profile, records, vitals, labs, prescriptions, visits, appointments; `manage`: also writes them and manages share links
+                             * @enum {string}
+                             */
+                            access: "read" | "manage";
+                            dateOfBirth: string;
+                            expiresAt: string | null;
+                            isDependent: boolean;
+                            name: string;
+                            /** Format: uuid */
+                            patientId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -10960,12 +11542,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's share links with their status */
+        /** The share links of your locker (or, with patientId, of a patient you manage as a caregiver) with their status */
         get: {
             parameters: {
                 query?: {
                     cursor?: string;
                     limit?: number;
+                    /** @description A patient whose `manage` caregiver you are (SPEC §10); absent: your own */
+                    patientId?: string;
                 };
                 header?: never;
                 path?: never;
@@ -11007,6 +11591,24 @@ export interface paths {
                         "application/json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -11027,7 +11629,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a share link */
+        /** Revoke a share link (the patient, or a `manage` caregiver of theirs) */
         delete: {
             parameters: {
                 query?: never;
@@ -11045,6 +11647,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Default Response */
                 404: {

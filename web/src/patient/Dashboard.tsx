@@ -10,6 +10,7 @@ import { Page } from '../components/Page'
 import { QueryState } from '../components/states'
 import { useUser } from '../auth'
 import { formatVital, latestPerType, VITALS } from '../shared/vitals'
+import { useLocker } from './locker'
 
 function Panel({ title, to, linkLabel, children }: { title: string; to: string; linkLabel: string; children: ReactNode }) {
   return (
@@ -29,22 +30,25 @@ function Panel({ title, to, linkLabel, children }: { title: string; to: string; 
 
 export function Dashboard() {
   const user = useUser()
-  const profile = useQuery({ queryKey: queryKeys.profile('me'), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid: 'me' } } })) })
+  const { pid, isOwn } = useLocker()
+  const profile = useQuery({ queryKey: queryKeys.profile(pid), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid } } })) })
   const vitals = useQuery({
-    queryKey: queryKeys.vitalList('me', { limit: 100 }),
-    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/vitals', { params: { path: { pid: 'me' }, query: { limit: 100 } } })),
+    queryKey: queryKeys.vitalList(pid, { limit: 100 }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/vitals', { params: { path: { pid }, query: { limit: 100 } } })),
   })
   const records = useQuery({
-    queryKey: queryKeys.recordList('me', { limit: 5 }),
-    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/records', { params: { path: { pid: 'me' }, query: { limit: 5 } } })),
+    queryKey: queryKeys.recordList(pid, { limit: 5 }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/records', { params: { path: { pid }, query: { limit: 5 } } })),
   })
   const prescriptions = useQuery({
-    queryKey: queryKeys.prescriptionList({ status: 'active', limit: 5 }),
-    queryFn: () => unwrap(api.GET('/api/v1/prescriptions', { params: { query: { status: 'active', limit: 5 } } })),
+    queryKey: queryKeys.prescriptionList({ pid, status: 'active', limit: 5 }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/prescriptions', { params: { path: { pid }, query: { status: 'active', limit: 5 } } })),
   })
   const consultations = useQuery({
     queryKey: queryKeys.consultationList({ status: 'pending', limit: 5 }),
     queryFn: () => unwrap(api.GET('/api/v1/consultations', { params: { query: { status: 'pending', limit: 5 } } })),
+    // One's own doctors: not part of another patient's locker.
+    enabled: isOwn,
   })
 
   const incomplete = profile.data && (!profile.data.dateOfBirth || profile.data.emergencyContacts.length === 0)

@@ -23,6 +23,7 @@ import { IdentityMismatchDialog, identityDifferencesOf } from './IdentityMismatc
 import { ImportDropZone } from './ImportDropZone'
 import { ImportResultCard } from './ImportResultCard'
 import { importKindOf, shlinkFrom } from './import-sources'
+import { useLocker } from './locker'
 
 const IMPORT_PATH = '/api/v1/patients/{pid}/import' as const
 
@@ -34,6 +35,7 @@ type Phase = { step: 'idle' } | { step: 'uploading'; fraction: number } | { step
 
 export default function ImportPage() {
   const qc = useQueryClient()
+  const { pid } = useLocker()
   const [file, setFile] = useState<File | null>(null)
   const [link, setLink] = useState('')
   const [passcode, setPasscode] = useState('')
@@ -55,13 +57,13 @@ export default function ImportPage() {
       if (!kind) throw new Error('Choose a .json, .xml or .zip file.')
       const what = kind.contentType === 'application/fhir+json' ? 'Reading the bundle and saving your data…' : 'Reading the file and saving your data…'
       setPhase({ step: 'uploading', fraction: 0 })
-      return uploadFile(IMPORT_PATH, { pid: 'me' }, query, source.file, kind.contentType, (fraction) =>
+      return uploadFile(IMPORT_PATH, { pid }, query, source.file, kind.contentType, (fraction) =>
         setPhase(fraction >= 1 ? { step: 'processing', what } : { step: 'uploading', fraction }),
       )
     }
     setPhase({ step: 'processing', what: 'Fetching the link and saving your data…' })
     const body = source.passcode ? { shlink: source.shlink, passcode: source.passcode } : { shlink: source.shlink }
-    return unwrap(api.POST(IMPORT_PATH, { params: { path: { pid: 'me' }, query }, body }))
+    return unwrap(api.POST(IMPORT_PATH, { params: { path: { pid }, query }, body }))
   }
 
   const run = async (source: Source, confirmIdentity = false) => {

@@ -1,10 +1,12 @@
 import { Page } from '../components/Page'
 import { LabsView } from '../shared/LabsView'
+import { useLocker } from './locker'
 
 export default function LabsPage() {
+  const { pid } = useLocker()
   return (
     <Page title="Lab results">
-      <LabsView pid="me" />
+      <LabsView pid={pid} />
     </Page>
   )
 }

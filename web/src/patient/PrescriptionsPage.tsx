@@ -8,6 +8,7 @@ import type { PrescriptionStatus } from '../api/types'
 import { Page } from '../components/Page'
 import { ErrorState, QueryState } from '../components/states'
 import { PrescriptionCard } from '../shared/PrescriptionCard'
+import { useLocker } from './locker'
 
 function EmailAgain({ id }: { id: string }) {
   const send = useMutation({ mutationFn: () => unwrap(api.POST('/api/v1/prescriptions/{id}/email', { params: { path: { id } }, body: {} })) })
@@ -23,9 +24,11 @@ function EmailAgain({ id }: { id: string }) {
 
 export default function PrescriptionsPage() {
   const [status, setStatus] = useState('active')
+  const { pid, isOwn } = useLocker()
   const list = useQuery({
-    queryKey: queryKeys.prescriptionList({ status, limit: 50 }),
-    queryFn: () => unwrap(api.GET('/api/v1/prescriptions', { params: { query: { status: status === 'all' ? undefined : (status as PrescriptionStatus), limit: 50 } } })),
+    queryKey: queryKeys.prescriptionList({ pid, status, limit: 50 }),
+    queryFn: () =>
+      unwrap(api.GET('/api/v1/patients/{pid}/prescriptions', { params: { path: { pid }, query: { status: status === 'all' ? undefined : (status as PrescriptionStatus), limit: 50 } } })),
   })
   return (
     <Page title="Prescriptions">
@@ -46,7 +49,7 @@ export default function PrescriptionsPage() {
         {(d) => (
           <Stack gap="md">
             {d.items.map((rx) => (
-              <PrescriptionCard key={rx.id} rx={rx} showQr showPatient={false} actions={<EmailAgain id={rx.id} />} />
+              <PrescriptionCard key={rx.id} rx={rx} showQr showPatient={false} actions={isOwn ? <EmailAgain id={rx.id} /> : undefined} />
             ))}
           </Stack>
         )}

@@ -14,6 +14,7 @@ import { SubmitRow } from '../components/fields'
 import { formatDateTime, humanize, todayIso } from '../components/format'
 import { Page } from '../components/Page'
 import { ErrorState, Loading } from '../components/states'
+import { useLocker } from './locker'
 
 /** The form's state: the profile without its read-only fields; list entries not saved yet have no id. */
 type Draft = Omit<Profile, 'age' | 'updatedAt' | 'emergencyCardDefault' | 'allergies' | 'conditions' | 'medications' | 'emergencyContacts'> & {
@@ -217,7 +218,8 @@ function EmergencyCardPicker({
 
 export default function ProfilePage() {
   const qc = useQueryClient()
-  const profile = useQuery({ queryKey: queryKeys.profile('me'), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid: 'me' } } })) })
+  const { pid, canManage } = useLocker()
+  const profile = useQuery({ queryKey: queryKeys.profile(pid), queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/profile', { params: { path: { pid } } })) })
   const [draft, setDraft] = useState<Draft | null>(null)
   const [errors, setErrors] = useState<FieldErrors>({})
   const [saved, setSaved] = useState(false)
@@ -227,9 +229,9 @@ export default function ProfilePage() {
   }, [profile.data, draft])
 
   const save = useMutation({
-    mutationFn: (body: ProfileInput) => unwrap(api.PUT('/api/v1/patients/{pid}/profile', { params: { path: { pid: 'me' } }, body })),
+    mutationFn: (body: ProfileInput) => unwrap(api.PUT('/api/v1/patients/{pid}/profile', { params: { path: { pid } }, body })),
     onSuccess: (p) => {
-      qc.setQueryData(queryKeys.profile('me'), p)
+      qc.setQueryData(queryKeys.profile(pid), p)
       setDraft(toDraft(p))
       setErrors({})
       setSaved(true)
@@ -293,6 +295,7 @@ export default function ProfilePage() {
   return (
     <Page title="Medical profile">
       <form onSubmit={submit} noValidate aria-label="Medical profile">
+        <fieldset disabled={!canManage} style={{ border: 0, margin: 0, padding: 0, minWidth: 0 }}>
         <Stack gap="md">
           <Fieldset legend="About you">
             <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
@@ -466,13 +469,20 @@ export default function ProfilePage() {
               Your profile was saved{profile.data?.updatedAt ? ` (${formatDateTime(profile.data.updatedAt)})` : ''}.
             </Alert>
           )}
-          <SubmitRow loading={save.isPending}>
-            Save profile
-          </SubmitRow>
+          {canManage ? (
+            <SubmitRow loading={save.isPending}>
+              Save profile
+            </SubmitRow>
+          ) : (
+            <Text size="sm" c="dimmed">
+              Read only: your caregiver access does not allow changes.
+            </Text>
+          )}
           <Title order={3} size="h6" c="dimmed">
             Age: {profile.data?.age ?? '—'}
           </Title>
         </Stack>
+        </fieldset>
       </form>
     </Page>
   )

@@ -14,6 +14,7 @@ import { FormErrorAlert, SubmitRow } from '../components/fields'
 import { formatDateTime } from '../components/format'
 import { QueryState } from '../components/states'
 import { SharesTable, useShares } from './SharesTable'
+import { useLocker } from './locker'
 
 export const EXPIRY_OPTIONS = [
   { value: '1', label: '1 hour' },
@@ -25,6 +26,7 @@ export const EXPIRY_OPTIONS = [
 
 export function ShareDialog({ record, onClose }: { record: MedicalRecord | null; onClose: () => void }) {
   const qc = useQueryClient()
+  const { pid } = useLocker()
   const [hours, setHours] = useState('24')
   const [passcode, setPasscode] = useState('')
   const [maxViews, setMaxViews] = useState<number | string>('')
@@ -34,7 +36,7 @@ export function ShareDialog({ record, onClose }: { record: MedicalRecord | null;
 
   const create = useMutation({
     mutationFn: (body: BodyOf<'/api/v1/patients/{pid}/records/{id}/shares', 'post'>) =>
-      unwrap(api.POST('/api/v1/patients/{pid}/records/{id}/shares', { params: { path: { pid: 'me', id: record?.id ?? '' } }, body })),
+      unwrap(api.POST('/api/v1/patients/{pid}/records/{id}/shares', { params: { path: { pid, id: record?.id ?? '' } }, body })),
     onSuccess: (share) => {
       setCreated(share)
       setPasscode('')

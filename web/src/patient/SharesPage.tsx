@@ -6,13 +6,15 @@ import { queryKeys } from '../api/query-keys'
 import { Page } from '../components/Page'
 import { QueryState } from '../components/states'
 import { SharesTable, useShares } from './SharesTable'
+import { useLocker } from './locker'
 
 export default function SharesPage() {
   const shares = useShares()
+  const { pid } = useLocker()
   // Names for the records the links point to (the newest 100 cover almost every case).
   const records = useQuery({
-    queryKey: queryKeys.recordList('me', { limit: 100 }),
-    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/records', { params: { path: { pid: 'me' }, query: { limit: 100 } } })),
+    queryKey: queryKeys.recordList(pid, { limit: 100 }),
+    queryFn: () => unwrap(api.GET('/api/v1/patients/{pid}/records', { params: { path: { pid }, query: { limit: 100 } } })),
   })
   const nameOf = (id: string) => {
     const r = records.data?.items.find((x) => x.id === id)

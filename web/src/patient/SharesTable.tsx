@@ -9,10 +9,15 @@ import { queryKeys } from '../api/query-keys'
 import type { ShareLink } from '../api/types'
 import { actionsColumn, DataTable, StatusBadge, type Column } from '../components/DataTable'
 import { formatDateTime } from '../components/format'
+import { useLocker } from './locker'
 
 /** The patient's share links (the newest 100). */
+/** The share links of the locker shown (one's own, or with `patientId` a patient one manages: SPEC §10). */
 export function useShares() {
-  return useQuery({ queryKey: queryKeys.shares, queryFn: () => unwrap(api.GET('/api/v1/shares', { params: { query: { limit: 100 } } })) })
+  const { pid, canManage } = useLocker()
+  const query = pid === 'me' ? { limit: 100 } : { limit: 100, patientId: pid }
+  // A `read` caregiver never manages share links (SPEC §10): nothing to ask.
+  return useQuery({ queryKey: [...queryKeys.shares, pid], queryFn: () => unwrap(api.GET('/api/v1/shares', { params: { query } })), enabled: canManage })
 }
 
 function RevokeButton({ share }: { share: ShareLink }) {
