@@ -26,10 +26,13 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import type { Config } from './config.js'
 import { TooManyRequestsError } from './errors.js'
 
-export type LimitName = 'login' | 'loginFailures' | 'loginFailuresPerIp' | 'register' | 'passwordReset' | 'public' | 'pharmacyLookup' | 'emailVerificationResend'
+export type LimitName = 'login' | 'loginFailures' | 'loginFailuresPerIp' | 'register' | 'passwordReset' | 'public' | 'pharmacyLookup' | 'emailVerificationResend' | 'caregiverInvitation'
 
 /** Verification emails an account may ask for again per hour (SPEC §8 resend; fixed: a user needs one or two). */
 export const EMAIL_VERIFICATION_RESENDS_PER_HOUR = 5
+
+/** Caregiver invitations a patient may send per hour (SPEC §10, §8: each one emails an address; fixed, a family needs a few). */
+export const CAREGIVER_INVITATIONS_PER_HOUR = 10
 
 /** One count: a limit, and whose count it is (an IP, an email, an email and IP). */
 export interface LimitCounter {
@@ -76,6 +79,7 @@ export function createRateLimiters(config: Pick<Config, 'rateLimits' | 'redisUrl
     public: { points: r.publicPerMinute, duration: 60 },
     pharmacyLookup: { points: r.pharmacyLookupPerMinute, duration: 60 },
     emailVerificationResend: { points: EMAIL_VERIFICATION_RESENDS_PER_HOUR, duration: 3600 },
+    caregiverInvitation: { points: CAREGIVER_INVITATIONS_PER_HOUR, duration: 3600 },
   }
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined
   const limiters = Object.fromEntries(

@@ -22,8 +22,11 @@
  *   OpenID Connect links removed) and `erased_at` set;
  * - in-app notifications (SPEC §10) deleted: the patient's own, their stream tickets, and those
  *   about them held by others;
- * - caregiver invitations and grants deleted both ways (SPEC §10); dependents the patient
- *   created keep their lockers (no one manages them any more);
+ * - caregiver invitations and grants deleted both ways (SPEC §10); each dependent the patient
+ *   manages and no one else manages (no other active `manage` grant) is erased too, with the
+ *   same steps in the same transaction (its blobs removed after the commit with the patient's),
+ *   its audit events kept plus its own `locker.erased` (actor kind `caregiver`); no goodbye
+ *   email (its address is synthetic). A dependent someone else also manages keeps its locker;
  * - audit events stay (they hold no clinical content), plus `locker.erased`; the patient is
  *   emailed through the queue (`notify.locker-erased`).
  *
@@ -44,7 +47,7 @@ import { eraseExports } from '../data-export/data-export.service.js'
 import { eraseNotifications } from '../in-app-notifications/in-app-notifications.service.js'
 import { eraseEncounters } from '../encounters/encounters.service.js'
 import { eraseSmartHealthLinks } from '../shl/shl.service.js'
-import { eraseCaregivers } from '../caregivers/caregivers.service.js'
+import { dependentsToErase, eraseCaregivers } from '../caregivers/caregivers.service.js'
 import * as q from './account-erasure.queries.js'
 
 /** One step of the erasure: runs in the erasure's transaction; returns blob keys to remove after the commit. */
@@ -79,9 +82,13 @@ export async function eraseLocker(deps: Deps, actor: Actor, pid: string, passwor
   const erased = () => [{ action: 'locker.erased', resource: { type: 'user', id: actor.kind === 'user' ? actor.id : pid } }] as const
   const access = { action: 'locker.erase', kind: 'write', resource: (patientId: string) => ({ type: 'user', id: patientId }), audited: erased, prepare: () => checkPassword(deps, actor, password) } as const
   const blobKeys = await withPatientData(deps, actor, pid, access, async ({ scope, db: trx }) => {
+    const orphans = await dependentsToErase(trx, deps, scope.patientId)
     const keys: string[] = []
-    for (const step of ERASURE_STEPS) keys.push(...((await step(trx, deps, scope.patientId)) ?? []))
-    await deps.database.cache.invalidate(trx, [cacheTags.user(scope.patientId)])
+    for (const pid of [scope.patientId, ...orphans]) {
+      for (const step of ERASURE_STEPS) keys.push(...((await step(trx, deps, pid)) ?? []))
+    }
+    for (const pid of orphans) await deps.audit.record(trx, actor, 'locker.erased', { patientId: pid, resource: { type: 'user', id: pid } })
+    await deps.database.cache.invalidate(trx, [scope.patientId, ...orphans].map((pid) => cacheTags.user(pid)))
     await deps.jobs.send(trx, 'notify.locker-erased', { userId: scope.patientId, at: deps.now().toISOString() })
     return keys
   })

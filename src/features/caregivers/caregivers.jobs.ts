@@ -2,7 +2,8 @@
  * The `notify.caregiver-invitation` job (SPEC §5, §10): emails the invitation link to the
  * invited address. The payload holds the invitation's id and its token sealed with the master
  * key (`job-secrets.ts`): a job row outlives its run, the token is stored only hashed elsewhere.
- * Skipped when the invitation was accepted, revoked or expired before the job ran.
+ * Skipped when the invitation was accepted, revoked or expired before the job ran, and when the
+ * address belongs to an account that has not verified it (SPEC §8: no other email until verified).
  */
 import { z } from 'zod'
 import type { Deps } from '../../app/deps.js'
@@ -30,12 +31,10 @@ export async function registerCaregiverJobs(deps: Deps): Promise<void> {
     if (!invitation) return { invitationId, skipped: 'invitation-not-pending' }
     const token = openJobSecret(deps.config.masterKey, sealedToken)
     const link = `${deps.config.publicUrl}/caregiver-invitations/${token}`
-    // The address may have no account yet (or an unverified one): the invitation is what brings them.
-    const outcome = await email.send(
-      { email: invitation.email },
-      job.id,
-      () => caregiverInvitationEmail({ patientName: invitation.patientName, access: invitation.access, link, days: INVITATION_DAYS }),
-      { toUnverified: true },
+    // An address with no account gets the link (the invitation is what brings them); one whose
+    // account has not verified it gets nothing (SPEC §8; the in-app notification reaches them).
+    const outcome = await email.send({ email: invitation.email }, job.id, () =>
+      caregiverInvitationEmail({ patientName: invitation.patientName, access: invitation.access, link, days: INVITATION_DAYS }),
     )
     return { invitationId, ...outcome }
   })

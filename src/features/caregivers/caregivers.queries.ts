@@ -98,6 +98,12 @@ export async function findUserEmail(db: Db, id: string): Promise<string | undefi
   return (await db.selectFrom('users').select('email').where('id', '=', id).executeTakeFirst())?.email
 }
 
+/** Whether the account has verified its email address (SPEC §8). */
+export async function isEmailVerified(db: Db, id: string): Promise<boolean> {
+  const row = await db.selectFrom('users').select('emailVerifiedAt').where('id', '=', id).executeTakeFirst()
+  return row?.emailVerifiedAt != null
+}
+
 /** Inserts a dependent's account (no password, never signs in) and its profile. */
 export async function insertDependent(db: Transaction<DB>, d: { email: string; fullName: string; dateOfBirth: string; now: Date }) {
   const user = await db
@@ -142,4 +148,36 @@ export function findPendingInvitation(db: Db, id: string) {
 /** Deletes every caregiver row where `userId` is the patient or the caregiver (account erasure). */
 export async function deleteCaregiverRowsOf(db: Db, userId: string): Promise<void> {
   await db.deleteFrom('caregivers').where((eb) => eb.or([eb('patientId', '=', userId), eb('caregiverId', '=', userId)])).execute()
+}
+
+/**
+ * The dependents (`is_dependent`) `managerId` manages through an active grant and that no other
+ * account manages: no other `active`, `manage` grant still in force at `now` (account erasure).
+ */
+export async function findDependentsManagedOnlyBy(db: Db, managerId: string, now: Date): Promise<string[]> {
+  const rows = await db
+    .selectFrom('caregivers as c')
+    .innerJoin('users as u', 'u.id', 'c.patientId')
+    .select('c.patientId')
+    .where('c.caregiverId', '=', managerId)
+    .where('c.status', '=', 'active')
+    .where('c.access', '=', 'manage')
+    .where('u.isDependent', '=', true)
+    .where('u.erasedAt', 'is', null)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('caregivers as o')
+            .select('o.id')
+            .whereRef('o.patientId', '=', 'c.patientId')
+            .where('o.caregiverId', '<>', managerId)
+            .where('o.status', '=', 'active')
+            .where('o.access', '=', 'manage')
+            .where((eb) => eb.or([eb('o.expiresAt', 'is', null), eb('o.expiresAt', '>', now)])),
+        ),
+      ),
+    )
+    .orderBy('c.patientId')
+    .execute()
+  return rows.map((r) => r.patientId)
 }

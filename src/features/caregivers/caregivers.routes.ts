@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { userOf } from '../../app/actor-of.js'
 import type { FeatureRoutes } from '../../app/deps.js'
+import { CAREGIVER_INVITATIONS_PER_HOUR } from '../../app/rate-limits.js'
 import { EmptyBody, Problem } from '../../app/schemas.js'
 import { ANY_ROLE } from '../../policy/index.js'
 import {
@@ -32,10 +33,16 @@ export const caregiversRoutes: FeatureRoutes = async (app, { deps }) => {
     schema: {
       tags,
       summary: 'Invite a caregiver by email (read or manage access); the invitation link is emailed and lives 7 days',
+      description:
+        `Your email must be verified (403 \`email-not-verified\`). At most ${CAREGIVER_INVITATIONS_PER_HOUR} invitations an hour per patient (429 with Retry-After). ` +
+        'An address whose account has not verified its email gets no email, only the in-app notification (SPEC §8).',
       body: InviteCaregiverBody,
-      response: { 201: Caregiver, 400: Problem, 409: Problem },
+      response: { 201: Caregiver, 400: Problem, 403: Problem, 409: Problem, 429: Problem },
     },
-  }, async (req, reply) => reply.code(201).send(await inviteCaregiver(deps, userOf(req), req.body)))
+  }, async (req, reply) => {
+    await deps.rateLimits.hit('caregiverInvitation', userOf(req).id, reply)
+    return reply.code(201).send(await inviteCaregiver(deps, userOf(req), req.body))
+  })
 
   app.get('/patients/me/caregivers', {
     config: { access: patientOnly },

@@ -53,12 +53,18 @@ async function ownScope(deps: Deps, actor: UserActor, action: 'caregiver.manage'
 }
 
 /**
- * `POST /patients/me/caregivers`: invites `email` at `access` (SPEC §10). 409
- * `cannot-invite-yourself` for one's own address; 400 when `expiresAt` is not in the future.
+ * `POST /patients/me/caregivers`: invites `email` at `access` (SPEC §10). 403
+ * `email-not-verified` while the inviter's own address is unverified (SPEC §8: an invitation
+ * emails someone, so only a verified sender may send one); 409 `cannot-invite-yourself` for
+ * one's own address; 400 when `expiresAt` is not in the future. The route limits a patient to
+ * `CAREGIVER_INVITATIONS_PER_HOUR` invitations (429).
  * Returns the new invitation (status `invited`).
  */
 export async function inviteCaregiver(deps: Deps, actor: UserActor, input: InviteCaregiverInput): Promise<CaregiverDto> {
   const scope = await ownScope(deps, actor, 'caregiver.manage')
+  if (!(await q.isEmailVerified(deps.db, actor.id))) {
+    throw new ForbiddenError('Verify your email address before inviting a caregiver.', 'email-not-verified')
+  }
   const now = deps.now()
   const expiresAt = input.expiresAt === undefined ? null : new Date(input.expiresAt)
   if (expiresAt && expiresAt <= now) throw new ValidationError('The end of the access must be in the future.', [{ path: '/expiresAt', message: 'Must be in the future.' }])
@@ -173,8 +179,19 @@ export async function createDependent(deps: Deps, actor: UserActor, input: Creat
 /**
  * The erasure step of caregivers (SPEC §9, §10): the erased patient's invitations and grants
  * go, both directions — nobody acts on the erased locker any more, and the erased account acts
- * on nobody's. Dependents the patient created stay (their own lockers, with no manager left).
+ * on nobody's. The dependents only this patient managed are erased by the erasure itself
+ * (`dependentsToErase`, run before this step).
  */
+/**
+ * The dependents erased with `patientId`'s locker (SPEC §9, §10): those the patient manages
+ * and no other account manages (no other active `manage` grant in force). A dependent someone
+ * else also manages keeps its locker. Read inside the erasure's transaction, before
+ * `eraseCaregivers` deletes the grants.
+ */
+export function dependentsToErase(trx: Transaction<DB>, deps: Deps, patientId: string): Promise<string[]> {
+  return q.findDependentsManagedOnlyBy(trx, patientId, deps.now())
+}
+
 export async function eraseCaregivers(trx: Transaction<DB>, _deps: Deps, patientId: string): Promise<void> {
   await q.deleteCaregiverRowsOf(trx, patientId)
 }

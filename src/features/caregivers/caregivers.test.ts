@@ -271,18 +271,88 @@ describe('caregivers and dependents (SPEC §10)', () => {
     expect((await t.deps.db.selectFrom('users').select('passwordHash').where('id', '=', kid.patientId).executeTakeFirstOrThrow()).passwordHash).toBeNull()
   })
 
-  it('erasing a patient removes their caregiver rows both ways; their dependents keep their lockers', async () => {
-    const [a, b, c] = await Promise.all([registerUser(t), registerUser(t), registerUser(t)])
+  it('only a patient whose email is verified may invite (403 email-not-verified, nothing stored or sent)', async () => {
+    const a = await registerUser(t, 'patient', {}, { emailVerified: false })
+    const email = `carer-${randomUUID()}@example.test`
+    const res = await call(a, 'POST', '/patients/me/caregivers', { email, access: 'read' })
+    expect(res.statusCode, res.body).toBe(403)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(res.json().type).toContain('email-not-verified')
+    expect(await t.deps.db.selectFrom('caregivers').select('id').where('patientId', '=', a.id).execute()).toEqual([])
+  })
+
+  it('a patient may send 10 invitations an hour; the 11th is 429 with Retry-After and stores nothing', async () => {
+    const a = await registerUser(t)
+    for (let i = 0; i < 10; i++) await invite(a, `carer-${i}-${randomUUID()}@example.test`, 'read')
+    const res = await call(a, 'POST', '/patients/me/caregivers', { email: `carer-${randomUUID()}@example.test`, access: 'read' })
+    expect(res.statusCode, res.body).toBe(429)
+    expect(res.headers['content-type']).toContain('application/problem+json')
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
+    expect(await t.deps.db.selectFrom('caregivers').select('id').where('patientId', '=', a.id).execute()).toHaveLength(10)
+    // Another patient's count is their own.
+    await invite(await registerUser(t), `carer-${randomUUID()}@example.test`, 'read')
+  })
+
+  it('an address of an account that has not verified its email gets no invitation email (SPEC §8), only the in-app notification', async () => {
+    const [a, b] = await Promise.all([registerUser(t), registerUser(t, 'patient', {}, { emailVerified: false })])
+    const inv = await invite(a, b.email, 'read')
+    await waitUntil(async () => {
+      const q = (await t.deps.jobs.stats()).queues.find((s) => s.name === 'notify.caregiver-invitation')
+      return q !== undefined && q.queued + q.active + q.retrying === 0
+    }, 30_000, 'the invitation job')
+    expect(invitationsTo(b.email)).toEqual([])
+    const invited = await t.deps.db.selectFrom('notifications').select('resourceId').where('userId', '=', b.id).where('type', '=', 'caregiver.invited').execute()
+    expect(invited).toHaveLength(1)
+    // An address with no account still gets its link.
+    await tokenMailedTo((await invite(a, `new-${randomUUID()}@example.test`, 'read')).email)
+    expect(inv.status).toBe('invited')
+  })
+
+  it('erasing a patient removes their caregiver rows both ways and erases the dependents no one else manages', async () => {
+    const [a, b, c, d] = await Promise.all([registerUser(t), registerUser(t), registerUser(t), registerUser(t)])
     await grant(a, b, 'read')
     await grant(c, a, 'read')
-    const kid = (await call(a, 'POST', '/patients/me/dependents', { fullName: 'Kid', dateOfBirth: '2018-01-01' })).json() as { patientId: string }
+    const made = async (fullName: string) => {
+      const res = await call(a, 'POST', '/patients/me/dependents', { fullName, dateOfBirth: '2018-01-01' })
+      expect(res.statusCode, res.body).toBe(201)
+      return (res.json() as { patientId: string }).patientId
+    }
+    const kid = await made('Kid')
+    const shared = await made('Shared Kid')
+    const rec = await uploadRecord(t, a, { name: 'kid.txt', bytes: 'vaccination\n' }, { category: 'lab_report' }, kid)
+    const vital = await call(a, 'POST', `/patients/${kid}/vitals`, { type: 'heart_rate', value: 90 })
+    expect(vital.statusCode, vital.body).toBe(201)
+    await uploadRecord(t, a, { name: 'shared.txt', bytes: 'shared\n' }, { category: 'lab_report' }, shared)
+    // `shared` is also managed by d (an active manage grant of its own).
+    await t.deps.db.insertInto('caregivers').values({ patientId: shared, caregiverId: d.id, email: d.email, access: 'manage', status: 'active', invitedBy: a.id, createdAt: new Date(), acceptedAt: new Date() }).execute()
+
     const erased = await call(a, 'DELETE', '/patients/me', { password: PASSWORD })
     expect(erased.statusCode, erased.body).toBe(204)
     const rows = await t.deps.db.selectFrom('caregivers').select('id').where((eb) => eb.or([eb('patientId', '=', a.id), eb('caregiverId', '=', a.id)])).execute()
     expect(rows).toEqual([])
     expect((await call(b, 'GET', '/me/patients')).json().items).toEqual([])
     expect((await call(c, 'GET', '/patients/me/caregivers')).json().items).toEqual([])
-    expect(await t.deps.db.selectFrom('users').select('id').where('id', '=', kid.patientId).executeTakeFirst()).toBeDefined()
+
+    // The orphan is erased like a locker: profile and clinical rows gone, files shredded, account closed, its caregiver rows gone.
+    const kidUser = await t.deps.db.selectFrom('users').select(['status', 'erasedAt']).where('id', '=', kid).executeTakeFirstOrThrow()
+    expect(kidUser.status).toBe('disabled')
+    expect(kidUser.erasedAt).not.toBeNull()
+    expect(await t.deps.db.selectFrom('patientProfiles').select('patientId').where('patientId', '=', kid).execute()).toEqual([])
+    expect(await t.deps.db.selectFrom('vitals').select('id').where('patientId', '=', kid).execute()).toEqual([])
+    const shredded = await t.deps.db.selectFrom('records').select(['wrappedKey', 'title']).where('id', '=', rec.id).executeTakeFirstOrThrow()
+    expect(shredded).toEqual({ wrappedKey: null, title: null })
+    expect(await t.deps.db.selectFrom('caregivers').select('id').where('patientId', '=', kid).execute()).toEqual([])
+    // Its audit events stay, with `locker.erased` at the end.
+    const events = await t.deps.db.selectFrom('auditEvents').select(['action', 'actorKind']).where('patientId', '=', kid).orderBy('id').execute()
+    expect(events[0]).toMatchObject({ action: 'dependent.created' })
+    expect(events.at(-1)).toEqual({ action: 'locker.erased', actorKind: 'caregiver' })
+
+    // The dependent d still manages keeps its locker.
+    const kept = await call(d, 'GET', `/patients/${shared}/profile`)
+    expect(kept.statusCode, kept.body).toBe(200)
+    expect(kept.json().fullName).toBe('Shared Kid')
+    expect((await call(d, 'GET', `/patients/${shared}/records`)).json().items).toHaveLength(1)
+    expect((await t.deps.db.selectFrom('users').select('status').where('id', '=', shared).executeTakeFirstOrThrow()).status).toBe('active')
   })
 
   it('request logs carry no invitation token', () => {
