@@ -3,7 +3,7 @@
  * web app's accept page. The link carries the invitation token (shown only here; stored as
  * its SHA-256). No clinical content.
  */
-import { escapeHtml, layout, p, type EmailContent } from '../notifications/notifications.templates.js'
+import { linkEmail, type EmailContent } from '../notifications/notifications.templates.js'
 
 /** `link` is `$PUBLIC_URL/caregiver-invitations/<token>`; `days` its lifetime. */
 export function caregiverInvitationEmail(d: { patientName: string; access: 'read' | 'manage'; link: string; days: number }): EmailContent {
@@ -12,18 +12,5 @@ export function caregiverInvitationEmail(d: { patientName: string; access: 'read
   const ask = `${d.patientName} invites you to ${level} their health records on CareLocker as a caregiver. To accept, sign in (or create an account) and open this link:`
   const validity = `The invitation works once and expires in ${d.days} days.`
   const ignore = 'If you do not know this person, ignore this email: nothing happens unless you accept.'
-  return {
-    subject,
-    text: ['Hello,', '', ask, d.link, '', validity, ignore, ''].join('\n'),
-    html: layout(
-      subject,
-      [
-        p('Hello,'),
-        p(escapeHtml(ask)),
-        p(`<a href="${escapeHtml(d.link)}" style="color:#0b6e4f;font-weight:700">See the invitation</a>`),
-        p(escapeHtml(validity)),
-        p(escapeHtml(ignore)),
-      ].join('\n'),
-    ),
-  }
+  return linkEmail({ subject, ask, link: d.link, linkLabel: 'See the invitation', validity, ignore })
 }

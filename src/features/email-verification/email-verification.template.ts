@@ -2,7 +2,7 @@
  * The verification email (SPEC §8): a fixed text and the link, nothing the registrant typed
  * (no name), so a stranger cannot make the service mail their words to any address.
  */
-import { escapeHtml, layout, p, type EmailContent } from '../notifications/notifications.templates.js'
+import { linkEmail, type EmailContent } from '../notifications/notifications.templates.js'
 
 /** `link` is `$PUBLIC_URL/verify-email#<token>`; `hours` its lifetime. */
 export function verificationEmail(d: { link: string; hours: number }): EmailContent {
@@ -10,18 +10,5 @@ export function verificationEmail(d: { link: string; hours: number }): EmailCont
   const ask = 'Someone created a CareLocker account with this email address. To confirm that it is yours, open this link:'
   const validity = `The link works once and expires in ${d.hours} hours.`
   const ignore = 'If you did not create an account, ignore this email: nothing more will be sent to you.'
-  return {
-    subject,
-    text: ['Hello,', '', ask, d.link, '', validity, ignore, ''].join('\n'),
-    html: layout(
-      subject,
-      [
-        p('Hello,'),
-        p(escapeHtml(ask)),
-        p(`<a href="${escapeHtml(d.link)}" style="color:#0b6e4f;font-weight:700">Confirm my email address</a>`),
-        p(escapeHtml(validity)),
-        p(escapeHtml(ignore)),
-      ].join('\n'),
-    ),
-  }
+  return linkEmail({ subject, ask, link: d.link, linkLabel: 'Confirm my email address', validity, ignore })
 }

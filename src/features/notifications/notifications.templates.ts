@@ -48,6 +48,28 @@ export function layout(title: string, bodyHtml: string): string {
 
 /** One paragraph of an email's HTML; `html` is already escaped. */
 export const p = (html: string): string => `<p style="margin:0 0 12px">${html}</p>`
+
+/**
+ * An email whose point is one link (verify an address, accept an invitation): "Hello,", what is
+ * asked, the link (a button in HTML), how long it works, and what to do when unexpected. All
+ * strings are plain text (escaped here); `link` is an absolute URL.
+ */
+export function linkEmail(d: { subject: string; ask: string; link: string; linkLabel: string; validity: string; ignore: string }): EmailContent {
+  return {
+    subject: d.subject,
+    text: ['Hello,', '', d.ask, d.link, '', d.validity, d.ignore, ''].join('\n'),
+    html: layout(
+      d.subject,
+      [
+        p('Hello,'),
+        p(escapeHtml(d.ask)),
+        p(`<a href="${escapeHtml(d.link)}" style="color:#0b6e4f;font-weight:700">${escapeHtml(d.linkLabel)}</a>`),
+        p(escapeHtml(d.validity)),
+        p(escapeHtml(d.ignore)),
+      ].join('\n'),
+    ),
+  }
+}
 const link = (url: string, label: string) => `<a href="${escapeHtml(url)}" style="color:#0b6e4f">${escapeHtml(label)}</a>`
 
 export interface WelcomeData {
