@@ -516,13 +516,15 @@ const MATRIX: Record<string, Row> = {
   },
   'PATCH /api/v1/patients/:pid/records/:id': {
     req: (r) => api(r, 'PATCH', `/patients/${users.owner.id}/records/${recordId}`, { title: 'Checked' }),
-    expect: manageWrite(ownerWrite(), 200),
-    audit: manageWriteAudit(ownerWriteAudit('record.updated'), 'record.updated'),
+    // The owner is an adult: editing is theirs alone (a dependent's manage caregiver may; security review M2).
+    expect: manageWrite(ownerWrite(), 403),
+    audit: { ...ownerWriteAudit('record.updated'), cgR: ['record.denied'], cgM: ['record.denied'] },
   },
   'DELETE /api/v1/patients/:pid/records/:id': {
     req: async (r) => api(r, 'DELETE', `/patients/${users.owner.id}/records/${await fresh.record()}`),
-    expect: manageWrite(ownerWrite(204), 204),
-    audit: manageWriteAudit(ownerWriteAudit('record.deleted'), 'record.deleted'),
+    // Deleting crypto-shreds: the adult owner's alone (security review M2).
+    expect: manageWrite(ownerWrite(204), 403),
+    audit: { ...ownerWriteAudit('record.deleted'), cgR: ['record.denied'], cgM: ['record.denied'] },
   },
   'GET /api/v1/patients/:pid/records/:id/content': {
     req: (r) => api(r, 'GET', `/patients/${users.owner.id}/records/${recordId}/content`),

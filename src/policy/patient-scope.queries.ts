@@ -40,18 +40,26 @@ export async function lockAccountStatus(trx: Transaction<DB>, userId: string): P
 }
 
 /**
- * The access `caregiverId` holds on `patientId`'s locker right now (SPEC §10): the level of an
- * `active` caregiver grant whose `expires_at` has not passed (database clock), or null. Not
- * cached: a revocation must count on the very next request, on every node.
+ * The access `caregiverId` holds on `patientId`'s locker right now (SPEC §10), or null: the
+ * level of an `active` caregiver grant whose `expires_at` has not passed (database clock), on
+ * a patient account that is itself `active` (an admin-disabled or erased patient's locker is
+ * nobody's to act on; a dependent is active — security review L2), with whether that patient
+ * is a dependent. Not cached: a revocation must count on the very next request, on every node.
  */
-export async function activeCaregiverAccess(db: Db, patientId: string, caregiverId: string): Promise<CaregiverAccess | null> {
+export async function activeCaregiverAccess(
+  db: Db,
+  patientId: string,
+  caregiverId: string,
+): Promise<{ access: CaregiverAccess; isDependent: boolean } | null> {
   const row = await db
     .selectFrom('caregivers')
-    .select('access')
-    .where('patientId', '=', patientId)
-    .where('caregiverId', '=', caregiverId)
-    .where('status', '=', 'active')
-    .where((eb) => eb.or([eb('expiresAt', 'is', null), eb('expiresAt', '>', sql<Date>`now()`)]))
+    .innerJoin('users', 'users.id', 'caregivers.patientId')
+    .select(['caregivers.access', 'users.isDependent'])
+    .where('caregivers.patientId', '=', patientId)
+    .where('caregivers.caregiverId', '=', caregiverId)
+    .where('caregivers.status', '=', 'active')
+    .where('users.status', '=', 'active')
+    .where((eb) => eb.or([eb('caregivers.expiresAt', 'is', null), eb('caregivers.expiresAt', '>', sql<Date>`now()`)]))
     .executeTakeFirst()
-  return row?.access ?? null
+  return row ? { access: row.access, isDependent: row.isDependent } : null
 }

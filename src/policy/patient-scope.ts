@@ -33,8 +33,10 @@ export async function resolvePatientScope(db: Db, actor: Actor | null, pid: stri
   }
   if (actor.role === 'patient') {
     // Another patient's locker is reached only as their caregiver (SPEC §10).
-    const caregiverAccess = pid === actor.id ? null : await activeCaregiverAccess(db, pid, actor.id)
-    return { patientId: pid, actorHasApprovedConsultation: false, caregiverAccess }
+    // The grant counts only while the patient's account is active (security review L2).
+    const grant = pid === actor.id ? null : await activeCaregiverAccess(db, pid, actor.id)
+    if (!grant) return { patientId: pid, actorHasApprovedConsultation: false, caregiverAccess: null }
+    return { patientId: pid, actorHasApprovedConsultation: false, caregiverAccess: grant.access, lockerIsDependent: grant.isDependent }
   }
   const consented = actor.role === 'doctor' && (await hasApprovedConsultation(db, pid, actor.id))
   return { patientId: pid, actorHasApprovedConsultation: consented }

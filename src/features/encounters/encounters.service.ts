@@ -95,7 +95,7 @@ export function getEncounter(deps: Deps, actor: UserActor, pid: string, id: stri
     const [notes, vitals, prescriptions] = [
       await listEncounterNotes(db, scope, id, parts.noteAuthorId),
       await listEncounterVitals(db, scope, id),
-      await listEncounterPrescriptions(deps, db, scope, id, parts.prescriptions),
+      await listEncounterPrescriptions(deps, db, actor, scope, id, parts.prescriptions),
     ]
     return { ...toEncounterDto(view), notes, vitals, prescriptions }
   })

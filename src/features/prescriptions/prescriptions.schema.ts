@@ -105,11 +105,14 @@ export const Prescription = z.object({
   cancelledAt: z.string().nullable(),
   /** The visit it was written at (SPEC §10), or null. */
   encounterId: z.uuid().nullable(),
-  qr: z.object({
-    data: z.string().describe('Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters'),
-    pngUrl: z.string(),
-    svgUrl: z.string(),
-  }),
+  qr: z
+    .object({
+      data: z.string().describe('Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters'),
+      pngUrl: z.string(),
+      svgUrl: z.string(),
+    })
+    .nullable()
+    .describe("What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver)"),
   scanCount: z.int(),
   lastScannedAt: z.string().nullable(),
   dispensations: z.array(Dispensation),
@@ -151,6 +154,8 @@ export interface PrescriptionView {
   dispensations: DispensationView[]
   status: PrescriptionStatusValue
   qrData: string
+  /** True when the reader may not have the QR (policy `prescription.qr`): the DTO's `qr` is null. */
+  hideQr?: boolean | undefined
   /** `$PUBLIC_URL/api/v1/prescriptions/<id>`. */
   url: string
 }
@@ -181,7 +186,7 @@ export function toPrescriptionDto(v: PrescriptionView): PrescriptionDto {
     expiresAt: toInstant(r.expiresAt),
     cancelledAt: r.cancelledAt ? toInstant(r.cancelledAt) : null,
     encounterId: r.encounterId,
-    qr: { data: v.qrData, pngUrl: `${v.url}/qr.png`, svgUrl: `${v.url}/qr.svg` },
+    qr: v.hideQr ? null : { data: v.qrData, pngUrl: `${v.url}/qr.png`, svgUrl: `${v.url}/qr.svg` },
     scanCount: r.scanCount,
     lastScannedAt: r.lastScannedAt ? toInstant(r.lastScannedAt) : null,
     dispensations: v.dispensations.map((d) => ({

@@ -20,7 +20,7 @@ import { AppError, ConflictError, NotFoundError } from '../../app/errors.js'
 import { decodeCursor, InstantIdCursor, splitPage } from '../../db/keyset.js'
 import { cacheTags, readThrough } from '../../db/node-cache.js'
 import type { DB, PrescriberWarning, PrescriberWarnings, ProfileAllergy } from '../../db/schema.js'
-import { authorize, type Actor, type Granted, type PartyFilter, type PatientScope, type PrescriptionScope, type UserActor } from '../../policy/index.js'
+import { authorize, can, type Actor, type Granted, type PartyFilter, type PatientScope, type PrescriptionScope, type UserActor } from '../../policy/index.js'
 import { withPatientData, withPatientResource } from '../../audit/patient-data.js'
 import { checkEncounterLink } from '../encounters/encounter-link.js'
 import { loadProfile } from '../profile/profile.service.js'
@@ -291,8 +291,13 @@ export function listLockerPrescriptions(deps: Deps, actor: Actor, pid: string, q
     const now = deps.now()
     const rows = await q.listJoined(db, { patientId: scope.patientId, status: query.status, now, before: cursor && { issuedAt: cursor[0], id: cursor[1] }, limit: query.limit + 1 })
     const { page, nextCursor } = splitPage(rows, query.limit, (r) => [r.issuedAt.toISOString(), r.id])
-    return { items: await viewsOf(deps, db, page, now), nextCursor }
+    return { items: withQrFor(actor, scope, await viewsOf(deps, db, page, now)), nextCursor }
   })
+}
+
+/** `views` with the QR hidden from a reader of the locker `scope` who may not collect the medicine (policy `prescription.qr`, security review M3). */
+function withQrFor(actor: Actor, scope: PatientScope, views: PrescriptionView[]): PrescriptionView[] {
+  return views.map((v) => ({ ...v, hideQr: !can(actor, 'prescription.qr', { ...scope, doctorId: v.row.doctorId }) }))
 }
 
 /** Parties, state, reference code and QR nonce of one prescription. */
@@ -401,12 +406,20 @@ export async function prescriptionIssuedContent(deps: Deps, prescriptionId: stri
 
 /**
  * The prescriptions written at visit `encounterId` of the granted patient as `Prescription`s,
- * newest first, narrowed by `readable` (`readablePrescriptions`-like: all, one doctor's, none).
+ * newest first, narrowed by `readable` (`readablePrescriptions`-like: all, one doctor's, none),
+ * with `qr` only for those `actor` may collect (policy `prescription.qr`).
  * For the visit's detail (SPEC §10); neither authorizes nor audits: the caller did.
  */
-export async function listEncounterPrescriptions(deps: Pick<Deps, 'config' | 'now'>, db: Db, patient: Granted<PatientScope>, encounterId: string, readable: PartyFilter): Promise<PrescriptionDto[]> {
+export async function listEncounterPrescriptions(
+  deps: Pick<Deps, 'config' | 'now'>,
+  db: Db,
+  actor: Actor,
+  patient: Granted<PatientScope>,
+  encounterId: string,
+  readable: PartyFilter,
+): Promise<PrescriptionDto[]> {
   if (readable === null) return []
   const now = deps.now()
   const rows = await q.listJoined(db, { patientId: patient.patientId, encounterId, doctorId: readable === 'all' ? undefined : readable.doctorId, now, limit: 100 })
-  return (await viewsOf(deps, db, rows, now)).map(toPrescriptionDto)
+  return withQrFor(actor, patient, await viewsOf(deps, db, rows, now)).map(toPrescriptionDto)
 }

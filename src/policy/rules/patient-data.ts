@@ -1,8 +1,8 @@
 /**
  * Rules for a patient's own data: profile, records, vitals, import (SPEC §3 table).
  * The patient has full access; a doctor reads and adds while a consultation is approved
- * right now; a caregiver (SPEC §10) reads with `read` access and also writes with `manage`;
- * nobody else.
+ * right now; a caregiver (SPEC §10) reads with `read` access and also adds with `manage`
+ * (editing and deleting records only for a dependent's locker); nobody else.
  */
 import type { CaregiverAccess } from '../../db/schema.js'
 import { isActiveRole, type Actor } from '../actor.js'
@@ -18,6 +18,11 @@ export interface PatientScope {
    * `resolvePatientScope` for a patient account acting on another patient's locker.
    */
   caregiverAccess?: CaregiverAccess | null | undefined
+  /**
+   * True when the locker is a dependent's (a patient with no login, SPEC §10). Set by
+   * `resolvePatientScope` only alongside an active `caregiverAccess`; absent otherwise.
+   */
+  lockerIsDependent?: boolean | undefined
 }
 
 /** The patient themselves. */
@@ -29,6 +34,15 @@ export const isCaregiverReading = (a: Actor, r: PatientScope) =>
   isActiveRole(a, 'patient') && a.id !== r.patientId && (r.caregiverAccess === 'read' || r.caregiverAccess === 'manage')
 /** A caregiver of the patient with `manage` access, right now (SPEC §10). */
 export const isCaregiverManaging = (a: Actor, r: PatientScope) => isActiveRole(a, 'patient') && a.id !== r.patientId && r.caregiverAccess === 'manage'
+
+/** A `manage` caregiver of a dependent: the only one who can tidy a locker whose patient has no login (security review M2, M3). */
+export const isDependentsManager = (a: Actor, r: PatientScope) => isCaregiverManaging(a, r) && r.lockerIsDependent === true
+/**
+ * Changes to what is already in the locker (editing, deleting records): the patient, or a
+ * `manage` caregiver of a dependent. SPEC §10's `manage` adds to a locker; it does not edit or
+ * crypto-shred an adult's records (irreversible) — security review M2.
+ */
+export const ownerOrDependentsManager = (a: Actor, r: PatientScope) => isOwner(a, r) || isDependentsManager(a, r)
 
 /** The patient, or a caregiver of theirs with any access: reads of their own locker (SPEC §10 `read`). */
 export const ownerOrCaregiver = (a: Actor, r: PatientScope) => isOwner(a, r) || isCaregiverReading(a, r)
@@ -76,8 +90,10 @@ export const patientDataRules = {
     readers(a, r) || (a.kind === 'emergency' && a.patientId === r.patientId && r.listFrom !== undefined && r.listFrom >= a.recordsSince),
   'record.read': (a: Actor, r: RecordScope) => readers(a, r) || isShareOf(a, r) || isEmergencyFor(a, r),
   'record.create': adders,
-  'record.update': ownerOrManagingCaregiver,
-  'record.delete': ownerOrManagingCaregiver,
+  /** The patient, or a `manage` caregiver of a dependent (security review M2). */
+  'record.update': ownerOrDependentsManager,
+  /** Deleting crypto-shreds: the patient, or a `manage` caregiver of a dependent (security review M2). */
+  'record.delete': ownerOrDependentsManager,
   'vitals.read': readers,
   'vitals.create': adders,
   /** Lab results (SPEC §4.8b): the same access as vitals. */

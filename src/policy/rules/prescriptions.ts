@@ -4,11 +4,16 @@
  * read it; only the prescriber cancels it. Pharmacists work through rules/dispensing.ts.
  */
 import { isActiveRole, type Actor } from '../actor.js'
-import { ownerOrCaregiver, type PartyFilter, type PatientScope } from './patient-data.js'
+import { isDependentsManager, isOwner, ownerOrCaregiver, type PartyFilter, type PatientScope } from './patient-data.js'
 
 /** One prescription as the policy sees it: its two parties. */
 export interface PrescriptionScope {
   patientId: string
+  doctorId: string
+}
+
+/** One prescription in a patient's locker (its list, a visit's detail): the locker's scope and the prescriber. */
+export interface PrescriptionQrScope extends PatientScope {
   doctorId: string
 }
 
@@ -28,6 +33,13 @@ export const prescriptionRules = {
   'prescription.locker': ownerOrCaregiver,
   /** The prescriber keeps reading what they wrote after the consultation ends: it is their act. */
   'prescription.read': (a: Actor, r: PrescriptionScope) => isPatientOf(a, r) || isPrescriberOf(a, r),
+  /**
+   * Who gets `qr` (the signed token a pharmacist scans to dispense) in a locker's
+   * prescriptions: the patient, the prescriber, or a `manage` caregiver of a dependent (a parent
+   * collects a child's medicine). Read caregivers and caregivers of an adult get the
+   * prescription without it (security review M3).
+   */
+  'prescription.qr': (a: Actor, r: PrescriptionQrScope) => isOwner(a, r) || isPrescriberOf(a, r) || isDependentsManager(a, r),
   'prescription.cancel': isPrescriberOf,
   /** Re-send the email to the patient: the patient or the prescriber. */
   'prescription.email': (a: Actor, r: PrescriptionScope) => isPatientOf(a, r) || isPrescriberOf(a, r),

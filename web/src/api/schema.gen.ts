@@ -5992,12 +5992,13 @@ export interface paths {
                                 } | null;
                                 /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                                 prescriptionNumber: string;
+                                /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                                 qr: {
                                     /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                     data: string;
                                     pngUrl: string;
                                     svgUrl: string;
-                                };
+                                } | null;
                                 /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                                 referenceNumber: string;
                                 rejection?: {
@@ -7107,12 +7108,13 @@ export interface paths {
                                 } | null;
                                 /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                                 prescriptionNumber: string;
+                                /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                                 qr: {
                                     /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                     data: string;
                                     pngUrl: string;
                                     svgUrl: string;
-                                };
+                                } | null;
                                 /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                                 referenceNumber: string;
                                 rejection?: {
@@ -9407,12 +9409,13 @@ export interface paths {
                                 } | null;
                                 /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                                 prescriptionNumber: string;
+                                /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                                 qr: {
                                     /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                     data: string;
                                     pngUrl: string;
                                     svgUrl: string;
-                                };
+                                } | null;
                                 /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                                 referenceNumber: string;
                                 rejection?: {
@@ -9620,12 +9623,13 @@ export interface paths {
                             } | null;
                             /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                             prescriptionNumber: string;
+                            /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                             qr: {
                                 /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                 data: string;
                                 pngUrl: string;
                                 svgUrl: string;
-                            };
+                            } | null;
                             /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                             referenceNumber: string;
                             rejection?: {
@@ -9817,12 +9821,13 @@ export interface paths {
                             } | null;
                             /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                             prescriptionNumber: string;
+                            /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                             qr: {
                                 /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                 data: string;
                                 pngUrl: string;
                                 svgUrl: string;
-                            };
+                            } | null;
                             /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                             referenceNumber: string;
                             rejection?: {
@@ -10015,12 +10020,13 @@ export interface paths {
                                 } | null;
                                 /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                                 prescriptionNumber: string;
+                                /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                                 qr: {
                                     /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                     data: string;
                                     pngUrl: string;
                                     svgUrl: string;
-                                };
+                                } | null;
                                 /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                                 referenceNumber: string;
                                 rejection?: {
@@ -10219,12 +10225,13 @@ export interface paths {
                                 } | null;
                                 /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                                 prescriptionNumber: string;
+                                /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                                 qr: {
                                     /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                     data: string;
                                     pngUrl: string;
                                     svgUrl: string;
-                                };
+                                } | null;
                                 /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                                 referenceNumber: string;
                                 rejection?: {
@@ -10417,12 +10424,13 @@ export interface paths {
                                 } | null;
                                 /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                                 prescriptionNumber: string;
+                                /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                                 qr: {
                                     /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                     data: string;
                                     pngUrl: string;
                                     svgUrl: string;
-                                };
+                                } | null;
                                 /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                                 referenceNumber: string;
                                 rejection?: {
@@ -10607,12 +10615,13 @@ export interface paths {
                             } | null;
                             /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                             prescriptionNumber: string;
+                            /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                             qr: {
                                 /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                 data: string;
                                 pngUrl: string;
                                 svgUrl: string;
-                            };
+                            } | null;
                             /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                             referenceNumber: string;
                             rejection?: {
@@ -10787,12 +10796,13 @@ export interface paths {
                             } | null;
                             /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                             prescriptionNumber: string;
+                            /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                             qr: {
                                 /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                 data: string;
                                 pngUrl: string;
                                 svgUrl: string;
-                            };
+                            } | null;
                             /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                             referenceNumber: string;
                             rejection?: {
@@ -10966,12 +10976,13 @@ export interface paths {
                             } | null;
                             /** @description RX-YYYYMMDD-NNNN (UTC date of issue, then a counter with no daily cap) */
                             prescriptionNumber: string;
+                            /** @description What a pharmacist scans to dispense; null for a caregiver who may not collect the medicine (policy `prescription.qr`: only a dependent's `manage` caregiver) */
                             qr: {
                                 /** @description Compact JWS (Ed25519) with only ids, a nonce and the expiry; at most 300 characters */
                                 data: string;
                                 pngUrl: string;
                                 svgUrl: string;
-                            };
+                            } | null;
                             /** @description Crockford base32, XXXX-XXXX-XXXX-C, C a mod-37 check symbol */
                             referenceNumber: string;
                             rejection?: {

@@ -49,7 +49,7 @@ export default function PrescriptionsPage() {
         {(d) => (
           <Stack gap="md">
             {d.items.map((rx) => (
-              <PrescriptionCard key={rx.id} rx={rx} showQr showPatient={false} actions={isOwn ? <EmailAgain id={rx.id} /> : undefined} />
+              <PrescriptionCard key={rx.id} rx={rx} showQr={isOwn && rx.qr !== null} showPatient={false} actions={isOwn ? <EmailAgain id={rx.id} /> : undefined} />
             ))}
           </Stack>
         )}
