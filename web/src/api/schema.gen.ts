@@ -8637,7 +8637,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Invite a caregiver by email (read or manage access); the invitation link is emailed and lives 7 days */
+        /**
+         * Invite a caregiver by email (read or manage access); the invitation link is emailed and lives 7 days
+         * @description Your email must be verified (403 `email-not-verified`). At most 10 invitations an hour per patient (429 with Retry-After). An address whose account has not verified its email gets no email, only the in-app notification (SPEC §8).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -8702,7 +8705,25 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
