@@ -5,7 +5,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import { Kysely, Migrator, sql } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,6 +14,7 @@ import { loadConfig } from '../app/config.js'
 import type { Deps } from '../app/deps.js'
 import { systemActor } from '../policy/index.js'
 import { migrationProvider } from '../db/migrations/index.js'
+import { createPglite } from '../db/connection.js'
 import { buildApp } from '../app/build-app.js'
 import { PASSWORD } from '../../test/helpers/factories.js'
 import { leafOf, verifyInclusion } from '../../test/helpers/rfc9162.js'
@@ -33,7 +34,7 @@ describe('migration from the hash chain (0014)', () => {
     const secrets = { MASTER_KEY: randomBytes(32).toString('base64'), JWT_SECRET: randomBytes(32).toString('base64url') }
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'carelocker-audit-migrate-'))
     const server = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : undefined
-    const pglite = server ? undefined : new PGlite(path.join(dataDir, 'db'))
+    const pglite = server ? undefined : createPglite(path.join(dataDir, 'db'))
     const raw = server
       ? new Kysely<unknown>({ dialect: new (await import('kysely')).PostgresDialect({ pool: new (await import('pg')).default.Pool({ connectionString: server.url, max: 1 }) }) })
       : new Kysely<unknown>({ dialect: new PGliteDialect(pglite as PGlite) })
@@ -142,7 +143,7 @@ describe('npm run audit:verify', () => {
       }
       const edited = await tempDir()
       await cp(intact, edited, { recursive: true })
-      const db = new PGlite(path.join(edited, 'db'))
+      const db = createPglite(path.join(edited, 'db'))
       await db.query('UPDATE audit_events SET resource_id = $1 WHERE seq = $2', ['x', events[1]!.seq])
       await db.close()
 

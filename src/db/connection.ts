@@ -6,7 +6,8 @@
  */
 import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite'
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist'
 import { CamelCasePlugin, CompiledQuery, Kysely, Migrator, PostgresDialect, sql, type Compilable, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely'
 import { PGliteDialect } from 'kysely-pglite-dialect'
 import pg from 'pg'
@@ -66,6 +67,17 @@ export interface OpenOptions {
   snapshot?: Blob | undefined
 }
 
+/**
+ * Creates a PGlite instance (data directory `dataDir`, or in memory when undefined) with the
+ * extensions the migrations need loaded: `btree_gist` for the appointments' exclusion
+ * constraint (migration 0024). Every PGlite of the product and its tests is made here, since
+ * an instance without the extension cannot open a database that uses it.
+ */
+export function createPglite(dataDir?: string, options: PGliteOptions = {}): PGlite {
+  const opts: PGliteOptions = { ...options, extensions: { btree_gist, ...options.extensions } }
+  return dataDir === undefined ? new PGlite(opts) : new PGlite(dataDir, opts)
+}
+
 /** Opens the database and applies pending migrations. Throws when a migration fails. */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const database = opts.databaseUrl?.startsWith('postgres') ? openPostgres(opts.databaseUrl, opts.poolSize ?? 10) : await openPglite(opts)
@@ -81,11 +93,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 async function openPglite(opts: OpenOptions): Promise<Database> {
   let client: PGlite
   if (opts.databaseUrl === 'memory://') {
-    client = new PGlite({ parsers, ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}) })
+    client = createPglite(undefined, { parsers, ...(opts.snapshot ? { loadDataDir: opts.snapshot } : {}) })
   } else {
     const dir = path.join(opts.dataDir, 'db')
     await mkdir(dir, { recursive: true, mode: 0o700 })
-    client = new PGlite(dir, { parsers })
+    client = createPglite(dir, { parsers })
   }
   await client.waitReady
   const db = new Kysely<DB>({ dialect: new PGliteDialect(client), plugins: [new CamelCasePlugin()] })

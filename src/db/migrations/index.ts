@@ -26,6 +26,7 @@ import * as m0019 from './0019-smart-health-links.js'
 import * as m0020 from './0020-patient-exports.js'
 import * as m0021 from './0021-care-coordination.js'
 import * as m0023 from './0023-appointment-sequence.js'
+import * as m0024 from './0024-appointment-overlap.js'
 
 const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '0020-patient-exports': m0020,
   '0021-care-coordination': m0021,
   '0023-appointment-sequence': m0023,
+  '0024-appointment-overlap': m0024,
 }
 
 export const migrationProvider: MigrationProvider = {

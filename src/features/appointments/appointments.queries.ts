@@ -8,9 +8,14 @@ export type ScheduleRow = Selectable<DoctorSchedulesTable>
 export type ExceptionRow = Selectable<ScheduleExceptionsTable>
 export type AppointmentRow = Selectable<AppointmentsTable>
 
-/** The unique violation of `appointments_one_booking_per_slot` (migration 0021): the slot is someone else's. */
-const isSlotTaken = (err: unknown) =>
-  (err as { code?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'appointments_one_booking_per_slot'
+/**
+ * A violation of `appointments_one_booking_per_slot` (unique, 23505; migration 0021) or of
+ * `appointments_no_overlap` (exclusion, 23P01; migration 0024): the time is someone else's.
+ */
+const isSlotTaken = (err: unknown) => {
+  const { code, constraint } = err as { code?: string; constraint?: string }
+  return (code === '23505' && constraint === 'appointments_one_booking_per_slot') || (code === '23P01' && constraint === 'appointments_no_overlap')
+}
 const slotTaken = () => new ConflictError('This slot has just been booked by someone else; pick another.', 'slot-taken')
 
 // ---------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@
  * cancels or moves; the two sides and the patient's caregivers of either level read.
  *
  * No double booking, whatever the concurrency: a booking or move is one INSERT / UPDATE and
- * the partial unique index `appointments_one_booking_per_slot` refuses a second `booked` row
- * for one doctor and start (23505 → 409 `slot-taken`); nothing checks "is it free?" first.
+ * the exclusion constraint `appointments_no_overlap` (migration 0024) refuses a second `booked`
+ * row of one doctor overlapping another in time (23P01), the unique index
+ * `appointments_one_booking_per_slot` one with an equal start (23505), both → 409 `slot-taken`,
+ * even after the doctor changed their grid; nothing checks "is it free?" first.
  * What is checked first is whether the start is a slot at all: on the doctor's grid, in the
  * future, clear of exceptions (else 409 `slot-unavailable`), and — for a booking — an approved
  * consultation between the patient and the doctor (else 409 `no-consultation`: the caller may
@@ -27,7 +29,7 @@ import { instantBounds } from '../../app/dates.js'
 import { decodeCursor, InstantIdCursor, toPage } from '../../db/keyset.js'
 import type { DB } from '../../db/schema.js'
 import { authorize, type AppointmentScope, type UserActor } from '../../policy/index.js'
-import { resolvePatientScope } from '../../policy/patient-scope.js'
+import { currentActor, resolvePatientScope } from '../../policy/patient-scope.js'
 import { hasApprovedConsultation } from '../../policy/patient-scope.queries.js'
 import { findVerifiedDoctor } from '../doctors/doctors.service.js'
 import { notifyUsers } from '../in-app-notifications/notify.js'
@@ -155,6 +157,18 @@ export function listPatientAppointments(deps: Deps, actor: UserActor, pid: strin
   })
 }
 
+/**
+ * Judges a cancel or move again inside its transaction (security review L3): the actor's
+ * account status and the patient scope re-read with `trx`, so a caregiver revoked (or an
+ * account erased) after the first judgement is refused — 404/403 as `authorize` decides — and
+ * nothing of the change commits. Mirrors the write recheck of `withPatientData`.
+ */
+async function rejudgeChange(trx: Transaction<DB>, actor: UserActor, row: q.AppointmentRow): Promise<void> {
+  const who = await currentActor(trx, actor)
+  const scope = await resolvePatientScope(trx, who, row.patientId)
+  authorize(who, 'appointment.change', { ...scope, doctorId: row.doctorId }, 'appointment.read')
+}
+
 /** The 409 of a change to an appointment that is no longer booked. */
 const notBooked = () => new ConflictError('Only a booked appointment can be cancelled or moved.', 'appointment-not-booked')
 
@@ -164,9 +178,10 @@ const notBooked = () => new ConflictError('Only a booked appointment can be canc
  * may not see it, 403 for a `read` caregiver, 409 `appointment-not-booked` when it is not booked.
  */
 export async function cancelAppointment(deps: Deps, actor: UserActor, id: string): Promise<AppointmentDto> {
-  const { scope } = await loadScoped(deps, actor, id)
+  const { row: current, scope } = await loadScoped(deps, actor, id)
   const access = { action: 'appointment.change', visibility: 'appointment.read', scope, kind: 'write', resource: appointmentResource(id), audited: 'appointment.cancelled' } as const
   return withPatientResource(deps, actor, access, async ({ db: trx }) => {
+    await rejudgeChange(trx, actor, current)
     const row = await q.cancelAppointment(trx, id, actor.id, deps.now())
     if (!row) throw notBooked()
     const dto = await viewOf(trx, id)
@@ -185,6 +200,7 @@ export async function rescheduleAppointment(deps: Deps, actor: UserActor, id: st
   const { row: current, scope } = await loadScoped(deps, actor, id)
   const access = { action: 'appointment.change', visibility: 'appointment.read', scope, kind: 'write', resource: appointmentResource(id), audited: 'appointment.rescheduled' } as const
   return withPatientResource(deps, actor, access, async ({ db: trx }) => {
+    await rejudgeChange(trx, actor, current)
     if (current.status !== 'booked') throw notBooked()
     const slot = await requireBookableSlot(deps, trx, current.doctorId, new Date(input.start))
     const row = await q.moveAppointment(trx, id, { startsAt: slot.start, endsAt: slot.end, updatedAt: deps.now() })

@@ -287,6 +287,26 @@ describe('booking', () => {
   })
 })
 
+describe('no overlap after a grid change (security review M4)', () => {
+  it('10:00 booked with 30-minute slots, then 20-minute slots: booking or moving onto 10:20 → 409 slot-taken, one booked row each', async () => {
+    const d = await doctorWithAvailability()
+    const [p1, p2] = [await consentingPatient(d), await consentingPatient(d)]
+    const first = await book(p1, { doctorId: d.id, start: MON_1000 })
+    expect(first.end).toBe('2026-03-23T09:30:00.000Z')
+    expect((await inject(d, 'PUT', '/doctor/availability', { ...EVERY_MORNING, slotMinutes: 20 })).statusCode).toBe(200)
+    const MON_1020 = '2026-03-23T09:20:00.000Z'
+    const res = await post(p2, '/appointments', { doctorId: d.id, start: MON_1020 })
+    expect(res.statusCode, res.body).toBe(409)
+    expect(problemType(res)).toBe('slot-taken')
+    const other = await book(p2, { doctorId: d.id, start: '2026-03-23T09:40:00.000Z' })
+    const moved = await post(p2, `/appointments/${other.id}/reschedule`, { start: MON_1020 })
+    expect(moved.statusCode, moved.body).toBe(409)
+    expect(problemType(moved)).toBe('slot-taken')
+    const rows = await t.deps.db.selectFrom('appointments').select(['id', 'startsAt']).where('doctorId', '=', d.id).where('status', '=', 'booked').orderBy('startsAt').execute()
+    expect(rows.map((r) => [r.id, r.startsAt.toISOString()])).toEqual([[first.id, MON_1000], [other.id, '2026-03-23T09:40:00.000Z']])
+  })
+})
+
 describe('caregivers', () => {
   it('a manage caregiver books, cancels and moves for the patient (actor kind caregiver); a read caregiver lists and reads but gets 403 changing', async () => {
     const d = await doctorWithAvailability()
@@ -313,6 +333,20 @@ describe('caregivers', () => {
     await t.deps.db.updateTable('caregivers').set({ status: 'revoked', revokedAt: new Date() }).where('caregiverId', '=', reader.id).execute()
     expect((await get(reader, `/patients/${p.id}/appointments`)).statusCode).toBe(404)
     expect((await get(reader, `/appointments/${a.id}`)).statusCode).toBe(404)
+  })
+
+  it('a revoked manage caregiver cannot cancel or move (404) and nothing changes (security review L3)', async () => {
+    const d = await doctorWithAvailability()
+    const p = await consentingPatient(d)
+    const manager = await caregiverOf(p, 'manage')
+    const a = await book(manager, { doctorId: d.id, start: MON_0900, patientId: p.id })
+    await t.deps.db.updateTable('caregivers').set({ status: 'revoked', revokedAt: new Date() }).where('caregiverId', '=', manager.id).execute()
+    expect((await post(manager, `/appointments/${a.id}/cancel`, {})).statusCode).toBe(404)
+    expect((await post(manager, `/appointments/${a.id}/reschedule`, { start: MON_1000 })).statusCode).toBe(404)
+    expect((await get(p, `/appointments/${a.id}`)).json()).toMatchObject({ status: 'booked', start: MON_0900 })
+    const changes = (await auditActions(p.id)).filter((e) => e.actorId === manager.id).map((e) => e.action)
+    expect(changes).not.toContain('appointment.cancelled')
+    expect(changes).not.toContain('appointment.rescheduled')
   })
 })
 
